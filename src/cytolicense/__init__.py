@@ -1,0 +1,128 @@
+"""cytolicense: decide and record which products and modules a partner's clients hold.
+
+The public face of the package; the code lives in private modules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._catalog import Catalog
+from ._catalog_records import DEFAULT_PERIODS, Module, Product, ProductFamily
+from ._client_records import Client, Maintenance, ModuleLicense
+from ._dates import RETENTION_DAYS, commercial_expiry, trial_expiry
+from ._detail import ClientDetail, DetailLine, ModuleLine, MonitoringList
+from ._engine import Change, Engine
+from ._enums import LicenseType, ManagementMode, QuantityRule, Severity, Status
+from ._events import (
+    ClientCreated,
+    ClientDeleted,
+    ClientRestored,
+    Event,
+    LicensesModified,
+    ManagementChanged,
+    ProductAssigned,
+    ServiceDeleted,
+    apply,
+    replay,
+)
+from ._exceptions import (
+    CatalogError,
+    ConflictError,
+    CytolicenseError,
+    DataError,
+    NotFoundError,
+    PluginRuleError,
+    RuleViolation,
+    StoreError,
+    UnknownIdError,
+)
+from ._findings import CODES, Decision, Finding, make_finding
+from ._hookspecs import hookimpl
+from ._messages import LANGUAGES
+from ._period import Period
+from ._plugins import (
+    DISABLE_AUTOLOAD_ENV,
+    DISABLE_PLUGINS_ENV,
+    ENTRY_POINT_GROUP,
+    load_catalog,
+)
+from ._request import AssignmentRequest
+from ._rules import Rule, RuleContext
+from ._serialize import FORMAT_VERSION, from_json, to_json
+from ._toml import TomlCatalog
+
+__all__ = [
+    "CODES",
+    "DEFAULT_PERIODS",
+    "DISABLE_AUTOLOAD_ENV",
+    "DISABLE_PLUGINS_ENV",
+    "ENTRY_POINT_GROUP",
+    "FORMAT_VERSION",
+    "LANGUAGES",
+    "RETENTION_DAYS",
+    "AssignmentRequest",
+    "Catalog",
+    "CatalogError",
+    "Change",
+    "Client",
+    "ClientCreated",
+    "ClientDeleted",
+    "ClientDetail",
+    "ClientRestored",
+    "ConflictError",
+    "CytolicenseError",
+    "DataError",
+    "Decision",
+    "DetailLine",
+    "Engine",
+    "Event",
+    "Finding",
+    "LicenseType",
+    "LicensesModified",
+    "Maintenance",
+    "ManagementChanged",
+    "ManagementMode",
+    "Module",
+    "ModuleLicense",
+    "ModuleLine",
+    "MonitoringList",
+    "NotFoundError",
+    "Period",
+    "PluginRuleError",
+    "Product",
+    "ProductAssigned",
+    "ProductFamily",
+    "QuantityRule",
+    "Rule",
+    "RuleContext",
+    "RuleViolation",
+    "ServiceDeleted",
+    "Severity",
+    "Status",
+    "StoreError",
+    "TomlCatalog",
+    "UnknownIdError",
+    "apply",
+    "commercial_expiry",
+    "from_json",
+    "hookimpl",
+    "load_catalog",
+    "make_finding",
+    "replay",
+    "to_json",
+    "trial_expiry",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("cytolicense")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            from ._version import __version__
+
+            return __version__
+    raise AttributeError(f"module 'cytolicense' has no attribute {name!r}")

@@ -1,0 +1,240 @@
+"""The loaded catalog: read-only mappings of families, modules and products."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TypeVar
+
+from ._catalog_records import Module, Product, ProductFamily
+from ._enums import LicenseType, QuantityRule
+from ._exceptions import CatalogError, UnknownIdError
+from ._rules import PluginRule
+
+__all__ = ["Catalog"]
+
+
+class Catalog:
+    """Families, modules and products declared by the catalog plugins.
+
+    Build one with :func:`cytolicense.load_catalog`, or directly from records
+    (``Catalog(families=[...], modules=[...], products=[...])``) when checking
+    consistency yourself is fine: the constructor checks that every product's
+    family and modules exist and raises :class:`CatalogError` otherwise.
+
+    Attributes:
+        families: Family id -> :class:`ProductFamily` (read-only).
+        modules: Module id -> :class:`Module` (read-only).
+        products: Product id -> :class:`Product` (read-only).
+        rules: Rules contributed by plugins, as ``(plugin name, rule)`` pairs.
+        sources: Record id -> name of the plugin that declared it.
+    """
+
+    __slots__ = ("_compatible", "families", "modules", "products", "rules", "sources")
+
+    families: Mapping[str, ProductFamily]
+    modules: Mapping[str, Module]
+    products: Mapping[str, Product]
+    rules: tuple[PluginRule, ...]
+    sources: Mapping[str, str]
+
+    def __init__(
+        self,
+        *,
+        families: tuple[ProductFamily, ...] | list[ProductFamily] = (),
+        modules: tuple[Module, ...] | list[Module] = (),
+        products: tuple[Product, ...] | list[Product] = (),
+        rules: tuple[PluginRule, ...] = (),
+        sources: Mapping[str, str] | None = None,
+    ) -> None:
+        src = dict(sources or {})
+        self._setup(
+            [(src.get(f.id), f) for f in families],
+            [(src.get(m.id), m) for m in modules],
+            [(src.get(p.id), p) for p in products],
+            tuple(rules),
+        )
+
+    @classmethod
+    def _from_entries(
+        cls,
+        families: list[tuple[str | None, ProductFamily]],
+        modules: list[tuple[str | None, Module]],
+        products: list[tuple[str | None, Product]],
+        rules: tuple[PluginRule, ...],
+    ) -> Catalog:
+        catalog = cls.__new__(cls)
+        catalog._setup(families, modules, products, rules)
+        return catalog
+
+    def _setup(
+        self,
+        families: list[tuple[str | None, ProductFamily]],
+        modules: list[tuple[str | None, Module]],
+        products: list[tuple[str | None, Product]],
+        rules: tuple[PluginRule, ...],
+    ) -> None:
+        fams = _unique("family", families)
+        mods = _unique("module", modules)
+        prods = _unique("product", products)
+        sources: dict[str, str] = {}
+        for entries in (families, modules, products):
+            for plugin, record in entries:
+                if plugin is not None:
+                    sources[record.id] = plugin
+        for plugin, p in products:
+            where = _by(plugin)
+            if p.family not in fams:
+                raise CatalogError(
+                    f"product {p.id!r}{where} names unknown family {p.family!r} "
+                    f"(known: {', '.join(sorted(fams)) or 'none'})",
+                    plugins=_names(plugin),
+                    ids=(p.id, p.family),
+                )
+            missing = sorted(m for m in p.modules if m not in mods)
+            if missing:
+                raise CatalogError(
+                    f"product {p.id!r}{where} names unknown module(s) {', '.join(missing)} "
+                    f"(known: {', '.join(sorted(mods)) or 'none'})",
+                    plugins=_names(plugin),
+                    ids=(p.id, *missing),
+                )
+        self.families = MappingProxyType(fams)
+        self.modules = MappingProxyType(mods)
+        self.products = MappingProxyType(prods)
+        self.rules = rules
+        self.sources = MappingProxyType(sources)
+        self._compatible = {p.id: tuple(mods[m] for m in sorted(p.modules)) for p in prods.values()}
+
+    def product(self, id: str) -> Product:
+        """The product *id*; :class:`UnknownIdError` when there is none."""
+        try:
+            return self.products[id]
+        except KeyError:
+            raise UnknownIdError("product", id) from None
+
+    def module(self, id: str) -> Module:
+        """The module *id*; :class:`UnknownIdError` when there is none."""
+        try:
+            return self.modules[id]
+        except KeyError:
+            raise UnknownIdError("module", id) from None
+
+    def family(self, id: str) -> ProductFamily:
+        """The family *id*; :class:`UnknownIdError` when there is none."""
+        try:
+            return self.families[id]
+        except KeyError:
+            raise UnknownIdError("family", id) from None
+
+    def compatible_modules(self, product_id: str) -> tuple[Module, ...]:
+        """The modules that can be attached to *product_id*, sorted by id."""
+        try:
+            return self._compatible[product_id]
+        except KeyError:
+            raise UnknownIdError("product", product_id) from None
+
+    def products_of(self, family_id: str) -> tuple[Product, ...]:
+        """The products of family *family_id*, sorted by id."""
+        self.family(family_id)
+        return tuple(
+            sorted((p for p in self.products.values() if p.family == family_id), key=lambda p: p.id)
+        )
+
+    def __len__(self) -> int:
+        return len(self.products)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Catalog families={sorted(self.families)} products={sorted(self.products)} "
+            f"modules={sorted(self.modules)}>"
+        )
+
+    def __str__(self) -> str:
+        lines: list[str] = []
+        for fam in sorted(self.families.values(), key=lambda f: f.id):
+            lines.append(f"{fam.name} [{fam.id}]")
+            for p in self.products_of(fam.id):
+                lines.append(f"  {p.name} [{p.id}]")
+                lines.append(f"    licence types: {_types(p)}")
+                lines.append(f"    periods: {_periods(p)}")
+                if LicenseType.TRIAL in p.license_types:
+                    cap = p.trial_max_quantity
+                    lines.append(
+                        f"    trial: {p.trial_days} days"
+                        + (f", up to {cap} seats" if cap else "")
+                        + f", cool-down {p.trial_cooldown_days} days"
+                    )
+                lines.append(
+                    f"    management: {', '.join(sorted(m.value for m in p.management_modes))}"
+                )
+                for m in self._compatible[p.id]:
+                    lines.append(f"    + {m.name} [{m.id}] ({m.quantity_rule.value} seats)")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for p in sorted(self.products.values(), key=lambda p: (p.family, p.id)):
+            fam = self.families[p.family].name
+            mods = ", ".join(
+                f"{m.name}"
+                + (" (own seats)" if m.quantity_rule is QuantityRule.INDEPENDENT else "")
+                for m in self._compatible[p.id]
+            )
+            rows.append(
+                "<tr>"
+                + "".join(
+                    f"<td>{html.escape(str(c))}</td>"
+                    for c in (fam, f"{p.name} [{p.id}]", _types(p), _periods(p), mods or "-")
+                )
+                + "</tr>"
+            )
+        return (
+            "<table><thead><tr><th>family</th><th>product</th><th>licence types</th>"
+            "<th>periods</th><th>modules</th></tr></thead><tbody>"
+            + "".join(rows)
+            + "</tbody></table>"
+        )
+
+
+R = TypeVar("R", ProductFamily, Module, Product)
+
+
+def _by(plugin: str | None) -> str:
+    return f" (declared by plugin {plugin!r})" if plugin else ""
+
+
+def _names(*plugins: str | None) -> tuple[str, ...]:
+    return tuple(p for p in plugins if p)
+
+
+def _unique(kind: str, entries: list[tuple[str | None, R]]) -> dict[str, R]:
+    found: dict[str, R] = {}
+    origin: dict[str, str | None] = {}
+    for plugin, record in entries:
+        if record.id in found:
+            first = origin[record.id]
+            if first is not None or plugin is not None:
+                who = f": by plugin {first!r} and by plugin {plugin!r}"
+                if first == plugin:
+                    who = f" by plugin {plugin!r}"
+            else:
+                who = ""
+            raise CatalogError(
+                f"{kind} id {record.id!r} declared twice{who}",
+                plugins=_names(first, plugin),
+                ids=(record.id,),
+            )
+        found[record.id] = record
+        origin[record.id] = plugin
+    return found
+
+
+def _types(p: Product) -> str:
+    return ", ".join(sorted(t.value for t in p.license_types))
+
+
+def _periods(p: Product) -> str:
+    enabled = set(p.enabled)
+    return ", ".join(str(x) + ("" if x in enabled else " (not enabled)") for x in p.periods)

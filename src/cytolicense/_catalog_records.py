@@ -1,0 +1,137 @@
+"""What a vendor's catalog declares: product families, modules and products."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ._enums import LicenseType, ManagementMode, QuantityRule
+from ._period import Period
+from ._validation import (
+    each,
+    non_empty_str,
+    non_negative_int,
+    optional_periods_tuple,
+    optional_positive_int,
+    periods_tuple,
+    positive_int,
+    str_set,
+    to_license_types,
+    to_management_modes,
+    to_quantity_rule,
+)
+
+__all__ = ["DEFAULT_PERIODS", "Module", "Product", "ProductFamily"]
+
+DEFAULT_PERIODS: tuple[Period, ...] = (Period(years=1), Period(years=2), Period(years=3))
+_ALL_LICENSE_TYPES = frozenset(LicenseType)
+_ALL_MODES = frozenset(ManagementMode)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ProductFamily:
+    """A group of products; a client holds at most one commercial product per family (C3).
+
+    Attributes:
+        id: Stable identifier, unique in the catalog.
+        name: Name shown to console users.
+    """
+
+    id: str = attrs.field(validator=non_empty_str)
+    name: str = attrs.field(validator=non_empty_str)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Module:
+    """An add-on that only works attached to a product (C2).
+
+    Attributes:
+        id: Stable identifier, unique in the catalog.
+        name: Name shown to console users.
+        quantity_rule: ``LINKED`` (seats follow the product) or ``INDEPENDENT``
+            (chosen per maintenance, 1..product seats, like Cytomic Encryption).
+    """
+
+    id: str = attrs.field(validator=non_empty_str)
+    name: str = attrs.field(validator=non_empty_str)
+    quantity_rule: QuantityRule = attrs.field(
+        default=QuantityRule.LINKED, converter=to_quantity_rule
+    )
+
+
+def _non_empty(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not value:
+        raise ValueError(f"{type(inst).__name__}.{attribute.name} must not be empty")
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Product:
+    """A sellable security product and the rules its assignments follow.
+
+    Attributes:
+        id: Stable identifier, unique in the catalog.
+        name: Name shown to console users.
+        family: Id of its :class:`ProductFamily`.
+        modules: Ids of the modules that can be attached to it.
+        periods: Periods sold for commercial licences (sorted, without duplicates).
+        enabled_periods: The sold periods the vendor enables; ``None`` means all.
+            Picking a sold but not enabled period is a warning (D4).
+        license_types: Licence types offered.
+        trial_days: Length of a trial in days (C4).
+        trial_max_quantity: Seat cap of a trial, ``None`` for no cap (C4).
+        trial_cooldown_days: Days after a trial ends before a new trial of the
+            product is accepted (C4).
+        management_modes: Management modes the product supports (D6).
+        max_quantity: Most seats one maintenance may hold, ``None`` for no limit.
+    """
+
+    id: str = attrs.field(validator=non_empty_str)
+    name: str = attrs.field(validator=non_empty_str)
+    family: str = attrs.field(validator=non_empty_str)
+    modules: frozenset[str] = attrs.field(
+        factory=frozenset, converter=str_set, validator=each(non_empty_str)
+    )
+    periods: tuple[Period, ...] = attrs.field(default=DEFAULT_PERIODS, converter=periods_tuple)
+    enabled_periods: tuple[Period, ...] | None = attrs.field(
+        default=None, converter=optional_periods_tuple
+    )
+    license_types: frozenset[LicenseType] = attrs.field(
+        default=_ALL_LICENSE_TYPES, converter=to_license_types, validator=_non_empty
+    )
+    trial_days: int = attrs.field(default=30, validator=positive_int)
+    trial_max_quantity: int | None = attrs.field(default=None, validator=optional_positive_int)
+    trial_cooldown_days: int = attrs.field(default=90, validator=non_negative_int)
+    management_modes: frozenset[ManagementMode] = attrs.field(
+        default=_ALL_MODES, converter=to_management_modes, validator=_non_empty
+    )
+    max_quantity: int | None = attrs.field(default=None, validator=optional_positive_int)
+
+    def __attrs_post_init__(self) -> None:
+        if LicenseType.COMMERCIAL in self.license_types and not self.periods:
+            raise ValueError(f"Product {self.id!r}: periods must not be empty for commercial sale")
+        if self.enabled_periods is not None:
+            unsold = [str(p) for p in self.enabled_periods if p not in self.periods]
+            if unsold:
+                raise ValueError(
+                    f"Product {self.id!r}: enabled_periods {', '.join(unsold)} are not sold "
+                    f"(periods: {', '.join(str(p) for p in self.periods)})"
+                )
+        if (
+            self.trial_max_quantity is not None
+            and self.max_quantity is not None
+            and self.trial_max_quantity > self.max_quantity
+        ):
+            raise ValueError(
+                f"Product {self.id!r}: trial_max_quantity {self.trial_max_quantity} is above "
+                f"max_quantity {self.max_quantity}"
+            )
+
+    @property
+    def enabled(self) -> tuple[Period, ...]:
+        """The enabled periods (all sold periods when ``enabled_periods`` is ``None``)."""
+        return self.periods if self.enabled_periods is None else self.enabled_periods
+
+    def offers(self, license_type: LicenseType) -> bool:
+        """Whether the product can be assigned with *license_type*."""
+        return license_type in self.license_types

@@ -1,0 +1,392 @@
+"""Views: a client's detail and the monitoring list, as text and as notebook HTML."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Iterable
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+from ._catalog import Catalog
+from ._client_records import Client, Maintenance
+from ._dates import RETENTION_DAYS, line_shown, status
+from ._enums import LicenseType, ManagementMode, Status
+from ._period import Period
+
+__all__ = ["ClientDetail", "DetailLine", "ModuleLine", "MonitoringList", "build_detail"]
+
+_UNIT = {"years": "year", "months": "month", "days": "day"}
+
+
+def human_duration(starts_on: dt.date, expires_on: dt.date) -> str:
+    """``"1 year"``, ``"30 days"``, ``"10 months 3 days"``: from *starts_on* to *expires_on*."""
+    rd = relativedelta(expires_on, starts_on)
+    parts = []
+    for attr, unit in _UNIT.items():
+        n = getattr(rd, attr)
+        if n:
+            parts.append(f"{n} {unit}{'s' if n != 1 else ''}")
+    return " ".join(parts) or "0 days"
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ModuleLine:
+    """A module of a detail line (D7).
+
+    Attributes:
+        module: Module id.
+        name: Module name (the id when the catalog no longer has it).
+        quantity: Contracted seats.
+        starts_on: First day.
+        expires_on: Last day (the product's).
+        duration: Human text of the term, e.g. ``"1 year"`` or ``"30 days"``.
+    """
+
+    module: str
+    name: str
+    quantity: int
+    starts_on: dt.date
+    expires_on: dt.date
+    duration: str
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class DetailLine:
+    """One maintenance as the client's detail shows it.
+
+    Attributes:
+        maintenance_id: The maintenance's id.
+        product: Product id.
+        product_name: Product name (the id when the catalog no longer has it).
+        license_type: Trial or commercial.
+        quantity: Seats.
+        period: The period (``None`` for a trial).
+        starts_on: First day.
+        expires_on: Last day.
+        ended_on: The day it ended (expiry, or deletion if earlier).
+        status: Status on the detail's day.
+        management: Management mode.
+        duration: Human text of the term.
+        modules: The modules.
+        actions: The console actions this line allows today: ``"modify"``,
+            ``"manage"`` or ``"unmanage"``, ``"delete"``.
+    """
+
+    maintenance_id: str
+    product: str
+    product_name: str
+    license_type: LicenseType
+    quantity: int
+    period: Period | None
+    starts_on: dt.date
+    expires_on: dt.date
+    ended_on: dt.date
+    status: Status
+    management: ManagementMode
+    duration: str
+    modules: tuple[ModuleLine, ...]
+    actions: frozenset[str]
+
+
+def _actions(catalog: Catalog, m: Maintenance, state: Status) -> frozenset[str]:
+    if state is Status.DELETED:
+        return frozenset()
+    if state is Status.EXPIRED:
+        return frozenset({"delete"})
+    actions = {"modify", "delete"}
+    product = catalog.products.get(m.product)
+    modes = product.management_modes if product is not None else frozenset(ManagementMode)
+    if m.management is ManagementMode.CENTRALIZED and ManagementMode.UNMANAGED in modes:
+        actions.add("unmanage")
+    if m.management is ManagementMode.UNMANAGED and ManagementMode.CENTRALIZED in modes:
+        actions.add("manage")
+    return frozenset(actions)
+
+
+def _line(catalog: Catalog, m: Maintenance, today: dt.date) -> DetailLine:
+    product = catalog.products.get(m.product)
+    state = status(m, today)
+    modules = []
+    for ml in m.modules:
+        module = catalog.modules.get(ml.module)
+        modules.append(
+            ModuleLine(
+                module=ml.module,
+                name=module.name if module is not None else ml.module,
+                quantity=ml.quantity,
+                starts_on=ml.starts_on,
+                expires_on=ml.expires_on,
+                duration=human_duration(ml.starts_on, ml.expires_on),
+            )
+        )
+    return DetailLine(
+        maintenance_id=m.id,
+        product=m.product,
+        product_name=product.name if product is not None else m.product,
+        license_type=m.license_type,
+        quantity=m.quantity,
+        period=m.period,
+        starts_on=m.starts_on,
+        expires_on=m.expires_on,
+        ended_on=m.ended_on,
+        status=state,
+        management=m.management,
+        duration=human_duration(m.starts_on, m.expires_on),
+        modules=tuple(modules),
+        actions=_actions(catalog, m, state),
+    )
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    out = [fmt.format(*header).rstrip(), "  ".join("-" * w for w in widths)]
+    out += [fmt.format(*r).rstrip() for r in rows]
+    return out
+
+
+_COLORS = {Status.ACTIVE: "#2da44e", Status.EXPIRED: "#bf8700", Status.DELETED: "#cf222e"}
+
+
+def timeline_svg(lines: Iterable[DetailLine], today: dt.date, width: int = 640) -> str:
+    """An inline SVG: each line as a bar from start to end, today and the 90-day windows."""
+    items = list(lines)
+    if not items:
+        return ""
+    start = min(x.starts_on for x in items)
+    window = dt.timedelta(days=RETENTION_DAYS)
+    end = max(max(x.ended_on + window for x in items), today + dt.timedelta(days=1))
+    span = max((end - start).days, 1)
+    left, right, row = 90, 10, 22
+
+    def x(day: dt.date) -> float:
+        return left + (day - start).days * (width - left - right) / span
+
+    height = row * len(items) + 30
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="maintenance timeline" font-family="sans-serif" font-size="11">'
+    ]
+    for i, line in enumerate(items):
+        y = 6 + i * row
+        color = _COLORS[line.status]
+        x0, x1 = x(line.starts_on), x(line.ended_on + dt.timedelta(days=1))
+        w0, w1 = x1, x(line.ended_on + window)
+        parts.append(f'<text x="4" y="{y + 12}">{html.escape(line.maintenance_id)}</text>')
+        parts.append(
+            f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 1):.1f}" height="14" '
+            f'fill="{color}"><title>{html.escape(line.product_name)}: {line.starts_on} to '
+            f"{line.ended_on} ({line.status.value})</title></rect>"
+        )
+        parts.append(
+            f'<rect x="{w0:.1f}" y="{y}" width="{max(w1 - w0, 1):.1f}" height="14" '
+            f'fill="{color}" fill-opacity="0.18"><title>90-day window until '
+            f"{line.ended_on + window - dt.timedelta(days=1)}</title></rect>"
+        )
+    tx = x(today)
+    parts.append(
+        f'<line x1="{tx:.1f}" y1="0" x2="{tx:.1f}" y2="{height - 14}" stroke="#0969da" '
+        f'stroke-width="2"/><text x="{tx + 3:.1f}" y="{height - 3}" fill="#0969da">'
+        f"today {today}</text>"
+    )
+    parts.append(f'<text x="{left}" y="{height - 3}">{start}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ClientDetail:
+    """A client's detail on one day: the lines the console shows.
+
+    ``str()`` gives a text table, ``_repr_html_`` a table and a timeline in notebooks.
+
+    Attributes:
+        client_id: The client.
+        name: Its name.
+        today: The day the detail is for.
+        visible: Whether the monitoring list shows the client that day.
+        deleted_on: The client's deletion date, if deleted.
+        lines: The maintenances active or ended less than 90 days ago, oldest first.
+    """
+
+    client_id: str
+    name: str
+    today: dt.date
+    visible: bool
+    deleted_on: dt.date | None
+    lines: tuple[DetailLine, ...]
+
+    def line(self, maintenance_id: str) -> DetailLine:
+        """The line of *maintenance_id*; :class:`KeyError` if the detail does not show it."""
+        for line in self.lines:
+            if line.maintenance_id == maintenance_id:
+                return line
+        raise KeyError(maintenance_id)
+
+    def _state(self) -> str:
+        if self.deleted_on is not None:
+            return f"deleted on {self.deleted_on}"
+        return "visible" if self.visible else "no longer shown (90 days without service)"
+
+    def __str__(self) -> str:
+        out = [f"{self.name} [{self.client_id}] on {self.today}: {self._state()}"]
+        if not self.lines:
+            out.append("  no maintenance to show")
+            return "\n".join(out)
+        header = [
+            "id",
+            "product",
+            "type",
+            "seats",
+            "period",
+            "start",
+            "expiry",
+            "status",
+            "management",
+            "actions",
+        ]
+        rows: list[list[str]] = []
+        for ln in self.lines:
+            rows.append(
+                [
+                    ln.maintenance_id,
+                    ln.product_name,
+                    ln.license_type.value,
+                    str(ln.quantity),
+                    str(ln.period) if ln.period else f"{ln.duration}",
+                    str(ln.starts_on),
+                    str(ln.expires_on),
+                    ln.status.value,
+                    ln.management.value,
+                    ", ".join(sorted(ln.actions)) or "-",
+                ]
+            )
+            for mod in ln.modules:
+                rows.append(
+                    [
+                        "",
+                        f"+ {mod.name}",
+                        "",
+                        str(mod.quantity),
+                        mod.duration,
+                        str(mod.starts_on),
+                        str(mod.expires_on),
+                        "",
+                        "",
+                        "",
+                    ]
+                )
+        out += ["  " + r for r in _table(header, rows)]
+        return "\n".join(out)
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        rows = []
+        for ln in self.lines:
+            mods = "<br>".join(
+                f"{e(m.name)}: {m.quantity} seats, {e(m.duration)}, until {m.expires_on}"
+                for m in ln.modules
+            )
+            cells = [
+                ln.maintenance_id,
+                ln.product_name,
+                ln.license_type.value,
+                ln.quantity,
+                ln.period or ln.duration,
+                ln.starts_on,
+                ln.expires_on,
+                ln.status.value,
+                ln.management.value,
+                ", ".join(sorted(ln.actions)) or "-",
+            ]
+            rows.append(
+                "<tr>"
+                + "".join(f"<td>{e(str(c))}</td>" for c in cells)
+                + f"<td>{mods or '-'}</td></tr>"
+            )
+        head = "".join(
+            f"<th>{h}</th>"
+            for h in (
+                "id",
+                "product",
+                "type",
+                "seats",
+                "period",
+                "start",
+                "expiry",
+                "status",
+                "management",
+                "actions",
+                "modules",
+            )
+        )
+        table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        return (
+            f"<div><strong>{e(self.name)}</strong> [{e(self.client_id)}] on {self.today}: "
+            f"{e(self._state())}{table if rows else '<p>no maintenance to show</p>'}"
+            f"{timeline_svg(self.lines, self.today)}</div>"
+        )
+
+
+def build_detail(catalog: Catalog, client: Client, today: dt.date) -> ClientDetail:
+    """The :class:`ClientDetail` of *client* on *today*."""
+    from ._dates import visible
+
+    return ClientDetail(
+        client_id=client.id,
+        name=client.name,
+        today=today,
+        visible=visible(client, today),
+        deleted_on=client.deleted_on,
+        lines=tuple(
+            _line(catalog, m, today)
+            for m in client.maintenances
+            if m.starts_on <= today and line_shown(m, today)
+        ),
+    )
+
+
+class MonitoringList(list[Client]):
+    """The monitoring list: a plain ``list`` of clients that also renders as a table.
+
+    Attributes:
+        today: The day the list is for.
+    """
+
+    __slots__ = ("today",)
+
+    def __init__(self, clients: Iterable[Client] = (), *, today: dt.date) -> None:
+        super().__init__(clients)
+        self.today = today
+
+    def table(self) -> str:
+        """A text table: id, name, state, and the day the 90-day rule counts from."""
+        if not self:
+            return f"no client to show on {self.today}"
+        rows = [[c.id, c.name, _client_state(c, self.today), str(c.ended_on)] for c in self]
+        return "\n".join(_table(["id", "name", "state", "last end"], rows))
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        rows = "".join(
+            f"<tr><td>{e(c.id)}</td><td>{e(c.name)}</td><td>{e(_client_state(c, self.today))}"
+            f"</td><td>{c.ended_on}</td></tr>"
+            for c in self
+        )
+        return (
+            f"<div><strong>Monitoring on {self.today}</strong>: {len(self)} client(s)"
+            "<table><thead><tr><th>id</th><th>name</th><th>state</th><th>last end</th></tr>"
+            f"</thead><tbody>{rows}</tbody></table></div>"
+        )
+
+
+def _client_state(client: Client, today: dt.date) -> str:
+    if client.deleted_on is not None and today >= client.deleted_on:
+        return f"deleted {client.deleted_on}"
+    if any(m.is_active(today) for m in client.maintenances):
+        return "active"
+    if client.maintenances:
+        return "no active service"
+    return "no product yet"

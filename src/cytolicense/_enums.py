@@ -1,0 +1,45 @@
+"""The fixed vocabularies of the domain (values are part of the public contract)."""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["LicenseType", "ManagementMode", "QuantityRule", "Severity", "Status"]
+
+
+class LicenseType(enum.Enum):
+    """Kind of licence of a maintenance: a time-limited trial or a paid subscription."""
+
+    TRIAL = "trial"
+    COMMERCIAL = "commercial"
+
+
+class ManagementMode(enum.Enum):
+    """Whether the partner manages the client's product centrally (D6, D8)."""
+
+    CENTRALIZED = "centralized"
+    UNMANAGED = "unmanaged"
+
+
+class QuantityRule(enum.Enum):
+    """How a module's seats relate to its product's seats (D5, C1)."""
+
+    LINKED = "linked"
+    """Module seats always equal the product's seats."""
+    INDEPENDENT = "independent"
+    """Seats chosen per maintenance, from 1 up to the product's seats (Cytomic Encryption)."""
+
+
+class Severity(enum.Enum):
+    """How serious a finding is: errors refuse an operation, warnings only inform."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Status(enum.Enum):
+    """State of a maintenance on a given day (see :func:`cytolicense.Engine.status`)."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    DELETED = "deleted"

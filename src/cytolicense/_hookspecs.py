@@ -1,0 +1,86 @@
+"""The hooks a catalog plugin may implement (pluggy project name ``cytolicense``).
+
+Every hook is optional and takes no arguments. :func:`cytolicense.load_catalog`
+calls each plugin's implementation once, in registration order, and checks
+what comes back: an iterable of the right records, ids never declared twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pluggy
+
+if TYPE_CHECKING:
+    from ._catalog_records import Module, Product, ProductFamily
+    from ._rules import Rule
+
+__all__ = ["HOOK_NAMES", "PROJECT", "hookimpl", "hookspec"]
+
+PROJECT = "cytolicense"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_hookspec = pluggy.HookspecMarker(PROJECT)
+_hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+def hookspec(function: F) -> F:
+    """Mark *function* as a cytolicense hook specification (typed wrapper)."""
+    return _hookspec(function)
+
+
+hookimpl = _hookimpl
+"""Marker for hook implementations: decorate plugin functions with ``@hookimpl``."""
+
+
+class CatalogSpec:
+    """Hook specifications; the docstrings are the hooks' reference documentation."""
+
+    @hookspec
+    def cytolicense_families(self) -> Iterable[ProductFamily]:
+        """Declare product families (:class:`~cytolicense.ProductFamily` records).
+
+        Called once per plugin while the catalog is loaded. A family id must be
+        unique across all plugins.
+        """
+        raise NotImplementedError
+
+    @hookspec
+    def cytolicense_modules(self) -> Iterable[Module]:
+        """Declare add-on modules (:class:`~cytolicense.Module` records).
+
+        Called once per plugin while the catalog is loaded. A module id must be
+        unique across all plugins.
+        """
+        raise NotImplementedError
+
+    @hookspec
+    def cytolicense_products(self) -> Iterable[Product]:
+        """Declare products (:class:`~cytolicense.Product` records).
+
+        Called once per plugin while the catalog is loaded, after every family and
+        module is known: a product may name families and modules of other plugins.
+        """
+        raise NotImplementedError
+
+    @hookspec
+    def cytolicense_rules(self) -> Iterable[Rule]:
+        """Contribute extra rules that :meth:`Engine.check` runs after the built-in ones.
+
+        Called once per plugin while the catalog is loaded. Each rule is a callable
+        taking a :class:`~cytolicense.RuleContext` and returning an iterable of
+        :class:`~cytolicense.Finding` (see :func:`~cytolicense.make_finding`). A rule
+        that raises makes the check fail with :class:`~cytolicense.PluginRuleError`
+        naming the plugin; it never passes silently.
+        """
+        raise NotImplementedError
+
+
+HOOK_NAMES: tuple[str, ...] = (
+    "cytolicense_families",
+    "cytolicense_modules",
+    "cytolicense_products",
+    "cytolicense_rules",
+)

@@ -1,0 +1,114 @@
+"""Subscription periods: whole calendar years and months."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+__all__ = ["Period"]
+
+_PERIOD_RE = re.compile(r"^\s*(?:(\d+)\s*y)?\s*(?:(\d+)\s*m)?\s*$", re.IGNORECASE)
+
+
+def _non_negative_int(inst: Period, attribute: attrs.Attribute[int], value: int) -> None:
+    if type(value) is not int:
+        raise TypeError(f"Period.{attribute.name} must be an int, got {value!r}")
+    if value < 0:
+        raise ValueError(f"Period.{attribute.name} must be >= 0, got {value}")
+
+
+@attrs.frozen(order=False, slots=True, repr=False)
+class Period:
+    """A subscription length in calendar years and months.
+
+    ``Period(years=1)`` is one calendar year: added to 29 February it lands on
+    28 February of the next year (see :meth:`add_to`). Periods are ordered by
+    their total length in months.
+
+    Attributes:
+        years: Whole calendar years (>= 0).
+        months: Whole calendar months (>= 0).
+
+    >>> Period.parse("2y")
+    Period('2y')
+    >>> str(Period(months=1))
+    '1m'
+    """
+
+    years: int = attrs.field(default=0, validator=_non_negative_int)
+    months: int = attrs.field(default=0, validator=_non_negative_int)
+
+    _delta: relativedelta = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.years == 0 and self.months == 0:
+            raise ValueError("Period must be at least one month: years and months are both 0")
+        object.__setattr__(self, "_delta", relativedelta(years=self.years, months=self.months))
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """Read ``"1y"``, ``"2y"``, ``"1m"`` or ``"1y6m"``; raise :class:`ValueError` otherwise."""
+        if not isinstance(text, str):
+            raise TypeError(f"Period.parse expects a str, got {type(text).__name__}")
+        match = _PERIOD_RE.match(text)
+        if match is None or (match.group(1) is None and match.group(2) is None):
+            raise ValueError(f"not a period: {text!r} (expected e.g. '1y', '2y', '3y' or '1m')")
+        return cls(years=int(match.group(1) or 0), months=int(match.group(2) or 0))
+
+    @classmethod
+    def coerce(cls, value: Period | str) -> Period:
+        """Return *value* as a :class:`Period`, parsing strings like ``"2y"``."""
+        if isinstance(value, Period):
+            return value
+        if isinstance(value, str):
+            return cls.parse(value)
+        raise TypeError(f"expected a Period or a string like '1y', got {value!r}")
+
+    @property
+    def total_months(self) -> int:
+        """The length in months (``Period(years=2).total_months == 24``)."""
+        return self.years * 12 + self.months
+
+    @property
+    def delta(self) -> relativedelta:
+        """The period as a :class:`dateutil.relativedelta.relativedelta`."""
+        return self._delta
+
+    def add_to(self, day: dt.date) -> dt.date:
+        """*day* plus this period in calendar terms (29 Feb + 1y is 28 Feb)."""
+        result: dt.date = day + self._delta
+        return result
+
+    def __str__(self) -> str:
+        text = f"{self.years}y" if self.years else ""
+        return text + (f"{self.months}m" if self.months else "")
+
+    def __repr__(self) -> str:
+        return f"Period({str(self)!r})"
+
+    def _key(self) -> tuple[int, int]:
+        return (self.total_months, self.years)
+
+    def __lt__(self, other: Any) -> bool:
+        if not isinstance(other, Period):
+            return NotImplemented
+        return self._key() < other._key()
+
+    def __le__(self, other: Any) -> bool:
+        if not isinstance(other, Period):
+            return NotImplemented
+        return self._key() <= other._key()
+
+    def __gt__(self, other: Any) -> bool:
+        if not isinstance(other, Period):
+            return NotImplemented
+        return self._key() > other._key()
+
+    def __ge__(self, other: Any) -> bool:
+        if not isinstance(other, Period):
+            return NotImplemented
+        return self._key() >= other._key()

@@ -1,0 +1,189 @@
+"""JSON for every record and event, through one cattrs converter owned by the library.
+
+Documents are wrapped in an envelope carrying the format version and the type::
+
+    {"cytolicense": 1, "type": "Client", "data": {...}}
+
+``from_json`` also reads a bare ``data`` object. Dates are ISO strings, enums
+their values, periods strings like ``"2y"``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+import cattrs
+from cattrs.strategies import configure_tagged_union
+
+from ._catalog_records import Module, Product, ProductFamily
+from ._client_records import Client, Maintenance, ModuleLicense
+from ._engine import Change
+from ._events import EVENT_TYPES, Event
+from ._exceptions import DataError
+from ._findings import Decision, Finding
+from ._period import Period
+from ._request import AssignmentRequest
+
+__all__ = ["FORMAT_VERSION", "converter", "from_data", "from_json", "to_data", "to_json"]
+
+FORMAT_VERSION = 1
+"""The version written in every document; documents up to this version are read."""
+
+T = TypeVar("T")
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+SERIALIZABLE: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for cls in (
+        ProductFamily,
+        Module,
+        Product,
+        ModuleLicense,
+        Maintenance,
+        Client,
+        AssignmentRequest,
+        Finding,
+        Decision,
+        Change,
+        Period,
+        *EVENT_TYPES,
+    )
+}
+
+
+def _structure_date(value: Any, _: type) -> dt.date:
+    if not isinstance(value, str) or not _DATE_RE.match(value):
+        raise ValueError(f"expected an ISO date 'YYYY-MM-DD', got {value!r}")
+    return dt.date.fromisoformat(value)
+
+
+def _structure_period(value: Any, _: type) -> Period:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a period string like '1y', got {value!r}")
+    return Period.parse(value)
+
+
+def _strict(kind: type) -> Any:
+    def structure(value: Any, _: type) -> Any:
+        if type(value) is not kind:
+            raise ValueError(f"expected {kind.__name__}, got {value!r}")
+        return value
+
+    return structure
+
+
+def _structure_any_mapping(value: Any, _: type) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ValueError(f"expected an object, got {value!r}")
+    return dict(value)
+
+
+def make_converter() -> cattrs.Converter:
+    """Build a converter configured like the library's (see :func:`converter`)."""
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    conv.register_unstructure_hook(dt.date, dt.date.isoformat)
+    conv.register_structure_hook(dt.date, _structure_date)
+    conv.register_unstructure_hook(Period, str)
+    conv.register_structure_hook(Period, _structure_period)
+    for kind in (int, str, bool):
+        conv.register_structure_hook(kind, _strict(kind))
+    conv.register_structure_hook_func(lambda t: t == Mapping[str, Any], _structure_any_mapping)
+    conv.register_unstructure_hook(frozenset, lambda s: sorted(conv.unstructure(x) for x in s))
+    configure_tagged_union(Event, conv, tag_name="type")
+    return conv
+
+
+@functools.cache
+def converter() -> cattrs.Converter:
+    """The converter :func:`to_json` and :func:`from_json` use (built on first use)."""
+    return make_converter()
+
+
+def _format(exc: BaseException, type_: type | None) -> str:
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    if type_ is not None and not isinstance(exc, ValueError | TypeError):
+        return f"invalid value for {getattr(type_, '__name__', type_)}"
+    return str(exc) or type(exc).__name__
+
+
+def _data_error(exc: Exception, root: str) -> DataError:
+    if isinstance(exc, cattrs.BaseValidationError):
+        messages = cattrs.transform_error(exc, path=root, format_exception=_format)
+        first = messages[0] if messages else str(exc)
+        reason, _, path = first.rpartition(" @ ")
+        return DataError("; ".join(messages) if len(messages) > 1 else reason, path or root)
+    return DataError(str(exc) or type(exc).__name__, root)
+
+
+def to_data(obj: Any) -> dict[str, Any]:
+    """The envelope ``{"cytolicense": 1, "type": ..., "data": ...}`` of *obj* as Python data."""
+    name = type(obj).__name__
+    if SERIALIZABLE.get(name) is not type(obj):
+        raise TypeError(f"cannot serialize {type(obj).__name__}")
+    return {"cytolicense": FORMAT_VERSION, "type": name, "data": converter().unstructure(obj)}
+
+
+def to_json(obj: Any, *, indent: int | None = None) -> str:
+    """*obj* (any record, request, decision, change or event) as a JSON document."""
+    return json.dumps(to_data(obj), ensure_ascii=False, indent=indent, sort_keys=True)
+
+
+def from_data(cls: type[T], doc: Any) -> T:
+    """Read *doc* (an envelope or bare data) as *cls*; :class:`DataError` on bad input."""
+    data = doc
+    root = "$"
+    if isinstance(doc, dict) and "cytolicense" in doc:
+        version = doc.get("cytolicense")
+        if type(version) is not int or not 1 <= version <= FORMAT_VERSION:
+            raise DataError(
+                f"unsupported format version {version!r} (this release reads 1..{FORMAT_VERSION})",
+                "$.cytolicense",
+            )
+        kind = doc.get("type")
+        expected = _names(cls)
+        if kind not in expected:
+            raise DataError(f"expected type {' or '.join(expected)}, got {kind!r}", "$.type")
+        if "data" not in doc:
+            raise DataError("required field missing", "$.data")
+        extra = set(doc) - {"cytolicense", "type", "data"}
+        if extra:
+            raise DataError(f"unknown field(s) {', '.join(sorted(extra))}", "$")
+        data = doc["data"]
+        root = "$.data"
+        if cls is cast(Any, Event):
+            data = {**data, "type": kind} if isinstance(data, dict) else data
+    try:
+        return converter().structure(data, cls)
+    except DataError:
+        raise
+    except Exception as exc:
+        raise _data_error(exc, root) from exc
+
+
+def _names(cls: Any) -> tuple[str, ...]:
+    if cls is Event:
+        return tuple(t.__name__ for t in EVENT_TYPES)
+    return (getattr(cls, "__name__", str(cls)),)
+
+
+def from_json(cls: type[T], text: str | bytes) -> T:
+    """Read a JSON document written by :func:`to_json` as *cls*.
+
+    Raises:
+        DataError: the text is not JSON, or the data does not make a valid *cls*;
+            the error's ``path`` says where (``$.data.maintenances[0].quantity``).
+    """
+    if not isinstance(text, str | bytes | bytearray):
+        raise DataError(f"expected JSON text, got {type(text).__name__}")
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise DataError(f"not JSON: {exc}") from exc
+    return from_data(cls, doc)

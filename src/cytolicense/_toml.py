@@ -1,0 +1,112 @@
+"""Catalogs declared as TOML data files: the loader every catalog author can use.
+
+A file holds arrays of tables ``[[family]]``, ``[[module]]`` and ``[[product]]``
+whose keys are the records' fields (periods as strings like ``"1y"``, enums as
+their values). Errors name the file, the table and the field.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ._catalog_records import Module, Product, ProductFamily
+from ._exceptions import CatalogError
+from ._hookspecs import hookimpl
+
+__all__ = ["TomlCatalog"]
+
+_TABLES: dict[str, type[Any]] = {"family": ProductFamily, "module": Module, "product": Product}
+
+
+class TomlCatalog:
+    """A catalog plugin whose declarations come from a TOML file.
+
+    Register the instance (``load_catalog(TomlCatalog(path))``) or point an entry
+    point at it. The file is read once, when a hook is first called.
+
+    Args:
+        source: A path, an :mod:`importlib.resources` traversable, or TOML text
+            (then pass ``name`` to say where it came from).
+        name: How errors name the source (default: the file's path).
+    """
+
+    def __init__(self, source: str | Path | Traversable, *, name: str | None = None) -> None:
+        self._source = source
+        if name is not None:
+            self.name = name
+        elif isinstance(source, Path | Traversable):
+            self.name = str(source)
+        else:
+            self.name = "<toml text>"
+        self.__name__ = self.name
+        self._records: dict[str, tuple[Any, ...]] | None = None
+
+    def __repr__(self) -> str:
+        return f"TomlCatalog({self.name!r})"
+
+    def _text(self) -> str:
+        source = self._source
+        if isinstance(source, Path | Traversable):
+            try:
+                return source.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise CatalogError(f"{self.name}: cannot read catalog file: {exc}") from exc
+        return source
+
+    def records(self) -> dict[str, tuple[Any, ...]]:
+        """The declared records by table name (read and checked on first use)."""
+        if self._records is None:
+            try:
+                doc = tomllib.loads(self._text())
+            except tomllib.TOMLDecodeError as exc:
+                raise CatalogError(f"{self.name}: not valid TOML: {exc}") from exc
+            unknown = sorted(set(doc) - set(_TABLES))
+            if unknown:
+                raise CatalogError(
+                    f"{self.name}: unknown table(s) {', '.join(unknown)} "
+                    f"(expected [[family]], [[module]], [[product]])"
+                )
+            self._records = {
+                table: tuple(self._build(table, cls, doc.get(table, [])))
+                for table, cls in _TABLES.items()
+            }
+        return self._records
+
+    def _build(self, table: str, cls: type[Any], rows: Any) -> Iterable[Any]:
+        if not isinstance(rows, list):
+            raise CatalogError(f"{self.name}: {table} must be an array of tables [[{table}]]")
+        fields = {a.alias for a in attrs.fields(cls) if a.init}
+        for i, row in enumerate(rows):
+            where = f"{self.name}: {table}[{i}]"
+            if not isinstance(row, dict):
+                raise CatalogError(f"{where}: expected a table, got {row!r}")
+            if "id" in row:
+                where += f" (id {row['id']!r})"
+            extra = sorted(set(row) - fields)
+            if extra:
+                raise CatalogError(
+                    f"{where}: unknown field(s) {', '.join(extra)} "
+                    f"(known: {', '.join(sorted(fields))})"
+                )
+            try:
+                yield cls(**row)
+            except (TypeError, ValueError) as exc:
+                raise CatalogError(f"{where}: {exc}") from exc
+
+    @hookimpl
+    def cytolicense_families(self) -> tuple[ProductFamily, ...]:
+        return self.records()["family"]
+
+    @hookimpl
+    def cytolicense_modules(self) -> tuple[Module, ...]:
+        return self.records()["module"]
+
+    @hookimpl
+    def cytolicense_products(self) -> tuple[Product, ...]:
+        return self.records()["product"]
