@@ -29,7 +29,12 @@ def soak(session: nox.Session) -> None:
     """Long property runs: 10,000+ random console sessions, 10,000+ fuzzed documents."""
     session.install(*PROJECT, *TEST_DEPS)
     session.run(
-        "pytest", "-m", "slow or not slow", "-p", "no:cacheprovider", *session.posargs,
+        "pytest",
+        "-m",
+        "slow or not slow",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
         env={"CYTOLICENSE_PROFILE": "soak"},
     )
 

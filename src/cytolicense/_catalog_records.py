@@ -10,6 +10,7 @@ from ._enums import LicenseType, ManagementMode, QuantityRule
 from ._period import Period
 from ._validation import (
     each,
+    named,
     non_empty_str,
     non_negative_int,
     optional_periods_tuple,
@@ -56,7 +57,8 @@ class Module:
     id: str = attrs.field(validator=non_empty_str)
     name: str = attrs.field(validator=non_empty_str)
     quantity_rule: QuantityRule = attrs.field(
-        default=QuantityRule.LINKED, converter=to_quantity_rule
+        default=QuantityRule.LINKED,
+        converter=named(to_quantity_rule),  # type: ignore[misc]
     )
 
 
@@ -90,20 +92,30 @@ class Product:
     name: str = attrs.field(validator=non_empty_str)
     family: str = attrs.field(validator=non_empty_str)
     modules: frozenset[str] = attrs.field(
-        factory=frozenset, converter=str_set, validator=each(non_empty_str)
+        factory=frozenset,
+        converter=named(str_set),
+        validator=each(non_empty_str),  # type: ignore[misc]
     )
-    periods: tuple[Period, ...] = attrs.field(default=DEFAULT_PERIODS, converter=periods_tuple)
+    periods: tuple[Period, ...] = attrs.field(
+        default=DEFAULT_PERIODS,
+        converter=named(periods_tuple),  # type: ignore[misc]
+    )
     enabled_periods: tuple[Period, ...] | None = attrs.field(
-        default=None, converter=optional_periods_tuple
+        default=None,
+        converter=named(optional_periods_tuple),  # type: ignore[misc]
     )
     license_types: frozenset[LicenseType] = attrs.field(
-        default=_ALL_LICENSE_TYPES, converter=to_license_types, validator=_non_empty
+        default=_ALL_LICENSE_TYPES,
+        converter=named(to_license_types),
+        validator=_non_empty,  # type: ignore[misc]
     )
     trial_days: int = attrs.field(default=30, validator=positive_int)
     trial_max_quantity: int | None = attrs.field(default=None, validator=optional_positive_int)
     trial_cooldown_days: int = attrs.field(default=90, validator=non_negative_int)
     management_modes: frozenset[ManagementMode] = attrs.field(
-        default=_ALL_MODES, converter=to_management_modes, validator=_non_empty
+        default=_ALL_MODES,
+        converter=named(to_management_modes),
+        validator=_non_empty,  # type: ignore[misc]
     )
     max_quantity: int | None = attrs.field(default=None, validator=optional_positive_int)
 

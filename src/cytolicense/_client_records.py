@@ -13,6 +13,7 @@ from ._exceptions import UnknownIdError
 from ._period import Period
 from ._validation import (
     is_date,
+    named,
     non_empty_str,
     optional_date,
     optional_period,
@@ -92,13 +93,13 @@ class Maintenance:
 
     id: str = attrs.field(validator=non_empty_str)
     product: str = attrs.field(validator=non_empty_str)
-    license_type: LicenseType = attrs.field(converter=to_license_type)
+    license_type: LicenseType = attrs.field(converter=named(to_license_type))  # type: ignore[misc]
     quantity: int = attrs.field(validator=positive_int)
-    period: Period | None = attrs.field(converter=optional_period)
+    period: Period | None = attrs.field(converter=named(optional_period))  # type: ignore[misc]
     starts_on: dt.date = attrs.field(validator=is_date)
     expires_on: dt.date = attrs.field(validator=is_date)
-    management: ManagementMode = attrs.field(converter=to_management)
-    modules: tuple[ModuleLicense, ...] = attrs.field(default=(), converter=_sorted_modules)
+    management: ManagementMode = attrs.field(converter=named(to_management))  # type: ignore[misc]
+    modules: tuple[ModuleLicense, ...] = attrs.field(default=(), converter=named(_sorted_modules))  # type: ignore[misc]
     deleted_on: dt.date | None = attrs.field(default=None, validator=optional_date)
 
     def __attrs_post_init__(self) -> None:
@@ -151,7 +152,7 @@ class Client:
     deleted_on: dt.date | None = attrs.field(default=None, validator=optional_date)
     maintenances: tuple[Maintenance, ...] = attrs.field(
         default=(),
-        converter=_maintenances,
+        converter=named(_maintenances),  # type: ignore[misc]
     )
 
     _end: dt.date = attrs.field(init=False, eq=False, repr=False)

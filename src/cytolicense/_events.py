@@ -9,7 +9,7 @@ import attrs
 
 from ._client_records import Client, Maintenance
 from ._enums import ManagementMode
-from ._validation import is_date, non_empty_str, to_management
+from ._validation import is_date, named, non_empty_str, to_management
 
 __all__ = [
     "EVENT_TYPES",
@@ -85,7 +85,7 @@ class ManagementChanged:
     client_id: str = attrs.field(validator=non_empty_str)
     on: dt.date = attrs.field(validator=is_date)
     maintenance_id: str = attrs.field(validator=non_empty_str)
-    management: ManagementMode = attrs.field(converter=to_management)
+    management: ManagementMode = attrs.field(converter=named(to_management))  # type: ignore[misc]
 
 
 @attrs.frozen(kw_only=True, slots=True)

@@ -10,7 +10,7 @@ import attrs
 
 from ._enums import Severity
 from ._messages import EN, MESSAGES, key_of, render
-from ._validation import non_empty_str, to_severity
+from ._validation import named, non_empty_str, to_severity
 
 __all__ = ["CODES", "Decision", "Finding", "make_finding"]
 
@@ -73,11 +73,11 @@ class Finding:
     """
 
     code: str = attrs.field(validator=non_empty_str)
-    severity: Severity = attrs.field(converter=to_severity)
+    severity: Severity = attrs.field(converter=named(to_severity))  # type: ignore[misc]
     field: str | None
     message: str
-    params: Mapping[str, Any] = attrs.field(factory=dict, converter=_params)
-    translations: Mapping[str, str] = attrs.field(factory=dict, converter=_translations)
+    params: Mapping[str, Any] = attrs.field(factory=dict, converter=named(_params))  # type: ignore[misc]
+    translations: Mapping[str, str] = attrs.field(factory=dict, converter=named(_translations))  # type: ignore[misc]
 
     @property
     def is_error(self) -> bool:
@@ -147,7 +147,7 @@ class Decision:
         findings: Errors and warnings, in rule order.
     """
 
-    findings: tuple[Finding, ...] = attrs.field(default=(), converter=_findings)
+    findings: tuple[Finding, ...] = attrs.field(default=(), converter=named(_findings))  # type: ignore[misc]
 
     @property
     def ok(self) -> bool:

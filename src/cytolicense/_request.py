@@ -10,7 +10,7 @@ import attrs
 
 from ._enums import LicenseType, ManagementMode
 from ._period import Period
-from ._validation import optional_period, to_license_type, to_management
+from ._validation import named, optional_period, to_license_type, to_management
 
 __all__ = ["AssignmentRequest", "ModuleSeats"]
 
@@ -72,13 +72,16 @@ class AssignmentRequest:
         management: Centralized or not.
     """
 
-    product: str = attrs.field(converter=_product)
-    license_type: LicenseType = attrs.field(converter=to_license_type)
-    quantity: int = attrs.field(converter=_quantity)
-    period: Period | None = attrs.field(default=None, converter=optional_period)
+    product: str = attrs.field(converter=named(_product))  # type: ignore[misc]
+    license_type: LicenseType = attrs.field(converter=named(to_license_type))  # type: ignore[misc]
+    quantity: int = attrs.field(converter=named(_quantity))  # type: ignore[misc]
+    period: Period | None = attrs.field(default=None, converter=named(optional_period))  # type: ignore[misc]
     modules: Mapping[str, int | None] = attrs.field(
-        factory=dict, converter=module_seats, eq=_as_dict
+        factory=dict,
+        converter=named(module_seats),
+        eq=_as_dict,  # type: ignore[misc]
     )
     management: ManagementMode = attrs.field(
-        default=ManagementMode.CENTRALIZED, converter=to_management
+        default=ManagementMode.CENTRALIZED,
+        converter=named(to_management),  # type: ignore[misc]
     )

@@ -123,6 +123,22 @@ def optional_period(value: Period | str | None) -> Period | None:
     return None if value is None else Period.coerce(value)
 
 
+def named(convert: Any) -> Any:
+    """Wrap a converter so its errors name the field (``Product.periods: ...``).
+
+    Returns an :class:`attrs.Converter`; mypy's attrs plugin cannot follow it, so
+    fields using it carry ``# type: ignore[misc]`` and accept ``Any`` at init.
+    """
+
+    def run(value: Any, inst: object, field: attrs.Attribute[Any]) -> Any:
+        try:
+            return convert(value)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{type(inst).__name__}.{field.name}: {exc}") from None
+
+    return attrs.Converter(run, takes_self=True, takes_field=True)
+
+
 def each(validator: Any) -> Any:
     """Apply a value validator to each member of a collection."""
 

@@ -1,0 +1,304 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import cytolicense as cl
+from cytolicense import (
+    Client,
+    LicenseType,
+    Maintenance,
+    ManagementMode,
+    Module,
+    ModuleLicense,
+    Period,
+    Product,
+    ProductFamily,
+    QuantityRule,
+)
+
+D = dt.date
+
+
+class TestPeriod:
+    @pytest.mark.parametrize(
+        ("text", "years", "months"),
+        [("1y", 1, 0), ("2y", 2, 0), ("3Y", 3, 0), ("1m", 0, 1), ("1y6m", 1, 6), (" 2y ", 2, 0)],
+    )
+    def test_parse(self, text: str, years: int, months: int) -> None:
+        assert Period.parse(text) == Period(years=years, months=months)
+
+    @pytest.mark.parametrize("text", ["", "y", "1", "1x", "0y", "-1y", "1.5y", "m1", "1m1y"])
+    def test_parse_refuses(self, text: str) -> None:
+        with pytest.raises(ValueError, match="period|Period"):
+            Period.parse(text)
+
+    def test_parse_refuses_non_string(self) -> None:
+        with pytest.raises(TypeError):
+            Period.parse(2)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("p", [Period(years=2), Period(months=1), Period(years=1, months=6)])
+    def test_str_round_trips(self, p: Period) -> None:
+        assert Period.parse(str(p)) == p
+        assert repr(p) == f"Period({str(p)!r})"
+
+    def test_zero_and_negative_refused(self) -> None:
+        with pytest.raises(ValueError, match="at least one month"):
+            Period()
+        with pytest.raises(ValueError, match="Period.years"):
+            Period(years=-1)
+        with pytest.raises(TypeError, match="Period.months"):
+            Period(months=1.0)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="Period.years"):
+            Period(years=True)
+
+    def test_ordered_by_length_and_hashable(self) -> None:
+        ps = [Period(years=3), Period(months=1), Period(years=1), Period(months=13)]
+        assert sorted(ps) == [Period(months=1), Period(years=1), Period(months=13), Period(years=3)]
+        assert Period(years=1) < Period(years=2) <= Period(years=2)
+        assert Period(years=2) > Period(months=23) >= Period(months=23)
+        assert len({Period(years=1), Period.parse("1y")}) == 1
+        assert Period(years=1).__lt__(3) is NotImplemented
+
+    def test_calendar_arithmetic(self) -> None:
+        assert Period(years=1).add_to(D(2024, 2, 29)) == D(2025, 2, 28)
+        assert Period(months=1).add_to(D(2026, 1, 31)) == D(2026, 2, 28)
+        assert Period(months=1).add_to(D(2024, 1, 31)) == D(2024, 2, 29)
+        assert Period(years=4).add_to(D(2024, 2, 29)) == D(2028, 2, 29)
+        assert Period(years=2).total_months == 24
+
+
+class TestCatalogRecords:
+    def test_family(self) -> None:
+        assert ProductFamily(id="f", name="F").id == "f"
+        with pytest.raises(ValueError, match="ProductFamily.id"):
+            ProductFamily(id=" ", name="F")
+        with pytest.raises(TypeError, match="ProductFamily.name"):
+            ProductFamily(id="f", name=None)  # type: ignore[arg-type]
+
+    def test_module_rule_from_string(self) -> None:
+        assert Module(id="m", name="M", quantity_rule="independent").quantity_rule is (
+            QuantityRule.INDEPENDENT
+        )
+        assert Module(id="m", name="M").quantity_rule is QuantityRule.LINKED
+        with pytest.raises(ValueError, match="not a QuantityRule"):
+            Module(id="m", name="M", quantity_rule="shared")
+
+    def test_product_defaults_and_normalisation(self) -> None:
+        p = Product(
+            id="p", name="P", family="f", modules=["b", "a", "a"], periods=["2y", "1y", "2y"]
+        )
+        assert p.modules == frozenset({"a", "b"})
+        assert p.periods == (Period(years=1), Period(years=2))
+        assert p.enabled == p.periods
+        assert p.license_types == frozenset(LicenseType)
+        assert p.management_modes == frozenset(ManagementMode)
+        assert p.trial_days == 30 and p.trial_cooldown_days == 90
+        assert Product(id="p", name="P", family="f").periods == cl.DEFAULT_PERIODS
+        assert p.offers(LicenseType.TRIAL)
+
+    @pytest.mark.parametrize(
+        ("kwargs", "exc", "field"),
+        [
+            ({"id": ""}, ValueError, "Product.id"),
+            ({"family": ""}, ValueError, "Product.family"),
+            ({"modules": "abc"}, TypeError, "ids"),
+            ({"modules": [""]}, ValueError, "Product.modules"),
+            ({"periods": "1y"}, TypeError, "periods"),
+            ({"periods": ["1y", "0y"]}, ValueError, "period"),
+            ({"enabled_periods": ["2y"], "periods": ["1y"]}, ValueError, "enabled_periods"),
+            ({"license_types": []}, ValueError, "Product.license_types"),
+            ({"license_types": ["rental"]}, ValueError, "LicenseType"),
+            ({"management_modes": "centralized"}, TypeError, "ManagementMode"),
+            ({"trial_days": 0}, ValueError, "Product.trial_days"),
+            ({"trial_cooldown_days": -1}, ValueError, "Product.trial_cooldown_days"),
+            ({"trial_max_quantity": 0}, ValueError, "Product.trial_max_quantity"),
+            ({"max_quantity": 0}, ValueError, "Product.max_quantity"),
+            ({"max_quantity": 10, "trial_max_quantity": 20}, ValueError, "trial_max_quantity"),
+            ({"periods": []}, ValueError, "periods must not be empty"),
+        ],
+    )
+    def test_product_refuses(
+        self, kwargs: dict[str, object], exc: type[Exception], field: str
+    ) -> None:
+        base: dict[str, object] = {"id": "p", "name": "P", "family": "f"}
+        base.update(kwargs)
+        with pytest.raises(exc, match=field):
+            Product(**base)  # type: ignore[arg-type]
+
+    def test_trial_only_product_needs_no_periods(self) -> None:
+        p = Product(id="p", name="P", family="f", license_types=["trial"], periods=[])
+        assert p.periods == ()
+
+
+def maintenance(**kw: object) -> Maintenance:
+    base: dict[str, object] = {
+        "id": "m1",
+        "product": "edr",
+        "license_type": "commercial",
+        "quantity": 5,
+        "period": "1y",
+        "starts_on": D(2026, 1, 1),
+        "expires_on": D(2027, 1, 1),
+        "management": "centralized",
+    }
+    base.update(kw)
+    return Maintenance(**base)  # type: ignore[arg-type]
+
+
+class TestClientRecords:
+    def test_module_license(self) -> None:
+        ml = ModuleLicense(
+            module="x", quantity=1, starts_on=D(2026, 1, 1), expires_on=D(2026, 1, 1)
+        )
+        assert ml.quantity == 1
+        with pytest.raises(ValueError, match="ModuleLicense.quantity"):
+            ModuleLicense(module="x", quantity=0, starts_on=D(2026, 1, 1), expires_on=D(2026, 2, 1))
+        with pytest.raises(ValueError, match="before starts_on"):
+            ModuleLicense(module="x", quantity=1, starts_on=D(2026, 2, 1), expires_on=D(2026, 1, 1))
+        with pytest.raises(TypeError, match="ModuleLicense.starts_on"):
+            ModuleLicense(
+                module="x",
+                quantity=1,
+                starts_on=dt.datetime(2026, 1, 1),
+                expires_on=D(2026, 1, 1),
+            )
+
+    def test_maintenance_normalises(self) -> None:
+        mods = [
+            ModuleLicense(module=n, quantity=5, starts_on=D(2026, 1, 1), expires_on=D(2027, 1, 1))
+            for n in ("patch", "encryption")
+        ]
+        m = maintenance(modules=mods, license_type="commercial", management="unmanaged")
+        assert [x.module for x in m.modules] == ["encryption", "patch"]
+        assert m.license_type is LicenseType.COMMERCIAL and m.period == Period(years=1)
+        assert m.management is ManagementMode.UNMANAGED
+        assert m.module_license("patch") is m.modules[1]
+        assert m.module_license("nope") is None
+
+    @pytest.mark.parametrize(
+        ("kwargs", "exc", "match"),
+        [
+            ({"id": ""}, ValueError, "Maintenance.id"),
+            ({"quantity": 0}, ValueError, "Maintenance.quantity"),
+            ({"quantity": True}, TypeError, "Maintenance.quantity"),
+            ({"period": None}, ValueError, "needs a period"),
+            ({"period": "0m"}, ValueError, "at least one month"),
+            ({"expires_on": D(2025, 1, 1)}, ValueError, "before starts_on"),
+            ({"deleted_on": "2026-01-01"}, TypeError, "Maintenance.deleted_on"),
+            ({"modules": ["patch"]}, TypeError, "ModuleLicense"),
+            ({"license_type": 3}, TypeError, "LicenseType"),
+        ],
+    )
+    def test_maintenance_refuses(
+        self, kwargs: dict[str, object], exc: type[Exception], match: str
+    ) -> None:
+        with pytest.raises(exc, match=match):
+            maintenance(**kwargs)
+
+    def test_maintenance_duplicate_module(self) -> None:
+        ml = ModuleLicense(
+            module="p", quantity=5, starts_on=D(2026, 1, 1), expires_on=D(2027, 1, 1)
+        )
+        with pytest.raises(ValueError, match="listed twice"):
+            maintenance(modules=[ml, ml])
+
+    def test_ended_on_and_is_active(self) -> None:
+        m = maintenance()
+        assert m.ended_on == D(2027, 1, 1)
+        assert m.is_active(D(2026, 1, 1)) and m.is_active(D(2027, 1, 1))
+        assert not m.is_active(D(2027, 1, 2)) and not m.is_active(D(2025, 12, 31))
+        d = maintenance(deleted_on=D(2026, 6, 1))
+        assert d.ended_on == D(2026, 6, 1)
+        assert d.is_active(D(2026, 5, 31)) and not d.is_active(D(2026, 6, 1))
+        late = maintenance(deleted_on=D(2027, 3, 1))
+        assert late.ended_on == D(2027, 1, 1)
+
+    def test_client(self) -> None:
+        c = Client(id="c", name="C", created_on=D(2026, 1, 1), maintenances=[maintenance()])
+        assert isinstance(c.maintenances, tuple)
+        assert c.ended_on == D(2027, 1, 1)
+        assert c.maintenance("m1").id == "m1"
+        with pytest.raises(cl.UnknownIdError) as info:
+            c.maintenance("m9")
+        assert isinstance(info.value, KeyError) and "m9" in str(info.value)
+        with pytest.raises(ValueError, match="used twice"):
+            Client(id="c", name="C", created_on=D(2026, 1, 1), maintenances=[maintenance()] * 2)
+        with pytest.raises(TypeError, match="Maintenance"):
+            Client(id="c", name="C", created_on=D(2026, 1, 1), maintenances=maintenance())
+        with pytest.raises(ValueError, match="Client.name"):
+            Client(id="c", name="", created_on=D(2026, 1, 1))
+        deleted = Client(id="c", name="C", created_on=D(2026, 1, 1), deleted_on=D(2026, 3, 1))
+        assert deleted.ended_on == D(2026, 3, 1)
+        assert Client(id="c", name="C", created_on=D(2026, 1, 1)).ended_on == D(2026, 1, 1)
+
+    def test_records_are_frozen_and_slotted(self) -> None:
+        c = Client(id="c", name="C", created_on=D(2026, 1, 1))
+        with pytest.raises(AttributeError):
+            c.name = "D"  # type: ignore[misc]
+        assert not hasattr(c, "__dict__")
+        assert not hasattr(maintenance(), "__dict__")
+
+
+class TestRequest:
+    def test_friendly_values(self) -> None:
+        r = cl.AssignmentRequest(
+            product="edr",
+            license_type="trial",
+            quantity=3,
+            period="2y",
+            modules=["patch", "encryption"],
+            management="unmanaged",
+        )
+        assert r.license_type is LicenseType.TRIAL
+        assert r.period == Period(years=2)
+        assert dict(r.modules) == {"patch": None, "encryption": None}
+        assert r.management is ManagementMode.UNMANAGED
+        assert r == cl.AssignmentRequest(
+            product="edr",
+            license_type=LicenseType.TRIAL,
+            quantity=3,
+            period=Period(years=2),
+            modules={"encryption": None, "patch": None},
+            management=ManagementMode.UNMANAGED,
+        )
+
+    def test_values_of_the_right_type_are_never_refused(self) -> None:
+        r = cl.AssignmentRequest(
+            product="nope", license_type="commercial", quantity=0, modules={"x": -4}
+        )
+        assert r.quantity == 0 and r.modules["x"] == -4
+
+    @pytest.mark.parametrize(
+        ("kwargs", "exc", "match"),
+        [
+            ({"license_type": "rental"}, ValueError, "LicenseType"),
+            ({"license_type": None}, TypeError, "LicenseType"),
+            ({"quantity": "10"}, TypeError, "quantity"),
+            ({"quantity": 1.0}, TypeError, "quantity"),
+            ({"quantity": True}, TypeError, "quantity"),
+            ({"period": "two years"}, ValueError, "period"),
+            ({"period": 2}, TypeError, "Period"),
+            ({"management": "partial"}, ValueError, "ManagementMode"),
+            ({"product": 5}, TypeError, "product"),
+            ({"modules": "patch"}, TypeError, "modules"),
+            ({"modules": {"patch": "3"}}, TypeError, "modules"),
+            ({"modules": {3: None}}, TypeError, "modules"),
+            ({"modules": ["patch", "patch"]}, ValueError, "twice"),
+        ],
+    )
+    def test_wrong_types_refused(
+        self, kwargs: dict[str, object], exc: type[Exception], match: str
+    ) -> None:
+        base: dict[str, object] = {"product": "edr", "license_type": "commercial", "quantity": 1}
+        base.update(kwargs)
+        with pytest.raises(exc, match=match):
+            cl.AssignmentRequest(**base)  # type: ignore[arg-type]
+
+    def test_modules_read_only(self) -> None:
+        r = cl.AssignmentRequest(
+            product="edr", license_type="commercial", quantity=1, modules=["patch"]
+        )
+        with pytest.raises(TypeError):
+            r.modules["x"] = 1  # type: ignore[index]
