@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import string
@@ -401,15 +402,11 @@ def clients(draw: st.DrawFn) -> tuple[cl.Client, dt.date]:
     client = engine.create_client("c", draw(st.text(string.ascii_letters, min_size=1)), day)
     for _ in range(draw(st.integers(0, 4))):
         day += dt.timedelta(days=draw(st.integers(0, 400)))
-        try:
+        with contextlib.suppress(cl.RuleViolation):
             client = engine.assign(client, draw(requests), day).client
-        except cl.RuleViolation:
-            pass
         if draw(st.booleans()) and client.maintenances:
-            try:
+            with contextlib.suppress(cl.RuleViolation):
                 client = engine.delete_service(client, client.maintenances[-1].id, day).client
-            except cl.RuleViolation:
-                pass
     return client, day + dt.timedelta(days=draw(st.integers(0, 200)))
 
 

@@ -93,8 +93,8 @@ class Product:
     family: str = attrs.field(validator=non_empty_str)
     modules: frozenset[str] = attrs.field(
         factory=frozenset,
-        converter=named(str_set),
-        validator=each(non_empty_str),  # type: ignore[misc]
+        converter=named(str_set),  # type: ignore[misc]
+        validator=each(non_empty_str),
     )
     periods: tuple[Period, ...] = attrs.field(
         default=DEFAULT_PERIODS,
@@ -106,16 +106,16 @@ class Product:
     )
     license_types: frozenset[LicenseType] = attrs.field(
         default=_ALL_LICENSE_TYPES,
-        converter=named(to_license_types),
-        validator=_non_empty,  # type: ignore[misc]
+        converter=named(to_license_types),  # type: ignore[misc]
+        validator=_non_empty,
     )
     trial_days: int = attrs.field(default=30, validator=positive_int)
     trial_max_quantity: int | None = attrs.field(default=None, validator=optional_positive_int)
     trial_cooldown_days: int = attrs.field(default=90, validator=non_negative_int)
     management_modes: frozenset[ManagementMode] = attrs.field(
         default=_ALL_MODES,
-        converter=named(to_management_modes),
-        validator=_non_empty,  # type: ignore[misc]
+        converter=named(to_management_modes),  # type: ignore[misc]
+        validator=_non_empty,
     )
     max_quantity: int | None = attrs.field(default=None, validator=optional_positive_int)
 

@@ -78,8 +78,8 @@ class AssignmentRequest:
     period: Period | None = attrs.field(default=None, converter=named(optional_period))  # type: ignore[misc]
     modules: Mapping[str, int | None] = attrs.field(
         factory=dict,
-        converter=named(module_seats),
-        eq=_as_dict,  # type: ignore[misc]
+        converter=named(module_seats),  # type: ignore[misc]
+        eq=_as_dict,
     )
     management: ManagementMode = attrs.field(
         default=ManagementMode.CENTRALIZED,
