@@ -171,6 +171,8 @@ def apply(client: Client | None, event: Event) -> Client:
     Events are facts: nothing is decided again here. An event that does not fit
     the client (another client's, or a maintenance it lacks) raises :class:`ValueError`.
     """
+    if not isinstance(event, EVENT_TYPES):
+        raise TypeError(f"not an event: {event!r}")
     if isinstance(event, ClientCreated):
         if client is not None:
             raise ValueError(f"client {event.client_id!r} already exists")
@@ -199,9 +201,7 @@ def apply(client: Client | None, event: Event) -> Client:
                 for m in client.maintenances
             ),
         )
-    if isinstance(event, ClientRestored):
-        return attrs.evolve(client, deleted_on=None)
-    raise TypeError(f"not an event: {event!r}")
+    return attrs.evolve(client, deleted_on=None)  # ClientRestored
 
 
 def replay(events: Iterable[Event], client: Client | None = None) -> Client:

@@ -1,0 +1,166 @@
+"""Random console sessions (hypothesis stateful testing) and the invariants they keep.
+
+The default run executes 1,000 sessions; ``nox -s soak`` runs 10,000.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+import cytolicense as cl
+from cytolicense import QuantityRule
+
+from .conftest import SOAK, TestCatalog
+
+CATALOG = cl.load_catalog(TestCatalog(), entry_points=False)
+ENGINE = cl.Engine(CATALOG)
+PRODUCTS = st.sampled_from(["edr", "epdr", "mailguard", "nope"])
+MODULE_IDS = st.sampled_from(["encryption", "patch", "watch", "ghost"])
+SEATS = st.one_of(st.none(), st.integers(-1, 40))
+MODULES = st.dictionaries(MODULE_IDS, SEATS, max_size=3)
+REQUESTS = st.builds(
+    cl.AssignmentRequest,
+    product=PRODUCTS,
+    license_type=st.sampled_from(list(cl.LicenseType)),
+    quantity=st.integers(0, 300),
+    period=st.one_of(st.none(), st.sampled_from(["1m", "1y", "2y", "3y", "5y"])),
+    modules=MODULES,
+    management=st.sampled_from(list(cl.ManagementMode)),
+)
+SESSIONS = 10_000 if SOAK else 1_000
+
+
+class ConsoleSession(RuleBasedStateMachine):
+    """One client handled through the console over weeks and months."""
+
+    @initialize(start=st.dates(dt.date(2024, 1, 1), dt.date(2030, 1, 1)))
+    def start(self, start: dt.date) -> None:
+        change = ENGINE.new_client("c1", "Client One", start)
+        self.client = change.client
+        self.events: list[cl.Event] = list(change.events)
+        self.today = start
+        self.refusals = 0
+
+    def _apply(self, operation: str, *args: object, **kwargs: object) -> None:
+        before = cl.to_json(self.client)
+        try:
+            change: cl.Change = getattr(ENGINE, operation)(self.client, *args, **kwargs)
+        except cl.RuleViolation as exc:
+            self.refusals += 1
+            assert not exc.decision.ok
+            assert cl.to_json(self.client) == before  # a refused operation changes nothing
+            return
+        self.client = change.client
+        self.events.extend(change.events)
+        if change.maintenance is not None:
+            assert change.maintenance in self.client.maintenances
+
+    def _maintenance_id(self, data: st.DataObject) -> str:
+        ids = [m.id for m in self.client.maintenances] + ["m99"]
+        return data.draw(st.sampled_from(ids))
+
+    @rule(days=st.integers(0, 120))
+    def wait(self, days: int) -> None:
+        self.today += dt.timedelta(days=days)
+
+    @rule(req=REQUESTS)
+    def assign(self, req: cl.AssignmentRequest) -> None:
+        decision = ENGINE.check(self.client, req, self.today)
+        count = len(self.client.maintenances)
+        self._apply("assign", req, self.today)
+        assert (len(self.client.maintenances) == count + 1) == decision.ok
+
+    @precondition(lambda self: bool(self.client.maintenances))
+    @rule(
+        data=st.data(),
+        quantity=st.one_of(st.none(), st.integers(-1, 300)),
+        modules=st.one_of(st.none(), MODULES),
+    )
+    def modify(
+        self, data: st.DataObject, quantity: int | None, modules: dict[str, int | None] | None
+    ) -> None:
+        self._apply(
+            "modify", self._maintenance_id(data), self.today, quantity=quantity, modules=modules
+        )
+
+    @precondition(lambda self: bool(self.client.maintenances))
+    @rule(data=st.data(), mode=st.sampled_from(list(cl.ManagementMode)))
+    def manage(self, data: st.DataObject, mode: cl.ManagementMode) -> None:
+        self._apply("set_management", self._maintenance_id(data), mode, self.today)
+
+    @precondition(lambda self: bool(self.client.maintenances))
+    @rule(data=st.data())
+    def delete_service(self, data: st.DataObject) -> None:
+        self._apply("delete_service", self._maintenance_id(data), self.today)
+
+    @rule()
+    def delete_client(self) -> None:
+        self._apply("delete_client", self.today)
+
+    # -- invariants -------------------------------------------------------------------------
+
+    @invariant()
+    def module_seats(self) -> None:
+        for m in self.client.maintenances:
+            for ml in m.modules:
+                rule_ = CATALOG.modules[ml.module].quantity_rule
+                if rule_ is QuantityRule.LINKED:
+                    assert ml.quantity == m.quantity
+                else:
+                    assert 1 <= ml.quantity <= m.quantity  # Encryption never above the product
+                assert ml.expires_on == m.expires_on  # modules expire with their product
+                assert m.starts_on <= ml.starts_on <= ml.expires_on
+
+    @invariant()
+    def ids_unique(self) -> None:
+        ids = [m.id for m in self.client.maintenances]
+        assert len(ids) == len(set(ids))
+
+    @invariant()
+    def entitlements(self) -> None:
+        seats = ENGINE.entitlements(self.client, self.today)
+        active = [m for m in self.client.maintenances if m.is_active(self.today)]
+        assert all(v > 0 for v in seats.values())
+        assert set(seats) == {m.product for m in active} | {
+            ml.module for m in active for ml in m.modules
+        }
+        for pid in {m.product for m in active}:
+            assert seats[pid] == sum(m.quantity for m in active if m.product == pid)
+
+    @invariant()
+    def visibility(self) -> None:
+        c, today = self.client, self.today
+        if c.deleted_on is not None:
+            end = c.deleted_on
+        else:
+            ends = [min(m.expires_on, m.deleted_on or m.expires_on) for m in c.maintenances]
+            end = max([c.created_on, *ends])
+        active = c.deleted_on is None and any(m.is_active(today) for m in c.maintenances)
+        expected = active or (today - end).days < 90
+        assert ENGINE.visible(c, today) is expected
+        assert (ENGINE.monitoring([c], today) == [c]) is expected
+
+    @invariant()
+    def one_commercial_per_family(self) -> None:
+        active = [
+            m
+            for m in self.client.maintenances
+            if m.is_active(self.today) and m.license_type is cl.LicenseType.COMMERCIAL
+        ]
+        families = [CATALOG.products[m.product].family for m in active]
+        assert len(families) == len(set(families))
+
+    def teardown(self) -> None:
+        if hasattr(self, "client"):
+            assert cl.replay(self.events) == self.client  # events rebuild the state
+            assert cl.from_json(cl.Client, cl.to_json(self.client)) == self.client
+
+
+ConsoleSession.TestCase.settings = settings(
+    max_examples=SESSIONS, stateful_step_count=20, deadline=None
+)
+TestConsoleSession = ConsoleSession.TestCase
