@@ -15,9 +15,10 @@ import functools
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, get_args, get_origin
 
 import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory, is_frozenset
 from cattrs.strategies import configure_tagged_union
 
 from ._catalog_records import Module, Product, ProductFamily
@@ -84,6 +85,11 @@ def _structure_any_mapping(value: Any, _: type) -> dict[str, Any]:
     return dict(value)
 
 
+def _is_homogeneous_tuple(type_: Any) -> bool:
+    args = get_args(type_)
+    return get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
 def make_converter() -> cattrs.Converter:
     """Build a converter configured like the library's (see :func:`converter`)."""
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
@@ -94,7 +100,21 @@ def make_converter() -> cattrs.Converter:
     for kind in (int, str, bool):
         conv.register_structure_hook(kind, _strict(kind))
     conv.register_structure_hook_func(lambda t: t == Mapping[str, Any], _structure_any_mapping)
-    conv.register_unstructure_hook(frozenset, lambda s: sorted(conv.unstructure(x) for x in s))
+    conv.register_unstructure_hook_func(
+        is_frozenset, lambda s: sorted(conv.unstructure(x) for x in s)
+    )
+
+    def arrays_only(type_: Any) -> Any:
+        inner = homogenous_tuple_structure_factory(type_, conv)
+
+        def structure(value: Any, t: Any) -> Any:
+            if not isinstance(value, list):
+                raise ValueError(f"expected an array, got {type(value).__name__}")
+            return inner(value, t)
+
+        return structure
+
+    conv.register_structure_hook_factory(_is_homogeneous_tuple, arrays_only)
     configure_tagged_union(Event, conv, tag_name="type")
     return conv
 

@@ -1,0 +1,231 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cytolicense as cl
+from cytolicense._serialize import SERIALIZABLE
+
+from .conftest import SOAK, request
+
+D = dt.date
+T0 = D(2024, 2, 29)
+
+
+@pytest.fixture
+def history(engine: cl.Engine) -> tuple[cl.Client, list[Any]]:
+    ch = engine.new_client("acme", "ACME, S.L. — Ñandú", T0)
+    objs: list[Any] = [ch, *ch.events]
+    c = ch.client
+    for step in (
+        lambda c: engine.assign(
+            c, request(modules={"encryption": 3, "patch": None}, period="1m"), T0
+        ),
+        lambda c: engine.modify(c, "m1", D(2024, 3, 1), quantity=12),
+        lambda c: engine.set_management(c, "m1", "unmanaged", D(2024, 3, 2)),
+        lambda c: engine.assign(
+            c, request(product="epdr", license_type="trial", period=None), D(2024, 3, 3)
+        ),
+        lambda c: engine.delete_service(c, "m2", D(2024, 3, 4)),
+        lambda c: engine.delete_client(c, D(2024, 3, 5)),
+        lambda c: engine.assign(c, request(product="mailguard"), D(2024, 3, 6)),
+    ):
+        change = step(c)
+        objs += [change, *change.events]
+        c = change.client
+    return c, objs
+
+
+def test_every_record_and_event_round_trips(
+    engine: cl.Engine, catalog: cl.Catalog, history: tuple[cl.Client, list[Any]]
+) -> None:
+    client, objs = history
+    decision = engine.check(client, request(quantity=0, period="1m"), D(2024, 3, 6))
+    objs += [
+        client,
+        *client.maintenances,
+        *client.maintenances[0].modules,
+        request(modules={"patch": None}),
+        decision,
+        *decision.findings,
+        *catalog.products.values(),
+        *catalog.modules.values(),
+        *catalog.families.values(),
+        cl.Period(years=2),
+        cl.make_finding("v.x", None, {"a": [1, 2]}, messages={"en": "x", "es": "y"}),
+    ]
+    seen = set()
+    for obj in objs:
+        text = cl.to_json(obj)
+        assert cl.from_json(type(obj), text) == obj
+        seen.add(type(obj).__name__)
+    assert seen == set(SERIALIZABLE)
+
+
+def test_document_shape(history: tuple[cl.Client, list[Any]]) -> None:
+    client, _ = history
+    doc = json.loads(cl.to_json(client))
+    assert doc["cytolicense"] == cl.FORMAT_VERSION and doc["type"] == "Client"
+    m1 = doc["data"]["maintenances"][0]
+    assert m1["period"] == "1m" and m1["starts_on"] == "2024-02-29"
+    assert m1["license_type"] == "commercial" and m1["management"] == "unmanaged"
+    assert "_end" not in doc["data"]
+    bare = json.dumps(doc["data"])
+    assert cl.from_json(cl.Client, bare) == client  # a bare document is read too
+
+
+def test_events_as_a_union(history: tuple[cl.Client, list[Any]]) -> None:
+    _, objs = history
+    for event in [o for o in objs if isinstance(o, cl._events.EVENT_TYPES)]:
+        assert cl.from_json(cl.Event, cl.to_json(event)) == event  # type: ignore[arg-type]
+
+
+def test_cannot_serialize_foreign_objects() -> None:
+    with pytest.raises(TypeError, match="cannot serialize dict"):
+        cl.to_json({})
+
+
+def client_doc() -> dict[str, Any]:
+    return {
+        "cytolicense": 1,
+        "type": "Client",
+        "data": {
+            "id": "c",
+            "name": "C",
+            "created_on": "2026-01-01",
+            "deleted_on": None,
+            "maintenances": [
+                {
+                    "id": "m1",
+                    "product": "edr",
+                    "license_type": "commercial",
+                    "quantity": 5,
+                    "period": "1y",
+                    "starts_on": "2026-01-01",
+                    "expires_on": "2027-01-01",
+                    "management": "centralized",
+                    "deleted_on": None,
+                    "modules": [
+                        {
+                            "module": "patch",
+                            "quantity": 5,
+                            "starts_on": "2026-01-01",
+                            "expires_on": "2027-01-01",
+                        }
+                    ],
+                }
+            ],
+        },
+    }
+
+
+def test_the_reference_document_reads() -> None:
+    c = cl.from_json(cl.Client, json.dumps(client_doc()))
+    assert c.maintenances[0].modules[0].module == "patch"
+
+
+def broken(path: tuple[Any, ...], value: Any) -> str:
+    doc = client_doc()
+    node: Any = doc
+    for key in path[:-1]:
+        node = node[key]
+    if value is KeyError:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return json.dumps(doc)
+
+
+M = ("data", "maintenances", 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "reason"),
+    [
+        ("{not json", "$", "not JSON"),
+        ("[]", "$", ""),
+        (broken(("cytolicense",), 99), "$.cytolicense", "unsupported format version 99"),
+        (broken(("type",), "Maintenance"), "$.type", "expected type Client"),
+        (broken(("data", "created_on"), "2026-02-30"), "$.data.created_on", "day is out of range"),
+        (broken(("data", "created_on"), "01/02/2026"), "$.data.created_on", "ISO date"),
+        (broken(("data", "created_on"), 20260101), "$.data.created_on", "ISO date"),
+        (broken(("data", "name"), KeyError), "$.data.name", "required field missing"),
+        (broken(("data", "name"), 5), "$.data.name", "expected str"),
+        (broken((*M, "quantity"), "5"), "$.data.maintenances[0].quantity", "expected int"),
+        (broken((*M, "quantity"), 5.0), "$.data.maintenances[0].quantity", "expected int"),
+        (broken((*M, "quantity"), True), "$.data.maintenances[0].quantity", "expected int"),
+        (
+            broken((*M, "license_type"), "rental"),
+            "$.data.maintenances[0].license_type",
+            "LicenseType",
+        ),
+        (broken((*M, "period"), "forever"), "$.data.maintenances[0].period", "not a period"),
+        (
+            broken((*M, "modules", 0, "quantity"), None),
+            "$.data.maintenances[0].modules[0].quantity",
+            "expected int",
+        ),
+        (broken((*M, "extra"), 1), "$.data.maintenances[0]", "extra"),
+        (broken((*M, "expires_on"), "2025-01-01"), "$.data.maintenances[0]", "before starts_on"),
+        (broken((*M, "quantity"), 0), "$.data.maintenances[0]", "Maintenance.quantity"),
+        (broken(("data", "maintenances"), {"a": 1}), "$.data.maintenances", ""),
+    ],
+)
+def test_bad_input_names_the_path(text: str, path: str, reason: str) -> None:
+    with pytest.raises(cl.DataError) as info:
+        cl.from_json(cl.Client, text)
+    assert info.value.path == path, str(info.value)
+    assert reason in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_from_json_refuses_non_text() -> None:
+    with pytest.raises(cl.DataError, match="expected JSON text"):
+        cl.from_json(cl.Client, None)  # type: ignore[arg-type]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+@st.composite
+def mutations(draw: st.DrawFn) -> str:
+    def mutate(doc: Any, data: st.DrawFn) -> Any:
+        if isinstance(doc, dict) and doc:
+            key = data(st.sampled_from(sorted(doc)))
+            action = data(st.sampled_from(["drop", "replace", "recurse"]))
+            if action == "drop":
+                return {k: v for k, v in doc.items() if k != key}
+            if action == "replace":
+                return {**doc, key: data(json_values)}
+            return {**doc, key: mutate(doc[key], data)}
+        if isinstance(doc, list) and doc:
+            i = data(st.integers(0, len(doc) - 1))
+            return [*doc[:i], mutate(doc[i], data), *doc[i + 1 :]]
+        return data(json_values)
+
+    return json.dumps(mutate(client_doc(), draw))
+
+
+FUZZ = 10_000 if SOAK else 300
+
+
+@settings(max_examples=FUZZ)
+@given(st.one_of(mutations(), json_values.map(json.dumps), st.text(max_size=40)))
+def test_from_json_raises_only_data_error(text: str) -> None:
+    try:
+        result = cl.from_json(cl.Client, text)
+    except cl.DataError as exc:
+        assert exc.path.startswith("$")
+    else:
+        assert cl.from_json(cl.Client, cl.to_json(result)) == result
