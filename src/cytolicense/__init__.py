@@ -10,6 +10,7 @@ from typing import Any
 from ._catalog import Catalog
 from ._catalog_records import DEFAULT_PERIODS, Module, Product, ProductFamily
 from ._client_records import Client, Maintenance, ModuleLicense
+from ._console import Console
 from ._dates import RETENTION_DAYS, commercial_expiry, trial_expiry
 from ._detail import ClientDetail, DetailLine, ModuleLine, MonitoringList
 from ._engine import Change, Engine
@@ -50,6 +51,7 @@ from ._plugins import (
 from ._request import AssignmentRequest
 from ._rules import Rule, RuleContext
 from ._serialize import FORMAT_VERSION, from_json, to_json
+from ._store import Store
 from ._toml import TomlCatalog
 
 __all__ = [
@@ -71,6 +73,7 @@ __all__ = [
     "ClientDetail",
     "ClientRestored",
     "ConflictError",
+    "Console",
     "CytolicenseError",
     "DataError",
     "Decision",
@@ -100,6 +103,7 @@ __all__ = [
     "ServiceDeleted",
     "Severity",
     "Status",
+    "Store",
     "StoreError",
     "TomlCatalog",
     "UnknownIdError",

@@ -1,26 +1,419 @@
-"""The ``cytolicense`` command line (shell: reads the clock and the environment)."""
+"""The ``cytolicense`` command line: every console action and view over a SQLite store.
+
+Shell code: reads the clock (``--today`` defaults to the local date), the
+environment (``CYTOLICENSE_DB``, ``CYTOLICENSE_PARTNER``, ``CYTOLICENSE_LANG``)
+and the installed catalog plugins.
+
+Exit status: 0 done (warnings included), 1 refused by the rules, 2 bad usage,
+3 any other error (unknown client, store or catalog problem).
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
 
+from ._catalog import Catalog
+from ._console import Console
+from ._demo import build_demo
+from ._detail import MonitoringList
+from ._engine import Change, Engine
+from ._exceptions import CytolicenseError, RuleViolation
+from ._findings import Decision, Finding
 from ._plugins import load_catalog
+from ._request import AssignmentRequest
+from ._serialize import converter, to_data
+from ._store import Store
 
 __all__ = ["main"]
 
+DB_ENV = "CYTOLICENSE_DB"
+PARTNER_ENV = "CYTOLICENSE_PARTNER"
+LANG_ENV = "CYTOLICENSE_LANG"
+DEFAULT_DB = "cytolicense.db"
+DEMO_DB = "cytolicense-demo.db"
 
-def main(argv: Sequence[str] | None = None) -> int:
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _seats(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def _module(text: str) -> tuple[str, int | None]:
+    name, sep, seats = text.partition("=")
+    if not name:
+        raise argparse.ArgumentTypeError(f"expected MODULE or MODULE=SEATS, got {text!r}")
+    return name, (_seats(seats) if sep else None)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help=f"database file (default: ${DB_ENV} or ./{DEFAULT_DB})",
+    )
+    common.add_argument(
+        "--partner",
+        default=None,
+        help=f"partner the data belongs to (default: ${PARTNER_ENV} or 'default')",
+    )
+    common.add_argument("--today", type=_day, default=None, help="date to act on (default: today)")
+    common.add_argument(
+        "--lang",
+        choices=["en", "es"],
+        default=None,
+        help=f"language of messages (default: ${LANG_ENV} or en)",
+    )
+    common.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    parser = argparse.ArgumentParser(
+        prog="cytolicense",
+        description="Assign security products and modules to a partner's clients.",
+        parents=[common],
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, parents=[common])
+
+    add("catalog", "print the installed catalog")
+    p = add("add-client", "add a client")
+    p.add_argument("client")
+    p.add_argument("name")
+
+    def assignment(p: argparse.ArgumentParser) -> None:
+        p.add_argument("client")
+        p.add_argument("--product", required=True)
+        p.add_argument(
+            "--type", dest="license_type", choices=["commercial", "trial"], default="commercial"
+        )
+        p.add_argument("--seats", type=_seats, required=True)
+        p.add_argument("--period", default=None, help="1y, 2y, 3y or 1m (commercial only)")
+        p.add_argument(
+            "--module",
+            dest="modules",
+            type=_module,
+            action="append",
+            default=[],
+            metavar="MODULE[=SEATS]",
+            help="add a module (repeatable)",
+        )
+        p.add_argument("--management", choices=["centralized", "unmanaged"], default="centralized")
+
+    assignment(add("assign", "assign a product (and modules) to a client"))
+    assignment(add("check", "say whether an assignment would go through, changing nothing"))
+    p = add("modify", "change a maintenance's seats or modules")
+    p.add_argument("client")
+    p.add_argument("maintenance")
+    p.add_argument("--seats", type=_seats, default=None)
+    p.add_argument(
+        "--module",
+        dest="modules",
+        type=_module,
+        action="append",
+        default=None,
+        metavar="MODULE[=SEATS]",
+        help="the complete module set wanted afterwards (repeatable)",
+    )
+    p.add_argument("--no-modules", action="store_true", help="remove every module")
+    for name, help in (
+        ("manage", "start centralized management of a maintenance"),
+        ("unmanage", "stop centralized management of a maintenance"),
+        ("delete-service", "delete a maintenance"),
+    ):
+        p = add(name, help)
+        p.add_argument("client")
+        p.add_argument("maintenance")
+    for name, help in (
+        ("delete-client", "delete a client (visible for 90 more days)"),
+        ("detail", "show a client's detail"),
+        ("entitlements", "show the seats a client may use today"),
+        ("history", "show a client's events"),
+    ):
+        add(name, help).add_argument("client")
+    add("monitoring", "list the clients the console shows")
+    add("clients", "list every client, shown or not")
+    add("demo", "build a fresh demo database and show it")
+    return parser
+
+
+class _Run:
+    def __init__(self, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+        self.args = args
+        self.out = out
+        self.err = err
+        self.lang: str = args.lang or os.environ.get(LANG_ENV, "en")
+        self.today: dt.date = args.today or dt.date.today()
+        self.json: bool = args.json
+        self._catalog: Catalog | None = None
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = load_catalog()
+        return self._catalog
+
+    def db_path(self, default: str) -> Path:
+        return Path(self.args.db or os.environ.get(DB_ENV) or default)
+
+    def console(self, default_db: str = DEFAULT_DB) -> Console:
+        partner = self.args.partner or os.environ.get(PARTNER_ENV) or "default"
+        return Console(Engine(self.catalog), Store(self.db_path(default_db), partner))
+
+    # -- output ------------------------------------------------------------------------
+
+    def emit(self, data: Any) -> None:
+        print(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True), file=self.out)
+
+    def finding_line(self, f: Finding) -> str:
+        return f"{f.severity.value} [{f.code}] {f.message_in(self.lang)}"
+
+    def warnings(self, findings: Sequence[Finding]) -> None:
+        for f in findings:
+            print(self.finding_line(f), file=self.err)
+
+    def change(self, change: Change, verb: str) -> None:
+        self.warnings(change.warnings)
+        if self.json:
+            self.emit(to_data(change)["data"])
+            return
+        m = change.maintenance
+        what = f"maintenance {m.id}" if m is not None else f"client {change.client.id}"
+        if not change.events:
+            print(f"{what}: nothing to change", file=self.out)
+            return
+        print(f"{verb}: {what}", file=self.out)
+        if m is not None:
+            print(str(self.engine().detail(change.client, self.today)), file=self.out)
+
+    def engine(self) -> Engine:
+        return Engine(self.catalog)
+
+    def refused(self, decision: Decision, operation: str) -> int:
+        if self.json:
+            self.emit(
+                {
+                    "refused": operation,
+                    **to_data(decision)["data"],
+                    "messages": decision.messages(self.lang),
+                }
+            )
+        else:
+            label = "rechazado" if self.lang == "es" else "refused"
+            print(f"{operation} {label}:", file=self.err)
+            for f in decision.findings:
+                print("  " + self.finding_line(f), file=self.err)
+        return EXIT_REFUSED
+
+    def clients_table(self, clients: list[Any]) -> None:
+        if self.json:
+            self.emit([converter().unstructure(c) for c in clients])
+        else:
+            print(MonitoringList(clients, today=self.today).table(), file=self.out)
+
+    # -- commands --------------------------------------------------------------------
+
+    def request(self) -> AssignmentRequest:
+        a = self.args
+        return AssignmentRequest(
+            product=a.product,
+            license_type=a.license_type,
+            quantity=a.seats,
+            period=a.period,
+            modules=dict(a.modules),
+            management=a.management,
+        )
+
+    def run(self) -> int:
+        command = self.args.command or "catalog"
+        handler: Callable[[], int] = getattr(self, "cmd_" + command.replace("-", "_"))
+        return handler()
+
+    def cmd_catalog(self) -> int:
+        if self.json:
+            c = converter()
+            self.emit(
+                {
+                    "families": [c.unstructure(f) for f in self.catalog.families.values()],
+                    "modules": [c.unstructure(m) for m in self.catalog.modules.values()],
+                    "products": [c.unstructure(p) for p in self.catalog.products.values()],
+                }
+            )
+        else:
+            print(str(self.catalog) or "no catalog plugin is installed", file=self.out)
+        return EXIT_OK
+
+    def cmd_add_client(self) -> int:
+        client = self.console().add_client(self.args.client, self.args.name, self.today)
+        if self.json:
+            self.emit(to_data(client)["data"])
+        else:
+            print(f"added client {client.id} ({client.name}) on {client.created_on}", file=self.out)
+        return EXIT_OK
+
+    def cmd_assign(self) -> int:
+        change = self.console().assign(self.args.client, self.request(), self.today)
+        self.change(change, "assigned")
+        return EXIT_OK
+
+    def cmd_check(self) -> int:
+        decision = self.console().check(self.args.client, self.request(), self.today)
+        if not decision.ok:
+            return self.refused(decision, "assign")
+        if self.json:
+            self.emit(to_data(decision)["data"])
+        else:
+            self.warnings(decision.warnings)
+            print("ok: the assignment would go through", file=self.out)
+        return EXIT_OK
+
+    def cmd_modify(self) -> int:
+        a = self.args
+        modules: dict[str, int | None] | None = None
+        if a.no_modules:
+            modules = {}
+        elif a.modules is not None:
+            modules = dict(a.modules)
+        change = self.console().modify(
+            a.client, a.maintenance, self.today, quantity=a.seats, modules=modules
+        )
+        self.change(change, "modified")
+        return EXIT_OK
+
+    def cmd_manage(self) -> int:
+        change = self.console().set_management(
+            self.args.client, self.args.maintenance, "centralized", self.today
+        )
+        self.change(change, "centralized management started")
+        return EXIT_OK
+
+    def cmd_unmanage(self) -> int:
+        change = self.console().set_management(
+            self.args.client, self.args.maintenance, "unmanaged", self.today
+        )
+        self.change(change, "centralized management stopped")
+        return EXIT_OK
+
+    def cmd_delete_service(self) -> int:
+        change = self.console().delete_service(self.args.client, self.args.maintenance, self.today)
+        self.change(change, "deleted")
+        return EXIT_OK
+
+    def cmd_delete_client(self) -> int:
+        change = self.console().delete_client(self.args.client, self.today)
+        self.change(change, "deleted (shown for 90 more days)")
+        return EXIT_OK
+
+    def cmd_detail(self) -> int:
+        console = self.console()
+        client = console.store.get(self.args.client)
+        if self.json:
+            self.emit(converter().unstructure(console.engine.detail(client, self.today)))
+        else:
+            print(str(console.engine.detail(client, self.today)), file=self.out)
+        return EXIT_OK
+
+    def cmd_entitlements(self) -> int:
+        seats = self.console().entitlements(self.args.client, self.today)
+        if self.json:
+            self.emit(seats)
+        elif not seats:
+            print(f"no seats in force on {self.today}", file=self.out)
+        else:
+            width = max(len(k) for k in seats)
+            for key in sorted(seats):
+                print(f"{key:<{width}}  {seats[key]}", file=self.out)
+        return EXIT_OK
+
+    def cmd_history(self) -> int:
+        events = self.console().history(self.args.client)
+        if self.json:
+            self.emit([to_data(e) for e in events])
+            return EXIT_OK
+        for e in events:
+            detail = ""
+            m = getattr(e, "maintenance", None)
+            if m is not None:
+                detail = f" {m.id}: {m.product} x{m.quantity}"
+            elif hasattr(e, "maintenance_id"):
+                detail = f" {e.maintenance_id}"
+            if hasattr(e, "management"):
+                detail += f" -> {e.management.value}"
+            print(f"{e.on}  {type(e).__name__}{detail}", file=self.out)
+        return EXIT_OK
+
+    def cmd_monitoring(self) -> int:
+        self.clients_table(self.console().monitoring(self.today))
+        return EXIT_OK
+
+    def cmd_clients(self) -> int:
+        self.clients_table(self.console().store.clients())
+        return EXIT_OK
+
+    def cmd_demo(self) -> int:
+        path = self.db_path(DEMO_DB)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        console = self.console(DEMO_DB)
+        featured = build_demo(console, self.today)
+        if self.json:
+            self.emit(
+                {
+                    "database": str(path),
+                    "monitoring": [c.id for c in console.monitoring(self.today)],
+                    "detail": converter().unstructure(console.detail(featured, self.today)),
+                }
+            )
+            return EXIT_OK
+        shown = console.monitoring(self.today)
+        print(
+            f"Demo database: {path} (partner {console.store.partner!r}), "
+            f"{len(console.store)} clients, today {self.today}\n",
+            file=self.out,
+        )
+        print(f"Monitoring list ({len(shown)} shown):", file=self.out)
+        print(MonitoringList(shown, today=self.today).table(), file=self.out)
+        print("", file=self.out)
+        print(str(console.detail(featured, self.today)), file=self.out)
+        print(f"\nExplore it: python -m cytolicense --db {path} detail contoso", file=self.out)
+        return EXIT_OK
+
+
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     """Run the command line; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="cytolicense")
-    sub = parser.add_subparsers(dest="command")
-    sub.add_parser("catalog", help="print the installed catalog")
-    args = parser.parse_args(argv)
-    if args.command in (None, "catalog"):
-        print(load_catalog())
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    run = _Run(args, out, err)
+    try:
+        return run.run()
+    except RuleViolation as exc:
+        return run.refused(exc.decision, exc.operation)
+    except (CytolicenseError, ValueError, TypeError) as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_ERROR

@@ -20,8 +20,11 @@ __all__ = ["ClientDetail", "DetailLine", "ModuleLine", "MonitoringList", "build_
 _UNIT = {"years": "year", "months": "month", "days": "day"}
 
 
-def human_duration(starts_on: dt.date, expires_on: dt.date) -> str:
-    """``"1 year"``, ``"30 days"``, ``"10 months 3 days"``: from *starts_on* to *expires_on*."""
+def human_duration(starts_on: dt.date, expires_on: dt.date, *, in_days: bool = False) -> str:
+    """``"1 year"``, ``"10 months 3 days"`` (or ``"30 days"`` with *in_days*): the term."""
+    if in_days:
+        days = (expires_on - starts_on).days
+        return f"{days} day{'s' if days != 1 else ''}"
     rd = relativedelta(expires_on, starts_on)
     parts = []
     for attr, unit in _UNIT.items():
@@ -108,6 +111,7 @@ def _actions(catalog: Catalog, m: Maintenance, state: Status) -> frozenset[str]:
 def _line(catalog: Catalog, m: Maintenance, today: dt.date) -> DetailLine:
     product = catalog.products.get(m.product)
     state = status(m, today)
+    trial = m.license_type is LicenseType.TRIAL
     modules = []
     for ml in m.modules:
         module = catalog.modules.get(ml.module)
@@ -118,7 +122,7 @@ def _line(catalog: Catalog, m: Maintenance, today: dt.date) -> DetailLine:
                 quantity=ml.quantity,
                 starts_on=ml.starts_on,
                 expires_on=ml.expires_on,
-                duration=human_duration(ml.starts_on, ml.expires_on),
+                duration=human_duration(ml.starts_on, ml.expires_on, in_days=trial),
             )
         )
     return DetailLine(
@@ -133,7 +137,7 @@ def _line(catalog: Catalog, m: Maintenance, today: dt.date) -> DetailLine:
         ended_on=m.ended_on,
         status=state,
         management=m.management,
-        duration=human_duration(m.starts_on, m.expires_on),
+        duration=human_duration(m.starts_on, m.expires_on, in_days=trial),
         modules=tuple(modules),
         actions=_actions(catalog, m, state),
     )
