@@ -33,7 +33,7 @@ def build_demo(console: Console, today: dt.date) -> str:
         lt = "trial" if period is None else "commercial"
         return AssignmentRequest(
             product=product, license_type=lt, quantity=seats, period=period, **kw
-        )  # type: ignore[arg-type]
+        )
 
     start = _ago(today, 400)
     c = console

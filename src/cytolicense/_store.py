@@ -97,20 +97,24 @@ class Store:
             self._db.execute("PRAGMA foreign_keys = ON")
             mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-            with self._transaction():
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-                if row is None:
-                    self._db.execute(
-                        "INSERT INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
-                    )
-                elif row[0] != str(SCHEMA_VERSION):
-                    raise StoreError(
-                        f"{self.path}: schema version {row[0]} is not supported "
-                        f"(this release reads {SCHEMA_VERSION})"
-                    )
+            found = self._schema_version()
+            if found is None:
+                with self._transaction():
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            self._db.execute(statement)
+                    found = self._schema_version()
+                    if found is None:
+                        self._db.execute(
+                            "INSERT INTO meta (key, value) VALUES ('schema', ?)",
+                            (str(SCHEMA_VERSION),),
+                        )
+                        found = str(SCHEMA_VERSION)
+            if found != str(SCHEMA_VERSION):
+                raise StoreError(
+                    f"{self.path}: schema version {found} is not supported "
+                    f"(this release reads {SCHEMA_VERSION})"
+                )
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise self._error(exc, "open") from exc
@@ -120,6 +124,15 @@ class Store:
         self.journal_mode = str(mode)
 
     # -- plumbing ------------------------------------------------------------------------
+
+    def _schema_version(self) -> str | None:
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return None
+            raise
+        return None if row is None else str(row[0])
 
     def _error(self, exc: sqlite3.Error, doing: str) -> StoreError:
         text = str(exc)

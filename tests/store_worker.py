@@ -1,0 +1,57 @@
+"""Worker processes for the store's crash and race tests (run as scripts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import cytolicense as cl
+
+TODAY = dt.date(2026, 11, 27)
+REQUEST = cl.AssignmentRequest(
+    product="cytomic-epdr",
+    license_type="commercial",
+    quantity=10,
+    period="1y",
+    modules={"cytomic-encryption": 5, "cytomic-patch": None},
+)
+
+
+def console(path: str) -> cl.Console:
+    return cl.Console(cl.Engine(cl.load_catalog()), cl.Store(path, "p1"))
+
+
+def crash(path: str, batch: int) -> None:
+    """Write batches of new clients forever; print each batch number once committed."""
+    c = console(path)
+    n = 0
+    while True:
+        with c.store.batch():
+            for i in range(batch):
+                cid = f"c{n * batch + i:06d}"
+                c.add_client(cid, f"Client {cid}", TODAY)
+                c.assign(cid, REQUEST, TODAY)
+                c.modify(cid, "m1", TODAY, quantity=12)
+        print(n, flush=True)
+        n += 1
+
+
+def race(path: str, rounds: int) -> None:
+    """Add one seat to client 'shared' *rounds* times, retrying on conflicts."""
+    c = console(path)
+    conflicts = 0
+    for _ in range(rounds):
+        while True:
+            client, version = c.store.load("shared")
+            m = client.maintenances[0]
+            change = c.engine.modify(client, m.id, TODAY, quantity=m.quantity + 1)
+            try:
+                c.store.save(change, version)
+                break
+            except cl.ConflictError:
+                conflicts += 1
+    print(conflicts, flush=True)
+
+
+if __name__ == "__main__":
+    {"crash": crash, "race": race}[sys.argv[1]](sys.argv[2], int(sys.argv[3]))

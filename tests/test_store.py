@@ -1,0 +1,274 @@
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import cytolicense as cl
+
+from .store_worker import REQUEST, TODAY
+
+WORKER = str(Path(__file__).with_name("store_worker.py"))
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "clients.db"
+
+
+@pytest.fixture
+def stores() -> Iterator[list[cl.Store]]:
+    opened: list[cl.Store] = []
+    yield opened
+    for store in opened:
+        store.close()
+
+
+def opened(stores: list[cl.Store], *args: object, **kw: object) -> cl.Store:
+    store = cl.Store(*args, **kw)  # type: ignore[arg-type]
+    stores.append(store)
+    return store
+
+
+@pytest.fixture
+def console(db: Path, cytomic: cl.Catalog) -> Iterator[cl.Console]:
+    with cl.Store(db, "p1") as store:
+        yield cl.Console(cl.Engine(cytomic), store)
+
+
+def test_round_trip_and_history(console: cl.Console, db: Path) -> None:
+    console.add_client("acme", "ACME", TODAY)
+    ch = console.assign("acme", REQUEST, TODAY)
+    console.modify("acme", "m1", TODAY + dt.timedelta(days=1), quantity=20)
+    console.set_management("acme", "m1", "unmanaged", TODAY + dt.timedelta(days=2))
+    client, version = console.store.load("acme")
+    assert version == 4
+    assert client.maintenances[0].quantity == 20
+    history = console.history("acme")
+    assert [type(e).__name__ for e in history] == [
+        "ClientCreated",
+        "ProductAssigned",
+        "LicensesModified",
+        "ManagementChanged",
+    ]
+    assert cl.replay(history) == client
+    assert history[1] == ch.events[0]
+    assert console.store.journal_mode == "wal"
+    assert "acme" in console.store and len(console.store) == 1
+    assert console.detail("acme", TODAY).line("m1").quantity == 20
+    assert console.entitlements("acme", TODAY)["cytomic-epdr"] == 20
+    assert repr(console).startswith("<Console <Store")
+    # Reopened, everything is still there.
+    console.store.close()
+    with cl.Store(db, "p1") as again:
+        assert again.get("acme") == client
+
+
+def test_refused_operation_writes_nothing(console: cl.Console) -> None:
+    console.add_client("acme", "ACME", TODAY)
+    with pytest.raises(cl.RuleViolation):
+        console.assign(
+            "acme", cl.AssignmentRequest(product="nope", license_type="trial", quantity=1), TODAY
+        )
+    assert console.store.load("acme")[1] == 1
+    assert len(console.history("acme")) == 1
+    assert not console.check(
+        "acme", cl.AssignmentRequest(product="nope", license_type="trial", quantity=1), TODAY
+    ).ok
+
+
+def test_new_client_id_taken(console: cl.Console) -> None:
+    console.add_client("acme", "ACME", TODAY)
+    with pytest.raises(cl.ConflictError):
+        console.add_client("acme", "Other", TODAY)
+    assert console.store.get("acme").name == "ACME"
+
+
+def test_save_argument_checks(console: cl.Console) -> None:
+    eng = console.engine
+    with pytest.raises(ValueError, match="ClientCreated"):
+        console.store.save(cl.Change(client=eng.create_client("x", "X", TODAY)), None)
+    created = eng.new_client("x", "X", TODAY)
+    assigned = eng.assign(created.client, REQUEST, TODAY)
+    with pytest.raises(ValueError, match="first event must be ClientCreated"):
+        console.store.save(assigned, None)
+    foreign = cl.Change(client=created.client, events=(cl.ClientDeleted(client_id="y", on=TODAY),))
+    with pytest.raises(ValueError, match="another client"):
+        console.store.save(foreign, 1)
+    assert console.store.save(cl.Change(client=created.client), 7) == 7  # nothing to write
+    with pytest.raises(cl.NotFoundError):
+        console.store.save(assigned, 1)
+
+
+def test_stale_write_is_a_conflict_and_changes_nothing(
+    db: Path, cytomic: cl.Catalog, stores: list[cl.Store]
+) -> None:
+    engine = cl.Engine(cytomic)
+    a = cl.Console(engine, opened(stores, db, "p1"))
+    b = cl.Console(engine, opened(stores, db, "p1"))
+    a.add_client("acme", "ACME", TODAY)
+    a.assign("acme", REQUEST, TODAY)
+    client_a, version_a = a.store.load("acme")
+    client_b, version_b = b.store.load("acme")
+    b.store.save(engine.modify(client_b, "m1", TODAY, quantity=11), version_b)
+    with pytest.raises(cl.ConflictError) as info:
+        a.store.save(engine.modify(client_a, "m1", TODAY, quantity=99), version_a)
+    assert (info.value.expected, info.value.actual) == (2, 3)
+    assert a.store.get("acme").maintenances[0].quantity == 11
+    assert len(a.history("acme")) == 3
+
+
+def test_partners_are_isolated(
+    db: Path, console: cl.Console, cytomic: cl.Catalog, stores: list[cl.Store]
+) -> None:
+    console.add_client("acme", "ACME", TODAY)
+    console.assign("acme", REQUEST, TODAY)
+    other = cl.Console(cl.Engine(cytomic), opened(stores, db, "p2"))
+    with pytest.raises(cl.NotFoundError) as info:
+        other.store.get("acme")
+    assert str(info.value) == "partner 'p2' has no client 'acme'"
+    with pytest.raises(cl.NotFoundError):
+        other.assign("acme", REQUEST, TODAY)
+    with pytest.raises(cl.NotFoundError):
+        other.history("acme")
+    with pytest.raises(cl.NotFoundError):
+        other.store.save(console.engine.delete_client(console.store.get("acme"), TODAY), 2)
+    assert other.monitoring(TODAY) == [] and other.store.clients() == []
+    assert "acme" not in other.store and len(other.store) == 0
+    # The same id is free for the other partner, and they stay apart.
+    other.add_client("acme", "Another ACME", TODAY)
+    assert console.store.get("acme").name == "ACME"
+    assert other.store.get("acme").name == "Another ACME"
+    assert len(console.history("acme")) == 2 and len(other.history("acme")) == 1
+    with pytest.raises(ValueError, match="partner"):
+        cl.Store(db, "")
+
+
+def test_monitoring_query(console: cl.Console) -> None:
+    day0 = TODAY - dt.timedelta(days=200)
+    console.add_client("old", "Old", day0)  # created 200 days ago, nothing assigned
+    console.add_client("new", "New", TODAY)
+    console.add_client("gone", "Gone", day0)
+    console.assign("gone", REQUEST, day0)
+    console.delete_client("gone", TODAY - dt.timedelta(days=89))
+    console.add_client("left", "Left", day0)
+    console.assign("left", REQUEST, day0)
+    console.delete_client("left", TODAY - dt.timedelta(days=90))
+    assert [c.id for c in console.monitoring(TODAY)] == ["gone", "new"]
+    assert [c.id for c in console.store.clients()] == ["gone", "left", "new", "old"]
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"this is not sqlite, just some text" * 100)
+    with pytest.raises(cl.StoreError, match="notes.db: not a cytolicense database"):
+        cl.Store(path, "p1")
+
+
+def test_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(cl.StoreError, match="cannot open|unable to open"):
+        cl.Store(tmp_path, "p1")
+
+
+def test_foreign_schema_version(db: Path) -> None:
+    cl.Store(db, "p1").close()
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE meta SET value = '9' WHERE key = 'schema'")
+    with pytest.raises(cl.StoreError, match="schema version 9 is not supported"):
+        cl.Store(db, "p1")
+
+
+def test_corrupt_rows(console: cl.Console, db: Path) -> None:
+    console.add_client("acme", "ACME", TODAY)
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE clients SET document = '{\"cytolicense\": 1' WHERE id = 'acme'")
+        raw.execute("UPDATE events SET document = '[]' WHERE client_id = 'acme'")
+    with pytest.raises(cl.StoreError, match="client 'acme' of partner 'p1' has a corrupt row"):
+        console.store.get("acme")
+    with pytest.raises(cl.StoreError, match="event 1 of client 'acme' is corrupt"):
+        console.history("acme")
+
+
+def test_locked_database(
+    console: cl.Console, db: Path, cytomic: cl.Catalog, stores: list[cl.Store]
+) -> None:
+    console.add_client("acme", "ACME", TODAY)
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        waiting = cl.Console(cl.Engine(cytomic), opened(stores, db, "p1", timeout=0.05))
+        with pytest.raises(cl.StoreError, match="locked by another writer"):
+            waiting.assign("acme", REQUEST, TODAY)
+        assert waiting.store.load("acme")[1] == 1  # readers are not blocked (WAL)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+
+
+def test_batch_is_all_or_nothing(console: cl.Console) -> None:
+    with pytest.raises(cl.RuleViolation), console.store.batch():
+        console.add_client("a", "A", TODAY)
+        console.assign("a", REQUEST, TODAY)
+        console.assign("a", REQUEST, TODAY)  # same family twice: refused, whole batch undone
+    assert len(console.store) == 0
+    with console.store.batch() as store:
+        console.add_client("a", "A", TODAY)
+        console.assign("a", REQUEST, TODAY)
+    assert store.load("a")[1] == 2
+
+
+def test_killed_mid_batch_loses_no_committed_change(db: Path, stores: list[cl.Store]) -> None:
+    batch = 5
+    proc = subprocess.Popen(
+        [sys.executable, WORKER, "crash", str(db), str(batch)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    committed = -1
+    deadline = time.monotonic() + 60
+    while committed < 6 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        committed = int(line)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    assert committed >= 6, "the worker did not commit enough batches"
+    store = opened(stores, db, "p1")
+    clients = store.clients()
+    # Every batch whose commit was reported is there; no batch is there in part.
+    assert len(clients) >= (committed + 1) * batch
+    assert len(clients) % batch == 0
+    for client in clients:
+        assert client.maintenances[0].quantity == 12
+        assert cl.replay(store.history(client.id)) == client
+        assert store.load(client.id)[1] == 3
+
+
+def test_two_processes_lose_no_update(console: cl.Console, db: Path) -> None:
+    console.add_client("shared", "Shared", TODAY)
+    console.assign("shared", REQUEST, TODAY)
+    rounds = 40
+    procs = [
+        subprocess.Popen(
+            [sys.executable, WORKER, "race", str(db), str(rounds)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    client, version = console.store.load("shared")
+    assert client.maintenances[0].quantity == 10 + 2 * rounds
+    assert version == 2 + 2 * rounds
+    assert len(console.history("shared")) == 2 + 2 * rounds
