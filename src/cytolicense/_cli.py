@@ -63,32 +63,44 @@ def _module(text: str) -> tuple[str, int | None]:
     return name, (_seats(seats) if sep else None)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _options(suppress: bool) -> argparse.ArgumentParser:
+    """The global options; on subcommands they default to "not given" so that an
+    option placed before the subcommand is not reset by the subcommand's parser."""
     common = argparse.ArgumentParser(add_help=False)
+    none: Any = argparse.SUPPRESS if suppress else None
     common.add_argument(
         "--db",
         type=Path,
-        default=None,
+        default=none,
         help=f"database file (default: ${DB_ENV} or ./{DEFAULT_DB})",
     )
     common.add_argument(
         "--partner",
-        default=None,
+        default=none,
         help=f"partner the data belongs to (default: ${PARTNER_ENV} or 'default')",
     )
-    common.add_argument("--today", type=_day, default=None, help="date to act on (default: today)")
+    common.add_argument("--today", type=_day, default=none, help="date to act on (default: today)")
     common.add_argument(
         "--lang",
         choices=["en", "es"],
-        default=None,
+        default=none,
         help=f"language of messages (default: ${LANG_ENV} or en)",
     )
-    common.add_argument("--json", action="store_true", help="print JSON for scripts")
+    common.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="print JSON for scripts",
+    )
+    return common
 
+
+def _parser() -> argparse.ArgumentParser:
+    common = _options(suppress=True)
     parser = argparse.ArgumentParser(
         prog="cytolicense",
         description="Assign security products and modules to a partner's clients.",
-        parents=[common],
+        parents=[_options(suppress=False)],
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 

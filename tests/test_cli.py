@@ -1,0 +1,266 @@
+"""The command line, run end to end as a subprocess against a temporary database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import cytolicense as cl
+from cytolicense._cli import main
+
+TODAY = "2026-11-27"
+
+
+class Cli:
+    def __init__(self, tmp_path: Path) -> None:
+        self.db = tmp_path / "console.db"
+        self.cwd = tmp_path
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CYTOLICENSE_")}
+
+    def __call__(
+        self,
+        *args: str,
+        code: int = 0,
+        env: dict[str, str] | None = None,
+        today: str | None = TODAY,
+    ) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "cytolicense", *args, "--db", str(self.db)]
+        if today:
+            argv += ["--today", today]
+        result = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            cwd=self.cwd,
+            env={**self.env, **(env or {})},
+            timeout=60,
+        )
+        assert result.returncode == code, (result.stdout, result.stderr)
+        return result
+
+    def json(self, *args: str, code: int = 0, **kw: Any) -> Any:
+        return json.loads(self(*args, "--json", code=code, **kw).stdout)
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return Cli(tmp_path)
+
+
+def test_catalog(cli: Cli) -> None:
+    out = cli("catalog").stdout
+    assert "Cytomic EDR [cytomic-edr]" in out and "Cytomic Encryption" in out
+    data = cli.json("catalog")
+    assert {p["id"] for p in data["products"]} == {"cytomic-edr", "cytomic-epdr"}
+    blocked = cli("catalog", env={"CYTOLICENSE_DISABLE_PLUGINS": "cytomic"}).stdout
+    assert "no catalog plugin is installed" in blocked
+
+
+def test_a_console_session(cli: Cli) -> None:
+    assert "added client acme (ACME Corp)" in cli("add-client", "acme", "ACME Corp").stdout
+    cli("add-client", "acme", "Again", code=3)
+    ok = cli("check", "acme", "--product", "cytomic-epdr", "--seats", "20", "--period", "1y")
+    assert "ok: the assignment would go through" in ok.stdout
+    out = cli(
+        "assign",
+        "acme",
+        "--product",
+        "cytomic-epdr",
+        "--seats",
+        "20",
+        "--period",
+        "1y",
+        "--module",
+        "cytomic-encryption=5",
+        "--module",
+        "cytomic-patch",
+    )
+    assert "assigned: maintenance m1" in out.stdout and "Cytomic Encryption" in out.stdout
+    # A warning goes through and is printed.
+    warned = cli(
+        "assign",
+        "acme",
+        "--product",
+        "cytomic-edr",
+        "--type",
+        "trial",
+        "--seats",
+        "5",
+        "--management",
+        "unmanaged",
+    )
+    assert "maintenance m2" in warned.stdout
+    monthly = cli(
+        "assign", "acme", "--product", "cytomic-edr", "--seats", "5", "--period", "1m", code=1
+    )
+    assert "[family.already_assigned]" in monthly.stderr  # EPDR is active: same family
+    mod = cli.json(
+        "modify",
+        "acme",
+        "m1",
+        "--seats",
+        "30",
+        "--module",
+        "cytomic-encryption=10",
+        "--module",
+        "cytomic-data-watch",
+    )
+    assert mod["maintenance"]["quantity"] == 30
+    assert [m["module"] for m in mod["maintenance"]["modules"]] == [
+        "cytomic-data-watch",
+        "cytomic-encryption",
+    ]
+    assert "nothing to change" in cli("modify", "acme", "m1").stdout
+    nomods = cli.json("modify", "acme", "m1", "--no-modules")
+    assert nomods["maintenance"]["modules"] == []
+    assert "centralized management stopped" in cli("unmanage", "acme", "m1").stdout
+    assert "centralized management started" in cli("manage", "acme", "m1").stdout
+    seats = cli.json("entitlements", "acme")
+    assert seats == {"cytomic-epdr": 30, "cytomic-edr": 5}
+    assert "cytomic-epdr  30" in cli("entitlements", "acme").stdout
+    detail = cli("detail", "acme").stdout
+    assert detail.startswith("ACME Corp [acme] on 2026-11-27: visible")
+    assert cli.json("detail", "acme")["lines"][0]["maintenance_id"] == "m1"
+    assert "deleted: maintenance m2" in cli("delete-service", "acme", "m2").stdout
+    history = cli("history", "acme").stdout.splitlines()
+    assert history[0] == "2026-11-27  ClientCreated"
+    assert "ManagementChanged m1 -> unmanaged" in history[5]
+    assert len(cli.json("history", "acme")) == 8
+    assert "acme" in cli("monitoring").stdout
+    assert [c["id"] for c in cli.json("monitoring")] == ["acme"]
+    assert "deleted (shown for 90 more days)" in cli("delete-client", "acme").stdout
+    later = cli("monitoring", today="2027-02-25").stdout  # day 90 after the deletion
+    assert "no client to show on 2027-02-25" in later
+    assert [c["id"] for c in cli.json("clients", today="2027-02-25")] == ["acme"]
+    assert "acme" in cli("clients").stdout
+
+
+def test_refusals_in_both_languages(cli: Cli) -> None:
+    cli("add-client", "acme", "ACME")
+    args = (
+        "assign",
+        "acme",
+        "--product",
+        "cytomic-edr",
+        "--seats",
+        "0",
+        "--period",
+        "5y",
+        "--module",
+        "cytomic-data-watch",
+    )
+    en = cli(*args, code=1).stderr
+    assert en.splitlines()[0] == "assign refused:"
+    assert "error [quantity.invalid]" in en and "error [period.invalid]" in en
+    assert "error [module.incompatible]" in en
+    es = cli(*args, "--lang", "es", code=1).stderr
+    assert es.splitlines()[0] == "assign rechazado:"
+    assert "El periodo 5y no está a la venta" in es
+    assert "La cantidad 0 no es válida" in cli(*args, code=1, env={"CYTOLICENSE_LANG": "es"}).stderr
+    data = cli.json(*args, code=1)
+    assert data["refused"] == "assign"
+    assert [f["code"] for f in data["findings"]] == [
+        "quantity.invalid",
+        "period.invalid",
+        "module.incompatible",
+    ]
+    checked = cli.json("check", *args[1:], code=1)
+    assert checked["refused"] == "assign"
+    # Nothing was written.
+    assert len(cli.json("history", "acme")) == 1
+
+
+def test_warnings_are_printed_and_the_action_goes_through(cli: Cli) -> None:
+    cli("add-client", "acme", "ACME")
+    r = cli("assign", "acme", "--product", "cytomic-edr", "--seats", "5", "--period", "1m")
+    assert "warning [period.not_enabled]" in r.stderr
+    assert "assigned: maintenance m1" in r.stdout
+    checked = cli("check", "acme", "--product", "cytomic-epdr", "--seats", "5", "--type", "trial")
+    assert checked.stderr == ""
+
+
+def test_errors_and_usage(cli: Cli) -> None:
+    missing = cli("detail", "nobody", code=3)
+    assert "error: partner 'default' has no client 'nobody'" in missing.stderr
+    cli("detail", "nobody", code=3, env={"CYTOLICENSE_PARTNER": "other"})
+    cli("assign", "acme", "--seats", "3", code=2)  # --product missing
+    cli("assign", "acme", "--product", "x", "--seats", "three", code=2)
+    cli("add-client", "a", "A", "--today", "2026-02-30", code=2, today=None)
+    cli("add-client", "a", "A")
+    cli("assign", "a", "--product", "cytomic-edr", "--seats", "3", "--period", "forever", code=3)
+    cli("assign", "a", "--product", "cytomic-edr", "--seats", "3", "--module", "=4", code=2)
+    cli("modify", "a", "m9", "--seats", "3", code=1)
+    bad = cli.db.with_name("bad.db")
+    bad.write_text("not a database " * 200)
+    r = subprocess.run(
+        [sys.executable, "-m", "cytolicense", "monitoring", "--db", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 3 and "not a cytolicense database" in r.stderr
+
+
+def test_environment_defaults(cli: Cli) -> None:
+    env_db = cli.cwd / "env.db"
+    cli.env["CYTOLICENSE_DB"] = str(env_db)
+    r = subprocess.run(
+        [sys.executable, "-m", "cytolicense", "add-client", "x", "X"],
+        capture_output=True,
+        text=True,
+        cwd=cli.cwd,
+        env=cli.env,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    assert env_db.exists()
+    del cli.env["CYTOLICENSE_DB"]
+    r = subprocess.run(
+        [sys.executable, "-m", "cytolicense", "add-client", "y", "Y"],
+        capture_output=True,
+        text=True,
+        cwd=cli.cwd,
+        env=cli.env,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    assert (cli.cwd / "cytolicense.db").exists()
+
+
+def test_demo(cli: Cli) -> None:
+    out = cli("demo").stdout
+    assert "Monitoring list (5 shown):" in out
+    for shown in ("contoso", "fabrikam", "northwind", "initech", "umbrella"):
+        assert shown in out
+    assert "globex" not in out.split("Monitoring list")[1]
+    assert "Contoso Ltd. [contoso] on 2026-11-27: visible" in out
+    data = cli.json("demo")  # fresh again: same result
+    assert data["monitoring"] == ["contoso", "fabrikam", "initech", "northwind", "umbrella"]
+    assert len(cli.json("clients")) == 6
+    assert cli.json("entitlements", "contoso")["cytomic-epdr"] == 75
+
+
+def test_demo_default_path_and_console_script(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("cytolicense")
+    argv = [str(script)] if script.exists() else [sys.executable, "-m", "cytolicense"]
+    r = subprocess.run([*argv, "demo"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "cytolicense-demo.db").exists()
+
+
+def test_main_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "x.db")
+    assert main(["--db", db, "--today", TODAY, "add-client", "a", "A"]) == 0
+    assert main(["--db", db, "--today", TODAY, "detail", "a"]) == 0
+    assert "no maintenance to show" in capsys.readouterr().out
+    assert main(["--help"]) == 0
+    assert main([]) == 0  # no command: the catalog
+    assert "Cytomic EPDR" in capsys.readouterr().out
+    with cl.Store(db, "default") as store:
+        assert store.get("a").name == "A"
