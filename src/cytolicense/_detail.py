@@ -168,7 +168,7 @@ def timeline_svg(lines: Iterable[DetailLine], today: dt.date, width: int = 640) 
     def x(day: dt.date) -> float:
         return left + (day - start).days * (width - left - right) / span
 
-    height = row * len(items) + 30
+    height = row * len(items) + 48
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'role="img" aria-label="maintenance timeline" font-family="sans-serif" font-size="11">'
@@ -191,11 +191,23 @@ def timeline_svg(lines: Iterable[DetailLine], today: dt.date, width: int = 640) 
         )
     tx = x(today)
     parts.append(
-        f'<line x1="{tx:.1f}" y1="0" x2="{tx:.1f}" y2="{height - 14}" stroke="#0969da" '
-        f'stroke-width="2"/><text x="{tx + 3:.1f}" y="{height - 3}" fill="#0969da">'
+        f'<line x1="{tx:.1f}" y1="0" x2="{tx:.1f}" y2="{height - 32}" stroke="#0969da" '
+        f'stroke-width="2"/><text x="{tx + 3:.1f}" y="{height - 21}" fill="#0969da">'
         f"today {today}</text>"
     )
-    parts.append(f'<text x="{left}" y="{height - 3}">{start}</text>')
+    parts.append(f'<text x="{left}" y="{height - 21}">{start}</text>')
+    lx = float(left)
+    for label, color, opacity in (
+        ("active", _COLORS[Status.ACTIVE], 1.0),
+        ("expired", _COLORS[Status.EXPIRED], 1.0),
+        ("deleted", _COLORS[Status.DELETED], 1.0),
+        ("90-day window", "#57606a", 0.25),
+    ):
+        parts.append(
+            f'<rect x="{lx:.1f}" y="{height - 12}" width="10" height="10" fill="{color}" '
+            f'fill-opacity="{opacity}"/><text x="{lx + 14:.1f}" y="{height - 3}">{label}</text>'
+        )
+        lx += 30 + 7 * len(label)
     parts.append("</svg>")
     return "".join(parts)
 

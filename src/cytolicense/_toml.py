@@ -101,12 +101,15 @@ class TomlCatalog:
 
     @hookimpl
     def cytolicense_families(self) -> tuple[ProductFamily, ...]:
+        """The ``[[family]]`` tables as :class:`ProductFamily` records."""
         return self.records()["family"]
 
     @hookimpl
     def cytolicense_modules(self) -> tuple[Module, ...]:
+        """The ``[[module]]`` tables as :class:`Module` records."""
         return self.records()["module"]
 
     @hookimpl
     def cytolicense_products(self) -> tuple[Product, ...]:
+        """The ``[[product]]`` tables as :class:`Product` records."""
         return self.records()["product"]

@@ -1,0 +1,171 @@
+"""Help for catalog authors: check a catalog plugin the way the engine will use it.
+
+One call::
+
+    from cytolicense.testing import check_catalog_plugin
+
+    report = check_catalog_plugin(my_plugin)      # or the entry-point name: "cytomic"
+    assert report.ok, report
+
+and a pytest-friendly form that fails with every problem listed::
+
+    from cytolicense.testing import assert_valid_catalog
+
+    def test_my_catalog():
+        assert_valid_catalog(my_plugin)
+
+What is checked: the plugin loads alone (with ``requires``, the plugins it builds on),
+through its entry point when given by name; it declares at least one product;
+ids are unique and every name is set; every product names a known family and known
+modules; every module is offered with some product; every product accepts a plain
+commercial assignment (its first enabled period, one seat, every compatible module)
+and, where trials are offered, a plain trial, on a client created that day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+from collections.abc import Iterable
+
+import attrs
+
+from ._catalog import Catalog
+from ._engine import Engine
+from ._enums import LicenseType, QuantityRule
+from ._exceptions import CatalogError
+from ._plugins import ENTRY_POINT_GROUP, load_catalog
+from ._request import AssignmentRequest
+
+__all__ = ["CatalogReport", "assert_valid_catalog", "check_catalog_plugin"]
+
+_DAY = dt.date(2026, 1, 1)
+
+
+@attrs.frozen
+class CatalogReport:
+    """What :func:`check_catalog_plugin` found.
+
+    Attributes:
+        catalog: The catalog the plugin made, or ``None`` when it did not load.
+        problems: One sentence per problem, naming the ids involved.
+        checked: The product ids whose assignments were tried.
+    """
+
+    catalog: Catalog | None
+    problems: tuple[str, ...]
+    checked: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """``True`` when no problem was found."""
+        return not self.problems
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"catalog ok: {len(self.checked)} product(s) checked"
+        return "catalog problems:\n" + "\n".join(f"- {p}" for p in self.problems)
+
+
+def _load_by_name(name: str, requires: Iterable[object]) -> Catalog:
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == name:
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                raise CatalogError(
+                    f"Error importing plugin entry point {name!r}: {type(exc).__name__}: {exc}",
+                    plugins=(name,),
+                ) from exc
+            return load_catalog(*requires, _Named(plugin, name), entry_points=False)
+    raise CatalogError(f"no installed entry point {name!r} in group {ENTRY_POINT_GROUP!r}")
+
+
+class _Named:
+    """Registers *plugin* under its entry-point name, as autoloading would."""
+
+    def __init__(self, plugin: object, name: str) -> None:
+        self.__name__ = name
+        for hook in ("families", "modules", "products", "rules"):
+            function = getattr(plugin, f"cytolicense_{hook}", None)
+            if function is not None:
+                setattr(self, f"cytolicense_{hook}", function)
+
+
+def check_catalog_plugin(
+    plugin: object, *, requires: Iterable[object] = (), today: dt.date = _DAY
+) -> CatalogReport:
+    """Check *plugin* (an object with hookimpls, or an installed entry-point name).
+
+    Args:
+        plugin: The plugin, or the name of its ``cytolicense`` entry point.
+        requires: Plugins it builds on (for example one that declares its families).
+        today: The day the sample assignments are made on.
+    """
+    requires = tuple(requires)
+    try:
+        if isinstance(plugin, str):
+            catalog = _load_by_name(plugin, requires)
+        else:
+            catalog = load_catalog(*requires, plugin, entry_points=False)
+    except CatalogError as exc:
+        return CatalogReport(catalog=None, problems=(f"does not load: {exc}",), checked=())
+    problems: list[str] = []
+    if not catalog.products:
+        problems.append("declares no product")
+    for kind, records in (
+        ("family", catalog.families),
+        ("module", catalog.modules),
+        ("product", catalog.products),
+    ):
+        for record in records.values():
+            if not record.name.strip():
+                problems.append(f"{kind} {record.id!r} has an empty name")
+    used = {m for p in catalog.products.values() for m in p.modules}
+    for module_id in sorted(set(catalog.modules) - used):
+        problems.append(f"module {module_id!r} is offered with no product")
+    engine = Engine(catalog)
+    checked: list[str] = []
+    for product in sorted(catalog.products.values(), key=lambda p: p.id):
+        checked.append(product.id)
+        client = engine.create_client("catalog-check", "Catalog check", today)
+        modules = {
+            m.id: (1 if m.quantity_rule is QuantityRule.INDEPENDENT else None)
+            for m in catalog.compatible_modules(product.id)
+        }
+        mode = sorted(product.management_modes, key=lambda m: m.value)[0]
+        samples = []
+        if LicenseType.COMMERCIAL in product.license_types:
+            period = (product.enabled or product.periods)[0]
+            samples.append(("commercial", period))
+        if LicenseType.TRIAL in product.license_types:
+            samples.append(("trial", None))
+        for license_type, period in samples:
+            request = AssignmentRequest(
+                product=product.id,
+                license_type=license_type,
+                quantity=1,
+                period=period,
+                modules=modules,
+                management=mode,
+            )
+            decision = engine.check(client, request, today)
+            for f in decision.errors:
+                problems.append(
+                    f"product {product.id!r}: a plain {license_type} assignment is refused: "
+                    f"[{f.code}] {f.message}"
+                )
+        if not product.enabled:
+            problems.append(f"product {product.id!r} enables none of its periods")
+    return CatalogReport(catalog=catalog, problems=tuple(problems), checked=tuple(checked))
+
+
+def assert_valid_catalog(
+    plugin: object, *, requires: Iterable[object] = (), today: dt.date = _DAY
+) -> Catalog:
+    """Like :func:`check_catalog_plugin`, but raise :class:`AssertionError` listing every
+    problem (pytest shows it); returns the catalog when it is valid."""
+    report = check_catalog_plugin(plugin, requires=requires, today=today)
+    if not report.ok or report.catalog is None:
+        raise AssertionError(str(report))
+    return report.catalog
