@@ -34,6 +34,7 @@ from ._catalog import Catalog
 from ._engine import Engine
 from ._enums import LicenseType, QuantityRule
 from ._exceptions import CatalogError
+from ._period import Period
 from ._plugins import ENTRY_POINT_GROUP, load_catalog
 from ._request import AssignmentRequest
 
@@ -134,7 +135,7 @@ def check_catalog_plugin(
             for m in catalog.compatible_modules(product.id)
         }
         mode = sorted(product.management_modes, key=lambda m: m.value)[0]
-        samples = []
+        samples: list[tuple[str, Period | None]] = []
         if LicenseType.COMMERCIAL in product.license_types:
             period = (product.enabled or product.periods)[0]
             samples.append(("commercial", period))
