@@ -137,8 +137,7 @@ def check_catalog_plugin(
         mode = sorted(product.management_modes, key=lambda m: m.value)[0]
         samples: list[tuple[str, Period | None]] = []
         if LicenseType.COMMERCIAL in product.license_types:
-            period = (product.enabled or product.periods)[0]
-            samples.append(("commercial", period))
+            samples.append(("commercial", (product.enabled or product.periods)[0]))
         if LicenseType.TRIAL in product.license_types:
             samples.append(("trial", None))
         for license_type, period in samples:
