@@ -5,14 +5,12 @@ The public face of the package; the code lives in private modules.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._catalog import Catalog
 from ._catalog_records import DEFAULT_PERIODS, Module, Product, ProductFamily
 from ._client_records import Client, Maintenance, ModuleLicense
-from ._console import Console
 from ._dates import RETENTION_DAYS, commercial_expiry, trial_expiry
-from ._detail import ClientDetail, DetailLine, ModuleLine, MonitoringList
 from ._engine import Change, Engine
 from ._enums import LicenseType, ManagementMode, QuantityRule, Severity, Status
 from ._events import (
@@ -50,9 +48,32 @@ from ._plugins import (
 )
 from ._request import AssignmentRequest
 from ._rules import Rule, RuleContext
-from ._serialize import FORMAT_VERSION, from_json, to_json
-from ._store import Store
 from ._toml import TomlCatalog
+
+if TYPE_CHECKING:
+    from ._console import Console
+    from ._detail import ClientDetail, DetailLine, ModuleLine, MonitoringList
+    from ._serialize import FORMAT_VERSION, from_json, to_json
+    from ._store import Store
+
+# Imported on first use, to keep `import cytolicense` light: the views, JSON
+# (cattrs) and the store (sqlite3) are not needed to decide.
+_LAZY = {
+    "ClientDetail": "._detail",
+    "DetailLine": "._detail",
+    "ModuleLine": "._detail",
+    "MonitoringList": "._detail",
+    "FORMAT_VERSION": "._serialize",
+    "from_json": "._serialize",
+    "to_json": "._serialize",
+    "Console": "._console",
+    "Store": "._store",
+}
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "CODES",
@@ -120,6 +141,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
 

@@ -28,10 +28,12 @@ from ._findings import Decision, Finding, make_finding
 from ._period import Period
 from ._request import AssignmentRequest, ModuleSeats, module_seats
 from ._rules import (
-    ASSIGN_RULES,
+    COMMERCIAL_RULES,
     MODIFY_RULES,
+    TRIAL_RULES,
     Builtin,
     PluginRule,
+    ProductPlan,
     RuleContext,
     Tables,
     management_unsupported,
@@ -39,12 +41,13 @@ from ._rules import (
 from ._validation import to_management
 
 if TYPE_CHECKING:
-    from ._detail import ClientDetail, MonitoringList
+    from ._detail import ClientDetail, MonitoringList  # imported on first use
 
 __all__ = ["Change", "Engine"]
 
 _RETENTION = dt.timedelta(days=RETENTION_DAYS - 1)
 _to_mode = to_management
+_NO_FINDINGS = Decision(())
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -138,25 +141,37 @@ class Engine:
         for rule in rules:
             rule(tables, plan, client, request, today, out)
         if self._plugin_rules:
-            ctx = RuleContext(
-                operation=operation,
-                catalog=self.catalog,
-                client=client,
-                request=request,
-                product=plan.product if plan is not None else None,
-                maintenance=maintenance,
-                today=today,
-            )
-            for pr in self._plugin_rules:
-                try:
-                    found = list(pr.rule(ctx))
-                    for f in found:
-                        if not isinstance(f, Finding):
-                            raise TypeError(f"returned {f!r}, which is not a Finding")
-                except Exception as exc:
-                    raise PluginRuleError(pr.plugin, pr.name, exc) from exc
-                out.extend(found)
+            self._run_plugin_rules(operation, client, request, today, plan, maintenance, out)
         return out
+
+    def _run_plugin_rules(
+        self,
+        operation: str,
+        client: Client,
+        request: AssignmentRequest,
+        today: dt.date,
+        plan: ProductPlan | None,
+        maintenance: Maintenance | None,
+        out: list[Finding],
+    ) -> None:
+        ctx = RuleContext(
+            operation=operation,
+            catalog=self.catalog,
+            client=client,
+            request=request,
+            product=plan.product if plan is not None else None,
+            maintenance=maintenance,
+            today=today,
+        )
+        for pr in self._plugin_rules:
+            try:
+                found = list(pr.rule(ctx))
+                for f in found:
+                    if not isinstance(f, Finding):
+                        raise TypeError(f"returned {f!r}, which is not a Finding")
+            except Exception as exc:
+                raise PluginRuleError(pr.plugin, pr.name, exc) from exc
+            out.extend(found)
 
     def check(self, client: Client, request: AssignmentRequest, today: dt.date) -> Decision:
         """Decide whether *request* may be assigned to *client* on *today*.
@@ -164,7 +179,15 @@ class Engine:
         Every rule runs and every finding is returned (never only the first). No
         side effects.
         """
-        return Decision(tuple(self._run(ASSIGN_RULES, "assign", client, request, today)))
+        out: list[Finding] = []
+        tables = self._tables
+        plan = tables.plans.get(request.product)
+        rules = TRIAL_RULES if request.license_type is LicenseType.TRIAL else COMMERCIAL_RULES
+        for rule in rules:
+            rule(tables, plan, client, request, today, out)
+        if self._plugin_rules:
+            self._run_plugin_rules("assign", client, request, today, plan, None, out)
+        return Decision(tuple(out)) if out else _NO_FINDINGS
 
     # -- operations ------------------------------------------------------------------
 

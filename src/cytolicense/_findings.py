@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -100,6 +101,9 @@ class Finding:
         return f"{self.severity.value} [{self.code}] {self.message}"
 
 
+_NO_TRANSLATIONS: Mapping[str, str] = MappingProxyType({})
+
+
 def make_finding(
     code: str,
     field: str | None,
@@ -114,14 +118,20 @@ def make_finding(
     such as those of plugin rules; it must contain ``"en"``.
     """
     if messages is None:
-        template = EN[key_of(code, params)]
-        return Finding(
-            code=code,
-            severity=severity,
-            field=field,
-            message=render(template, params, "en"),
-            params=params,
-        )
+        # The library's own codes: the fields are known to be well formed, so the
+        # converters and validators of Finding.__init__ are skipped (only params
+        # are normalised).
+        finding = object.__new__(Finding)
+        for name, value in (
+            ("code", code),
+            ("severity", severity),
+            ("field", field),
+            ("message", render(EN[key_of(code, params)], params, "en")),
+            ("params", _params(params)),
+            ("translations", _NO_TRANSLATIONS),
+        ):
+            object.__setattr__(finding, name, value)
+        return finding
     if "en" not in messages:
         raise ValueError(f"messages for {code!r} must include English ('en')")
     rendered = {lang: render(t, params, lang) for lang, t in messages.items()}
@@ -147,7 +157,7 @@ class Decision:
         findings: Errors and warnings, in rule order.
     """
 
-    findings: tuple[Finding, ...] = attrs.field(default=(), converter=named(_findings))  # type: ignore[misc]
+    findings: tuple[Finding, ...] = attrs.field(default=(), converter=_findings)
 
     @property
     def ok(self) -> bool:

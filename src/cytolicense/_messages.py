@@ -166,6 +166,8 @@ def key_of(code: str, params: Mapping[str, object]) -> str:
 
 
 def _text(name: str, value: object, values: Mapping[str, str]) -> str:
+    if type(value) is str:
+        return values.get(value, value) if name in LOCALIZED_PARAMS else value
     if isinstance(value, tuple | list):
         return ", ".join(_text(name, v, values) for v in value) or "-"
     if value is None:

@@ -36,7 +36,8 @@ def module_seats(value: Mapping[str, int | None] | Iterable[str]) -> Mapping[str
         if key in out:
             raise ValueError(f"AssignmentRequest.modules: module {key!r} given twice")
         out[key] = None if seats is None else _int(seats, f"AssignmentRequest.modules[{key!r}]")
-    return MappingProxyType(out)
+    # Sorted by id once here, so every check reads modules in the same order.
+    return MappingProxyType(dict(sorted(out.items())))
 
 
 def _quantity(value: Any) -> int:
@@ -68,7 +69,8 @@ class AssignmentRequest:
         license_type: Trial or commercial.
         quantity: Seats.
         period: Subscription period (commercial only).
-        modules: Module id -> seats; ``None`` means "as the rule says".
+        modules: Module id -> seats; ``None`` means "as the rule says". Read-only,
+            sorted by module id.
         management: Centralized or not.
     """
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ._dates import visible
+from ._dates import RETENTION_DAYS, visible
 from ._enums import LicenseType, ManagementMode, QuantityRule, Severity
 from ._findings import Finding, make_finding
 from ._period import Period
@@ -110,20 +110,20 @@ class ProductPlan:
         self.product = product
         self.id = product.id
         self.family = product.family
-        self.offered = product.license_types
+        self.offered = tuple(product.license_types)  # tuples: `in` checks identity first
         self.offered_text = tuple(sorted(_texts(product.license_types)))
-        self.sold = frozenset(product.periods)
+        self.sold = frozenset((p.years, p.months) for p in product.periods)
         self.sold_text = _texts(product.periods)
         enabled = set(product.enabled)
         if partner_enabled is not None:
             enabled &= set(partner_enabled)
-        self.enabled = frozenset(enabled)
+        self.enabled = frozenset((p.years, p.months) for p in enabled)
         self.enabled_text = _texts(p for p in product.periods if p in enabled)
         self.modules: Mapping[str, QuantityRule] = {
             m: catalog.modules[m].quantity_rule for m in product.modules
         }
         self.compatible = tuple(sorted(product.modules))
-        self.modes = product.management_modes
+        self.modes = tuple(product.management_modes)
         self.modes_text = tuple(sorted(_texts(product.management_modes)))
         self.max_quantity = product.max_quantity
         self.trial_cap = product.trial_max_quantity
@@ -162,6 +162,8 @@ def rule_client_visible(
     out: list[Finding],
 ) -> None:
     """``client.not_visible``: the client left the console (deleted or inactive 90+ days)."""
+    if client.deleted_on is None and (today - client._end).days < RETENTION_DAYS:
+        return  # the common case, without a call
     if not visible(client, today):
         out.append(
             make_finding(
@@ -237,6 +239,29 @@ def rule_quantity(
         )
 
 
+def rule_trial_period(
+    t: Tables,
+    plan: ProductPlan | None,
+    client: Client,
+    req: AssignmentRequest,
+    today: dt.date,
+    out: list[Finding],
+) -> None:
+    """``period.not_applicable``: a trial has a fixed length, it takes no period."""
+    period = req.period
+    if req.license_type is _TRIAL and period is not None:
+        out.append(
+            make_finding(
+                "period.not_applicable",
+                "period",
+                {
+                    "period": str(period),
+                    "trial_days": plan.trial_days if plan is not None else None,
+                },
+            )
+        )
+
+
 def rule_period(
     t: Tables,
     plan: ProductPlan | None,
@@ -245,31 +270,17 @@ def rule_period(
     today: dt.date,
     out: list[Finding],
 ) -> None:
-    """Commercial: ``period.required``, ``period.invalid``, ``period.not_enabled`` (warning).
-    Trial: ``period.not_applicable``."""
+    """Commercial: ``period.required``, ``period.invalid``, ``period.not_enabled`` (warning)."""
+    if plan is None or req.license_type is _TRIAL:
+        return
     period = req.period
-    if req.license_type is _TRIAL:
-        if period is not None:
-            out.append(
-                make_finding(
-                    "period.not_applicable",
-                    "period",
-                    {
-                        "period": str(period),
-                        "trial_days": plan.trial_days if plan is not None else None,
-                    },
-                )
-            )
-        return
-    if plan is None:
-        return
     if period is None:
         out.append(
             make_finding(
                 "period.required", "period", {"product": plan.id, "allowed": plan.sold_text}
             )
         )
-    elif period not in plan.sold:
+    elif (key := (period.years, period.months)) not in plan.sold:
         out.append(
             make_finding(
                 "period.invalid",
@@ -277,7 +288,7 @@ def rule_period(
                 {"period": str(period), "product": plan.id, "allowed": plan.sold_text},
             )
         )
-    elif period not in plan.enabled:
+    elif key not in plan.enabled:
         out.append(
             make_finding(
                 "period.not_enabled",
@@ -374,10 +385,13 @@ def rule_family(
     family = plan.family
     families = t.families
     for m in client.maintenances:
+        # Cheapest tests first: most history is expired, deleted or a trial.
         if (
-            m.license_type is _COMMERCIAL
+            m.expires_on >= today
+            and m.license_type is _COMMERCIAL
+            and m.starts_on <= today
+            and (m.deleted_on is None or today < m.deleted_on)
             and families.get(m.product) == family
-            and m.is_active(today)
         ):
             out.append(
                 make_finding(
@@ -409,8 +423,7 @@ def rule_modules(
         return
     q = req.quantity
     compatible = plan.modules if plan is not None else None
-    for mid in sorted(wanted) if len(wanted) > 1 else wanted:
-        seats = wanted[mid]
+    for mid, seats in wanted.items():  # sorted by id when the request was built
         rule = compatible.get(mid) if compatible is not None else None
         if rule is None:
             if mid not in t.known_modules:
@@ -474,11 +487,16 @@ def management_unsupported(plan: ProductPlan, mode: ManagementMode) -> Finding:
     )
 
 
+def _without(rules: tuple[Builtin, ...], *skip: Builtin) -> tuple[Builtin, ...]:
+    return tuple(r for r in rules if r not in skip)
+
+
 ASSIGN_RULES: tuple[Builtin, ...] = (
     rule_client_visible,
     rule_product_known,
     rule_license_type,
     rule_quantity,
+    rule_trial_period,
     rule_period,
     rule_trial_cap,
     rule_trial_history,
@@ -487,6 +505,11 @@ ASSIGN_RULES: tuple[Builtin, ...] = (
     rule_management,
 )
 """The rules :meth:`Engine.check` runs, in order."""
+
+COMMERCIAL_RULES = _without(ASSIGN_RULES, rule_trial_period, rule_trial_cap, rule_trial_history)
+"""The assignment rules that apply to a commercial request (the others would return at once)."""
+TRIAL_RULES = _without(ASSIGN_RULES, rule_period, rule_family)
+"""The assignment rules that apply to a trial request."""
 
 MODIFY_RULES: tuple[Builtin, ...] = (rule_quantity, rule_trial_cap, rule_modules)
 """The rules :meth:`Engine.modify` runs on the maintenance as it would become."""

@@ -15,11 +15,7 @@ import functools
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast, get_args, get_origin
-
-import cattrs
-from cattrs.cols import homogenous_tuple_structure_factory, is_frozenset
-from cattrs.strategies import configure_tagged_union
+from typing import TYPE_CHECKING, Any, TypeVar, cast, get_args, get_origin
 
 from ._catalog_records import Module, Product, ProductFamily
 from ._client_records import Client, Maintenance, ModuleLicense
@@ -29,6 +25,9 @@ from ._exceptions import DataError
 from ._findings import Decision, Finding
 from ._period import Period
 from ._request import AssignmentRequest
+
+if TYPE_CHECKING:
+    import cattrs
 
 __all__ = ["FORMAT_VERSION", "converter", "from_data", "from_json", "to_data", "to_json"]
 
@@ -91,7 +90,14 @@ def _is_homogeneous_tuple(type_: Any) -> bool:
 
 
 def make_converter() -> cattrs.Converter:
-    """Build a converter configured like the library's (see :func:`converter`)."""
+    """Build a converter configured like the library's (see :func:`converter`).
+
+    cattrs is imported here, on first use, to keep ``import cytolicense`` light.
+    """
+    import cattrs
+    from cattrs.cols import homogenous_tuple_structure_factory, is_frozenset
+    from cattrs.strategies import configure_tagged_union
+
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     conv.register_unstructure_hook(dt.date, dt.date.isoformat)
     conv.register_structure_hook(dt.date, _structure_date)
@@ -134,6 +140,8 @@ def _format(exc: BaseException, type_: type | None) -> str:
 
 
 def _data_error(exc: Exception, root: str) -> DataError:
+    import cattrs
+
     if isinstance(exc, cattrs.BaseValidationError):
         messages = cattrs.transform_error(exc, path=root, format_exception=_format)
         first = messages[0] if messages else str(exc)
