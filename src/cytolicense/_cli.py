@@ -177,6 +177,7 @@ class _Run:
         self.today: dt.date = args.today or dt.date.today()
         self.json: bool = args.json
         self._catalog: Catalog | None = None
+        self._engine: Engine | None = None
 
     @property
     def catalog(self) -> Catalog:
@@ -189,7 +190,7 @@ class _Run:
 
     def console(self, default_db: str = DEFAULT_DB) -> Console:
         partner = self.args.partner or os.environ.get(PARTNER_ENV) or "default"
-        return Console(Engine(self.catalog), Store(self.db_path(default_db), partner))
+        return Console(self.engine, Store(self.db_path(default_db), partner))
 
     # -- output ------------------------------------------------------------------------
 
@@ -215,10 +216,13 @@ class _Run:
             return
         print(f"{verb}: {what}", file=self.out)
         if m is not None:
-            print(str(self.engine().detail(change.client, self.today)), file=self.out)
+            print(str(self.engine.detail(change.client, self.today)), file=self.out)
 
+    @property
     def engine(self) -> Engine:
-        return Engine(self.catalog)
+        if self._engine is None:
+            self._engine = Engine(self.catalog)
+        return self._engine
 
     def refused(self, decision: Decision, operation: str) -> int:
         if self.json:

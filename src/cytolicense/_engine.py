@@ -10,7 +10,7 @@ import attrs
 
 from ._catalog import Catalog
 from ._client_records import Client, Maintenance, ModuleLicense
-from ._dates import RETENTION_DAYS, commercial_expiry, line_shown, status, trial_expiry, visible
+from ._dates import RETENTION_DAYS, commercial_expiry, status, trial_expiry, visible
 from ._enums import LicenseType, ManagementMode, QuantityRule, Status
 from ._events import (
     ClientCreated,
@@ -31,7 +31,6 @@ from ._rules import (
     COMMERCIAL_RULES,
     MODIFY_RULES,
     TRIAL_RULES,
-    Builtin,
     PluginRule,
     ProductPlan,
     RuleContext,
@@ -123,26 +122,6 @@ class Engine:
         return f"<Engine {self.catalog!r}>"
 
     # -- decisions -----------------------------------------------------------------
-
-    def _run(
-        self,
-        rules: tuple[Builtin, ...],
-        operation: str,
-        client: Client,
-        request: AssignmentRequest,
-        today: dt.date,
-        maintenance: Maintenance | None = None,
-        out: list[Finding] | None = None,
-    ) -> list[Finding]:
-        tables = self._tables
-        plan = tables.plans.get(request.product)
-        if out is None:
-            out = []
-        for rule in rules:
-            rule(tables, plan, client, request, today, out)
-        if self._plugin_rules:
-            self._run_plugin_rules(operation, client, request, today, plan, maintenance, out)
-        return out
 
     def _run_plugin_rules(
         self,
@@ -361,7 +340,11 @@ class Engine:
         )
         if m.product not in self._tables.plans:
             out.append(make_finding("product.unknown", "product", {"product": m.product}))
-        self._run(MODIFY_RULES, "modify", client, request, today, m, out)
+        plan = self._tables.plans.get(m.product)
+        for rule in MODIFY_RULES:
+            rule(self._tables, plan, client, request, today, out)
+        if self._plugin_rules:
+            self._run_plugin_rules("modify", client, request, today, plan, m, out)
         decision = self._refuse(out, "modify")
         current = {ml.module: ml for ml in m.modules}
         new_modules = []
@@ -496,8 +479,3 @@ class Engine:
                 if ml.starts_on <= today:
                     seats[ml.module] = seats.get(ml.module, 0) + ml.quantity
         return seats
-
-    @staticmethod
-    def shown_lines(client: Client, today: dt.date) -> tuple[Maintenance, ...]:
-        """The maintenances the detail shows on *today*: active or ended < 90 days ago."""
-        return tuple(m for m in client.maintenances if line_shown(m, today))

@@ -165,6 +165,7 @@ class Decision:
         return not any(f.severity is Severity.ERROR for f in self.findings)
 
     def __bool__(self) -> bool:
+        """``bool(decision)`` is :attr:`ok`."""
         return self.ok
 
     @property

@@ -68,7 +68,8 @@ class PluginHost:
             self._pm.register(plugin, name=name)
             self._pm.check_pending()
         except (ValueError, pluggy.PluginValidationError) as exc:
-            self._pm.unregister(name=name) if self._pm.has_plugin(name) else None
+            if self._pm.has_plugin(name):
+                self._pm.unregister(name=name)
             raise CatalogError(
                 f"{description} is not a valid plugin: {exc}", plugins=(name,)
             ) from exc
