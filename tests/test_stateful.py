@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -22,7 +22,7 @@ PRODUCTS = st.sampled_from(["edr", "epdr", "mailguard", "nope"])
 MODULE_IDS = st.sampled_from(["encryption", "patch", "watch", "ghost"])
 SEATS = st.one_of(st.none(), st.integers(-1, 40))
 MODULES = st.dictionaries(MODULE_IDS, SEATS, max_size=3)
-REQUESTS = st.builds(
+ANY_REQUEST = st.builds(
     cl.AssignmentRequest,
     product=PRODUCTS,
     license_type=st.sampled_from(list(cl.LicenseType)),
@@ -31,7 +31,40 @@ REQUESTS = st.builds(
     modules=MODULES,
     management=st.sampled_from(list(cl.ManagementMode)),
 )
+
+
+@st.composite
+def sensible_requests(draw: st.DrawFn) -> cl.AssignmentRequest:
+    """A request a console user would make: mostly right, so sessions build up state."""
+    product = CATALOG.products[draw(st.sampled_from(sorted(CATALOG.products)))]
+    license_type = draw(st.sampled_from(sorted(product.license_types, key=lambda t: t.value)))
+    trial = license_type is cl.LicenseType.TRIAL
+    quantity = draw(st.integers(1, 250 if trial else 600))
+    modules: dict[str, int | None] = {}
+    compatible = sorted(product.modules)
+    chosen = draw(st.lists(st.sampled_from(compatible), unique=True)) if compatible else []
+    for mid in chosen:
+        if CATALOG.modules[mid].quantity_rule is QuantityRule.INDEPENDENT:
+            modules[mid] = draw(st.integers(1, quantity))
+        else:
+            modules[mid] = draw(st.sampled_from([None, quantity]))
+    return cl.AssignmentRequest(
+        product=product.id,
+        license_type=license_type,
+        quantity=quantity,
+        period=None if trial else draw(st.sampled_from(product.periods)),
+        modules=modules,
+        management=draw(st.sampled_from(sorted(product.management_modes, key=lambda m: m.value))),
+    )
+
+
+# Three sensible requests for one arbitrary one (which is mostly refused).
+REQUESTS = st.one_of(sensible_requests(), sensible_requests(), sensible_requests(), ANY_REQUEST)
 SESSIONS = 10_000 if SOAK else 1_000
+
+
+def _bucket(n: int) -> str:
+    return "0" if n == 0 else "1-2" if n <= 2 else "3-5" if n <= 5 else "6+"
 
 
 class ConsoleSession(RuleBasedStateMachine):
@@ -44,6 +77,7 @@ class ConsoleSession(RuleBasedStateMachine):
         self.events: list[cl.Event] = list(change.events)
         self.today = start
         self.refusals = 0
+        self.applied = 0
 
     def _apply(self, operation: str, *args: object, **kwargs: object) -> None:
         before = cl.to_json(self.client)
@@ -56,6 +90,7 @@ class ConsoleSession(RuleBasedStateMachine):
             return
         self.client = change.client
         self.events.extend(change.events)
+        self.applied += bool(change.events)
         if change.maintenance is not None:
             assert change.maintenance in self.client.maintenances
 
@@ -63,7 +98,7 @@ class ConsoleSession(RuleBasedStateMachine):
         ids = [m.id for m in self.client.maintenances] + ["m99"]
         return data.draw(st.sampled_from(ids))
 
-    @rule(days=st.integers(0, 120))
+    @rule(days=st.one_of(st.integers(0, 30), st.integers(0, 30), st.integers(0, 400)))
     def wait(self, days: int) -> None:
         self.today += dt.timedelta(days=days)
 
@@ -156,6 +191,9 @@ class ConsoleSession(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         if hasattr(self, "client"):
+            event(f"operations applied: {_bucket(self.applied)}")
+            event(f"operations refused: {_bucket(self.refusals)}")
+            event(f"maintenances at the end: {_bucket(len(self.client.maintenances))}")
             assert cl.replay(self.events) == self.client  # events rebuild the state
             assert cl.from_json(cl.Client, cl.to_json(self.client)) == self.client
 

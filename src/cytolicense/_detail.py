@@ -382,7 +382,7 @@ class MonitoringList(list[Client]):
         if not self:
             return f"no client to show on {self.today}"
         rows = [[c.id, c.name, _client_state(c, self.today), str(c.ended_on)] for c in self]
-        return "\n".join(_table(["id", "name", "state", "last end"], rows))
+        return "\n".join(_table(["id", "name", "state", "last day of service"], rows))
 
     def _repr_html_(self) -> str:
         e = html.escape
@@ -393,7 +393,8 @@ class MonitoringList(list[Client]):
         )
         return (
             f"<div><strong>Monitoring on {self.today}</strong>: {len(self)} client(s)"
-            "<table><thead><tr><th>id</th><th>name</th><th>state</th><th>last end</th></tr>"
+            "<table><thead><tr><th>id</th><th>name</th><th>state</th>"
+            "<th>last day of service</th></tr>"
             f"</thead><tbody>{rows}</tbody></table></div>"
         )
 
