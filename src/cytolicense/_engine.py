@@ -35,6 +35,7 @@ from ._rules import (
     ProductPlan,
     RuleContext,
     Tables,
+    client_not_visible,
     management_unsupported,
 )
 from ._validation import to_management
@@ -249,13 +250,7 @@ class Engine:
     ) -> Maintenance | None:
         """Common checks of operations on one maintenance; the maintenance if usable."""
         if not visible(client, today):
-            out.append(
-                make_finding(
-                    "client.not_visible",
-                    None,
-                    {"client": client.id, "ended_on": client.ended_on.isoformat()},
-                )
-            )
+            out.append(client_not_visible(client))
         found = None
         for m in client.maintenances:
             if m.id == maintenance_id:
@@ -425,13 +420,7 @@ class Engine:
                 )
             )
         elif not visible(client, today):
-            out.append(
-                make_finding(
-                    "client.not_visible",
-                    None,
-                    {"client": client.id, "ended_on": client.ended_on.isoformat()},
-                )
-            )
+            out.append(client_not_visible(client))
         self._refuse(out, "delete_client")
         return self._changed(client, [ClientDeleted(client_id=client.id, on=today)], None)
 

@@ -165,13 +165,14 @@ def rule_client_visible(
     if client.deleted_on is None and (today - client._end).days < RETENTION_DAYS:
         return  # the common case, without a call
     if not visible(client, today):
-        out.append(
-            make_finding(
-                "client.not_visible",
-                None,
-                {"client": client.id, "ended_on": client.ended_on.isoformat()},
-            )
-        )
+        out.append(client_not_visible(client))
+
+
+def client_not_visible(client: Client) -> Finding:
+    """The ``client.not_visible`` finding (shared with the engine's operations)."""
+    return make_finding(
+        "client.not_visible", None, {"client": client.id, "ended_on": client.ended_on.isoformat()}
+    )
 
 
 def rule_product_known(
