@@ -33,6 +33,7 @@ from ._rules import (
     TRIAL_RULES,
     PluginRule,
     ProductPlan,
+    Rule,
     RuleContext,
     Tables,
     client_not_visible,
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["Change", "Engine"]
 
 _RETENTION = dt.timedelta(days=RETENTION_DAYS - 1)
-_to_mode = to_management
 _NO_FINDINGS = Decision(())
 
 
@@ -97,7 +97,7 @@ class Engine:
         catalog: Catalog,
         *,
         enabled_periods: Mapping[str, Iterable[Period | str]] | None = None,
-        rules: Iterable[object] = (),
+        rules: Iterable[Rule | PluginRule] = (),
     ) -> None:
         if not isinstance(catalog, Catalog):
             raise TypeError(f"Engine needs a Catalog, got {catalog!r}")
@@ -371,7 +371,7 @@ class Engine:
             RuleViolation: ``maintenance.unknown``, ``maintenance.not_active``,
                 ``management.unsupported``, ``client.not_visible``.
         """
-        new_mode: ManagementMode = _to_mode(mode)
+        new_mode = to_management(mode)
         out: list[Finding] = []
         m = self._target(client, maintenance_id, today, out)
         if m is not None:
