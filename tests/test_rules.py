@@ -272,6 +272,14 @@ def test_spanish_messages(engine: cl.Engine) -> None:
     assert "la gestión sin gestión centralizada" in unmanaged.findings[0].message_in("es")
 
 
+def test_records_are_hashable(engine: cl.Engine) -> None:
+    r = request(period="1m", quantity=0, modules={"patch": 3})
+    d = engine.check(fresh(engine), r, TODAY)
+    assert len({d, engine.check(fresh(engine), r, TODAY)}) == 1
+    assert len(set(d.findings)) == 3
+    assert len({r, request(period="1m", quantity=0, modules={"patch": 3})}) == 1
+
+
 def test_decision_views(engine: cl.Engine) -> None:
     d = engine.check(fresh(engine), request(period="1m", quantity=0), TODAY)
     assert d.codes == ("quantity.invalid", "period.not_enabled")

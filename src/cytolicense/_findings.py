@@ -77,8 +77,17 @@ class Finding:
     severity: Severity = attrs.field(converter=named(to_severity))  # type: ignore[misc]
     field: str | None
     message: str
-    params: Mapping[str, Any] = attrs.field(factory=dict, converter=named(_params))  # type: ignore[misc]
-    translations: Mapping[str, str] = attrs.field(factory=dict, converter=named(_translations))  # type: ignore[misc]
+    # Mappings take part in equality but not in the hash (they are not hashable).
+    params: Mapping[str, Any] = attrs.field(
+        factory=dict,
+        converter=named(_params),  # type: ignore[misc]
+        hash=False,
+    )
+    translations: Mapping[str, str] = attrs.field(
+        factory=dict,
+        converter=named(_translations),  # type: ignore[misc]
+        hash=False,
+    )
 
     @property
     def is_error(self) -> bool:

@@ -82,6 +82,7 @@ class AssignmentRequest:
         factory=dict,
         converter=named(module_seats),  # type: ignore[misc]
         eq=_as_dict,
+        hash=False,
     )
     management: ManagementMode = attrs.field(
         default=ManagementMode.CENTRALIZED,
