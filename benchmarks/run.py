@@ -15,6 +15,7 @@ import gc
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -404,26 +405,29 @@ def bench_store(catalog: cl.Catalog, quick: bool) -> None:
 
 
 def bench_startup() -> None:
-    def run(code: str) -> float:
-        times = []
-        for _ in range(7):
+    """Fresh processes, interleaved so that machine noise hits every case alike."""
+    cases = {
+        "python startup (baseline)": "pass",
+        "import cytolicense": "import cytolicense",
+        "import + load_catalog()": "import cytolicense; cytolicense.load_catalog()",
+    }
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(15):
+        for name, code in cases.items():
             start = time.perf_counter()
             subprocess.run([sys.executable, "-c", code], check=True)
-            times.append(time.perf_counter() - start)
-        return min(times)
-
-    bare = run("pass")
-    imp = run("import cytolicense")
-    load = run("import cytolicense; cytolicense.load_catalog()")
-    RESULTS["python startup"] = bare
-    RESULTS["import cytolicense (beyond startup)"] = imp - bare
-    RESULTS["import + load_catalog (beyond startup)"] = load - bare
-    print(f"{'python startup (baseline)':<44} {bare * 1e3:12.2f} ms", flush=True)
-    print(f"{'import cytolicense (beyond startup)':<44} {(imp - bare) * 1e3:12.2f} ms", flush=True)
-    print(
-        f"{'import + load_catalog() (beyond startup)':<44} {(load - bare) * 1e3:12.2f} ms",
-        flush=True,
-    )
+            times[name].append(time.perf_counter() - start)
+    bare = statistics.median(times["python startup (baseline)"])
+    for name, values in times.items():
+        median, low = statistics.median(values), min(values)
+        extra = "" if name.startswith("python") else " (beyond startup)"
+        shift = 0.0 if name.startswith("python") else bare
+        RESULTS[name + extra] = {"median": median - shift, "min": low - shift}
+        print(
+            f"{name + extra:<44} {(median - shift) * 1e3:12.2f} ms   "
+            f"(fastest {(low - shift) * 1e3:.2f} ms, total {median * 1e3:.2f} ms)",
+            flush=True,
+        )
 
 
 def main() -> int:
