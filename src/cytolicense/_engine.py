@@ -162,7 +162,11 @@ class Engine:
         out: list[Finding] = []
         tables = self._tables
         plan = tables.plans.get(request.product)
-        rules = TRIAL_RULES if request.license_type is LicenseType.TRIAL else COMMERCIAL_RULES
+        trial = request.license_type is LicenseType.TRIAL
+        if plan is None:
+            rules = TRIAL_RULES if trial else COMMERCIAL_RULES
+        else:
+            rules = plan.trial_rules if trial else plan.commercial_rules
         for rule in rules:
             rule(tables, plan, client, request, today, out)
         if self._plugin_rules:

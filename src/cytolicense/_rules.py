@@ -85,6 +85,7 @@ class ProductPlan:
     """Everything the rules need to know about one product, computed once."""
 
     __slots__ = (
+        "commercial_rules",
         "compatible",
         "cooldown",
         "enabled",
@@ -102,6 +103,7 @@ class ProductPlan:
         "sold_text",
         "trial_cap",
         "trial_days",
+        "trial_rules",
     )
 
     def __init__(
@@ -129,6 +131,8 @@ class ProductPlan:
         self.trial_cap = product.trial_max_quantity
         self.trial_days = product.trial_days
         self.cooldown = product.trial_cooldown_days
+        self.commercial_rules = rules_for(self, _COMMERCIAL)
+        self.trial_rules = rules_for(self, _TRIAL)
 
 
 class Tables:
@@ -511,6 +515,26 @@ COMMERCIAL_RULES = _without(ASSIGN_RULES, rule_trial_period, rule_trial_cap, rul
 """The assignment rules that apply to a commercial request (the others would return at once)."""
 TRIAL_RULES = _without(ASSIGN_RULES, rule_period, rule_family)
 """The assignment rules that apply to a trial request."""
+
+
+def rules_for(plan: ProductPlan, license_type: LicenseType) -> tuple[Builtin, ...]:
+    """The assignment rules that can find something for this product and licence type.
+
+    Computed once per product: a known product never needs ``product.unknown``; a
+    licence type it offers never needs ``license_type.not_offered``; a product
+    supporting every management mode never needs ``management.unsupported``; a
+    trial without a seat cap never needs ``trial.quantity_exceeded``.
+    """
+    skip: set[Builtin] = {rule_product_known}
+    if license_type in plan.offered:
+        skip.add(rule_license_type)
+    if len(plan.modes) == len(ManagementMode):
+        skip.add(rule_management)
+    if plan.trial_cap is None:
+        skip.add(rule_trial_cap)
+    rules = TRIAL_RULES if license_type is _TRIAL else COMMERCIAL_RULES
+    return _without(rules, *skip)
+
 
 MODIFY_RULES: tuple[Builtin, ...] = (rule_quantity, rule_trial_cap, rule_modules)
 """The rules :meth:`Engine.modify` runs on the maintenance as it would become."""
