@@ -20,6 +20,13 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "--cov=cytolicense", "--cov-report=term", *session.posargs)
 
 
+@nox.session(python=["3.11", "3.12", "3.13"])
+def tests_all(session: nox.Session) -> None:
+    """The test suite on every supported Python found on the machine."""
+    session.install(*PROJECT, *TEST_DEPS)
+    session.run("pytest", "-q", *session.posargs)
+
+
 @nox.session
 def soak(session: nox.Session) -> None:
     """Long property runs: 10,000 random console sessions, 10,000 fuzzed documents."""

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -179,7 +180,7 @@ def test_directory_is_refused(tmp_path: Path) -> None:
 
 def test_foreign_schema_version(db: Path) -> None:
     cl.Store(db, "p1").close()
-    with sqlite3.connect(db) as raw:
+    with closing(sqlite3.connect(db)) as raw, raw:
         raw.execute("UPDATE meta SET value = '9' WHERE key = 'schema'")
     with pytest.raises(cl.StoreError, match="schema version 9 is not supported"):
         cl.Store(db, "p1")
@@ -187,7 +188,7 @@ def test_foreign_schema_version(db: Path) -> None:
 
 def test_corrupt_rows(console: cl.Console, db: Path) -> None:
     console.add_client("acme", "ACME", TODAY)
-    with sqlite3.connect(db) as raw:
+    with closing(sqlite3.connect(db)) as raw, raw:
         raw.execute("UPDATE clients SET document = '{\"cytolicense\": 1' WHERE id = 'acme'")
         raw.execute("UPDATE events SET document = '[]' WHERE client_id = 'acme'")
     with pytest.raises(cl.StoreError, match="client 'acme' of partner 'p1' has a corrupt row"):

@@ -178,6 +178,7 @@ class _Run:
         self.json: bool = args.json
         self._catalog: Catalog | None = None
         self._engine: Engine | None = None
+        self._console: Console | None = None
 
     @property
     def catalog(self) -> Catalog:
@@ -189,8 +190,16 @@ class _Run:
         return Path(self.args.db or os.environ.get(DB_ENV) or default)
 
     def console(self, default_db: str = DEFAULT_DB) -> Console:
-        partner = self.args.partner or os.environ.get(PARTNER_ENV) or "default"
-        return Console(self.engine, Store(self.db_path(default_db), partner))
+        """The console over the database; its store is closed when the command ends."""
+        if self._console is None:
+            partner = self.args.partner or os.environ.get(PARTNER_ENV) or "default"
+            self._console = Console(self.engine, Store(self.db_path(default_db), partner))
+        return self._console
+
+    def close(self) -> None:
+        if self._console is not None:
+            self._console.store.close()
+            self._console = None
 
     # -- output ------------------------------------------------------------------------
 
@@ -433,3 +442,5 @@ def main(
     except (CytolicenseError, ValueError, TypeError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_ERROR
+    finally:
+        run.close()
