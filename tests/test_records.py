@@ -302,3 +302,29 @@ class TestRequest:
         )
         with pytest.raises(TypeError):
             r.modules["x"] = 1  # type: ignore[index]
+
+
+def test_contract_signatures_accept_positional_arguments() -> None:
+    """CONTRACT.md gives these signatures in this order; positional calls work."""
+    day = D(2026, 1, 1)
+    ml = ModuleLicense("patch", 5, day, D(2027, 1, 1))
+    m = Maintenance(
+        "m1",
+        "edr",
+        LicenseType.COMMERCIAL,
+        5,
+        Period(years=1),
+        day,
+        D(2027, 1, 1),
+        ManagementMode.CENTRALIZED,
+        (ml,),
+        None,
+    )
+    c = Client("c", "C", day, None, (m,))
+    assert c.maintenances[0].modules[0] is ml
+    r = cl.AssignmentRequest(
+        "edr", LicenseType.TRIAL, 3, None, {"patch": None}, ManagementMode.UNMANAGED
+    )
+    assert r.management is ManagementMode.UNMANAGED
+    f = cl.Finding("x.y", cl.Severity.WARNING, None, "message", {"a": 1})
+    assert cl.Decision((f,)).warnings == (f,)

@@ -54,7 +54,7 @@ def _ordered_dates(inst: ModuleLicense | Maintenance) -> None:
         )
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(slots=True)
 class ModuleLicense:
     """Seats of one module within a maintenance.
 
@@ -74,7 +74,7 @@ class ModuleLicense:
         _ordered_dates(self)
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(slots=True)
 class Maintenance:
     """One licence contract: seats of one product, one licence type, one period, its modules.
 
@@ -133,7 +133,7 @@ class Maintenance:
         return None
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(slots=True)
 class Client:
     """A partner's client and every maintenance it ever had.
 

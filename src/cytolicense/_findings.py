@@ -56,7 +56,7 @@ def _translations(value: Mapping[str, str]) -> dict[str, str]:
     return dict(value)
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(slots=True)
 class Finding:
     """One reason in a decision: a stable code, a severity, a field and a message.
 

@@ -54,7 +54,7 @@ def _as_dict(value: Mapping[str, int | None]) -> dict[str, int | None]:
     return dict(value)
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(slots=True)
 class AssignmentRequest:
     """An assignment as the console's form fills it in (D3).
 
