@@ -225,6 +225,45 @@ def test_batch_is_all_or_nothing(console: cl.Console) -> None:
     assert store.load("a")[1] == 2
 
 
+def test_a_failed_write_inside_a_batch_leaves_nothing(console: cl.Console) -> None:
+    """The batch goes on after a conflict; the failed write left no half change."""
+    console.add_client("a", "A", TODAY)
+    client, version = console.store.load("a")
+    stale = console.engine.assign(client, REQUEST, TODAY)
+    with console.store.batch():
+        console.assign("a", REQUEST, TODAY)  # version 2
+        with pytest.raises(cl.ConflictError):
+            console.store.save(stale, version)  # based on version 1
+        console.add_client("b", "B", TODAY)
+    assert console.store.load("a")[1] == 2
+    assert [type(e).__name__ for e in console.history("a")] == ["ClientCreated", "ProductAssigned"]
+    assert "b" in console.store
+
+
+@pytest.mark.parametrize("in_batch", [False, True])
+def test_a_write_failing_half_way_is_undone(console: cl.Console, db: Path, in_batch: bool) -> None:
+    """The client row is updated first, then the events fail: nothing must remain."""
+    console.add_client("a", "A", TODAY)
+    console.assign("a", REQUEST, TODAY)
+    with closing(sqlite3.connect(db)) as raw, raw:
+        raw.execute(
+            "CREATE TRIGGER no_modify BEFORE INSERT ON events WHEN NEW.type = 'LicensesModified' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
+        )
+    before = console.store.load("a")
+    if in_batch:
+        with console.store.batch():
+            with pytest.raises(cl.StoreError, match="refused by a trigger"):
+                console.modify("a", "m1", TODAY, quantity=11)
+            console.add_client("b", "B", TODAY)  # the batch goes on
+        assert "b" in console.store
+    else:
+        with pytest.raises(cl.StoreError, match="refused by a trigger"):
+            console.modify("a", "m1", TODAY, quantity=11)
+    assert console.store.load("a") == before
+    assert len(console.history("a")) == 2
+
+
 def test_killed_mid_batch_loses_no_committed_change(db: Path, stores: list[cl.Store]) -> None:
     batch = 5
     proc = subprocess.Popen(

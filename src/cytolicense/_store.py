@@ -146,12 +146,20 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        """A transaction, or inside one a savepoint: a write that fails inside a
+        batch leaves nothing behind even when the caller goes on with the batch."""
         if self._depth:
+            savepoint = f"sp{self._depth}"
+            self._db.execute(f"SAVEPOINT {savepoint}")
             self._depth += 1
             try:
                 yield
+            except BaseException:
+                self._db.execute(f"ROLLBACK TO {savepoint}")
+                raise
             finally:
                 self._depth -= 1
+                self._db.execute(f"RELEASE {savepoint}")
             return
         try:
             self._db.execute("BEGIN IMMEDIATE")
