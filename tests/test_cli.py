@@ -260,6 +260,8 @@ def test_main_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["--db", db, "--today", TODAY, "detail", "a"]) == 0
     assert "no maintenance to show" in capsys.readouterr().out
     assert main(["--help"]) == 0
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("cytolicense ")
     assert main([]) == 0  # no command: the catalog
     assert "Cytomic EPDR" in capsys.readouterr().out
     with cl.Store(db, "default") as store:

@@ -70,14 +70,19 @@ def _bucket(n: int) -> str:
 class ConsoleSession(RuleBasedStateMachine):
     """One client handled through the console over weeks and months."""
 
-    @initialize(start=st.dates(dt.date(2024, 1, 1), dt.date(2030, 1, 1)))
-    def start(self, start: dt.date) -> None:
+    @initialize(
+        start=st.dates(dt.date(2024, 1, 1), dt.date(2030, 1, 1)),
+        first=st.one_of(st.none(), sensible_requests()),
+    )
+    def start(self, start: dt.date, first: cl.AssignmentRequest | None) -> None:
         change = ENGINE.new_client("c1", "Client One", start)
         self.client = change.client
         self.events: list[cl.Event] = list(change.events)
         self.today = start
         self.refusals = 0
         self.applied = 0
+        if first is not None:  # most consoles add a product with the client
+            self._apply("assign", first, start)
 
     def _apply(self, operation: str, *args: object, **kwargs: object) -> None:
         before = cl.to_json(self.client)

@@ -95,6 +95,15 @@ def _options(suppress: bool) -> argparse.ArgumentParser:
     return common
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cytolicense")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without metadata
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
     common = _options(suppress=True)
     parser = argparse.ArgumentParser(
@@ -102,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Assign security products and modules to a partner's clients.",
         parents=[_options(suppress=False)],
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, help: str) -> argparse.ArgumentParser:
