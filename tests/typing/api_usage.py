@@ -65,3 +65,22 @@ class VendorRules:
 
 
 other: cl.Catalog = cl.load_catalog(VendorRules())
+
+# The store and the console facade, as a host service would use them.
+with cl.Store("/tmp/cytolicense-typing.db", "msp-1") as store:
+    console = cl.Console(engine, store)
+    if "acme" not in store:
+        created: cl.Client = console.add_client("acme", "ACME Corp", today)
+    assigned: cl.Change = console.assign("acme", request, today)
+    current, version = store.load("acme")
+    stored_version: int = store.save(engine.delete_client(current, today), version)
+    history: list[cl.Event] = console.history("acme")
+    shown_in_db: list[cl.Client] = store.monitoring(today)
+    with store.batch():
+        seats_now: dict[str, int] = console.entitlements("acme", today)
+
+# The catalog author kit.
+from cytolicense.testing import CatalogReport, check_catalog_plugin  # noqa: E402
+
+report: CatalogReport = check_catalog_plugin("cytomic")
+problems: tuple[str, ...] = report.problems
