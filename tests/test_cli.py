@@ -260,6 +260,7 @@ def test_main_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["--db", db, "--today", TODAY, "detail", "a"]) == 0
     assert "no maintenance to show" in capsys.readouterr().out
     assert main(["--help"]) == 0
+    assert "usage: cytolicense" in capsys.readouterr().out
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("cytolicense ")
     assert main([]) == 0  # no command: the catalog
