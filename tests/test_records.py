@@ -184,6 +184,7 @@ class TestClientRecords:
             ({"quantity": 0}, ValueError, "Maintenance.quantity"),
             ({"quantity": True}, TypeError, "Maintenance.quantity"),
             ({"period": None}, ValueError, "needs a period"),
+            ({"license_type": "trial"}, ValueError, "a trial has a fixed length and no period"),
             ({"period": "0m"}, ValueError, "at least one month"),
             ({"expires_on": D(2025, 1, 1)}, ValueError, "before starts_on"),
             ({"deleted_on": "2026-01-01"}, TypeError, "Maintenance.deleted_on"),

@@ -111,6 +111,11 @@ class Maintenance:
             seen.add(m.module)
         if self.license_type is LicenseType.COMMERCIAL and self.period is None:
             raise ValueError(f"Maintenance {self.id!r}: a commercial maintenance needs a period")
+        if self.license_type is LicenseType.TRIAL and self.period is not None:
+            raise ValueError(
+                f"Maintenance {self.id!r}: a trial has a fixed length and no period "
+                f"(got {self.period})"
+            )
 
     @property
     def ended_on(self) -> dt.date:

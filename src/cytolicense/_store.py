@@ -70,6 +70,9 @@ class Store:
             (``synchronous=FULL``); ``False`` uses ``NORMAL``, which survives a crash
             of the process but not of the machine.
 
+    A handle is one SQLite connection: use it from one thread at a time (open one
+    handle per thread or process; they coordinate through the database).
+
     Raises:
         StoreError: the file is not a cytolicense database, or cannot be opened.
     """
