@@ -330,6 +330,14 @@ def test_faked_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
     cat = cl.load_catalog()
     assert set(cat.families) == {"faked"}
     assert cat.sources["faked"] == "fake"
+    # Errors name an entry point by its name and distribution.
+    clash = plugin("local_mod", families=[ProductFamily(id="faked", name="Again")])
+    with pytest.raises(
+        CatalogError,
+        match="family id 'faked' declared twice: by plugin 'local_mod' and by entry point "
+        "'fake' \\(fake-dist 2.0\\)",
+    ):
+        cl.load_catalog(clash)
 
 
 # -- TOML catalogs ---------------------------------------------------------------------

@@ -63,9 +63,10 @@ class Catalog:
         modules: list[tuple[str | None, Module]],
         products: list[tuple[str | None, Product]],
         rules: tuple[PluginRule, ...],
+        describe: Mapping[str, str],
     ) -> Catalog:
         catalog = cls.__new__(cls)
-        catalog._setup(families, modules, products, rules)
+        catalog._setup(families, modules, products, rules, describe)
         return catalog
 
     def _setup(
@@ -74,17 +75,21 @@ class Catalog:
         modules: list[tuple[str | None, Module]],
         products: list[tuple[str | None, Product]],
         rules: tuple[PluginRule, ...],
+        describe: Mapping[str, str] | None = None,
     ) -> None:
-        fams = _unique("family", families)
-        mods = _unique("module", modules)
-        prods = _unique("product", products)
+        """Check and store the records; *describe* maps plugin names to how errors name
+        them (``entry point 'x' (dist 1.0)``)."""
+        said = describe or {}
+        fams = _unique("family", families, said)
+        mods = _unique("module", modules, said)
+        prods = _unique("product", products, said)
         sources: dict[str, str] = {}
         for entries in (families, modules, products):
             for plugin, record in entries:
                 if plugin is not None:
                     sources[record.id] = plugin
         for plugin, p in products:
-            where = _by(plugin)
+            where = f" (declared by {_who(plugin, said)})" if plugin else ""
             if p.family not in fams:
                 raise CatalogError(
                     f"product {p.id!r}{where} names unknown family {p.family!r} "
@@ -201,24 +206,26 @@ class Catalog:
 R = TypeVar("R", ProductFamily, Module, Product)
 
 
-def _by(plugin: str | None) -> str:
-    return f" (declared by plugin {plugin!r})" if plugin else ""
+def _who(plugin: str | None, describe: Mapping[str, str]) -> str:
+    return describe.get(plugin, f"plugin {plugin!r}") if plugin else "no plugin"
 
 
 def _names(*plugins: str | None) -> tuple[str, ...]:
     return tuple(p for p in plugins if p)
 
 
-def _unique(kind: str, entries: list[tuple[str | None, R]]) -> dict[str, R]:
+def _unique(
+    kind: str, entries: list[tuple[str | None, R]], describe: Mapping[str, str]
+) -> dict[str, R]:
     found: dict[str, R] = {}
     origin: dict[str, str | None] = {}
     for plugin, record in entries:
         if record.id in found:
             first = origin[record.id]
             if first is not None or plugin is not None:
-                who = f": by plugin {first!r} and by plugin {plugin!r}"
+                who = f": by {_who(first, describe)} and by {_who(plugin, describe)}"
                 if first == plugin:
-                    who = f" by plugin {plugin!r}"
+                    who = f" by {_who(plugin, describe)}"
             else:
                 who = ""
             raise CatalogError(

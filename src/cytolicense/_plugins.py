@@ -204,4 +204,4 @@ def load_catalog(
     families = _typed(host, "cytolicense_families", ProductFamily, "ProductFamily")
     modules = _typed(host, "cytolicense_modules", Module, "Module")
     products = _typed(host, "cytolicense_products", Product, "Product")
-    return Catalog._from_entries(families, modules, products, _rules(host))
+    return Catalog._from_entries(families, modules, products, _rules(host), host.descriptions)
