@@ -88,6 +88,8 @@ def test_events_as_a_union(history: tuple[cl.Client, list[Any]]) -> None:
 def test_cannot_serialize_foreign_objects() -> None:
     with pytest.raises(TypeError, match="cannot serialize dict"):
         cl.to_json({})
+    with pytest.raises(TypeError, match="cannot read <class 'dict'>"):
+        cl.from_json(dict, "{}")
 
 
 def client_doc() -> dict[str, Any]:

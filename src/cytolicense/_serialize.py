@@ -165,6 +165,8 @@ def to_json(obj: Any, *, indent: int | None = None) -> str:
 
 def from_data(cls: type[T], doc: Any) -> T:
     """Read *doc* (an envelope or bare data) as *cls*; :class:`DataError` on bad input."""
+    if cls is not cast(Any, Event) and SERIALIZABLE.get(getattr(cls, "__name__", "")) is not cls:
+        raise TypeError(f"cannot read {cls!r}: not a cytolicense record, request or event")
     data = doc
     root = "$"
     if isinstance(doc, dict) and "cytolicense" in doc:
