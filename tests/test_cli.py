@@ -44,6 +44,17 @@ class Cli:
         assert result.returncode == code, (result.stdout, result.stderr)
         return result
 
+    def plain(self, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        """Run without the --db and --today options this fixture adds."""
+        return subprocess.run(
+            [sys.executable, "-m", "cytolicense", *args],
+            capture_output=True,
+            text=True,
+            cwd=self.cwd,
+            env={**self.env, **env},
+            timeout=60,
+        )
+
     def json(self, *args: str, code: int = 0, **kw: Any) -> Any:
         return json.loads(self(*args, "--json", code=code, **kw).stdout)
 
@@ -198,39 +209,16 @@ def test_errors_and_usage(cli: Cli) -> None:
     cli("modify", "a", "m9", "--seats", "3", code=1)
     bad = cli.db.with_name("bad.db")
     bad.write_text("not a database " * 200)
-    r = subprocess.run(
-        [sys.executable, "-m", "cytolicense", "monitoring", "--db", str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    r = cli.plain("monitoring", "--db", str(bad), env={})
     assert r.returncode == 3 and "not a cytolicense database" in r.stderr
 
 
 def test_environment_defaults(cli: Cli) -> None:
-    env_db = cli.cwd / "env.db"
-    cli.env["CYTOLICENSE_DB"] = str(env_db)
-    r = subprocess.run(
-        [sys.executable, "-m", "cytolicense", "add-client", "x", "X"],
-        capture_output=True,
-        text=True,
-        cwd=cli.cwd,
-        env=cli.env,
-        timeout=60,
-    )
-    assert r.returncode == 0, r.stderr
-    assert env_db.exists()
-    del cli.env["CYTOLICENSE_DB"]
-    r = subprocess.run(
-        [sys.executable, "-m", "cytolicense", "add-client", "y", "Y"],
-        capture_output=True,
-        text=True,
-        cwd=cli.cwd,
-        env=cli.env,
-        timeout=60,
-    )
-    assert r.returncode == 0, r.stderr
-    assert (cli.cwd / "cytolicense.db").exists()
+    """Without --db: $CYTOLICENSE_DB, else ./cytolicense.db."""
+    for env, expected in (({"CYTOLICENSE_DB": "env.db"}, "env.db"), ({}, "cytolicense.db")):
+        r = cli.plain("add-client", "x", "X", env=env)
+        assert r.returncode == 0, r.stderr
+        assert (cli.cwd / expected).exists()
 
 
 def test_demo(cli: Cli) -> None:
