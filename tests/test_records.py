@@ -198,6 +198,29 @@ class TestClientRecords:
         with pytest.raises(exc, match=match):
             maintenance(**kwargs)
 
+    @pytest.mark.parametrize(
+        ("module", "match"),
+        [
+            ({"expires_on": D(2026, 12, 31)}, "not with its product on 2027-01-01"),
+            ({"starts_on": D(2025, 12, 31)}, "before its product on 2026-01-01"),
+            ({"quantity": 6}, "6 seats, more than the product's 5"),
+        ],
+    )
+    def test_modules_stay_within_their_product(self, module: dict[str, object], match: str) -> None:
+        base: dict[str, object] = {
+            "module": "p",
+            "quantity": 5,
+            "starts_on": D(2026, 1, 1),
+            "expires_on": D(2027, 1, 1),
+        }
+        base.update(module)
+        with pytest.raises(ValueError, match=match):
+            maintenance(modules=[ModuleLicense(**base)])  # type: ignore[arg-type]
+
+    def test_deleted_before_start_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="deleted_on 2025-12-31 is before starts_on"):
+            maintenance(deleted_on=D(2025, 12, 31))
+
     def test_maintenance_duplicate_module(self) -> None:
         ml = ModuleLicense(
             module="p", quantity=5, starts_on=D(2026, 1, 1), expires_on=D(2027, 1, 1)

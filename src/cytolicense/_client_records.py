@@ -87,8 +87,9 @@ class Maintenance:
         starts_on: First day of service.
         expires_on: Last day of service (C6: valid through this date).
         management: Centralized or not (D6).
-        modules: The attached modules, sorted by module id.
-        deleted_on: Day the service was deleted, if it was.
+        modules: The attached modules, sorted by module id; each expires with the
+            product, starts on or after it and has at most its seats.
+        deleted_on: Day the service was deleted, if it was (not before ``starts_on``).
     """
 
     id: str = attrs.field(validator=non_empty_str)
@@ -109,6 +110,26 @@ class Maintenance:
             if m.module in seen:
                 raise ValueError(f"Maintenance {self.id!r}: module {m.module!r} listed twice")
             seen.add(m.module)
+            if m.expires_on != self.expires_on:  # C2: modules expire with their product
+                raise ValueError(
+                    f"Maintenance {self.id!r}: module {m.module!r} expires on {m.expires_on}, "
+                    f"not with its product on {self.expires_on}"
+                )
+            if m.starts_on < self.starts_on:
+                raise ValueError(
+                    f"Maintenance {self.id!r}: module {m.module!r} starts on {m.starts_on}, "
+                    f"before its product on {self.starts_on}"
+                )
+            if m.quantity > self.quantity:  # C1, and linked modules equal the product
+                raise ValueError(
+                    f"Maintenance {self.id!r}: module {m.module!r} has {m.quantity} seats, "
+                    f"more than the product's {self.quantity}"
+                )
+        if self.deleted_on is not None and self.deleted_on < self.starts_on:
+            raise ValueError(
+                f"Maintenance {self.id!r}: deleted_on {self.deleted_on} is before starts_on "
+                f"{self.starts_on}"
+            )
         if self.license_type is LicenseType.COMMERCIAL and self.period is None:
             raise ValueError(f"Maintenance {self.id!r}: a commercial maintenance needs a period")
         if self.license_type is LicenseType.TRIAL and self.period is not None:
