@@ -231,3 +231,44 @@ def test_from_json_raises_only_data_error(text: str) -> None:
         assert exc.path.startswith("$")
     else:
         assert cl.from_json(cl.Client, cl.to_json(result)) == result
+
+
+ids = st.text("abcdefghijklmnopqrstuvwxyz-0123456789", min_size=1, max_size=12)
+periods = (
+    st.tuples(st.integers(0, 4), st.integers(0, 13))
+    .filter(lambda t: t != (0, 0))
+    .map(lambda t: cl.Period(years=t[0], months=t[1]))
+)
+
+
+@st.composite
+def products(draw: st.DrawFn) -> cl.Product:
+    sold = draw(st.lists(periods, min_size=1, max_size=4, unique=True))
+    enabled = draw(st.one_of(st.none(), st.lists(st.sampled_from(sold), unique=True)))
+    trial_cap = draw(st.one_of(st.none(), st.integers(1, 500)))
+    return cl.Product(
+        id=draw(ids),
+        name=draw(st.text(min_size=1).filter(str.strip)),
+        family=draw(ids),
+        modules=draw(st.frozensets(ids, max_size=4)),
+        periods=sold,
+        enabled_periods=enabled,
+        license_types=draw(st.sampled_from([["trial"], ["commercial"], ["trial", "commercial"]])),
+        trial_days=draw(st.integers(1, 90)),
+        trial_max_quantity=trial_cap,
+        trial_cooldown_days=draw(st.integers(0, 365)),
+        management_modes=draw(
+            st.sampled_from([["centralized"], ["unmanaged"], ["centralized", "unmanaged"]])
+        ),
+        max_quantity=draw(st.one_of(st.none(), st.integers(trial_cap or 1, 100_000))),
+    )
+
+
+@given(products())
+def test_any_product_round_trips(product: cl.Product) -> None:
+    assert cl.from_json(cl.Product, cl.to_json(product)) == product
+
+
+@given(st.builds(cl.Module, id=ids, name=ids, quantity_rule=st.sampled_from(list(cl.QuantityRule))))
+def test_any_module_round_trips(module: cl.Module) -> None:
+    assert cl.from_json(cl.Module, cl.to_json(module)) == module
