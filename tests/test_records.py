@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from dateutil.relativedelta import relativedelta
 
 import cytolicense as cl
 from cytolicense import (
@@ -67,6 +68,7 @@ class TestPeriod:
         assert Period(months=1).add_to(D(2024, 1, 31)) == D(2024, 2, 29)
         assert Period(years=4).add_to(D(2024, 2, 29)) == D(2028, 2, 29)
         assert Period(years=2).total_months == 24
+        assert Period(years=1, months=2).delta == relativedelta(years=1, months=2)
 
 
 class TestCatalogRecords:

@@ -284,6 +284,7 @@ def test_decision_views(engine: cl.Engine) -> None:
     d = engine.check(fresh(engine), request(period="1m", quantity=0), TODAY)
     assert d.codes == ("quantity.invalid", "period.not_enabled")
     assert [f.code for f in d.errors] == ["quantity.invalid"]
+    assert [f.is_error for f in d.findings] == [True, False]
     assert [f.code for f in d.warnings] == ["period.not_enabled"]
     assert not d.ok
     assert str(d).startswith("refused\n  error [quantity.invalid]")

@@ -75,8 +75,8 @@ class Period:
 
     @property
     def delta(self) -> relativedelta:
-        """The period as a :class:`dateutil.relativedelta.relativedelta`."""
-        return self._delta
+        """The period as a new :class:`dateutil.relativedelta.relativedelta`."""
+        return relativedelta(years=self.years, months=self.months)
 
     def add_to(self, day: dt.date) -> dt.date:
         """*day* plus this period in calendar terms (29 Feb + 1y is 28 Feb)."""
