@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import cytolicense as cl
 from cytolicense import Status
-from cytolicense._dates import client_end, line_shown, status, visible
+from cytolicense._dates import line_shown, status, visible
 
 from .conftest import request
 
@@ -110,7 +110,7 @@ def test_day_89_versus_day_90() -> None:
 
 def test_deleted_client_visibility() -> None:
     c = client(deleted_on=D(2026, 6, 1), maintenances=[m(deleted_on=D(2026, 6, 1))])
-    assert client_end(c) == D(2026, 6, 1)
+    assert c.ended_on == D(2026, 6, 1)
     assert visible(c, D(2026, 6, 1))
     assert visible(c, D(2026, 8, 29))  # day 89
     assert not visible(c, D(2026, 8, 30))  # day 90
@@ -122,7 +122,7 @@ def test_latest_end_counts() -> None:
     short = m(id="a", expires_on=D(2026, 2, 1), period="1m")
     deleted = m(id="b", deleted_on=D(2026, 3, 1))
     c = client(maintenances=[short, deleted])
-    assert client_end(c) == D(2026, 3, 1)
+    assert c.ended_on == D(2026, 3, 1)
     assert visible(c, D(2026, 5, 29))
     assert not visible(c, D(2026, 5, 30))
 

@@ -159,6 +159,16 @@ class Maintenance:
         return None
 
 
+def live_end(created_on: dt.date, maintenances: Iterable[Maintenance]) -> dt.date:
+    """The latest end among *maintenances*, or *created_on* when that is later."""
+    end = created_on
+    for m in maintenances:
+        ended = m.ended_on
+        if ended > end:
+            end = ended
+    return end
+
+
 @attrs.frozen(slots=True)
 class Client:
     """A partner's client and every maintenance it ever had.
@@ -185,16 +195,13 @@ class Client:
 
     def __attrs_post_init__(self) -> None:
         seen: set[str] = set()
-        end = self.created_on
         for m in self.maintenances:
             if m.id in seen:
                 raise ValueError(f"Client {self.id!r}: maintenance id {m.id!r} used twice")
             seen.add(m.id)
-            ended = m.ended_on
-            if ended > end:
-                end = ended
-        if self.deleted_on is not None:
-            end = self.deleted_on
+        end = self.deleted_on
+        if end is None:
+            end = live_end(self.created_on, self.maintenances)
         object.__setattr__(self, "_end", end)
 
     @property

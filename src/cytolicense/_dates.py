@@ -6,15 +6,13 @@ Everything here is a function of its arguments: the caller says what "today" is.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 
-from ._client_records import Client, Maintenance
+from ._client_records import Client, Maintenance, live_end
 from ._enums import Status
 from ._period import Period
 
 __all__ = [
     "RETENTION_DAYS",
-    "client_end",
     "commercial_expiry",
     "line_shown",
     "status",
@@ -59,26 +57,11 @@ def status(maintenance: Maintenance, today: dt.date) -> Status:
     return Status.ACTIVE
 
 
-def client_end(client: Client) -> dt.date:
-    """The day the 90-day rule counts from: deletion, else the latest end, else creation."""
-    return client.ended_on
-
-
-def live_end(created_on: dt.date, maintenances: Iterable[Maintenance]) -> dt.date:
-    """The latest end among *maintenances*, or *created_on* when that is later."""
-    end = created_on
-    for m in maintenances:
-        ended = m.ended_on
-        if ended > end:
-            end = ended
-    return end
-
-
 def visible(client: Client, today: dt.date) -> bool:
     """Whether the console's monitoring list shows *client* on *today* (D9, D10).
 
     Visible when not deleted and holding an active maintenance, or while fewer
-    than 90 days have passed since :func:`client_end`.
+    than 90 days have passed since :attr:`Client.ended_on`.
 
     An active maintenance ends on or after *today*, so both cases reduce to
     ``today - E < 90`` with the end ``E`` that :class:`Client` keeps precomputed.
@@ -87,7 +70,7 @@ def visible(client: Client, today: dt.date) -> bool:
     if deleted is not None and today < deleted:
         # Asked about a day before the deletion: the client was live then.
         return (today - live_end(client.created_on, client.maintenances)).days < RETENTION_DAYS
-    return (today - client.ended_on).days < RETENTION_DAYS
+    return (today - client._end).days < RETENTION_DAYS
 
 
 def line_shown(maintenance: Maintenance, today: dt.date) -> bool:

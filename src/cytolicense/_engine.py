@@ -48,6 +48,7 @@ __all__ = ["Change", "Engine"]
 
 _RETENTION = dt.timedelta(days=RETENTION_DAYS - 1)
 _NO_FINDINGS = Decision(())
+_TRIAL = LicenseType.TRIAL
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -162,7 +163,7 @@ class Engine:
         out: list[Finding] = []
         tables = self._tables
         plan = tables.plans.get(request.product)
-        trial = request.license_type is LicenseType.TRIAL
+        trial = request.license_type is _TRIAL
         if plan is None:
             rules = TRIAL_RULES if trial else COMMERCIAL_RULES
         else:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ._dates import RETENTION_DAYS, visible
+from ._dates import visible
 from ._enums import LicenseType, ManagementMode, QuantityRule, Severity
 from ._findings import Finding, make_finding
 from ._period import Period
@@ -138,7 +138,7 @@ class ProductPlan:
 class Tables:
     """The engine's precomputed view of the catalog, shared by the rules."""
 
-    __slots__ = ("catalog", "families", "known_modules", "plans")
+    __slots__ = ("catalog", "known_modules", "plans")
 
     def __init__(
         self, catalog: Catalog, enabled_periods: Mapping[str, Iterable[Period]] | None
@@ -149,7 +149,6 @@ class Tables:
         self.plans: dict[str, ProductPlan] = {
             pid: ProductPlan(p, catalog, partner.get(pid)) for pid, p in catalog.products.items()
         }
-        self.families: dict[str, str] = {pid: p.family for pid, p in catalog.products.items()}
 
 
 Builtin = Callable[
@@ -166,8 +165,6 @@ def rule_client_visible(
     out: list[Finding],
 ) -> None:
     """``client.not_visible``: the client left the console (deleted or inactive 90+ days)."""
-    if client.deleted_on is None and (today - client._end).days < RETENTION_DAYS:
-        return  # the common case, without a call
     if not visible(client, today):
         out.append(client_not_visible(client))
 
@@ -388,15 +385,15 @@ def rule_family(
     if req.license_type is not _COMMERCIAL or plan is None:
         return
     family = plan.family
-    families = t.families
+    plans = t.plans
     for m in client.maintenances:
-        # Cheapest tests first: most history is expired, deleted or a trial.
+        # Cheapest test first: most history has expired.
         if (
             m.expires_on >= today
             and m.license_type is _COMMERCIAL
-            and m.starts_on <= today
-            and (m.deleted_on is None or today < m.deleted_on)
-            and families.get(m.product) == family
+            and m.is_active(today)
+            and (other := plans.get(m.product)) is not None
+            and other.family == family
         ):
             out.append(
                 make_finding(
