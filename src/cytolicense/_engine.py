@@ -23,7 +23,7 @@ from ._events import (
     ServiceDeleted,
     apply,
 )
-from ._exceptions import PluginRuleError, RuleViolation
+from ._exceptions import PluginRuleError, RuleViolation, UnknownIdError
 from ._findings import Decision, Finding, make_finding
 from ._period import Period
 from ._request import AssignmentRequest, ModuleSeats, module_seats
@@ -256,12 +256,9 @@ class Engine:
         """Common checks of operations on one maintenance; the maintenance if usable."""
         if not visible(client, today):
             out.append(client_not_visible(client))
-        found = None
-        for m in client.maintenances:
-            if m.id == maintenance_id:
-                found = m
-                break
-        if found is None:
+        try:
+            found = client.maintenance(maintenance_id)
+        except UnknownIdError:
             out.append(
                 make_finding(
                     "maintenance.unknown",
@@ -338,8 +335,6 @@ class Engine:
             modules=wanted,
             management=m.management,
         )
-        if m.product not in self._tables.plans:
-            out.append(make_finding("product.unknown", "product", {"product": m.product}))
         plan = self._tables.plans.get(m.product)
         for rule in MODIFY_RULES:
             rule(self._tables, plan, client, request, today, out)

@@ -533,5 +533,10 @@ def rules_for(plan: ProductPlan, license_type: LicenseType) -> tuple[Builtin, ..
     return _without(rules, *skip)
 
 
-MODIFY_RULES: tuple[Builtin, ...] = (rule_quantity, rule_trial_cap, rule_modules)
+MODIFY_RULES: tuple[Builtin, ...] = (
+    rule_product_known,
+    rule_quantity,
+    rule_trial_cap,
+    rule_modules,
+)
 """The rules :meth:`Engine.modify` runs on the maintenance as it would become."""
