@@ -226,7 +226,7 @@ class _Run:
     def change(self, change: Change, verb: str) -> None:
         self.warnings(change.warnings)
         if self.json:
-            self.emit(to_data(change)["data"])
+            self.emit(converter().unstructure(change))
             return
         m = change.maintenance
         what = f"maintenance {m.id}" if m is not None else f"client {change.client.id}"
@@ -248,7 +248,7 @@ class _Run:
             self.emit(
                 {
                     "refused": operation,
-                    **to_data(decision)["data"],
+                    **converter().unstructure(decision),
                     "messages": decision.messages(self.lang),
                 }
             )
@@ -300,7 +300,7 @@ class _Run:
     def cmd_add_client(self) -> int:
         client = self.console().add_client(self.args.client, self.args.name, self.today)
         if self.json:
-            self.emit(to_data(client)["data"])
+            self.emit(converter().unstructure(client))
         else:
             print(f"added client {client.id} ({client.name}) on {client.created_on}", file=self.out)
         return EXIT_OK
@@ -315,7 +315,7 @@ class _Run:
         if not decision.ok:
             return self.refused(decision, "assign")
         if self.json:
-            self.emit(to_data(decision)["data"])
+            self.emit(converter().unstructure(decision))
         else:
             self.warnings(decision.warnings)
             print("ok: the assignment would go through", file=self.out)
@@ -359,12 +359,11 @@ class _Run:
         return EXIT_OK
 
     def cmd_detail(self) -> int:
-        console = self.console()
-        client = console.store.get(self.args.client)
+        detail = self.console().detail(self.args.client, self.today)
         if self.json:
-            self.emit(converter().unstructure(console.engine.detail(client, self.today)))
+            self.emit(converter().unstructure(detail))
         else:
-            print(str(console.engine.detail(client, self.today)), file=self.out)
+            print(str(detail), file=self.out)
         return EXIT_OK
 
     def cmd_entitlements(self) -> int:
