@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
@@ -21,6 +22,7 @@ def _non_negative_int(inst: Period, attribute: attrs.Attribute[int], value: int)
         raise ValueError(f"Period.{attribute.name} must be >= 0, got {value}")
 
 
+@functools.total_ordering  # <=, >, >= from __lt__ and attrs' __eq__
 @attrs.frozen(order=False, slots=True, repr=False)
 class Period:
     """A subscription length in calendar years and months.
@@ -97,18 +99,3 @@ class Period:
         if not isinstance(other, Period):
             return NotImplemented
         return self._key() < other._key()
-
-    def __le__(self, other: Any) -> bool:
-        if not isinstance(other, Period):
-            return NotImplemented
-        return self._key() <= other._key()
-
-    def __gt__(self, other: Any) -> bool:
-        if not isinstance(other, Period):
-            return NotImplemented
-        return self._key() > other._key()
-
-    def __ge__(self, other: Any) -> bool:
-        if not isinstance(other, Period):
-            return NotImplemented
-        return self._key() >= other._key()
