@@ -11,7 +11,7 @@ from dateutil.relativedelta import relativedelta
 
 from ._catalog import Catalog
 from ._client_records import Client, Maintenance
-from ._dates import RETENTION_DAYS, line_shown, status
+from ._dates import RETENTION_DAYS, line_shown, status, visible
 from ._enums import LicenseType, ManagementMode, Status
 from ._period import Period
 
@@ -348,19 +348,13 @@ class ClientDetail:
 
 def build_detail(catalog: Catalog, client: Client, today: dt.date) -> ClientDetail:
     """The :class:`ClientDetail` of *client* on *today*."""
-    from ._dates import visible
-
     return ClientDetail(
         client_id=client.id,
         name=client.name,
         today=today,
         visible=visible(client, today),
         deleted_on=client.deleted_on,
-        lines=tuple(
-            _line(catalog, m, today)
-            for m in client.maintenances
-            if m.starts_on <= today and line_shown(m, today)
-        ),
+        lines=tuple(_line(catalog, m, today) for m in client.maintenances if line_shown(m, today)),
     )
 
 
