@@ -288,6 +288,12 @@ class Store:
 
     # -- writes ------------------------------------------------------------------------
 
+    def _stored_version(self, client_id: str) -> int | None:
+        row = self._db.execute(
+            "SELECT version FROM clients WHERE partner = ? AND id = ?", (self.partner, client_id)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
     def save(self, change: Change, version: int | None) -> int:
         """Write *change* (the new client and its events) atomically; return the new version.
 
@@ -314,12 +320,9 @@ class Store:
                 if version is None:
                     if not isinstance(change.events[0], ClientCreated):
                         raise ValueError("a new client's first event must be ClientCreated")
-                    exists = self._db.execute(
-                        "SELECT version FROM clients WHERE partner = ? AND id = ?",
-                        (self.partner, client.id),
-                    ).fetchone()
-                    if exists is not None:
-                        raise ConflictError(client.id, 0, int(exists[0]))
+                    taken = self._stored_version(client.id)
+                    if taken is not None:
+                        raise ConflictError(client.id, 0, taken)
                     self._db.execute(
                         "INSERT INTO clients (partner, id, version, ended_on, document) "
                         "VALUES (?, ?, 1, ?, ?)",
@@ -333,13 +336,10 @@ class Store:
                         (ended, document, self.partner, client.id, version),
                     )
                     if cur.rowcount != 1:
-                        row = self._db.execute(
-                            "SELECT version FROM clients WHERE partner = ? AND id = ?",
-                            (self.partner, client.id),
-                        ).fetchone()
-                        if row is None:
+                        stored = self._stored_version(client.id)
+                        if stored is None:
                             raise NotFoundError(self.partner, client.id)
-                        raise ConflictError(client.id, version, int(row[0]))
+                        raise ConflictError(client.id, version, stored)
                     new_version = version + 1
                     seq = self._db.execute(
                         "SELECT coalesce(max(seq), 0) FROM events WHERE partner = ? AND "
