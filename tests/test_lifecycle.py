@@ -297,6 +297,12 @@ def test_detail(engine: cl.Engine, acme: cl.Client) -> None:
         detail.line("m9")
 
 
+def test_trial_lines_count_days(engine: cl.Engine, acme: cl.Client) -> None:
+    c = assign(engine, acme, license_type="trial", period=None, modules=["patch"]).client
+    line = engine.detail(c, T0).line("m1")
+    assert (line.duration, line.modules[0].duration) == ("30 days", "30 days")
+
+
 def test_detail_hides_lines_ended_90_days_ago(engine: cl.Engine, acme: cl.Client) -> None:
     c = assign(engine, acme, period="1m").client  # ended 2026-02-28
     c = assign(engine, c, D(2026, 2, 10), product="mailguard").client
