@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 
 from cytolicense import CODES
-from cytolicense._cli import _parser
-from cytolicense._hookspecs import HOOK_NAMES, CatalogSpec
-from cytolicense._messages import EN, ES
+from cytolicense.cli._cli import _parser
+from cytolicense.plugins._hookspecs import HOOK_NAMES, CatalogSpec
+from cytolicense.core._messages import EN, ES
 
 FINDINGS = "reference/findings.md"
 HOOKS = "reference/hooks.md"
@@ -88,7 +88,7 @@ def timeline_picture() -> str:
     import datetime as dt
 
     import cytolicense as cl
-    from cytolicense._detail import timeline_svg
+    from cytolicense.views._detail import timeline_svg
 
     day = dt.date(2026, 11, 27)
     family = cl.ProductFamily(id="f", name="Family")

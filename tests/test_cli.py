@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import cytolicense as cl
-from cytolicense._cli import main
+from cytolicense.cli._cli import main
 
 TODAY = "2026-11-27"
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import cytolicense as cl
 from cytolicense import Status
-from cytolicense._dates import line_shown, status, visible
+from cytolicense.core._dates import line_shown, status, visible
 
 from .conftest import request
 

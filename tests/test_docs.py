@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import cytolicense as cl
-from cytolicense._hookspecs import HOOK_NAMES
-from cytolicense._messages import EN, ES
+from cytolicense.core._messages import EN, ES
+from cytolicense.plugins._hookspecs import HOOK_NAMES
 
 ROOT = Path(__file__).parents[1]
 DOCS = ROOT / "docs"

@@ -366,7 +366,7 @@ def test_replay_rebuilds_the_client(engine: cl.Engine) -> None:
         events += change.events
         c = change.client
     assert cl.replay(events) == c
-    assert {type(e).__name__ for e in events} == {t.__name__ for t in cl._events.EVENT_TYPES}
+    assert {type(e).__name__ for e in events} == {t.__name__ for t in cl.EVENT_TYPES}
 
 
 def test_apply_refuses_events_that_do_not_fit(engine: cl.Engine, acme: cl.Client) -> None:

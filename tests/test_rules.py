@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import cytolicense as cl
 from cytolicense import Severity
-from cytolicense._messages import EN, ES, VALUES
+from cytolicense.core._messages import EN, ES, VALUES
 
 from .conftest import TestCatalog, request
 

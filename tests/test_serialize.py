@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cytolicense as cl
-from cytolicense._serialize import SERIALIZABLE
+from cytolicense.store._serialize import SERIALIZABLE
 
 from .conftest import SOAK, request
 
@@ -81,7 +81,7 @@ def test_document_shape(history: tuple[cl.Client, list[Any]]) -> None:
 
 def test_events_as_a_union(history: tuple[cl.Client, list[Any]]) -> None:
     _, objs = history
-    for event in [o for o in objs if isinstance(o, cl._events.EVENT_TYPES)]:
+    for event in [o for o in objs if isinstance(o, cl.EVENT_TYPES)]:
         assert cl.from_json(cl.Event, cl.to_json(event)) == event  # type: ignore[arg-type]
 
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._catalog import Catalog
-from ._catalog_records import DEFAULT_PERIODS, Module, Product, ProductFamily
-from ._client_records import Client, Maintenance, ModuleLicense
-from ._dates import RETENTION_DAYS, commercial_expiry, trial_expiry
-from ._engine import Change, Engine
-from ._enums import LicenseType, ManagementMode, QuantityRule, Severity, Status
-from ._events import (
+from .core._catalog import Catalog
+from .core._catalog_records import DEFAULT_PERIODS, Module, Product, ProductFamily
+from .core._client_records import Client, Maintenance, ModuleLicense
+from .core._dates import RETENTION_DAYS, commercial_expiry, trial_expiry
+from .core._enums import LicenseType, ManagementMode, QuantityRule, Severity, Status
+from .core._events import (
+    EVENT_TYPES,
     ClientCreated,
     ClientDeleted,
     ClientRestored,
@@ -25,7 +25,7 @@ from ._events import (
     apply,
     replay,
 )
-from ._exceptions import (
+from .core._exceptions import (
     CatalogError,
     ConflictError,
     CytolicenseError,
@@ -36,38 +36,39 @@ from ._exceptions import (
     StoreError,
     UnknownIdError,
 )
-from ._findings import CODES, Decision, Finding, make_finding
-from ._hookspecs import hookimpl
-from ._messages import LANGUAGES
-from ._period import Period
-from ._plugins import (
+from .core._findings import CODES, Decision, Finding, make_finding
+from .core._messages import LANGUAGES
+from .core._period import Period
+from .core._request import AssignmentRequest
+from .engine._engine import Change, Engine
+from .plugins._hookspecs import hookimpl
+from .plugins._plugins import (
     DISABLE_AUTOLOAD_ENV,
     DISABLE_PLUGINS_ENV,
     ENTRY_POINT_GROUP,
     load_catalog,
 )
-from ._request import AssignmentRequest
-from ._rules import Rule, RuleContext
-from ._toml import TomlCatalog
+from .plugins._toml import TomlCatalog
+from .rules._builtin import Rule, RuleContext
 
 if TYPE_CHECKING:
-    from ._console import Console
-    from ._detail import ClientDetail, DetailLine, ModuleLine, MonitoringList
-    from ._serialize import FORMAT_VERSION, from_json, to_json
-    from ._store import Store
+    from .store._console import Console
+    from .store._serialize import FORMAT_VERSION, from_json, to_json
+    from .store._sqlite import Store
+    from .views._detail import ClientDetail, DetailLine, ModuleLine, MonitoringList
 
 # Imported on first use, to keep `import cytolicense` light: the views, JSON
 # (cattrs) and the store (sqlite3) are not needed to decide.
 _LAZY = {
-    "ClientDetail": "._detail",
-    "DetailLine": "._detail",
-    "ModuleLine": "._detail",
-    "MonitoringList": "._detail",
-    "FORMAT_VERSION": "._serialize",
-    "from_json": "._serialize",
-    "to_json": "._serialize",
-    "Console": "._console",
-    "Store": "._store",
+    "ClientDetail": ".views._detail",
+    "DetailLine": ".views._detail",
+    "ModuleLine": ".views._detail",
+    "MonitoringList": ".views._detail",
+    "FORMAT_VERSION": ".store._serialize",
+    "from_json": ".store._serialize",
+    "to_json": ".store._serialize",
+    "Console": ".store._console",
+    "Store": ".store._sqlite",
 }
 
 
@@ -81,6 +82,7 @@ __all__ = [
     "DISABLE_AUTOLOAD_ENV",
     "DISABLE_PLUGINS_ENV",
     "ENTRY_POINT_GROUP",
+    "EVENT_TYPES",
     "FORMAT_VERSION",
     "LANGUAGES",
     "RETENTION_DAYS",

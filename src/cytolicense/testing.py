@@ -30,13 +30,13 @@ from collections.abc import Iterable
 
 import attrs
 
-from ._catalog import Catalog
-from ._engine import Engine
-from ._enums import LicenseType, QuantityRule
-from ._exceptions import CatalogError
-from ._period import Period
-from ._plugins import ENTRY_POINT_GROUP, load_catalog
-from ._request import AssignmentRequest
+from .core._catalog import Catalog
+from .core._enums import LicenseType, QuantityRule
+from .core._exceptions import CatalogError
+from .core._period import Period
+from .core._request import AssignmentRequest
+from .engine._engine import Engine
+from .plugins._plugins import ENTRY_POINT_GROUP, load_catalog
 
 __all__ = ["CatalogReport", "assert_valid_catalog", "check_catalog_plugin"]
 

@@ -19,17 +19,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._catalog import Catalog
-from ._console import Console
+from ..core._catalog import Catalog
+from ..core._exceptions import CytolicenseError, RuleViolation
+from ..core._findings import Decision, Finding
+from ..core._request import AssignmentRequest
+from ..engine._engine import Change, Engine
+from ..plugins._plugins import load_catalog
+from ..store._console import Console
+from ..store._serialize import converter, to_data
+from ..store._sqlite import Store
+from ..views._detail import MonitoringList
 from ._demo import build_demo
-from ._detail import MonitoringList
-from ._engine import Change, Engine
-from ._exceptions import CytolicenseError, RuleViolation
-from ._findings import Decision, Finding
-from ._plugins import load_catalog
-from ._request import AssignmentRequest
-from ._serialize import converter, to_data
-from ._store import Store
 
 __all__ = ["main"]
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pluggy
 
 if TYPE_CHECKING:
-    from ._catalog_records import Module, Product, ProductFamily
-    from ._rules import Rule
+    from ..core._catalog_records import Module, Product, ProductFamily
+    from ..rules._builtin import Rule
 
 __all__ = ["HOOK_NAMES", "PROJECT", "hookimpl", "hookspec"]
 

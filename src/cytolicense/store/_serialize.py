@@ -17,14 +17,14 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast, get_args, get_origin
 
-from ._catalog_records import Module, Product, ProductFamily
-from ._client_records import Client, Maintenance, ModuleLicense
-from ._engine import Change
-from ._events import EVENT_TYPES, Event
-from ._exceptions import DataError
-from ._findings import Decision, Finding
-from ._period import Period
-from ._request import AssignmentRequest
+from ..core._catalog_records import Module, Product, ProductFamily
+from ..core._client_records import Client, Maintenance, ModuleLicense
+from ..core._events import EVENT_TYPES, Event
+from ..core._exceptions import DataError
+from ..core._findings import Decision, Finding
+from ..core._period import Period
+from ..core._request import AssignmentRequest
+from ..engine._engine import Change
 
 if TYPE_CHECKING:
     import cattrs

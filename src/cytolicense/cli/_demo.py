@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ._console import Console
-from ._request import AssignmentRequest
+from ..core._request import AssignmentRequest
+from ..store._console import Console
 
 __all__ = ["build_demo"]
 

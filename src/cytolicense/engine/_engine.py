@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ._catalog import Catalog
-from ._client_records import Client, Maintenance, ModuleLicense
-from ._dates import RETENTION_DAYS, commercial_expiry, status, trial_expiry, visible
-from ._enums import LicenseType, ManagementMode, QuantityRule, Status
-from ._events import (
+from ..core._catalog import Catalog
+from ..core._client_records import Client, Maintenance, ModuleLicense
+from ..core._dates import RETENTION_DAYS, commercial_expiry, status, trial_expiry, visible
+from ..core._enums import LicenseType, ManagementMode, QuantityRule, Status
+from ..core._events import (
     ClientCreated,
     ClientDeleted,
     ClientRestored,
@@ -23,11 +23,12 @@ from ._events import (
     ServiceDeleted,
     apply,
 )
-from ._exceptions import PluginRuleError, RuleViolation, UnknownIdError
-from ._findings import Decision, Finding, make_finding
-from ._period import Period
-from ._request import AssignmentRequest, ModuleSeats, module_seats
-from ._rules import (
+from ..core._exceptions import PluginRuleError, RuleViolation, UnknownIdError
+from ..core._findings import Decision, Finding, make_finding
+from ..core._period import Period
+from ..core._request import AssignmentRequest, ModuleSeats, module_seats
+from ..core._validation import to_management
+from ..rules._builtin import (
     COMMERCIAL_RULES,
     MODIFY_RULES,
     TRIAL_RULES,
@@ -39,10 +40,9 @@ from ._rules import (
     client_not_visible,
     management_unsupported,
 )
-from ._validation import to_management
 
 if TYPE_CHECKING:
-    from ._detail import ClientDetail, MonitoringList  # imported on first use
+    from ..views._detail import ClientDetail, MonitoringList  # imported on first use
 
 __all__ = ["Change", "Engine"]
 
@@ -439,7 +439,7 @@ class Engine:
     @staticmethod
     def monitoring(clients: Iterable[Client], today: dt.date) -> MonitoringList:
         """The clients the console's monitoring list shows on *today*, in input order."""
-        from ._detail import MonitoringList
+        from ..views._detail import MonitoringList
 
         limit = today - _RETENTION
         shown = [
@@ -452,7 +452,7 @@ class Engine:
 
     def detail(self, client: Client, today: dt.date) -> ClientDetail:
         """The client's detail as the console shows it on *today* (D6, D7, D8)."""
-        from ._detail import build_detail
+        from ..views._detail import build_detail
 
         return build_detail(self.catalog, client, today)
 

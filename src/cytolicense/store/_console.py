@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 
-from ._client_records import Client
-from ._detail import ClientDetail
-from ._engine import Change, Engine
-from ._enums import ManagementMode
-from ._events import Event
-from ._findings import Decision
-from ._request import AssignmentRequest
-from ._store import Store
+from ..core._client_records import Client
+from ..core._enums import ManagementMode
+from ..core._events import Event
+from ..core._findings import Decision
+from ..core._request import AssignmentRequest
+from ..engine._engine import Change, Engine
+from ..views._detail import ClientDetail
+from ._sqlite import Store
 
 __all__ = ["Console"]
 

@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ._dates import visible
-from ._enums import LicenseType, ManagementMode, QuantityRule, Severity
-from ._findings import Finding, make_finding
-from ._period import Period
+from ..core._dates import visible
+from ..core._enums import LicenseType, ManagementMode, QuantityRule, Severity
+from ..core._findings import Finding, make_finding
+from ..core._period import Period
 
 if TYPE_CHECKING:
-    from ._catalog import Catalog
-    from ._catalog_records import Product
-    from ._client_records import Client, Maintenance
-    from ._request import AssignmentRequest
+    from ..core._catalog import Catalog
+    from ..core._catalog_records import Product
+    from ..core._client_records import Client, Maintenance
+    from ..core._request import AssignmentRequest
 
 __all__ = ["PluginRule", "ProductPlan", "Rule", "RuleContext", "Tables"]
 

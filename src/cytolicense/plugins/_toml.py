@@ -15,8 +15,8 @@ from typing import Any
 
 import attrs
 
-from ._catalog_records import Module, Product, ProductFamily
-from ._exceptions import CatalogError
+from ..core._catalog_records import Module, Product, ProductFamily
+from ..core._exceptions import CatalogError
 from ._hookspecs import hookimpl
 
 __all__ = ["TomlCatalog"]

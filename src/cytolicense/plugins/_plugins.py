@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 
 import pluggy
 
-from ._catalog import Catalog
-from ._catalog_records import Module, Product, ProductFamily
-from ._exceptions import CatalogError
+from ..core._catalog import Catalog
+from ..core._catalog_records import Module, Product, ProductFamily
+from ..core._exceptions import CatalogError
+from ..rules._builtin import PluginRule
 from ._hookspecs import HOOK_NAMES, PROJECT, CatalogSpec
-from ._rules import PluginRule
 
 __all__ = [
     "DISABLE_AUTOLOAD_ENV",

@@ -9,11 +9,11 @@ from collections.abc import Iterable
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from ._catalog import Catalog
-from ._client_records import Client, Maintenance
-from ._dates import RETENTION_DAYS, line_shown, status, visible
-from ._enums import LicenseType, ManagementMode, Status
-from ._period import Period
+from ..core._catalog import Catalog
+from ..core._client_records import Client, Maintenance
+from ..core._dates import RETENTION_DAYS, line_shown, status, visible
+from ..core._enums import LicenseType, ManagementMode, Status
+from ..core._period import Period
 
 __all__ = ["ClientDetail", "DetailLine", "ModuleLine", "MonitoringList", "build_detail"]
 

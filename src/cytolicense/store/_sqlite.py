@@ -17,11 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ._client_records import Client
-from ._dates import RETENTION_DAYS
-from ._engine import Change, Engine
-from ._events import ClientCreated, Event
-from ._exceptions import ConflictError, DataError, NotFoundError, StoreError
+from ..core._client_records import Client
+from ..core._dates import RETENTION_DAYS
+from ..core._events import ClientCreated, Event
+from ..core._exceptions import ConflictError, DataError, NotFoundError, StoreError
+from ..engine._engine import Change, Engine
 from ._serialize import from_data, to_data
 
 __all__ = ["SCHEMA_VERSION", "Store"]

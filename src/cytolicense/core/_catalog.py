@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TypeVar
 
+from ..rules._builtin import PluginRule
 from ._catalog_records import Module, Product, ProductFamily
 from ._enums import LicenseType, QuantityRule
 from ._exceptions import CatalogError, UnknownIdError
-from ._rules import PluginRule
 
 __all__ = ["Catalog"]
 
