@@ -310,23 +310,22 @@ def test_blocking_a_plugin_passed_in() -> None:
 def test_faked_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
     """importlib.metadata faked the way pluggy's own tests do."""
 
-    class Dist:
-        name = "fake-dist"
-        version = "2.0"
-
     class EntryPoint:
         name = "fake"
         group = "cytolicense"
-        dist = Dist()
 
         def load(self) -> object:
             return plugin("fake_mod", families=[ProductFamily(id="faked", name="Faked")])
 
-    def entry_points(group: str) -> list[EntryPoint]:
-        assert group == "cytolicense"
-        return [EntryPoint(), EntryPoint()]  # listed twice: loaded once
+    class Dist:
+        metadata = {"name": "fake-dist", "Name": "fake-dist"}
+        version = "2.0"
+        entry_points = [EntryPoint(), EntryPoint()]  # listed twice: loaded once
 
-    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    def distributions() -> list[Dist]:
+        return [Dist(), Dist()]  # the same distribution seen twice on sys.path
+
+    monkeypatch.setattr(importlib.metadata, "distributions", distributions)
     cat = cl.load_catalog()
     assert set(cat.families) == {"faked"}
     assert cat.sources["faked"] == "fake"

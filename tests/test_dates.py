@@ -36,8 +36,28 @@ def test_commercial_expiry(start: dt.date, period: str, expiry: dt.date) -> None
 
 
 def test_trial_expiry() -> None:
-    assert cl.trial_expiry(D(2026, 11, 27), 30) == D(2026, 12, 27)
-    assert cl.trial_expiry(D(2028, 2, 1), 30) == D(2028, 3, 2)
+    """Contract v2: a trial of N days serves N days, start included (C11)."""
+    assert cl.trial_expiry(D(2026, 3, 1), 30) == D(2026, 3, 30)
+    assert cl.trial_expiry(D(2026, 11, 27), 30) == D(2026, 12, 26)
+    assert cl.trial_expiry(D(2028, 2, 1), 30) == D(2028, 3, 1)  # through 29 Feb
+    assert cl.trial_expiry(D(2026, 1, 1), 1) == D(2026, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("start", "period", "anniversary", "day_before"),
+    [
+        (D(2026, 3, 1), "1y", D(2027, 3, 1), D(2027, 2, 28)),
+        (D(2028, 2, 29), "1y", D(2029, 2, 28), D(2029, 2, 27)),
+        (D(2027, 3, 1), "1y", D(2028, 3, 1), D(2028, 2, 29)),  # 366 days served
+        (D(2026, 1, 31), "1m", D(2026, 2, 28), D(2026, 2, 27)),
+        (D(2026, 1, 1), "1y", D(2027, 1, 1), D(2026, 12, 31)),
+    ],
+)
+def test_term_end(start: dt.date, period: str, anniversary: dt.date, day_before: dt.date) -> None:
+    p = cl.Period.parse(period)
+    assert cl.commercial_expiry(start, p) == anniversary
+    assert cl.commercial_expiry(start, p, cl.TermEnd.ANNIVERSARY) == anniversary
+    assert cl.commercial_expiry(start, p, cl.TermEnd.DAY_BEFORE) == day_before
 
 
 periods = (

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 import cytolicense as cl
-from cytolicense.core._messages import EN, ES
+from cytolicense.rules._builtin import messages_table
+
+EN, ES = messages_table("en"), messages_table("es")
 from cytolicense.plugins._hookspecs import HOOK_NAMES
 
 ROOT = Path(__file__).parents[1]

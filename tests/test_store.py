@@ -217,7 +217,10 @@ def test_batch_is_all_or_nothing(console: cl.Console) -> None:
     with pytest.raises(cl.RuleViolation), console.store.batch():
         console.add_client("a", "A", TODAY)
         console.assign("a", REQUEST, TODAY)
-        console.assign("a", REQUEST, TODAY)  # same family twice: refused, whole batch undone
+        refused = cl.AssignmentRequest(
+            product=REQUEST.product, license_type="commercial", quantity=0, period="1y"
+        )
+        console.assign("a", refused, TODAY)  # refused: the whole batch is undone
     assert len(console.store) == 0
     with console.store.batch() as store:
         console.add_client("a", "A", TODAY)

@@ -11,7 +11,7 @@ from .core._catalog import Catalog
 from .core._catalog_records import DEFAULT_PERIODS, Module, Product, ProductFamily
 from .core._client_records import Client, Maintenance, ModuleLicense
 from .core._dates import RETENTION_DAYS, commercial_expiry, trial_expiry
-from .core._enums import LicenseType, ManagementMode, QuantityRule, Severity, Status
+from .core._enums import LicenseType, ManagementMode, QuantityRule, Severity, Status, TermEnd
 from .core._events import (
     EVENT_TYPES,
     ClientCreated,
@@ -19,9 +19,15 @@ from .core._events import (
     ClientRestored,
     Event,
     LicensesModified,
+    MaintenanceRenewed,
     ManagementChanged,
     ProductAssigned,
+    ProductChanged,
+    SeatsAdded,
     ServiceDeleted,
+    SetsGrouped,
+    TrialConverted,
+    TrialExtended,
     apply,
     replay,
 )
@@ -36,10 +42,26 @@ from .core._exceptions import (
     StoreError,
     UnknownIdError,
 )
-from .core._findings import CODES, Decision, Finding, make_finding
+from .core._findings import CodeSpec, Decision, Finding, make_finding
 from .core._messages import LANGUAGES
+from .core._operations import (
+    OPERATION_TYPES,
+    AddSeats,
+    AssignmentRequest,
+    ChangeProduct,
+    ConvertTrial,
+    DeleteClient,
+    DeleteService,
+    ExtendTrial,
+    GroupSets,
+    Modify,
+    Operation,
+    Renew,
+    SetManagement,
+)
 from .core._period import Period
-from .core._request import AssignmentRequest
+from .core._pool import Pool, PoolChanged, PoolLine, replay_pool
+from .core._rulespec import Rule, RuleContext, RuleSpec
 from .engine._engine import Change, Engine
 from .plugins._hookspecs import hookimpl
 from .plugins._plugins import (
@@ -49,13 +71,16 @@ from .plugins._plugins import (
     load_catalog,
 )
 from .plugins._toml import TomlCatalog
-from .rules._builtin import Rule, RuleContext
+from .rules._builtin import CODES
 
 if TYPE_CHECKING:
     from .store._console import Console
+    from .store._postgres import PostgresStore
+    from .store._protocol import ClientStore, open_store
     from .store._serialize import FORMAT_VERSION, from_json, to_json
     from .store._sqlite import Store
     from .views._detail import ClientDetail, DetailLine, ModuleLine, MonitoringList
+    from .views._lifecycle import Expiry, Forecast
 
 # Imported on first use, to keep `import cytolicense` light: the views, JSON
 # (cattrs) and the store (sqlite3) are not needed to decide.
@@ -69,6 +94,11 @@ _LAZY = {
     "to_json": ".store._serialize",
     "Console": ".store._console",
     "Store": ".store._sqlite",
+    "ClientStore": ".store._protocol",
+    "open_store": ".store._protocol",
+    "PostgresStore": ".store._postgres",
+    "Expiry": ".views._lifecycle",
+    "Forecast": ".views._lifecycle",
 }
 
 
@@ -85,50 +115,78 @@ __all__ = [
     "EVENT_TYPES",
     "FORMAT_VERSION",
     "LANGUAGES",
+    "OPERATION_TYPES",
     "RETENTION_DAYS",
+    "AddSeats",
     "AssignmentRequest",
     "Catalog",
     "CatalogError",
     "Change",
+    "ChangeProduct",
     "Client",
     "ClientCreated",
     "ClientDeleted",
     "ClientDetail",
     "ClientRestored",
+    "ClientStore",
+    "CodeSpec",
     "ConflictError",
     "Console",
+    "ConvertTrial",
     "CytolicenseError",
     "DataError",
     "Decision",
+    "DeleteClient",
+    "DeleteService",
     "DetailLine",
     "Engine",
     "Event",
+    "Expiry",
+    "ExtendTrial",
     "Finding",
+    "Forecast",
+    "GroupSets",
     "LicenseType",
     "LicensesModified",
     "Maintenance",
+    "MaintenanceRenewed",
     "ManagementChanged",
     "ManagementMode",
+    "Modify",
     "Module",
     "ModuleLicense",
     "ModuleLine",
     "MonitoringList",
     "NotFoundError",
+    "Operation",
     "Period",
     "PluginRuleError",
+    "Pool",
+    "PoolChanged",
+    "PoolLine",
+    "PostgresStore",
     "Product",
     "ProductAssigned",
+    "ProductChanged",
     "ProductFamily",
     "QuantityRule",
+    "Renew",
     "Rule",
     "RuleContext",
+    "RuleSpec",
     "RuleViolation",
+    "SeatsAdded",
     "ServiceDeleted",
+    "SetManagement",
+    "SetsGrouped",
     "Severity",
     "Status",
     "Store",
     "StoreError",
+    "TermEnd",
     "TomlCatalog",
+    "TrialConverted",
+    "TrialExtended",
     "UnknownIdError",
     "apply",
     "commercial_expiry",
@@ -136,7 +194,9 @@ __all__ = [
     "hookimpl",
     "load_catalog",
     "make_finding",
+    "open_store",
     "replay",
+    "replay_pool",
     "to_json",
     "trial_expiry",
 ]

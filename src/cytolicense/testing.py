@@ -25,7 +25,6 @@ and, where trials are offered, a plain trial, on a client created that day.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata
 from collections.abc import Iterable
 
 import attrs
@@ -33,10 +32,10 @@ import attrs
 from .core._catalog import Catalog
 from .core._enums import LicenseType, QuantityRule
 from .core._exceptions import CatalogError
+from .core._operations import AssignmentRequest
 from .core._period import Period
-from .core._request import AssignmentRequest
 from .engine._engine import Engine
-from .plugins._plugins import ENTRY_POINT_GROUP, load_catalog
+from .plugins._plugins import load_catalog
 
 __all__ = ["CatalogReport", "assert_valid_catalog", "check_catalog_plugin"]
 
@@ -68,31 +67,6 @@ class CatalogReport:
         return "catalog problems:\n" + "\n".join(f"- {p}" for p in self.problems)
 
 
-def _load_by_name(name: str, requires: Iterable[object]) -> Catalog:
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == name:
-            try:
-                plugin = ep.load()
-            except Exception as exc:
-                raise CatalogError(
-                    f"Error importing plugin entry point {name!r}: {type(exc).__name__}: {exc}",
-                    plugins=(name,),
-                ) from exc
-            return load_catalog(*requires, _Named(plugin, name), entry_points=False)
-    raise CatalogError(f"no installed entry point {name!r} in group {ENTRY_POINT_GROUP!r}")
-
-
-class _Named:
-    """Registers *plugin* under its entry-point name, as autoloading would."""
-
-    def __init__(self, plugin: object, name: str) -> None:
-        self.__name__ = name
-        for hook in ("families", "modules", "products", "rules"):
-            function = getattr(plugin, f"cytolicense_{hook}", None)
-            if function is not None:
-                setattr(self, f"cytolicense_{hook}", function)
-
-
 def check_catalog_plugin(
     plugin: object, *, requires: Iterable[object] = (), today: dt.date = _DAY
 ) -> CatalogReport:
@@ -106,7 +80,7 @@ def check_catalog_plugin(
     requires = tuple(requires)
     try:
         if isinstance(plugin, str):
-            catalog = _load_by_name(plugin, requires)
+            catalog = load_catalog(*requires, only=plugin, entry_points=False)
         else:
             catalog = load_catalog(*requires, plugin, entry_points=False)
     except CatalogError as exc:

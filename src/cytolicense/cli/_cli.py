@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from ..core._catalog import Catalog
 from ..core._exceptions import CytolicenseError, RuleViolation
 from ..core._findings import Decision, Finding
-from ..core._request import AssignmentRequest
+from ..core._operations import AssignmentRequest
 from ..engine._engine import Change, Engine
 from ..plugins._plugins import load_catalog
 from ..store._console import Console

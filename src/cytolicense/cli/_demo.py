@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..core._request import AssignmentRequest
+from ..core._operations import AssignmentRequest
 from ..store._console import Console
 
 __all__ = ["build_demo"]

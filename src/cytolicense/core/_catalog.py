@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TypeVar
 
-from ..rules._builtin import PluginRule
 from ._catalog_records import Module, Product, ProductFamily
 from ._enums import LicenseType, QuantityRule
 from ._exceptions import CatalogError, UnknownIdError
+from ._rulespec import RuleSpec
 
 __all__ = ["Catalog"]
 
@@ -27,7 +27,7 @@ class Catalog:
         families: Family id -> :class:`ProductFamily` (read-only).
         modules: Module id -> :class:`Module` (read-only).
         products: Product id -> :class:`Product` (read-only).
-        rules: Rules contributed by plugins, as ``(plugin name, rule)`` pairs.
+        rules: Rules contributed by plugins (:class:`RuleSpec`, each naming its plugin).
         sources: Record id -> name of the plugin that declared it.
     """
 
@@ -36,7 +36,7 @@ class Catalog:
     families: Mapping[str, ProductFamily]
     modules: Mapping[str, Module]
     products: Mapping[str, Product]
-    rules: tuple[PluginRule, ...]
+    rules: tuple[RuleSpec, ...]
     sources: Mapping[str, str]
 
     def __init__(
@@ -45,7 +45,7 @@ class Catalog:
         families: tuple[ProductFamily, ...] | list[ProductFamily] = (),
         modules: tuple[Module, ...] | list[Module] = (),
         products: tuple[Product, ...] | list[Product] = (),
-        rules: tuple[PluginRule, ...] = (),
+        rules: tuple[RuleSpec, ...] = (),
         sources: Mapping[str, str] | None = None,
     ) -> None:
         src = dict(sources or {})
@@ -62,7 +62,7 @@ class Catalog:
         families: list[tuple[str | None, ProductFamily]],
         modules: list[tuple[str | None, Module]],
         products: list[tuple[str | None, Product]],
-        rules: tuple[PluginRule, ...],
+        rules: tuple[RuleSpec, ...],
         describe: Mapping[str, str],
     ) -> Catalog:
         catalog = cls.__new__(cls)
@@ -74,7 +74,7 @@ class Catalog:
         families: list[tuple[str | None, ProductFamily]],
         modules: list[tuple[str | None, Module]],
         products: list[tuple[str | None, Product]],
-        rules: tuple[PluginRule, ...],
+        rules: tuple[RuleSpec, ...],
         describe: Mapping[str, str] | None = None,
     ) -> None:
         """Check and store the records; *describe* maps plugin names to how errors name
@@ -96,6 +96,16 @@ class Catalog:
                     f"(known: {', '.join(sorted(fams)) or 'none'})",
                     plugins=_names(plugin),
                     ids=(p.id, p.family),
+                )
+            bad_changes = sorted(
+                c for c in p.changes_to if c not in prods or prods[c].family != p.family
+            )
+            if bad_changes:
+                raise CatalogError(
+                    f"product {p.id!r}{where} may change to {', '.join(bad_changes)}, which "
+                    f"is not a product of its family {p.family!r}",
+                    plugins=_names(plugin),
+                    ids=(p.id, *bad_changes),
                 )
             missing = sorted(m for m in p.modules if m not in mods)
             if missing:

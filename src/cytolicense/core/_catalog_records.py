@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import attrs
 
-from ._enums import LicenseType, ManagementMode, QuantityRule
+from ._enums import LicenseType, ManagementMode, QuantityRule, TermEnd
 from ._period import Period
 from ._validation import (
+    at_most,
     each,
-    named,
     non_empty_str,
     non_negative_int,
+    optional_date,
     optional_periods_tuple,
     optional_positive_int,
     periods_tuple,
@@ -21,12 +23,17 @@ from ._validation import (
     to_license_types,
     to_management_modes,
     to_quantity_rule,
+    to_term_end,
 )
 
 __all__ = ["DEFAULT_PERIODS", "Module", "Product", "ProductFamily"]
 
 DEFAULT_PERIODS: tuple[Period, ...] = (Period(years=1), Period(years=2), Period(years=3))
 _ALL_LICENSE_TYPES = frozenset(LicenseType)
+MAX_DAYS = 3660
+"""Longest trial, extension, grace or cool-down a catalog may declare (ten years)."""
+MAX_PERIOD_MONTHS = 120
+"""Longest period a catalog may sell (ten years)."""
 _ALL_MODES = frozenset(ManagementMode)
 
 
@@ -58,7 +65,7 @@ class Module:
     name: str = attrs.field(validator=non_empty_str)
     quantity_rule: QuantityRule = attrs.field(
         default=QuantityRule.LINKED,
-        converter=named(to_quantity_rule),  # type: ignore[misc]
+        converter=to_quantity_rule,
     )
 
 
@@ -86,6 +93,14 @@ class Product:
             product is accepted (C4).
         management_modes: Management modes the product supports (D6).
         max_quantity: Most seats one maintenance may hold, ``None`` for no limit.
+        grace_days: Days after the expiry a commercial maintenance stays in force
+            (C9, C15); renewable then.
+        renewal_window_days: Renewal only while fewer days than this are left (C12).
+        changes_to: Products of the same family a maintenance may be changed to (C13).
+        trial_extension_days: Days a trial may be extended by, once; 0: never (C14).
+        available_until: Last day the product may be assigned, converted to, changed to
+            or renewed (C18); ``None``: no end.
+        term_end: Where a commercial term ends: on the anniversary or the day before (C11).
     """
 
     id: str = attrs.field(validator=non_empty_str)
@@ -93,33 +108,55 @@ class Product:
     family: str = attrs.field(validator=non_empty_str)
     modules: frozenset[str] = attrs.field(
         factory=frozenset,
-        converter=named(str_set),  # type: ignore[misc]
+        converter=str_set,
         validator=each(non_empty_str),
     )
     periods: tuple[Period, ...] = attrs.field(
         default=DEFAULT_PERIODS,
-        converter=named(periods_tuple),  # type: ignore[misc]
+        converter=periods_tuple,
     )
     enabled_periods: tuple[Period, ...] | None = attrs.field(
         default=None,
-        converter=named(optional_periods_tuple),  # type: ignore[misc]
+        converter=optional_periods_tuple,
     )
     license_types: frozenset[LicenseType] = attrs.field(
         default=_ALL_LICENSE_TYPES,
-        converter=named(to_license_types),  # type: ignore[misc]
+        converter=to_license_types,
         validator=_non_empty,
     )
-    trial_days: int = attrs.field(default=30, validator=positive_int)
+    trial_days: int = attrs.field(default=30, validator=[positive_int, at_most(MAX_DAYS)])
     trial_max_quantity: int | None = attrs.field(default=None, validator=optional_positive_int)
-    trial_cooldown_days: int = attrs.field(default=90, validator=non_negative_int)
+    trial_cooldown_days: int = attrs.field(
+        default=90, validator=[non_negative_int, at_most(MAX_DAYS)]
+    )
     management_modes: frozenset[ManagementMode] = attrs.field(
         default=_ALL_MODES,
-        converter=named(to_management_modes),  # type: ignore[misc]
+        converter=to_management_modes,
         validator=_non_empty,
     )
     max_quantity: int | None = attrs.field(default=None, validator=optional_positive_int)
+    grace_days: int = attrs.field(default=0, validator=[non_negative_int, at_most(MAX_DAYS)])
+    renewal_window_days: int = attrs.field(
+        default=365, validator=[positive_int, at_most(10 * MAX_DAYS)]
+    )
+    changes_to: frozenset[str] = attrs.field(
+        factory=frozenset, converter=str_set, validator=each(non_empty_str)
+    )
+    trial_extension_days: int = attrs.field(
+        default=0, validator=[non_negative_int, at_most(MAX_DAYS)]
+    )
+    available_until: dt.date | None = attrs.field(default=None, validator=optional_date)
+    term_end: TermEnd = attrs.field(default=TermEnd.ANNIVERSARY, converter=to_term_end)
 
     def __attrs_post_init__(self) -> None:
+        too_long = [str(p) for p in self.periods if p.total_months > MAX_PERIOD_MONTHS]
+        if too_long:
+            raise ValueError(
+                f"Product {self.id!r}: periods {', '.join(too_long)} are longer than "
+                f"{MAX_PERIOD_MONTHS // 12} years"
+            )
+        if self.id in self.changes_to:
+            raise ValueError(f"Product {self.id!r}: changes_to names the product itself")
         if LicenseType.COMMERCIAL in self.license_types and not self.periods:
             raise ValueError(f"Product {self.id!r}: periods must not be empty for commercial sale")
         if self.enabled_periods is not None:

@@ -8,15 +8,16 @@ from typing import TypeVar
 
 import attrs
 
-from ._enums import LicenseType, ManagementMode
+from ._enums import LicenseType, ManagementMode, Status
 from ._exceptions import UnknownIdError
 from ._period import Period
 from ._validation import (
     is_date,
-    named,
     non_empty_str,
+    non_negative_int,
     optional_date,
     optional_period,
+    optional_str,
     positive_int,
     to_license_type,
     to_management,
@@ -36,6 +37,14 @@ def _tuple_of(cls: type[T], values: Iterable[T]) -> tuple[T, ...]:
         if not isinstance(item, cls):
             raise TypeError(f"expected {cls.__name__} records, got {item!r}")
     return items
+
+
+def plus_days(day: dt.date, days: int) -> dt.date:
+    """*day* + *days*, or ``date.max`` when that lies beyond the calendar."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max
 
 
 def _sorted_modules(values: Iterable[ModuleLicense]) -> tuple[ModuleLicense, ...]:
@@ -90,21 +99,48 @@ class Maintenance:
         modules: The attached modules, sorted by module id; each expires with the
             product, starts on or after it and has at most its seats.
         deleted_on: Day the service was deleted, if it was (not before ``starts_on``).
+        replaced_on: Day another maintenance replaced this one (a product change, a
+            trial conversion, a grouping); not a day of service of this one.
+        replaced_by: The id of the maintenance that replaced it.
+        grace_days: Days after ``expires_on`` this commercial maintenance stays in
+            force (the product's grace when it was assigned).
+        extended_on: Day the trial was extended (a trial is extended at most once).
     """
 
     id: str = attrs.field(validator=non_empty_str)
     product: str = attrs.field(validator=non_empty_str)
-    license_type: LicenseType = attrs.field(converter=named(to_license_type))  # type: ignore[misc]
+    license_type: LicenseType = attrs.field(converter=to_license_type)
     quantity: int = attrs.field(validator=positive_int)
-    period: Period | None = attrs.field(converter=named(optional_period))  # type: ignore[misc]
+    period: Period | None = attrs.field(converter=optional_period)
     starts_on: dt.date = attrs.field(validator=is_date)
     expires_on: dt.date = attrs.field(validator=is_date)
-    management: ManagementMode = attrs.field(converter=named(to_management))  # type: ignore[misc]
-    modules: tuple[ModuleLicense, ...] = attrs.field(default=(), converter=named(_sorted_modules))  # type: ignore[misc]
+    management: ManagementMode = attrs.field(converter=to_management)
+    modules: tuple[ModuleLicense, ...] = attrs.field(default=(), converter=_sorted_modules)
     deleted_on: dt.date | None = attrs.field(default=None, validator=optional_date)
+    replaced_on: dt.date | None = attrs.field(default=None, validator=optional_date)
+    replaced_by: str | None = attrs.field(default=None, validator=optional_str)
+    grace_days: int = attrs.field(default=0, validator=non_negative_int)
+    extended_on: dt.date | None = attrs.field(default=None, validator=optional_date)
 
     def __attrs_post_init__(self) -> None:
         _ordered_dates(self)
+        if (self.replaced_on is None) != (self.replaced_by is None):
+            raise ValueError(
+                f"Maintenance {self.id!r}: replaced_on and replaced_by go together "
+                f"(got {self.replaced_on}, {self.replaced_by!r})"
+            )
+        if self.replaced_by == self.id:
+            raise ValueError(f"Maintenance {self.id!r}: cannot be replaced by itself")
+        for name in ("replaced_on", "extended_on"):
+            day = getattr(self, name)
+            if day is not None and day < self.starts_on:
+                raise ValueError(
+                    f"Maintenance {self.id!r}: {name} {day} is before starts_on {self.starts_on}"
+                )
+        if self.license_type is LicenseType.TRIAL and self.grace_days:
+            raise ValueError(f"Maintenance {self.id!r}: a trial has no grace days")
+        if self.extended_on is not None and self.license_type is not LicenseType.TRIAL:
+            raise ValueError(f"Maintenance {self.id!r}: only a trial is extended")
         seen: set[str] = set()
         for m in self.modules:
             if m.module in seen:
@@ -139,17 +175,59 @@ class Maintenance:
             )
 
     @property
-    def ended_on(self) -> dt.date:
-        """The day service ended or ends: expiry, or deletion if that came first."""
-        deleted = self.deleted_on
-        if deleted is not None and deleted < self.expires_on:
+    def grace_until(self) -> dt.date:
+        """The last day in force: ``expires_on`` plus the grace days."""
+        return plus_days(self.expires_on, self.grace_days) if self.grace_days else self.expires_on
+
+    @property
+    def stopped_on(self) -> dt.date | None:
+        """The day it was deleted or replaced (the earlier), or ``None``."""
+        deleted, replaced = self.deleted_on, self.replaced_on
+        if deleted is None:
+            return replaced
+        if replaced is None or deleted <= replaced:
             return deleted
-        return self.expires_on
+        return replaced
+
+    @property
+    def ended_on(self) -> dt.date:
+        """The day service ended or ends: the last day of grace (the expiry when there is
+        none), or the deletion or replacement day if that came first."""
+        end = self.grace_until
+        stopped = self.stopped_on
+        if stopped is not None and stopped < end:
+            return stopped
+        return end
 
     def is_active(self, today: dt.date) -> bool:
-        """Whether the maintenance gives service on *today*."""
-        deleted = self.deleted_on
-        return self.starts_on <= today <= self.expires_on and (deleted is None or today < deleted)
+        """Whether the maintenance gives service on *today* (grace not included)."""
+        stopped = self.stopped_on
+        return self.starts_on <= today <= self.expires_on and (stopped is None or today < stopped)
+
+    def in_force(self, today: dt.date) -> bool:
+        """Whether it counts on *today*: active, or in its grace."""
+        stopped = self.stopped_on
+        return self.starts_on <= today <= self.grace_until and (stopped is None or today < stopped)
+
+    def status(self, today: dt.date) -> Status:
+        """The state on *today* (see :data:`Status`); a day before ``starts_on`` is
+        :class:`ValueError`."""
+        if self.deleted_on is not None and today >= self.deleted_on:
+            if self.replaced_on is None or self.deleted_on <= self.replaced_on:
+                return Status.DELETED
+        if self.replaced_on is not None and today >= self.replaced_on:
+            return Status.REPLACED
+        if today > self.expires_on:
+            return Status.GRACE if today <= self.grace_until else Status.EXPIRED
+        if today < self.starts_on:
+            raise ValueError(f"maintenance {self.id!r} starts on {self.starts_on}, after {today}")
+        return Status.ACTIVE
+
+    def last_change(self) -> dt.date:
+        """The latest day an operation touched it (as far as the record tells)."""
+        days = [self.starts_on, *(m.starts_on for m in self.modules)]
+        days.extend(d for d in (self.deleted_on, self.replaced_on, self.extended_on) if d)
+        return max(days)
 
     def module_license(self, module_id: str) -> ModuleLicense | None:
         """The attached licence of *module_id*, or ``None``."""
@@ -180,6 +258,10 @@ class Client:
         deleted_on: Day the client was deleted, if it is deleted.
         maintenances: Every maintenance, oldest first (deleted ones included,
             they are history: trial cool-downs and the 90-day rules read them).
+        changed_on: The day of the last operation applied to the client; no operation
+            may be dated before it. ``None`` in documents of version 1, where it is
+            worked out from the dates the records hold (:attr:`last_change`). Not part
+            of equality: two clients holding the same things are equal.
     """
 
     id: str = attrs.field(validator=non_empty_str)
@@ -188,17 +270,40 @@ class Client:
     deleted_on: dt.date | None = attrs.field(default=None, validator=optional_date)
     maintenances: tuple[Maintenance, ...] = attrs.field(
         default=(),
-        converter=named(_maintenances),  # type: ignore[misc]
+        converter=_maintenances,
     )
+
+    changed_on: dt.date | None = attrs.field(default=None, validator=optional_date, eq=False)
 
     _end: dt.date = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         seen: set[str] = set()
+        deleted = self.deleted_on
+        if deleted is not None and deleted < self.created_on:
+            raise ValueError(
+                f"Client {self.id!r}: deleted_on {deleted} is before created_on {self.created_on}"
+            )
         for m in self.maintenances:
             if m.id in seen:
                 raise ValueError(f"Client {self.id!r}: maintenance id {m.id!r} used twice")
             seen.add(m.id)
+            if m.starts_on < self.created_on:
+                raise ValueError(
+                    f"Client {self.id!r}: maintenance {m.id!r} starts on {m.starts_on}, "
+                    f"before the client was created on {self.created_on}"
+                )
+            if deleted is not None and m.in_force(deleted):
+                raise ValueError(
+                    f"Client {self.id!r}: deleted on {deleted} while maintenance {m.id!r} "
+                    "is still in force that day"
+                )
+        for m in self.maintenances:
+            if m.replaced_by is not None and m.replaced_by not in seen:
+                raise ValueError(
+                    f"Client {self.id!r}: maintenance {m.id!r} is replaced by unknown "
+                    f"maintenance {m.replaced_by!r}"
+                )
         end = self.deleted_on
         if end is None:
             end = live_end(self.created_on, self.maintenances)
@@ -212,6 +317,17 @@ class Client:
         its maintenances, or its creation date when that is later.
         """
         return self._end
+
+    @property
+    def last_change(self) -> dt.date:
+        """The day of the last operation applied: :attr:`changed_on`, or for a version 1
+        document the latest date its records hold."""
+        if self.changed_on is not None:
+            return self.changed_on
+        days = [self.created_on, *(m.last_change() for m in self.maintenances)]
+        if self.deleted_on is not None:
+            days.append(self.deleted_on)
+        return max(days)
 
     def maintenance(self, maintenance_id: str) -> Maintenance:
         """The maintenance with *maintenance_id*; :class:`UnknownIdError` if none."""

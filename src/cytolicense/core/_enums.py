@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["LicenseType", "ManagementMode", "QuantityRule", "Severity", "Status"]
+__all__ = ["LicenseType", "ManagementMode", "QuantityRule", "Severity", "Status", "TermEnd"]
 
 
 class LicenseType(enum.Enum):
@@ -41,5 +41,22 @@ class Status(enum.Enum):
     """State of a maintenance on a given day (see :func:`cytolicense.Engine.status`)."""
 
     ACTIVE = "active"
+    """From ``starts_on`` through ``expires_on``: in service."""
+    GRACE = "grace"
+    """After ``expires_on``, for the maintenance's ``grace_days`` (commercial only): still in
+    force, and renewable."""
     EXPIRED = "expired"
+    """After the expiry (and the grace, if any)."""
     DELETED = "deleted"
+    """From ``deleted_on`` on (deleting wins over expiring)."""
+    REPLACED = "replaced"
+    """From ``replaced_on`` on: changed to another product, converted, or grouped."""
+
+
+class TermEnd(enum.Enum):
+    """Where a commercial term of a product ends (chosen by the catalog, C11)."""
+
+    ANNIVERSARY = "anniversary"
+    """``starts_on + period``: a year from 1 March ends on 1 March."""
+    DAY_BEFORE = "day_before"
+    """``starts_on + period - 1 day``: a year from 1 March ends on 28 or 29 February."""

@@ -9,7 +9,8 @@ import attrs
 
 from ._client_records import Client, Maintenance
 from ._enums import ManagementMode
-from ._validation import is_date, named, non_empty_str, to_management
+from ._period import Period
+from ._validation import is_date, non_empty_str, optional_str, to_management, to_period
 
 __all__ = [
     "EVENT_TYPES",
@@ -18,9 +19,15 @@ __all__ = [
     "ClientRestored",
     "Event",
     "LicensesModified",
+    "MaintenanceRenewed",
     "ManagementChanged",
     "ProductAssigned",
+    "ProductChanged",
+    "SeatsAdded",
     "ServiceDeleted",
+    "SetsGrouped",
+    "TrialConverted",
+    "TrialExtended",
     "apply",
     "replay",
 ]
@@ -33,12 +40,16 @@ class ClientCreated:
     Attributes:
         client_id: The client.
         on: The day of the operation.
+        actor: Who did it (C19), ``None`` when not said.
+        reason: Why, ``None`` when not said.
         name: The client's name.
     """
 
     client_id: str = attrs.field(validator=non_empty_str)
     on: dt.date = attrs.field(validator=is_date)
     name: str = attrs.field(validator=non_empty_str)
+    actor: str | None = attrs.field(default=None, validator=optional_str)
+    reason: str | None = attrs.field(default=None, validator=optional_str)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -48,12 +59,16 @@ class ProductAssigned:
     Attributes:
         client_id: The client.
         on: The day of the operation.
+        actor: Who did it (C19), ``None`` when not said.
+        reason: Why, ``None`` when not said.
         maintenance: The maintenance created.
     """
 
     client_id: str = attrs.field(validator=non_empty_str)
     on: dt.date = attrs.field(validator=is_date)
     maintenance: Maintenance
+    actor: str | None = attrs.field(default=None, validator=optional_str)
+    reason: str | None = attrs.field(default=None, validator=optional_str)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -63,12 +78,16 @@ class LicensesModified:
     Attributes:
         client_id: The client.
         on: The day of the operation.
+        actor: Who did it (C19), ``None`` when not said.
+        reason: Why, ``None`` when not said.
         maintenance: The maintenance as it is afterwards.
     """
 
     client_id: str = attrs.field(validator=non_empty_str)
     on: dt.date = attrs.field(validator=is_date)
     maintenance: Maintenance
+    actor: str | None = attrs.field(default=None, validator=optional_str)
+    reason: str | None = attrs.field(default=None, validator=optional_str)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -78,6 +97,8 @@ class ManagementChanged:
     Attributes:
         client_id: The client.
         on: The day of the operation.
+        actor: Who did it (C19), ``None`` when not said.
+        reason: Why, ``None`` when not said.
         maintenance_id: The maintenance.
         management: The new mode.
     """
@@ -85,7 +106,9 @@ class ManagementChanged:
     client_id: str = attrs.field(validator=non_empty_str)
     on: dt.date = attrs.field(validator=is_date)
     maintenance_id: str = attrs.field(validator=non_empty_str)
-    management: ManagementMode = attrs.field(converter=named(to_management))  # type: ignore[misc]
+    management: ManagementMode = attrs.field(converter=to_management)
+    actor: str | None = attrs.field(default=None, validator=optional_str)
+    reason: str | None = attrs.field(default=None, validator=optional_str)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -101,6 +124,8 @@ class ServiceDeleted:
     client_id: str = attrs.field(validator=non_empty_str)
     on: dt.date = attrs.field(validator=is_date)
     maintenance_id: str = attrs.field(validator=non_empty_str)
+    actor: str | None = attrs.field(default=None, validator=optional_str)
+    reason: str | None = attrs.field(default=None, validator=optional_str)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -110,10 +135,14 @@ class ClientDeleted:
     Attributes:
         client_id: The client.
         on: The day of the operation.
+        actor: Who did it (C19), ``None`` when not said.
+        reason: Why, ``None`` when not said.
     """
 
     client_id: str = attrs.field(validator=non_empty_str)
     on: dt.date = attrs.field(validator=is_date)
+    actor: str | None = attrs.field(default=None, validator=optional_str)
+    reason: str | None = attrs.field(default=None, validator=optional_str)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -123,10 +152,153 @@ class ClientRestored:
     Attributes:
         client_id: The client.
         on: The day of the operation.
+        actor: Who did it (C19), ``None`` when not said.
+        reason: Why, ``None`` when not said.
     """
 
     client_id: str = attrs.field(validator=non_empty_str)
     on: dt.date = attrs.field(validator=is_date)
+    actor: str | None = attrs.field(default=None, validator=optional_str)
+    reason: str | None = attrs.field(default=None, validator=optional_str)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class MaintenanceRenewed:
+    """A commercial maintenance was renewed: its end moved by the renewal's period (C12).
+
+    Attributes:
+        client_id: The client.
+        on: The day of the operation.
+        actor: Who did it (C19), ``None`` when not said.
+        reason: Why, ``None`` when not said.
+        maintenance: The maintenance as it is afterwards (new ``expires_on`` and
+            ``period``; its modules moved with it).
+        previous_expires_on: The end before the renewal.
+    """
+
+    client_id: str = attrs.field(validator=non_empty_str)
+    on: dt.date = attrs.field(validator=is_date)
+    maintenance: Maintenance
+    previous_expires_on: dt.date = attrs.field(validator=is_date)
+    actor: str | None = attrs.field(default=None, validator=optional_str)
+    reason: str | None = attrs.field(default=None, validator=optional_str)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ProductChanged:
+    """A maintenance was replaced by one of another product, starting that day (C13).
+
+    Attributes:
+        client_id: The client.
+        on: The day of the operation.
+        actor: Who did it (C19), ``None`` when not said.
+        reason: Why, ``None`` when not said.
+        replaced: The id of the maintenance replaced.
+        maintenance: The new maintenance.
+        dropped_modules: Modules of the old one the new product does not offer.
+    """
+
+    client_id: str = attrs.field(validator=non_empty_str)
+    on: dt.date = attrs.field(validator=is_date)
+    replaced: str = attrs.field(validator=non_empty_str)
+    maintenance: Maintenance
+    dropped_modules: tuple[str, ...] = ()
+    actor: str | None = attrs.field(default=None, validator=optional_str)
+    reason: str | None = attrs.field(default=None, validator=optional_str)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class TrialConverted:
+    """A trial was converted into a commercial maintenance of its product (C14).
+
+    Attributes:
+        client_id: The client.
+        on: The day of the operation.
+        actor: Who did it (C19), ``None`` when not said.
+        reason: Why, ``None`` when not said.
+        trial: The id of the trial (replaced that day).
+        maintenance: The new commercial maintenance.
+    """
+
+    client_id: str = attrs.field(validator=non_empty_str)
+    on: dt.date = attrs.field(validator=is_date)
+    trial: str = attrs.field(validator=non_empty_str)
+    maintenance: Maintenance
+    actor: str | None = attrs.field(default=None, validator=optional_str)
+    reason: str | None = attrs.field(default=None, validator=optional_str)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class TrialExtended:
+    """A trial was extended by its product's extension days (C14).
+
+    Attributes:
+        client_id: The client.
+        on: The day of the operation.
+        actor: Who did it (C19), ``None`` when not said.
+        reason: Why, ``None`` when not said.
+        maintenance_id: The trial.
+        expires_on: Its new last day.
+        previous_expires_on: Its last day before.
+    """
+
+    client_id: str = attrs.field(validator=non_empty_str)
+    on: dt.date = attrs.field(validator=is_date)
+    maintenance_id: str = attrs.field(validator=non_empty_str)
+    expires_on: dt.date = attrs.field(validator=is_date)
+    previous_expires_on: dt.date = attrs.field(validator=is_date)
+    actor: str | None = attrs.field(default=None, validator=optional_str)
+    reason: str | None = attrs.field(default=None, validator=optional_str)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class SetsGrouped:
+    """Licence sets of one product became one, co-termed (C20).
+
+    Attributes:
+        client_id: The client.
+        on: The day of the operation.
+        actor: Who did it (C19), ``None`` when not said.
+        reason: Why, ``None`` when not said.
+        maintenance: The set that remains, as it is afterwards.
+        grouped: The ids of the sets replaced by it.
+        seats: The seats of every set, in the order kept + grouped.
+        previous_ends: The ends of every set, in the same order.
+    """
+
+    client_id: str = attrs.field(validator=non_empty_str)
+    on: dt.date = attrs.field(validator=is_date)
+    maintenance: Maintenance
+    grouped: tuple[str, ...]
+    seats: tuple[int, ...]
+    previous_ends: tuple[dt.date, ...]
+    actor: str | None = attrs.field(default=None, validator=optional_str)
+    reason: str | None = attrs.field(default=None, validator=optional_str)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class SeatsAdded:
+    """Seats bought for a term were added to a maintenance and co-termed (C20).
+
+    Attributes:
+        client_id: The client.
+        on: The day of the operation.
+        actor: Who did it (C19), ``None`` when not said.
+        reason: Why, ``None`` when not said.
+        maintenance: The maintenance as it is afterwards.
+        seats: The seats added.
+        period: The term they were bought for.
+        previous_expires_on: The end before.
+    """
+
+    client_id: str = attrs.field(validator=non_empty_str)
+    on: dt.date = attrs.field(validator=is_date)
+    maintenance: Maintenance
+    seats: int
+    period: Period = attrs.field(converter=to_period)
+    previous_expires_on: dt.date = attrs.field(validator=is_date)
+    actor: str | None = attrs.field(default=None, validator=optional_str)
+    reason: str | None = attrs.field(default=None, validator=optional_str)
 
 
 Event = (
@@ -137,6 +309,12 @@ Event = (
     | ServiceDeleted
     | ClientDeleted
     | ClientRestored
+    | MaintenanceRenewed
+    | ProductChanged
+    | TrialConverted
+    | TrialExtended
+    | SetsGrouped
+    | SeatsAdded
 )
 """Any event record."""
 
@@ -148,21 +326,63 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ServiceDeleted,
     ClientDeleted,
     ClientRestored,
+    MaintenanceRenewed,
+    ProductChanged,
+    TrialConverted,
+    TrialExtended,
+    SetsGrouped,
+    SeatsAdded,
 )
 
 
-def _replace(client: Client, maintenance: Maintenance) -> Client:
-    found = False
-    items = []
-    for m in client.maintenances:
-        if m.id == maintenance.id:
-            items.append(maintenance)
-            found = True
-        else:
-            items.append(m)
-    if not found:
-        raise ValueError(f"client {client.id!r} has no maintenance {maintenance.id!r}")
-    return attrs.evolve(client, maintenances=tuple(items))
+def _replace(client: Client, *maintenances: Maintenance) -> tuple[Maintenance, ...]:
+    by_id = {m.id: m for m in maintenances}
+    items = tuple(by_id.pop(m.id, m) for m in client.maintenances)
+    if by_id:
+        missing = ", ".join(repr(k) for k in sorted(by_id))
+        raise ValueError(f"client {client.id!r} has no maintenance {missing}")
+    return items
+
+
+def _replaced(
+    client: Client, old_id: str, new: Maintenance, day: dt.date
+) -> tuple[Maintenance, ...]:
+    old = client.maintenance(old_id)
+    return (
+        *_replace(client, attrs.evolve(old, replaced_on=day, replaced_by=new.id)),
+        new,
+    )
+
+
+def _maintenances(client: Client, event: Event) -> tuple[Maintenance, ...]:
+    """The client's maintenances after *event* (not ClientCreated/Deleted/Restored)."""
+    day = event.on
+    if isinstance(event, ProductAssigned):
+        return (*client.maintenances, event.maintenance)
+    if isinstance(event, LicensesModified | MaintenanceRenewed | SeatsAdded):
+        return _replace(client, event.maintenance)
+    if isinstance(event, ManagementChanged):
+        m = client.maintenance(event.maintenance_id)
+        return _replace(client, attrs.evolve(m, management=event.management))
+    if isinstance(event, ServiceDeleted):
+        m = client.maintenance(event.maintenance_id)
+        return _replace(client, attrs.evolve(m, deleted_on=day))
+    if isinstance(event, ProductChanged):
+        return _replaced(client, event.replaced, event.maintenance, day)
+    if isinstance(event, TrialConverted):
+        return _replaced(client, event.trial, event.maintenance, day)
+    if isinstance(event, TrialExtended):
+        m = client.maintenance(event.maintenance_id)
+        end = event.expires_on
+        modules = tuple(attrs.evolve(ml, expires_on=end) for ml in m.modules)
+        return _replace(client, attrs.evolve(m, expires_on=end, modules=modules, extended_on=day))
+    assert isinstance(event, SetsGrouped)
+    kept = event.maintenance
+    others = [
+        attrs.evolve(client.maintenance(mid), replaced_on=day, replaced_by=kept.id)
+        for mid in event.grouped
+    ]
+    return _replace(client, kept, *others)
 
 
 def apply(client: Client | None, event: Event) -> Client:
@@ -173,35 +393,28 @@ def apply(client: Client | None, event: Event) -> Client:
     """
     if not isinstance(event, EVENT_TYPES):
         raise TypeError(f"not an event: {event!r}")
+    day = event.on
     if isinstance(event, ClientCreated):
         if client is not None:
             raise ValueError(f"client {event.client_id!r} already exists")
-        return Client(id=event.client_id, name=event.name, created_on=event.on)
+        return Client(id=event.client_id, name=event.name, created_on=day, changed_on=day)
     if client is None:
         raise ValueError(f"{type(event).__name__} before ClientCreated for {event.client_id!r}")
     if client.id != event.client_id:
         raise ValueError(f"event for client {event.client_id!r} applied to {client.id!r}")
-    if isinstance(event, ProductAssigned):
-        return attrs.evolve(client, maintenances=(*client.maintenances, event.maintenance))
-    if isinstance(event, LicensesModified):
-        return _replace(client, event.maintenance)
-    if isinstance(event, ManagementChanged):
-        m = client.maintenance(event.maintenance_id)
-        return _replace(client, attrs.evolve(m, management=event.management))
-    if isinstance(event, ServiceDeleted):
-        m = client.maintenance(event.maintenance_id)
-        return _replace(client, attrs.evolve(m, deleted_on=event.on))
     if isinstance(event, ClientDeleted):
-        day = event.on
         return attrs.evolve(
             client,
             deleted_on=day,
+            changed_on=day,
             maintenances=tuple(
-                attrs.evolve(m, deleted_on=day) if m.is_active(day) else m
+                attrs.evolve(m, deleted_on=day) if m.in_force(day) else m
                 for m in client.maintenances
             ),
         )
-    return attrs.evolve(client, deleted_on=None)  # ClientRestored
+    if isinstance(event, ClientRestored):
+        return attrs.evolve(client, deleted_on=None, changed_on=day)
+    return attrs.evolve(client, maintenances=_maintenances(client, event), changed_on=day)
 
 
 def replay(events: Iterable[Event], client: Client | None = None) -> Client:

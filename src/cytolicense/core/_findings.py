@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -10,46 +11,106 @@ from typing import Any
 import attrs
 
 from ._enums import Severity
-from ._messages import EN, MESSAGES, key_of, render
-from ._validation import named, non_empty_str, to_severity
+from ._messages import render
+from ._validation import non_empty_str, to_severity
 
-__all__ = ["CODES", "Decision", "Finding", "make_finding"]
+__all__ = ["CodeSpec", "Decision", "Finding", "make_finding"]
 
-CODES: tuple[str, ...] = (
-    "product.unknown",
-    "license_type.not_offered",
-    "quantity.invalid",
-    "period.required",
-    "period.invalid",
-    "period.not_enabled",
-    "period.not_applicable",
-    "trial.quantity_exceeded",
-    "trial.already_used",
-    "family.already_assigned",
-    "module.unknown",
-    "module.incompatible",
-    "module.quantity_fixed",
-    "module.quantity_required",
-    "module.quantity_invalid",
-    "management.unsupported",
-    "client.not_visible",
-    "client.already_deleted",
-    "maintenance.unknown",
-    "maintenance.not_active",
-)
-"""Every finding code the library itself produces (plugins may add their own)."""
+_FIELD_RE = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 
 
-def _freeze(value: Any) -> Any:
+@attrs.frozen(kw_only=True, slots=True)
+class CodeSpec:
+    """The declaration of one finding code: its severity and its message templates.
+
+    Attributes:
+        code: Stable machine code, e.g. ``"period.invalid"``.
+        severity: The default severity (an engine setting may change it: ``pool_shortage``).
+        messages: Language -> template, or language -> {reason -> template} for codes
+            whose ``reason`` param picks the wording. English (``"en"``) is required.
+            Templates name the finding's params in braces.
+    """
+
+    code: str
+    severity: Severity = Severity.ERROR
+    messages: Mapping[str, str | Mapping[str, str]] = attrs.field(hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        if "en" not in self.messages:
+            raise ValueError(f"messages for {self.code!r} must include English ('en')")
+
+    def templates(self, language: str) -> Mapping[str, str]:
+        """Reason ("" for none) -> template in *language* (empty when not translated)."""
+        found = self.messages.get(language)
+        if found is None:
+            return {}
+        return {"": found} if isinstance(found, str) else found
+
+    def template(self, language: str, params: Mapping[str, object]) -> str | None:
+        """The template for *params* in *language*, or ``None``."""
+        table = self.templates(language)
+        reason = params.get("reason")
+        if isinstance(reason, str) and reason in table:
+            return table[reason]
+        return table.get("")
+
+    def placeholders(self) -> frozenset[str]:
+        """Every param some template of the code names."""
+        names: set[str] = set()
+        for lang in self.messages:
+            for template in self.templates(lang).values():
+                names.update(_FIELD_RE.findall(template))
+        return frozenset(names)
+
+    def missing(self, params: Mapping[str, object]) -> list[str]:
+        """The params the templates for *params* need and *params* lacks."""
+        need: set[str] = set()
+        for lang in self.messages:
+            template = self.template(lang, params)
+            if template is None:
+                return [f"reason {params.get('reason')!r} has no {lang} message"]
+            need.update(_FIELD_RE.findall(template))
+        return sorted(need - set(params))
+
+    def finding(
+        self, field: str | None, params: Mapping[str, Any], severity: Severity | None = None
+    ) -> Finding:
+        """A finding of this code (its English message rendered from *params*)."""
+        finding = object.__new__(Finding)
+        template = self.template("en", params)
+        if template is None:
+            raise ValueError(f"finding {self.code!r}: no English message for {dict(params)!r}")
+        for name, value in (
+            ("code", self.code),
+            ("severity", self.severity if severity is None else severity),
+            ("field", field),
+            ("message", render(template, params, "en")),
+            ("params", _params(params)),
+            ("translations", _NO_TRANSLATIONS),
+            ("spec", self),
+        ):
+            object.__setattr__(finding, name, value)
+        return finding
+
+
+def _freeze(value: Any, where: str) -> Any:
+    """*value* as a JSON value (lists become tuples); anything else is a TypeError."""
+    if value is None or type(value) in (str, int, float, bool):
+        return value
     if isinstance(value, list | tuple):
-        return tuple(_freeze(v) for v in value)
-    return value
+        return tuple(_freeze(v, f"{where}[{i}]") for i, v in enumerate(value))
+    if isinstance(value, Mapping):
+        return {str(k): _freeze(v, f"{where}.{k}") for k, v in value.items()}
+    raise TypeError(
+        f"Finding.params{where}: {type(value).__name__} is not a JSON value "
+        "(str, int, float, bool, None, lists and mappings of them)"
+    )
 
 
 def _params(value: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise TypeError(f"Finding.params must be a mapping, got {value!r}")
-    return {str(k): _freeze(v) for k, v in value.items()}
+    return {str(k): _freeze(v, f"[{k!r}]") for k, v in value.items()}
 
 
 def _translations(value: Mapping[str, str]) -> dict[str, str]:
@@ -69,25 +130,20 @@ class Finding:
         message: The English message.
         params: The values the message is made of (JSON types only: str, int,
             bool, None and tuples of them).
-        translations: Messages by language code, for findings whose code is not
-            in the library's tables (plugin rules); usually empty.
+        translations: Messages by language, rendered, for findings made without a
+            declaration (``make_finding(..., messages=...)``); usually empty.
+        spec: The code's declaration (templates in every language), when known; not
+            part of equality.
     """
 
     code: str = attrs.field(validator=non_empty_str)
-    severity: Severity = attrs.field(converter=named(to_severity))  # type: ignore[misc]
+    severity: Severity = attrs.field(converter=to_severity)
     field: str | None
     message: str
     # Mappings take part in equality but not in the hash (they are not hashable).
-    params: Mapping[str, Any] = attrs.field(
-        factory=dict,
-        converter=named(_params),  # type: ignore[misc]
-        hash=False,
-    )
-    translations: Mapping[str, str] = attrs.field(
-        factory=dict,
-        converter=named(_translations),  # type: ignore[misc]
-        hash=False,
-    )
+    params: Mapping[str, Any] = attrs.field(factory=dict, converter=_params, hash=False)
+    translations: Mapping[str, str] = attrs.field(factory=dict, converter=_translations, hash=False)
+    spec: CodeSpec | None = attrs.field(init=False, default=None, eq=False, hash=False, repr=False)
 
     @property
     def is_error(self) -> bool:
@@ -99,9 +155,8 @@ class Finding:
         lang = language.lower().split("-")[0].split("_")[0]
         if lang in self.translations:
             return self.translations[lang]
-        table = MESSAGES.get(lang)
-        if table is not None:
-            template = table.get(key_of(self.code, self.params))
+        if self.spec is not None:
+            template = self.spec.template(lang, self.params)
             if template is not None:
                 return render(template, self.params, lang)
         return self.message
@@ -114,39 +169,31 @@ _NO_TRANSLATIONS: Mapping[str, str] = MappingProxyType({})
 
 
 def make_finding(
-    code: str,
+    code: str | CodeSpec,
     field: str | None,
     params: Mapping[str, Any],
-    severity: Severity = Severity.ERROR,
+    severity: Severity | None = None,
     *,
     messages: Mapping[str, str] | None = None,
 ) -> Finding:
-    """Build a finding, rendering its English message from the tables.
+    """Build a finding, rendering its English message.
 
-    *messages* (language -> template) is for codes the library does not know,
-    such as those of plugin rules; it must contain ``"en"``.
+    *code* is a :class:`CodeSpec` (the declaration a rule carries), or a code string
+    with *messages* (language -> template, ``"en"`` required). Severity defaults to
+    the declaration's, or to error.
     """
+    if isinstance(code, CodeSpec):
+        return code.finding(field, params, severity)
     if messages is None:
-        # The library's own codes: the fields are known to be well formed, so the
-        # converters and validators of Finding.__init__ are skipped (only params
-        # are normalised).
-        finding = object.__new__(Finding)
-        for name, value in (
-            ("code", code),
-            ("severity", severity),
-            ("field", field),
-            ("message", render(EN[key_of(code, params)], params, "en")),
-            ("params", _params(params)),
-            ("translations", _NO_TRANSLATIONS),
-        ):
-            object.__setattr__(finding, name, value)
-        return finding
+        raise ValueError(
+            f"make_finding({code!r}): give the messages (language -> template), or a CodeSpec"
+        )
     if "en" not in messages:
         raise ValueError(f"messages for {code!r} must include English ('en')")
     rendered = {lang: render(t, params, lang) for lang, t in messages.items()}
     return Finding(
         code=code,
-        severity=severity,
+        severity=Severity.ERROR if severity is None else severity,
         field=field,
         message=rendered.pop("en"),
         params=params,

@@ -12,7 +12,8 @@ from dateutil.relativedelta import relativedelta
 
 __all__ = ["Period"]
 
-_PERIOD_RE = re.compile(r"^\s*(?:(\d+)\s*y)?\s*(?:(\d+)\s*m)?\s*$", re.IGNORECASE)
+# ASCII digits only (no "１y" or "٣y"), no inner spaces ("1 y"), at most 4 digits each.
+_PERIOD_RE = re.compile(r"(?:([0-9]{1,4})y)?(?:([0-9]{1,4})m)?", re.ASCII | re.IGNORECASE)
 
 
 def _non_negative_int(inst: Period, attribute: attrs.Attribute[int], value: int) -> None:
@@ -48,7 +49,7 @@ class Period:
 
     def __attrs_post_init__(self) -> None:
         if self.years == 0 and self.months == 0:
-            raise ValueError("Period must be at least one month: years and months are both 0")
+            raise ValueError("a period must be at least one month: years and months are both 0")
         object.__setattr__(self, "_delta", relativedelta(years=self.years, months=self.months))
 
     @classmethod
@@ -56,7 +57,7 @@ class Period:
         """Read ``"1y"``, ``"2y"``, ``"1m"`` or ``"1y6m"``; raise :class:`ValueError` otherwise."""
         if not isinstance(text, str):
             raise TypeError(f"Period.parse expects a str, got {type(text).__name__}")
-        match = _PERIOD_RE.match(text)
+        match = _PERIOD_RE.fullmatch(text.strip(" "))
         if match is None or (match.group(1) is None and match.group(2) is None):
             raise ValueError(f"not a period: {text!r} (expected e.g. '1y', '2y', '3y' or '1m')")
         return cls(years=int(match.group(1) or 0), months=int(match.group(2) or 0))

@@ -1,29 +1,63 @@
-"""attrs validators and converters shared by the records (private)."""
+"""attrs validators and converters shared by the records (private).
+
+Converters are plain, honestly typed functions (``LicenseType | str -> LicenseType``),
+so ``mypy --strict`` checks every record constructor call: the strings the
+contract promises are accepted, anything else fails type checking. Validators
+name the class and the field in their errors.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Iterable
 from enum import Enum
 from typing import Any, TypeVar
 
 import attrs
 
-from ._enums import LicenseType, ManagementMode, QuantityRule, Severity
+from ._enums import LicenseType, ManagementMode, QuantityRule, Severity, TermEnd
 from ._period import Period
 
 E = TypeVar("E", bound=Enum)
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _owner(inst: object, attribute: attrs.Attribute[Any]) -> str:
     return f"{type(inst).__name__}.{attribute.name}"
 
 
+def text_problem(value: str) -> str | None:
+    """Why *value* is not acceptable as an id or a name, or ``None`` when it is.
+
+    Ids and names are shown in text tables and terminals: control characters
+    (newlines, escape codes) would forge rows or drive the terminal, and lone
+    surrogates cannot be encoded for the store.
+    """
+    if not value.strip():
+        return "must not be empty"
+    if _SURROGATE.search(value):
+        return f"must not contain lone surrogates, got {value!r}"
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d":
+            return f"must not contain control characters, got {value!r}"
+    return None
+
+
 def non_empty_str(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A text without control characters or lone surrogates, not blank."""
     if not isinstance(value, str):
         raise TypeError(f"{_owner(inst, attribute)} must be a str, got {value!r}")
-    if not value.strip():
-        raise ValueError(f"{_owner(inst, attribute)} must not be empty")
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(f"{_owner(inst, attribute)} {problem}")
+
+
+def optional_str(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        non_empty_str(inst, attribute, value)
 
 
 def positive_int(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -45,6 +79,16 @@ def non_negative_int(inst: object, attribute: attrs.Attribute[Any], value: Any) 
         raise ValueError(f"{_owner(inst, attribute)} must be >= 0, got {value}")
 
 
+def at_most(limit: int) -> Any:
+    """A validator refusing ints above *limit* (catalog values that can never work)."""
+
+    def check(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if type(value) is int and value > limit:
+            raise ValueError(f"{_owner(inst, attribute)} must be <= {limit}, got {value}")
+
+    return check
+
+
 def is_date(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if type(value) is not dt.date:
         raise TypeError(f"{_owner(inst, attribute)} must be a datetime.date, got {value!r}")
@@ -55,7 +99,7 @@ def optional_date(inst: object, attribute: attrs.Attribute[Any], value: Any) -> 
         is_date(inst, attribute, value)
 
 
-def to_enum(cls: type[E], value: Any) -> E:
+def to_enum(cls: type[E], value: E | str) -> E:
     """*value* as a member of *cls*: the member itself or its string value."""
     if isinstance(value, cls):
         return value
@@ -70,33 +114,41 @@ def to_enum(cls: type[E], value: Any) -> E:
     raise TypeError(f"expected a {cls.__name__} or its value, got {value!r}")
 
 
-def to_enum_set(cls: type[E], values: Iterable[Any]) -> frozenset[E]:
+def to_enum_set(cls: type[E], values: Iterable[E | str]) -> frozenset[E]:
     if isinstance(values, str | Enum):
         raise TypeError(f"expected a collection of {cls.__name__}, got {values!r}")
     return frozenset(to_enum(cls, v) for v in values)
 
 
-def to_license_type(value: Any) -> LicenseType:
+def to_license_type(value: LicenseType | str) -> LicenseType:
     return to_enum(LicenseType, value)
 
 
-def to_management(value: Any) -> ManagementMode:
+def to_management(value: ManagementMode | str) -> ManagementMode:
     return to_enum(ManagementMode, value)
 
 
-def to_quantity_rule(value: Any) -> QuantityRule:
+def optional_management(value: ManagementMode | str | None) -> ManagementMode | None:
+    return None if value is None else to_enum(ManagementMode, value)
+
+
+def to_quantity_rule(value: QuantityRule | str) -> QuantityRule:
     return to_enum(QuantityRule, value)
 
 
-def to_severity(value: Any) -> Severity:
+def to_severity(value: Severity | str) -> Severity:
     return to_enum(Severity, value)
 
 
-def to_license_types(values: Iterable[Any]) -> frozenset[LicenseType]:
+def to_term_end(value: TermEnd | str) -> TermEnd:
+    return to_enum(TermEnd, value)
+
+
+def to_license_types(values: Iterable[LicenseType | str]) -> frozenset[LicenseType]:
     return to_enum_set(LicenseType, values)
 
 
-def to_management_modes(values: Iterable[Any]) -> frozenset[ManagementMode]:
+def to_management_modes(values: Iterable[ManagementMode | str]) -> frozenset[ManagementMode]:
     return to_enum_set(ManagementMode, values)
 
 
@@ -119,24 +171,12 @@ def optional_periods_tuple(values: Iterable[Period | str] | None) -> tuple[Perio
     return None if values is None else periods_tuple(values)
 
 
+def to_period(value: Period | str) -> Period:
+    return Period.coerce(value)
+
+
 def optional_period(value: Period | str | None) -> Period | None:
     return None if value is None else Period.coerce(value)
-
-
-def named(convert: Any) -> Any:
-    """Wrap a converter so its errors name the field (``Product.periods: ...``).
-
-    Returns an :class:`attrs.Converter`; mypy's attrs plugin cannot follow it, so
-    fields using it carry ``# type: ignore[misc]`` and accept ``Any`` at init.
-    """
-
-    def run(value: Any, inst: object, field: attrs.Attribute[Any]) -> Any:
-        try:
-            return convert(value)
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(f"{type(inst).__name__}.{field.name}: {exc}") from None
-
-    return attrs.Converter(run, takes_self=True, takes_field=True)
 
 
 def each(validator: Any) -> Any:

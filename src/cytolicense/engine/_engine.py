@@ -1,54 +1,77 @@
-"""The engine: decisions and operations over immutable clients. Pure: no clock, no I/O."""
+"""The engine: decisions and operations over immutable clients. Pure: no clock, no I/O.
+
+Every console action is an operation record (:mod:`cytolicense.core._operations`).
+:meth:`Engine.check` builds one :class:`RuleContext` for it and runs the rules
+declared for that operation; :meth:`Engine.apply` does the same and then turns the
+operation into events. The version 1 methods (``assign``, ``modify``, ...) are thin
+calls of :meth:`Engine.apply`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..core._catalog import Catalog
 from ..core._client_records import Client, Maintenance, ModuleLicense
-from ..core._dates import RETENTION_DAYS, commercial_expiry, status, trial_expiry, visible
-from ..core._enums import LicenseType, ManagementMode, QuantityRule, Status
+from ..core._dates import RETENTION_DAYS, status
+from ..core._enums import LicenseType, ManagementMode, QuantityRule, Severity, Status
 from ..core._events import (
     ClientCreated,
     ClientDeleted,
     ClientRestored,
     Event,
     LicensesModified,
+    MaintenanceRenewed,
     ManagementChanged,
     ProductAssigned,
+    ProductChanged,
+    SeatsAdded,
     ServiceDeleted,
+    SetsGrouped,
+    TrialConverted,
+    TrialExtended,
     apply,
 )
-from ..core._exceptions import PluginRuleError, RuleViolation, UnknownIdError
-from ..core._findings import Decision, Finding, make_finding
-from ..core._period import Period
-from ..core._request import AssignmentRequest, ModuleSeats, module_seats
-from ..core._validation import to_management
-from ..rules._builtin import (
-    COMMERCIAL_RULES,
-    MODIFY_RULES,
-    TRIAL_RULES,
-    PluginRule,
-    ProductPlan,
-    Rule,
-    RuleContext,
-    Tables,
-    client_not_visible,
-    management_unsupported,
+from ..core._exceptions import PluginRuleError, RuleViolation
+from ..core._findings import CodeSpec, Decision, Finding
+from ..core._operations import (
+    OPERATION_TYPES,
+    AddSeats,
+    AssignmentRequest,
+    ChangeProduct,
+    ConvertTrial,
+    DeleteClient,
+    DeleteService,
+    ExtendTrial,
+    GroupSets,
+    Modify,
+    ModuleSeats,
+    Operation,
+    Renew,
+    SetManagement,
 )
+from ..core._period import Period
+from ..core._pool import Pool, PoolChanged
+from ..core._rulespec import Rule, RuleContext, RuleSpec, Tables, as_spec
+from ..core._validation import to_management, to_severity
+from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS, dropped_modules
+from ..rules._terms import group_sets, new_end, pool_moves
 
 if TYPE_CHECKING:
     from ..views._detail import ClientDetail, MonitoringList  # imported on first use
+    from ..views._lifecycle import Expiry, Forecast
 
 __all__ = ["Change", "Engine"]
 
 _RETENTION = dt.timedelta(days=RETENTION_DAYS - 1)
 _NO_FINDINGS = Decision(())
 _TRIAL = LicenseType.TRIAL
+_COMMERCIAL = LicenseType.COMMERCIAL
+_POOL_SHORT = "pool.insufficient"
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -60,20 +83,27 @@ class Change:
         maintenance: The maintenance created or touched, or ``None``.
         events: What happened, in order; :func:`cytolicense.replay` applies them.
         warnings: Warnings of the decision (for example ``period.not_enabled``).
+        pool: The partner's pool afterwards, when one was given (``None`` otherwise).
+        pool_events: What entered and left the pool, in order.
     """
 
     client: Client
     maintenance: Maintenance | None = None
     events: tuple[Event, ...] = ()
     warnings: tuple[Finding, ...] = ()
+    pool: Pool | None = None
+    pool_events: tuple[PoolChanged, ...] = ()
 
 
-def _next_id(client: Client) -> str:
-    used = {m.id for m in client.maintenances}
+def _next_id(client: Client, taken: Iterable[str] = ()) -> str:
+    used = {m.id for m in client.maintenances} | set(taken)
     n = len(client.maintenances) + 1
     while f"m{n}" in used:
         n += 1
     return f"m{n}"
+
+
+_Cached = tuple[tuple[Rule, ...], tuple[RuleSpec, ...]]
 
 
 class Engine:
@@ -85,20 +115,24 @@ class Engine:
             period outside them gets the ``period.not_enabled`` warning, as does one
             the vendor did not enable.
         rules: Extra rules run after the built-in ones and the catalog's plugin
-            rules (callables taking a :class:`RuleContext`, returning findings).
+            rules: :class:`RuleSpec` declarations, or plain callables taking a
+            :class:`RuleContext` (which then apply to assign and modify).
+        pool_shortage: The severity of ``pool.insufficient``: ``WARNING`` lets an
+            operation overdraw the pool (as Nexus), ``ERROR`` refuses it (as Panda).
 
     Every method takes ``today`` explicitly; clients are immutable values and
     operations return a :class:`Change` with the new client.
     """
 
-    __slots__ = ("_plugin_rules", "_tables", "catalog")
+    __slots__ = ("_cache", "_codes", "_pool_shortage", "_specs", "_tables", "catalog")
 
     def __init__(
         self,
         catalog: Catalog,
         *,
         enabled_periods: Mapping[str, Iterable[Period | str]] | None = None,
-        rules: Iterable[Rule | PluginRule] = (),
+        rules: Iterable[Rule | RuleSpec] = (),
+        pool_shortage: Severity | str = Severity.WARNING,
     ) -> None:
         if not isinstance(catalog, Catalog):
             raise TypeError(f"Engine needs a Catalog, got {catalog!r}")
@@ -110,75 +144,466 @@ class Engine:
                 partner[pid] = tuple(Period.coerce(p) for p in periods)
         self.catalog = catalog
         self._tables = Tables(catalog, partner)
-        extra = []
+        self._pool_shortage = to_severity(pool_shortage)
+        extra: list[RuleSpec] = []
         for rule in rules:
-            if isinstance(rule, PluginRule):
-                extra.append(rule)
-            elif callable(rule):
-                extra.append(PluginRule(plugin="<engine>", rule=rule))
-            else:
-                raise TypeError(f"Engine rules must be callables, got {rule!r}")
-        self._plugin_rules: tuple[PluginRule, ...] = catalog.rules + tuple(extra)
+            if not (isinstance(rule, RuleSpec) or callable(rule)):
+                raise TypeError(f"Engine rules must be callables or RuleSpec, got {rule!r}")
+            extra.append(as_spec(rule, "<engine>"))
+        specs = catalog.rules
+        if not any(s.plugin == BUILTIN for s in specs):
+            # A catalog built from records (not load_catalog) has no internal plugin.
+            specs = BUILTIN_RULES + specs
+        self._specs: tuple[RuleSpec, ...] = specs + tuple(extra)
+        codes: dict[str, CodeSpec] = dict(CODE_SPECS)
+        for spec in self._specs:
+            for code in spec.codes:
+                codes.setdefault(code.code, code)
+        self._codes = codes
+        self._cache: dict[tuple[str, str | None, LicenseType | None], _Cached] = {}
 
     def __repr__(self) -> str:
         return f"<Engine {self.catalog!r}>"
 
-    # -- decisions -----------------------------------------------------------------
+    @property
+    def rules(self) -> tuple[RuleSpec, ...]:
+        """Every rule this engine runs, built-in ones first, with their declarations."""
+        return self._specs
 
-    def _run_plugin_rules(
-        self,
-        operation: str,
-        client: Client,
-        request: AssignmentRequest,
-        today: dt.date,
-        plan: ProductPlan | None,
-        maintenance: Maintenance | None,
-        out: list[Finding],
-    ) -> None:
-        ctx = RuleContext(
-            operation=operation,
+    @property
+    def codes(self) -> Mapping[str, CodeSpec]:
+        """Every declared finding code -> its declaration (built-in and plugin codes)."""
+        return self._codes
+
+    # -- the context of an operation ---------------------------------------------------------
+
+    def _modules_after(self, m: Maintenance) -> dict[str, int | None]:
+        """A maintenance's modules as a request: independent keep their seats."""
+        mods = self.catalog.modules
+        return {
+            ml.module: (
+                ml.quantity
+                if ml.module in mods and mods[ml.module].quantity_rule is QuantityRule.INDEPENDENT
+                else None
+            )
+            for ml in m.modules
+        }
+
+    def _context(
+        self, client: Client, op: Operation, today: dt.date, pool: Pool | None
+    ) -> RuleContext:
+        if not isinstance(op, OPERATION_TYPES):
+            raise TypeError(f"not an operation: {op!r}")
+        if not isinstance(client, Client):
+            raise TypeError(f"not a Client: {client!r}")
+        if type(today) is not dt.date:
+            raise TypeError(f"today must be a datetime.date, got {today!r}")
+        products = self.catalog.products
+        m: Maintenance | None = None
+        mid = getattr(op, "maintenance", None)
+        if mid is not None:
+            for each in client.maintenances:
+                if each.id == mid:
+                    m = each
+                    break
+        request: AssignmentRequest | None = None
+        period: Period | None = None
+        excluded: frozenset[str] = frozenset()
+        if isinstance(op, AssignmentRequest):
+            pid: str | None = op.product
+            request, period = op, op.period
+        elif isinstance(op, GroupSets):
+            pid = op.product
+        elif isinstance(op, DeleteClient):
+            pid = None
+        elif m is None:
+            pid = op.product if isinstance(op, ChangeProduct) else None
+        else:
+            pid = m.product
+            if isinstance(op, Modify):
+                period = m.period
+                request = AssignmentRequest(
+                    product=m.product,
+                    license_type=m.license_type,
+                    quantity=m.quantity if op.quantity is None else op.quantity,
+                    period=m.period,
+                    modules=self._modules_after(m) if op.modules is None else op.modules,
+                    management=m.management,
+                )
+            elif isinstance(op, Renew):
+                period = op.period if op.period is not None else m.period
+            elif isinstance(op, ChangeProduct | ConvertTrial):
+                if isinstance(op, ChangeProduct):
+                    pid = op.product
+                period = op.period
+                excluded = frozenset({m.id})
+                quantity = m.quantity if op.quantity is None else op.quantity
+                modules = op.modules
+                if modules is None:
+                    target = products.get(pid)
+                    offered = target.modules if target is not None else frozenset()
+                    modules = {
+                        k: (v if v is None else min(v, quantity))
+                        for k, v in self._modules_after(m).items()
+                        if k in offered
+                    }
+                request = AssignmentRequest(
+                    product=pid,
+                    license_type=_COMMERCIAL,
+                    quantity=quantity,
+                    period=op.period,
+                    modules=modules,
+                    management=m.management if op.management is None else op.management,
+                )
+            elif isinstance(op, AddSeats):
+                period = op.period
+                request = AssignmentRequest(
+                    product=m.product,
+                    license_type=_COMMERCIAL,
+                    quantity=m.quantity + op.quantity,
+                    period=op.period,
+                    management=m.management,
+                )
+        product = products.get(pid) if pid is not None else None
+        return RuleContext(
+            operation=op.kind,
             catalog=self.catalog,
             client=client,
             request=request,
-            product=plan.product if plan is not None else None,
-            maintenance=maintenance,
+            product=product,
+            maintenance=m,
             today=today,
+            op=op,
+            pool=pool,
+            plan=self._tables.plans.get(pid) if pid is not None else None,
+            tables=self._tables,
+            period=period,
+            excluded=excluded,
         )
-        for pr in self._plugin_rules:
+
+    # -- decisions -----------------------------------------------------------------
+
+    def _rules_for(self, ctx: RuleContext) -> _Cached:
+        plan = ctx.plan
+        req = ctx.request
+        if req is not None:
+            lt: LicenseType | None = req.license_type
+        elif ctx.maintenance is not None:
+            lt = ctx.maintenance.license_type
+        else:
+            lt = None
+        key = (ctx.operation, plan.id if plan is not None else None, lt)
+        found = self._cache.get(key)
+        if found is None:
+            builtin: list[Rule] = []
+            plugin: list[RuleSpec] = []
+            for spec in self._specs:
+                if ctx.operation not in spec.operations:
+                    continue
+                if (
+                    plan is not None
+                    and lt is not None
+                    and spec.relevant is not None
+                    and not spec.relevant(plan, lt)
+                ):
+                    continue
+                if spec.plugin == BUILTIN:
+                    builtin.append(spec.check)
+                else:
+                    plugin.append(spec)
+            found = self._cache[key] = (tuple(builtin), tuple(plugin))
+        return found
+
+    def _decide(self, ctx: RuleContext) -> Decision:
+        builtin, plugin = self._rules_for(ctx)
+        out: list[Finding] = []
+        for check in builtin:
+            out.extend(check(ctx))
+        for spec in plugin:
             try:
-                found = list(pr.rule(ctx))
+                found = list(spec.check(ctx))
                 for f in found:
                     if not isinstance(f, Finding):
                         raise TypeError(f"returned {f!r}, which is not a Finding")
-            except Exception as exc:
-                raise PluginRuleError(pr.plugin, pr.name, exc) from exc
+            except BaseException as exc:
+                if isinstance(exc, KeyboardInterrupt | GeneratorExit):
+                    raise
+                raise PluginRuleError(spec.plugin, spec.name, exc) from exc
             out.extend(found)
+        if not out:
+            return _NO_FINDINGS
+        if ctx.pool is not None and self._pool_shortage is Severity.ERROR:
+            out = [
+                attrs.evolve(f, severity=Severity.ERROR) if f.code == _POOL_SHORT else f
+                for f in out
+            ]
+        return Decision(tuple(out))
 
-    def check(self, client: Client, request: AssignmentRequest, today: dt.date) -> Decision:
-        """Decide whether *request* may be assigned to *client* on *today*.
+    def check(
+        self,
+        client: Client,
+        operation: Operation,
+        today: dt.date,
+        *,
+        pool: Pool | None = None,
+    ) -> Decision:
+        """Decide whether *operation* may be applied to *client* on *today*: the dry run
+        of every console action.
 
-        Every rule runs and every finding is returned (never only the first). No
-        side effects.
+        Every rule declared for the operation runs and every finding is returned
+        (never only the first). No side effects; never raises for a well-typed
+        operation.
         """
-        out: list[Finding] = []
-        tables = self._tables
-        plan = tables.plans.get(request.product)
-        trial = request.license_type is _TRIAL
-        if plan is None:
-            rules = TRIAL_RULES if trial else COMMERCIAL_RULES
-        else:
-            rules = plan.trial_rules if trial else plan.commercial_rules
-        for rule in rules:
-            rule(tables, plan, client, request, today, out)
-        if self._plugin_rules:
-            self._run_plugin_rules("assign", client, request, today, plan, None, out)
-        return Decision(tuple(out)) if out else _NO_FINDINGS
+        return self._decide(self._context(client, operation, today, pool))
 
-    # -- operations ------------------------------------------------------------------
+    def apply(
+        self,
+        client: Client,
+        operation: Operation,
+        today: dt.date,
+        *,
+        pool: Pool | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> Change:
+        """Carry out *operation* on *client* on *today*.
 
-    def new_client(self, client_id: str, name: str, today: dt.date) -> Change:
+        Args:
+            pool: The partner's pool: the operation takes seats from it and gives
+                seats back (:attr:`Change.pool` is the pool afterwards).
+            actor: Who does it; recorded in every event (C19).
+            reason: Why; recorded in every event.
+
+        Raises:
+            RuleViolation: the decision :meth:`check` gives has errors; nothing changed.
+        """
+        ctx = self._context(client, operation, today, pool)
+        decision = self._decide(ctx)
+        if not decision.ok:
+            raise RuleViolation(decision, operation.kind)
+        events, touched = self._events(ctx, {"actor": actor, "reason": reason})
+        new = client
+        for event in events:
+            new = apply(new, event)
+        maintenance = new.maintenance(touched) if touched is not None else None
+        new_pool, pool_events = pool, ()
+        if pool is not None and events:
+            new_pool, pool_events = self._pool_after(ctx, pool, actor, reason)
+        return Change(
+            client=new,
+            maintenance=maintenance,
+            events=tuple(events),
+            warnings=decision.warnings,
+            pool=new_pool,
+            pool_events=pool_events,
+        )
+
+    def _pool_after(
+        self, ctx: RuleContext, pool: Pool, actor: str | None, reason: str | None
+    ) -> tuple[Pool, tuple[PoolChanged, ...]]:
+        events: list[PoolChanged] = []
+        for mv in pool_moves(ctx):
+            if not pool.tracks(mv.item, mv.period):
+                continue
+            pool = pool.credit(mv.item, mv.period, mv.seats)
+            events.append(
+                PoolChanged(
+                    on=ctx.today,
+                    item=mv.item,
+                    period=mv.period,
+                    seats=mv.seats,
+                    kind=mv.kind,
+                    client_id=ctx.client.id,
+                    maintenance=mv.maintenance,
+                    actor=actor,
+                    reason=reason,
+                )
+            )
+        return pool, tuple(events)
+
+    # -- from a decided operation to its events --------------------------------------------
+
+    def _new_maintenance(
+        self, ctx: RuleContext, request: AssignmentRequest, end: dt.date, mid: str
+    ) -> Maintenance:
+        today = ctx.today
+        q = request.quantity
+        product = ctx.product
+        assert product is not None
+        commercial = request.license_type is _COMMERCIAL
+        return Maintenance(
+            id=mid,
+            product=product.id,
+            license_type=request.license_type,
+            quantity=q,
+            period=request.period,
+            starts_on=today,
+            expires_on=end,
+            management=request.management,
+            modules=tuple(
+                ModuleLicense(
+                    module=module,
+                    quantity=q if seats is None else seats,
+                    starts_on=today,
+                    expires_on=end,
+                )
+                for module, seats in request.modules.items()
+            ),
+            grace_days=product.grace_days if commercial else 0,
+        )
+
+    def _events(self, ctx: RuleContext, who: dict[str, Any]) -> tuple[list[Event], str | None]:
+        """The events of a decided operation and the id of the maintenance it touched."""
+        op, client, today, m = ctx.op, ctx.client, ctx.today, ctx.maintenance
+        base = {"client_id": client.id, "on": today, **who}
+        if isinstance(op, DeleteClient):
+            return [ClientDeleted(**base)], None
+        if isinstance(op, AssignmentRequest):
+            end = new_end(ctx)
+            assert end is not None
+            new = self._new_maintenance(ctx, op, end, _next_id(client))
+            events: list[Event] = []
+            if client.deleted_on is not None:
+                events.append(ClientRestored(**base))
+            events.append(ProductAssigned(maintenance=new, **base))
+            return events, new.id
+        if isinstance(op, GroupSets):
+            return self._group(ctx, base)
+        assert m is not None
+        if isinstance(op, Modify):
+            return self._modify(ctx, m, base)
+        if isinstance(op, SetManagement):
+            if m.management is op.mode:
+                return [], m.id
+            return [ManagementChanged(maintenance_id=m.id, management=op.mode, **base)], m.id
+        if isinstance(op, DeleteService):
+            return [ServiceDeleted(maintenance_id=m.id, **base)], m.id
+        end = new_end(ctx)
+        assert end is not None
+        if isinstance(op, Renew):
+            assert ctx.period is not None
+            renewed = attrs.evolve(
+                m,
+                expires_on=end,
+                period=ctx.period,
+                modules=tuple(attrs.evolve(ml, expires_on=end) for ml in m.modules),
+            )
+            return [
+                MaintenanceRenewed(maintenance=renewed, previous_expires_on=m.expires_on, **base)
+            ], m.id
+        if isinstance(op, ExtendTrial):
+            return [
+                TrialExtended(
+                    maintenance_id=m.id, expires_on=end, previous_expires_on=m.expires_on, **base
+                )
+            ], m.id
+        if isinstance(op, AddSeats):
+            q = m.quantity + op.quantity
+            mods = self.catalog.modules
+            added = attrs.evolve(
+                m,
+                quantity=q,
+                expires_on=end,
+                modules=tuple(
+                    attrs.evolve(
+                        ml,
+                        expires_on=end,
+                        quantity=(
+                            q
+                            if ml.module in mods
+                            and mods[ml.module].quantity_rule is QuantityRule.LINKED
+                            else ml.quantity
+                        ),
+                    )
+                    for ml in m.modules
+                ),
+            )
+            return [
+                SeatsAdded(
+                    maintenance=added,
+                    seats=op.quantity,
+                    period=op.period,
+                    previous_expires_on=m.expires_on,
+                    **base,
+                )
+            ], m.id
+        assert isinstance(op, ChangeProduct | ConvertTrial) and ctx.request is not None
+        new = self._new_maintenance(ctx, ctx.request, end, _next_id(client))
+        if isinstance(op, ChangeProduct):
+            return [
+                ProductChanged(
+                    replaced=m.id, maintenance=new, dropped_modules=dropped_modules(ctx), **base
+                )
+            ], new.id
+        return [TrialConverted(trial=m.id, maintenance=new, **base)], new.id
+
+    def _modify(
+        self, ctx: RuleContext, m: Maintenance, base: dict[str, Any]
+    ) -> tuple[list[Event], str | None]:
+        request = ctx.request
+        assert request is not None
+        new_q = request.quantity
+        current = {ml.module: ml for ml in m.modules}
+        new_modules = []
+        for mid, seats in request.modules.items():
+            old = current.get(mid)
+            new_modules.append(
+                ModuleLicense(
+                    module=mid,
+                    quantity=new_q if seats is None else seats,
+                    starts_on=old.starts_on if old is not None else ctx.today,
+                    expires_on=m.expires_on,
+                )
+            )
+        updated = attrs.evolve(m, quantity=new_q, modules=tuple(new_modules))
+        if updated == m:
+            return [], m.id
+        return [LicensesModified(maintenance=updated, **base)], m.id
+
+    def _group(self, ctx: RuleContext, base: dict[str, Any]) -> tuple[list[Event], str | None]:
+        sets = group_sets(ctx)
+        end = new_end(ctx)
+        assert end is not None and len(sets) >= 2
+        first = sets[0]
+        q = sum(s.quantity for s in sets)
+        mods = self.catalog.modules
+        modules = []
+        for ml in first.modules:
+            linked = ml.module not in mods or mods[ml.module].quantity_rule is QuantityRule.LINKED
+            seats = (
+                q
+                if linked
+                else sum(
+                    found.quantity
+                    for s in sets
+                    if (found := s.module_license(ml.module)) is not None
+                )
+            )
+            modules.append(attrs.evolve(ml, quantity=seats, expires_on=end))
+        kept = attrs.evolve(first, quantity=q, expires_on=end, modules=tuple(modules))
+        return [
+            SetsGrouped(
+                maintenance=kept,
+                grouped=tuple(s.id for s in sets[1:]),
+                seats=tuple(s.quantity for s in sets),
+                previous_ends=tuple(s.expires_on for s in sets),
+                **base,
+            )
+        ], first.id
+
+    # -- version 1 operations: thin calls of apply ------------------------------------------
+
+    def new_client(
+        self,
+        client_id: str,
+        name: str,
+        today: dt.date,
+        *,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> Change:
         """Add a client: a :class:`Change` whose event is :class:`ClientCreated`."""
-        event = ClientCreated(client_id=client_id, on=today, name=name)
+        event = ClientCreated(client_id=client_id, on=today, name=name, actor=actor, reason=reason)
         return Change(client=apply(None, event), events=(event,))
 
     def create_client(self, client_id: str, name: str, today: dt.date) -> Client:
@@ -193,97 +618,7 @@ class Engine:
         Raises:
             RuleViolation: the decision has errors; nothing changed.
         """
-        decision = self.check(client, request, today)
-        if not decision.ok:
-            raise RuleViolation(decision, "assign")
-        product = self.catalog.products[request.product]
-        if request.license_type is LicenseType.TRIAL:
-            expires = trial_expiry(today, product.trial_days)
-        else:
-            assert request.period is not None
-            expires = commercial_expiry(today, request.period)
-        q = request.quantity
-        modules = tuple(
-            ModuleLicense(
-                module=mid,
-                quantity=q if seats is None else seats,
-                starts_on=today,
-                expires_on=expires,
-            )
-            for mid, seats in request.modules.items()
-        )
-        maintenance = Maintenance(
-            id=_next_id(client),
-            product=product.id,
-            license_type=request.license_type,
-            quantity=q,
-            period=request.period,
-            starts_on=today,
-            expires_on=expires,
-            management=request.management,
-            modules=modules,
-        )
-        events: list[Event] = []
-        if client.deleted_on is not None:
-            events.append(ClientRestored(client_id=client.id, on=today))
-        events.append(ProductAssigned(client_id=client.id, on=today, maintenance=maintenance))
-        return self._changed(client, events, maintenance, decision.warnings)
-
-    def _changed(
-        self,
-        client: Client,
-        events: list[Event],
-        maintenance: Maintenance | None,
-        warnings: tuple[Finding, ...] = (),
-    ) -> Change:
-        new = client
-        for event in events:
-            new = apply(new, event)
-        touched = None
-        if maintenance is not None:
-            touched = new.maintenance(maintenance.id)
-        return Change(client=new, maintenance=touched, events=tuple(events), warnings=warnings)
-
-    def _target(
-        self,
-        client: Client,
-        maintenance_id: str,
-        today: dt.date,
-        out: list[Finding],
-        *,
-        allow_expired: bool = False,
-    ) -> Maintenance | None:
-        """Common checks of operations on one maintenance; the maintenance if usable."""
-        if not visible(client, today):
-            out.append(client_not_visible(client))
-        try:
-            found = client.maintenance(maintenance_id)
-        except UnknownIdError:
-            out.append(
-                make_finding(
-                    "maintenance.unknown",
-                    "maintenance",
-                    {"client": client.id, "maintenance": maintenance_id},
-                )
-            )
-            return None
-        state = status(found, today)
-        if state is Status.DELETED or (state is Status.EXPIRED and not allow_expired):
-            out.append(
-                make_finding(
-                    "maintenance.not_active",
-                    "maintenance",
-                    {"maintenance": found.id, "status": state.value},
-                )
-            )
-            return None
-        return found
-
-    def _refuse(self, out: list[Finding], operation: str) -> Decision:
-        decision = Decision(tuple(out))
-        if not decision.ok:
-            raise RuleViolation(decision, operation)
-        return decision
+        return self.apply(client, request, today)
 
     def modify(
         self,
@@ -294,7 +629,7 @@ class Engine:
         quantity: int | None = None,
         modules: ModuleSeats | Iterable[str] | None = None,
     ) -> Change:
-        """Change an active maintenance's seats and/or its modules.
+        """Change an active maintenance's seats and/or its modules (:class:`Modify`).
 
         Args:
             quantity: New product seats; linked modules follow. ``None`` keeps them.
@@ -304,61 +639,11 @@ class Engine:
                 expire with the product; modules left out are removed.
 
         Raises:
-            RuleViolation: refused by the same rules as :meth:`check` (seats,
-                maximum, trial cap, module compatibility and seats) or because the
-                maintenance is unknown or not active; nothing changed.
+            RuleViolation: refused; nothing changed.
         """
-        if quantity is not None and type(quantity) is not int:
-            raise TypeError(f"modify: quantity must be an int, got {quantity!r}")
-        wanted = module_seats(modules) if modules is not None else None
-        out: list[Finding] = []
-        m = self._target(client, maintenance_id, today, out)
-        if m is None:
-            raise RuleViolation(Decision(tuple(out)), "modify")
-        new_q = m.quantity if quantity is None else quantity
-        if wanted is None:
-            rules = self._tables.catalog.modules
-            wanted = {
-                ml.module: (
-                    ml.quantity
-                    if ml.module in rules
-                    and rules[ml.module].quantity_rule is QuantityRule.INDEPENDENT
-                    else None
-                )
-                for ml in m.modules
-            }
-        request = AssignmentRequest(
-            product=m.product,
-            license_type=m.license_type,
-            quantity=new_q,
-            period=m.period,
-            modules=wanted,
-            management=m.management,
+        return self.apply(
+            client, Modify(maintenance=maintenance_id, quantity=quantity, modules=modules), today
         )
-        plan = self._tables.plans.get(m.product)
-        for rule in MODIFY_RULES:
-            rule(self._tables, plan, client, request, today, out)
-        if self._plugin_rules:
-            self._run_plugin_rules("modify", client, request, today, plan, m, out)
-        decision = self._refuse(out, "modify")
-        current = {ml.module: ml for ml in m.modules}
-        new_modules = []
-        for mid, seats in request.modules.items():
-            seats_now = new_q if seats is None else seats
-            old = current.get(mid)
-            new_modules.append(
-                ModuleLicense(
-                    module=mid,
-                    quantity=seats_now,
-                    starts_on=old.starts_on if old is not None else today,
-                    expires_on=m.expires_on,
-                )
-            )
-        updated = attrs.evolve(m, quantity=new_q, modules=tuple(new_modules))
-        if updated == m:
-            return Change(client=client, maintenance=m, warnings=decision.warnings)
-        event = LicensesModified(client_id=client.id, on=today, maintenance=updated)
-        return self._changed(client, [event], updated, decision.warnings)
 
     def set_management(
         self, client: Client, maintenance_id: str, mode: ManagementMode | str, today: dt.date
@@ -366,82 +651,47 @@ class Engine:
         """Start or stop centralized management of an active maintenance (D8).
 
         Setting the mode it already has changes nothing (no event).
-
-        Raises:
-            RuleViolation: ``maintenance.unknown``, ``maintenance.not_active``,
-                ``management.unsupported``, ``client.not_visible``.
         """
-        new_mode = to_management(mode)
-        out: list[Finding] = []
-        m = self._target(client, maintenance_id, today, out)
-        if m is not None:
-            plan = self._tables.plans.get(m.product)
-            if plan is not None and new_mode not in plan.modes:
-                out.append(management_unsupported(plan, new_mode))
-        self._refuse(out, "set_management")
-        assert m is not None
-        if m.management is new_mode:
-            return Change(client=client, maintenance=m)
-        event = ManagementChanged(
-            client_id=client.id, on=today, maintenance_id=m.id, management=new_mode
-        )
-        return self._changed(client, [event], m)
+        op = SetManagement(maintenance=maintenance_id, mode=to_management(mode))
+        return self.apply(client, op, today)
 
     def delete_service(self, client: Client, maintenance_id: str, today: dt.date) -> Change:
-        """Delete a maintenance (D8). An expired one may be deleted; a deleted one not.
-
-        Raises:
-            RuleViolation: ``maintenance.unknown``, ``maintenance.not_active`` (already
-                deleted), ``client.not_visible``.
-        """
-        out: list[Finding] = []
-        m = self._target(client, maintenance_id, today, out, allow_expired=True)
-        self._refuse(out, "delete_service")
-        assert m is not None
-        event = ServiceDeleted(client_id=client.id, on=today, maintenance_id=m.id)
-        return self._changed(client, [event], m)
+        """Delete a maintenance (D8). An expired one may be deleted; a deleted one not."""
+        return self.apply(client, DeleteService(maintenance=maintenance_id), today)
 
     def delete_client(self, client: Client, today: dt.date) -> Change:
-        """Delete the client and, the same day, every maintenance active then.
+        """Delete the client and, the same day, every maintenance in force then.
 
         The client stays in the monitoring list for 90 days, so that a product can
         be assigned to it again (which restores it).
-
-        Raises:
-            RuleViolation: ``client.already_deleted``, ``client.not_visible``.
         """
-        out: list[Finding] = []
-        if client.deleted_on is not None and today >= client.deleted_on:
-            out.append(
-                make_finding(
-                    "client.already_deleted",
-                    None,
-                    {"client": client.id, "deleted_on": client.deleted_on.isoformat()},
-                )
-            )
-        elif not visible(client, today):
-            out.append(client_not_visible(client))
-        self._refuse(out, "delete_client")
-        return self._changed(client, [ClientDeleted(client_id=client.id, on=today)], None)
+        return self.apply(client, DeleteClient(), today)
 
     # -- views -------------------------------------------------------------------------
 
     @staticmethod
     def status(maintenance: Maintenance, today: dt.date) -> Status:
-        """``ACTIVE`` from start through expiry, ``EXPIRED`` after, ``DELETED`` from deletion."""
+        """``ACTIVE`` through expiry, ``GRACE`` after it for its grace days, then
+        ``EXPIRED``; ``DELETED`` / ``REPLACED`` from that day on."""
         return status(maintenance, today)
 
     @staticmethod
     def visible(client: Client, today: dt.date) -> bool:
         """Whether the monitoring list shows *client* on *today* (the 90-day rules)."""
+        from ..core._dates import visible
+
         return visible(client, today)
 
     @staticmethod
     def monitoring(clients: Iterable[Client], today: dt.date) -> MonitoringList:
         """The clients the console's monitoring list shows on *today*, in input order."""
+        from ..core._dates import visible
         from ..views._detail import MonitoringList
 
-        limit = today - _RETENTION
+        try:
+            limit = today - _RETENTION
+        except OverflowError:
+            limit = dt.date.min
         shown = [
             c
             for c in clients
@@ -458,13 +708,46 @@ class Engine:
 
     @staticmethod
     def entitlements(client: Client, today: dt.date) -> dict[str, int]:
-        """Product and module id -> seats in force on *today*, over active maintenances."""
+        """Product and module id -> seats in force on *today* (active or in grace),
+        summed over the maintenances (licence sets add up)."""
         seats: dict[str, int] = {}
         for m in client.maintenances:
-            if not m.is_active(today):
+            if not m.in_force(today):
                 continue
             seats[m.product] = seats.get(m.product, 0) + m.quantity
             for ml in m.modules:
                 if ml.starts_on <= today:
                     seats[ml.module] = seats.get(ml.module, 0) + ml.quantity
         return seats
+
+    def expiring(
+        self, clients: Iterable[Client], today: dt.date, within_days: int = 30
+    ) -> list[Expiry]:
+        """Every maintenance active on *today* ending within *within_days*, and every
+        one in grace, ordered by ``(expires_on, client_id, maintenance_id)``."""
+        from ..views._lifecycle import expiring
+
+        return expiring(clients, today, within_days)
+
+    def forecast(self, clients: Iterable[Client], today: dt.date, months: int = 12) -> Forecast:
+        """Seats expiring per product per calendar month, for *months* months from
+        *today*'s month (maintenances active on *today*)."""
+        from ..views._lifecycle import forecast
+
+        return forecast(clients, today, months)
+
+    def usage(self, client: Client, devices: Mapping[str, int], today: dt.date) -> Decision:
+        """Warnings ``usage.over_entitlement`` where *devices* in use exceed the seats in
+        force (grace included); an id with no seats is entitled to 0."""
+        seats = self.entitlements(client, today)
+        spec = self._codes["usage.over_entitlement"]
+        out = []
+        for item, in_use in sorted(devices.items()):
+            if type(in_use) is not int or in_use < 0:
+                raise TypeError(f"usage: devices[{item!r}] must be an int >= 0, got {in_use!r}")
+            entitled = seats.get(item, 0)
+            if in_use > entitled:
+                out.append(
+                    spec.finding(item, {"item": item, "in_use": in_use, "entitled": entitled})
+                )
+        return Decision(tuple(out)) if out else _NO_FINDINGS

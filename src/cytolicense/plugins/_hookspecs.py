@@ -14,7 +14,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from ..core._catalog_records import Module, Product, ProductFamily
-    from ..rules._builtin import Rule
+    from ..core._rulespec import Rule, RuleSpec
 
 __all__ = ["HOOK_NAMES", "PROJECT", "hookimpl", "hookspec"]
 
@@ -66,14 +66,18 @@ class CatalogSpec:
         raise NotImplementedError
 
     @hookspec
-    def cytolicense_rules(self) -> Iterable[Rule]:
-        """Contribute extra rules that :meth:`Engine.check` runs after the built-in ones.
+    def cytolicense_rules(self) -> Iterable[Rule | RuleSpec]:
+        """Contribute rules that :meth:`Engine.check` runs after the built-in ones.
 
-        Called once per plugin while the catalog is loaded. Each rule is a callable
-        taking a :class:`~cytolicense.RuleContext` and returning an iterable of
-        :class:`~cytolicense.Finding` (see :func:`~cytolicense.make_finding`). A rule
-        that raises makes the check fail with :class:`~cytolicense.PluginRuleError`
-        naming the plugin; it never passes silently.
+        Called once per plugin while the catalog is loaded. Each rule is a
+        :class:`~cytolicense.RuleSpec` (the function, the operations it applies to,
+        and the codes it finds with their messages), or a plain callable taking a
+        :class:`~cytolicense.RuleContext` and returning an iterable of
+        :class:`~cytolicense.Finding`, which then applies to assign and modify. The
+        built-in rules come through this same hook, from the internal plugin
+        ``cytolicense``. A rule that raises makes the check fail with
+        :class:`~cytolicense.PluginRuleError` naming the plugin; it never passes
+        silently.
         """
         raise NotImplementedError
 

@@ -8,7 +8,7 @@ their values). Errors name the file, the table and the field.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -97,7 +97,7 @@ class TomlCatalog:
             try:
                 yield cls(**row)
             except (TypeError, ValueError) as exc:
-                raise CatalogError(f"{where}: {exc}") from exc
+                raise CatalogError(f"{where}: {_field_of(cls, row)}{exc}") from exc
 
     @hookimpl
     def cytolicense_families(self) -> tuple[ProductFamily, ...]:
@@ -113,3 +113,16 @@ class TomlCatalog:
     def cytolicense_products(self) -> tuple[Product, ...]:
         """The ``[[product]]`` tables as :class:`Product` records."""
         return self.records()["product"]
+
+
+def _field_of(cls: type[Any], row: Mapping[str, Any]) -> str:
+    """``"Class.field: "`` for the first field of *row* whose converter refuses its value
+    (converters are plain functions that do not know their field), or ``""``."""
+    for a in attrs.fields(cls):
+        if a.converter is None or a.alias not in row:
+            continue
+        try:
+            a.converter(row[a.alias])  # type: ignore[operator]
+        except (TypeError, ValueError):
+            return f"{cls.__name__}.{a.name}: "
+    return ""

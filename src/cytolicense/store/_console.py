@@ -3,55 +3,97 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+
+from typing import TYPE_CHECKING
 
 from ..core._client_records import Client
 from ..core._enums import ManagementMode
 from ..core._events import Event
 from ..core._findings import Decision
-from ..core._request import AssignmentRequest
+from ..core._operations import (
+    AssignmentRequest,
+    DeleteClient,
+    DeleteService,
+    Modify,
+    Operation,
+    SetManagement,
+)
+from ..core._period import Period
+from ..core._pool import Pool
 from ..engine._engine import Change, Engine
 from ..views._detail import ClientDetail
-from ._sqlite import Store
+from ._protocol import ClientStore
+
+if TYPE_CHECKING:
+    from ..views._lifecycle import Expiry
 
 __all__ = ["Console"]
 
 
 class Console:
-    """An :class:`Engine` and a :class:`Store` working together.
+    """An :class:`Engine` and a store (any :class:`ClientStore`) working together.
 
-    Each operation loads the client, lets the engine decide, and saves the new
-    state with its events in one transaction. A refused operation
-    (:class:`RuleViolation`) writes nothing; a concurrent write in between
-    (:class:`ConflictError`) writes nothing either: load again and retry.
+    Each operation loads the client (and the partner's pool), lets the engine
+    decide, and saves the new state with its events and the pool's movements in
+    one transaction. A refused operation (:class:`RuleViolation`) writes nothing; a
+    concurrent write in between (:class:`ConflictError`) writes nothing either:
+    load again and retry.
     """
 
-    def __init__(self, engine: Engine, store: Store) -> None:
+    def __init__(self, engine: Engine, store: ClientStore) -> None:
         self.engine = engine
         self.store = store
 
     def __repr__(self) -> str:
         return f"<Console {self.store!r}>"
 
-    def _do(self, client_id: str, operation: Callable[[Client], Change]) -> Change:
-        client, version = self.store.load(client_id)
-        change = operation(client)
-        self.store.save(change, version)
-        return change
-
-    def add_client(self, client_id: str, name: str, today: dt.date) -> Client:
+    def add_client(
+        self,
+        client_id: str,
+        name: str,
+        today: dt.date,
+        *,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> Client:
         """Create and store a new client (:class:`ConflictError` if the id is taken)."""
-        change = self.engine.new_client(client_id, name, today)
+        change = self.engine.new_client(client_id, name, today, actor=actor, reason=reason)
         self.store.save(change, None)
         return change.client
 
-    def check(self, client_id: str, request: AssignmentRequest, today: dt.date) -> Decision:
-        """What :meth:`Engine.check` says about the stored client."""
-        return self.engine.check(self.store.get(client_id), request, today)
+    def check(self, client_id: str, operation: Operation, today: dt.date) -> Decision:
+        """What :meth:`Engine.check` says about *operation* on the stored client, with the
+        partner's stored pool."""
+        return self.engine.check(
+            self.store.get(client_id), operation, today, pool=self._pool_if_tracked()
+        )
+
+    def apply(
+        self,
+        client_id: str,
+        operation: Operation,
+        today: dt.date,
+        *,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> Change:
+        """Carry out *operation* on the stored client and save the change, its events and
+        the pool's movements together."""
+        client, version = self.store.load(client_id)
+        change = self.engine.apply(
+            client, operation, today, pool=self._pool_if_tracked(), actor=actor, reason=reason
+        )
+        self.store.save(change, version)
+        return change
+
+    def _pool_if_tracked(self) -> Pool | None:
+        pool = self.store.pool()
+        return pool if pool.lines else None
 
     def assign(self, client_id: str, request: AssignmentRequest, today: dt.date) -> Change:
         """Assign a product to the stored client."""
-        return self._do(client_id, lambda c: self.engine.assign(c, request, today))
+        return self.apply(client_id, request, today)
 
     def modify(
         self,
@@ -63,28 +105,43 @@ class Console:
         modules: Mapping[str, int | None] | Iterable[str] | None = None,
     ) -> Change:
         """Change a stored maintenance's seats and/or modules."""
-        return self._do(
-            client_id,
-            lambda c: self.engine.modify(
-                c, maintenance_id, today, quantity=quantity, modules=modules
-            ),
-        )
+        op = Modify(maintenance=maintenance_id, quantity=quantity, modules=modules)
+        return self.apply(client_id, op, today)
 
     def set_management(
         self, client_id: str, maintenance_id: str, mode: ManagementMode | str, today: dt.date
     ) -> Change:
         """Start or stop centralized management of a stored maintenance."""
-        return self._do(
-            client_id, lambda c: self.engine.set_management(c, maintenance_id, mode, today)
-        )
+        op = SetManagement(maintenance=maintenance_id, mode=mode)
+        return self.apply(client_id, op, today)
 
     def delete_service(self, client_id: str, maintenance_id: str, today: dt.date) -> Change:
         """Delete a stored maintenance."""
-        return self._do(client_id, lambda c: self.engine.delete_service(c, maintenance_id, today))
+        return self.apply(client_id, DeleteService(maintenance=maintenance_id), today)
 
     def delete_client(self, client_id: str, today: dt.date) -> Change:
         """Delete the stored client (it stays visible for 90 days)."""
-        return self._do(client_id, lambda c: self.engine.delete_client(c, today))
+        return self.apply(client_id, DeleteClient(), today)
+
+    def pool(self) -> Pool:
+        """The partner's licence pool."""
+        return self.store.pool()
+
+    def credit_pool(
+        self,
+        item: str,
+        period: Period | str,
+        seats: int,
+        today: dt.date,
+        *,
+        actor: str | None = None,
+    ) -> Pool:
+        """Add *seats* of *item* for *period* to the partner's pool; the pool afterwards."""
+        return self.store.credit_pool(item, period, seats, today, actor=actor)
+
+    def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
+        """What expires within *within_days* (and what is in grace), from the store's index."""
+        return self.store.expiring(today, within_days)
 
     def detail(self, client_id: str, today: dt.date) -> ClientDetail:
         """The stored client's detail."""

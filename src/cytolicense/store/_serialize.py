@@ -22,9 +22,12 @@ from ..core._client_records import Client, Maintenance, ModuleLicense
 from ..core._events import EVENT_TYPES, Event
 from ..core._exceptions import DataError
 from ..core._findings import Decision, Finding
+from ..core._operations import OPERATION_TYPES
 from ..core._period import Period
-from ..core._request import AssignmentRequest
+from ..core._pool import Pool, PoolChanged, PoolLine
 from ..engine._engine import Change
+from ..rules._builtin import CODE_SPECS
+from ..views._lifecycle import Expiry
 
 if TYPE_CHECKING:
     import cattrs
@@ -47,7 +50,11 @@ SERIALIZABLE: dict[str, type[Any]] = {
         ModuleLicense,
         Maintenance,
         Client,
-        AssignmentRequest,
+        *OPERATION_TYPES,
+        Pool,
+        PoolLine,
+        PoolChanged,
+        Expiry,
         Finding,
         Decision,
         Change,
@@ -95,6 +102,7 @@ def make_converter() -> cattrs.Converter:
     cattrs is imported here, on first use, to keep ``import cytolicense`` light.
     """
     import cattrs
+    import cattrs.gen
     from cattrs.cols import homogenous_tuple_structure_factory, is_frozenset
     from cattrs.strategies import configure_tagged_union
 
@@ -122,7 +130,29 @@ def make_converter() -> cattrs.Converter:
 
     conv.register_structure_hook_factory(_is_homogeneous_tuple, arrays_only)
     configure_tagged_union(Event, conv, tag_name="type")
+    base_finding = cattrs.gen.make_dict_structure_fn(Finding, conv)
+
+    def structure_finding(value: Any, t: type) -> Finding:
+        finding = base_finding(value, t)
+        return known_finding(finding)
+
+    conv.register_structure_hook(Finding, structure_finding)
     return conv
+
+
+def known_finding(finding: Finding) -> Finding:
+    """*finding* with its declaration attached when it is a library code; refuses params
+    that do not fit the code's messages (:class:`ValueError` naming the missing ones)."""
+    spec = CODE_SPECS.get(finding.code)
+    if spec is None:
+        return finding
+    missing = spec.missing(finding.params)
+    if missing:
+        raise ValueError(
+            f"finding {finding.code!r}: params lack {', '.join(missing)} (its messages need them)"
+        )
+    object.__setattr__(finding, "spec", spec)
+    return finding
 
 
 @functools.cache

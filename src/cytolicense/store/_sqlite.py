@@ -15,18 +15,50 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core._client_records import Client
 from ..core._dates import RETENTION_DAYS
-from ..core._events import ClientCreated, Event
+from ..core._events import ClientCreated, Event, replay
 from ..core._exceptions import ConflictError, DataError, NotFoundError, StoreError
+from ..core._period import Period
+from ..core._pool import Pool, PoolChanged, PoolLine
 from ..engine._engine import Change, Engine
 from ._serialize import from_data, to_data
 
+if TYPE_CHECKING:
+    from ..views._lifecycle import Expiry
+
 __all__ = ["SCHEMA_VERSION", "Store"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version 2 adds each partner's pool, its events, and the expiry index."""
+
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS pools (
+    partner TEXT NOT NULL,
+    item TEXT NOT NULL,
+    period TEXT NOT NULL,
+    seats INTEGER NOT NULL,
+    PRIMARY KEY (partner, item, period)
+);
+CREATE TABLE IF NOT EXISTS pool_events (
+    partner TEXT NOT NULL,
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    document TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS expiries (
+    partner TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    maintenance_id TEXT NOT NULL,
+    starts_on TEXT NOT NULL,
+    expires_on TEXT NOT NULL,
+    in_force_until TEXT NOT NULL,
+    PRIMARY KEY (partner, client_id, maintenance_id),
+    FOREIGN KEY (partner, client_id) REFERENCES clients (partner, id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS expiries_by_end ON expiries (partner, expires_on);
+"""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -90,6 +122,7 @@ class Store:
         self.path = Path(path)
         self.partner = partner
         self._depth = 0
+        self._dead: str | None = None
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -97,26 +130,25 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open the database: {exc}") from exc
         try:
+            self._refuse_foreign()
             self._db.execute("PRAGMA foreign_keys = ON")
             mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
             found = self._schema_version()
-            if found is None:
+            if found is None or found != str(SCHEMA_VERSION):
                 with self._transaction():
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            self._db.execute(statement)
                     found = self._schema_version()
                     if found is None:
-                        self._db.execute(
-                            "INSERT INTO meta (key, value) VALUES ('schema', ?)",
-                            (str(SCHEMA_VERSION),),
-                        )
-                        found = str(SCHEMA_VERSION)
+                        self._run(_SCHEMA)
+                        self._db.execute("INSERT INTO meta (key, value) VALUES ('schema', '1')")
+                        found = "1"
+                    if found == "1":
+                        self._migrate_1_to_2()
+                        found = "2"
             if found != str(SCHEMA_VERSION):
                 raise StoreError(
                     f"{self.path}: schema version {found} is not supported "
-                    f"(this release reads {SCHEMA_VERSION})"
+                    f"(this release reads 1 to {SCHEMA_VERSION})"
                 )
         except sqlite3.DatabaseError as exc:
             self._db.close()
@@ -127,6 +159,38 @@ class Store:
         self.journal_mode = str(mode)
 
     # -- plumbing ------------------------------------------------------------------------
+
+    def _refuse_foreign(self) -> None:
+        """Refuse a non-empty database that is not a cytolicense store, changing nothing
+        in it (no tables added, the journal mode left as it is)."""
+        tables = {
+            row[0]
+            for row in self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+        if tables and "meta" not in tables:
+            raise StoreError(
+                f"{self.path}: not a cytolicense database (it holds other tables: "
+                f"{', '.join(sorted(tables)[:5])}); nothing was changed"
+            )
+
+    def _run(self, script: str) -> None:
+        for statement in script.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
+
+    def _migrate_1_to_2(self) -> None:
+        """Schema 1 -> 2: the pool tables and the expiry index, filled from the documents."""
+        self._run(_SCHEMA_V2)
+        rows = self._db.execute("SELECT partner, id, document FROM clients").fetchall()
+        for partner, client_id, document in rows:
+            client = self._read(client_id, document)
+            self._db.executemany(
+                "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?)",
+                [(partner, client_id, *row) for row in _expiry_rows(client)],
+            )
+        self._db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
 
     def _schema_version(self) -> str | None:
         try:
@@ -150,19 +214,35 @@ class Store:
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         """A transaction, or inside one a savepoint: a write that fails inside a
-        batch leaves nothing behind even when the caller goes on with the batch."""
+        batch leaves nothing behind even when the caller goes on with the batch.
+
+        When SQLite has already rolled the transaction back itself (a full disk, an
+        I/O error), the handle leaves the dead batch: the caller gets a
+        :class:`StoreError` naming the file and the cause, and every later write in
+        that batch is refused instead of committing on its own.
+        """
+        if self._dead is not None:
+            raise StoreError(
+                f"{self.path}: the batch failed earlier ({self._dead}); leave the "
+                "`with store.batch()` block and start again"
+            )
         if self._depth:
             savepoint = f"sp{self._depth}"
             self._db.execute(f"SAVEPOINT {savepoint}")
             self._depth += 1
             try:
                 yield
-            except BaseException:
-                self._db.execute(f"ROLLBACK TO {savepoint}")
-                raise
-            finally:
+            except BaseException as exc:
                 self._depth -= 1
-                self._db.execute(f"RELEASE {savepoint}")
+                if self._db.in_transaction:
+                    self._db.execute(f"ROLLBACK TO {savepoint}")
+                    self._db.execute(f"RELEASE {savepoint}")
+                else:
+                    self._dead = _cause(exc)
+                    raise self._wrap(exc, "writing in a batch") from exc
+                raise
+            self._depth -= 1
+            self._db.execute(f"RELEASE {savepoint}")
             return
         try:
             self._db.execute("BEGIN IMMEDIATE")
@@ -171,16 +251,26 @@ class Store:
         self._depth = 1
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
             self._depth = 0
-            self._db.execute("ROLLBACK")
+            dead, self._dead = self._dead, None
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            elif dead is None and isinstance(exc, sqlite3.Error):
+                raise self._error(exc, "writing") from exc
             raise
         self._depth = 0
         try:
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise self._error(exc, "committing") from exc
+
+    def _wrap(self, exc: BaseException, doing: str) -> BaseException:
+        if isinstance(exc, sqlite3.Error):
+            return self._error(exc, doing)
+        return exc
 
     @contextmanager
     def batch(self) -> Iterator[Store]:
@@ -204,7 +294,7 @@ class Store:
     def _read(self, client_id: str, document: str) -> Client:
         try:
             return from_data(Client, json.loads(document))
-        except (DataError, ValueError) as exc:
+        except (DataError, ValueError, TypeError, RecursionError) as exc:
             raise StoreError(
                 f"{self.path}: client {client_id!r} of partner {self.partner!r} has a corrupt "
                 f"row: {exc}"
@@ -227,7 +317,13 @@ class Store:
         )
         if not rows:
             raise NotFoundError(self.partner, client_id)
-        return self._read(client_id, rows[0][0]), int(rows[0][1])
+        try:
+            version = int(rows[0][1])
+        except (TypeError, ValueError) as exc:
+            raise StoreError(
+                f"{self.path}: client {client_id!r} has a corrupt version {rows[0][1]!r}"
+            ) from exc
+        return self._read(client_id, rows[0][0]), version
 
     def get(self, client_id: str) -> Client:
         """The client *client_id*; :class:`NotFoundError` if this partner has none."""
@@ -280,7 +376,7 @@ class Store:
         for seq, doc in rows:
             try:
                 events.append(from_data(Event, json.loads(doc)))  # type: ignore[arg-type]
-            except (DataError, ValueError) as exc:
+            except (DataError, ValueError, TypeError, RecursionError) as exc:
                 raise StoreError(
                     f"{self.path}: event {seq} of client {client_id!r} is corrupt: {exc}"
                 ) from exc
@@ -292,10 +388,18 @@ class Store:
         row = self._db.execute(
             "SELECT version FROM clients WHERE partner = ? AND id = ?", (self.partner, client_id)
         ).fetchone()
-        return None if row is None else int(row[0])
+        if row is None:
+            return None
+        try:
+            return int(row[0])
+        except (TypeError, ValueError) as exc:
+            raise StoreError(
+                f"{self.path}: client {client_id!r} has a corrupt version {row[0]!r}"
+            ) from exc
 
     def save(self, change: Change, version: int | None) -> int:
-        """Write *change* (the new client and its events) atomically; return the new version.
+        """Write *change* (the new client, its events, and the pool's movements)
+        atomically; return the client's new version.
 
         Args:
             change: What an engine operation returned.
@@ -305,6 +409,8 @@ class Store:
         Raises:
             ConflictError: the stored version is not *version* (someone else wrote
                 first), or a new client's id is taken. Nothing was written.
+            ValueError: the change's events do not lead from the stored client to the
+                change's client (a change made for another state). Nothing was written.
         """
         client = change.client
         if not change.events:
@@ -313,16 +419,22 @@ class Store:
             return version
         if any(e.client_id != client.id for e in change.events):
             raise ValueError(f"change holds events of another client than {client.id!r}")
+        created = [isinstance(e, ClientCreated) for e in change.events]
+        if version is None and not created[0]:
+            raise ValueError("a new client's first event must be ClientCreated")
+        if any(created[1:]) or (version is not None and created[0]):
+            raise ValueError(
+                f"the change creates client {client.id!r} again: save it with version=None"
+            )
         document = _dumps(client)
         ended = client.ended_on.isoformat()
         with self._transaction():
             try:
                 if version is None:
-                    if not isinstance(change.events[0], ClientCreated):
-                        raise ValueError("a new client's first event must be ClientCreated")
                     taken = self._stored_version(client.id)
                     if taken is not None:
                         raise ConflictError(client.id, 0, taken)
+                    _follows(None, change)
                     self._db.execute(
                         "INSERT INTO clients (partner, id, version, ended_on, document) "
                         "VALUES (?, ?, 1, ?, ?)",
@@ -330,16 +442,21 @@ class Store:
                     )
                     new_version, seq = 1, 0
                 else:
-                    cur = self._db.execute(
-                        "UPDATE clients SET version = version + 1, ended_on = ?, document = ? "
-                        "WHERE partner = ? AND id = ? AND version = ?",
-                        (ended, document, self.partner, client.id, version),
-                    )
-                    if cur.rowcount != 1:
+                    row = self._db.execute(
+                        "SELECT document FROM clients WHERE partner = ? AND id = ? AND version = ?",
+                        (self.partner, client.id, version),
+                    ).fetchone()
+                    if row is None:
                         stored = self._stored_version(client.id)
                         if stored is None:
                             raise NotFoundError(self.partner, client.id)
                         raise ConflictError(client.id, version, stored)
+                    _follows(self._read(client.id, row[0]), change)
+                    self._db.execute(
+                        "UPDATE clients SET version = version + 1, ended_on = ?, document = ? "
+                        "WHERE partner = ? AND id = ? AND version = ?",
+                        (ended, document, self.partner, client.id, version),
+                    )
                     new_version = version + 1
                     seq = self._db.execute(
                         "SELECT coalesce(max(seq), 0) FROM events WHERE partner = ? AND "
@@ -361,6 +478,140 @@ class Store:
                         for i, e in enumerate(change.events, start=1)
                     ],
                 )
+                self._db.execute(
+                    "DELETE FROM expiries WHERE partner = ? AND client_id = ?",
+                    (self.partner, client.id),
+                )
+                self._db.executemany(
+                    "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?)",
+                    [(self.partner, client.id, *r) for r in _expiry_rows(client)],
+                )
+                self._pool_write(change.pool_events)
             except sqlite3.Error as exc:
                 raise self._error(exc, f"saving client {client.id!r}") from exc
         return new_version
+
+    # -- the pool ------------------------------------------------------------------------
+
+    def _pool_write(self, events: Sequence[PoolChanged]) -> None:
+        """Apply pool movements as atomic increments (two writers lose no seat)."""
+        for e in events:
+            self._db.execute(
+                "INSERT INTO pools (partner, item, period, seats) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (partner, item, period) DO UPDATE SET seats = seats + excluded.seats",
+                (self.partner, e.item, str(e.period), e.seats),
+            )
+            self._db.execute(
+                "INSERT INTO pool_events (partner, document) VALUES (?, ?)",
+                (self.partner, _dumps(e)),
+            )
+
+    def pool(self) -> Pool:
+        """The partner's licence pool (empty: nothing tracked)."""
+        rows = self._query(
+            "SELECT item, period, seats FROM pools WHERE partner = ? ORDER BY item, period",
+            (self.partner,),
+            "reading the pool",
+        )
+        try:
+            return Pool(tuple(PoolLine(item=i, period=p, seats=int(n)) for i, p, n in rows))
+        except (TypeError, ValueError) as exc:
+            raise StoreError(
+                f"{self.path}: the pool of {self.partner!r} is corrupt: {exc}"
+            ) from exc
+
+    def credit_pool(
+        self,
+        item: str,
+        period: Period | str,
+        seats: int,
+        today: dt.date,
+        *,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> Pool:
+        """Add *seats* (bought, or a correction when negative) of *item* for *period*."""
+        event = PoolChanged(
+            on=today,
+            item=item,
+            period=period,
+            seats=seats,
+            kind="credited",
+            actor=actor,
+            reason=reason,
+        )
+        with self._transaction():
+            try:
+                self._pool_write([event])
+            except sqlite3.Error as exc:
+                raise self._error(exc, "crediting the pool") from exc
+        return self.pool()
+
+    def pool_history(self) -> list[PoolChanged]:
+        """Every movement of the partner's pool, oldest first."""
+        rows = self._query(
+            "SELECT seq, document FROM pool_events WHERE partner = ? ORDER BY seq",
+            (self.partner,),
+            "reading the pool's history",
+        )
+        out: list[PoolChanged] = []
+        for seq, doc in rows:
+            try:
+                out.append(from_data(PoolChanged, json.loads(doc)))
+            except (DataError, ValueError, TypeError, RecursionError) as exc:
+                raise StoreError(f"{self.path}: pool event {seq} is corrupt: {exc}") from exc
+        return out
+
+    # -- lists from the index ------------------------------------------------------------
+
+    def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
+        """What :meth:`Engine.expiring` gives over this partner's clients, answered from
+        the expiry index (only the clients with a line in the window are read)."""
+        from ..views._lifecycle import expiring
+
+        try:
+            last = (today + dt.timedelta(days=within_days)).isoformat()
+        except OverflowError:
+            last = dt.date.max.isoformat()
+        day = today.isoformat()
+        rows = self._query(
+            "SELECT id, document FROM clients WHERE partner = ? AND id IN ("
+            "SELECT client_id FROM expiries WHERE partner = ? AND expires_on <= ? "
+            "AND in_force_until >= ? AND starts_on <= ?) ORDER BY id",
+            (self.partner, self.partner, last, day, day),
+            "listing what expires",
+        )
+        return expiring([self._read(cid, doc) for cid, doc in rows], today, within_days)
+
+
+def _expiry_rows(client: Client) -> list[tuple[str, str, str, str]]:
+    """The expiry index rows of *client*: each maintenance still able to be in force."""
+    rows = []
+    for m in client.maintenances:
+        stopped = m.stopped_on
+        until = m.grace_until
+        if stopped is not None:
+            if stopped <= m.starts_on:
+                continue
+            until = min(until, stopped - dt.timedelta(days=1))
+        rows.append((m.id, m.starts_on.isoformat(), m.expires_on.isoformat(), until.isoformat()))
+    return rows
+
+
+def _follows(stored: Client | None, change: Change) -> None:
+    """Refuse a change whose events do not lead from *stored* to the change's client."""
+    try:
+        result = replay(change.events, stored)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(
+            f"the change's events do not follow from the stored client: {exc}"
+        ) from exc
+    if result != change.client:
+        raise ValueError(
+            f"the change's events do not lead from the stored client {change.client.id!r} "
+            "to the change's client: it was computed from another state"
+        )
+
+
+def _cause(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

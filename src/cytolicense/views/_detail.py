@@ -14,6 +14,7 @@ from ..core._client_records import Client, Maintenance
 from ..core._dates import RETENTION_DAYS, line_shown, status, visible
 from ..core._enums import LicenseType, ManagementMode, Status
 from ..core._period import Period
+from ._text import clean, table
 
 __all__ = ["ClientDetail", "DetailLine", "ModuleLine", "MonitoringList", "build_detail"]
 
@@ -21,9 +22,11 @@ _UNIT = {"years": "year", "months": "month", "days": "day"}
 
 
 def human_duration(starts_on: dt.date, expires_on: dt.date, *, in_days: bool = False) -> str:
-    """``"1 year"``, ``"10 months 3 days"`` (or ``"30 days"`` with *in_days*): the term."""
+    """``"1 year"``, ``"10 months 3 days"`` (or ``"30 days"`` with *in_days*): the term.
+
+    In days, both ends count (a trial from 1 to 30 March serves 30 days, C11)."""
     if in_days:
-        days = (expires_on - starts_on).days
+        days = (expires_on - starts_on).days + 1
         return f"{days} day{'s' if days != 1 else ''}"
     rd = relativedelta(expires_on, starts_on)
     parts = []
@@ -94,11 +97,19 @@ class DetailLine:
 
 
 def _actions(catalog: Catalog, m: Maintenance, state: Status) -> frozenset[str]:
-    if state is Status.DELETED:
+    if state is Status.DELETED or state is Status.REPLACED:
         return frozenset()
     if state is Status.EXPIRED:
         return frozenset({"delete"})
+    if state is Status.GRACE:
+        return frozenset({"renew", "delete"})
     actions = {"modify", "delete"}
+    if m.license_type is LicenseType.TRIAL:
+        actions.add("convert")
+        if m.extended_on is None:
+            actions.add("extend")
+    else:
+        actions.add("renew")
     product = catalog.products.get(m.product)
     modes = product.management_modes if product is not None else frozenset(ManagementMode)
     if m.management is ManagementMode.CENTRALIZED and ManagementMode.UNMANAGED in modes:
@@ -143,15 +154,13 @@ def _line(catalog: Catalog, m: Maintenance, today: dt.date) -> DetailLine:
     )
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    out = [fmt.format(*header).rstrip(), "  ".join("-" * w for w in widths)]
-    out += [fmt.format(*r).rstrip() for r in rows]
-    return out
-
-
-_COLORS = {Status.ACTIVE: "#2da44e", Status.EXPIRED: "#bf8700", Status.DELETED: "#cf222e"}
+_COLORS = {
+    Status.ACTIVE: "#2da44e",
+    Status.GRACE: "#d4a72c",
+    Status.EXPIRED: "#bf8700",
+    Status.DELETED: "#cf222e",
+    Status.REPLACED: "#8c959f",
+}
 
 
 def timeline_svg(lines: Iterable[DetailLine], today: dt.date, width: int = 640) -> str:
@@ -247,7 +256,7 @@ class ClientDetail:
         return "visible" if self.visible else "no longer shown (90 days without service)"
 
     def __str__(self) -> str:
-        out = [f"{self.name} [{self.client_id}] on {self.today}: {self._state()}"]
+        out = [f"{clean(self.name)} [{clean(self.client_id)}] on {self.today}: {self._state()}"]
         if not self.lines:
             out.append("  no maintenance to show")
             return "\n".join(out)
@@ -294,7 +303,7 @@ class ClientDetail:
                         "",
                     ]
                 )
-        out += ["  " + r for r in _table(header, rows)]
+        out += ["  " + r for r in table(header, rows)]
         return "\n".join(out)
 
     def _repr_html_(self) -> str:
@@ -376,7 +385,7 @@ class MonitoringList(list[Client]):
         if not self:
             return f"no client to show on {self.today}"
         rows = [[c.id, c.name, _client_state(c, self.today), str(c.ended_on)] for c in self]
-        return "\n".join(_table(["id", "name", "state", "last day of service"], rows))
+        return "\n".join(table(["id", "name", "state", "last day of service"], rows))
 
     def _repr_html_(self) -> str:
         e = html.escape

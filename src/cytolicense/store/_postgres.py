@@ -1,0 +1,373 @@
+"""A client store on PostgreSQL (psycopg 3), for services running on several hosts.
+
+Same tables and promises as the SQLite :class:`~cytolicense.Store`: each handle acts
+for one partner; a write is one transaction holding the client, its events and the
+pool's movements; optimistic versions refuse lost updates; the pool is changed by
+atomic increments (``seats = seats + n``), so two hosts consuming the same pool at
+once lose no seat. Install with ``pip install 'cytolicense[postgres]'``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from ..core._client_records import Client
+from ..core._dates import RETENTION_DAYS
+from ..core._events import ClientCreated, Event
+from ..core._exceptions import ConflictError, DataError, NotFoundError, StoreError
+from ..core._period import Period
+from ..core._pool import Pool, PoolChanged, PoolLine
+from ..engine._engine import Change, Engine
+from ._serialize import from_data, to_data
+from ._sqlite import _expiry_rows, _follows
+
+if TYPE_CHECKING:
+    from ..views._lifecycle import Expiry
+
+__all__ = ["PostgresStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS cytolicense_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS clients (
+    partner TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL CHECK (version >= 1),
+    ended_on DATE NOT NULL, document TEXT NOT NULL, PRIMARY KEY (partner, id));
+CREATE INDEX IF NOT EXISTS clients_by_end ON clients (partner, ended_on);
+CREATE TABLE IF NOT EXISTS events (
+    partner TEXT NOT NULL, client_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,
+    on_day DATE NOT NULL, document TEXT NOT NULL, PRIMARY KEY (partner, client_id, seq),
+    FOREIGN KEY (partner, client_id) REFERENCES clients (partner, id) ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS pools (
+    partner TEXT NOT NULL, item TEXT NOT NULL, period TEXT NOT NULL, seats BIGINT NOT NULL,
+    PRIMARY KEY (partner, item, period));
+CREATE TABLE IF NOT EXISTS pool_events (
+    seq BIGSERIAL PRIMARY KEY, partner TEXT NOT NULL, document TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS expiries (
+    partner TEXT NOT NULL, client_id TEXT NOT NULL, maintenance_id TEXT NOT NULL,
+    starts_on DATE NOT NULL, expires_on DATE NOT NULL, in_force_until DATE NOT NULL,
+    PRIMARY KEY (partner, client_id, maintenance_id),
+    FOREIGN KEY (partner, client_id) REFERENCES clients (partner, id) ON DELETE CASCADE);
+CREATE INDEX IF NOT EXISTS expiries_by_end ON expiries (partner, expires_on);
+"""
+SCHEMA_VERSION = "2"
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(to_data(obj), ensure_ascii=False, separators=(",", ":"))
+
+
+class PostgresStore:
+    """One partner's view of a PostgreSQL database of clients.
+
+    Args:
+        url: A ``postgresql://`` connection URL.
+        partner: The partner this handle acts for.
+
+    Raises:
+        StoreError: psycopg is not installed, or the database cannot be reached.
+    """
+
+    def __init__(self, url: str, partner: str) -> None:
+        if not isinstance(partner, str) or not partner.strip():
+            raise ValueError(f"PostgresStore.partner must be a non-empty string, got {partner!r}")
+        try:
+            import psycopg
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise StoreError(
+                "PostgresStore needs psycopg: pip install 'cytolicense[postgres]'"
+            ) from exc
+        self._psycopg = psycopg
+        self.url = url
+        self.partner = partner
+        self._in_batch = False
+        try:
+            self._db = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as exc:
+            raise StoreError(f"{_safe(url)}: cannot connect: {exc}") from exc
+        with self._transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock(4242)")  # one creator at a time
+            self._db.execute(_SCHEMA)
+            row = self._db.execute(
+                "SELECT value FROM cytolicense_meta WHERE key = 'schema'"
+            ).fetchone()
+            if row is None:
+                self._db.execute(
+                    "INSERT INTO cytolicense_meta VALUES ('schema', %s)", (SCHEMA_VERSION,)
+                )
+            elif row[0] != SCHEMA_VERSION:
+                raise StoreError(
+                    f"{_safe(url)}: schema version {row[0]} is not supported "
+                    f"(this release reads {SCHEMA_VERSION})"
+                )
+
+    def __repr__(self) -> str:
+        return f"<PostgresStore {_safe(self.url)!r} partner={self.partner!r}>"
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        if self._in_batch:
+            with self._db.transaction():  # a savepoint inside the batch
+                yield
+            return
+        try:
+            with self._db.transaction():
+                yield
+        except self._psycopg.Error as exc:
+            raise StoreError(f"{_safe(self.url)}: {exc}") from exc
+
+    @contextmanager
+    def batch(self) -> Iterator[PostgresStore]:
+        """One transaction for every write inside the ``with`` block: all or nothing."""
+        if self._in_batch:
+            with self._transaction():
+                yield self
+            return
+        with self._transaction():
+            self._in_batch = True
+            try:
+                yield self
+            finally:
+                self._in_batch = False
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _rows(self, sql: str, args: Sequence[object]) -> list[Any]:
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except self._psycopg.Error as exc:
+            raise StoreError(f"{_safe(self.url)}: {exc}") from exc
+
+    def _read(self, client_id: str, document: str) -> Client:
+        try:
+            return from_data(Client, json.loads(document))
+        except (DataError, ValueError, TypeError, RecursionError) as exc:
+            raise StoreError(
+                f"{_safe(self.url)}: client {client_id!r} of partner {self.partner!r} has a "
+                f"corrupt row: {exc}"
+            ) from exc
+
+    # -- reads -----------------------------------------------------------------------
+
+    def load(self, client_id: str) -> tuple[Client, int]:
+        """The client and its version; :class:`NotFoundError` if this partner has none."""
+        rows = self._rows(
+            "SELECT document, version FROM clients WHERE partner = %s AND id = %s",
+            (self.partner, client_id),
+        )
+        if not rows:
+            raise NotFoundError(self.partner, client_id)
+        return self._read(client_id, rows[0][0]), int(rows[0][1])
+
+    def get(self, client_id: str) -> Client:
+        """The client *client_id*; :class:`NotFoundError` if this partner has none."""
+        return self.load(client_id)[0]
+
+    def __contains__(self, client_id: object) -> bool:
+        return bool(
+            self._rows(
+                "SELECT 1 FROM clients WHERE partner = %s AND id = %s", (self.partner, client_id)
+            )
+        )
+
+    def __len__(self) -> int:
+        return int(
+            self._rows("SELECT count(*) FROM clients WHERE partner = %s", (self.partner,))[0][0]
+        )
+
+    def clients(self) -> list[Client]:
+        """Every client of the partner, by id."""
+        rows = self._rows(
+            "SELECT id, document FROM clients WHERE partner = %s ORDER BY id", (self.partner,)
+        )
+        return [self._read(cid, doc) for cid, doc in rows]
+
+    def monitoring(self, today: dt.date) -> list[Client]:
+        """The clients the monitoring list shows on *today*, by id (the 90-day rules)."""
+        limit = today - dt.timedelta(days=RETENTION_DAYS - 1)
+        rows = self._rows(
+            "SELECT id, document FROM clients WHERE partner = %s AND ended_on >= %s ORDER BY id",
+            (self.partner, limit),
+        )
+        return Engine.monitoring([self._read(cid, doc) for cid, doc in rows], today)
+
+    def history(self, client_id: str) -> list[Event]:
+        """The client's events, oldest first; :class:`NotFoundError` if there is no client."""
+        if client_id not in self:
+            raise NotFoundError(self.partner, client_id)
+        rows = self._rows(
+            "SELECT seq, document FROM events WHERE partner = %s AND client_id = %s ORDER BY seq",
+            (self.partner, client_id),
+        )
+        return [from_data(Event, json.loads(doc)) for _, doc in rows]  # type: ignore[arg-type]
+
+    # -- writes ------------------------------------------------------------------------
+
+    def save(self, change: Change, version: int | None) -> int:
+        """Write *change* atomically (see :meth:`cytolicense.Store.save`)."""
+        client = change.client
+        if not change.events:
+            if version is None:
+                raise ValueError("a new client needs its ClientCreated event")
+            return version
+        if any(e.client_id != client.id for e in change.events):
+            raise ValueError(f"change holds events of another client than {client.id!r}")
+        created = [isinstance(e, ClientCreated) for e in change.events]
+        if version is None and not created[0]:
+            raise ValueError("a new client's first event must be ClientCreated")
+        if any(created[1:]) or (version is not None and created[0]):
+            raise ValueError(
+                f"the change creates client {client.id!r} again: save it with version=None"
+            )
+        document = _dumps(client)
+        db = self._db
+        with self._transaction():
+            if version is None:
+                _follows(None, change)
+                cur = db.execute(
+                    "INSERT INTO clients (partner, id, version, ended_on, document) "
+                    "VALUES (%s, %s, 1, %s, %s) ON CONFLICT DO NOTHING",
+                    (self.partner, client.id, client.ended_on, document),
+                )
+                if cur.rowcount != 1:
+                    stored = self._rows(
+                        "SELECT version FROM clients WHERE partner = %s AND id = %s",
+                        (self.partner, client.id),
+                    )
+                    raise ConflictError(client.id, 0, int(stored[0][0]) if stored else None)
+                new_version, seq = 1, 0
+            else:
+                row = db.execute(
+                    "SELECT document FROM clients WHERE partner = %s AND id = %s "
+                    "AND version = %s FOR UPDATE",
+                    (self.partner, client.id, version),
+                ).fetchone()
+                if row is None:
+                    stored = db.execute(
+                        "SELECT version FROM clients WHERE partner = %s AND id = %s",
+                        (self.partner, client.id),
+                    ).fetchone()
+                    if stored is None:
+                        raise NotFoundError(self.partner, client.id)
+                    raise ConflictError(client.id, version, int(stored[0]))
+                _follows(self._read(client.id, row[0]), change)
+                db.execute(
+                    "UPDATE clients SET version = version + 1, ended_on = %s, document = %s "
+                    "WHERE partner = %s AND id = %s",
+                    (client.ended_on, document, self.partner, client.id),
+                )
+                new_version = version + 1
+                seq = db.execute(
+                    "SELECT coalesce(max(seq), 0) FROM events WHERE partner = %s AND "
+                    "client_id = %s",
+                    (self.partner, client.id),
+                ).fetchone()[0]
+            with db.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
+                    "VALUES (%s, %s, %s, %s, %s, %s)",
+                    [
+                        (self.partner, client.id, seq + i, type(e).__name__, e.on, _dumps(e))
+                        for i, e in enumerate(change.events, start=1)
+                    ],
+                )
+                db.execute(
+                    "DELETE FROM expiries WHERE partner = %s AND client_id = %s",
+                    (self.partner, client.id),
+                )
+                cur.executemany(
+                    "INSERT INTO expiries VALUES (%s, %s, %s, %s, %s, %s)",
+                    [(self.partner, client.id, *r) for r in _expiry_rows(client)],
+                )
+            self._pool_write(change.pool_events)
+        return new_version
+
+    # -- the pool ------------------------------------------------------------------------
+
+    def _pool_write(self, events: Sequence[PoolChanged]) -> None:
+        for e in events:
+            self._db.execute(
+                "INSERT INTO pools (partner, item, period, seats) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (partner, item, period) DO UPDATE "
+                "SET seats = pools.seats + excluded.seats",
+                (self.partner, e.item, str(e.period), e.seats),
+            )
+            self._db.execute(
+                "INSERT INTO pool_events (partner, document) VALUES (%s, %s)",
+                (self.partner, _dumps(e)),
+            )
+
+    def pool(self) -> Pool:
+        """The partner's licence pool (empty: nothing tracked)."""
+        rows = self._rows(
+            "SELECT item, period, seats FROM pools WHERE partner = %s ORDER BY item, period",
+            (self.partner,),
+        )
+        return Pool(tuple(PoolLine(item=i, period=p, seats=int(n)) for i, p, n in rows))
+
+    def credit_pool(
+        self,
+        item: str,
+        period: Period | str,
+        seats: int,
+        today: dt.date,
+        *,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> Pool:
+        """Add *seats* of *item* for *period* (an atomic increment)."""
+        event = PoolChanged(
+            on=today,
+            item=item,
+            period=period,
+            seats=seats,
+            kind="credited",
+            actor=actor,
+            reason=reason,
+        )
+        with self._transaction():
+            self._pool_write([event])
+        return self.pool()
+
+    def pool_history(self) -> list[PoolChanged]:
+        """Every movement of the partner's pool, oldest first."""
+        rows = self._rows(
+            "SELECT document FROM pool_events WHERE partner = %s ORDER BY seq", (self.partner,)
+        )
+        return [from_data(PoolChanged, json.loads(doc)) for (doc,) in rows]
+
+    def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
+        """What :meth:`Engine.expiring` gives, answered from the expiry index."""
+        from ..views._lifecycle import expiring
+
+        try:
+            last = today + dt.timedelta(days=within_days)
+        except OverflowError:
+            last = dt.date.max
+        rows = self._rows(
+            "SELECT id, document FROM clients WHERE partner = %s AND id IN ("
+            "SELECT client_id FROM expiries WHERE partner = %s AND expires_on <= %s "
+            "AND in_force_until >= %s AND starts_on <= %s) ORDER BY id",
+            (self.partner, self.partner, last, today, today),
+        )
+        return expiring([self._read(cid, doc) for cid, doc in rows], today, within_days)
+
+
+def _safe(url: str) -> str:
+    """*url* without its password."""
+    head, sep, tail = url.partition("@")
+    if not sep:
+        return url
+    scheme, _, creds = head.partition("://")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}@{tail}"

@@ -1,0 +1,115 @@
+"""The store protocol: what the console needs from a store, whichever database holds it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from ..core._client_records import Client
+from ..core._events import Event
+from ..core._period import Period
+from ..core._pool import Pool, PoolChanged
+from ..engine._engine import Change
+
+if TYPE_CHECKING:
+    from ..views._lifecycle import Expiry
+
+__all__ = ["ClientStore", "open_store"]
+
+
+@runtime_checkable
+class ClientStore(Protocol):
+    """One partner's clients, their events and its licence pool.
+
+    Implemented by :class:`~cytolicense.Store` (SQLite) and
+    :class:`~cytolicense.PostgresStore`. Every write is one transaction holding the
+    client, its events and the pool's movements together.
+    """
+
+    partner: str
+
+    def load(self, client_id: str) -> tuple[Client, int]:
+        """The client and its version; :class:`NotFoundError` if there is none."""
+        ...
+
+    def get(self, client_id: str) -> Client:
+        """The client; :class:`NotFoundError` if there is none."""
+        ...
+
+    def clients(self) -> list[Client]:
+        """Every client of the partner, by id."""
+        ...
+
+    def monitoring(self, today: dt.date) -> list[Client]:
+        """The clients the monitoring list shows on *today*, by id."""
+        ...
+
+    def history(self, client_id: str) -> list[Event]:
+        """The client's events, oldest first."""
+        ...
+
+    def save(self, change: Change, version: int | None) -> int:
+        """Write a change atomically (optimistic *version*); the new version."""
+        ...
+
+    def batch(self) -> AbstractContextManager[ClientStore]:
+        """One transaction for every write in the ``with`` block."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...
+
+    def pool(self) -> Pool:
+        """The partner's licence pool."""
+        ...
+
+    def credit_pool(
+        self,
+        item: str,
+        period: Period | str,
+        seats: int,
+        today: dt.date,
+        *,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> Pool:
+        """Add seats to the pool; the pool afterwards."""
+        ...
+
+    def pool_history(self) -> list[PoolChanged]:
+        """The pool's movements, oldest first."""
+        ...
+
+    def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
+        """What expires within *within_days* or is in grace, as :meth:`Engine.expiring`."""
+        ...
+
+    def __contains__(self, client_id: object) -> bool: ...
+
+    def __len__(self) -> int: ...
+
+
+def open_store(url: str | os.PathLike[str], partner: str) -> ClientStore:
+    """Open the store *url* names for *partner*.
+
+    A file path or ``sqlite:///path`` opens :class:`~cytolicense.Store` (SQLite); a
+    ``postgresql://`` (or ``postgres://``) URL opens
+    :class:`~cytolicense.PostgresStore` (needs ``cytolicense[postgres]``).
+    """
+    text = os.fspath(url)
+    if text.startswith(("postgresql://", "postgres://")):
+        from ._postgres import PostgresStore
+
+        return PostgresStore(text, partner)
+    if text.startswith("sqlite:///"):
+        text = text[len("sqlite:///") :]
+    elif "://" in text:
+        raise ValueError(
+            f"unsupported store URL {text!r} (use a file path, sqlite:/// or postgresql://)"
+        )
+    from ._sqlite import Store
+
+    return Store(text, partner)
