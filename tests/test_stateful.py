@@ -185,13 +185,14 @@ class ConsoleSession(RuleBasedStateMachine):
         assert (ENGINE.monitoring([c], today) == [c]) is expected
 
     @invariant()
-    def one_commercial_per_family(self) -> None:
-        active = [
-            m
+    def one_commercial_product_per_family(self) -> None:
+        """Licence sets of one product may coexist (C10); two products of a family not."""
+        active = {
+            m.product
             for m in self.client.maintenances
-            if m.is_active(self.today) and m.license_type is cl.LicenseType.COMMERCIAL
-        ]
-        families = [CATALOG.products[m.product].family for m in active]
+            if m.in_force(self.today) and m.license_type is cl.LicenseType.COMMERCIAL
+        }
+        families = [CATALOG.products[p].family for p in active]
         assert len(families) == len(set(families))
 
     def teardown(self) -> None:

@@ -273,7 +273,9 @@ class Client:
         converter=_maintenances,
     )
 
-    changed_on: dt.date | None = attrs.field(default=None, validator=optional_date, eq=False)
+    changed_on: dt.date | None = attrs.field(
+        default=None, validator=optional_date, eq=False, repr=False
+    )
 
     _end: dt.date = attrs.field(init=False, eq=False, repr=False)
 

@@ -484,9 +484,9 @@ NOT_ENABLED = CodeSpec(
     severity=_WARNING,
     messages={
         "en": "Period {period} is not enabled by the vendor for your use of '{product}' "
-        "(enabled: {enabled}); the operation goes ahead.",
+        "(enabled: {enabled}); the assignment goes ahead.",
         "es": "El periodo {period} no está habilitado por el fabricante para su uso con "
-        "'{product}' (habilitados: {enabled}); la operación se realiza igualmente.",
+        "'{product}' (habilitados: {enabled}); la asignación se realiza igualmente.",
     },
 )
 

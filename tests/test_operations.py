@@ -1,0 +1,415 @@
+"""Contract version 2: every console action as an operation record, to the day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import cytolicense as cl
+from cytolicense.store._serialize import SERIALIZABLE
+
+D = dt.date
+T0 = D(2026, 3, 1)
+
+
+class LifeCatalog:
+    """Products with every round-2 field: grace, changes, trial extension, withdrawal."""
+
+    __name__ = "tests.life_catalog"
+
+    @cl.hookimpl
+    def cytolicense_families(self) -> list[cl.ProductFamily]:
+        return [cl.ProductFamily(id="endpoint", name="Endpoint")]
+
+    @cl.hookimpl
+    def cytolicense_modules(self) -> list[cl.Module]:
+        return [
+            cl.Module(id="enc", name="Encryption", quantity_rule="independent"),
+            cl.Module(id="patch", name="Patch"),
+            cl.Module(id="watch", name="Data Watch"),
+        ]
+
+    @cl.hookimpl
+    def cytolicense_products(self) -> list[cl.Product]:
+        return [
+            cl.Product(
+                id="edr",
+                name="EDR",
+                family="endpoint",
+                modules=["enc", "patch", "watch"],
+                periods=["1m", "1y", "2y", "3y"],
+                grace_days=7,
+                changes_to=["epdr"],
+                trial_extension_days=30,
+            ),
+            cl.Product(
+                id="epdr",
+                name="EPDR",
+                family="endpoint",
+                modules=["enc", "patch"],
+                term_end="day_before",
+                changes_to=["edr"],
+            ),
+            cl.Product(
+                id="old",
+                name="Old",
+                family="endpoint",
+                available_until=D(2026, 6, 30),
+            ),
+        ]
+
+
+@pytest.fixture(scope="module")
+def engine() -> cl.Engine:
+    return cl.Engine(cl.load_catalog(LifeCatalog(), entry_points=False))
+
+
+def codes(decision: cl.Decision) -> list[str]:
+    return [f.code for f in decision.findings]
+
+
+def client(engine: cl.Engine, day: dt.date = T0) -> cl.Client:
+    return engine.create_client("acme", "ACME", day)
+
+
+def commercial(product: str = "edr", quantity: int = 10, period: str = "1y", **kw: Any) -> Any:
+    return cl.AssignmentRequest(
+        product=product, license_type="commercial", quantity=quantity, period=period, **kw
+    )
+
+
+def trial(product: str = "edr", quantity: int = 10, **kw: Any) -> cl.AssignmentRequest:
+    return cl.AssignmentRequest(product=product, license_type="trial", quantity=quantity, **kw)
+
+
+def refused(engine: cl.Engine, c: cl.Client, op: Any, day: dt.date, **kw: Any) -> list[str]:
+    """The error codes, checking that apply refuses with check's very decision."""
+    decision = engine.check(c, op, day, **kw)
+    with pytest.raises(cl.RuleViolation) as info:
+        engine.apply(c, op, day, **kw)
+    assert info.value.decision == decision
+    return [f.code for f in decision.errors]
+
+
+# -- exact days, licence sets, grace ----------------------------------------------------
+
+
+def test_a_trial_serves_exactly_its_days(engine: cl.Engine) -> None:
+    m = engine.apply(client(engine), trial(), T0).maintenance
+    assert m is not None and m.expires_on == D(2026, 3, 30)  # 1-30 March
+    assert engine.status(m, D(2026, 3, 30)) is cl.Status.ACTIVE
+    assert engine.status(m, D(2026, 3, 31)) is cl.Status.EXPIRED  # trials have no grace
+
+
+def test_term_end_day_before(engine: cl.Engine) -> None:
+    m = engine.apply(client(engine), commercial("epdr"), T0).maintenance
+    assert m is not None and m.expires_on == D(2027, 2, 28)  # exactly 365 days served
+
+
+def test_licence_sets_of_one_product_add_up(engine: cl.Engine) -> None:
+    c = engine.apply(client(engine), commercial(quantity=10), T0).client
+    c = engine.apply(c, commercial(quantity=5), T0).client
+    assert engine.entitlements(c, T0) == {"edr": 15}
+    assert refused(engine, c, commercial("epdr"), T0) == ["family.already_assigned"]
+
+
+def test_grace_keeps_the_product_in_force(engine: cl.Engine) -> None:
+    m = engine.apply(client(engine), commercial(), T0)
+    end = D(2027, 3, 1)
+    assert m.maintenance is not None and m.maintenance.grace_days == 7
+    assert engine.status(m.maintenance, end + dt.timedelta(days=7)) is cl.Status.GRACE
+    assert engine.status(m.maintenance, end + dt.timedelta(days=8)) is cl.Status.EXPIRED
+    assert engine.entitlements(m.client, end + dt.timedelta(days=7)) == {"edr": 10}
+    # In grace, a different product of the family is still refused (C10).
+    day = end + dt.timedelta(days=3)
+    assert refused(engine, m.client, commercial("epdr"), day) == ["family.already_assigned"]
+    assert m.client.ended_on == end + dt.timedelta(days=7)  # the 90-day rules count from here
+
+
+def test_no_going_back_in_time(engine: cl.Engine) -> None:
+    c = engine.apply(client(engine), commercial(), D(2026, 4, 1)).client
+    assert refused(engine, c, commercial(), D(2026, 3, 31)) == ["date.before_history"]
+    d = engine.check(c, cl.Renew(maintenance="m1"), D(2026, 3, 31))
+    assert d.findings[0].field == "today"
+
+
+def test_no_date_overflow(engine: cl.Engine) -> None:
+    day = D(9999, 6, 1)
+    c = client(engine, day)
+    assert refused(engine, c, commercial(period="1y"), day) == ["date.out_of_range"]
+    assert engine.apply(c, commercial(period="1m"), day).maintenance is not None
+
+
+# -- renew ------------------------------------------------------------------------------
+
+
+def test_renew(engine: cl.Engine) -> None:
+    c = engine.apply(client(engine), commercial(modules={"enc": 4, "patch": None}), T0).client
+    too_early = D(2026, 3, 1)
+    assert refused(engine, c, cl.Renew(maintenance="m1"), too_early) == ["renewal.too_early"]
+    day = D(2026, 3, 2)  # 364 days left: inside the 365-day window
+    ch = engine.apply(c, cl.Renew(maintenance="m1", period="2y"), day, actor="ana")
+    m = ch.maintenance
+    assert m is not None and m.expires_on == D(2029, 3, 1) and m.period == cl.Period(years=2)
+    assert m.starts_on == T0 and {ml.expires_on for ml in m.modules} == {D(2029, 3, 1)}
+    (event,) = ch.events
+    assert isinstance(event, cl.MaintenanceRenewed) and event.actor == "ana"
+    assert event.previous_expires_on == D(2027, 3, 1)
+    assert cl.replay([*engine.new_client("acme", "ACME", T0).events]) is not None
+
+
+def test_renew_in_grace_continues_from_the_old_end(engine: cl.Engine) -> None:
+    c = engine.apply(client(engine), commercial(), T0).client
+    ch = engine.apply(c, cl.Renew(maintenance="m1"), D(2027, 3, 8))  # last day of grace
+    assert ch.maintenance is not None and ch.maintenance.expires_on == D(2028, 3, 1)
+    late = D(2027, 3, 9)
+    assert refused(engine, c, cl.Renew(maintenance="m1"), late) == ["maintenance.not_active"]
+
+
+def test_renew_refusals(engine: cl.Engine) -> None:
+    c = engine.apply(client(engine), trial(), T0).client
+    assert refused(engine, c, cl.Renew(maintenance="m1"), T0) == ["renewal.not_commercial"]
+    assert refused(engine, c, cl.Renew(maintenance="m9"), T0) == ["maintenance.unknown"]
+    c = engine.apply(c, commercial("epdr"), T0).client
+    d = engine.check(c, cl.Renew(maintenance="m2", period="5y"), D(2027, 1, 1))
+    assert codes(d) == ["period.invalid"]
+
+
+def test_withdrawn_product(engine: cl.Engine) -> None:
+    c = engine.apply(client(engine, D(2026, 6, 1)), commercial("old"), D(2026, 6, 30)).client
+    fresh = client(engine, D(2026, 7, 1))
+    assert refused(engine, fresh, commercial("old"), D(2026, 7, 1)) == ["product.withdrawn"]
+    # Existing maintenances keep working and may be modified; not renewed.
+    assert engine.apply(c, cl.Modify(maintenance="m1", quantity=20), D(2026, 7, 1)).events
+    d = engine.check(c, cl.Renew(maintenance="m1"), D(2027, 6, 1))
+    assert codes(d) == ["product.withdrawn"]
+
+
+# -- change, convert, extend ------------------------------------------------------------
+
+
+def test_change_product(engine: cl.Engine) -> None:
+    c = engine.apply(client(engine), commercial(modules={"enc": 4, "watch": None}), T0).client
+    day = D(2026, 9, 1)
+    op = cl.ChangeProduct(maintenance="m1", product="epdr", period="1y")
+    d = engine.check(c, op, day)
+    assert codes(d) == ["change.modules_dropped"] and d.ok
+    assert d.findings[0].params["modules"] == ("watch",)
+    ch = engine.apply(c, op, day)
+    new = ch.maintenance
+    assert new is not None and new.id == "m2" and new.starts_on == day
+    assert new.expires_on == D(2027, 8, 31)  # epdr terms end the day before
+    assert [ml.module for ml in new.modules] == ["enc"]
+    old = ch.client.maintenance("m1")
+    assert (old.replaced_on, old.replaced_by) == (day, "m2")
+    assert engine.status(old, day) is cl.Status.REPLACED
+    assert engine.entitlements(ch.client, day) == {"epdr": 10, "enc": 4}
+    assert cl.replay(list(engine.new_client("acme", "ACME", T0).events)) is not None
+
+
+def test_change_refusals(engine: cl.Engine) -> None:
+    c = engine.apply(client(engine), trial(), T0).client
+    op = cl.ChangeProduct(maintenance="m1", product="epdr", period="1y")
+    assert refused(engine, c, op, T0) == ["change.not_allowed"]
+    c = engine.apply(client(engine), commercial("epdr"), T0).client
+    op = cl.ChangeProduct(maintenance="m1", product="old", period="1y")
+    assert refused(engine, c, op, T0) == ["change.not_allowed"]
+
+
+def test_convert_trial(engine: cl.Engine) -> None:
+    c = engine.apply(client(engine), trial(quantity=25, modules={"patch": None}), T0).client
+    day = D(2026, 3, 20)
+    ch = engine.apply(c, cl.ConvertTrial(maintenance="m1", period="1y"), day)
+    new = ch.maintenance
+    assert new is not None and new.license_type is cl.LicenseType.COMMERCIAL
+    assert (new.quantity, [m.module for m in new.modules]) == (25, ["patch"])
+    assert new.starts_on == day and new.expires_on == D(2027, 3, 20)
+    assert engine.entitlements(ch.client, day) == {"edr": 25, "patch": 25}  # not counted twice
+    assert refused(engine, ch.client, cl.ConvertTrial(maintenance="m2", period="1y"), day) == [
+        "conversion.not_trial"
+    ]
+
+
+def test_extend_trial_once(engine: cl.Engine) -> None:
+    c = engine.apply(client(engine), trial(modules={"patch": None}), T0).client
+    ch = engine.apply(c, cl.ExtendTrial(maintenance="m1"), D(2026, 3, 30))
+    m = ch.maintenance
+    assert m is not None and m.expires_on == D(2026, 4, 29) and m.modules[0].expires_on == m.expires_on
+    assert refused(engine, ch.client, cl.ExtendTrial(maintenance="m1"), D(2026, 4, 1)) == [
+        "trial.already_extended"
+    ]
+    c = engine.apply(client(engine), trial("epdr"), T0).client
+    assert refused(engine, c, cl.ExtendTrial(maintenance="m1"), T0) == [
+        "trial.extension_not_offered"
+    ]
+
+
+# -- co-terming -------------------------------------------------------------------------
+
+
+def test_add_seats_watchguard_example(engine: cl.Engine) -> None:
+    """20 seats with 45 days left plus 10 one-year seats end 152 days from today."""
+    start = D(2025, 4, 16)
+    c = engine.apply(client(engine, start), commercial(quantity=20), start).client
+    today = D(2026, 3, 2)  # 45 days before 2026-04-16
+    assert (D(2026, 4, 16) - today).days == 45
+    ch = engine.apply(c, cl.AddSeats(maintenance="m1", quantity=10, period="1y"), today)
+    assert ch.maintenance is not None and ch.maintenance.quantity == 30
+    assert ch.maintenance.expires_on == today + dt.timedelta(days=152)
+
+
+def test_group_sets(engine: cl.Engine) -> None:
+    c = engine.apply(client(engine), commercial(quantity=10, modules={"enc": 2}), T0).client
+    day = D(2026, 9, 1)
+    c = engine.apply(c, commercial(quantity=30, period="2y", modules={"enc": 5}), day).client
+    ch = engine.apply(c, cl.GroupSets(product="edr"), day)
+    kept = ch.maintenance
+    assert kept is not None and kept.id == "m1" and kept.quantity == 40
+    d1, d2 = (D(2027, 3, 1) - day).days, (D(2028, 9, 1) - day).days
+    expected = day + dt.timedelta(days=-(-(10 * d1 + 30 * d2) // 40))
+    assert kept.expires_on == expected and kept.modules[0].quantity == 7
+    assert ch.client.maintenance("m2").replaced_by == "m1"
+    assert refused(engine, ch.client, cl.GroupSets(product="edr"), day) == [
+        "group.nothing_to_group"
+    ]
+
+
+# -- the pool ----------------------------------------------------------------------------
+
+
+def test_pool_consumption_and_recovery(engine: cl.Engine) -> None:
+    pool = cl.Pool((cl.PoolLine(item="edr", period="1y", seats=12),))
+    c = client(engine)
+    ch = engine.apply(c, commercial(quantity=10), T0, pool=pool)
+    assert ch.pool is not None and ch.pool.seats("edr", "1y") == 2
+    assert [e.kind for e in ch.pool_events] == ["debited"]
+    short = engine.check(ch.client, commercial(quantity=5), T0, pool=ch.pool)
+    assert codes(short) == ["pool.insufficient"] and short.ok  # a warning by default
+    assert short.findings[0].params == {
+        "item": "edr",
+        "period": "1y",
+        "needed": 5,
+        "available": 2,
+    }
+    strict = cl.Engine(engine.catalog, pool_shortage="error")
+    assert refused(strict, ch.client, commercial(quantity=5), T0, pool=ch.pool) == [
+        "pool.insufficient"
+    ]
+    # Deleting half-way gives back the unused part, pro rata to the days left.
+    day = D(2026, 9, 1)
+    gone = engine.apply(ch.client, cl.DeleteService(maintenance="m1"), day, pool=ch.pool)
+    left = (D(2027, 3, 1) - day).days + 1
+    assert gone.pool is not None
+    assert gone.pool.seats("edr", "1y") == 2 + 10 * left // 365
+    assert cl.replay_pool([*ch.pool_events, *gone.pool_events], pool) == gone.pool
+    # Trials never touch the pool.
+    t = engine.apply(client(engine), trial(), T0, pool=pool)
+    assert t.pool == pool and t.pool_events == ()
+
+
+# -- views -------------------------------------------------------------------------------
+
+
+def test_expiring_forecast_usage(engine: cl.Engine) -> None:
+    a = engine.apply(client(engine), commercial(quantity=10, period="1m"), T0).client
+    b = engine.create_client("beta", "Beta", T0)
+    b = engine.apply(b, trial(quantity=3), T0).client
+    today = D(2026, 3, 25)
+    rows = engine.expiring([a, b], today, within_days=10)
+    assert [(e.client_id, e.days_left, e.license_type.value) for e in rows] == [
+        ("beta", 5, "trial"),  # 1-30 March
+        ("acme", 7, "commercial"),  # 1 March + 1 month: 1 April
+    ]
+    assert [e.expires_on for e in rows] == sorted(e.expires_on for e in rows)
+    grace = engine.expiring([a], D(2026, 4, 3))
+    assert [(e.status, e.days_left) for e in grace] == [(cl.Status.GRACE, -2)]
+    fc = engine.forecast([a, b], T0, months=3)
+    assert fc.months == ((2026, 3), (2026, 4), (2026, 5))
+    assert fc.seats == {"edr": (3, 10, 0)}
+    assert "<svg" in fc._repr_html_() and ">10<" in fc._repr_html_()
+    use = engine.usage(a, {"edr": 12, "patch": 1}, T0)
+    assert codes(use) == ["usage.over_entitlement", "usage.over_entitlement"] and use.ok
+    assert use.findings[0].params == {"item": "edr", "in_use": 12, "entitled": 10}
+    assert use.findings[1].params["entitled"] == 0
+
+
+# -- plumbing ---------------------------------------------------------------------------
+
+
+def test_every_operation_and_record_round_trips(engine: cl.Engine) -> None:
+    pool = cl.Pool((cl.PoolLine(item="edr", period="1y", seats=50),))
+    c = client(engine)
+    objs: list[Any] = [pool, *pool.lines]
+    ops: list[tuple[Any, dt.date]] = [
+        (commercial(modules={"enc": 2, "patch": None}), T0),
+        (cl.Modify(maintenance="m1", quantity=12), T0),
+        (cl.SetManagement(maintenance="m1", mode="unmanaged"), T0),
+        (commercial(quantity=3, modules={"enc": 1, "patch": None}, management="unmanaged"), T0),
+        (cl.AddSeats(maintenance="m1", quantity=2, period="1y"), T0),
+        (cl.GroupSets(product="edr"), D(2026, 3, 2)),
+        (cl.Renew(maintenance="m1"), D(2026, 3, 3)),
+        (cl.ChangeProduct(maintenance="m1", product="epdr", period="1y"), D(2026, 3, 4)),
+        (cl.DeleteService(maintenance="m3"), D(2026, 3, 5)),
+        (trial(), D(2026, 3, 5)),
+        (cl.ExtendTrial(maintenance="m4"), D(2026, 3, 6)),
+        (cl.ConvertTrial(maintenance="m4", period="1y"), D(2026, 3, 7)),
+        (cl.DeleteClient(), D(2026, 3, 8)),
+    ]
+    events: list[Any] = list(engine.new_client("acme", "ACME", T0).events)
+    for op, day in ops:
+        ch = engine.apply(c, op, day, pool=pool, actor="ops", reason="test")
+        objs += [op, ch, *ch.events, *ch.pool_events]
+        events += ch.events
+        c, pool = ch.client, ch.pool or pool
+    assert cl.replay(events) == c
+    objs += engine.expiring([c], D(2026, 3, 8), 1000) or []
+    kinds = set()
+    for obj in objs:
+        assert cl.from_json(type(obj), cl.to_json(obj)) == obj
+        kinds.add(type(obj).__name__)
+    v1 = {"ProductFamily", "Module", "Product", "ModuleLicense", "Maintenance", "Client"}
+    v1 |= {"Finding", "Decision", "Period", "ClientRestored", "ClientCreated", "Expiry"}
+    assert set(SERIALIZABLE) - kinds <= v1
+
+
+def test_a_finding_document_must_fit_its_code() -> None:
+    doc = (
+        '{"code": "period.invalid", "severity": "error", "field": "period", '
+        '"message": "m", "params": {"period": "5y"}, "translations": {}}'
+    )
+    with pytest.raises(cl.DataError, match="lack allowed, product"):
+        cl.from_json(cl.Finding, doc)
+
+
+def test_a_wrapper_hookimpl_and_monitoring_work() -> None:
+    class OnlyEdr:
+        __name__ = "only_edr"
+
+        @cl.hookimpl(wrapper=True)
+        def cytolicense_products(self) -> Any:
+            results = yield
+            return [[p for p in r if p.id != "old"] for r in results]
+
+    catalog = cl.load_catalog(LifeCatalog(), OnlyEdr(), entry_points=False)
+    assert sorted(catalog.products) == ["edr", "epdr"]
+
+
+def test_console_keeps_the_pool_with_the_change(engine: cl.Engine, tmp_path: Path) -> None:
+    store = cl.open_store(f"sqlite:///{tmp_path / 'p.db'}", "p1")
+    assert isinstance(store, cl.ClientStore)
+    console = cl.Console(engine, store)
+    console.credit_pool("edr", "1y", 20, T0, actor="buyer")
+    console.add_client("acme", "ACME", T0)
+    console.apply("acme", commercial(quantity=15), T0, actor="ana")
+    assert console.pool().seats("edr", "1y") == 5
+    assert console.check("acme", commercial(quantity=6), T0).codes == ("pool.insufficient",)
+    with pytest.raises(cl.RuleViolation):
+        console.apply("acme", commercial(quantity=0), T0)
+    assert console.pool().seats("edr", "1y") == 5  # a refused operation changes nothing
+    assert [e.kind for e in store.pool_history()] == ["credited", "debited"]
+    rows = console.expiring(D(2027, 2, 20), 30)
+    assert rows == engine.expiring(store.clients(), D(2027, 2, 20), 30) and len(rows) == 1
+    store.close()
