@@ -1,32 +1,65 @@
-"""Sessions: tests (default), mypy, lint, soak, docs, notebook, bench."""
+"""Sessions: tests (default: suite, mypy, ruff, import-linter), lowest, soak, docs,
+notebook, bench.
+
+Dependencies come from pyproject's PEP 735 dependency groups; the Python matrix
+from its classifiers.
+"""
 
 from __future__ import annotations
 
+import re
+import tomllib
+from pathlib import Path
+
 import nox
 
-nox.options.sessions = ["tests", "mypy", "lint"]
+nox.options.sessions = ["tests"]
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 
+PYPROJECT = tomllib.loads(Path("pyproject.toml").read_text(encoding="utf-8"))
 PROJECT = [".", "./catalogs/cytomic"]
-TEST_DEPS = ["hypothesis>=6.90", "pytest>=8", "coverage>=7.10", "hatchling>=1.18"]
-DOCS_DEPS = ["sphinx>=7", "myst-parser>=2", "furo"]
+GROUPS: dict[str, list[str]] = PYPROJECT["dependency-groups"]
+TEST_DEPS = GROUPS["tests"]
+DOCS_DEPS = GROUPS["docs"]
+PYTHONS = [
+    c.rpartition(" :: ")[2]
+    for c in PYPROJECT["project"]["classifiers"]
+    if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
+]
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite with coverage (about a minute): what CI runs.
+    """What CI runs: the suite with coverage, then mypy --strict, ruff and import-linter.
 
     coverage (not pytest-cov) measures the command-line tests' subprocesses too.
     """
-    session.install(*PROJECT, *TEST_DEPS)
+    session.install(*PROJECT, "psycopg[binary]>=3.1", *TEST_DEPS, *GROUPS["typing"])
+    session.install(*GROUPS["lint"])
     session.run("coverage", "erase")
     session.run("coverage", "run", "-m", "pytest", *session.posargs)
     session.run("coverage", "combine", "--quiet")
     session.run("coverage", "report")
+    session.run("mypy", "--strict")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
 
 
-@nox.session(python=["3.11", "3.12", "3.13"])
+@nox.session
+def lowest(session: nox.Session) -> None:
+    """The suite with the lowest versions pyproject allows (its `>=` bounds, pinned)."""
+    pins = [
+        re.sub(r">=", "==", dep.split(";")[0].strip())
+        for dep in PYPROJECT["project"]["dependencies"]
+    ]
+    session.install(*pins, *TEST_DEPS)
+    session.install("--no-deps", *PROJECT)
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(python=PYTHONS)
 def tests_all(session: nox.Session) -> None:
     """The test suite on every supported Python found on the machine."""
     session.install(*PROJECT, *TEST_DEPS)
@@ -53,16 +86,17 @@ def soak(session: nox.Session) -> None:
 @nox.session
 def mypy(session: nox.Session) -> None:
     """mypy --strict over the package, the Cytomic catalog and tests/typing."""
-    session.install(*PROJECT, "mypy>=1.8", "types-python-dateutil", *TEST_DEPS)
+    session.install(*PROJECT, *GROUPS["typing"], *TEST_DEPS)
     session.run("mypy", "--strict")
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check."""
-    session.install("ruff")
+    """ruff check, ruff format --check and the import-linter layer contracts."""
+    session.install(*PROJECT, *GROUPS["lint"])
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
 
 
 @nox.session

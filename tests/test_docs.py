@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 
 import cytolicense as cl
-from cytolicense.rules._builtin import messages_table
-
-EN, ES = messages_table("en"), messages_table("es")
 from cytolicense.plugins._hookspecs import HOOK_NAMES
+from cytolicense.rules._builtin import messages_table
 
 ROOT = Path(__file__).parents[1]
 DOCS = ROOT / "docs"
@@ -21,6 +19,8 @@ PAGES = sorted(p for p in DOCS.rglob("*.md") if "_build" not in p.parts)
 
 sys.path.insert(0, str(DOCS))
 import gen_reference  # noqa: E402
+
+EN, ES = messages_table("en"), messages_table("es")
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))

@@ -237,7 +237,9 @@ def test_extend_trial_once(engine: cl.Engine) -> None:
     c = engine.apply(client(engine), trial(modules={"patch": None}), T0).client
     ch = engine.apply(c, cl.ExtendTrial(maintenance="m1"), D(2026, 3, 30))
     m = ch.maintenance
-    assert m is not None and m.expires_on == D(2026, 4, 29) and m.modules[0].expires_on == m.expires_on
+    assert (
+        m is not None and m.expires_on == D(2026, 4, 29) and m.modules[0].expires_on == m.expires_on
+    )
     assert refused(engine, ch.client, cl.ExtendTrial(maintenance="m1"), D(2026, 4, 1)) == [
         "trial.already_extended"
     ]

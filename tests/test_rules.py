@@ -15,9 +15,9 @@ from cytolicense import Severity
 from cytolicense.core._messages import VALUES
 from cytolicense.rules._builtin import messages_table
 
-EN, ES = messages_table("en"), messages_table("es")
-
 from .conftest import TestCatalog, request
+
+EN, ES = messages_table("en"), messages_table("es")
 
 D = dt.date
 TODAY = D(2026, 11, 27)

@@ -53,7 +53,7 @@ class VendorRules:
     @cl.hookimpl
     def cytolicense_rules(self) -> Iterable[cl.Rule]:
         def no_big_unmanaged(ctx: cl.RuleContext) -> Iterable[cl.Finding]:
-            if ctx.request.quantity > 1000:
+            if ctx.request is not None and ctx.request.quantity > 1000:
                 yield cl.make_finding(
                     "vendor.too_big",
                     "quantity",

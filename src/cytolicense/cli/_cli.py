@@ -14,6 +14,8 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -42,18 +44,29 @@ DEMO_DB = "cytolicense-demo.db"
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
 
 
+_DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_SEATS_RE = re.compile(r"-?[0-9]{1,9}")
+
+
+class UsageError(Exception):
+    """A command line that cannot run as given (exit status 2)."""
+
+
 def _day(text: str) -> dt.date:
+    """An ISO date, YYYY-MM-DD only (not 20261127 nor 2026-W48-5)."""
     try:
+        if not _DAY_RE.fullmatch(text):
+            raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _seats(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    """A whole number in ASCII digits (not 1_0, not full-width digits)."""
+    if not _SEATS_RE.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    return int(text)
 
 
 def _module(text: str) -> tuple[str, int | None]:
@@ -202,7 +215,14 @@ class _Run:
     def console(self, default_db: str = DEFAULT_DB) -> Console:
         """The console over the database; its store is closed when the command ends."""
         if self._console is None:
-            partner = self.args.partner or os.environ.get(PARTNER_ENV) or "default"
+            partner = self.args.partner
+            if partner is None:
+                partner = os.environ.get(PARTNER_ENV, "default")
+            if not partner.strip():
+                raise UsageError(
+                    "the partner is empty: give --partner NAME (or set "
+                    f"{PARTNER_ENV}); an empty partner never falls back to another"
+                )
             self._console = Console(self.engine, Store(self.db_path(default_db), partner))
         return self._console
 
@@ -404,11 +424,22 @@ class _Run:
         return EXIT_OK
 
     def cmd_demo(self) -> int:
-        path = self.db_path(DEMO_DB)
+        # The demo writes only its own file: CYTOLICENSE_DB is not read, and an
+        # explicit --db is replaced only when it holds a previous demo.
+        path = Path(self.args.db) if self.args.db else Path(DEMO_DB)
+        if path.exists() and not _is_demo(path):
+            raise UsageError(
+                f"refusing to replace {path}: it is not a demo database "
+                f"(the demo writes only its own file; omit --db to use ./{DEMO_DB})"
+            )
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+        self.args.db = path
         console = self.console(DEMO_DB)
         featured = build_demo(console, self.today)
+        store = console.store
+        if isinstance(store, Store):
+            store.mark_demo()
         if self.json:
             self.emit(
                 {
@@ -432,6 +463,19 @@ class _Run:
         return EXIT_OK
 
 
+def _is_demo(path: Path) -> bool:
+    """Whether *path* is a database a previous ``demo`` wrote (never opened for writing)."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'demo'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    return row is not None
+
+
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
@@ -448,6 +492,9 @@ def main(
         return run.run()
     except RuleViolation as exc:
         return run.refused(exc.decision, exc.operation)
+    except UsageError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_USAGE
     except (CytolicenseError, ValueError, TypeError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_ERROR

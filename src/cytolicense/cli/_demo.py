@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ..core._operations import AssignmentRequest
 from ..store._console import Console
@@ -29,7 +30,7 @@ def build_demo(console: Console, today: dt.date) -> str:
     """
     edr, epdr = "cytomic-edr", "cytomic-epdr"
 
-    def req(product: str, seats: int, period: str | None = "1y", **kw: object) -> AssignmentRequest:
+    def req(product: str, seats: int, period: str | None = "1y", **kw: Any) -> AssignmentRequest:
         lt = "trial" if period is None else "commercial"
         return AssignmentRequest(
             product=product, license_type=lt, quantity=seats, period=period, **kw

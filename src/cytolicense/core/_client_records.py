@@ -212,9 +212,9 @@ class Maintenance:
     def status(self, today: dt.date) -> Status:
         """The state on *today* (see :data:`Status`); a day before ``starts_on`` is
         :class:`ValueError`."""
-        if self.deleted_on is not None and today >= self.deleted_on:
-            if self.replaced_on is None or self.deleted_on <= self.replaced_on:
-                return Status.DELETED
+        deleted, replaced = self.deleted_on, self.replaced_on
+        if deleted is not None and today >= deleted and (replaced is None or deleted <= replaced):
+            return Status.DELETED
         if self.replaced_on is not None and today >= self.replaced_on:
             return Status.REPLACED
         if today > self.expires_on:

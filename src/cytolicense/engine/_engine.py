@@ -386,7 +386,8 @@ class Engine:
         for event in events:
             new = apply(new, event)
         maintenance = new.maintenance(touched) if touched is not None else None
-        new_pool, pool_events = pool, ()
+        new_pool: Pool | None = pool
+        pool_events: tuple[PoolChanged, ...] = ()
         if pool is not None and events:
             new_pool, pool_events = self._pool_after(ctx, pool, actor, reason)
         return Change(
@@ -527,7 +528,8 @@ class Engine:
                     **base,
                 )
             ], m.id
-        assert isinstance(op, ChangeProduct | ConvertTrial) and ctx.request is not None
+        assert isinstance(op, ChangeProduct | ConvertTrial)
+        assert ctx.request is not None
         new = self._new_maintenance(ctx, ctx.request, end, _next_id(client))
         if isinstance(op, ChangeProduct):
             return [
@@ -563,7 +565,8 @@ class Engine:
     def _group(self, ctx: RuleContext, base: dict[str, Any]) -> tuple[list[Event], str | None]:
         sets = group_sets(ctx)
         end = new_end(ctx)
-        assert end is not None and len(sets) >= 2
+        assert end is not None
+        assert len(sets) >= 2
         first = sets[0]
         q = sum(s.quantity for s in sets)
         mods = self.catalog.modules

@@ -111,7 +111,8 @@ class PluginHost:
             for impl in caller.get_hookimpls():
                 if impl.plugin_name != name or impl.wrapper or impl.hookwrapper:
                     continue
-                impl.function = _tagged(impl.function, name, described, hook)
+                # HookImpl.function is the one callable pluggy calls for this impl.
+                setattr(impl, "function", _tagged(impl.function, name, described, hook))  # noqa: B010
 
     def register(self, plugin: object, name: str, description: str) -> bool:
         """Register *plugin* under *name*; ``False`` when the name is blocked."""
@@ -179,11 +180,12 @@ class PluginHost:
             if _fatal(exc):
                 raise
             raise self._import_error(exc, before, owners) from exc
-        for plugin, dist in self.pm.list_plugin_distinfo():
-            ep_name = self.pm.get_name(plugin)
-            if ep_name is None or ep_name in before or ep_name in self.descriptions:
+        for plugin, facade in self.pm.list_plugin_distinfo():
+            loaded_name = self.pm.get_name(plugin)
+            if loaded_name is None or loaded_name in before or loaded_name in self.descriptions:
                 continue
-            description = f"entry point {ep_name!r} ({dist.project_name} {dist.version})"
+            ep_name = loaded_name
+            description = f"entry point {ep_name!r} ({facade.project_name} {facade.version})"
             self.descriptions[ep_name] = description
             self.pm.unregister(name=ep_name)
             del self.descriptions[ep_name]

@@ -122,7 +122,7 @@ def _field_of(cls: type[Any], row: Mapping[str, Any]) -> str:
         if a.converter is None or a.alias not in row:
             continue
         try:
-            a.converter(row[a.alias])  # type: ignore[operator]
+            a.converter(row[a.alias])
         except (TypeError, ValueError):
             return f"{cls.__name__}.{a.name}: "
     return ""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-
 from typing import TYPE_CHECKING
 
 from ..core._client_records import Client

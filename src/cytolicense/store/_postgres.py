@@ -253,13 +253,13 @@ class PostgresStore:
                     (self.partner, client.id, version),
                 ).fetchone()
                 if row is None:
-                    stored = db.execute(
+                    current = db.execute(
                         "SELECT version FROM clients WHERE partner = %s AND id = %s",
                         (self.partner, client.id),
                     ).fetchone()
-                    if stored is None:
+                    if current is None:
                         raise NotFoundError(self.partner, client.id)
-                    raise ConflictError(client.id, version, int(stored[0]))
+                    raise ConflictError(client.id, version, int(current[0]))
                 _follows(self._read(client.id, row[0]), change)
                 db.execute(
                     "UPDATE clients SET version = version + 1, ended_on = %s, document = %s "
@@ -267,11 +267,12 @@ class PostgresStore:
                     (client.ended_on, document, self.partner, client.id),
                 )
                 new_version = version + 1
-                seq = db.execute(
+                found = db.execute(
                     "SELECT coalesce(max(seq), 0) FROM events WHERE partner = %s AND "
                     "client_id = %s",
                     (self.partner, client.id),
-                ).fetchone()[0]
+                ).fetchone()
+                seq = int(found[0]) if found is not None else 0
             with db.cursor() as cur:
                 cur.executemany(
                     "INSERT INTO events (partner, client_id, seq, type, on_day, document) "

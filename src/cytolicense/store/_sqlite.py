@@ -491,6 +491,11 @@ class Store:
                 raise self._error(exc, f"saving client {client.id!r}") from exc
         return new_version
 
+    def mark_demo(self) -> None:
+        """Mark the file as a demo database (``cytolicense demo`` replaces only those)."""
+        with self._transaction():
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('demo', '1')")
+
     # -- the pool ------------------------------------------------------------------------
 
     def _pool_write(self, events: Sequence[PoolChanged]) -> None:

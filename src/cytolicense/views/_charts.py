@@ -32,7 +32,8 @@ def forecast_svg(forecast: Forecast, width: int = 720, height: int = 300) -> str
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11" '
         'role="img" aria-label="Seats expiring per month">',
         f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
-        f'<text x="{left}" y="14" font-size="12" font-weight="bold">Seats expiring per month</text>',
+        f'<text x="{left}" y="14" font-size="12" font-weight="bold">'
+        "Seats expiring per month</text>",
         f'<line x1="{left}" y1="{bottom}" x2="{width - right}" y2="{bottom}" stroke="#57606a"/>',
     ]
     for i, (year, month) in enumerate(forecast.months):
