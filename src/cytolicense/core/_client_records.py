@@ -122,8 +122,17 @@ class Maintenance:
     grace_days: int = attrs.field(default=0, validator=non_negative_int)
     extended_on: dt.date | None = attrs.field(default=None, validator=optional_date)
 
+    _until: dt.date = attrs.field(init=False, eq=False, repr=False)
+
     def __attrs_post_init__(self) -> None:
         _ordered_dates(self)
+        # The last day in force (grace included, a deletion or replacement day not),
+        # kept so that the family rule and the views test one comparison per line.
+        until = self.grace_until
+        stopped = self.stopped_on
+        if stopped is not None and stopped <= until:
+            until = stopped - dt.timedelta(days=1) if stopped > dt.date.min else stopped
+        object.__setattr__(self, "_until", until)
         if (self.replaced_on is None) != (self.replaced_by is None):
             raise ValueError(
                 f"Maintenance {self.id!r}: replaced_on and replaced_by go together "
@@ -206,8 +215,7 @@ class Maintenance:
 
     def in_force(self, today: dt.date) -> bool:
         """Whether it counts on *today*: active, or in its grace."""
-        stopped = self.stopped_on
-        return self.starts_on <= today <= self.grace_until and (stopped is None or today < stopped)
+        return self.starts_on <= today <= self._until
 
     def status(self, today: dt.date) -> Status:
         """The state on *today* (see :data:`Status`); a day before ``starts_on`` is

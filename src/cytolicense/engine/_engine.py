@@ -72,6 +72,7 @@ _NO_FINDINGS = Decision(())
 _TRIAL = LicenseType.TRIAL
 _COMMERCIAL = LicenseType.COMMERCIAL
 _POOL_SHORT = "pool.insufficient"
+_NO_IDS: frozenset[str] = frozenset()
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -192,6 +193,25 @@ class Engine:
     def _context(
         self, client: Client, op: Operation, today: dt.date, pool: Pool | None
     ) -> RuleContext:
+        if type(op) is AssignmentRequest and type(client) is Client and type(today) is dt.date:
+            # The hot path (Engine.check of an assignment): one dictionary get.
+            pid = op.product
+            # Positional: half the cost of keywords on this path (see benchmarks/).
+            return RuleContext(
+                "assign",
+                self.catalog,
+                client,
+                op,
+                self.catalog.products.get(pid),
+                None,
+                today,
+                op,
+                pool,
+                self._tables.plans.get(pid),
+                self._tables,
+                op.period,
+                _NO_IDS,
+            )
         if not isinstance(op, OPERATION_TYPES):
             raise TypeError(f"not an operation: {op!r}")
         if not isinstance(client, Client):
@@ -208,7 +228,7 @@ class Engine:
                     break
         request: AssignmentRequest | None = None
         period: Period | None = None
-        excluded: frozenset[str] = frozenset()
+        excluded: frozenset[str] = _NO_IDS
         if isinstance(op, AssignmentRequest):
             pid: str | None = op.product
             request, period = op, op.period
@@ -318,7 +338,9 @@ class Engine:
         builtin, plugin = self._rules_for(ctx)
         out: list[Finding] = []
         for check in builtin:
-            out.extend(check(ctx))
+            found = check(ctx)
+            if found:
+                out.extend(found)
         for spec in plugin:
             try:
                 found = list(spec.check(ctx))
