@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -96,3 +97,68 @@ def request(**kw: object) -> cl.AssignmentRequest:
     }
     base.update(kw)
     return cl.AssignmentRequest(**base)  # type: ignore[arg-type]
+
+
+def _pg_bin(name: str) -> str | None:
+    import glob
+    import shutil
+
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server started for the session (initdb + pg_ctl, on a Unix
+    socket in a temporary directory); as root, it runs as the ``postgres`` user."""
+    import pwd
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    pytest.importorskip("psycopg")
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if initdb is None or pg_ctl is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not installed")
+    # Not under pytest's tmp dir: its parents are private to root, and the server may
+    # run as another user.
+    base = Path(tempfile.mkdtemp(prefix="cytolicense-pg-"))
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    prefix: list[str] = []
+    user = "cytolicense"
+    if os.geteuid() == 0:
+        try:
+            pw = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run the server")
+        for path in (base, sock):
+            os.chown(path, pw.pw_uid, pw.pw_gid)
+        runuser = shutil.which("runuser")
+        prefix = [runuser, "-u", "postgres", "--"] if runuser else ["su", "postgres", "-c"]
+    os.chmod(base, 0o755)
+
+    def run(*cmd: str) -> None:
+        subprocess.run([*prefix, *cmd], check=True, capture_output=True)
+
+    run(initdb, "-D", str(data), "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync")
+    run(
+        pg_ctl,
+        "-D",
+        str(data),
+        "-w",
+        "-l",
+        str(base / "log"),
+        "-o",
+        f"-k {sock} -c listen_addresses='' -c fsync=off",
+        "start",
+    )
+    try:
+        yield f"postgresql://{user}@/postgres?host={sock}"
+    finally:
+        run(pg_ctl, "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(base, ignore_errors=True)
