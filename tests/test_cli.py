@@ -66,7 +66,7 @@ def cli(tmp_path: Path) -> Cli:
 
 def test_catalog(cli: Cli) -> None:
     out = cli("catalog").stdout
-    assert "Cytomic EDR [cytomic-edr]" in out and "Cytomic Encryption" in out
+    assert "Cytomic Advanced EDR [cytomic-edr]" in out and "Cytomic Encryption" in out
     data = cli.json("catalog")
     assert {p["id"] for p in data["products"]} == {"cytomic-edr", "cytomic-epdr"}
     blocked = cli("catalog", env={"CYTOLICENSE_DISABLE_PLUGINS": "cytomic"}).stdout
@@ -123,10 +123,15 @@ def test_a_console_session(cli: Cli) -> None:
         "cytomic-data-watch",
     )
     assert mod["maintenance"]["quantity"] == 30
+    # --module adds or changes the named modules and keeps the others (R2 8/8).
     assert [m["module"] for m in mod["maintenance"]["modules"]] == [
         "cytomic-data-watch",
         "cytomic-encryption",
+        "cytomic-patch",
     ]
+    dropped = cli.json("modify", "acme", "m1", "--drop-module", "cytomic-patch")
+    assert "cytomic-patch" not in [m["module"] for m in dropped["maintenance"]["modules"]]
+    cli("modify", "acme", "m1", "--drop-module", "cytomic-nope", code=2)
     assert "nothing to change" in cli("modify", "acme", "m1").stdout
     nomods = cli.json("modify", "acme", "m1", "--no-modules")
     assert nomods["maintenance"]["modules"] == []
@@ -140,9 +145,11 @@ def test_a_console_session(cli: Cli) -> None:
     assert cli.json("detail", "acme")["lines"][0]["maintenance_id"] == "m1"
     assert "deleted: maintenance m2" in cli("delete-service", "acme", "m2").stdout
     history = cli("history", "acme").stdout.splitlines()
-    assert history[0] == "2026-11-27  ClientCreated"
-    assert "ManagementChanged m1 -> unmanaged" in history[5]
-    assert len(cli.json("history", "acme")) == 8
+    assert history[0].startswith("2026-11-27  ClientCreated")
+    assert "ManagementChanged m1 -> unmanaged" in history[6]
+    assert "added cytomic-data-watch (30)" in history[3]
+    assert "dropped cytomic-patch" in history[4]
+    assert len(cli.json("history", "acme")) == 9
     assert "acme" in cli("monitoring").stdout
     assert [c["id"] for c in cli.json("monitoring")] == ["acme"]
     assert "deleted (shown for 90 more days)" in cli("delete-client", "acme").stdout
@@ -164,12 +171,12 @@ def test_refusals_in_both_languages(cli: Cli) -> None:
         "--period",
         "5y",
         "--module",
-        "cytomic-data-watch",
+        "cytomic-nope",
     )
     en = cli(*args, code=1).stderr
     assert en.splitlines()[0] == "assign refused:"
     assert "error [quantity.invalid]" in en and "error [period.invalid]" in en
-    assert "error [module.incompatible]" in en
+    assert "error [module.unknown]" in en
     es = cli(*args, "--lang", "es", code=1).stderr
     assert es.splitlines()[0] == "assign rechazado:"
     assert "El periodo 5y no está a la venta" in es
@@ -179,7 +186,7 @@ def test_refusals_in_both_languages(cli: Cli) -> None:
     assert [f["code"] for f in data["findings"]] == [
         "quantity.invalid",
         "period.invalid",
-        "module.incompatible",
+        "module.unknown",
     ]
     checked = cli.json("check", *args[1:], code=1)
     assert checked["refused"] == "assign"
@@ -197,6 +204,9 @@ def test_warnings_are_printed_and_the_action_goes_through(cli: Cli) -> None:
 
 
 def test_errors_and_usage(cli: Cli) -> None:
+    nodb = cli("detail", "nobody", code=3)
+    assert "error: no database at" in nodb.stderr and "nothing was created" in nodb.stderr
+    cli("add-client", "someone", "Someone")
     missing = cli("detail", "nobody", code=3)
     assert "error: partner 'default' has no client 'nobody'" in missing.stderr
     cli("detail", "nobody", code=3, env={"CYTOLICENSE_PARTNER": "other"})
@@ -252,6 +262,6 @@ def test_main_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("cytolicense ")
     assert main([]) == 0  # no command: the catalog
-    assert "Cytomic EPDR" in capsys.readouterr().out
+    assert "Cytomic Advanced EPDR" in capsys.readouterr().out
     with cl.Store(db, "default") as store:
         assert store.get("a").name == "A"

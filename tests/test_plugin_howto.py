@@ -73,7 +73,7 @@ def test_from_an_empty_folder_to_a_discovered_plugin(tmp_path: Path) -> None:
     assert found.returncode == 0, found.stderr
     assert "ACME Mail Security [acme-mail]" in found.stdout
     assert "ACME MailGuard [acme-mailguard]" in found.stdout
-    assert "Cytomic EDR" in found.stdout  # side by side with the other installed catalogs
+    assert "Cytomic Advanced EDR" in found.stdout  # side by side with the other installed catalogs
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project / "tests")],
         capture_output=True,

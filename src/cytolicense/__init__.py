@@ -33,6 +33,7 @@ from .core._events import (
 )
 from .core._exceptions import (
     CatalogError,
+    ClientExistsError,
     ConflictError,
     CytolicenseError,
     DataError,
@@ -127,6 +128,7 @@ __all__ = [
     "ClientCreated",
     "ClientDeleted",
     "ClientDetail",
+    "ClientExistsError",
     "ClientRestored",
     "ClientStore",
     "CodeSpec",

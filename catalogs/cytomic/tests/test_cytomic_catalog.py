@@ -32,7 +32,9 @@ def test_the_domain_facts() -> None:
     assert catalog.module("cytomic-encryption").quantity_rule is cl.QuantityRule.INDEPENDENT
     assert catalog.module("cytomic-patch").quantity_rule is cl.QuantityRule.LINKED
     assert catalog.module("cytomic-data-watch").quantity_rule is cl.QuantityRule.LINKED
-    assert edr.modules == {"cytomic-encryption", "cytomic-patch"}
+    # Data Watch with Advanced EDR too (Advanced EDR user guide), since 0.2.0.
+    assert edr.modules == {"cytomic-encryption", "cytomic-patch", "cytomic-data-watch"}
+    assert (edr.name, epdr.name) == ("Cytomic Advanced EDR", "Cytomic Advanced EPDR")
     assert epdr.modules == {"cytomic-encryption", "cytomic-patch", "cytomic-data-watch"}
 
 
@@ -48,3 +50,17 @@ def test_encryption_seats_are_chosen_and_capped() -> None:
         modules={"cytomic-encryption": 11},
     )
     assert engine.check(client, over, today).codes == ("module.quantity_invalid",)
+
+
+def test_events_name_the_catalog_release() -> None:
+    engine = cl.Engine(cl.load_catalog())
+    today = dt.date(2026, 11, 27)
+    client = engine.create_client("a", "A", today)
+    change = engine.apply(
+        client,
+        cl.AssignmentRequest(
+            product="cytomic-edr", license_type="commercial", quantity=5, period="1y"
+        ),
+        today,
+    )
+    assert change.events[0].catalog == "cytolicense-cytomic 0.2.0"

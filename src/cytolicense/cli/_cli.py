@@ -22,18 +22,56 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..core._catalog import Catalog
-from ..core._exceptions import CytolicenseError, RuleViolation
+from ..core._exceptions import (
+    ClientExistsError,
+    CytolicenseError,
+    RuleViolation,
+    StoreError,
+    UnknownIdError,
+)
 from ..core._findings import Decision, Finding
-from ..core._operations import AssignmentRequest
+from ..core._operations import (
+    AddSeats,
+    AssignmentRequest,
+    ChangeProduct,
+    ConvertTrial,
+    DeleteClient,
+    DeleteService,
+    ExtendTrial,
+    GroupSets,
+    Modify,
+    Operation,
+    Renew,
+    SetManagement,
+)
 from ..engine._engine import Change, Engine
 from ..plugins._plugins import load_catalog
 from ..store._console import Console
+from ..store._protocol import ClientStore, open_store
 from ..store._serialize import converter, to_data
 from ..store._sqlite import Store
 from ..views._detail import MonitoringList
+from ..views._history import describe_history
+from ..views._lifecycle import ExpiryList
+from ..views._text import clean
 from ._demo import build_demo
 
 __all__ = ["main"]
+
+READ_ONLY = frozenset(
+    {
+        "check",
+        "detail",
+        "entitlements",
+        "history",
+        "monitoring",
+        "clients",
+        "expiring",
+        "forecast",
+        "usage",
+    }
+)
+"""Commands that only read: they never create a database file."""
 
 DB_ENV = "CYTOLICENSE_DB"
 PARTNER_ENV = "CYTOLICENSE_PARTNER"
@@ -69,6 +107,13 @@ def _seats(text: str) -> int:
     return int(text)
 
 
+def _usage(text: str) -> tuple[str, int]:
+    name, sep, count = text.partition("=")
+    if not name or not sep:
+        raise argparse.ArgumentTypeError(f"expected ID=N (devices in use), got {text!r}")
+    return name, _seats(count)
+
+
 def _module(text: str) -> tuple[str, int | None]:
     name, sep, seats = text.partition("=")
     if not name:
@@ -99,6 +144,8 @@ def _options(suppress: bool) -> argparse.ArgumentParser:
         default=none,
         help=f"language of messages (default: ${LANG_ENV} or en)",
     )
+    common.add_argument("--actor", default=none, help="who acts (recorded in the events)")
+    common.add_argument("--reason", default=none, help="why (recorded in the events)")
     common.add_argument(
         "--json",
         action="store_true",
@@ -135,6 +182,29 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("client")
     p.add_argument("name")
 
+    def dry(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--dry-run", action="store_true", help="say whether it would go through, change nothing"
+        )
+
+    def modules(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--module",
+            dest="modules",
+            type=_module,
+            action="append",
+            default=None,
+            metavar="MODULE[=SEATS]",
+            help="the modules wanted (repeatable; default: the old maintenance's)",
+        )
+
+    def target(name: str, help: str) -> argparse.ArgumentParser:
+        p = add(name, help)
+        p.add_argument("client")
+        p.add_argument("maintenance")
+        dry(p)
+        return p
+
     def assignment(p: argparse.ArgumentParser) -> None:
         p.add_argument("client")
         p.add_argument("--product", required=True)
@@ -167,17 +237,60 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=None,
         metavar="MODULE[=SEATS]",
-        help="the complete module set wanted afterwards (repeatable)",
+        help="add a module or change its seats, keeping the others (repeatable)",
+    )
+    p.add_argument(
+        "--drop-module",
+        dest="drop",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="remove a module (repeatable)",
     )
     p.add_argument("--no-modules", action="store_true", help="remove every module")
+    dry(p)
     for name, help in (
         ("manage", "start centralized management of a maintenance"),
         ("unmanage", "stop centralized management of a maintenance"),
         ("delete-service", "delete a maintenance"),
     ):
-        p = add(name, help)
-        p.add_argument("client")
-        p.add_argument("maintenance")
+        target(name, help)
+    p = target("renew", "renew a commercial maintenance: new end = old end + period")
+    p.add_argument("--period", default=None, help="default: the maintenance's own period")
+    for name, help in (
+        ("change", "change a maintenance to another product of its family, from today"),
+        ("convert", "convert a trial into a commercial maintenance"),
+    ):
+        p = target(name, help)
+        if name == "change":
+            p.add_argument("--product", required=True)
+        p.add_argument("--period", required=True)
+        p.add_argument("--seats", type=_seats, default=None, help="default: the old seats")
+        modules(p)
+        p.add_argument("--management", choices=["centralized", "unmanaged"], default=None)
+    target("extend", "extend a trial once, by the product's extension days")
+    p = target("add-seats", "add seats bought for a term, co-termed")
+    p.add_argument("--seats", type=_seats, required=True)
+    p.add_argument("--period", required=True)
+    p = add("group", "group a product's active licence sets into one, co-termed")
+    p.add_argument("client")
+    p.add_argument("product")
+    dry(p)
+    p = add("pool", "show the partner's licence pool, or credit it")
+    p.add_argument(
+        "--credit",
+        nargs=3,
+        metavar=("ITEM", "PERIOD", "SEATS"),
+        default=None,
+        help="add SEATS of ITEM for PERIOD (bought)",
+    )
+    p = add("expiring", "list what expires soon (and what is in grace)")
+    p.add_argument("--within", type=_seats, default=30, metavar="DAYS")
+    p = add("forecast", "seats that expire per product per month")
+    p.add_argument("--months", type=_seats, default=12)
+    p = add("usage", "compare devices in use with the seats in force")
+    p.add_argument("client")
+    p.add_argument("devices", nargs="+", type=_usage, metavar="ID=N")
     for name, help in (
         ("delete-client", "delete a client (visible for 90 more days)"),
         ("detail", "show a client's detail"),
@@ -212,6 +325,16 @@ class _Run:
     def db_path(self, default: str) -> Path:
         return Path(self.args.db or os.environ.get(DB_ENV) or default)
 
+    def reads_only(self) -> bool:
+        """Whether the command only reads (then a missing database file is an error,
+        never a new empty file)."""
+        command = self.args.command or "catalog"
+        if getattr(self.args, "dry_run", False):
+            return True
+        if command == "pool":
+            return self.args.credit is None
+        return command in READ_ONLY
+
     def console(self, default_db: str = DEFAULT_DB) -> Console:
         """The console over the database; its store is closed when the command ends."""
         if self._console is None:
@@ -223,7 +346,18 @@ class _Run:
                     "the partner is empty: give --partner NAME (or set "
                     f"{PARTNER_ENV}); an empty partner never falls back to another"
                 )
-            self._console = Console(self.engine, Store(self.db_path(default_db), partner))
+            where = str(self.args.db or os.environ.get(DB_ENV) or default_db)
+            if "://" in where and not where.startswith("sqlite:///"):
+                store: ClientStore = open_store(where, partner)
+            else:
+                path = Path(where.removeprefix("sqlite:///"))
+                if self.reads_only() and not path.exists():
+                    raise StoreError(
+                        f"no database at {path} (check --db or ${DB_ENV}, or the folder you "
+                        "run from; nothing was created)"
+                    )
+                store = Store(path, partner)
+            self._console = Console(self.engine, store)
         return self._console
 
     def close(self) -> None:
@@ -279,11 +413,29 @@ class _Run:
                 print("  " + self.finding_line(f), file=self.err)
         return EXIT_REFUSED
 
-    def clients_table(self, clients: list[Any]) -> None:
+    def clients_table(self, clients: list[Any], *, every: bool = False) -> None:
         if self.json:
-            self.emit([converter().unstructure(c) for c in clients])
-        else:
-            print(MonitoringList(clients, today=self.today).table(), file=self.out)
+            self.emit(
+                [
+                    {
+                        **converter().unstructure(c),
+                        "shown": self.engine.visible(c, self.today),
+                        "ended_on": c.ended_on.isoformat(),
+                    }
+                    for c in clients
+                ]
+            )
+            return
+        store = self.console().store
+        if not clients and len(store) == 0:
+            print(
+                f"partner {store.partner!r} has no client in this database "
+                "(check --partner or $CYTOLICENSE_PARTNER)",
+                file=self.out,
+            )
+            return
+        listing = MonitoringList(clients, today=self.today)
+        print(listing.table(every=True) if every else listing.table(), file=self.out)
 
     # -- commands --------------------------------------------------------------------
 
@@ -318,7 +470,29 @@ class _Run:
         return EXIT_OK
 
     def cmd_add_client(self) -> int:
-        client = self.console().add_client(self.args.client, self.args.name, self.today)
+        console = self.console()
+        try:
+            client = console.add_client(
+                self.args.client,
+                self.args.name,
+                self.today,
+                actor=self.args.actor,
+                reason=self.args.reason,
+            )
+        except ClientExistsError as exc:
+            existing = console.store.get(self.args.client)
+            if self.engine.visible(existing, self.today):
+                how = (
+                    "it was deleted and is still shown: assign it a product to restore it"
+                    if existing.deleted_on is not None
+                    else "assign it products, or choose another id"
+                )
+            else:
+                how = (
+                    f"it left the console on {existing.ended_on} and can no longer be reused; "
+                    "add the client under another id (the old history stays)"
+                )
+            raise StoreError(f"{exc}: {how}") from None
         if self.json:
             self.emit(converter().unstructure(client))
         else:
@@ -341,41 +515,142 @@ class _Run:
             print("ok: the assignment would go through", file=self.out)
         return EXIT_OK
 
+    def operate(self, client_id: str, op: Operation, verb: str) -> int:
+        """Apply *op* (or, with ``--dry-run``, only check it) and report."""
+        console = self.console()
+        if getattr(self.args, "dry_run", False):
+            decision = console.check(client_id, op, self.today)
+            if not decision.ok:
+                return self.refused(decision, op.kind)
+            if self.json:
+                self.emit(converter().unstructure(decision))
+            else:
+                self.warnings(decision.warnings)
+                print(f"ok: {op.kind} would go through (nothing changed)", file=self.out)
+            return EXIT_OK
+        change = console.apply(
+            client_id, op, self.today, actor=self.args.actor, reason=self.args.reason
+        )
+        self.change(change, verb)
+        return EXIT_OK
+
     def cmd_modify(self) -> int:
         a = self.args
         modules: dict[str, int | None] | None = None
         if a.no_modules:
             modules = {}
-        elif a.modules is not None:
-            modules = dict(a.modules)
-        change = self.console().modify(
-            a.client, a.maintenance, self.today, quantity=a.seats, modules=modules
-        )
-        self.change(change, "modified")
-        return EXIT_OK
+        elif a.modules is not None or a.drop:
+            # --module adds or changes the named modules and keeps the rest.
+            current = self.console().store.get(a.client)
+            try:
+                m = current.maintenance(a.maintenance)
+            except UnknownIdError:
+                m = None
+            modules = self.engine.modules_of(m) if m is not None else {}
+            modules.update(dict(a.modules or ()))
+            for mid in a.drop:
+                if mid not in modules:
+                    raise UsageError(f"--drop-module {mid}: maintenance has no module {mid!r}")
+                del modules[mid]
+        op = Modify(maintenance=a.maintenance, quantity=a.seats, modules=modules)
+        return self.operate(a.client, op, "modified")
 
     def cmd_manage(self) -> int:
-        change = self.console().set_management(
-            self.args.client, self.args.maintenance, "centralized", self.today
-        )
-        self.change(change, "centralized management started")
-        return EXIT_OK
+        op = SetManagement(maintenance=self.args.maintenance, mode="centralized")
+        return self.operate(self.args.client, op, "centralized management started")
 
     def cmd_unmanage(self) -> int:
-        change = self.console().set_management(
-            self.args.client, self.args.maintenance, "unmanaged", self.today
-        )
-        self.change(change, "centralized management stopped")
-        return EXIT_OK
+        op = SetManagement(maintenance=self.args.maintenance, mode="unmanaged")
+        return self.operate(self.args.client, op, "centralized management stopped")
 
     def cmd_delete_service(self) -> int:
-        change = self.console().delete_service(self.args.client, self.args.maintenance, self.today)
-        self.change(change, "deleted")
-        return EXIT_OK
+        op = DeleteService(maintenance=self.args.maintenance)
+        return self.operate(self.args.client, op, "deleted")
 
     def cmd_delete_client(self) -> int:
-        change = self.console().delete_client(self.args.client, self.today)
-        self.change(change, "deleted (shown for 90 more days)")
+        return self.operate(self.args.client, DeleteClient(), "deleted (shown for 90 more days)")
+
+    def cmd_renew(self) -> int:
+        op = Renew(maintenance=self.args.maintenance, period=self.args.period)
+        return self.operate(self.args.client, op, "renewed")
+
+    def _new_terms(self) -> dict[str, Any]:
+        a = self.args
+        return {
+            "maintenance": a.maintenance,
+            "period": a.period,
+            "quantity": a.seats,
+            "modules": dict(a.modules) if a.modules is not None else None,
+            "management": a.management,
+        }
+
+    def cmd_change(self) -> int:
+        op = ChangeProduct(product=self.args.product, **self._new_terms())
+        return self.operate(self.args.client, op, "changed")
+
+    def cmd_convert(self) -> int:
+        return self.operate(self.args.client, ConvertTrial(**self._new_terms()), "converted")
+
+    def cmd_extend(self) -> int:
+        op = ExtendTrial(maintenance=self.args.maintenance)
+        return self.operate(self.args.client, op, "extended")
+
+    def cmd_add_seats(self) -> int:
+        a = self.args
+        op = AddSeats(maintenance=a.maintenance, quantity=a.seats, period=a.period)
+        return self.operate(a.client, op, "seats added")
+
+    def cmd_group(self) -> int:
+        return self.operate(self.args.client, GroupSets(product=self.args.product), "grouped")
+
+    def cmd_pool(self) -> int:
+        console = self.console()
+        if self.args.credit is not None:
+            item, period, seats = self.args.credit
+            try:
+                count = _seats(seats)
+            except argparse.ArgumentTypeError as exc:
+                raise UsageError(str(exc)) from None
+            pool = console.credit_pool(item, period, count, self.today, actor=self.args.actor)
+        else:
+            pool = console.pool()
+        if self.json:
+            self.emit(converter().unstructure(pool))
+        else:
+            print(clean(str(pool)), file=self.out)
+        return EXIT_OK
+
+    def cmd_expiring(self) -> int:
+        rows = self.console().expiring(self.today, self.args.within)
+        if self.json:
+            self.emit([converter().unstructure(e) for e in rows])
+        else:
+            print(ExpiryList(rows).table(), file=self.out)
+        return EXIT_OK
+
+    def cmd_forecast(self) -> int:
+        fc = self.engine.forecast(self.console().store.clients(), self.today, self.args.months)
+        if self.json:
+            self.emit(
+                {
+                    "months": [f"{y:04d}-{m:02d}" for y, m in fc.months],
+                    "seats": {p: list(v) for p, v in fc.seats.items()},
+                }
+            )
+        else:
+            print(fc.table(), file=self.out)
+        return EXIT_OK
+
+    def cmd_usage(self) -> int:
+        client = self.console().store.get(self.args.client)
+        decision = self.engine.usage(client, dict(self.args.devices), self.today)
+        if self.json:
+            self.emit(converter().unstructure(decision))
+        elif not decision.findings:
+            print("ok: no device above the seats in force", file=self.out)
+        else:
+            for f in decision.findings:
+                print(self.finding_line(f), file=self.out)
         return EXIT_OK
 
     def cmd_detail(self) -> int:
@@ -403,16 +678,8 @@ class _Run:
         if self.json:
             self.emit([to_data(e) for e in events])
             return EXIT_OK
-        for e in events:
-            detail = ""
-            m = getattr(e, "maintenance", None)
-            if m is not None:
-                detail = f" {m.id}: {m.product} x{m.quantity}"
-            elif hasattr(e, "maintenance_id"):
-                detail = f" {e.maintenance_id}"
-            if hasattr(e, "management"):
-                detail += f" -> {e.management.value}"
-            print(f"{e.on}  {type(e).__name__}{detail}", file=self.out)
+        for line in describe_history(events):
+            print(line, file=self.out)
         return EXIT_OK
 
     def cmd_monitoring(self) -> int:
@@ -420,7 +687,7 @@ class _Run:
         return EXIT_OK
 
     def cmd_clients(self) -> int:
-        self.clients_table(self.console().store.clients())
+        self.clients_table(self.console().store.clients(), every=True)
         return EXIT_OK
 
     def cmd_demo(self) -> int:

@@ -29,15 +29,26 @@ class Catalog:
         products: Product id -> :class:`Product` (read-only).
         rules: Rules contributed by plugins (:class:`RuleSpec`, each naming its plugin).
         sources: Record id -> name of the plugin that declared it.
+        distributions: Plugin name -> ``"distribution version"`` for plugins loaded
+            from an installed distribution (entry points).
     """
 
-    __slots__ = ("_compatible", "families", "modules", "products", "rules", "sources")
+    __slots__ = (
+        "_compatible",
+        "distributions",
+        "families",
+        "modules",
+        "products",
+        "rules",
+        "sources",
+    )
 
     families: Mapping[str, ProductFamily]
     modules: Mapping[str, Module]
     products: Mapping[str, Product]
     rules: tuple[RuleSpec, ...]
     sources: Mapping[str, str]
+    distributions: Mapping[str, str]
 
     def __init__(
         self,
@@ -64,9 +75,10 @@ class Catalog:
         products: list[tuple[str | None, Product]],
         rules: tuple[RuleSpec, ...],
         describe: Mapping[str, str],
+        distributions: Mapping[str, str] | None = None,
     ) -> Catalog:
         catalog = cls.__new__(cls)
-        catalog._setup(families, modules, products, rules, describe)
+        catalog._setup(families, modules, products, rules, describe, distributions)
         return catalog
 
     def _setup(
@@ -76,6 +88,7 @@ class Catalog:
         products: list[tuple[str | None, Product]],
         rules: tuple[RuleSpec, ...],
         describe: Mapping[str, str] | None = None,
+        distributions: Mapping[str, str] | None = None,
     ) -> None:
         """Check and store the records; *describe* maps plugin names to how errors name
         them (``entry point 'x' (dist 1.0)``)."""
@@ -120,7 +133,17 @@ class Catalog:
         self.products = MappingProxyType(prods)
         self.rules = rules
         self.sources = MappingProxyType(sources)
+        self.distributions = MappingProxyType(dict(distributions or {}))
         self._compatible = {p.id: tuple(mods[m] for m in sorted(p.modules)) for p in prods.values()}
+
+    def origin(self, record_id: str) -> str | None:
+        """Which catalog declared *record_id*: ``"distribution version"`` for an installed
+        plugin, the plugin's name otherwise, ``None`` when not known. Events record it so
+        that a partner can tell which catalog decided an operation."""
+        plugin = self.sources.get(record_id)
+        if plugin is None:
+            return None
+        return self.distributions.get(plugin, plugin)
 
     def product(self, id: str) -> Product:
         """The product *id*; :class:`UnknownIdError` when there is none."""

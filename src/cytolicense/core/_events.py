@@ -42,6 +42,9 @@ class ClientCreated:
         on: The day of the operation.
         actor: Who did it (C19), ``None`` when not said.
         reason: Why, ``None`` when not said.
+        catalog: The catalog distribution and version that declared the product
+            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
+            part of equality: the same facts from two catalog releases are equal.
         name: The client's name.
     """
 
@@ -50,6 +53,7 @@ class ClientCreated:
     name: str = attrs.field(validator=non_empty_str)
     actor: str | None = attrs.field(default=None, validator=optional_str)
     reason: str | None = attrs.field(default=None, validator=optional_str)
+    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -61,6 +65,9 @@ class ProductAssigned:
         on: The day of the operation.
         actor: Who did it (C19), ``None`` when not said.
         reason: Why, ``None`` when not said.
+        catalog: The catalog distribution and version that declared the product
+            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
+            part of equality: the same facts from two catalog releases are equal.
         maintenance: The maintenance created.
     """
 
@@ -69,6 +76,7 @@ class ProductAssigned:
     maintenance: Maintenance
     actor: str | None = attrs.field(default=None, validator=optional_str)
     reason: str | None = attrs.field(default=None, validator=optional_str)
+    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -80,6 +88,9 @@ class LicensesModified:
         on: The day of the operation.
         actor: Who did it (C19), ``None`` when not said.
         reason: Why, ``None`` when not said.
+        catalog: The catalog distribution and version that declared the product
+            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
+            part of equality: the same facts from two catalog releases are equal.
         maintenance: The maintenance as it is afterwards.
     """
 
@@ -88,6 +99,7 @@ class LicensesModified:
     maintenance: Maintenance
     actor: str | None = attrs.field(default=None, validator=optional_str)
     reason: str | None = attrs.field(default=None, validator=optional_str)
+    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -99,6 +111,9 @@ class ManagementChanged:
         on: The day of the operation.
         actor: Who did it (C19), ``None`` when not said.
         reason: Why, ``None`` when not said.
+        catalog: The catalog distribution and version that declared the product
+            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
+            part of equality: the same facts from two catalog releases are equal.
         maintenance_id: The maintenance.
         management: The new mode.
     """
@@ -109,6 +124,7 @@ class ManagementChanged:
     management: ManagementMode = attrs.field(converter=to_management)
     actor: str | None = attrs.field(default=None, validator=optional_str)
     reason: str | None = attrs.field(default=None, validator=optional_str)
+    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -126,6 +142,7 @@ class ServiceDeleted:
     maintenance_id: str = attrs.field(validator=non_empty_str)
     actor: str | None = attrs.field(default=None, validator=optional_str)
     reason: str | None = attrs.field(default=None, validator=optional_str)
+    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -137,12 +154,16 @@ class ClientDeleted:
         on: The day of the operation.
         actor: Who did it (C19), ``None`` when not said.
         reason: Why, ``None`` when not said.
+        catalog: The catalog distribution and version that declared the product
+            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
+            part of equality: the same facts from two catalog releases are equal.
     """
 
     client_id: str = attrs.field(validator=non_empty_str)
     on: dt.date = attrs.field(validator=is_date)
     actor: str | None = attrs.field(default=None, validator=optional_str)
     reason: str | None = attrs.field(default=None, validator=optional_str)
+    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -154,12 +175,16 @@ class ClientRestored:
         on: The day of the operation.
         actor: Who did it (C19), ``None`` when not said.
         reason: Why, ``None`` when not said.
+        catalog: The catalog distribution and version that declared the product
+            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
+            part of equality: the same facts from two catalog releases are equal.
     """
 
     client_id: str = attrs.field(validator=non_empty_str)
     on: dt.date = attrs.field(validator=is_date)
     actor: str | None = attrs.field(default=None, validator=optional_str)
     reason: str | None = attrs.field(default=None, validator=optional_str)
+    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -171,6 +196,9 @@ class MaintenanceRenewed:
         on: The day of the operation.
         actor: Who did it (C19), ``None`` when not said.
         reason: Why, ``None`` when not said.
+        catalog: The catalog distribution and version that declared the product
+            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
+            part of equality: the same facts from two catalog releases are equal.
         maintenance: The maintenance as it is afterwards (new ``expires_on`` and
             ``period``; its modules moved with it).
         previous_expires_on: The end before the renewal.
@@ -182,6 +210,7 @@ class MaintenanceRenewed:
     previous_expires_on: dt.date = attrs.field(validator=is_date)
     actor: str | None = attrs.field(default=None, validator=optional_str)
     reason: str | None = attrs.field(default=None, validator=optional_str)
+    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -193,6 +222,9 @@ class ProductChanged:
         on: The day of the operation.
         actor: Who did it (C19), ``None`` when not said.
         reason: Why, ``None`` when not said.
+        catalog: The catalog distribution and version that declared the product
+            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
+            part of equality: the same facts from two catalog releases are equal.
         replaced: The id of the maintenance replaced.
         maintenance: The new maintenance.
         dropped_modules: Modules of the old one the new product does not offer.
@@ -205,6 +237,7 @@ class ProductChanged:
     dropped_modules: tuple[str, ...] = ()
     actor: str | None = attrs.field(default=None, validator=optional_str)
     reason: str | None = attrs.field(default=None, validator=optional_str)
+    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -216,6 +249,9 @@ class TrialConverted:
         on: The day of the operation.
         actor: Who did it (C19), ``None`` when not said.
         reason: Why, ``None`` when not said.
+        catalog: The catalog distribution and version that declared the product
+            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
+            part of equality: the same facts from two catalog releases are equal.
         trial: The id of the trial (replaced that day).
         maintenance: The new commercial maintenance.
     """
@@ -226,6 +262,7 @@ class TrialConverted:
     maintenance: Maintenance
     actor: str | None = attrs.field(default=None, validator=optional_str)
     reason: str | None = attrs.field(default=None, validator=optional_str)
+    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -237,6 +274,9 @@ class TrialExtended:
         on: The day of the operation.
         actor: Who did it (C19), ``None`` when not said.
         reason: Why, ``None`` when not said.
+        catalog: The catalog distribution and version that declared the product
+            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
+            part of equality: the same facts from two catalog releases are equal.
         maintenance_id: The trial.
         expires_on: Its new last day.
         previous_expires_on: Its last day before.
@@ -249,6 +289,7 @@ class TrialExtended:
     previous_expires_on: dt.date = attrs.field(validator=is_date)
     actor: str | None = attrs.field(default=None, validator=optional_str)
     reason: str | None = attrs.field(default=None, validator=optional_str)
+    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -260,6 +301,9 @@ class SetsGrouped:
         on: The day of the operation.
         actor: Who did it (C19), ``None`` when not said.
         reason: Why, ``None`` when not said.
+        catalog: The catalog distribution and version that declared the product
+            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
+            part of equality: the same facts from two catalog releases are equal.
         maintenance: The set that remains, as it is afterwards.
         grouped: The ids of the sets replaced by it.
         seats: The seats of every set, in the order kept + grouped.
@@ -274,6 +318,7 @@ class SetsGrouped:
     previous_ends: tuple[dt.date, ...]
     actor: str | None = attrs.field(default=None, validator=optional_str)
     reason: str | None = attrs.field(default=None, validator=optional_str)
+    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -285,6 +330,9 @@ class SeatsAdded:
         on: The day of the operation.
         actor: Who did it (C19), ``None`` when not said.
         reason: Why, ``None`` when not said.
+        catalog: The catalog distribution and version that declared the product
+            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
+            part of equality: the same facts from two catalog releases are equal.
         maintenance: The maintenance as it is afterwards.
         seats: The seats added.
         period: The term they were bought for.
@@ -299,6 +347,7 @@ class SeatsAdded:
     previous_expires_on: dt.date = attrs.field(validator=is_date)
     actor: str | None = attrs.field(default=None, validator=optional_str)
     reason: str | None = attrs.field(default=None, validator=optional_str)
+    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 Event = (

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CatalogError",
+    "ClientExistsError",
     "ConflictError",
     "CytolicenseError",
     "DataError",
@@ -137,3 +138,19 @@ class ConflictError(StoreError):
         self.client_id = client_id
         self.expected = expected
         self.actual = actual
+
+
+class ClientExistsError(ConflictError):
+    """A client was added with an id this partner already uses; nothing was written.
+
+    Attributes:
+        client_id: The id.
+        actual: The stored client's version.
+    """
+
+    def __init__(self, client_id: str, actual: int | None) -> None:
+        super().__init__(client_id, 0, actual)
+        self.args = (f"client {client_id!r} already exists",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -178,8 +178,9 @@ class Engine:
 
     # -- the context of an operation ---------------------------------------------------------
 
-    def _modules_after(self, m: Maintenance) -> dict[str, int | None]:
-        """A maintenance's modules as a request: independent keep their seats."""
+    def modules_of(self, m: Maintenance) -> dict[str, int | None]:
+        """*m*'s modules as a request's ``modules``: a linked module ``None`` (it follows
+        the seats), an independent one its seats. What ``Modify(modules=None)`` keeps."""
         mods = self.catalog.modules
         return {
             ml.module: (
@@ -246,7 +247,7 @@ class Engine:
                     license_type=m.license_type,
                     quantity=m.quantity if op.quantity is None else op.quantity,
                     period=m.period,
-                    modules=self._modules_after(m) if op.modules is None else op.modules,
+                    modules=self.modules_of(m) if op.modules is None else op.modules,
                     management=m.management,
                 )
             elif isinstance(op, Renew):
@@ -263,7 +264,7 @@ class Engine:
                     offered = target.modules if target is not None else frozenset()
                     modules = {
                         k: (v if v is None else min(v, quantity))
-                        for k, v in self._modules_after(m).items()
+                        for k, v in self.modules_of(m).items()
                         if k in offered
                     }
                 request = AssignmentRequest(
@@ -477,7 +478,8 @@ class Engine:
     def _events(self, ctx: RuleContext, who: dict[str, Any]) -> tuple[list[Event], str | None]:
         """The events of a decided operation and the id of the maintenance it touched."""
         op, client, today, m = ctx.op, ctx.client, ctx.today, ctx.maintenance
-        base = {"client_id": client.id, "on": today, **who}
+        origin = self.catalog.origin(ctx.product.id) if ctx.product is not None else None
+        base = {"client_id": client.id, "on": today, "catalog": origin, **who}
         if isinstance(op, DeleteClient):
             return [ClientDeleted(**base)], None
         if isinstance(op, AssignmentRequest):

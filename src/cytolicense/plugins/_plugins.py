@@ -92,6 +92,7 @@ class PluginHost:
         )
         self.autoload = env.get(DISABLE_AUTOLOAD_ENV, "").strip() in ("", "0")
         self.descriptions: dict[str, str] = {}
+        self.distributions: dict[str, str] = {}
         for name in self.blocked:
             self.pm.set_blocked(name)
         self.register(builtin_plugin, BUILTIN, "the built-in rules")
@@ -185,7 +186,8 @@ class PluginHost:
             if loaded_name is None or loaded_name in before or loaded_name in self.descriptions:
                 continue
             ep_name = loaded_name
-            description = f"entry point {ep_name!r} ({facade.project_name} {facade.version})"
+            self.distributions[ep_name] = f"{facade.project_name} {facade.version}"
+            description = f"entry point {ep_name!r} ({self.distributions[ep_name]})"
             self.descriptions[ep_name] = description
             self.pm.unregister(name=ep_name)
             del self.descriptions[ep_name]
@@ -358,4 +360,6 @@ def load_catalog(
     families = _typed(host, "cytolicense_families", ProductFamily, "ProductFamily")
     modules = _typed(host, "cytolicense_modules", Module, "Module")
     products = _typed(host, "cytolicense_products", Product, "Product")
-    return Catalog._from_entries(families, modules, products, _rules(host), host.descriptions)
+    return Catalog._from_entries(
+        families, modules, products, _rules(host), host.descriptions, host.distributions
+    )

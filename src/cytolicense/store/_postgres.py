@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 from ..core._client_records import Client
 from ..core._dates import RETENTION_DAYS
 from ..core._events import ClientCreated, Event
-from ..core._exceptions import ConflictError, DataError, NotFoundError, StoreError
+from ..core._exceptions import (
+    ClientExistsError,
+    ConflictError,
+    DataError,
+    NotFoundError,
+    StoreError,
+)
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..engine._engine import Change, Engine
@@ -244,7 +250,7 @@ class PostgresStore:
                         "SELECT version FROM clients WHERE partner = %s AND id = %s",
                         (self.partner, client.id),
                     )
-                    raise ConflictError(client.id, 0, int(stored[0][0]) if stored else None)
+                    raise ClientExistsError(client.id, int(stored[0][0]) if stored else None)
                 new_version, seq = 1, 0
             else:
                 row = db.execute(

@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 from ..core._client_records import Client
 from ..core._dates import RETENTION_DAYS
 from ..core._events import ClientCreated, Event, replay
-from ..core._exceptions import ConflictError, DataError, NotFoundError, StoreError
+from ..core._exceptions import (
+    ClientExistsError,
+    ConflictError,
+    DataError,
+    NotFoundError,
+    StoreError,
+)
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..engine._engine import Change, Engine
@@ -433,7 +439,7 @@ class Store:
                 if version is None:
                     taken = self._stored_version(client.id)
                     if taken is not None:
-                        raise ConflictError(client.id, 0, taken)
+                        raise ClientExistsError(client.id, taken)
                     _follows(None, change)
                     self._db.execute(
                         "INSERT INTO clients (partner, id, version, ended_on, document) "

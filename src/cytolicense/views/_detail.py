@@ -380,12 +380,18 @@ class MonitoringList(list[Client]):
         super().__init__(clients)
         self.today = today
 
-    def table(self) -> str:
-        """A text table: id, name, state, and the day the 90-day rule counts from."""
+    def table(self, *, every: bool = False) -> str:
+        """A text table: id, name, state, and the day the 90-day rule counts from; with
+        *every*, also whether the console shows the client and why not."""
         if not self:
             return f"no client to show on {self.today}"
+        header = ["id", "name", "state", "last day of service"]
         rows = [[c.id, c.name, _client_state(c, self.today), str(c.ended_on)] for c in self]
-        return "\n".join(table(["id", "name", "state", "last day of service"], rows))
+        if every:
+            header.append("console")
+            for c, row in zip(self, rows, strict=True):
+                row.append(_shown(c, self.today))
+        return "\n".join(table(header, rows))
 
     def _repr_html_(self) -> str:
         e = html.escape
@@ -400,6 +406,18 @@ class MonitoringList(list[Client]):
             "<th>last day of service</th></tr>"
             f"</thead><tbody>{rows}</tbody></table></div>"
         )
+
+
+def _shown(client: Client, today: dt.date) -> str:
+    if visible(client, today):
+        return "shown"
+    if client.deleted_on is not None:
+        why = f"deleted on {client.deleted_on}"
+    elif not client.maintenances:
+        why = f"never had a service since {client.created_on}"
+    else:
+        why = f"no service since {client.ended_on}"
+    return f"hidden: {why}, 90+ days ago"
 
 
 def _client_state(client: Client, today: dt.date) -> str:
