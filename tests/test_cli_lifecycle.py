@@ -1,0 +1,93 @@
+"""The round-2 commands, run in process: renew, convert, add seats, group, the pool,
+what expires, the forecast, usage, dry runs and who acted."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cytolicense.cli._cli import main
+
+
+class Run:
+    def __init__(self, tmp_path: Path) -> None:
+        self.db = str(tmp_path / "c.db")
+
+    def __call__(self, *args: str, code: int = 0, today: str = "2026-11-27") -> str:
+        out, err = io.StringIO(), io.StringIO()
+        status = main([*args, "--db", self.db, "--today", today], out=out, err=err)
+        assert status == code, (out.getvalue(), err.getvalue())
+        return out.getvalue() + err.getvalue()
+
+    def json(self, *args: str, **kw: Any) -> Any:
+        return json.loads(self(*args, "--json", **kw).split("\n\n")[0])
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Run:
+    r = Run(tmp_path)
+    r("add-client", "acme", "ACME")
+    return r
+
+
+def test_renew_with_dry_run_and_actor(run: Run) -> None:
+    run("assign", "acme", "--product", "cytomic-edr", "--seats", "10", "--period", "1y")
+    late = "2027-06-01"
+    assert "would go through" in run("renew", "acme", "m1", "--dry-run", today=late)
+    assert "2027-11-27" in run("detail", "acme", today=late)  # the dry run changed nothing
+    run("renew", "acme", "m1", "--period", "2y", "--actor", "ana", "--reason", "PO 42", today=late)
+    assert "2029-11-27" in run("detail", "acme", today=late)
+    history = run("history", "acme")
+    assert "MaintenanceRenewed m1" in history and "[by ana] (PO 42)" in history
+    early = run("renew", "acme", "m1", code=1, today=late)
+    assert "renewal.too_early" in early
+
+
+def test_convert_extend_change(run: Run) -> None:
+    run("assign", "acme", "--product", "cytomic-edr", "--type", "trial", "--seats", "20")
+    assert "trial.extension_not_offered" in run("extend", "acme", "m1", code=1)
+    out = run("convert", "acme", "m1", "--period", "1y", today="2026-12-01")
+    assert "converted: maintenance m2" in out
+    refused = run(
+        "change",
+        "acme",
+        "m2",
+        "--product",
+        "cytomic-epdr",
+        "--period",
+        "1y",
+        code=1,
+        today="2026-12-01",
+    )
+    assert "change.not_allowed" in refused
+
+
+def test_add_seats_group_and_the_pool(run: Run) -> None:
+    assert "empty pool" in run("pool")
+    run("pool", "--credit", "cytomic-edr", "1y", "100", "--actor", "buyer")
+    run("assign", "acme", "--product", "cytomic-edr", "--seats", "10", "--period", "1y")
+    run("assign", "acme", "--product", "cytomic-edr", "--seats", "20", "--period", "1y")
+    assert run.json("pool")["lines"][0]["seats"] == 70
+    run("add-seats", "acme", "m1", "--seats", "5", "--period", "1y", today="2027-05-27")
+    assert run.json("pool")["lines"][0]["seats"] == 65
+    grouped = run("group", "acme", "cytomic-edr", today="2027-05-28")
+    assert "grouped: maintenance m1" in grouped
+    assert run.json("entitlements", "acme", today="2027-05-28") == {"cytomic-edr": 35}
+
+
+def test_expiring_forecast_usage(run: Run) -> None:
+    run("assign", "acme", "--product", "cytomic-edr", "--seats", "10", "--period", "1m")
+    rows = run.json("expiring", "--within", "40")
+    assert [(r["maintenance_id"], r["days_left"]) for r in rows] == [("m1", 30)]
+    assert "nothing expires" in run("expiring", "--within", "5")
+    assert "2026-12-27  0 " in run("expiring", today="2026-12-27")  # its last day
+    assert "nothing expires" in run("expiring", today="2026-12-28")  # no grace: over
+    fc = run.json("forecast", "--months", "2")
+    assert fc == {"months": ["2026-11", "2026-12"], "seats": {"cytomic-edr": [0, 10]}}
+    assert "usage.over_entitlement" in run("usage", "acme", "cytomic-edr=12")
+    assert "no device above" in run("usage", "acme", "cytomic-edr=10")
+    run("usage", "acme", "cytomic-edr", code=2)
