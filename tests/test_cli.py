@@ -236,12 +236,17 @@ def test_demo(cli: Cli) -> None:
     assert "Monitoring list (5 shown):" in out
     for shown in ("contoso", "fabrikam", "northwind", "initech", "umbrella"):
         assert shown in out
-    assert "globex" not in out.split("Monitoring list")[1]
+    listing = out.split("Monitoring list")[1].split("Not shown:")[0]
+    assert "globex" not in listing
+    assert "Not shown: Globex [globex]" in out  # the demo names the hidden client
     assert "Contoso Ltd. [contoso] on 2026-11-27: visible" in out
     data = cli.json("demo")  # fresh again: same result
     assert data["monitoring"] == ["contoso", "fabrikam", "initech", "northwind", "umbrella"]
-    assert len(cli.json("clients")) == 6
-    assert cli.json("entitlements", "contoso")["cytomic-epdr"] == 75
+    assert data["hidden"] == ["globex"]
+    clients = cli.json("clients")
+    assert len(clients) == 6 and [c["id"] for c in clients if not c["shown"]] == ["globex"]
+    assert "hidden: no service since" in cli("clients").stdout
+    assert cli.json("entitlements", "contoso")["cytomic-edr"] == 75
 
 
 def test_demo_default_path_and_console_script(tmp_path: Path) -> None:

@@ -128,9 +128,11 @@ def _options(suppress: bool) -> argparse.ArgumentParser:
     none: Any = argparse.SUPPRESS if suppress else None
     common.add_argument(
         "--db",
-        type=Path,
         default=none,
-        help=f"database file (default: ${DB_ENV} or ./{DEFAULT_DB})",
+        help=(
+            "database: a file, sqlite:///PATH or postgresql://... "
+            f"(default: ${DB_ENV} or ./{DEFAULT_DB})"
+        ),
     )
     common.add_argument(
         "--partner",
@@ -712,6 +714,11 @@ class _Run:
                 {
                     "database": str(path),
                     "monitoring": [c.id for c in console.monitoring(self.today)],
+                    "hidden": [
+                        c.id
+                        for c in console.store.clients()
+                        if not self.engine.visible(c, self.today)
+                    ],
                     "detail": converter().unstructure(console.detail(featured, self.today)),
                 }
             )
@@ -724,6 +731,13 @@ class _Run:
         )
         print(f"Monitoring list ({len(shown)} shown):", file=self.out)
         print(MonitoringList(shown, today=self.today).table(), file=self.out)
+        hidden = [c for c in console.store.clients() if not self.engine.visible(c, self.today)]
+        for c in hidden:
+            print(
+                f"Not shown: {clean(c.name)} [{clean(c.id)}], no service since {c.ended_on} "
+                "(90 days or more): `clients` lists it.",
+                file=self.out,
+            )
         print("", file=self.out)
         print(str(console.detail(featured, self.today)), file=self.out)
         print(f"\nExplore it: python -m cytolicense --db {path} detail contoso", file=self.out)

@@ -96,7 +96,7 @@ class DetailLine:
     actions: frozenset[str]
 
 
-def _actions(catalog: Catalog, m: Maintenance, state: Status) -> frozenset[str]:
+def _actions(catalog: Catalog, m: Maintenance, state: Status, today: dt.date) -> frozenset[str]:
     if state is Status.DELETED or state is Status.REPLACED:
         return frozenset()
     if state is Status.EXPIRED:
@@ -104,13 +104,13 @@ def _actions(catalog: Catalog, m: Maintenance, state: Status) -> frozenset[str]:
     if state is Status.GRACE:
         return frozenset({"renew", "delete"})
     actions = {"modify", "delete"}
+    product = catalog.products.get(m.product)
     if m.license_type is LicenseType.TRIAL:
         actions.add("convert")
-        if m.extended_on is None:
+        if m.extended_on is None and product is not None and product.trial_extension_days:
             actions.add("extend")
-    else:
+    elif product is None or (m.expires_on - today).days < product.renewal_window_days:
         actions.add("renew")
-    product = catalog.products.get(m.product)
     modes = product.management_modes if product is not None else frozenset(ManagementMode)
     if m.management is ManagementMode.CENTRALIZED and ManagementMode.UNMANAGED in modes:
         actions.add("unmanage")
@@ -150,7 +150,7 @@ def _line(catalog: Catalog, m: Maintenance, today: dt.date) -> DetailLine:
         management=m.management,
         duration=human_duration(m.starts_on, m.expires_on, in_days=trial),
         modules=tuple(modules),
-        actions=_actions(catalog, m, state),
+        actions=_actions(catalog, m, state, today),
     )
 
 
