@@ -75,6 +75,8 @@ def soak(session: nox.Session) -> None:
         "-p",
         "no:cacheprovider",
         "tests/test_stateful.py",
+        "tests/test_stateful_lifecycle.py",
+        "tests/test_hardening.py",
         "tests/test_serialize.py",
         "tests/test_rules.py",
         "--hypothesis-show-statistics",

@@ -1,0 +1,49 @@
+"""A version 1 SQLite file, written by round 1's code (tests/data/store-v1.db), opens
+in this release: migrated in place, in one transaction, the new index back-filled."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import cytolicense as cl
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def v1(tmp_path: Path) -> Path:
+    path = tmp_path / "v1.db"
+    shutil.copy(DATA / "store-v1.db", path)
+    return path
+
+
+def test_a_version_1_file_is_migrated_in_place(v1: Path, engine: cl.Engine) -> None:
+    expected = json.loads((DATA / "store-v1.json").read_text())
+    with cl.Store(v1, "msp-1") as store:
+        for cid, doc in expected["clients"]["msp-1"].items():
+            assert store.get(cid) == cl.from_json(cl.Client, json.dumps(doc))
+            assert [type(e).__name__ for e in store.history(cid)] == expected["history"][cid]
+        day = dt.date(2026, 12, 20)
+        assert store.expiring(day, 30) == engine.expiring(store.clients(), day, 30)
+        assert [e.client_id for e in store.expiring(day, 30)] == ["acme"]
+        assert store.pool() == cl.Pool()
+    db = sqlite3.connect(v1)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
+    db.close()
+    with cl.Store(v1, "msp-2") as other:  # partners stay apart after the migration
+        assert [c.id for c in other.clients()] == ["other"]
+
+
+def test_a_newer_schema_is_refused(v1: Path) -> None:
+    db = sqlite3.connect(v1)
+    db.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
+    db.commit()
+    db.close()
+    with pytest.raises(cl.StoreError, match="schema version 99 is not supported"):
+        cl.Store(v1, "msp-1")
