@@ -124,15 +124,20 @@ class Maintenance:
 
     _until: dt.date = attrs.field(init=False, eq=False, repr=False)
 
-    def __attrs_post_init__(self) -> None:
-        _ordered_dates(self)
-        # The last day in force (grace included, a deletion or replacement day not),
-        # kept so that the family rule and the views test one comparison per line.
+    def _derive(self) -> None:
+        """Compute the kept derived value (also for records built by the store's trusted
+        read path, which skips the checks): the last day in force (grace included, a
+        deletion or replacement day not), so that the family rule and the views test
+        one comparison per line."""
         until = self.grace_until
         stopped = self.stopped_on
         if stopped is not None and stopped <= until:
             until = stopped - dt.timedelta(days=1) if stopped > dt.date.min else stopped
         object.__setattr__(self, "_until", until)
+
+    def __attrs_post_init__(self) -> None:
+        _ordered_dates(self)
+        self._derive()
         if (self.replaced_on is None) != (self.replaced_by is None):
             raise ValueError(
                 f"Maintenance {self.id!r}: replaced_on and replaced_by go together "
@@ -314,6 +319,10 @@ class Client:
                     f"Client {self.id!r}: maintenance {m.id!r} is replaced by unknown "
                     f"maintenance {m.replaced_by!r}"
                 )
+        self._derive()
+
+    def _derive(self) -> None:
+        """Compute the kept day the 90-day rules count from (see :meth:`Maintenance._derive`)."""
         end = self.deleted_on
         if end is None:
             end = live_end(self.created_on, self.maintenances)

@@ -54,7 +54,16 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        """Read ``"1y"``, ``"2y"``, ``"1m"`` or ``"1y6m"``; raise :class:`ValueError` otherwise."""
+        """Read ``"1y"``, ``"2y"``, ``"1m"`` or ``"1y6m"``; raise :class:`ValueError` otherwise.
+
+        Periods are immutable: the same text gives the same (interned) object.
+        """
+        if cls is Period and type(text) is str:
+            return _parse_interned(text)
+        return cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Period:
         if not isinstance(text, str):
             raise TypeError(f"Period.parse expects a str, got {type(text).__name__}")
         match = _PERIOD_RE.fullmatch(text.strip(" "))
@@ -100,3 +109,8 @@ class Period:
         if not isinstance(other, Period):
             return NotImplemented
         return self._key() < other._key()
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_interned(text: str) -> Period:
+    return Period._parse(text)

@@ -28,7 +28,7 @@ from ..core._exceptions import (
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..engine._engine import Change, Engine
-from ._serialize import from_data, to_data
+from ._serialize import from_data, to_data, trusted_client
 from ._sqlite import _expiry_rows, _follows
 
 if TYPE_CHECKING:
@@ -156,8 +156,8 @@ class PostgresStore:
 
     def _read(self, client_id: str, document: str) -> Client:
         try:
-            return from_data(Client, json.loads(document))
-        except (DataError, ValueError, TypeError, RecursionError) as exc:
+            return trusted_client(json.loads(document))
+        except (DataError, ValueError, TypeError, KeyError, RecursionError) as exc:
             raise StoreError(
                 f"{_safe(self.url)}: client {client_id!r} of partner {self.partner!r} has a "
                 f"corrupt row: {exc}"
