@@ -158,7 +158,14 @@ def postgres_url() -> Iterator[str]:
         "start",
     )
     try:
-        yield f"postgresql://{user}@/postgres?host={sock}"
+        import psycopg
+
+        # The store connects as an ordinary role that owns its database: row-level
+        # security binds it (a superuser would bypass the policies).
+        with psycopg.connect(f"postgresql://{user}@/postgres?host={sock}", autocommit=True) as db:
+            db.execute("CREATE ROLE cytolicense_app LOGIN")
+            db.execute("CREATE DATABASE cytolicense OWNER cytolicense_app")
+        yield f"postgresql://cytolicense_app@/cytolicense?host={sock}"
     finally:
         run(pg_ctl, "-D", str(data), "-m", "immediate", "stop")
         shutil.rmtree(base, ignore_errors=True)

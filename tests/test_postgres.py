@@ -106,3 +106,36 @@ def test_two_writers_lose_no_pool_seat(postgres_url: str, engine: cl.Engine) -> 
     assert setup.pool().seats("edr", "1y") == 100 - 20 * 2
     assert len(setup.pool_history()) == 1 + 20
     setup.close()
+
+
+def test_row_level_security_is_a_second_wall(postgres_url: str, engine: cl.Engine) -> None:
+    """With partner A set on its connection, even a hand-written query sees no B row."""
+    a = cl.open_store(postgres_url, "rls-a-" + uuid.uuid4().hex[:6])
+    b = cl.open_store(postgres_url, "rls-b-" + uuid.uuid4().hex[:6])
+    cl.Console(engine, b).add_client("secret", "B's client", TODAY)
+    cl.Console(engine, a).add_client("mine", "A's client", TODAY)
+    rows = a._db.execute("SELECT partner, id FROM clients").fetchall()  # no partner filter
+    assert rows == [(a.partner, "mine")]
+    assert a._db.execute("SELECT count(*) FROM events").fetchone() == (1,)
+    import psycopg
+
+    with pytest.raises(psycopg.Error):  # nor can it write a row for B
+        a._db.execute(
+            "INSERT INTO pools (partner, item, period, seats) VALUES (%s, 'x', '1y', 1)",
+            (b.partner,),
+        )
+    a.close()
+    b.close()
+
+
+def test_rows_and_bulk_on_postgres(pg: Any, engine: cl.Engine, tmp_path: Path) -> None:
+    changes = [engine.new_client(f"c{i:02d}", f"Client {i:02d}", TODAY) for i in range(12)]
+    assert pg.bulk(changes) == 12
+    with cl.Store(tmp_path / "s.db", pg.partner) as lite:
+        lite.bulk(changes)
+        for kw in ({"limit": 5}, {"search": "client 1"}, {"limit": 4, "after": "c03"}):
+            assert pg.rows(**kw) == lite.rows(**kw)
+        later = D(2027, 6, 1)
+        assert pg.rows(later, shown=False) == lite.rows(later, shown=False)
+    with pytest.raises(cl.ClientExistsError):
+        pg.bulk(changes[:1])

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
+import attrs
 import pytest
 
 import cytolicense as cl
@@ -315,3 +316,35 @@ def test_two_processes_lose_no_update(console: cl.Console, db: Path) -> None:
     assert client.maintenances[0].quantity == 10 + 2 * rounds
     assert version == 2 + 2 * rounds
     assert len(console.history("shared")) == 2 + 2 * rounds
+
+
+def test_rows_pages_and_search_from_the_index(tmp_path: Path) -> None:
+    engine = cl.Engine(cl.load_catalog())
+    store = cl.Store(tmp_path / "rows.db", "p")
+    changes = []
+    for i in range(30):
+        ch = engine.new_client(
+            f"c{i:02d}", f"Client {i:02d}" + (" 100%_off" if i == 7 else ""), TODAY
+        )
+        if i % 3:
+            ch = attrs.evolve(
+                ch,
+                client=(a := engine.assign(ch.client, REQUEST, TODAY)).client,
+                events=ch.events + a.events,
+            )
+        changes.append(ch)
+    assert store.bulk(changes) == 30
+    later = TODAY + dt.timedelta(days=120)  # the ten without a product are hidden by now
+    shown = store.rows(later, shown=True)
+    assert [r.id for r in shown] == [c.id for c in store.monitoring(later)]
+    assert len(shown) == 20 and all(r.products == (REQUEST.product,) for r in shown)
+    assert len(store.rows(later, shown=False)) == 10
+    page1 = store.rows(limit=12)
+    page2 = store.rows(limit=12, after=page1[-1].id)
+    assert [r.id for r in page1 + page2] == [f"c{i:02d}" for i in range(24)]
+    assert [r.id for r in store.rows(search="100%_")] == ["c07"]  # LIKE wildcards escaped
+    assert [r.id for r in store.rows(search="client 1")][:2] == ["c10", "c11"]
+    with pytest.raises(cl.ClientExistsError):
+        store.bulk([changes[0]])
+    assert len(store) == 30
+    store.close()

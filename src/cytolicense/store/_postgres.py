@@ -28,8 +28,9 @@ from ..core._exceptions import (
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..engine._engine import Change, Engine
+from ._protocol import ClientRow
 from ._serialize import from_data, to_data, trusted_client
-from ._sqlite import _expiry_rows, _follows
+from ._sqlite import _expiry_rows, _follows, _projection
 
 if TYPE_CHECKING:
     from ..views._lifecycle import Expiry
@@ -40,8 +41,12 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cytolicense_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS clients (
     partner TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL CHECK (version >= 1),
-    ended_on DATE NOT NULL, document TEXT NOT NULL, PRIMARY KEY (partner, id));
+    ended_on DATE NOT NULL, document TEXT NOT NULL, name TEXT NOT NULL,
+    deleted_on DATE, shown_until DATE NOT NULL, products TEXT NOT NULL,
+    seq INTEGER NOT NULL, PRIMARY KEY (partner, id));
 CREATE INDEX IF NOT EXISTS clients_by_end ON clients (partner, ended_on);
+CREATE INDEX IF NOT EXISTS clients_by_shown ON clients (partner, shown_until);
+CREATE INDEX IF NOT EXISTS clients_by_name ON clients (partner, lower(name));
 CREATE TABLE IF NOT EXISTS events (
     partner TEXT NOT NULL, client_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,
     on_day DATE NOT NULL, document TEXT NOT NULL, PRIMARY KEY (partner, client_id, seq),
@@ -58,6 +63,26 @@ CREATE TABLE IF NOT EXISTS expiries (
     FOREIGN KEY (partner, client_id) REFERENCES clients (partner, id) ON DELETE CASCADE);
 CREATE INDEX IF NOT EXISTS expiries_by_end ON expiries (partner, expires_on);
 """
+
+_TABLES = ("clients", "events", "pools", "pool_events", "expiries")
+
+# Row-level security: a second wall behind every query's own partner filter. The
+# partner is a setting of the connection (one connection acts for one partner);
+# FORCE makes the policies bind the tables' owner too. Superusers bypass them.
+_RLS = "".join(
+    f"""
+ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;
+ALTER TABLE {t} FORCE ROW LEVEL SECURITY;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE tablename = '{t}'
+                 AND policyname = 'cytolicense_partner') THEN
+    CREATE POLICY cytolicense_partner ON {t}
+      USING (partner = current_setting('cytolicense.partner', true))
+      WITH CHECK (partner = current_setting('cytolicense.partner', true));
+  END IF;
+END $$;"""
+    for t in _TABLES
+)
 SCHEMA_VERSION = "2"
 
 
@@ -93,9 +118,11 @@ class PostgresStore:
             self._db = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
             raise StoreError(f"{_safe(url)}: cannot connect: {exc}") from exc
+        self._db.execute("SELECT set_config('cytolicense.partner', %s, false)", (partner,))
         with self._transaction():
             self._db.execute("SELECT pg_advisory_xact_lock(4242)")  # one creator at a time
             self._db.execute(_SCHEMA)
+            self._db.execute(_RLS)
             row = self._db.execute(
                 "SELECT value FROM cytolicense_meta WHERE key = 'schema'"
             ).fetchone()
@@ -194,7 +221,8 @@ class PostgresStore:
     def clients(self) -> list[Client]:
         """Every client of the partner, by id."""
         rows = self._rows(
-            "SELECT id, document FROM clients WHERE partner = %s ORDER BY id", (self.partner,)
+            'SELECT id, document FROM clients WHERE partner = %s ORDER BY id COLLATE "C"',
+            (self.partner,),
         )
         return [self._read(cid, doc) for cid, doc in rows]
 
@@ -202,7 +230,8 @@ class PostgresStore:
         """The clients the monitoring list shows on *today*, by id (the 90-day rules)."""
         limit = today - dt.timedelta(days=RETENTION_DAYS - 1)
         rows = self._rows(
-            "SELECT id, document FROM clients WHERE partner = %s AND ended_on >= %s ORDER BY id",
+            "SELECT id, document FROM clients WHERE partner = %s AND ended_on >= %s "
+            'ORDER BY id COLLATE "C"',
             (self.partner, limit),
         )
         return Engine.monitoring([self._read(cid, doc) for cid, doc in rows], today)
@@ -236,14 +265,17 @@ class PostgresStore:
                 f"the change creates client {client.id!r} again: save it with version=None"
             )
         document = _dumps(client)
+        projection = _projection(client)
+        n = len(change.events)
         db = self._db
         with self._transaction():
             if version is None:
                 _follows(None, change)
                 cur = db.execute(
-                    "INSERT INTO clients (partner, id, version, ended_on, document) "
-                    "VALUES (%s, %s, 1, %s, %s) ON CONFLICT DO NOTHING",
-                    (self.partner, client.id, client.ended_on, document),
+                    "INSERT INTO clients (partner, id, version, ended_on, document, name, "
+                    "deleted_on, shown_until, products, seq) "
+                    "VALUES (%s, %s, 1, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    (self.partner, client.id, client.ended_on, document, *projection, n),
                 )
                 if cur.rowcount != 1:
                     stored = self._rows(
@@ -254,7 +286,7 @@ class PostgresStore:
                 new_version, seq = 1, 0
             else:
                 row = db.execute(
-                    "SELECT document FROM clients WHERE partner = %s AND id = %s "
+                    "SELECT document, seq FROM clients WHERE partner = %s AND id = %s "
                     "AND version = %s FOR UPDATE",
                     (self.partner, client.id, version),
                 ).fetchone()
@@ -267,18 +299,14 @@ class PostgresStore:
                         raise NotFoundError(self.partner, client.id)
                     raise ConflictError(client.id, version, int(current[0]))
                 _follows(self._read(client.id, row[0]), change)
+                seq = int(row[1])
                 db.execute(
-                    "UPDATE clients SET version = version + 1, ended_on = %s, document = %s "
+                    "UPDATE clients SET version = version + 1, ended_on = %s, document = %s, "
+                    "name = %s, deleted_on = %s, shown_until = %s, products = %s, seq = %s "
                     "WHERE partner = %s AND id = %s",
-                    (client.ended_on, document, self.partner, client.id),
+                    (client.ended_on, document, *projection, seq + n, self.partner, client.id),
                 )
                 new_version = version + 1
-                found = db.execute(
-                    "SELECT coalesce(max(seq), 0) FROM events WHERE partner = %s AND "
-                    "client_id = %s",
-                    (self.partner, client.id),
-                ).fetchone()
-                seq = int(found[0]) if found is not None else 0
             with db.cursor() as cur:
                 cur.executemany(
                     "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
@@ -288,16 +316,114 @@ class PostgresStore:
                         for i, e in enumerate(change.events, start=1)
                     ],
                 )
-                db.execute(
-                    "DELETE FROM expiries WHERE partner = %s AND client_id = %s",
-                    (self.partner, client.id),
-                )
+                if seq:
+                    db.execute(
+                        "DELETE FROM expiries WHERE partner = %s AND client_id = %s",
+                        (self.partner, client.id),
+                    )
                 cur.executemany(
                     "INSERT INTO expiries VALUES (%s, %s, %s, %s, %s, %s)",
                     [(self.partner, client.id, *r) for r in _expiry_rows(client)],
                 )
             self._pool_write(change.pool_events)
         return new_version
+
+    def bulk(self, changes: Sequence[Change]) -> int:
+        """Add many new clients in one transaction (see :meth:`cytolicense.Store.bulk`)."""
+        clients: list[tuple[Any, ...]] = []
+        events: list[tuple[Any, ...]] = []
+        expiries: list[tuple[Any, ...]] = []
+        seen: set[str] = set()
+        for change in changes:
+            client = change.client
+            if not change.events or not isinstance(change.events[0], ClientCreated):
+                raise ValueError(f"bulk: the change of {client.id!r} does not create it")
+            if client.id in seen:
+                raise ValueError(f"bulk: client {client.id!r} given twice")
+            seen.add(client.id)
+            _follows(None, change)
+            clients.append(
+                (
+                    self.partner,
+                    client.id,
+                    client.ended_on,
+                    _dumps(client),
+                    *_projection(client),
+                    len(change.events),
+                )
+            )
+            events.extend(
+                (self.partner, client.id, i, type(e).__name__, e.on, _dumps(e))
+                for i, e in enumerate(change.events, start=1)
+            )
+            expiries.extend((self.partner, client.id, *r) for r in _expiry_rows(client))
+        try:
+            with self._transaction(), self._db.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO clients (partner, id, version, ended_on, document, name, "
+                    "deleted_on, shown_until, products, seq) "
+                    "VALUES (%s, %s, 1, %s, %s, %s, %s, %s, %s, %s)",
+                    clients,
+                )
+                cur.executemany(
+                    "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
+                    "VALUES (%s, %s, %s, %s, %s, %s)",
+                    events,
+                )
+                cur.executemany("INSERT INTO expiries VALUES (%s, %s, %s, %s, %s, %s)", expiries)
+        except StoreError as exc:
+            if isinstance(exc.__cause__, self._psycopg.errors.UniqueViolation):
+                for c in clients:
+                    if c[1] in self:
+                        raise ClientExistsError(c[1], None) from exc
+            raise
+        return len(clients)
+
+    def rows(
+        self,
+        today: dt.date | None = None,
+        *,
+        shown: bool | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> list[ClientRow]:
+        """Light rows for list pages (see :meth:`cytolicense.Store.rows`)."""
+        where = ["partner = %s"]
+        args: list[object] = [self.partner]
+        if shown is not None:
+            if today is None:
+                raise ValueError("rows(shown=...) needs today")
+            if shown:
+                where.append("(shown_until >= %s OR deleted_on > %s)")
+            else:
+                where.append("shown_until < %s AND (deleted_on IS NULL OR deleted_on <= %s)")
+            args += [today, today]
+        if search:
+            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append("lower(name) LIKE lower(%s)")
+            args.append(f"%{escaped}%")
+        if after is not None:
+            where.append("id > %s")
+            args.append(after)
+        sql = (
+            "SELECT id, name, deleted_on, ended_on, shown_until, products FROM clients "
+            f'WHERE {" AND ".join(where)} ORDER BY id COLLATE "C"'
+        )
+        if limit is not None:
+            sql += " LIMIT %s"
+            args.append(int(limit))
+        return [
+            ClientRow(
+                id=r[0],
+                name=r[1],
+                deleted_on=r[2],
+                ended_on=r[3],
+                shown_until=r[4],
+                products=tuple(p for p in r[5].split(",") if p),
+            )
+            for r in self._rows(sql, args)
+        ]
 
     # -- the pool ------------------------------------------------------------------------
 

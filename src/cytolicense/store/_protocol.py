@@ -7,6 +7,8 @@ import os
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+import attrs
+
 from ..core._client_records import Client
 from ..core._events import Event
 from ..core._period import Period
@@ -16,7 +18,28 @@ from ..engine._engine import Change
 if TYPE_CHECKING:
     from ..views._lifecycle import Expiry
 
-__all__ = ["ClientStore", "open_store"]
+__all__ = ["ClientRow", "ClientStore", "open_store"]
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ClientRow:
+    """One client as a list page shows it, read from indexed columns (no document).
+
+    Attributes:
+        id: The client's id.
+        name: Its name.
+        deleted_on: The day it was deleted, if it is.
+        ended_on: The day the 90-day rules count from.
+        shown_until: The last day the monitoring list shows it.
+        products: The products in force at its last change.
+    """
+
+    id: str
+    name: str
+    deleted_on: dt.date | None
+    ended_on: dt.date
+    shown_until: dt.date
+    products: tuple[str, ...]
 
 
 @runtime_checkable

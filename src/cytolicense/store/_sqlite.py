@@ -30,6 +30,7 @@ from ..core._exceptions import (
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..engine._engine import Change, Engine
+from ._protocol import ClientRow
 from ._serialize import from_data, to_data, trusted_client
 
 if TYPE_CHECKING:
@@ -64,6 +65,13 @@ CREATE TABLE IF NOT EXISTS expiries (
     FOREIGN KEY (partner, client_id) REFERENCES clients (partner, id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS expiries_by_end ON expiries (partner, expires_on);
+ALTER TABLE clients ADD COLUMN name TEXT NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN deleted_on TEXT;
+ALTER TABLE clients ADD COLUMN shown_until TEXT NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN products TEXT NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS clients_by_shown ON clients (partner, shown_until);
+CREATE INDEX IF NOT EXISTS clients_by_name ON clients (partner, name COLLATE NOCASE);
 """
 
 _SCHEMA = """
@@ -195,6 +203,15 @@ class Store:
             self._db.executemany(
                 "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?)",
                 [(partner, client_id, *row) for row in _expiry_rows(client)],
+            )
+            seq = self._db.execute(
+                "SELECT coalesce(max(seq), 0) FROM events WHERE partner = ? AND client_id = ?",
+                (partner, client_id),
+            ).fetchone()[0]
+            self._db.execute(
+                "UPDATE clients SET name = ?, deleted_on = ?, shown_until = ?, products = ?, "
+                "seq = ? WHERE partner = ? AND id = ?",
+                (*_projection(client), seq, partner, client_id),
             )
         self._db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
 
@@ -434,6 +451,8 @@ class Store:
             )
         document = _dumps(client)
         ended = client.ended_on.isoformat()
+        projection = _projection(client)
+        n = len(change.events)
         with self._transaction():
             try:
                 if version is None:
@@ -442,14 +461,16 @@ class Store:
                         raise ClientExistsError(client.id, taken)
                     _follows(None, change)
                     self._db.execute(
-                        "INSERT INTO clients (partner, id, version, ended_on, document) "
-                        "VALUES (?, ?, 1, ?, ?)",
-                        (self.partner, client.id, ended, document),
+                        "INSERT INTO clients (partner, id, version, ended_on, document, name, "
+                        "deleted_on, shown_until, products, seq) "
+                        "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
+                        (self.partner, client.id, ended, document, *projection, n),
                     )
                     new_version, seq = 1, 0
                 else:
                     row = self._db.execute(
-                        "SELECT document FROM clients WHERE partner = ? AND id = ? AND version = ?",
+                        "SELECT document, seq FROM clients WHERE partner = ? AND id = ? "
+                        "AND version = ?",
                         (self.partner, client.id, version),
                     ).fetchone()
                     if row is None:
@@ -458,41 +479,15 @@ class Store:
                             raise NotFoundError(self.partner, client.id)
                         raise ConflictError(client.id, version, stored)
                     _follows(self._read(client.id, row[0]), change)
+                    seq = int(row[1])
                     self._db.execute(
-                        "UPDATE clients SET version = version + 1, ended_on = ?, document = ? "
-                        "WHERE partner = ? AND id = ? AND version = ?",
-                        (ended, document, self.partner, client.id, version),
+                        "UPDATE clients SET version = version + 1, ended_on = ?, document = ?, "
+                        "name = ?, deleted_on = ?, shown_until = ?, products = ?, seq = ? "
+                        "WHERE partner = ? AND id = ?",
+                        (ended, document, *projection, seq + n, self.partner, client.id),
                     )
                     new_version = version + 1
-                    seq = self._db.execute(
-                        "SELECT coalesce(max(seq), 0) FROM events WHERE partner = ? AND "
-                        "client_id = ?",
-                        (self.partner, client.id),
-                    ).fetchone()[0]
-                self._db.executemany(
-                    "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            self.partner,
-                            client.id,
-                            seq + i,
-                            type(e).__name__,
-                            e.on.isoformat(),
-                            _dumps(e),
-                        )
-                        for i, e in enumerate(change.events, start=1)
-                    ],
-                )
-                self._db.execute(
-                    "DELETE FROM expiries WHERE partner = ? AND client_id = ?",
-                    (self.partner, client.id),
-                )
-                self._db.executemany(
-                    "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?)",
-                    [(self.partner, client.id, *r) for r in _expiry_rows(client)],
-                )
-                self._pool_write(change.pool_events)
+                self._write_rows(client, change, seq)
             except sqlite3.Error as exc:
                 raise self._error(exc, f"saving client {client.id!r}") from exc
         return new_version
@@ -501,6 +496,139 @@ class Store:
         """Mark the file as a demo database (``cytolicense demo`` replaces only those)."""
         with self._transaction():
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('demo', '1')")
+
+    def _write_rows(self, client: Client, change: Change, seq: int) -> None:
+        """The events after *seq*, the client's expiry index rows, the pool's movements."""
+        self._db.executemany(
+            "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (self.partner, client.id, seq + i, type(e).__name__, e.on.isoformat(), _dumps(e))
+                for i, e in enumerate(change.events, start=1)
+            ],
+        )
+        if seq:
+            self._db.execute(
+                "DELETE FROM expiries WHERE partner = ? AND client_id = ?",
+                (self.partner, client.id),
+            )
+        self._db.executemany(
+            "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?)",
+            [(self.partner, client.id, *r) for r in _expiry_rows(client)],
+        )
+        self._pool_write(change.pool_events)
+
+    def bulk(self, changes: Sequence[Change]) -> int:
+        """Add many new clients in one transaction (an import); the number added.
+
+        Each change must create its client (its events start with
+        :class:`ClientCreated`, as :meth:`Engine.new_client` and later operations
+        give them). All or nothing: one taken id (:class:`ClientExistsError`) or one
+        change whose events do not lead to its client (:class:`ValueError`) writes
+        nothing.
+        """
+        clients: list[tuple[Any, ...]] = []
+        events: list[tuple[Any, ...]] = []
+        expiries: list[tuple[Any, ...]] = []
+        seen: set[str] = set()
+        for change in changes:
+            client = change.client
+            if not change.events or not isinstance(change.events[0], ClientCreated):
+                raise ValueError(f"bulk: the change of {client.id!r} does not create it")
+            if client.id in seen:
+                raise ValueError(f"bulk: client {client.id!r} given twice")
+            seen.add(client.id)
+            _follows(None, change)
+            clients.append(
+                (
+                    self.partner,
+                    client.id,
+                    client.ended_on.isoformat(),
+                    _dumps(client),
+                    *_projection(client),
+                    len(change.events),
+                )
+            )
+            events.extend(
+                (self.partner, client.id, i, type(e).__name__, e.on.isoformat(), _dumps(e))
+                for i, e in enumerate(change.events, start=1)
+            )
+            expiries.extend((self.partner, client.id, *r) for r in _expiry_rows(client))
+        with self._transaction():
+            try:
+                self._db.executemany(
+                    "INSERT INTO clients (partner, id, version, ended_on, document, name, "
+                    "deleted_on, shown_until, products, seq) "
+                    "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
+                    clients,
+                )
+                self._db.executemany(
+                    "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    events,
+                )
+                self._db.executemany("INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?)", expiries)
+            except sqlite3.IntegrityError as exc:
+                for c in clients:
+                    found = self._db.execute(
+                        "SELECT version FROM clients WHERE partner = ? AND id = ?",
+                        (self.partner, c[1]),
+                    ).fetchone()
+                    if found is not None:
+                        raise ClientExistsError(c[1], int(found[0])) from exc
+                raise self._error(exc, "importing clients") from exc
+            except sqlite3.Error as exc:
+                raise self._error(exc, "importing clients") from exc
+        return len(clients)
+
+    def rows(
+        self,
+        today: dt.date | None = None,
+        *,
+        shown: bool | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> list[ClientRow]:
+        """Light rows for list pages, from the indexed columns (no document is read).
+
+        Args:
+            today: The day *shown* is judged on (required with *shown*).
+            shown: ``True``: only the clients the monitoring list shows on *today*;
+                ``False``: only the hidden ones; ``None``: all. A client deleted
+                after *today* is judged on its deletion day's terms: it is listed
+                as shown (it was live on *today*).
+            search: Only clients whose name contains this text (case-insensitive).
+            limit: At most this many rows (a page).
+            after: Keyset paging: only ids after this one (the last id of the
+                previous page).
+        """
+        where = ["partner = ?"]
+        args: list[object] = [self.partner]
+        if shown is not None:
+            if today is None:
+                raise ValueError("rows(shown=...) needs today")
+            day = today.isoformat()
+            if shown:
+                where.append("(shown_until >= ? OR deleted_on > ?)")
+            else:
+                where.append("shown_until < ? AND (deleted_on IS NULL OR deleted_on <= ?)")
+            args += [day, day]
+        if search:
+            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append("name LIKE ? ESCAPE '\\'")
+            args.append(f"%{escaped}%")
+        if after is not None:
+            where.append("id > ?")
+            args.append(after)
+        sql = (
+            "SELECT id, name, deleted_on, ended_on, shown_until, products FROM clients "
+            f"WHERE {' AND '.join(where)} ORDER BY id"
+        )
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        return [_row(r) for r in self._query(sql, args, "listing clients")]
 
     # -- the pool ------------------------------------------------------------------------
 
@@ -593,6 +721,31 @@ class Store:
             "listing what expires",
         )
         return expiring([self._read(cid, doc) for cid, doc in rows], today, within_days)
+
+
+def _projection(client: Client) -> tuple[str, str | None, str, str]:
+    """The indexed columns a list page reads: name, deletion day, the last day the
+    console shows the client, the products in force at its last change."""
+    end = client.ended_on
+    try:
+        until = (end + dt.timedelta(days=RETENTION_DAYS - 1)).isoformat()
+    except OverflowError:
+        until = dt.date.max.isoformat()
+    day = client.last_change
+    products = sorted({m.product for m in client.maintenances if m.in_force(day)})
+    deleted = client.deleted_on.isoformat() if client.deleted_on is not None else None
+    return client.name, deleted, until, ",".join(products)
+
+
+def _row(r: Sequence[Any]) -> ClientRow:
+    return ClientRow(
+        id=r[0],
+        name=r[1],
+        deleted_on=None if r[2] is None else dt.date.fromisoformat(r[2]),
+        ended_on=dt.date.fromisoformat(r[3]),
+        shown_until=dt.date.fromisoformat(r[4]),
+        products=tuple(p for p in r[5].split(",") if p),
+    )
 
 
 def _expiry_rows(client: Client) -> list[tuple[str, str, str, str]]:
