@@ -118,23 +118,43 @@ class PostgresStore:
             self._db = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
             raise StoreError(f"{_safe(url)}: cannot connect: {exc}") from exc
-        self._db.execute("SELECT set_config('cytolicense.partner', %s, false)", (partner,))
-        with self._transaction():
-            self._db.execute("SELECT pg_advisory_xact_lock(4242)")  # one creator at a time
-            self._db.execute(_SCHEMA)
-            self._db.execute(_RLS)
-            row = self._db.execute(
-                "SELECT value FROM cytolicense_meta WHERE key = 'schema'"
-            ).fetchone()
-            if row is None:
-                self._db.execute(
-                    "INSERT INTO cytolicense_meta VALUES ('schema', %s)", (SCHEMA_VERSION,)
-                )
-            elif row[0] != SCHEMA_VERSION:
-                raise StoreError(
-                    f"{_safe(url)}: schema version {row[0]} is not supported "
-                    f"(this release reads {SCHEMA_VERSION})"
-                )
+        try:
+            self._db.execute("SELECT set_config('cytolicense.partner', %s, false)", (partner,))
+            self._install()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _install(self) -> None:
+        """Check the schema; create it (and its row-level security) in a new database."""
+        found = self._schema_version()
+        if found is None:
+            # Create the schema once, one creator at a time; a handle opening an
+            # installed database runs no DDL (DDL would lock tables other hosts use).
+            with self._transaction():
+                self._db.execute("SELECT pg_advisory_xact_lock(4242)")
+                found = self._schema_version()
+                if found is None:
+                    self._db.execute(_SCHEMA)
+                    self._db.execute(_RLS)
+                    self._db.execute(
+                        "INSERT INTO cytolicense_meta VALUES ('schema', %s)", (SCHEMA_VERSION,)
+                    )
+                    found = SCHEMA_VERSION
+        if found != SCHEMA_VERSION:
+            raise StoreError(
+                f"{_safe(self.url)}: schema version {found} is not supported "
+                f"(this release reads {SCHEMA_VERSION})"
+            )
+
+    def _schema_version(self) -> str | None:
+        row = self._db.execute("SELECT to_regclass('cytolicense_meta')").fetchone()
+        if row is None or row[0] is None:
+            return None
+        found = self._db.execute(
+            "SELECT value FROM cytolicense_meta WHERE key = 'schema'"
+        ).fetchone()
+        return None if found is None else str(found[0])
 
     def __repr__(self) -> str:
         return f"<PostgresStore {_safe(self.url)!r} partner={self.partner!r}>"
