@@ -21,7 +21,7 @@ def forecast_svg(forecast: Forecast, width: int = 720, height: int = 300) -> str
     n = len(forecast.months)
     totals = [sum(forecast.seats[p][i] for p in products) for i in range(n)]
     top = max(totals, default=0) or 1
-    left, right, plot_top, legend_h = 40, 10, 24, 22 * ((len(products) + 2) // 3)
+    left, right, plot_top, legend_h = 40, 10, 40, 22 * ((len(products) + 2) // 3)
     bottom = height - 40 - legend_h
     plot_h = bottom - plot_top
     slot = (width - left - right) / max(n, 1)
@@ -32,7 +32,7 @@ def forecast_svg(forecast: Forecast, width: int = 720, height: int = 300) -> str
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11" '
         'role="img" aria-label="Seats expiring per month">',
         f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
-        f'<text x="{left}" y="14" font-size="12" font-weight="bold">'
+        f'<text x="{left}" y="16" font-size="13" font-weight="bold">'
         "Seats expiring per month</text>",
         f'<line x1="{left}" y1="{bottom}" x2="{width - right}" y2="{bottom}" stroke="#57606a"/>',
     ]
