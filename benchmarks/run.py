@@ -1,10 +1,14 @@
-"""cytolicense benchmarks: every hot path, measured against a floor in the same run.
+"""cytolicense benchmarks: every hot path as a ratio against a fair floor, measured
+side by side.
 
-    nox -s bench                    # everything (a few minutes)
+    nox -s bench                    # everything (a few minutes; 1,000,000 clients)
     python benchmarks/run.py --quick
+    python benchmarks/run.py --only engine store --json figures.json
 
-Times are the best of several repeats (min), in one process, on whatever machine
-runs them; ratios (cytolicense / floor) are what to compare across machines.
+Each figure runs its contender and its floor interleaved, round by round (so that
+noise on a shared machine hits both alike); the ratio reported is the median of the
+per-round ratios (cytolicense / floor), with its spread (lowest..highest round).
+Ratios are what to compare across machines; absolute times move with the machine.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import gc
 import json
 import os
 import platform
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -26,42 +31,77 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 import cytolicense as cl
+from cytolicense.rules._builtin import CODE_SPECS
+from cytolicense.store._serialize import to_data
 
 TODAY = dt.date(2026, 11, 27)
 DAY = dt.date(2026, 1, 20)  # the day of the typical client's next assignment
 RESULTS: dict[str, Any] = {}
 
 
-def best(fn: Callable[[], object], number: int, repeat: int = 7) -> float:
-    """Seconds per call: the best of *repeat* runs of *number* calls."""
+def measure(
+    name: str,
+    ours: Callable[[], object],
+    floor: Callable[[], object] | None,
+    number: int,
+    rounds: int = 15,
+    unit: str = "us",
+) -> None:
+    """Time *ours* against *floor*, interleaved round by round; record and print the
+    median time per call and the median of the per-round ratios with its spread."""
     gc.collect()
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
-
-
-def paired(
-    fn: Callable[[], object], floor: Callable[[], object], number: int, repeat: int = 9
-) -> tuple[float, float]:
-    """Seconds per call of *fn* and of *floor*, timed in alternation so that noise on
-    the shared machine hits both alike; the best of *repeat* rounds each."""
-    gc.collect()
-    ours, base = [], []
-    for _ in range(repeat):
-        base.append(timeit.timeit(floor, number=number))
-        ours.append(timeit.timeit(fn, number=number))
-    return min(ours) / number, min(base) / number
-
-
-def show(name: str, seconds: float, floor: float | None = None, unit: str = "us") -> None:
+    ours_t: list[float] = []
+    floor_t: list[float] = []
+    for _ in range(rounds):
+        if floor is not None:
+            floor_t.append(timeit.timeit(floor, number=number) / number)
+        ours_t.append(timeit.timeit(ours, number=number) / number)
+    seconds = statistics.median(ours_t)
     scale = {"us": 1e6, "ms": 1e3, "s": 1.0}[unit]
-    line = f"{name:<44} {seconds * scale:12.2f} {unit}"
+    line = f"{name:<48} {seconds * scale:11.2f} {unit}"
     entry: dict[str, Any] = {"seconds": seconds}
     if floor is not None:
-        ratio = seconds / floor
-        line += f"   floor {floor * scale:10.2f} {unit}   ratio {ratio:5.2f}"
-        entry.update(floor=floor, ratio=ratio)
+        ratios = [o / f for o, f in zip(ours_t, floor_t, strict=True)]
+        ratio = statistics.median(ratios)
+        base = statistics.median(floor_t)
+        line += (
+            f"   floor {base * scale:10.2f} {unit}   ratio {ratio:5.2f} "
+            f"({min(ratios):.2f}..{max(ratios):.2f})"
+        )
+        entry.update(floor=base, ratio=ratio, spread=[min(ratios), max(ratios)])
     print(line, flush=True)
     RESULTS[name] = entry
+
+
+def rate(name: str, count: int, ours: Callable[[], object], floor: Callable[[], object]) -> None:
+    """Items per second of one-shot jobs (*ours* and *floor* each run once per round,
+    on fresh state they set up themselves), as a ratio of times."""
+    times: list[tuple[float, float]] = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        floor()
+        t1 = time.perf_counter()
+        ours()
+        t2 = time.perf_counter()
+        times.append((t2 - t1, t1 - t0))
+    ratios = [o / f for o, f in times]
+    ours_s = statistics.median(o for o, _ in times)
+    floor_s = statistics.median(f for _, f in times)
+    ratio = statistics.median(ratios)
+    print(
+        f"{name:<48} {count / ours_s:11.0f} /s   floor {count / floor_s:10.0f} /s   "
+        f"ratio {ratio:5.2f} ({min(ratios):.2f}..{max(ratios):.2f})",
+        flush=True,
+    )
+    RESULTS[name] = {
+        "per_second": count / ours_s,
+        "floor_per_second": count / floor_s,
+        "ratio": ratio,
+        "spread": [min(ratios), max(ratios)],
+    }
 
 
 # -- a typical client and request ---------------------------------------------------------
@@ -123,10 +163,10 @@ def floor_tables(catalog: cl.Catalog) -> dict[str, Any]:
 
 
 def floor_client(client: cl.Client) -> tuple[Any, ...]:
-    """The client as tuples: (end, deleted_on, maintenances)."""
+    """The client as tuples: (end, last change, maintenances)."""
     return (
         client.ended_on,
-        client.deleted_on,
+        client.last_change,
         tuple(
             (m.product, m.license_type.value, m.starts_on, m.expires_on, m.deleted_on)
             for m in client.maintenances
@@ -154,7 +194,9 @@ def floor_check(
 ) -> list[tuple[str, str | None]]:
     """The same decisions as Engine.check, by hand: no objects but the error tuples."""
     errors: list[tuple[str, str | None]] = []
-    end, _deleted, maintenances = client
+    end, last_change, maintenances = client
+    if today < last_change:
+        errors.append(("date.before_history", "today"))
     if (today - end).days >= 90:  # `end` is the deletion date for a deleted client
         errors.append(("client.not_visible", None))
     product, license_type, quantity, period, modules, management = req
@@ -192,6 +234,7 @@ def floor_check(
         for m_product, m_type, start, expires, m_deleted in maintenances:
             if (
                 m_type == "commercial"
+                and m_product != product  # licence sets of one product may coexist
                 and tables[m_product][0] == family
                 and start <= today <= expires
                 and (m_deleted is None or today < m_deleted)
@@ -223,6 +266,101 @@ def floor_check(
 # -- sections --------------------------------------------------------------------------------
 
 
+def render_floor(errors: list[tuple[str, str | None, dict[str, Any]]]) -> list[str]:
+    """The floor's messages: the same English templates filled with the same params."""
+    out = []
+    for code, _field, params in errors:
+        template = CODE_SPECS[code].template("en", params)
+        assert template is not None
+        out.append(
+            template.format_map(
+                {k: ", ".join(v) if isinstance(v, tuple) else v for k, v in params.items()}
+            )
+        )
+    return out
+
+
+def refused_floor(plan: tuple[Any, ...]) -> list[str]:
+    """The refused request's four findings, built and rendered by hand."""
+    errors: list[tuple[str, str | None, dict[str, Any]]] = [
+        ("period.not_applicable", "period", {"period": "1y", "trial_days": plan[0]}),
+        (
+            "trial.quantity_exceeded",
+            "quantity",
+            {"product": "cytomic-edr", "quantity": 300, "maximum": plan[1]},
+        ),
+        (
+            "module.quantity_required",
+            "modules.cytomic-encryption",
+            {"module": "cytomic-encryption", "product_quantity": 300},
+        ),
+        (
+            "trial.already_used",
+            "license_type",
+            {
+                "product": "cytomic-edr",
+                "maintenance": "m3",
+                "ended_on": "2025-12-30",
+                "available_on": "2026-03-30",
+                "reason": "cooldown",
+            },
+        ),
+    ]
+    return render_floor(errors)
+
+
+def assign_floor(client: cl.Client, request: cl.AssignmentRequest, mid: str) -> cl.Client:
+    """A floor that builds the same records without checks: trusted constructors, the
+    client's tuple extended by one."""
+    from cytolicense.store._serialize import _record
+
+    period = request.period
+    assert period is not None
+    end = period.add_to(DAY)
+    mods = tuple(
+        _record(
+            cl.ModuleLicense,
+            {
+                "module": k,
+                "quantity": request.quantity if v is None else v,
+                "starts_on": DAY,
+                "expires_on": end,
+            },
+        )
+        for k, v in request.modules.items()
+    )
+    m = _record(
+        cl.Maintenance,
+        {
+            "id": mid,
+            "product": request.product,
+            "license_type": request.license_type,
+            "quantity": request.quantity,
+            "period": period,
+            "starts_on": DAY,
+            "expires_on": end,
+            "management": request.management,
+            "modules": mods,
+            "deleted_on": None,
+            "replaced_on": None,
+            "replaced_by": None,
+            "grace_days": 0,
+            "extended_on": None,
+        },
+    )
+    return _record(
+        cl.Client,
+        {
+            "id": client.id,
+            "name": client.name,
+            "created_on": client.created_on,
+            "deleted_on": client.deleted_on,
+            "maintenances": (*client.maintenances, m),
+            "changed_on": DAY,
+        },
+    )
+
+
 def bench_engine(catalog: cl.Catalog, quick: bool) -> None:
     engine = cl.Engine(catalog)
     client, request = typical(engine)
@@ -230,45 +368,86 @@ def bench_engine(catalog: cl.Catalog, quick: bool) -> None:
     known = frozenset(catalog.modules)
     fc, fr = floor_client(client), floor_request(request)
     assert floor_check(tables, known, fc, fr, DAY) == []
-    n = 5_000 if quick else 50_000
-    ours, floor = paired(
+    n = 2_000 if quick else 20_000
+    measure(
+        "check (typical request)",
         lambda: engine.check(client, request, DAY),
         lambda: floor_check(tables, known, fc, fr, DAY),
         n,
     )
-    show("check (typical request)", ours, floor)
     bad = cl.AssignmentRequest(
         product="cytomic-edr",
         license_type="trial",
         quantity=300,
         period="1y",
-        modules={"cytomic-data-watch": None},
+        modules={"cytomic-encryption": None},
     )
-    fb = floor_request(bad)
-    show(
-        "check (refused, 4 findings)",
-        best(lambda: engine.check(client, bad, DAY), n // 5),
-        best(lambda: floor_check(tables, known, fc, fb, DAY), n // 5),
+    refused = engine.check(client, bad, DAY)
+    edr = catalog.product("cytomic-edr")
+    plan = (edr.trial_days, edr.trial_max_quantity)
+    assert sorted(f.message for f in refused.findings) == sorted(refused_floor(plan))
+    measure(
+        "check (refused, 4 findings, messages rendered)",
+        lambda: engine.check(client, bad, DAY),
+        lambda: refused_floor(plan),
+        n // 5,
     )
     m = n // 5
-    show("assign", best(lambda: engine.assign(client, request, DAY), m))
+    mid = f"m{len(client.maintenances) + 1}"
+    assert assign_floor(client, request, mid) == engine.assign(client, request, DAY).client
+    measure(
+        "assign (client with 3 maintenances)",
+        lambda: engine.assign(client, request, DAY),
+        lambda: assign_floor(client, request, mid),
+        m,
+    )
     assigned = engine.assign(client, request, DAY).client
     mid = assigned.maintenances[-1].id
-    show(
+    measure(
         "modify (seats and modules)",
-        best(
-            lambda: engine.modify(
-                assigned,
-                mid,
-                DAY,
-                quantity=60,
-                modules={"cytomic-encryption": 25, "cytomic-patch": None},
-            ),
-            m,
+        lambda: engine.modify(
+            assigned,
+            mid,
+            DAY,
+            quantity=60,
+            modules={"cytomic-encryption": 25, "cytomic-patch": None},
         ),
+        None,
+        m,
     )
-    show("entitlements", best(lambda: engine.entitlements(assigned, DAY), n))
-    show("detail", best(lambda: engine.detail(assigned, DAY), m))
+    late = assigned.maintenance(mid).expires_on - dt.timedelta(days=30)
+    renew = cl.Renew(maintenance=mid)
+    measure("renew", lambda: engine.apply(assigned, renew, late), None, m)
+    measure("entitlements", lambda: engine.entitlements(assigned, DAY), None, n)
+    measure("detail", lambda: engine.detail(assigned, DAY), None, m)
+    measure("Period.parse (interned)", lambda: cl.Period.parse("2y"), None, n)
+    scaling(engine, quick)
+
+
+def scaling(engine: cl.Engine, quick: bool) -> None:
+    """check and assign against the number of maintenances the client holds."""
+    request = cl.AssignmentRequest(
+        product="cytomic-epdr", license_type="commercial", quantity=5, period="1m"
+    )
+    sizes = (1, 10, 100) if quick else (1, 10, 100, 1_000)
+    for size in sizes:
+        start = TODAY - dt.timedelta(days=40 * size)
+        c = engine.create_client("big", "Big", start)
+        for i in range(size):
+            c = engine.apply(c, request, start + dt.timedelta(days=40 * i)).client
+        n = max(20, 20_000 // size)
+        measure(
+            f"check, client with {size:,} maintenances",
+            lambda c=c: engine.check(c, request, TODAY),
+            None,
+            n,
+        )
+        measure(
+            f"assign, client with {size:,} maintenances",
+            lambda c=c: engine.apply(c, request, TODAY),
+            None,
+            max(10, n // 10),
+        )
 
 
 def make_clients(engine: cl.Engine, count: int) -> list[cl.Client]:
@@ -313,15 +492,17 @@ def bench_monitoring(catalog: cl.Catalog, quick: bool) -> None:
 def monitoring_run(engine: cl.Engine, size: int, *, peak: bool) -> None:
     clients = make_clients(engine, size)
     ends = [(c, c.ended_on) for c in clients]  # the floor's precomputed end dates
-    ours, floor = paired(
+    limit = TODAY - dt.timedelta(days=89)  # computed once, as the library does
+    expected = [c for c, end in ends if end >= limit]
+    assert engine.monitoring(clients, TODAY) == expected
+    measure(
+        f"monitoring in memory ({size:,} clients)",
         lambda: engine.monitoring(clients, TODAY),
-        lambda: [c for c, end in ends if (TODAY - end).days < 90],
+        lambda: [c for c, end in ends if end >= limit],
         1,
         7,
+        unit="ms",
     )
-    expected = [c for c, end in ends if (TODAY - end).days < 90]
-    assert engine.monitoring(clients, TODAY) == expected
-    show(f"monitoring ({size:,} clients)", ours, floor, unit="ms")
     if peak:
         del ends, expected
         gc.collect()
@@ -377,20 +558,24 @@ def bench_json(catalog: cl.Catalog, quick: bool) -> None:
         ).client
     assert len(c.maintenances) == 10
     text = cl.to_json(c)
+    data = to_data(c)
     n = 200 if quick else 2_000
-    floor = best(lambda: json.loads(text), n)
-    show(
+    measure(
         "to_json (client, 10 maintenances)",
-        best(lambda: cl.to_json(c), n),
-        best(lambda: json.dumps(json.loads(text)), n),
+        lambda: cl.to_json(c),
+        lambda: json.dumps(data, ensure_ascii=False, sort_keys=True),
+        n,
     )
-    show(
-        "from_json (client, 10 maintenances)", best(lambda: cl.from_json(cl.Client, text), n), floor
+    measure(
+        "from_json (client, 10 maintenances)",
+        lambda: cl.from_json(cl.Client, text),
+        lambda: json.loads(text),
+        n,
     )
 
 
-def bench_store(catalog: cl.Catalog, quick: bool) -> None:
-    engine = cl.Engine(catalog)
+def _book(engine: cl.Engine, count: int) -> list[cl.Change]:
+    """*count* new clients, each created with one assignment, in several states."""
     request = cl.AssignmentRequest(
         product="cytomic-edr",
         license_type="commercial",
@@ -398,31 +583,198 @@ def bench_store(catalog: cl.Catalog, quick: bool) -> None:
         period="1y",
         modules={"cytomic-patch": None},
     )
-    count = 300 if quick else 2_000
+    changes = []
+    for i in range(count):
+        day = TODAY - dt.timedelta(days=(i * 37) % 700)
+        created = engine.new_client(f"c{i:07d}", f"Client {i:07d}", day)
+        assigned = engine.apply(created.client, request, day)
+        changes.append(attrs.evolve(assigned, events=created.events + assigned.events))
+    return changes
+
+
+def _floor_rows(changes: list[cl.Change]) -> tuple[list[Any], list[Any]]:
+    """What bulk writes, as plain tuples (the floor's input, prepared beforehand)."""
+    from cytolicense.store._sqlite import _dumps, _projection
+
+    clients, events = [], []
+    for ch in changes:
+        c = ch.client
+        clients.append(("p", c.id, 1, c.ended_on.isoformat(), _dumps(c), *_projection(c), 2))
+        events.extend(
+            ("p", c.id, i, type(e).__name__, e.on.isoformat(), _dumps(e))
+            for i, e in enumerate(ch.events, start=1)
+        )
+    return clients, events
+
+
+_FLOOR_SCHEMA = """
+CREATE TABLE clients (partner TEXT, id TEXT, version INTEGER, ended_on TEXT, document TEXT,
+    name TEXT, deleted_on TEXT, shown_until TEXT, products TEXT, seq INTEGER,
+    PRIMARY KEY (partner, id));
+CREATE INDEX clients_by_end ON clients (partner, ended_on);
+CREATE INDEX clients_by_shown ON clients (partner, shown_until);
+CREATE INDEX clients_by_name ON clients (partner, name COLLATE NOCASE);
+CREATE TABLE events (partner TEXT, client_id TEXT, seq INTEGER, type TEXT, on_day TEXT,
+    document TEXT, PRIMARY KEY (partner, client_id, seq));
+"""
+
+
+def _floor_db(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = FULL")
+    db.executescript(_FLOOR_SCHEMA)
+    return db
+
+
+def bench_store(catalog: cl.Catalog, quick: bool, sizes: tuple[int, ...]) -> None:
+    engine = cl.Engine(catalog)
+    for size in sizes:
+        store_run(engine, size, quick)
+
+
+def store_run(engine: cl.Engine, size: int, quick: bool) -> None:
+    print(f"-- SQLite store, {size:,} clients", flush=True)
+    t0 = time.perf_counter()
+    changes = _book(engine, size)
+    print(f"   (built {size:,} clients in memory in {time.perf_counter() - t0:.1f} s)", flush=True)
+    floor_clients, floor_events = _floor_rows(changes)
     with tempfile.TemporaryDirectory() as tmp:
-        with cl.Store(Path(tmp) / "single.db", "p") as store:
-            console = cl.Console(engine, store)
-            for i in range(count):
-                console.add_client(f"c{i}", "C", TODAY)
-            start = time.perf_counter()
-            for i in range(count):
-                console.assign(f"c{i}", request, TODAY)
-            single = count / (time.perf_counter() - start)
-        with cl.Store(Path(tmp) / "batched.db", "p") as store:
-            console = cl.Console(engine, store)
+        counter = iter(range(1_000_000))
+
+        def ours_load() -> None:
+            with cl.Store(Path(tmp) / f"ours{next(counter)}.db", "p") as store:
+                store.bulk(changes)
+
+        def floor_load() -> None:
+            db = _floor_db(Path(tmp) / f"floor{next(counter)}.db")
+            db.execute("BEGIN")
+            db.executemany("INSERT INTO clients VALUES (?,?,?,?,?,?,?,?,?,?)", floor_clients)
+            db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?)", floor_events)
+            db.execute("COMMIT")
+            db.close()
+
+        rate(f"bulk load ({size:,} clients, 1 assignment each)", size, ours_load, floor_load)
+        path = Path(tmp) / "main.db"
+        with cl.Store(path, "p") as store:
+            store.bulk(changes)
+        raw = sqlite3.connect(path)
+        store = cl.Store(path, "p")
+        console = cl.Console(engine, store)
+        day = TODAY.isoformat()
+        shown = store.rows(TODAY, shown=True)
+        measure(
+            f"monitoring as rows ({size:,} clients, {len(shown):,} shown)",
+            lambda: store.rows(TODAY, shown=True),
+            lambda: raw.execute(
+                "SELECT id, name, deleted_on, ended_on, shown_until, products FROM clients "
+                "WHERE partner = ? AND (shown_until >= ? OR deleted_on > ?) ORDER BY id",
+                ("p", day, day),
+            ).fetchall(),
+            1,
+            5,
+            unit="ms",
+        )
+        if size <= 100_000:
+            measure(
+                f"monitoring as clients ({size:,} clients)",
+                lambda: store.monitoring(TODAY),
+                lambda: [
+                    json.loads(d)
+                    for (d,) in raw.execute(
+                        "SELECT document FROM clients WHERE partner = ? AND ended_on >= ? "
+                        "ORDER BY id",
+                        ("p", (TODAY - dt.timedelta(days=89)).isoformat()),
+                    )
+                ],
+                1,
+                3,
+                unit="ms",
+            )
+        measure(
+            "a page of 50, name search",
+            lambda: store.rows(search="client 00012", limit=50),
+            lambda: raw.execute(
+                "SELECT id, name, deleted_on, ended_on, shown_until, products FROM clients "
+                "WHERE partner = ? AND name LIKE ? ESCAPE '\\' ORDER BY id LIMIT 50",
+                ("p", "%client 00012%"),
+            ).fetchall(),
+            20,
+            unit="ms",
+        )
+        one = changes[size // 2].client.id
+        measure(
+            "one client's detail",
+            lambda: console.detail(one, TODAY),
+            lambda: json.loads(
+                raw.execute(
+                    "SELECT document FROM clients WHERE partner = ? AND id = ?", ("p", one)
+                ).fetchone()[0]
+            ),
+            200,
+        )
+        measure(
+            "expiring within 30 days",
+            lambda: store.expiring(TODAY, 30),
+            lambda: [
+                json.loads(d)
+                for (d,) in raw.execute(
+                    "SELECT document FROM clients WHERE partner = ? AND id IN (SELECT client_id "
+                    "FROM expiries WHERE partner = ? AND expires_on <= ? AND in_force_until >= ?"
+                    " AND starts_on <= ?)",
+                    ("p", "p", (TODAY + dt.timedelta(days=30)).isoformat(), day, day),
+                )
+            ],
+            3,
+            unit="ms",
+        )
+        raw.close()
+        batch = 500
+        # Another licence set of the product each client holds: allowed every round.
+        request = cl.AssignmentRequest(
+            product="cytomic-edr", license_type="commercial", quantity=5, period="1y"
+        )
+        ids = [r.id for r in shown][: batch * 3]
+        made = [engine.apply(store.get(i), request, TODAY) for i in ids[:batch]]
+        floor_db = _floor_db(Path(tmp) / "floor-batch.db")
+        floor_db.executemany(
+            "INSERT INTO clients VALUES (?,?,?,?,?,?,?,?,?,?)",
+            list(floor_clients[: len(ids)]),
+        )
+        from cytolicense.store._sqlite import _dumps
+
+        upd = [(_dumps(ch.client), ch.client.id) for ch in made]
+        evs = [
+            ("p", ch.client.id, 3, type(e).__name__, e.on.isoformat(), _dumps(e))
+            for ch in made
+            for e in ch.events
+        ]
+        chunks = iter(range(0, len(ids), batch))
+
+        def ours_batch() -> None:
+            start = next(chunks, 0)
             with store.batch():
-                for i in range(count * 5):
-                    console.add_client(f"c{i}", "C", TODAY)
-            start = time.perf_counter()
-            for chunk in range(0, count * 5, 500):
-                with store.batch():
-                    for i in range(chunk, chunk + 500):
-                        console.assign(f"c{i}", request, TODAY)
-            batched = count * 5 / (time.perf_counter() - start)
-    RESULTS["store assignments/s, one per transaction"] = single
-    RESULTS["store assignments/s, batched by 500"] = batched
-    print(f"{'store: durable assignments/s, one per txn':<44} {single:12.0f} /s", flush=True)
-    print(f"{'store: durable assignments/s, batched by 500':<44} {batched:12.0f} /s", flush=True)
+                for i in ids[start : start + batch]:
+                    console.apply(i, request, TODAY)
+
+        def floor_batch() -> None:
+            floor_db.execute("BEGIN")
+            floor_db.executemany(
+                "UPDATE clients SET document = ?, version = version + 1 "
+                "WHERE partner = 'p' AND id = ?",
+                upd,
+            )
+            floor_db.executemany("INSERT OR REPLACE INTO events VALUES (?,?,?,?,?,?)", evs)
+            floor_db.execute("COMMIT")
+
+        rate(
+            f"durable assigns batched by {batch} (load, decide, save)",
+            batch,
+            ours_batch,
+            floor_batch,
+        )
+        store.close()
+        floor_db.close()
 
 
 def bench_startup() -> None:
@@ -456,6 +808,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer rounds, 100k clients only")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
+        "--million", action="store_true", help="also run the store at 1,000,000 clients"
+    )
+    parser.add_argument(
         "--only",
         nargs="*",
         default=None,
@@ -471,7 +826,11 @@ def main() -> int:
         "engine": lambda: bench_engine(catalog, args.quick),
         "memory": lambda: bench_memory(catalog),
         "json": lambda: bench_json(catalog, args.quick),
-        "store": lambda: bench_store(catalog, args.quick),
+        "store": lambda: bench_store(
+            catalog,
+            args.quick,
+            (20_000,) if args.quick else (100_000, 1_000_000) if args.million else (100_000,),
+        ),
         "startup": bench_startup,
         "monitoring": lambda: bench_monitoring(catalog, args.quick),
     }

@@ -36,6 +36,8 @@ def text_problem(value: str) -> str | None:
     (newlines, escape codes) would forge rows or drive the terminal, and lone
     surrogates cannot be encoded for the store.
     """
+    if value.isprintable():  # no control, format or surrogate character: the usual case
+        return None if value.strip() else "must not be empty"
     if not value.strip():
         return "must not be empty"
     if _SURROGATE.search(value):

@@ -137,6 +137,7 @@ class Store:
         self.partner = partner
         self._depth = 0
         self._dead: str | None = None
+        self._loaded: dict[str, tuple[int, int, Client]] = {}
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -334,19 +335,25 @@ class Store:
     def load(self, client_id: str) -> tuple[Client, int]:
         """The client and its version; :class:`NotFoundError` if this partner has none."""
         rows = self._query(
-            "SELECT document, version FROM clients WHERE partner = ? AND id = ?",
+            "SELECT document, version, seq FROM clients WHERE partner = ? AND id = ?",
             (self.partner, client_id),
             f"reading client {client_id!r}",
         )
         if not rows:
             raise NotFoundError(self.partner, client_id)
         try:
-            version = int(rows[0][1])
+            version, seq = int(rows[0][1]), int(rows[0][2])
         except (TypeError, ValueError) as exc:
             raise StoreError(
                 f"{self.path}: client {client_id!r} has a corrupt version {rows[0][1]!r}"
             ) from exc
-        return self._read(client_id, rows[0][0]), version
+        client = self._read(client_id, rows[0][0])
+        # Remembered so that saving a change made from this version need not read and
+        # parse the document again to check that the change follows from it.
+        if len(self._loaded) >= 1024:
+            self._loaded.clear()
+        self._loaded[client_id] = (version, seq, client)
+        return client, version
 
     def get(self, client_id: str) -> Client:
         """The client *client_id*; :class:`NotFoundError` if this partner has none."""
@@ -468,25 +475,29 @@ class Store:
                     )
                     new_version, seq = 1, 0
                 else:
-                    row = self._db.execute(
-                        "SELECT document, seq FROM clients WHERE partner = ? AND id = ? "
-                        "AND version = ?",
-                        (self.partner, client.id, version),
-                    ).fetchone()
-                    if row is None:
-                        stored = self._stored_version(client.id)
-                        if stored is None:
-                            raise NotFoundError(self.partner, client.id)
-                        raise ConflictError(client.id, version, stored)
-                    _follows(self._read(client.id, row[0]), change)
-                    seq = int(row[1])
-                    self._db.execute(
+                    known = self._loaded.get(client.id)
+                    if known is not None and known[0] == version:
+                        seq, before = known[1], known[2]
+                    else:
+                        row = self._db.execute(
+                            "SELECT document, seq FROM clients WHERE partner = ? AND id = ? "
+                            "AND version = ?",
+                            (self.partner, client.id, version),
+                        ).fetchone()
+                        if row is None:
+                            raise self._conflict(client.id, version)
+                        seq, before = int(row[1]), self._read(client.id, row[0])
+                    _follows(before, change)
+                    cur = self._db.execute(
                         "UPDATE clients SET version = version + 1, ended_on = ?, document = ?, "
                         "name = ?, deleted_on = ?, shown_until = ?, products = ?, seq = ? "
-                        "WHERE partner = ? AND id = ?",
-                        (ended, document, *projection, seq + n, self.partner, client.id),
+                        "WHERE partner = ? AND id = ? AND version = ?",
+                        (ended, document, *projection, seq + n, self.partner, client.id, version),
                     )
+                    if cur.rowcount != 1:  # the remembered version is stale
+                        raise self._conflict(client.id, version)
                     new_version = version + 1
+                    self._loaded.pop(client.id, None)
                 self._write_rows(client, change, seq)
             except sqlite3.Error as exc:
                 raise self._error(exc, f"saving client {client.id!r}") from exc
@@ -496,6 +507,12 @@ class Store:
         """Mark the file as a demo database (``cytolicense demo`` replaces only those)."""
         with self._transaction():
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('demo', '1')")
+
+    def _conflict(self, client_id: str, version: int) -> StoreError:
+        stored = self._stored_version(client_id)
+        if stored is None:
+            return NotFoundError(self.partner, client_id)
+        return ConflictError(client_id, version, stored)
 
     def _write_rows(self, client: Client, change: Change, seq: int) -> None:
         """The events after *seq*, the client's expiry index rows, the pool's movements."""
