@@ -270,3 +270,24 @@ def test_main_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "Cytomic Advanced EPDR" in capsys.readouterr().out
     with cl.Store(db, "default") as store:
         assert store.get("a").name == "A"
+
+
+def test_a_closed_pipe_is_not_an_error(cli: Cli) -> None:
+    """`cytolicense clients | head`: the reader leaves early; no traceback, exit 0."""
+    import os
+
+    cli("demo")  # the fixture passes --db: the demo wrote there
+    read, write = os.pipe()
+    os.close(read)  # no reader at all: every write to the pipe fails
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "cytolicense", "--db", str(cli.db), "--today", TODAY, "clients"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli.env,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr

@@ -779,5 +779,12 @@ def main(
     except (CytolicenseError, ValueError, TypeError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader went away (`cytolicense monitoring | head`): nothing is wrong.
+        # Point stdout at devnull so the interpreter's final flush does not fail too.
+        if out is sys.stdout:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     finally:
         run.close()
