@@ -243,3 +243,24 @@ def test_a_rule_raising_systemexit_or_a_hostile_str_names_the_plugin() -> None:
 
     with pytest.raises(cl.CatalogError, match="bad_plugin.*Hostile: <message cannot be shown>"):
         cl.load_catalog(Bad(), entry_points=False)
+
+
+def test_a_full_disk_mid_batch_is_a_store_error_and_keeps_nothing(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    worker = Path(__file__).with_name("disk_full_worker.py")
+    proc = subprocess.run(
+        [sys.executable, str(worker), str(tmp_path / "full.db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parent,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    first = report["first"]  # names the file and the cause (EFBIG: SQLite's I/O error)
+    assert "full.db: " in first and ("disk I/O error" in first or "disk is full" in first)
+    assert "failed earlier" in report["again"]  # the handle left the dead batch
+    assert report["stored"] == 1  # nothing of the failed batch was kept
