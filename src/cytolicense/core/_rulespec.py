@@ -113,6 +113,8 @@ class RuleSpec:
         plugin: The plugin that contributed it (set by the loader).
         relevant: Optional: whether the rule can find anything for a product plan
             and licence type (computed once per product; ``None``: always run).
+        needs_pool: The rule can only find something when a pool is given (it is
+            not run otherwise).
     """
 
     check: Rule
@@ -124,6 +126,7 @@ class RuleSpec:
     relevant: Callable[[ProductPlan, LicenseType], bool] | None = attrs.field(
         default=None, eq=False
     )
+    needs_pool: bool = False
 
     @property
     def name(self) -> str:

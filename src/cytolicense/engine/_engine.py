@@ -161,7 +161,7 @@ class Engine:
             for code in spec.codes:
                 codes.setdefault(code.code, code)
         self._codes = codes
-        self._cache: dict[tuple[str, str | None, LicenseType | None], _Cached] = {}
+        self._cache: dict[tuple[str, str | None, LicenseType | None, bool], _Cached] = {}
 
     def __repr__(self) -> str:
         return f"<Engine {self.catalog!r}>"
@@ -312,13 +312,14 @@ class Engine:
             lt = ctx.maintenance.license_type
         else:
             lt = None
-        key = (ctx.operation, plan.id if plan is not None else None, lt)
+        pooled = ctx.pool is not None
+        key = (ctx.operation, plan.id if plan is not None else None, lt, pooled)
         found = self._cache.get(key)
         if found is None:
             builtin: list[Rule] = []
             plugin: list[RuleSpec] = []
             for spec in self._specs:
-                if ctx.operation not in spec.operations:
+                if ctx.operation not in spec.operations or (spec.needs_pool and not pooled):
                     continue
                 if (
                     plan is not None

@@ -38,6 +38,7 @@ _TRIAL = LicenseType.TRIAL
 _LINKED = QuantityRule.LINKED
 _WARNING = Severity.WARNING
 _NONE: tuple[Finding, ...] = ()
+_SHOWN_DAYS = 90  # a client is shown while today - end < 90 days (RETENTION_DAYS)
 
 _ALL = frozenset(
     {
@@ -64,6 +65,7 @@ def rule(
     operations: Iterable[str],
     *codes: CodeSpec,
     relevant: Callable[[ProductPlan, LicenseType], bool] | None = None,
+    needs_pool: bool = False,
 ) -> Callable[
     [Callable[[RuleContext], Iterable[Finding]]], Callable[[RuleContext], Iterable[Finding]]
 ]:
@@ -79,6 +81,7 @@ def rule(
                 codes=codes,
                 plugin=BUILTIN,
                 relevant=relevant,
+                needs_pool=needs_pool,
             )
         )
         return check
@@ -107,22 +110,20 @@ BEFORE_HISTORY = CodeSpec(
 )
 
 
-@rule(_ALL, BEFORE_HISTORY)
-def rule_history(ctx: RuleContext) -> Iterable[Finding]:
-    """``date.before_history``: no operation is dated before the client's last change."""
+def before_history(ctx: RuleContext) -> Finding | None:
+    """The ``date.before_history`` finding, when the operation is dated before the
+    client's last change."""
     last = ctx.client.last_change
     if ctx.today < last:
-        return (
-            BEFORE_HISTORY.finding(
-                "today",
-                {
-                    "client": ctx.client.id,
-                    "today": ctx.today.isoformat(),
-                    "last_change": last.isoformat(),
-                },
-            ),
+        return BEFORE_HISTORY.finding(
+            "today",
+            {
+                "client": ctx.client.id,
+                "today": ctx.today.isoformat(),
+                "last_change": last.isoformat(),
+            },
         )
-    return _NONE
+    return None
 
 
 NOT_VISIBLE = CodeSpec(
@@ -161,12 +162,24 @@ def client_not_visible(ctx: RuleContext) -> Finding:
     )
 
 
-@rule(_ALL - {"delete_client"}, NOT_VISIBLE)
-def rule_client_visible(ctx: RuleContext) -> Iterable[Finding]:
-    """``client.not_visible``: the client left the console (deleted or inactive 90+ days)."""
-    if not visible(ctx.client, ctx.today):
-        return (client_not_visible(ctx),)
-    return _NONE
+@rule(_ALL - {"delete_client"}, BEFORE_HISTORY, NOT_VISIBLE)
+def rule_client(ctx: RuleContext) -> Iterable[Finding]:
+    """``date.before_history``: no operation is dated before the client's last change;
+    ``client.not_visible``: the client left the console (deleted or inactive 90+ days)."""
+    client, today = ctx.client, ctx.today
+    # The usual case in two comparisons: dated after the last change, and the client
+    # ended (or ends) less than 90 days before today.
+    if client.deleted_on is None and (today - client._end).days < _SHOWN_DAYS:
+        last = client.changed_on
+        if last is not None and today >= last:
+            return _NONE
+    out = []
+    history = before_history(ctx)
+    if history is not None:
+        out.append(history)
+    if not visible(client, today):
+        out.append(client_not_visible(ctx))
+    return out
 
 
 ALREADY_DELETED = CodeSpec(
@@ -178,10 +191,17 @@ ALREADY_DELETED = CodeSpec(
 )
 
 
-@rule({"delete_client"}, ALREADY_DELETED, NOT_VISIBLE)
+@rule({"delete_client"}, BEFORE_HISTORY, ALREADY_DELETED, NOT_VISIBLE)
 def rule_client_deletable(ctx: RuleContext) -> Iterable[Finding]:
-    """``client.already_deleted``, ``client.not_visible``: deleting a client twice, or one
-    that left the console."""
+    """``date.before_history``; ``client.already_deleted``, ``client.not_visible``:
+    deleting a client twice, or one that left the console."""
+    history = before_history(ctx)
+    if history is not None:
+        return (history, *_deletable(ctx))
+    return _deletable(ctx)
+
+
+def _deletable(ctx: RuleContext) -> tuple[Finding, ...]:
     client = ctx.client
     if client.deleted_on is not None and ctx.today >= client.deleted_on:
         return (
@@ -1046,7 +1066,11 @@ POOL_SHORT = CodeSpec(
 )
 
 
-@rule({"assign", "modify", "renew", "change_product", "convert_trial", "add_seats"}, POOL_SHORT)
+@rule(
+    {"assign", "modify", "renew", "change_product", "convert_trial", "add_seats"},
+    POOL_SHORT,
+    needs_pool=True,
+)
 def rule_pool(ctx: RuleContext) -> Iterable[Finding]:
     """``pool.insufficient``: the operation takes more seats than the pool holds (C16).
 
