@@ -75,9 +75,10 @@ def test_catalog(cli: Cli) -> None:
 
 def test_a_console_session(cli: Cli) -> None:
     assert "added client acme (ACME Corp)" in cli("add-client", "acme", "ACME Corp").stdout
-    cli("add-client", "acme", "Again", code=3)
+    again = cli("add-client", "acme", "Again", code=3).stderr
+    assert "client 'acme' already exists" in again and "choose another id" in again
     ok = cli("check", "acme", "--product", "cytomic-epdr", "--seats", "20", "--period", "1y")
-    assert "ok: the assignment would go through" in ok.stdout
+    assert "ok: the assignment (commercial cytomic-epdr x20 for 1y) would go through" in ok.stdout
     out = cli(
         "assign",
         "acme",
@@ -174,11 +175,11 @@ def test_refusals_in_both_languages(cli: Cli) -> None:
         "cytomic-nope",
     )
     en = cli(*args, code=1).stderr
-    assert en.splitlines()[0] == "assign refused:"
+    assert en.splitlines()[0] == "cannot assign the product:"
     assert "error [quantity.invalid]" in en and "error [period.invalid]" in en
     assert "error [module.unknown]" in en
     es = cli(*args, "--lang", "es", code=1).stderr
-    assert es.splitlines()[0] == "assign rechazado:"
+    assert es.splitlines()[0] == "no se puede asignar el producto:"
     assert "El periodo 5y no está a la venta" in es
     assert "La cantidad 0 no es válida" in cli(*args, code=1, env={"CYTOLICENSE_LANG": "es"}).stderr
     data = cli.json(*args, code=1)

@@ -461,3 +461,14 @@ def test_each_single_wrong_field_yields_its_code(data: st.DataObject) -> None:
     today = data.draw(days)
     client = engine.create_client("c", "C", today)
     assert codes(engine.check(client, request(**change), today)) == [code]
+
+
+def test_unknown_ids_list_the_known_ones_and_suggest_a_close_one(engine: cl.Engine) -> None:
+    d = engine.check(fresh(engine), request(product="epdrr", modules={"pach": None}), TODAY)
+    product, module = d.findings
+    assert product.params["suggestion"] == "epdr" and product.params["known"][0] == "edr"
+    assert "did you mean 'epdr'?" in product.message
+    assert "¿quería decir 'epdr'?" in product.message_in("es")
+    assert module.params["suggestion"] == "patch"
+    far = engine.check(fresh(engine), request(product="zzz"), TODAY).findings[0]
+    assert "suggestion" not in far.params and "known: edr, epdr, mailguard" in far.message

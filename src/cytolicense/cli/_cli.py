@@ -58,6 +58,21 @@ from ._demo import build_demo
 
 __all__ = ["main"]
 
+ACTIONS: dict[str, tuple[str, str]] = {
+    "assign": ("cannot assign the product", "no se puede asignar el producto"),
+    "modify": ("cannot modify the licences", "no se pueden modificar las licencias"),
+    "set_management": ("cannot change the management", "no se puede cambiar la gestión"),
+    "delete_service": ("cannot delete the service", "no se puede eliminar el servicio"),
+    "delete_client": ("cannot delete the client", "no se puede eliminar el cliente"),
+    "renew": ("cannot renew the maintenance", "no se puede renovar el mantenimiento"),
+    "change_product": ("cannot change the product", "no se puede cambiar el producto"),
+    "convert_trial": ("cannot convert the trial", "no se puede convertir la prueba"),
+    "extend_trial": ("cannot extend the trial", "no se puede ampliar la prueba"),
+    "group_sets": ("cannot group the licence sets", "no se pueden agrupar las licencias"),
+    "add_seats": ("cannot add the seats", "no se pueden añadir las licencias"),
+}
+"""The header of a refusal, in the action's words, in English and Spanish."""
+
 READ_ONLY = frozenset(
     {
         "check",
@@ -409,8 +424,8 @@ class _Run:
                 }
             )
         else:
-            label = "rechazado" if self.lang == "es" else "refused"
-            print(f"{operation} {label}:", file=self.err)
+            en, es = ACTIONS.get(operation, (f"cannot {operation}", f"no se puede: {operation}"))
+            print(f"{es if self.lang == 'es' else en}:", file=self.err)
             for f in decision.findings:
                 print("  " + self.finding_line(f), file=self.err)
         return EXIT_REFUSED
@@ -514,7 +529,14 @@ class _Run:
             self.emit(converter().unstructure(decision))
         else:
             self.warnings(decision.warnings)
-            print("ok: the assignment would go through", file=self.out)
+            r = self.request()
+            what = f"{r.license_type.value} {r.product} x{r.quantity}" + (
+                f" for {r.period}" if r.period else ""
+            )
+            if self.lang == "es":
+                print(f"ok: la asignación ({what}) se haría", file=self.out)
+            else:
+                print(f"ok: the assignment ({what}) would go through", file=self.out)
         return EXIT_OK
 
     def operate(self, client_id: str, op: Operation, verb: str) -> int:

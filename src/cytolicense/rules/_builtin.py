@@ -9,6 +9,7 @@ generated from these declarations. Adding a rule is one block here.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Callable, Iterable, Mapping
 
 from ..core._dates import visible
@@ -325,10 +326,33 @@ def rule_target(ctx: RuleContext) -> Iterable[Finding]:
 PRODUCT_UNKNOWN = CodeSpec(
     code="product.unknown",
     messages={
-        "en": "Product '{product}' is not in the catalog.",
-        "es": "El producto '{product}' no está en el catálogo.",
+        "en": {
+            "": "Product '{product}' is not in the catalog (known: {known}).",
+            "suggest": "Product '{product}' is not in the catalog: did you mean "
+            "'{suggestion}'? (known: {known})",
+        },
+        "es": {
+            "": "El producto '{product}' no está en el catálogo (existen: {known}).",
+            "suggest": "El producto '{product}' no está en el catálogo: ¿quería decir "
+            "'{suggestion}'? (existen: {known})",
+        },
     },
 )
+
+
+def _unknown_params(kind: str, wanted: str, known: Iterable[str]) -> dict[str, object]:
+    """Params of an unknown-id finding: the id, up to ten known ids, and the closest
+    known id when one is close (``reason="suggest"``)."""
+    ids = sorted(known)
+    params: dict[str, object] = {
+        kind: wanted,
+        "known": tuple(ids[:10]) + (("...",) if len(ids) > 10 else ()),
+    }
+    close = difflib.get_close_matches(wanted, ids, n=1, cutoff=0.8)  # ids share prefixes
+    if close:
+        params["suggestion"] = close[0]
+        params["reason"] = "suggest"
+    return params
 
 
 def _never(plan: ProductPlan, lt: LicenseType) -> bool:
@@ -343,7 +367,8 @@ def rule_product_known(ctx: RuleContext) -> Iterable[Finding]:
         return _NONE  # maintenance.unknown says it
     if ctx.product is None:
         pid = getattr(op, "product", None) or (ctx.request.product if ctx.request else "?")
-        return (PRODUCT_UNKNOWN.finding("product", {"product": pid}),)
+        params = _unknown_params("product", pid, ctx.catalog.products)
+        return (PRODUCT_UNKNOWN.finding("product", params),)
     return _NONE
 
 
@@ -690,8 +715,16 @@ def rule_family(ctx: RuleContext) -> Iterable[Finding]:
 MODULE_UNKNOWN = CodeSpec(
     code="module.unknown",
     messages={
-        "en": "Module '{module}' is not in the catalog.",
-        "es": "El módulo '{module}' no está en el catálogo.",
+        "en": {
+            "": "Module '{module}' is not in the catalog (known: {known}).",
+            "suggest": "Module '{module}' is not in the catalog: did you mean "
+            "'{suggestion}'? (known: {known})",
+        },
+        "es": {
+            "": "El módulo '{module}' no está en el catálogo (existen: {known}).",
+            "suggest": "El módulo '{module}' no está en el catálogo: ¿quería decir "
+            "'{suggestion}'? (existen: {known})",
+        },
     },
 )
 MODULE_INCOMPATIBLE = CodeSpec(
@@ -752,7 +785,11 @@ def rule_modules(ctx: RuleContext) -> Iterable[Finding]:
         qrule = compatible.get(mid) if compatible is not None else None
         if qrule is None:
             if mid not in known:
-                out.append(MODULE_UNKNOWN.finding(f"modules.{mid}", {"module": mid}))
+                out.append(
+                    MODULE_UNKNOWN.finding(
+                        f"modules.{mid}", _unknown_params("module", mid, ctx.catalog.modules)
+                    )
+                )
                 continue
             if plan is not None:
                 out.append(
