@@ -343,8 +343,11 @@ def test_detail_of_unknown_catalog_entries(engine: cl.Engine) -> None:
     c = cl.Client(id="x", name="X", created_on=T0, maintenances=[m])
     line = engine.detail(c, T0).line("m1")
     assert line.product_name == "retired" and line.modules[0].name == "old"
-    assert line.actions == {"modify", "delete", "manage", "renew"}
+    # The view offers only what the engine accepts (R2 2/8): viewable, manageable and
+    # deletable, but not modified or renewed while the catalog no longer has it.
+    assert line.actions == {"delete", "manage"}
     assert refused(engine.modify, c, "m1", T0, quantity=2) == ["product.unknown", "module.unknown"]
+    assert refused(engine.apply, c, cl.Renew(maintenance="m1"), T0)[0] == "product.unknown"
 
 
 # -- events --------------------------------------------------------------------------------

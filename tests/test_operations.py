@@ -415,3 +415,20 @@ def test_console_keeps_the_pool_with_the_change(engine: cl.Engine, tmp_path: Pat
     rows = console.expiring(D(2027, 2, 20), 30)
     assert rows == engine.expiring(store.clients(), D(2027, 2, 20), 30) and len(rows) == 1
     store.close()
+
+
+def test_no_view_raises_near_the_ends_of_the_calendar(engine: cl.Engine) -> None:
+    first = D(1, 1, 5)
+    c = engine.apply(client(engine, first), commercial(period="1m"), first).client
+    assert engine.monitoring([c], first) == [c]
+    assert engine.detail(c, first).lines[0].maintenance_id == "m1"
+    assert [e.maintenance_id for e in engine.expiring([c], first)] == []
+    assert engine.expiring([c], first, within_days=40)[0].days_left == 31
+    last = D(9999, 11, 15)
+    c = engine.apply(client(engine, last), commercial(period="1m"), last).client
+    end = D(9999, 12, 31)
+    assert engine.visible(c, end) and engine.monitoring([c], end) == [c]
+    assert engine.forecast([c], last, months=3).seats == {"edr": (0, 10, 0)}
+    in_grace = D(9999, 12, 20)
+    assert engine.detail(c, end).lines and engine.expiring([c], in_grace)[0].days_left == -5
+    assert engine.check(c, cl.Renew(maintenance="m1"), in_grace).codes == ("date.out_of_range",)

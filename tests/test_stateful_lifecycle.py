@@ -127,6 +127,7 @@ class LifecycleSession(RuleBasedStateMachine):
             return
         event(f"applied {op.kind}")
         assert decision.ok and change.warnings == decision.warnings
+        assert self.today >= self.client.last_change  # never dated before the history
         for e in change.events:
             assert e.actor == "t"
             self._check_terms(e)
@@ -160,6 +161,12 @@ class LifecycleSession(RuleBasedStateMachine):
     @rule(days=st.one_of(st.integers(0, 10), st.integers(0, 40), st.integers(0, 400)))
     def wait(self, days: int) -> None:
         self.today += dt.timedelta(days=days)
+
+    @rule(days=st.integers(1, 60))
+    def go_back(self, days: int) -> None:
+        """A console whose clock moved backwards: every operation must then be refused
+        (date.before_history) until the date passes the last change again."""
+        self.today -= dt.timedelta(days=days)
 
     @rule(req=assignments())
     def assign(self, req: cl.AssignmentRequest) -> None:
@@ -224,6 +231,15 @@ class LifecycleSession(RuleBasedStateMachine):
             if m.license_type is cl.LicenseType.COMMERCIAL and m.in_force(self.today)
         }
         assert len(live) <= 1  # one family in this catalog
+
+    @invariant()
+    def replaced_never_serves(self) -> None:
+        if not hasattr(self, "client"):
+            return
+        for m in self.client.maintenances:
+            if m.replaced_on is not None:
+                assert not m.in_force(m.replaced_on) and m.ended_on <= m.replaced_on
+                assert m.replaced_by in {x.id for x in self.client.maintenances}
 
     @invariant()
     def histories_replay(self) -> None:

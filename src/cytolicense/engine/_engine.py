@@ -731,7 +731,31 @@ class Engine:
         """The client's detail as the console shows it on *today* (D6, D7, D8)."""
         from ..views._detail import build_detail
 
-        return build_detail(self.catalog, client, today)
+        return build_detail(self.catalog, client, today, lambda m: self.actions(client, m, today))
+
+    def actions(self, client: Client, maintenance: Maintenance, today: dt.date) -> frozenset[str]:
+        """The console actions *maintenance* allows on *today*: those whose operation
+        ``check`` accepts (``"modify"``, ``"manage"``/``"unmanage"``, ``"delete"``,
+        ``"renew"``, ``"convert"``, ``"extend"``). The detail view shows exactly these,
+        so it never offers what the engine would refuse."""
+        m = maintenance
+        candidates: list[tuple[str, Operation]] = [
+            ("modify", Modify(maintenance=m.id)),
+            ("delete", DeleteService(maintenance=m.id)),
+        ]
+        if m.management is ManagementMode.CENTRALIZED:
+            candidates.append(("unmanage", SetManagement(maintenance=m.id, mode="unmanaged")))
+        else:
+            candidates.append(("manage", SetManagement(maintenance=m.id, mode="centralized")))
+        if m.license_type is _COMMERCIAL:
+            candidates.append(("renew", Renew(maintenance=m.id)))
+        else:
+            product = self.catalog.products.get(m.product)
+            if product is not None and product.periods:
+                period = (product.enabled or product.periods)[0]
+                candidates.append(("convert", ConvertTrial(maintenance=m.id, period=period)))
+            candidates.append(("extend", ExtendTrial(maintenance=m.id)))
+        return frozenset(name for name, op in candidates if self.check(client, op, today).ok)
 
     @staticmethod
     def entitlements(client: Client, today: dt.date) -> dict[str, int]:

@@ -17,12 +17,12 @@ from ..core._enums import LicenseType, QuantityRule, Severity, Status
 from ..core._findings import CodeSpec, Finding
 from ..core._operations import (
     AddSeats,
+    AssignmentRequest,
     ChangeProduct,
     ConvertTrial,
     DeleteService,
     ExtendTrial,
     GroupSets,
-    Modify,
     Renew,
     SetManagement,
 )
@@ -359,11 +359,18 @@ def _never(plan: ProductPlan, lt: LicenseType) -> bool:
     return False
 
 
-@rule({"assign", "modify", "change_product", "group_sets"}, PRODUCT_UNKNOWN, relevant=_never)
+@rule(
+    {"assign", "modify", "change_product", "group_sets", "renew", "convert_trial", "add_seats"},
+    PRODUCT_UNKNOWN,
+    relevant=_never,
+)
 def rule_product_known(ctx: RuleContext) -> Iterable[Finding]:
-    """``product.unknown``: the product is not in the catalog (for modify: no longer)."""
+    """``product.unknown``: the product is not in the catalog (for an operation on a
+    maintenance: no longer; such a maintenance can still be viewed and deleted)."""
     op = ctx.op
-    if isinstance(op, Modify) and ctx.maintenance is None:
+    if ctx.maintenance is None and not isinstance(
+        op, AssignmentRequest | GroupSets | ChangeProduct
+    ):
         return _NONE  # maintenance.unknown says it
     if ctx.product is None:
         pid = getattr(op, "product", None) or (ctx.request.product if ctx.request else "?")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -76,8 +76,9 @@ class DetailLine:
         management: Management mode.
         duration: Human text of the term.
         modules: The modules.
-        actions: The console actions this line allows today: ``"modify"``,
-            ``"manage"`` or ``"unmanage"``, ``"delete"``.
+        actions: The console actions this line allows today, as the engine decides
+            them (its checks pass): ``"modify"``, ``"manage"`` or ``"unmanage"``,
+            ``"delete"``, ``"renew"``, ``"convert"``, ``"extend"``.
     """
 
     maintenance_id: str
@@ -96,30 +97,7 @@ class DetailLine:
     actions: frozenset[str]
 
 
-def _actions(catalog: Catalog, m: Maintenance, state: Status, today: dt.date) -> frozenset[str]:
-    if state is Status.DELETED or state is Status.REPLACED:
-        return frozenset()
-    if state is Status.EXPIRED:
-        return frozenset({"delete"})
-    if state is Status.GRACE:
-        return frozenset({"renew", "delete"})
-    actions = {"modify", "delete"}
-    product = catalog.products.get(m.product)
-    if m.license_type is LicenseType.TRIAL:
-        actions.add("convert")
-        if m.extended_on is None and product is not None and product.trial_extension_days:
-            actions.add("extend")
-    elif product is None or (m.expires_on - today).days < product.renewal_window_days:
-        actions.add("renew")
-    modes = product.management_modes if product is not None else frozenset(ManagementMode)
-    if m.management is ManagementMode.CENTRALIZED and ManagementMode.UNMANAGED in modes:
-        actions.add("unmanage")
-    if m.management is ManagementMode.UNMANAGED and ManagementMode.CENTRALIZED in modes:
-        actions.add("manage")
-    return frozenset(actions)
-
-
-def _line(catalog: Catalog, m: Maintenance, today: dt.date) -> DetailLine:
+def _line(catalog: Catalog, m: Maintenance, today: dt.date, actions: frozenset[str]) -> DetailLine:
     product = catalog.products.get(m.product)
     state = status(m, today)
     trial = m.license_type is LicenseType.TRIAL
@@ -150,7 +128,7 @@ def _line(catalog: Catalog, m: Maintenance, today: dt.date) -> DetailLine:
         management=m.management,
         duration=human_duration(m.starts_on, m.expires_on, in_days=trial),
         modules=tuple(modules),
-        actions=_actions(catalog, m, state, today),
+        actions=actions,
     )
 
 
@@ -208,8 +186,10 @@ def timeline_svg(lines: Iterable[DetailLine], today: dt.date, width: int = 640) 
     lx = float(left)
     for label, color, opacity in (
         ("active", _COLORS[Status.ACTIVE], 1.0),
+        ("grace", _COLORS[Status.GRACE], 1.0),
         ("expired", _COLORS[Status.EXPIRED], 1.0),
         ("deleted", _COLORS[Status.DELETED], 1.0),
+        ("replaced", _COLORS[Status.REPLACED], 1.0),
         ("90-day window", "#57606a", 0.25),
     ):
         parts.append(
@@ -355,15 +335,26 @@ class ClientDetail:
         )
 
 
-def build_detail(catalog: Catalog, client: Client, today: dt.date) -> ClientDetail:
-    """The :class:`ClientDetail` of *client* on *today*."""
+def build_detail(
+    catalog: Catalog,
+    client: Client,
+    today: dt.date,
+    actions: Callable[[Maintenance], frozenset[str]],
+) -> ClientDetail:
+    """The :class:`ClientDetail` of *client* on *today*; *actions* says which console
+    actions each line allows (the engine answers it with its own checks, so the view
+    never offers what the engine would refuse)."""
     return ClientDetail(
         client_id=client.id,
         name=client.name,
         today=today,
         visible=visible(client, today),
         deleted_on=client.deleted_on,
-        lines=tuple(_line(catalog, m, today) for m in client.maintenances if line_shown(m, today)),
+        lines=tuple(
+            _line(catalog, m, today, actions(m))
+            for m in client.maintenances
+            if line_shown(m, today)
+        ),
     )
 
 
