@@ -68,12 +68,15 @@ def test_convert_extend_change(run: Run) -> None:
 
 def test_add_seats_group_and_the_pool(run: Run) -> None:
     assert "empty pool" in run("pool")
-    run("pool", "--credit", "cytomic-edr", "1y", "100", "--actor", "buyer")
+    run("pool", "credit", "cytomic-edr", "1y", "100", "--actor", "buyer")
+    run("pool", "debit", "x", code=2)
     run("assign", "acme", "--product", "cytomic-edr", "--seats", "10", "--period", "1y")
     run("assign", "acme", "--product", "cytomic-edr", "--seats", "20", "--period", "1y")
     assert run.json("pool")["lines"][0]["seats"] == 70
     run("add-seats", "acme", "m1", "--seats", "5", "--period", "1y", today="2027-05-27")
     assert run.json("pool")["lines"][0]["seats"] == 65
+    run("pool", "--credit", "cytomic-patch", "1y", "-3")  # a correction below zero
+    assert "over-assigned: cytomic-patch for 1y by 3 seats" in run("pool")
     grouped = run("group", "acme", "cytomic-edr", today="2027-05-28")
     assert "grouped: maintenance m1" in grouped
     assert run.json("entitlements", "acme", today="2027-05-28") == {"cytomic-edr": 35}

@@ -131,6 +131,12 @@ class LifecycleSession(RuleBasedStateMachine):
         for e in change.events:
             assert e.actor == "t"
             self._check_terms(e)
+        if isinstance(op, cl.GroupSets):  # grouping leaves the seats in force unchanged
+            assert self.engine.entitlements(change.client, self.today) == self.engine.entitlements(
+                self.client, self.today
+            )
+        if isinstance(op, cl.AssignmentRequest) and op.license_type is cl.LicenseType.TRIAL:
+            assert change.pool_events == ()  # trials never touch the pool
         self.client = change.client
         self.events += change.events
         assert change.pool is not None
@@ -240,6 +246,28 @@ class LifecycleSession(RuleBasedStateMachine):
             if m.replaced_on is not None:
                 assert not m.in_force(m.replaced_on) and m.ended_on <= m.replaced_on
                 assert m.replaced_by in {x.id for x in self.client.maintenances}
+
+    @invariant()
+    def recovery_never_exceeds_what_was_taken(self) -> None:
+        """Per maintenance and item, seats given back <= seats taken; the balance is
+        credits - debits + recoveries, recomputed from the events alone."""
+        if not hasattr(self, "client"):
+            return
+        taken: dict[tuple[str | None, str], int] = {}
+        back: dict[tuple[str | None, str], int] = {}
+        for e in self.pool_events:
+            key = (e.maintenance, e.item)
+            if e.kind == "debited":
+                taken[key] = taken.get(key, 0) - e.seats
+            elif e.kind == "recovered":
+                back[key] = back.get(key, 0) + e.seats
+        for key, seats in back.items():
+            assert seats <= taken.get(key, 0), key
+        for line in self.initial.lines:
+            moved = sum(
+                e.seats for e in self.pool_events if e.item == line.item and e.period == line.period
+            )
+            assert self.pool.seats(line.item, line.period) == line.seats + moved
 
     @invariant()
     def histories_replay(self) -> None:

@@ -348,3 +348,84 @@ def test_rows_pages_and_search_from_the_index(tmp_path: Path) -> None:
         store.bulk([changes[0]])
     assert len(store) == 30
     store.close()
+
+
+def test_expiring_from_the_index_equals_the_engine_on_random_clients(tmp_path: Path) -> None:
+    """A few thousand clients with random histories (renewed, changed to another set,
+    deleted, in grace): the store's index gives the engine's answer on every day tried."""
+    import random
+
+    catalog = cl.Catalog(
+        families=[cl.ProductFamily(id="f", name="F")],
+        modules=[],
+        products=[
+            cl.Product(id="a", name="A", family="f", periods=["1m", "1y"], grace_days=10),
+            cl.Product(id="b", name="B", family="f", periods=["1y", "2y"], term_end="day_before"),
+        ],
+    )
+    engine = cl.Engine(catalog)
+    rng = random.Random(7)
+    changes = []
+    start = dt.date(2026, 1, 1)
+    for i in range(2_000):
+        day = start + dt.timedelta(days=rng.randrange(300))
+        ch = engine.new_client(f"c{i:04d}", f"C{i}", day)
+        client, events = ch.client, list(ch.events)
+        product = rng.choice("ab")
+        for op in (
+            cl.AssignmentRequest(
+                product=product,
+                license_type=rng.choice(["commercial", "trial"]),
+                quantity=rng.randint(1, 9),
+                period=rng.choice(catalog.products[product].periods),
+            ),
+            rng.choice([cl.Renew(maintenance="m1"), cl.DeleteService(maintenance="m1"), None]),
+        ):
+            if op is None:
+                continue
+            if isinstance(op, cl.AssignmentRequest) and op.license_type is cl.LicenseType.TRIAL:
+                op = attrs.evolve(op, period=None)
+            day += dt.timedelta(days=rng.randrange(400))
+            try:
+                done = engine.apply(client, op, day)
+            except cl.RuleViolation:
+                continue
+            client, events = done.client, events + list(done.events)
+        changes.append(cl.Change(client=client, events=tuple(events)))
+    with cl.Store(tmp_path / "x.db", "p") as store:
+        store.bulk(changes)
+        clients = [c.client for c in changes]
+        for offset in (0, 100, 250, 400, 600, 800):
+            day = start + dt.timedelta(days=offset)
+            for window in (0, 30, 90):
+                assert store.expiring(day, window) == engine.expiring(clients, day, window)
+
+
+def test_two_writers_lose_no_pool_seat_on_sqlite(tmp_path: Path) -> None:
+    import threading
+
+    engine = cl.Engine(cl.load_catalog())
+    path = tmp_path / "pool.db"
+    setup = cl.Console(engine, cl.Store(path, "p"))
+    setup.credit_pool(REQUEST.product, "1y", 100, TODAY)
+    for i in range(20):
+        setup.add_client(f"c{i}", f"C{i}", TODAY)
+    errors: list[BaseException] = []
+
+    def worker(ids: range) -> None:
+        with cl.Store(path, "p", timeout=30) as store:
+            console = cl.Console(engine, store)
+            try:
+                for i in ids:
+                    console.apply(f"c{i}", attrs.evolve(REQUEST, quantity=2, modules={}), TODAY)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(range(k, 20, 2),)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert setup.pool().seats(REQUEST.product, "1y") == 100 - 20 * 2
+    setup.store.close()

@@ -293,13 +293,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("client")
     p.add_argument("product")
     dry(p)
-    p = add("pool", "show the partner's licence pool, or credit it")
+    p = add(
+        "pool",
+        "show the partner's licence pool (`pool`), or credit it (`pool credit ITEM PERIOD SEATS`)",
+    )
+    p.add_argument(
+        "action",
+        nargs="*",
+        metavar="credit ITEM PERIOD SEATS",
+        help="credit SEATS of ITEM (a product or module id) for PERIOD",
+    )
     p.add_argument(
         "--credit",
         nargs=3,
         metavar=("ITEM", "PERIOD", "SEATS"),
         default=None,
-        help="add SEATS of ITEM for PERIOD (bought)",
+        help="the same as `pool credit ITEM PERIOD SEATS`",
     )
     p = add("expiring", "list what expires soon (and what is in grace)")
     p.add_argument("--within", type=_seats, default=30, metavar="DAYS")
@@ -349,7 +358,7 @@ class _Run:
         if getattr(self.args, "dry_run", False):
             return True
         if command == "pool":
-            return self.args.credit is None
+            return self.args.credit is None and not self.args.action
         return command in READ_ONLY
 
     def console(self, default_db: str = DEFAULT_DB) -> Console:
@@ -628,6 +637,11 @@ class _Run:
         return self.operate(self.args.client, GroupSets(product=self.args.product), "grouped")
 
     def cmd_pool(self) -> int:
+        action = list(self.args.action)
+        if action:
+            if action[0] != "credit" or len(action) != 4:
+                raise UsageError("expected `pool` or `pool credit ITEM PERIOD SEATS`")
+            self.args.credit = action[1:]
         console = self.console()
         if self.args.credit is not None:
             item, period, seats = self.args.credit
@@ -642,6 +656,13 @@ class _Run:
             self.emit(converter().unstructure(pool))
         else:
             print(clean(str(pool)), file=self.out)
+            for line in pool.lines:
+                if line.seats < 0:
+                    print(
+                        f"over-assigned: {clean(line.item)} for {line.period} by {-line.seats} "
+                        "seats",
+                        file=self.out,
+                    )
         return EXIT_OK
 
     def cmd_expiring(self) -> int:

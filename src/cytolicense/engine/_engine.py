@@ -412,7 +412,7 @@ class Engine:
         new_pool: Pool | None = pool
         pool_events: tuple[PoolChanged, ...] = ()
         if pool is not None and events:
-            new_pool, pool_events = self._pool_after(ctx, pool, actor, reason)
+            new_pool, pool_events = self._pool_after(ctx, pool, actor, reason, touched)
         return Change(
             client=new,
             maintenance=maintenance,
@@ -423,8 +423,15 @@ class Engine:
         )
 
     def _pool_after(
-        self, ctx: RuleContext, pool: Pool, actor: str | None, reason: str | None
+        self,
+        ctx: RuleContext,
+        pool: Pool,
+        actor: str | None,
+        reason: str | None,
+        touched: str | None,
     ) -> tuple[Pool, tuple[PoolChanged, ...]]:
+        """The pool after the operation's movements, and their events (seats taken for
+        a new maintenance name it: *touched*)."""
         events: list[PoolChanged] = []
         for mv in pool_moves(ctx):
             if not pool.tracks(mv.item, mv.period):
@@ -438,7 +445,7 @@ class Engine:
                     seats=mv.seats,
                     kind=mv.kind,
                     client_id=ctx.client.id,
-                    maintenance=mv.maintenance,
+                    maintenance=mv.maintenance if mv.maintenance is not None else touched,
                     actor=actor,
                     reason=reason,
                 )
