@@ -11,6 +11,7 @@ import attrs
 from ._enums import LicenseType, ManagementMode, Status
 from ._exceptions import UnknownIdError
 from ._period import Period
+from ._pool import PoolLine, pool_lines
 from ._validation import (
     is_date,
     non_empty_str,
@@ -105,6 +106,8 @@ class Maintenance:
         grace_days: Days after ``expires_on`` this commercial maintenance stays in
             force (the product's grace when it was assigned).
         extended_on: Day the trial was extended (a trial is extended at most once).
+        pooled: The seats it took from the partner's pool, per item and period (what a
+            deletion or a change can give back at most).
     """
 
     id: str = attrs.field(validator=non_empty_str)
@@ -121,6 +124,7 @@ class Maintenance:
     replaced_by: str | None = attrs.field(default=None, validator=optional_str)
     grace_days: int = attrs.field(default=0, validator=non_negative_int)
     extended_on: dt.date | None = attrs.field(default=None, validator=optional_date)
+    pooled: tuple[PoolLine, ...] = attrs.field(default=(), converter=pool_lines)
 
     _until: dt.date = attrs.field(init=False, eq=False, repr=False)
 

@@ -34,101 +34,74 @@ __all__ = [
 
 
 @attrs.frozen(kw_only=True, slots=True)
-class ClientCreated:
+class _EventBase:
+    """What every event carries (its own fields follow in each event).
+
+    Attributes:
+        client_id: The client.
+        on: The day of the operation.
+        actor: Who did it (C19), ``None`` when not said.
+        reason: Why, ``None`` when not said.
+        catalog: The catalog distribution and version that declared the product
+            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
+            part of equality: the same facts from two catalog releases are equal.
+    """
+
+    client_id: str = attrs.field(validator=non_empty_str)
+    on: dt.date = attrs.field(validator=is_date)
+    actor: str | None = attrs.field(default=None, validator=optional_str)
+    reason: str | None = attrs.field(default=None, validator=optional_str)
+    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ClientCreated(_EventBase):
     """A client was added.
 
     Attributes:
-        client_id: The client.
-        on: The day of the operation.
-        actor: Who did it (C19), ``None`` when not said.
-        reason: Why, ``None`` when not said.
-        catalog: The catalog distribution and version that declared the product
-            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
-            part of equality: the same facts from two catalog releases are equal.
         name: The client's name.
     """
 
-    client_id: str = attrs.field(validator=non_empty_str)
-    on: dt.date = attrs.field(validator=is_date)
     name: str = attrs.field(validator=non_empty_str)
-    actor: str | None = attrs.field(default=None, validator=optional_str)
-    reason: str | None = attrs.field(default=None, validator=optional_str)
-    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
-class ProductAssigned:
+class ProductAssigned(_EventBase):
     """A product (with its modules) was assigned: a new maintenance.
 
     Attributes:
-        client_id: The client.
-        on: The day of the operation.
-        actor: Who did it (C19), ``None`` when not said.
-        reason: Why, ``None`` when not said.
-        catalog: The catalog distribution and version that declared the product
-            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
-            part of equality: the same facts from two catalog releases are equal.
         maintenance: The maintenance created.
     """
 
-    client_id: str = attrs.field(validator=non_empty_str)
-    on: dt.date = attrs.field(validator=is_date)
     maintenance: Maintenance
-    actor: str | None = attrs.field(default=None, validator=optional_str)
-    reason: str | None = attrs.field(default=None, validator=optional_str)
-    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
-class LicensesModified:
+class LicensesModified(_EventBase):
     """A maintenance's seats or modules changed.
 
     Attributes:
-        client_id: The client.
-        on: The day of the operation.
-        actor: Who did it (C19), ``None`` when not said.
-        reason: Why, ``None`` when not said.
-        catalog: The catalog distribution and version that declared the product
-            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
-            part of equality: the same facts from two catalog releases are equal.
         maintenance: The maintenance as it is afterwards.
     """
 
-    client_id: str = attrs.field(validator=non_empty_str)
-    on: dt.date = attrs.field(validator=is_date)
     maintenance: Maintenance
-    actor: str | None = attrs.field(default=None, validator=optional_str)
-    reason: str | None = attrs.field(default=None, validator=optional_str)
-    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
-class ManagementChanged:
+class ManagementChanged(_EventBase):
     """Centralized management was started or stopped for a maintenance.
 
     Attributes:
-        client_id: The client.
-        on: The day of the operation.
-        actor: Who did it (C19), ``None`` when not said.
-        reason: Why, ``None`` when not said.
-        catalog: The catalog distribution and version that declared the product
-            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
-            part of equality: the same facts from two catalog releases are equal.
         maintenance_id: The maintenance.
         management: The new mode.
     """
 
-    client_id: str = attrs.field(validator=non_empty_str)
-    on: dt.date = attrs.field(validator=is_date)
     maintenance_id: str = attrs.field(validator=non_empty_str)
     management: ManagementMode = attrs.field(converter=to_management)
-    actor: str | None = attrs.field(default=None, validator=optional_str)
-    reason: str | None = attrs.field(default=None, validator=optional_str)
-    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
-class ServiceDeleted:
+class ServiceDeleted(_EventBase):
     """A maintenance was deleted.
 
     Attributes:
@@ -137,217 +110,114 @@ class ServiceDeleted:
         maintenance_id: The maintenance.
     """
 
-    client_id: str = attrs.field(validator=non_empty_str)
-    on: dt.date = attrs.field(validator=is_date)
     maintenance_id: str = attrs.field(validator=non_empty_str)
-    actor: str | None = attrs.field(default=None, validator=optional_str)
-    reason: str | None = attrs.field(default=None, validator=optional_str)
-    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
-class ClientDeleted:
+class ClientDeleted(_EventBase):
     """The client was deleted, and with it every maintenance active that day.
 
     Attributes:
-        client_id: The client.
-        on: The day of the operation.
-        actor: Who did it (C19), ``None`` when not said.
-        reason: Why, ``None`` when not said.
-        catalog: The catalog distribution and version that declared the product
-            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
-            part of equality: the same facts from two catalog releases are equal.
     """
-
-    client_id: str = attrs.field(validator=non_empty_str)
-    on: dt.date = attrs.field(validator=is_date)
-    actor: str | None = attrs.field(default=None, validator=optional_str)
-    reason: str | None = attrs.field(default=None, validator=optional_str)
-    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
-class ClientRestored:
+class ClientRestored(_EventBase):
     """A deleted (still visible) client was brought back by assigning it a product.
 
     Attributes:
-        client_id: The client.
-        on: The day of the operation.
-        actor: Who did it (C19), ``None`` when not said.
-        reason: Why, ``None`` when not said.
-        catalog: The catalog distribution and version that declared the product
-            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
-            part of equality: the same facts from two catalog releases are equal.
     """
-
-    client_id: str = attrs.field(validator=non_empty_str)
-    on: dt.date = attrs.field(validator=is_date)
-    actor: str | None = attrs.field(default=None, validator=optional_str)
-    reason: str | None = attrs.field(default=None, validator=optional_str)
-    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
-class MaintenanceRenewed:
+class MaintenanceRenewed(_EventBase):
     """A commercial maintenance was renewed: its end moved by the renewal's period (C12).
 
     Attributes:
-        client_id: The client.
-        on: The day of the operation.
-        actor: Who did it (C19), ``None`` when not said.
-        reason: Why, ``None`` when not said.
-        catalog: The catalog distribution and version that declared the product
-            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
-            part of equality: the same facts from two catalog releases are equal.
         maintenance: The maintenance as it is afterwards (new ``expires_on`` and
             ``period``; its modules moved with it).
         previous_expires_on: The end before the renewal.
     """
 
-    client_id: str = attrs.field(validator=non_empty_str)
-    on: dt.date = attrs.field(validator=is_date)
     maintenance: Maintenance
     previous_expires_on: dt.date = attrs.field(validator=is_date)
-    actor: str | None = attrs.field(default=None, validator=optional_str)
-    reason: str | None = attrs.field(default=None, validator=optional_str)
-    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
-class ProductChanged:
+class ProductChanged(_EventBase):
     """A maintenance was replaced by one of another product, starting that day (C13).
 
     Attributes:
-        client_id: The client.
-        on: The day of the operation.
-        actor: Who did it (C19), ``None`` when not said.
-        reason: Why, ``None`` when not said.
-        catalog: The catalog distribution and version that declared the product
-            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
-            part of equality: the same facts from two catalog releases are equal.
         replaced: The id of the maintenance replaced.
         maintenance: The new maintenance.
         dropped_modules: Modules of the old one the new product does not offer.
     """
 
-    client_id: str = attrs.field(validator=non_empty_str)
-    on: dt.date = attrs.field(validator=is_date)
     replaced: str = attrs.field(validator=non_empty_str)
     maintenance: Maintenance
     dropped_modules: tuple[str, ...] = ()
-    actor: str | None = attrs.field(default=None, validator=optional_str)
-    reason: str | None = attrs.field(default=None, validator=optional_str)
-    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
-class TrialConverted:
+class TrialConverted(_EventBase):
     """A trial was converted into a commercial maintenance of its product (C14).
 
     Attributes:
-        client_id: The client.
-        on: The day of the operation.
-        actor: Who did it (C19), ``None`` when not said.
-        reason: Why, ``None`` when not said.
-        catalog: The catalog distribution and version that declared the product
-            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
-            part of equality: the same facts from two catalog releases are equal.
         trial: The id of the trial (replaced that day).
         maintenance: The new commercial maintenance.
     """
 
-    client_id: str = attrs.field(validator=non_empty_str)
-    on: dt.date = attrs.field(validator=is_date)
     trial: str = attrs.field(validator=non_empty_str)
     maintenance: Maintenance
-    actor: str | None = attrs.field(default=None, validator=optional_str)
-    reason: str | None = attrs.field(default=None, validator=optional_str)
-    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
-class TrialExtended:
+class TrialExtended(_EventBase):
     """A trial was extended by its product's extension days (C14).
 
     Attributes:
-        client_id: The client.
-        on: The day of the operation.
-        actor: Who did it (C19), ``None`` when not said.
-        reason: Why, ``None`` when not said.
-        catalog: The catalog distribution and version that declared the product
-            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
-            part of equality: the same facts from two catalog releases are equal.
         maintenance_id: The trial.
         expires_on: Its new last day.
         previous_expires_on: Its last day before.
     """
 
-    client_id: str = attrs.field(validator=non_empty_str)
-    on: dt.date = attrs.field(validator=is_date)
     maintenance_id: str = attrs.field(validator=non_empty_str)
     expires_on: dt.date = attrs.field(validator=is_date)
     previous_expires_on: dt.date = attrs.field(validator=is_date)
-    actor: str | None = attrs.field(default=None, validator=optional_str)
-    reason: str | None = attrs.field(default=None, validator=optional_str)
-    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
-class SetsGrouped:
+class SetsGrouped(_EventBase):
     """Licence sets of one product became one, co-termed (C20).
 
     Attributes:
-        client_id: The client.
-        on: The day of the operation.
-        actor: Who did it (C19), ``None`` when not said.
-        reason: Why, ``None`` when not said.
-        catalog: The catalog distribution and version that declared the product
-            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
-            part of equality: the same facts from two catalog releases are equal.
         maintenance: The set that remains, as it is afterwards.
         grouped: The ids of the sets replaced by it.
         seats: The seats of every set, in the order kept + grouped.
         previous_ends: The ends of every set, in the same order.
     """
 
-    client_id: str = attrs.field(validator=non_empty_str)
-    on: dt.date = attrs.field(validator=is_date)
     maintenance: Maintenance
     grouped: tuple[str, ...]
     seats: tuple[int, ...]
     previous_ends: tuple[dt.date, ...]
-    actor: str | None = attrs.field(default=None, validator=optional_str)
-    reason: str | None = attrs.field(default=None, validator=optional_str)
-    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 @attrs.frozen(kw_only=True, slots=True)
-class SeatsAdded:
+class SeatsAdded(_EventBase):
     """Seats bought for a term were added to a maintenance and co-termed (C20).
 
     Attributes:
-        client_id: The client.
-        on: The day of the operation.
-        actor: Who did it (C19), ``None`` when not said.
-        reason: Why, ``None`` when not said.
-        catalog: The catalog distribution and version that declared the product
-            concerned (``"cytolicense-cytomic 0.2.0"``), when known. Provenance, not
-            part of equality: the same facts from two catalog releases are equal.
         maintenance: The maintenance as it is afterwards.
         seats: The seats added.
         period: The term they were bought for.
         previous_expires_on: The end before.
     """
 
-    client_id: str = attrs.field(validator=non_empty_str)
-    on: dt.date = attrs.field(validator=is_date)
     maintenance: Maintenance
     seats: int
     period: Period = attrs.field(converter=to_period)
     previous_expires_on: dt.date = attrs.field(validator=is_date)
-    actor: str | None = attrs.field(default=None, validator=optional_str)
-    reason: str | None = attrs.field(default=None, validator=optional_str)
-    catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
 
 Event = (

@@ -13,7 +13,7 @@ import attrs
 from ._period import Period
 from ._validation import is_date, non_empty_str, optional_str, to_period
 
-__all__ = ["Pool", "PoolChanged", "PoolLine", "replay_pool"]
+__all__ = ["Pool", "PoolChanged", "PoolLine", "pool_lines", "replay_pool", "taken_from"]
 
 
 def _seats(inst: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -49,6 +49,16 @@ def _merge(lines: Iterable[PoolLine]) -> tuple[PoolLine, ...]:
         PoolLine(item=item, period=period, seats=seats)
         for (item, period), seats in sorted(totals.items(), key=lambda kv: (kv[0][0], kv[0][1]))
     )
+
+
+def pool_lines(lines: Iterable[PoolLine]) -> tuple[PoolLine, ...]:
+    """*lines* merged (one line per item and period), sorted."""
+    return _merge(lines)
+
+
+def taken_from(lines: Iterable[PoolLine], item: str, period: Period) -> int:
+    """Seats of *item* for *period* among *lines*."""
+    return sum(line.seats for line in lines if line.item == item and line.period == period)
 
 
 @attrs.frozen(slots=True)

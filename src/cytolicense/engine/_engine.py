@@ -55,7 +55,7 @@ from ..core._operations import (
     SetManagement,
 )
 from ..core._period import Period
-from ..core._pool import Pool, PoolChanged
+from ..core._pool import Pool, PoolChanged, PoolLine
 from ..core._rulespec import Rule, RuleContext, RuleSpec, Tables, as_spec
 from ..core._validation import to_management, to_severity
 from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS, dropped_modules
@@ -405,6 +405,8 @@ class Engine:
         if not decision.ok:
             raise RuleViolation(decision, operation.kind)
         events, touched = self._events(ctx, {"actor": actor, "reason": reason})
+        if pool is not None and touched is not None and events:
+            events = self._record_pooled(ctx, pool, events, touched)
         new = client
         for event in events:
             new = apply(new, event)
@@ -421,6 +423,24 @@ class Engine:
             pool=new_pool,
             pool_events=pool_events,
         )
+
+    @staticmethod
+    def _record_pooled(
+        ctx: RuleContext, pool: Pool, events: list[Event], touched: str
+    ) -> list[Event]:
+        """The maintenance an operation creates or extends remembers the seats it took
+        from the pool (so that a deletion gives back at most those)."""
+        taken = [
+            PoolLine(item=mv.item, period=mv.period, seats=-mv.seats)
+            for mv in pool_moves(ctx)
+            if mv.kind == "debited" and pool.tracks(mv.item, mv.period)
+        ]
+        last = events[-1]
+        m = getattr(last, "maintenance", None)
+        if not taken or not isinstance(m, Maintenance) or m.id != touched:
+            return events
+        m = attrs.evolve(m, pooled=(*m.pooled, *taken))
+        return [*events[:-1], attrs.evolve(last, maintenance=m)]  # type: ignore[arg-type]
 
     def _pool_after(
         self,

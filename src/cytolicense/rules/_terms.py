@@ -28,6 +28,7 @@ from ..core._operations import (
     Renew,
 )
 from ..core._period import Period
+from ..core._pool import taken_from
 from ..core._rulespec import RuleContext
 
 __all__ = ["Move", "group_sets", "new_end", "pool_moves", "request_seats"]
@@ -131,12 +132,18 @@ def _recovered(m: Maintenance, today: dt.date, field: str = "maintenance") -> li
     days_left = (m.expires_on - today).days + 1
     term = term_days(m.expires_on, m.period)
 
-    def back(q: int) -> int:
-        return min(q, q * days_left // term) if term > 0 else q
+    period = m.period
 
-    moves = [Move(m.product, m.period, back(m.quantity), "recovered", m.id, field)]
+    def back(item: str, q: int) -> int:
+        """Pro rata to the days left, never more than the seats taken from the pool for
+        this item and period (seats that did not come from it give nothing back)."""
+        share = min(q, q * days_left // term) if term > 0 else q
+        return min(share, taken_from(m.pooled, item, period))
+
+    moves = [Move(m.product, period, back(m.product, m.quantity), "recovered", m.id, field)]
     moves.extend(
-        Move(ml.module, m.period, back(ml.quantity), "recovered", m.id, field) for ml in m.modules
+        Move(ml.module, period, back(ml.module, ml.quantity), "recovered", m.id, field)
+        for ml in m.modules
     )
     return [mv for mv in moves if mv.seats > 0]
 

@@ -306,6 +306,13 @@ def _trusted_maintenance(d: dict[str, Any]) -> Maintenance:
             "replaced_by": d["replaced_by"],
             "grace_days": d["grace_days"],
             "extended_on": _opt_date(d["extended_on"]),
+            "pooled": tuple(
+                _record(
+                    PoolLine,
+                    {"item": x["item"], "period": Period.parse(x["period"]), "seats": x["seats"]},
+                )
+                for x in d["pooled"]
+            ),
         },
     )
 
