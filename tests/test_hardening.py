@@ -264,3 +264,15 @@ def test_a_full_disk_mid_batch_is_a_store_error_and_keeps_nothing(tmp_path: Path
     assert "full.db: " in first and ("disk I/O error" in first or "disk is full" in first)
     assert "failed earlier" in report["again"]  # the handle left the dead batch
     assert report["stored"] == 1  # nothing of the failed batch was kept
+
+
+def test_a_hook_calling_sys_exit_is_a_catalog_error() -> None:
+    class Exits:
+        __name__ = "exits_plugin"
+
+        @cl.hookimpl
+        def cytolicense_families(self) -> list[cl.ProductFamily]:
+            raise SystemExit(9)
+
+    with pytest.raises(cl.CatalogError, match="exits_plugin.*SystemExit"):
+        cl.load_catalog(Exits(), entry_points=False)
