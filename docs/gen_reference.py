@@ -30,7 +30,7 @@ def findings_page() -> str:
         "",
         "Every finding has a stable `code`, a `severity`, the field it concerns,",
         "`params` and a message. Each code is declared by the rule that finds it",
-        "(`cytolicense/rules/_builtin.py`), with its severity and its English and Spanish",
+        "(`cytolicense/rules/`: `_client.py`, `_assignment.py`, `_lifecycle.py`), with its severity and its English and Spanish",
         "messages; this page is generated from those declarations. A `reason` is the",
         "wording used when the finding's params carry that `reason`. Placeholders in",
         "braces are the finding's params (a finding must carry every one).",

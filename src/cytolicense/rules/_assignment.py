@@ -1,0 +1,573 @@
+"""Rules about the product and the terms of an assignment (also of a change or a conversion)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterable
+
+from ..core._enums import LicenseType
+from ..core._findings import CodeSpec, Finding
+from ..core._operations import (
+    AddSeats,
+    AssignmentRequest,
+    ChangeProduct,
+    GroupSets,
+    Renew,
+    SetManagement,
+)
+from ..core._rulespec import ProductPlan, RuleContext
+from ._registry import (
+    _COMMERCIAL,
+    _LINKED,
+    _NEW_TERMS,
+    _NONE,
+    _TRIAL,
+    _WARNING,
+    _commercial_only,
+    _trial_only,
+    rule,
+)
+
+# -- the product and its terms ------------------------------------------------------------
+
+PRODUCT_UNKNOWN = CodeSpec(
+    code="product.unknown",
+    messages={
+        "en": {
+            "": "Product '{product}' is not in the catalog (known: {known}).",
+            "suggest": "Product '{product}' is not in the catalog: did you mean "
+            "'{suggestion}'? (known: {known})",
+        },
+        "es": {
+            "": "El producto '{product}' no está en el catálogo (existen: {known}).",
+            "suggest": "El producto '{product}' no está en el catálogo: ¿quería decir "
+            "'{suggestion}'? (existen: {known})",
+        },
+    },
+)
+
+
+def _unknown_params(kind: str, wanted: str, known: Iterable[str]) -> dict[str, object]:
+    """Params of an unknown-id finding: the id, up to ten known ids, and the closest
+    known id when one is close (``reason="suggest"``)."""
+    ids = sorted(known)
+    params: dict[str, object] = {
+        kind: wanted,
+        "known": tuple(ids[:10]) + (("...",) if len(ids) > 10 else ()),
+    }
+    close = difflib.get_close_matches(wanted, ids, n=1, cutoff=0.8)  # ids share prefixes
+    if close:
+        params["suggestion"] = close[0]
+        params["reason"] = "suggest"
+    return params
+
+
+def _never(plan: ProductPlan, lt: LicenseType) -> bool:
+    return False
+
+
+@rule(
+    {"assign", "modify", "change_product", "group_sets", "renew", "convert_trial", "add_seats"},
+    PRODUCT_UNKNOWN,
+    relevant=_never,
+)
+def rule_product_known(ctx: RuleContext) -> Iterable[Finding]:
+    """``product.unknown``: the product is not in the catalog (for an operation on a
+    maintenance: no longer; such a maintenance can still be viewed and deleted)."""
+    op = ctx.op
+    if ctx.maintenance is None and not isinstance(
+        op, AssignmentRequest | GroupSets | ChangeProduct
+    ):
+        return _NONE  # maintenance.unknown says it
+    if ctx.product is None:
+        pid = getattr(op, "product", None) or (ctx.request.product if ctx.request else "?")
+        params = _unknown_params("product", pid, ctx.catalog.products)
+        return (PRODUCT_UNKNOWN.finding("product", params),)
+    return _NONE
+
+
+WITHDRAWN = CodeSpec(
+    code="product.withdrawn",
+    messages={
+        "en": "Product '{product}' was withdrawn on {available_until}: it can no longer be "
+        "sold, converted to, changed to or renewed.",
+        "es": "El producto '{product}' se retiró el {available_until}: ya no se puede vender, "
+        "convertir, cambiar a él ni renovar.",
+    },
+)
+
+
+def _withdrawable(plan: ProductPlan, lt: LicenseType) -> bool:
+    return plan.product.available_until is not None
+
+
+@rule(
+    {"assign", "change_product", "convert_trial", "renew", "add_seats"},
+    WITHDRAWN,
+    relevant=_withdrawable,
+)
+def rule_withdrawn(ctx: RuleContext) -> Iterable[Finding]:
+    """``product.withdrawn``: the product's ``available_until`` has passed (C18)."""
+    p = ctx.product
+    if p is not None and p.available_until is not None and ctx.today > p.available_until:
+        return (
+            WITHDRAWN.finding(
+                "product",
+                {"product": p.id, "available_until": p.available_until.isoformat()},
+            ),
+        )
+    return _NONE
+
+
+NOT_OFFERED = CodeSpec(
+    code="license_type.not_offered",
+    messages={
+        "en": "Product '{product}' is not offered with a {license_type} licence "
+        "(offered: {offered}).",
+        "es": "El producto '{product}' no se ofrece con licencias {license_type} "
+        "(se ofrece con: {offered}).",
+    },
+)
+
+
+def _type_not_offered(plan: ProductPlan, lt: LicenseType) -> bool:
+    return lt not in plan.offered
+
+
+@rule(_NEW_TERMS, NOT_OFFERED, relevant=_type_not_offered)
+def rule_license_type(ctx: RuleContext) -> Iterable[Finding]:
+    """``license_type.not_offered``: the product is not sold with that licence type."""
+    plan, req = ctx.plan, ctx.request
+    if plan is not None and req is not None and req.license_type not in plan.offered:
+        return (
+            NOT_OFFERED.finding(
+                "license_type",
+                {
+                    "product": plan.id,
+                    "license_type": req.license_type.value,
+                    "offered": plan.offered_text,
+                },
+            ),
+        )
+    return _NONE
+
+
+QUANTITY_INVALID = CodeSpec(
+    code="quantity.invalid",
+    messages={
+        "en": {
+            "below_minimum": "Quantity {quantity} is not valid: assign at least 1 seat.",
+            "above_maximum": "Quantity {quantity} is above the maximum of {maximum} seats "
+            "for '{product}'.",
+        },
+        "es": {
+            "below_minimum": "La cantidad {quantity} no es válida: asigna al menos 1 licencia.",
+            "above_maximum": "La cantidad {quantity} supera el máximo de {maximum} licencias "
+            "de '{product}'.",
+        },
+    },
+)
+
+
+@rule(_NEW_TERMS | {"modify", "add_seats"}, QUANTITY_INVALID)
+def rule_quantity(ctx: RuleContext) -> Iterable[Finding]:
+    """``quantity.invalid``: fewer than 1 seat, or more than the product's maximum."""
+    req, plan, op = ctx.request, ctx.plan, ctx.op
+    if req is None:
+        return _NONE
+    q = req.quantity
+    if isinstance(op, AddSeats):
+        q = op.quantity
+        if q >= 1:
+            q = req.quantity  # the maximum applies to the seats afterwards
+    if q < 1:
+        return (QUANTITY_INVALID.finding("quantity", {"quantity": q, "reason": "below_minimum"}),)
+    if plan is not None and plan.max_quantity is not None and q > plan.max_quantity:
+        return (
+            QUANTITY_INVALID.finding(
+                "quantity",
+                {
+                    "quantity": q,
+                    "maximum": plan.max_quantity,
+                    "product": plan.id,
+                    "reason": "above_maximum",
+                },
+            ),
+        )
+    return _NONE
+
+
+NOT_APPLICABLE = CodeSpec(
+    code="period.not_applicable",
+    messages={
+        "en": "A trial lasts a fixed {trial_days} days: a period ({period}) cannot be chosen.",
+        "es": "Una licencia de prueba dura {trial_days} días fijos: no se puede elegir un "
+        "periodo ({period}).",
+    },
+)
+
+
+@rule({"assign"}, NOT_APPLICABLE, relevant=_trial_only)
+def rule_trial_period(ctx: RuleContext) -> Iterable[Finding]:
+    """``period.not_applicable``: a trial has a fixed length, it takes no period."""
+    req, plan = ctx.request, ctx.plan
+    if req is not None and req.license_type is _TRIAL and req.period is not None:
+        return (
+            NOT_APPLICABLE.finding(
+                "period",
+                {
+                    "period": str(req.period),
+                    "trial_days": plan.trial_days if plan is not None else None,
+                },
+            ),
+        )
+    return _NONE
+
+
+PERIOD_REQUIRED = CodeSpec(
+    code="period.required",
+    messages={
+        "en": "A commercial licence of '{product}' needs a period (sold: {allowed}).",
+        "es": "Una licencia comercial de '{product}' necesita un periodo (a la venta: {allowed}).",
+    },
+)
+PERIOD_INVALID = CodeSpec(
+    code="period.invalid",
+    messages={
+        "en": "Period {period} is not sold for '{product}' (sold: {allowed}).",
+        "es": "El periodo {period} no está a la venta para '{product}' (a la venta: {allowed}).",
+    },
+)
+NOT_ENABLED = CodeSpec(
+    code="period.not_enabled",
+    severity=_WARNING,
+    messages={
+        "en": "Period {period} is not enabled by the vendor for your use of '{product}' "
+        "(enabled: {enabled}); the assignment goes ahead.",
+        "es": "El periodo {period} no está habilitado por el fabricante para su uso con "
+        "'{product}' (habilitados: {enabled}); la asignación se realiza igualmente.",
+    },
+)
+
+
+@rule(
+    _NEW_TERMS | {"renew", "add_seats"},
+    PERIOD_REQUIRED,
+    PERIOD_INVALID,
+    NOT_ENABLED,
+    relevant=_commercial_only,
+)
+def rule_period(ctx: RuleContext) -> Iterable[Finding]:
+    """Commercial: ``period.required``, ``period.invalid``, ``period.not_enabled`` (warning)."""
+    plan = ctx.plan
+    if plan is None:
+        return _NONE
+    req = ctx.request
+    if req is not None and req.license_type is _TRIAL:
+        return _NONE
+    if isinstance(ctx.op, Renew) and ctx.maintenance is None:
+        return _NONE
+    period = ctx.period
+    if period is None:
+        return (PERIOD_REQUIRED.finding("period", {"product": plan.id, "allowed": plan.sold_text}),)
+    key = (period.years, period.months)
+    if key not in plan.sold:
+        return (
+            PERIOD_INVALID.finding(
+                "period", {"period": str(period), "product": plan.id, "allowed": plan.sold_text}
+            ),
+        )
+    if key not in plan.enabled:
+        return (
+            NOT_ENABLED.finding(
+                "period",
+                {"period": str(period), "product": plan.id, "enabled": plan.enabled_text},
+            ),
+        )
+    return _NONE
+
+
+TRIAL_CAP = CodeSpec(
+    code="trial.quantity_exceeded",
+    messages={
+        "en": "A trial of '{product}' allows at most {maximum} seats; {quantity} requested.",
+        "es": "Una prueba de '{product}' admite como máximo {maximum} licencias; se han pedido "
+        "{quantity}.",
+    },
+)
+
+
+def _capped_trial(plan: ProductPlan, lt: LicenseType) -> bool:
+    return lt is _TRIAL and plan.trial_cap is not None
+
+
+@rule({"assign", "modify"}, TRIAL_CAP, relevant=_capped_trial)
+def rule_trial_cap(ctx: RuleContext) -> Iterable[Finding]:
+    """``trial.quantity_exceeded``: a trial above the product's trial seat cap."""
+    req, plan = ctx.request, ctx.plan
+    if (
+        req is not None
+        and req.license_type is _TRIAL
+        and plan is not None
+        and plan.trial_cap is not None
+        and req.quantity > plan.trial_cap
+    ):
+        return (
+            TRIAL_CAP.finding(
+                "quantity",
+                {"product": plan.id, "quantity": req.quantity, "maximum": plan.trial_cap},
+            ),
+        )
+    return _NONE
+
+
+TRIAL_USED = CodeSpec(
+    code="trial.already_used",
+    messages={
+        "en": {
+            "active": "A trial of '{product}' is already active (maintenance {maintenance}, "
+            "until {expires_on}).",
+            "cooldown": "A trial of '{product}' ended on {ended_on}; a new trial is possible "
+            "from {available_on}.",
+        },
+        "es": {
+            "active": "Ya hay una prueba activa de '{product}' (mantenimiento {maintenance}, "
+            "hasta el {expires_on}).",
+            "cooldown": "Una prueba de '{product}' terminó el {ended_on}; se podrá asignar otra "
+            "a partir del {available_on}.",
+        },
+    },
+)
+
+
+@rule({"assign"}, TRIAL_USED, relevant=_trial_only)
+def rule_trial_history(ctx: RuleContext) -> Iterable[Finding]:
+    """``trial.already_used``: a trial of the product is active or ended < cool-down ago."""
+    req, plan, today = ctx.request, ctx.plan, ctx.today
+    if req is None or req.license_type is not _TRIAL or plan is None:
+        return _NONE
+    pid = plan.id
+    for m in ctx.client.maintenances:
+        if m.product != pid or m.license_type is not _TRIAL:
+            continue
+        if m.is_active(today):
+            return (
+                TRIAL_USED.finding(
+                    "license_type",
+                    {
+                        "product": pid,
+                        "maintenance": m.id,
+                        "expires_on": m.expires_on.isoformat(),
+                        "reason": "active",
+                    },
+                ),
+            )
+        ended = m.ended_on
+        if ended <= today and (today - ended).days < plan.cooldown:
+            available = ended + dt.timedelta(days=plan.cooldown)
+            return (
+                TRIAL_USED.finding(
+                    "license_type",
+                    {
+                        "product": pid,
+                        "maintenance": m.id,
+                        "ended_on": ended.isoformat(),
+                        "available_on": available.isoformat(),
+                        "reason": "cooldown",
+                    },
+                ),
+            )
+    return _NONE
+
+
+FAMILY = CodeSpec(
+    code="family.already_assigned",
+    messages={
+        "en": "The client already has a commercial product of family '{family}' in force: "
+        "'{existing_product}' (maintenance {maintenance}).",
+        "es": "El cliente ya tiene un producto comercial vigente de la familia '{family}': "
+        "'{existing_product}' (mantenimiento {maintenance}).",
+    },
+)
+
+
+@rule(_NEW_TERMS, FAMILY, relevant=_commercial_only)
+def rule_family(ctx: RuleContext) -> Iterable[Finding]:
+    """``family.already_assigned``: a *different* commercial product of the family is active
+    or in grace (C3, C10); more licence sets of the same product are allowed."""
+    req, plan, today = ctx.request, ctx.plan, ctx.today
+    if req is None or req.license_type is not _COMMERCIAL or plan is None:
+        return _NONE
+    family, pid = plan.family, plan.id
+    plans = ctx.tables.plans if ctx.tables is not None else {}
+    excluded = ctx.excluded
+    for m in ctx.client.maintenances:
+        # Cheapest tests first: most history has ended.
+        if (
+            m._until >= today
+            and m.product != pid
+            and m.license_type is _COMMERCIAL
+            and m.starts_on <= today
+            and m.id not in excluded
+            and (other := plans.get(m.product)) is not None
+            and other.family == family
+        ):
+            return (
+                FAMILY.finding(
+                    "product",
+                    {
+                        "family": family,
+                        "product": pid,
+                        "existing_product": m.product,
+                        "maintenance": m.id,
+                    },
+                ),
+            )
+    return _NONE
+
+
+MODULE_UNKNOWN = CodeSpec(
+    code="module.unknown",
+    messages={
+        "en": {
+            "": "Module '{module}' is not in the catalog (known: {known}).",
+            "suggest": "Module '{module}' is not in the catalog: did you mean "
+            "'{suggestion}'? (known: {known})",
+        },
+        "es": {
+            "": "El módulo '{module}' no está en el catálogo (existen: {known}).",
+            "suggest": "El módulo '{module}' no está en el catálogo: ¿quería decir "
+            "'{suggestion}'? (existen: {known})",
+        },
+    },
+)
+MODULE_INCOMPATIBLE = CodeSpec(
+    code="module.incompatible",
+    messages={
+        "en": "Module '{module}' cannot be added to '{product}' (compatible: {compatible}).",
+        "es": "El módulo '{module}' no se puede añadir a '{product}' (compatibles: {compatible}).",
+    },
+)
+MODULE_FIXED = CodeSpec(
+    code="module.quantity_fixed",
+    messages={
+        "en": "Module '{module}' always has the product's {product_quantity} seats; "
+        "{quantity} cannot be chosen.",
+        "es": "El módulo '{module}' tiene siempre las {product_quantity} licencias del "
+        "producto; no se pueden indicar {quantity}.",
+    },
+)
+MODULE_REQUIRED = CodeSpec(
+    code="module.quantity_required",
+    messages={
+        "en": "Module '{module}' needs its own quantity, from 1 to the product's "
+        "{product_quantity}.",
+        "es": "El módulo '{module}' necesita su propia cantidad, de 1 a las {product_quantity} "
+        "del producto.",
+    },
+)
+MODULE_INVALID = CodeSpec(
+    code="module.quantity_invalid",
+    messages={
+        "en": "Module '{module}' seats must be from 1 to the product's {product_quantity}; "
+        "{quantity} given.",
+        "es": "Las licencias del módulo '{module}' deben ir de 1 a las {product_quantity} del "
+        "producto; se han indicado {quantity}.",
+    },
+)
+
+
+@rule(
+    _NEW_TERMS | {"modify"},
+    MODULE_UNKNOWN,
+    MODULE_INCOMPATIBLE,
+    MODULE_FIXED,
+    MODULE_REQUIRED,
+    MODULE_INVALID,
+)
+def rule_modules(ctx: RuleContext) -> Iterable[Finding]:
+    """``module.unknown``, ``module.incompatible``, ``module.quantity_fixed``,
+    ``module.quantity_required``, ``module.quantity_invalid`` (C1, D5)."""
+    req, plan = ctx.request, ctx.plan
+    if req is None or not req.modules:
+        return _NONE
+    out: list[Finding] = []
+    q = req.quantity
+    compatible = plan.modules if plan is not None else None
+    known = ctx.tables.known_modules if ctx.tables is not None else frozenset()
+    for mid, seats in req.modules.items():  # sorted by id when the request was built
+        qrule = compatible.get(mid) if compatible is not None else None
+        if qrule is None:
+            if mid not in known:
+                out.append(
+                    MODULE_UNKNOWN.finding(
+                        f"modules.{mid}", _unknown_params("module", mid, ctx.catalog.modules)
+                    )
+                )
+                continue
+            if plan is not None:
+                out.append(
+                    MODULE_INCOMPATIBLE.finding(
+                        f"modules.{mid}",
+                        {"module": mid, "product": plan.id, "compatible": plan.compatible},
+                    )
+                )
+                continue
+            qrule = ctx.catalog.modules[mid].quantity_rule
+        if qrule is _LINKED:
+            if seats is not None and seats != q:
+                out.append(
+                    MODULE_FIXED.finding(
+                        f"modules.{mid}", {"module": mid, "quantity": seats, "product_quantity": q}
+                    )
+                )
+        elif seats is None:
+            out.append(
+                MODULE_REQUIRED.finding(f"modules.{mid}", {"module": mid, "product_quantity": q})
+            )
+        elif seats < 1 or seats > q:
+            out.append(
+                MODULE_INVALID.finding(
+                    f"modules.{mid}", {"module": mid, "quantity": seats, "product_quantity": q}
+                )
+            )
+    return out
+
+
+MANAGEMENT = CodeSpec(
+    code="management.unsupported",
+    messages={
+        "en": "Product '{product}' does not support {management} management "
+        "(supported: {supported}).",
+        "es": "El producto '{product}' no admite la gestión {management} (admite: {supported}).",
+    },
+)
+
+
+def _some_modes(plan: ProductPlan, lt: LicenseType) -> bool:
+    return not plan.all_modes
+
+
+@rule(_NEW_TERMS | {"set_management"}, MANAGEMENT, relevant=_some_modes)
+def rule_management(ctx: RuleContext) -> Iterable[Finding]:
+    """``management.unsupported``: the product does not support that management mode."""
+    plan, op = ctx.plan, ctx.op
+    if plan is None:
+        return _NONE
+    if isinstance(op, SetManagement):
+        if ctx.maintenance is None:
+            return _NONE
+        mode = op.mode
+    elif ctx.request is not None:
+        mode = ctx.request.management
+    else:
+        return _NONE
+    if mode not in plan.modes:
+        return (
+            MANAGEMENT.finding(
+                "management",
+                {"product": plan.id, "management": mode.value, "supported": plan.modes_text},
+            ),
+        )
+    return _NONE

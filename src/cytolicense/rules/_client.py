@@ -1,0 +1,248 @@
+"""Rules about the client and the maintenance an operation acts on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..core._dates import visible
+from ..core._enums import Status
+from ..core._findings import CodeSpec, Finding
+from ..core._operations import (
+    AddSeats,
+    ChangeProduct,
+    ConvertTrial,
+    DeleteService,
+    ExtendTrial,
+    Renew,
+)
+from ..core._rulespec import RuleContext
+from ._registry import (
+    _ALL,
+    _NONE,
+    _ON_MAINTENANCE,
+    _SHOWN_DAYS,
+    _TRIAL,
+    rule,
+)
+
+# -- every operation ------------------------------------------------------------------
+
+BEFORE_HISTORY = CodeSpec(
+    code="date.before_history",
+    messages={
+        "en": "Client '{client}' was last changed on {last_change}: an operation dated "
+        "{today} would rewrite its history.",
+        "es": "El cliente '{client}' se modificó por última vez el {last_change}: una "
+        "operación con fecha {today} reescribiría su historial.",
+    },
+)
+
+
+def before_history(ctx: RuleContext) -> Finding | None:
+    """The ``date.before_history`` finding, when the operation is dated before the
+    client's last change."""
+    last = ctx.client.last_change
+    if ctx.today < last:
+        return BEFORE_HISTORY.finding(
+            "today",
+            {
+                "client": ctx.client.id,
+                "today": ctx.today.isoformat(),
+                "last_change": last.isoformat(),
+            },
+        )
+    return None
+
+
+NOT_VISIBLE = CodeSpec(
+    code="client.not_visible",
+    messages={
+        "en": {
+            "ended": "Client '{client}' is no longer shown in the console: its services "
+            "ended on {ended_on}, 90 days or more ago.",
+            "never_served": "Client '{client}' is no longer shown in the console: it was "
+            "added on {ended_on} and never had a service in the 90 days after.",
+            "deleted": "Client '{client}' is no longer shown in the console: it was deleted "
+            "on {ended_on}, 90 days or more ago.",
+        },
+        "es": {
+            "ended": "El cliente '{client}' ya no se muestra en la consola: sus servicios "
+            "terminaron el {ended_on}, hace 90 días o más.",
+            "never_served": "El cliente '{client}' ya no se muestra en la consola: se dio de "
+            "alta el {ended_on} y no tuvo ningún servicio en los 90 días siguientes.",
+            "deleted": "El cliente '{client}' ya no se muestra en la consola: se eliminó el "
+            "{ended_on}, hace 90 días o más.",
+        },
+    },
+)
+
+
+def client_not_visible(ctx: RuleContext) -> Finding:
+    client = ctx.client
+    if client.deleted_on is not None:
+        reason = "deleted"
+    elif not client.maintenances:
+        reason = "never_served"
+    else:
+        reason = "ended"
+    return NOT_VISIBLE.finding(
+        None, {"client": client.id, "ended_on": client.ended_on.isoformat(), "reason": reason}
+    )
+
+
+@rule(_ALL - {"delete_client"}, BEFORE_HISTORY, NOT_VISIBLE)
+def rule_client(ctx: RuleContext) -> Iterable[Finding]:
+    """``date.before_history``: no operation is dated before the client's last change;
+    ``client.not_visible``: the client left the console (deleted or inactive 90+ days)."""
+    client, today = ctx.client, ctx.today
+    # The usual case in two comparisons: dated after the last change, and the client
+    # ended (or ends) less than 90 days before today.
+    if client.deleted_on is None and (today - client._end).days < _SHOWN_DAYS:
+        last = client.changed_on
+        if last is not None and today >= last:
+            return _NONE
+    out = []
+    history = before_history(ctx)
+    if history is not None:
+        out.append(history)
+    if not visible(client, today):
+        out.append(client_not_visible(ctx))
+    return out
+
+
+ALREADY_DELETED = CodeSpec(
+    code="client.already_deleted",
+    messages={
+        "en": "Client '{client}' was already deleted on {deleted_on}.",
+        "es": "El cliente '{client}' ya se eliminó el {deleted_on}.",
+    },
+)
+
+
+@rule({"delete_client"}, BEFORE_HISTORY, ALREADY_DELETED, NOT_VISIBLE)
+def rule_client_deletable(ctx: RuleContext) -> Iterable[Finding]:
+    """``date.before_history``; ``client.already_deleted``, ``client.not_visible``:
+    deleting a client twice, or one that left the console."""
+    history = before_history(ctx)
+    if history is not None:
+        return (history, *_deletable(ctx))
+    return _deletable(ctx)
+
+
+def _deletable(ctx: RuleContext) -> tuple[Finding, ...]:
+    client = ctx.client
+    if client.deleted_on is not None and ctx.today >= client.deleted_on:
+        return (
+            ALREADY_DELETED.finding(
+                None, {"client": client.id, "deleted_on": client.deleted_on.isoformat()}
+            ),
+        )
+    if not visible(client, ctx.today):
+        return (client_not_visible(ctx),)
+    return _NONE
+
+
+# -- the maintenance an operation acts on -----------------------------------------------
+
+UNKNOWN_MAINTENANCE = CodeSpec(
+    code="maintenance.unknown",
+    messages={
+        "en": "Client '{client}' has no maintenance '{maintenance}'.",
+        "es": "El cliente '{client}' no tiene el mantenimiento '{maintenance}'.",
+    },
+)
+NOT_ACTIVE = CodeSpec(
+    code="maintenance.not_active",
+    messages={
+        "en": "Maintenance '{maintenance}' is {status}, not active.",
+        "es": "El mantenimiento '{maintenance}' está {status}, no activo.",
+    },
+)
+NOT_TRIAL = CodeSpec(
+    code="conversion.not_trial",
+    messages={
+        "en": "Maintenance '{maintenance}' is not a trial: only a trial is converted or extended.",
+        "es": "El mantenimiento '{maintenance}' no es una prueba: solo una prueba se "
+        "convierte o se amplía.",
+    },
+)
+RENEWAL_NOT_COMMERCIAL = CodeSpec(
+    code="renewal.not_commercial",
+    messages={
+        "en": "Maintenance '{maintenance}' is a trial: a trial is not renewed (convert it).",
+        "es": "El mantenimiento '{maintenance}' es una prueba: una prueba no se renueva "
+        "(conviértela).",
+    },
+)
+NOT_COMMERCIAL = CodeSpec(
+    code="maintenance.not_commercial",
+    messages={
+        "en": "Maintenance '{maintenance}' is a trial: seats are added to a commercial "
+        "maintenance only.",
+        "es": "El mantenimiento '{maintenance}' es una prueba: solo se añaden licencias a un "
+        "mantenimiento comercial.",
+    },
+)
+CHANGE_NOT_ALLOWED = CodeSpec(
+    code="change.not_allowed",
+    messages={
+        "en": {
+            "trial": "Maintenance '{maintenance}' is a trial: convert it instead of "
+            "changing its product.",
+            "not_offered": "'{product}' cannot be changed to '{target}' (allowed: {allowed}).",
+        },
+        "es": {
+            "trial": "El mantenimiento '{maintenance}' es una prueba: conviértela en lugar de "
+            "cambiar su producto.",
+            "not_offered": "'{product}' no se puede cambiar a '{target}' (permitidos: {allowed}).",
+        },
+    },
+)
+
+# Which states each operation accepts.
+_IN_FORCE = frozenset({Status.ACTIVE, Status.GRACE})
+_ACTIVE = frozenset({Status.ACTIVE})
+_NOT_STOPPED = frozenset({Status.ACTIVE, Status.GRACE, Status.EXPIRED})
+
+
+@rule(
+    _ON_MAINTENANCE,
+    UNKNOWN_MAINTENANCE,
+    NOT_ACTIVE,
+    NOT_TRIAL,
+    RENEWAL_NOT_COMMERCIAL,
+    NOT_COMMERCIAL,
+    CHANGE_NOT_ALLOWED,
+)
+def rule_target(ctx: RuleContext) -> Iterable[Finding]:
+    """The maintenance must exist and be in a state the operation accepts:
+    ``maintenance.unknown``, ``maintenance.not_active``, ``conversion.not_trial``,
+    ``renewal.not_commercial``, ``maintenance.not_commercial``, ``change.not_allowed``."""
+    op, m = ctx.op, ctx.maintenance
+    if m is None:
+        wanted = getattr(op, "maintenance", "?")
+        return (
+            UNKNOWN_MAINTENANCE.finding(
+                "maintenance", {"client": ctx.client.id, "maintenance": wanted}
+            ),
+        )
+    state = m.status(ctx.today) if ctx.today >= m.starts_on else Status.ACTIVE
+    params = {"maintenance": m.id}
+    trial = m.license_type is _TRIAL
+    if isinstance(op, ConvertTrial | ExtendTrial) and not trial:
+        return (NOT_TRIAL.finding("maintenance", params),)
+    if isinstance(op, Renew) and trial:
+        return (RENEWAL_NOT_COMMERCIAL.finding("maintenance", params),)
+    if isinstance(op, AddSeats) and trial:
+        return (NOT_COMMERCIAL.finding("maintenance", params),)
+    if isinstance(op, ChangeProduct) and trial:
+        return (CHANGE_NOT_ALLOWED.finding("maintenance", {**params, "reason": "trial"}),)
+    if isinstance(op, DeleteService):
+        accepted = _NOT_STOPPED
+    elif isinstance(op, Renew):
+        accepted = _IN_FORCE
+    else:
+        accepted = _ACTIVE
+    if state not in accepted:
+        return (NOT_ACTIVE.finding("maintenance", {**params, "status": state.value}),)
+    return _NONE
