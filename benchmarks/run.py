@@ -346,6 +346,7 @@ def assign_floor(client: cl.Client, request: cl.AssignmentRequest, mid: str) -> 
             "replaced_by": None,
             "grace_days": 0,
             "extended_on": None,
+            "pooled": (),
         },
     )
     return _record(
