@@ -44,6 +44,7 @@ from ..core._operations import (
     Renew,
     SetManagement,
 )
+from ..core._period import Period
 from ..engine._engine import Change, Engine
 from ..plugins._plugins import load_catalog
 from ..store._console import Console
@@ -122,6 +123,32 @@ def _seats(text: str) -> int:
     return int(text)
 
 
+class _Help(argparse.HelpFormatter):
+    """Help that shows an option's default when it has a real one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            default not in (None, False, [], argparse.SUPPRESS)
+            and "%(default)" not in text
+            and "default" not in text
+        ):
+            text += " (default: %(default)s)"
+        return text
+
+
+def _period(text: str) -> str:
+    """A period as the console writes it (``1y``, ``2y``, ``1m``): checked here, so a
+    typo is a usage error (exit 2), not a refusal."""
+    try:
+        return str(Period.parse(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a period: {text!r} (expected e.g. 1y, 2y, 3y or 1m)"
+        ) from None
+
+
 def _usage(text: str) -> tuple[str, int]:
     name, sep, count = text.partition("=")
     if not name or not sep:
@@ -192,12 +219,18 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, help: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help, description=help, parents=[common])
+        return sub.add_parser(
+            name,
+            help=help,
+            description=help,
+            parents=[common],
+            formatter_class=_Help,
+        )
 
     add("catalog", "print the installed catalog")
     p = add("add-client", "add a client")
-    p.add_argument("client")
-    p.add_argument("name")
+    p.add_argument("client", help="the new client's id")
+    p.add_argument("name", help="its name, as the console shows it")
 
     def dry(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -217,19 +250,21 @@ def _parser() -> argparse.ArgumentParser:
 
     def target(name: str, help: str) -> argparse.ArgumentParser:
         p = add(name, help)
-        p.add_argument("client")
-        p.add_argument("maintenance")
+        p.add_argument("client", help="the client's id")
+        p.add_argument("maintenance", help="the maintenance id (m1, m2, ...; see `detail`)")
         dry(p)
         return p
 
     def assignment(p: argparse.ArgumentParser) -> None:
-        p.add_argument("client")
-        p.add_argument("--product", required=True)
+        p.add_argument("client", help="the client's id")
+        p.add_argument("--product", required=True, help="the product id (see `catalog`)")
         p.add_argument(
             "--type", dest="license_type", choices=["commercial", "trial"], default="commercial"
         )
-        p.add_argument("--seats", type=_seats, required=True)
-        p.add_argument("--period", default=None, help="1y, 2y, 3y or 1m (commercial only)")
+        p.add_argument("--seats", type=_seats, required=True, help="number of seats")
+        p.add_argument(
+            "--period", type=_period, default=None, help="1y, 2y, 3y or 1m (commercial only)"
+        )
         p.add_argument(
             "--module",
             dest="modules",
@@ -239,14 +274,19 @@ def _parser() -> argparse.ArgumentParser:
             metavar="MODULE[=SEATS]",
             help="add a module (repeatable)",
         )
-        p.add_argument("--management", choices=["centralized", "unmanaged"], default="centralized")
+        p.add_argument(
+            "--management",
+            choices=["centralized", "unmanaged"],
+            default="centralized",
+            help="centralized management or not",
+        )
 
     assignment(add("assign", "assign a product (and modules) to a client"))
     assignment(add("check", "say whether an assignment would go through, changing nothing"))
     p = add("modify", "change a maintenance's seats or modules")
-    p.add_argument("client")
-    p.add_argument("maintenance")
-    p.add_argument("--seats", type=_seats, default=None)
+    p.add_argument("client", help="the client's id")
+    p.add_argument("maintenance", help="the maintenance id (see `detail`)")
+    p.add_argument("--seats", type=_seats, default=None, help="new number of seats")
     p.add_argument(
         "--module",
         dest="modules",
@@ -273,25 +313,32 @@ def _parser() -> argparse.ArgumentParser:
     ):
         target(name, help)
     p = target("renew", "renew a commercial maintenance: new end = old end + period")
-    p.add_argument("--period", default=None, help="default: the maintenance's own period")
+    p.add_argument(
+        "--period", type=_period, default=None, help="default: the maintenance's own period"
+    )
     for name, help in (
         ("change", "change a maintenance to another product of its family, from today"),
         ("convert", "convert a trial into a commercial maintenance"),
     ):
         p = target(name, help)
         if name == "change":
-            p.add_argument("--product", required=True)
-        p.add_argument("--period", required=True)
+            p.add_argument("--product", required=True, help="the new product id")
+        p.add_argument("--period", type=_period, required=True, help="the new term")
         p.add_argument("--seats", type=_seats, default=None, help="default: the old seats")
         modules(p)
-        p.add_argument("--management", choices=["centralized", "unmanaged"], default=None)
+        p.add_argument(
+            "--management",
+            choices=["centralized", "unmanaged"],
+            default=None,
+            help="default: the old maintenance's",
+        )
     target("extend", "extend a trial once, by the product's extension days")
     p = target("add-seats", "add seats bought for a term, co-termed")
-    p.add_argument("--seats", type=_seats, required=True)
-    p.add_argument("--period", required=True)
+    p.add_argument("--seats", type=_seats, required=True, help="seats added")
+    p.add_argument("--period", type=_period, required=True, help="the term they were bought for")
     p = add("group", "group a product's active licence sets into one, co-termed")
-    p.add_argument("client")
-    p.add_argument("product")
+    p.add_argument("client", help="the client's id")
+    p.add_argument("product", help="the product whose licence sets are grouped")
     dry(p)
     p = add(
         "pool",
@@ -311,12 +358,18 @@ def _parser() -> argparse.ArgumentParser:
         help="the same as `pool credit ITEM PERIOD SEATS`",
     )
     p = add("expiring", "list what expires soon (and what is in grace)")
-    p.add_argument("--within", type=_seats, default=30, metavar="DAYS")
+    p.add_argument("--within", type=_seats, default=30, metavar="DAYS", help="days ahead to look")
     p = add("forecast", "seats that expire per product per month")
-    p.add_argument("--months", type=_seats, default=12)
+    p.add_argument("--months", type=_seats, default=12, help="calendar months to count")
     p = add("usage", "compare devices in use with the seats in force")
     p.add_argument("client")
-    p.add_argument("devices", nargs="+", type=_usage, metavar="ID=N")
+    p.add_argument(
+        "devices",
+        nargs="+",
+        type=_usage,
+        metavar="ID=N",
+        help="devices in use per product or module",
+    )
     for name, help in (
         ("delete-client", "delete a client (visible for 90 more days)"),
         ("detail", "show a client's detail"),
