@@ -294,3 +294,45 @@ def test_a_closed_pipe_is_not_an_error(cli: Cli) -> None:
     finally:
         os.close(write)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+
+
+CSV_GOOD = """client_id,name,created_on,product,license_type,quantity,period,starts_on,modules,management
+acme,ACME Corp,2026-01-10,cytomic-epdr,commercial,25,1y,2026-01-10,cytomic-encryption=10;cytomic-patch,centralized
+acme,ACME Corp,2026-01-10,cytomic-edr,trial,5,,2026-03-01,,unmanaged
+beta,Beta,2026-02-01,cytomic-edr,commercial,10,2y,2026-02-01,,
+"""
+
+
+def test_import_csv_then_export_and_import_again(cli: Cli, tmp_path: Path) -> None:
+    good = tmp_path / "clients.csv"
+    good.write_text(CSV_GOOD, encoding="utf-8")
+    assert "imported 2 client(s)" in cli("import", str(good)).stdout
+    assert cli.json("entitlements", "acme")["cytomic-encryption"] == 10
+    again = cli("import", str(good)).stdout  # resumable: present clients are skipped
+    assert "imported 0 client(s), skipped 2 already present" in again
+    exported = cli("export").stdout
+    assert len(exported.splitlines()) == 2
+    dump = tmp_path / "clients.jsonl"
+    dump.write_text(exported, encoding="utf-8")
+    other = Cli(tmp_path / "other")
+    (tmp_path / "other").mkdir()
+    assert "imported 2 client(s)" in other("import", str(dump)).stdout
+    assert other.json("detail", "acme") == cli.json("detail", "acme")
+    assert other("history", "acme").stdout == cli("history", "acme").stdout
+
+
+def test_a_bad_csv_imports_nothing_and_names_every_bad_line(cli: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        CSV_GOOD
+        + "gamma,Gamma,2026-02-30,cytomic-edr,commercial,1,1y,2026-03-01,,\n"
+        + "delta,Delta,2026-03-01,cytomic-edr,commercial,ten,1y,2026-03-01,,\n"
+        + "eps,Eps,2026-03-01,cytomic-xdr,commercial,1,1y,2026-03-01,,\n",
+        encoding="utf-8",
+    )
+    err = cli("import", str(bad), code=1).stderr
+    assert f"{bad}:5: created_on: not a date" in err
+    assert f"{bad}:6: quantity: not a whole number" in err
+    assert f"{bad}:7: [product.unknown]" in err and "nothing imported: 3 bad row(s)" in err
+    cli("clients", code=3)  # no database was even created
+    cli("import", str(tmp_path / "missing.csv"), code=2)

@@ -56,6 +56,7 @@ from ..views._history import describe_history
 from ..views._lifecycle import ExpiryList
 from ..views._text import clean
 from ._demo import build_demo
+from ._transfer import ImportReport, export_clients, read_file, write_changes
 
 __all__ = ["main"]
 
@@ -85,6 +86,7 @@ READ_ONLY = frozenset(
         "expiring",
         "forecast",
         "usage",
+        "export",
     }
 )
 """Commands that only read: they never create a database file."""
@@ -380,6 +382,10 @@ def _parser() -> argparse.ArgumentParser:
     add("monitoring", "list the clients the console shows")
     add("clients", "list every client, shown or not")
     add("demo", "build a fresh demo database and show it")
+    p = add("import", "import clients from a CSV file or JSON lines (all or nothing per file)")
+    p.add_argument("file", help="a .csv (one row per maintenance) or .jsonl (from `export`)")
+    p.add_argument("--batch", type=_seats, default=500, help="clients per transaction")
+    add("export", "write every client and its events as JSON lines to stdout")
     return parser
 
 
@@ -786,6 +792,50 @@ class _Run:
 
     def cmd_clients(self) -> int:
         self.clients_table(self.console().store.clients(), every=True)
+        return EXIT_OK
+
+    def cmd_import(self) -> int:
+        path = Path(self.args.file)
+        if not path.exists():
+            raise UsageError(f"no file at {path}")
+        tty = self.err.isatty()
+
+        def progress(done: int, total: int) -> None:
+            if tty:
+                print(f"\rimported {done:,} of {total:,} clients", end="", file=self.err)
+
+        changes, errors = read_file(self.engine, path)  # checked whole: no store yet
+        report = ImportReport(imported=0, skipped=0, errors=tuple(errors))
+        if not errors:
+            report = write_changes(
+                self.console().store, changes, batch=self.args.batch, progress=progress
+            )
+        if tty and report.imported:
+            print(file=self.err)
+        if report.errors:
+            if self.json:
+                self.emit({"errors": [{"line": n, "reason": r} for n, r in report.errors]})
+            for line, reason in report.errors:
+                print(f"{path}:{line}: {clean(reason)}", file=self.err)
+            print(
+                f"nothing imported: {len(report.errors)} bad row(s); fix them and run again",
+                file=self.err,
+            )
+            return EXIT_REFUSED
+        if self.json:
+            self.emit({"imported": report.imported, "skipped": report.skipped})
+        else:
+            print(
+                f"imported {report.imported} client(s)"
+                + (f", skipped {report.skipped} already present" if report.skipped else ""),
+                file=self.out,
+            )
+        return EXIT_OK
+
+    def cmd_export(self) -> int:
+        count = export_clients(self.console().store, self.out)
+        if self.err.isatty():
+            print(f"exported {count} client(s)", file=self.err)
         return EXIT_OK
 
     def cmd_demo(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -75,6 +76,22 @@ class ClientStore(Protocol):
 
     def save(self, change: Change, version: int | None) -> int:
         """Write a change atomically (optimistic *version*); the new version."""
+        ...
+
+    def bulk(self, changes: Sequence[Change]) -> int:
+        """Add many new clients in one transaction; the number added."""
+        ...
+
+    def rows(
+        self,
+        today: dt.date | None = None,
+        *,
+        shown: bool | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> list[ClientRow]:
+        """Light rows for list pages, from indexed columns."""
         ...
 
     def batch(self) -> AbstractContextManager[ClientStore]:
