@@ -778,6 +778,82 @@ def store_run(engine: cl.Engine, size: int, quick: bool) -> None:
         floor_db.close()
 
 
+def pg_run(engine: cl.Engine, url: str, size: int) -> None:
+    """The same store work on PostgreSQL and on SQLite, as a ratio (PostgreSQL / SQLite)."""
+    import uuid
+
+    print(f"-- PostgreSQL against SQLite, {size:,} clients", flush=True)
+    changes = _book(engine, size)
+    with tempfile.TemporaryDirectory() as tmp:
+        counter = iter(range(1_000_000))
+
+        def pg_load() -> None:
+            store = cl.open_store(url, f"bench-{uuid.uuid4().hex[:8]}")
+            store.bulk(changes)
+            store.close()
+
+        def lite_load() -> None:
+            with cl.Store(Path(tmp) / f"l{next(counter)}.db", "p") as store:
+                store.bulk(changes)
+
+        rate(f"PostgreSQL / SQLite: bulk load ({size:,} clients)", size, pg_load, lite_load)
+        partner = f"bench-{uuid.uuid4().hex[:8]}"
+        pg = cl.open_store(url, partner)
+        pg.bulk(changes)
+        lite = cl.Store(Path(tmp) / "main.db", partner)
+        lite.bulk(changes)
+        measure(
+            "PostgreSQL / SQLite: monitoring as rows",
+            lambda: pg.rows(TODAY, shown=True),
+            lambda: lite.rows(TODAY, shown=True),
+            1,
+            5,
+            unit="ms",
+        )
+        measure(
+            "PostgreSQL / SQLite: a page of 50, name search",
+            lambda: pg.rows(search="client 00012", limit=50),
+            lambda: lite.rows(search="client 00012", limit=50),
+            20,
+            unit="ms",
+        )
+        one = changes[size // 2].client.id
+        measure("PostgreSQL / SQLite: one client", lambda: pg.get(one), lambda: lite.get(one), 200)
+        measure(
+            "PostgreSQL / SQLite: expiring within 30 days",
+            lambda: pg.expiring(TODAY, 30),
+            lambda: lite.expiring(TODAY, 30),
+            3,
+            unit="ms",
+        )
+        request = cl.AssignmentRequest(
+            product="cytomic-edr", license_type="commercial", quantity=5, period="1y"
+        )
+        ids = [r.id for r in lite.rows(TODAY, shown=True)][:1500]
+        chunks_pg = iter(range(0, 1500, 500))
+        chunks_lite = iter(range(0, 1500, 500))
+
+        def batch_on(store: Any, chunks: Any) -> Callable[[], None]:
+            console = cl.Console(engine, store)
+
+            def go() -> None:
+                start = next(chunks, 0)
+                with store.batch():
+                    for i in ids[start : start + 500]:
+                        console.apply(i, request, TODAY)
+
+            return go
+
+        rate(
+            "PostgreSQL / SQLite: assigns batched by 500",
+            500,
+            batch_on(pg, chunks_pg),
+            batch_on(lite, chunks_lite),
+        )
+        pg.close()
+        lite.close()
+
+
 def bench_startup() -> None:
     """Fresh processes, interleaved so that machine noise hits every case alike."""
     cases = {
@@ -812,10 +888,15 @@ def main() -> int:
         "--million", action="store_true", help="also run the store at 1,000,000 clients"
     )
     parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also run the store work on this PostgreSQL database, against SQLite",
+    )
+    parser.add_argument(
         "--only",
         nargs="*",
         default=None,
-        choices=["engine", "monitoring", "memory", "json", "store", "startup"],
+        choices=["engine", "monitoring", "memory", "json", "store", "startup", "postgres"],
     )
     args = parser.parse_args()
     print(
@@ -835,6 +916,10 @@ def main() -> int:
         "startup": bench_startup,
         "monitoring": lambda: bench_monitoring(catalog, args.quick),
     }
+    if args.postgres:
+        sections["postgres"] = lambda: pg_run(
+            cl.Engine(catalog), args.postgres, 20_000 if args.quick else 100_000
+        )
     for name, run in sections.items():
         if args.only is None or name in args.only:
             run()

@@ -40,7 +40,8 @@ __all__ = ["PostgresStore"]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cytolicense_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS clients (
-    partner TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL CHECK (version >= 1),
+    partner TEXT NOT NULL, id TEXT COLLATE "C" NOT NULL,
+    version INTEGER NOT NULL CHECK (version >= 1),
     ended_on DATE NOT NULL, document TEXT NOT NULL, name TEXT NOT NULL,
     deleted_on DATE, shown_until DATE NOT NULL, products TEXT NOT NULL,
     seq INTEGER NOT NULL, PRIMARY KEY (partner, id));
@@ -48,7 +49,8 @@ CREATE INDEX IF NOT EXISTS clients_by_end ON clients (partner, ended_on);
 CREATE INDEX IF NOT EXISTS clients_by_shown ON clients (partner, shown_until);
 CREATE INDEX IF NOT EXISTS clients_by_name ON clients (partner, lower(name));
 CREATE TABLE IF NOT EXISTS events (
-    partner TEXT NOT NULL, client_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,
+    partner TEXT NOT NULL, client_id TEXT COLLATE "C" NOT NULL, seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
     on_day DATE NOT NULL, document TEXT NOT NULL, PRIMARY KEY (partner, client_id, seq),
     FOREIGN KEY (partner, client_id) REFERENCES clients (partner, id) ON DELETE CASCADE);
 CREATE TABLE IF NOT EXISTS pools (
@@ -57,7 +59,7 @@ CREATE TABLE IF NOT EXISTS pools (
 CREATE TABLE IF NOT EXISTS pool_events (
     seq BIGSERIAL PRIMARY KEY, partner TEXT NOT NULL, document TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS expiries (
-    partner TEXT NOT NULL, client_id TEXT NOT NULL, maintenance_id TEXT NOT NULL,
+    partner TEXT NOT NULL, client_id TEXT COLLATE "C" NOT NULL, maintenance_id TEXT NOT NULL,
     starts_on DATE NOT NULL, expires_on DATE NOT NULL, in_force_until DATE NOT NULL,
     PRIMARY KEY (partner, client_id, maintenance_id),
     FOREIGN KEY (partner, client_id) REFERENCES clients (partner, id) ON DELETE CASCADE);
@@ -241,7 +243,7 @@ class PostgresStore:
     def clients(self) -> list[Client]:
         """Every client of the partner, by id."""
         rows = self._rows(
-            'SELECT id, document FROM clients WHERE partner = %s ORDER BY id COLLATE "C"',
+            "SELECT id, document FROM clients WHERE partner = %s ORDER BY id",
             (self.partner,),
         )
         return [self._read(cid, doc) for cid, doc in rows]
@@ -250,8 +252,7 @@ class PostgresStore:
         """The clients the monitoring list shows on *today*, by id (the 90-day rules)."""
         limit = today - dt.timedelta(days=RETENTION_DAYS - 1)
         rows = self._rows(
-            "SELECT id, document FROM clients WHERE partner = %s AND ended_on >= %s "
-            'ORDER BY id COLLATE "C"',
+            "SELECT id, document FROM clients WHERE partner = %s AND ended_on >= %s ORDER BY id",
             (self.partner, limit),
         )
         return Engine.monitoring([self._read(cid, doc) for cid, doc in rows], today)
@@ -428,7 +429,7 @@ class PostgresStore:
             args.append(after)
         sql = (
             "SELECT id, name, deleted_on, ended_on, shown_until, products FROM clients "
-            f'WHERE {" AND ".join(where)} ORDER BY id COLLATE "C"'
+            f"WHERE {' AND '.join(where)} ORDER BY id"
         )
         if limit is not None:
             sql += " LIMIT %s"
