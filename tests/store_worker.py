@@ -53,5 +53,23 @@ def race(path: str, rounds: int) -> None:
     print(conflicts, flush=True)
 
 
+def pool(path: str, start: int) -> None:
+    """Take two seats from the shared pool for each of clients start, start+2, ... < 40
+    (another process takes the others), retrying on conflicts; print the retries."""
+    c = console(path)
+    request = cl.AssignmentRequest(
+        product="cytomic-epdr", license_type="commercial", quantity=2, period="1y"
+    )
+    retries = 0
+    for i in range(start, 40, 2):
+        while True:
+            try:
+                c.apply(f"c{i}", request, TODAY)
+                break
+            except cl.ConflictError:
+                retries += 1
+    print(retries, flush=True)
+
+
 if __name__ == "__main__":
-    {"crash": crash, "race": race}[sys.argv[1]](sys.argv[2], int(sys.argv[3]))
+    {"crash": crash, "race": race, "pool": pool}[sys.argv[1]](sys.argv[2], int(sys.argv[3]))

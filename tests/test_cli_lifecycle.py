@@ -94,3 +94,11 @@ def test_expiring_forecast_usage(run: Run) -> None:
     assert "usage.over_entitlement" in run("usage", "acme", "cytomic-edr=12")
     assert "no device above" in run("usage", "acme", "cytomic-edr=10")
     run("usage", "acme", "cytomic-edr", code=2)
+
+
+def test_lists_in_spanish(run: Run) -> None:
+    run("assign", "acme", "--product", "cytomic-edr", "--seats", "10", "--period", "1m")
+    es = run("expiring", "--within", "40", "--lang", "es")
+    assert es.startswith("caduca") and "comercial" in es and "activo" in es
+    assert run("forecast", "--months", "2", "--lang", "es").startswith("mes")
+    assert "nada caduca" in run("expiring", "--within", "1", "--lang", "es")

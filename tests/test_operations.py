@@ -432,3 +432,23 @@ def test_no_view_raises_near_the_ends_of_the_calendar(engine: cl.Engine) -> None
     in_grace = D(9999, 12, 20)
     assert engine.detail(c, end).lines and engine.expiring([c], in_grace)[0].days_left == -5
     assert engine.check(c, cl.Renew(maintenance="m1"), in_grace).codes == ("date.out_of_range",)
+
+
+def test_grouping_needs_the_same_management_and_modules(engine: cl.Engine) -> None:
+    c = engine.apply(client(engine), commercial(quantity=10, modules={"enc": 2}), T0).client
+    c = engine.apply(c, commercial(quantity=5), T0).client  # no modules
+    d = engine.check(c, cl.GroupSets(product="edr"), T0)
+    assert d.codes == ("group.sets_differ",) and d.findings[0].params["differs"] == ("modules",)
+    assert "difieren en modules" in d.findings[0].message_in("es")
+    c = engine.apply(c, cl.Modify(maintenance="m2", modules={"enc": 1}), T0).client
+    c = engine.apply(c, cl.SetManagement(maintenance="m2", mode="unmanaged"), T0).client
+    d = engine.check(c, cl.GroupSets(product="edr"), T0)
+    assert d.findings[0].params["differs"] == ("management",)
+    c = engine.apply(c, cl.SetManagement(maintenance="m2", mode="centralized"), T0).client
+    grouped = engine.apply(c, cl.GroupSets(product="edr"), T0)
+    m = grouped.maintenance
+    assert m is not None and m.quantity == 15 and m.modules[0].quantity == 3  # 2 + 1
+    assert m.expires_on == D(2027, 3, 1)  # the same end: the weighted mean of equal ends
+    event = grouped.events[0]
+    assert isinstance(event, cl.SetsGrouped) and event.seats == (10, 5)
+    assert cl.from_json(cl.SetsGrouped, cl.to_json(event)) == event

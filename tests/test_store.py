@@ -429,3 +429,28 @@ def test_two_writers_lose_no_pool_seat_on_sqlite(tmp_path: Path) -> None:
     assert errors == []
     assert setup.pool().seats(REQUEST.product, "1y") == 100 - 20 * 2
     setup.store.close()
+
+
+def test_two_processes_consuming_one_pool_lose_no_seat(db: Path) -> None:
+    """Two processes take seats from the same pool at once (atomic increments): every
+    seat is counted, and the pool's history adds up to it."""
+    setup = cl.Console(cl.Engine(cl.load_catalog()), cl.Store(db, "p1"))
+    setup.credit_pool("cytomic-epdr", "1y", 100, TODAY)
+    for i in range(40):
+        setup.add_client(f"c{i}", f"C{i}", TODAY)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, WORKER, "pool", str(db), str(k)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in (0, 1)
+    ]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    assert setup.pool().seats("cytomic-epdr", "1y") == 100 - 40 * 2
+    history = setup.store.pool_history()
+    assert len(history) == 41 and sum(e.seats for e in history) == 100 - 80
+    setup.store.close()

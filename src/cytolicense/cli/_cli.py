@@ -618,7 +618,14 @@ class _Run:
                 self.emit(converter().unstructure(decision))
             else:
                 self.warnings(decision.warnings)
-                print(f"ok: {op.kind} would go through (nothing changed)", file=self.out)
+                es = ACTIONS.get(op.kind, (op.kind, op.kind))[1]
+                what = es.removeprefix("no se puede ").removeprefix("no se pueden ")
+                print(
+                    f"ok: se podría {what} (nada ha cambiado)"
+                    if self.lang == "es"
+                    else f"ok: {op.kind} would go through (nothing changed)",
+                    file=self.out,
+                )
             return EXIT_OK
         change = console.apply(
             client_id, op, self.today, actor=self.args.actor, reason=self.args.reason
@@ -729,7 +736,7 @@ class _Run:
         if self.json:
             self.emit([converter().unstructure(e) for e in rows])
         else:
-            print(ExpiryList(rows).table(), file=self.out)
+            print(ExpiryList(rows).table(self.lang), file=self.out)
         return EXIT_OK
 
     def cmd_forecast(self) -> int:
@@ -742,7 +749,7 @@ class _Run:
                 }
             )
         else:
-            print(fc.table(), file=self.out)
+            print(fc.table(self.lang), file=self.out)
         return EXIT_OK
 
     def cmd_usage(self) -> int:
@@ -751,7 +758,12 @@ class _Run:
         if self.json:
             self.emit(converter().unstructure(decision))
         elif not decision.findings:
-            print("ok: no device above the seats in force", file=self.out)
+            print(
+                "ok: ningún dispositivo por encima de las licencias vigentes"
+                if self.lang == "es"
+                else "ok: no device above the seats in force",
+                file=self.out,
+            )
         else:
             for f in decision.findings:
                 print(self.finding_line(f), file=self.out)

@@ -42,12 +42,42 @@ class Expiry:
     status: Status
 
 
+_HEADS = {
+    "en": ("expires", "days", "client", "maintenance", "product", "type", "seats", "status"),
+    "es": (
+        "caduca",
+        "días",
+        "cliente",
+        "mantenimiento",
+        "producto",
+        "tipo",
+        "licencias",
+        "estado",
+    ),
+}
+_WORDS = {
+    "es": {
+        "trial": "prueba",
+        "commercial": "comercial",
+        "active": "activo",
+        "grace": "en gracia",
+        "month": "mes",
+        "total": "total",
+        "nothing expires in the window": "nada caduca en el periodo",
+    }
+}
+
+
+def _word(text: str, language: str) -> str:
+    return _WORDS.get(language, {}).get(text, text)
+
+
 class ExpiryList(list[Expiry]):
     """A list of :class:`Expiry` that prints as a table and shows as HTML in Jupyter."""
 
-    _HEAD = ("expires", "days", "client", "maintenance", "product", "type", "seats", "status")
+    _HEAD = _HEADS["en"]
 
-    def _rows(self) -> list[tuple[str, ...]]:
+    def _rows(self, language: str = "en") -> list[tuple[str, ...]]:
         return [
             (
                 e.expires_on.isoformat(),
@@ -55,22 +85,23 @@ class ExpiryList(list[Expiry]):
                 f"{clean(e.client_name)} [{clean(e.client_id)}]",
                 clean(e.maintenance_id),
                 clean(e.product),
-                e.license_type.value,
+                _word(e.license_type.value, language),
                 str(e.quantity),
-                e.status.value,
+                _word(e.status.value, language),
             )
             for e in self
         ]
 
-    def table(self) -> str:
-        """A text table, one line per maintenance."""
-        rows = self._rows()
+    def table(self, language: str = "en") -> str:
+        """A text table, one line per maintenance (headers and words in *language*)."""
+        rows = self._rows(language)
+        head = _HEADS.get(language, self._HEAD)
         if not rows:
-            return "nothing expires in the window"
-        widths = [max(len(r[i]) for r in [self._HEAD, *rows]) for i in range(len(self._HEAD))]
+            return _word("nothing expires in the window", language)
+        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
         return "\n".join(
             "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
-            for r in [self._HEAD, *rows]
+            for r in [head, *rows]
         )
 
     def __str__(self) -> str:
@@ -139,10 +170,10 @@ class Forecast:
             return sum(self.seats.get(product, ()))
         return sum(sum(v) for v in self.seats.values())
 
-    def table(self) -> str:
+    def table(self, language: str = "en") -> str:
         """A text table: one row per month, one column per product."""
         products = sorted(self.seats)
-        head = ["month", *products, "total"]
+        head = [_word("month", language), *products, _word("total", language)]
         rows = []
         for i, (y, mo) in enumerate(self.months):
             values = [self.seats[p][i] for p in products]
