@@ -448,7 +448,7 @@ def test_two_processes_consuming_one_pool_lose_no_seat(db: Path) -> None:
         for k in (0, 1)
     ]
     for p in procs:
-        out, err = p.communicate(timeout=120)
+        _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
     assert setup.pool().seats("cytomic-epdr", "1y") == 100 - 40 * 2
     history = setup.store.pool_history()
