@@ -452,3 +452,22 @@ def test_grouping_needs_the_same_management_and_modules(engine: cl.Engine) -> No
     event = grouped.events[0]
     assert isinstance(event, cl.SetsGrouped) and event.seats == (10, 5)
     assert cl.from_json(cl.SetsGrouped, cl.to_json(event)) == event
+
+
+def test_recovery_is_capped_by_what_came_from_the_pool(engine: cl.Engine) -> None:
+    """1 seat from the pool, 12 added for a period it does not track: deleting gives
+    back 1, not 13 (found by the lifecycle session)."""
+    pool = cl.Pool((cl.PoolLine(item="edr", period="1y", seats=5),))
+    c = engine.apply(client(engine), commercial(quantity=1), T0, pool=pool)
+    assert c.maintenance is not None and c.maintenance.pooled == (
+        cl.PoolLine(item="edr", period="1y", seats=1),
+    )
+    added = engine.apply(
+        c.client, cl.AddSeats(maintenance="m1", quantity=12, period="1m"), T0, pool=c.pool
+    )
+    gone = engine.apply(added.client, cl.DeleteService(maintenance="m1"), T0, pool=added.pool)
+    assert gone.pool is not None and gone.pool.seats("edr", "1y") == 5
+    # Without a record (assigned without a pool), the contract's formula alone.
+    bare = engine.apply(client(engine), commercial(quantity=10), T0).client
+    back = engine.apply(bare, cl.DeleteService(maintenance="m1"), T0, pool=pool)
+    assert back.pool is not None and back.pool.seats("edr", "1y") == 5 + 10

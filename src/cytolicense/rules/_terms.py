@@ -135,10 +135,15 @@ def _recovered(m: Maintenance, today: dt.date, field: str = "maintenance") -> li
     period = m.period
 
     def back(item: str, q: int) -> int:
-        """Pro rata to the days left, never more than the seats taken from the pool for
-        this item and period (seats that did not come from it give nothing back)."""
+        """Pro rata to the days left (the contract's formula); a maintenance that
+        records the seats it took from the pool gives back at most those (seats that
+        did not come from it, say added for a period the pool does not track, bring
+        nothing back). One with no record (made without a pool, or by hand) follows
+        the formula alone."""
         share = min(q, q * days_left // term) if term > 0 else q
-        return min(share, taken_from(m.pooled, item, period))
+        if m.pooled:
+            share = min(share, taken_from(m.pooled, item, period))
+        return share
 
     moves = [Move(m.product, period, back(m.product, m.quantity), "recovered", m.id, field)]
     moves.extend(
