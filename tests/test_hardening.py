@@ -276,3 +276,19 @@ def test_a_hook_calling_sys_exit_is_a_catalog_error() -> None:
 
     with pytest.raises(cl.CatalogError, match="exits_plugin.*SystemExit"):
         cl.load_catalog(Exits(), entry_points=False)
+
+
+def test_a_rule_raising_an_unprintable_exception_names_its_plugin() -> None:
+    class Hostile(Exception):
+        def __repr__(self) -> str:
+            raise RuntimeError("no")
+
+        __str__ = __repr__
+
+    def hostile(ctx: cl.RuleContext) -> list[cl.Finding]:
+        raise Hostile()
+
+    engine = cl.Engine(cl.load_catalog(TestCatalog(), entry_points=False), rules=[hostile])
+    c = engine.create_client("c", "C", TODAY)
+    with pytest.raises(cl.PluginRuleError, match="hostile.*Hostile\\(<cannot be shown>\\)"):
+        engine.check(c, request(), TODAY)

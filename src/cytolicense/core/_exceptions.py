@@ -82,7 +82,11 @@ class PluginRuleError(CytolicenseError):
     """
 
     def __init__(self, plugin: str, rule: str, cause: BaseException) -> None:
-        super().__init__(f"rule {rule!r} of plugin {plugin!r} failed: {cause!r}")
+        try:
+            shown = repr(cause)
+        except BaseException:  # a hostile __repr__ must not hide which plugin failed
+            shown = f"{type(cause).__name__}(<cannot be shown>)"
+        super().__init__(f"rule {rule!r} of plugin {plugin!r} failed: {shown}")
         self.plugin = plugin
         self.rule = rule
 
