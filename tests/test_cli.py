@@ -269,7 +269,9 @@ def test_main_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "usage: cytolicense" in capsys.readouterr().out
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("cytolicense ")
-    assert main([]) == 0  # no command: the catalog
+    assert main([]) == 0  # no command: the help
+    assert "usage: cytolicense" in capsys.readouterr().out
+    assert main(["catalog"]) == 0
     assert "Cytomic Advanced EPDR" in capsys.readouterr().out
     with cl.Store(db, "default") as store:
         assert store.get("a").name == "A"

@@ -926,6 +926,9 @@ def main(
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    if args.command is None:  # bare `cytolicense`: what it can do
+        parser.print_help(out)
+        return EXIT_OK
     run = _Run(args, out, err)
     try:
         return run.run()
