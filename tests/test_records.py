@@ -354,3 +354,9 @@ def test_contract_signatures_accept_positional_arguments() -> None:
     assert r.management is ManagementMode.UNMANAGED
     f = cl.Finding("x.y", cl.Severity.WARNING, None, "message", {"a": 1})
     assert cl.Decision((f,)).warnings == (f,)
+
+
+def test_a_client_shows_as_html_with_its_names_escaped() -> None:
+    c = cl.Client(id="c<1>", name="A & B", created_on=D(2026, 1, 1))
+    text = c._repr_html_()
+    assert "A &amp; B" in text and "c&lt;1&gt;" in text and "<table>" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -351,6 +352,49 @@ class Client:
         if self.deleted_on is not None:
             days.append(self.deleted_on)
         return max(days)
+
+    def _repr_html_(self) -> str:
+        """The client and its maintenances as an HTML table (Jupyter). The console's view
+        on a day is :meth:`Engine.detail`."""
+        e = html.escape
+        state = f"deleted on {self.deleted_on}" if self.deleted_on else "live"
+        rows = "".join(
+            "<tr>"
+            + "".join(
+                f'<td style="white-space:nowrap">{e(str(v))}</td>'
+                for v in (
+                    m.id,
+                    m.product,
+                    m.license_type.value,
+                    m.quantity,
+                    m.period or "-",
+                    m.starts_on,
+                    m.expires_on,
+                    m.stopped_on or "-",
+                    ", ".join(f"{x.module} ({x.quantity})" for x in m.modules) or "-",
+                )
+            )
+            + "</tr>"
+            for m in self.maintenances
+        )
+        head = "".join(
+            f"<th>{h}</th>"
+            for h in (
+                "id",
+                "product",
+                "type",
+                "seats",
+                "period",
+                "start",
+                "expiry",
+                "stopped",
+                "modules",
+            )
+        )
+        return (
+            f"<div><strong>{e(self.name)}</strong> [{e(self.id)}], created {self.created_on}, "
+            f"{e(state)}<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
+        )
 
     def maintenance(self, maintenance_id: str) -> Maintenance:
         """The maintenance with *maintenance_id*; :class:`UnknownIdError` if none."""
