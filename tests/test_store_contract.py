@@ -1,0 +1,111 @@
+"""The store contract, run against both backends: SQLite and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+import cytolicense as cl
+
+from .store_worker import REQUEST, TODAY
+
+Factory = Callable[[str], Any]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Factory]:
+    """A function opening a store handle for a partner, on the parametrized backend."""
+    opened: list[Any] = []
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'contract.db'}"
+        prefix = ""
+    else:
+        url = request.getfixturevalue("postgres_url")
+        prefix = uuid.uuid4().hex[:8] + "-"  # one server for the session: fresh partners
+
+    def make(partner: str) -> Any:
+        store = cl.open_store(url, prefix + partner)
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def engine() -> cl.Engine:
+    return cl.Engine(cl.load_catalog())
+
+
+def test_round_trip_history_and_versions(open_store: Factory, engine: cl.Engine) -> None:
+    store = open_store("a")
+    console = cl.Console(engine, store)
+    console.add_client("acme", "ACME", TODAY)
+    console.apply("acme", REQUEST, TODAY, actor="ana")
+    client, version = store.load("acme")
+    assert version == 2 and client.maintenances[0].product == REQUEST.product
+    events = store.history("acme")
+    assert [type(e).__name__ for e in events] == ["ClientCreated", "ProductAssigned"]
+    assert events[1].actor == "ana" and cl.replay(events) == client
+    assert "acme" in store and len(store) == 1
+
+
+def test_conflicts_and_taken_ids(open_store: Factory, engine: cl.Engine) -> None:
+    store = open_store("a")
+    console = cl.Console(engine, store)
+    console.add_client("acme", "ACME", TODAY)
+    with pytest.raises(cl.ClientExistsError, match="already exists"):
+        console.add_client("acme", "Again", TODAY)
+    client, version = store.load("acme")
+    store.save(engine.assign(client, REQUEST, TODAY), version)
+    with pytest.raises(cl.ConflictError):
+        store.save(engine.assign(client, attrs.evolve(REQUEST, quantity=7), TODAY), version)
+    with pytest.raises(ValueError, match="creates client"):
+        store.save(engine.new_client("acme", "Other", TODAY), 2)
+    assert len(store.history("acme")) == 2
+
+
+def test_partners_stay_apart(open_store: Factory, engine: cl.Engine) -> None:
+    a, b = open_store("a"), open_store("b")
+    cl.Console(engine, a).add_client("acme", "ACME", TODAY)
+    assert "acme" not in b and b.clients() == [] and b.rows() == []
+    with pytest.raises(cl.NotFoundError):
+        b.get("acme")
+
+
+def test_a_refused_operation_in_a_batch_leaves_nothing(
+    open_store: Factory, engine: cl.Engine
+) -> None:
+    store = open_store("a")
+    console = cl.Console(engine, store)
+    with pytest.raises(cl.RuleViolation), store.batch():
+        console.add_client("x", "X", TODAY)
+        console.apply("x", attrs.evolve(REQUEST, quantity=0), TODAY)
+    assert len(store) == 0
+
+
+def test_lists_and_the_pool_equal_the_engine(open_store: Factory, engine: cl.Engine) -> None:
+    store = open_store("a")
+    console = cl.Console(engine, store)
+    console.credit_pool(REQUEST.product, "1y", 50, TODAY)
+    for i, days in enumerate((0, 200, 330, 400)):
+        day = TODAY - dt.timedelta(days=days)
+        console.add_client(f"c{i}", f"Client {i}", day)
+        console.apply(f"c{i}", attrs.evolve(REQUEST, quantity=5), day)
+    console.delete_client("c1", TODAY)
+    clients = store.clients()
+    for day in (TODAY, TODAY + dt.timedelta(days=60), TODAY + dt.timedelta(days=200)):
+        assert store.monitoring(day) == engine.monitoring(clients, day)
+        assert store.expiring(day, 60) == engine.expiring(clients, day, 60)
+        assert [r.id for r in store.rows(day, shown=True)] == [c.id for c in store.monitoring(day)]
+    assert store.pool().seats(REQUEST.product, "1y") == 50 - 4 * 5 + sum(
+        e.seats for e in store.pool_history() if e.kind == "recovered"
+    )
+    assert cl.replay_pool(store.pool_history()) == store.pool()
