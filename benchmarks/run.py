@@ -595,7 +595,8 @@ def _book(engine: cl.Engine, count: int) -> list[cl.Change]:
 
 def _floor_rows(changes: list[cl.Change]) -> tuple[list[Any], list[Any]]:
     """What bulk writes, as plain tuples (the floor's input, prepared beforehand)."""
-    from cytolicense.store._sqlite import _dumps, _projection
+    from cytolicense.store._rows import dumps as _dumps
+    from cytolicense.store._rows import projection as _projection
 
     clients, events = [], []
     for ch in changes:
@@ -742,7 +743,7 @@ def store_run(engine: cl.Engine, size: int, quick: bool) -> None:
             "INSERT INTO clients VALUES (?,?,?,?,?,?,?,?,?,?)",
             list(floor_clients[: len(ids)]),
         )
-        from cytolicense.store._sqlite import _dumps
+        from cytolicense.store._rows import dumps as _dumps
 
         upd = [(_dumps(ch.client), ch.client.id) for ch in made]
         evs = [

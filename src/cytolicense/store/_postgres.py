@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core._client_records import Client
 from ..core._dates import RETENTION_DAYS
-from ..core._events import ClientCreated, Event
+from ..core._events import Event
 from ..core._exceptions import (
     ClientExistsError,
     ConflictError,
@@ -29,8 +29,8 @@ from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..engine._engine import Change, Engine
 from ._protocol import ClientRow
-from ._serialize import from_data, to_data, trusted_client
-from ._sqlite import _expiry_rows, _follows, _projection
+from ._rows import bulk_rows, check_change, dumps, expiry_rows, follows, projection
+from ._serialize import from_data, trusted_client
 
 if TYPE_CHECKING:
     from ..views._lifecycle import Expiry
@@ -86,10 +86,6 @@ END $$;"""
     for t in _TABLES
 )
 SCHEMA_VERSION = "2"
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(to_data(obj), ensure_ascii=False, separators=(",", ":"))
 
 
 class PostgresStore:
@@ -272,31 +268,21 @@ class PostgresStore:
     def save(self, change: Change, version: int | None) -> int:
         """Write *change* atomically (see :meth:`cytolicense.Store.save`)."""
         client = change.client
-        if not change.events:
-            if version is None:
-                raise ValueError("a new client needs its ClientCreated event")
+        if not check_change(change, version):
+            assert version is not None
             return version
-        if any(e.client_id != client.id for e in change.events):
-            raise ValueError(f"change holds events of another client than {client.id!r}")
-        created = [isinstance(e, ClientCreated) for e in change.events]
-        if version is None and not created[0]:
-            raise ValueError("a new client's first event must be ClientCreated")
-        if any(created[1:]) or (version is not None and created[0]):
-            raise ValueError(
-                f"the change creates client {client.id!r} again: save it with version=None"
-            )
-        document = _dumps(client)
-        projection = _projection(client)
+        document = dumps(client)
+        columns = projection(client)
         n = len(change.events)
         db = self._db
         with self._transaction():
             if version is None:
-                _follows(None, change)
+                follows(None, change)
                 cur = db.execute(
                     "INSERT INTO clients (partner, id, version, ended_on, document, name, "
                     "deleted_on, shown_until, products, seq) "
                     "VALUES (%s, %s, 1, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    (self.partner, client.id, client.ended_on, document, *projection, n),
+                    (self.partner, client.id, client.ended_on, document, *columns, n),
                 )
                 if cur.rowcount != 1:
                     stored = self._rows(
@@ -319,13 +305,13 @@ class PostgresStore:
                     if current is None:
                         raise NotFoundError(self.partner, client.id)
                     raise ConflictError(client.id, version, int(current[0]))
-                _follows(self._read(client.id, row[0]), change)
+                follows(self._read(client.id, row[0]), change)
                 seq = int(row[1])
                 db.execute(
                     "UPDATE clients SET version = version + 1, ended_on = %s, document = %s, "
                     "name = %s, deleted_on = %s, shown_until = %s, products = %s, seq = %s "
                     "WHERE partner = %s AND id = %s",
-                    (client.ended_on, document, *projection, seq + n, self.partner, client.id),
+                    (client.ended_on, document, *columns, seq + n, self.partner, client.id),
                 )
                 new_version = version + 1
             with db.cursor() as cur:
@@ -333,7 +319,7 @@ class PostgresStore:
                     "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
                     "VALUES (%s, %s, %s, %s, %s, %s)",
                     [
-                        (self.partner, client.id, seq + i, type(e).__name__, e.on, _dumps(e))
+                        (self.partner, client.id, seq + i, type(e).__name__, e.on, dumps(e))
                         for i, e in enumerate(change.events, start=1)
                     ],
                 )
@@ -344,40 +330,14 @@ class PostgresStore:
                     )
                 cur.executemany(
                     "INSERT INTO expiries VALUES (%s, %s, %s, %s, %s, %s)",
-                    [(self.partner, client.id, *r) for r in _expiry_rows(client)],
+                    [(self.partner, client.id, *r) for r in expiry_rows(client)],
                 )
             self._pool_write(change.pool_events)
         return new_version
 
     def bulk(self, changes: Sequence[Change]) -> int:
         """Add many new clients in one transaction (see :meth:`cytolicense.Store.bulk`)."""
-        clients: list[tuple[Any, ...]] = []
-        events: list[tuple[Any, ...]] = []
-        expiries: list[tuple[Any, ...]] = []
-        seen: set[str] = set()
-        for change in changes:
-            client = change.client
-            if not change.events or not isinstance(change.events[0], ClientCreated):
-                raise ValueError(f"bulk: the change of {client.id!r} does not create it")
-            if client.id in seen:
-                raise ValueError(f"bulk: client {client.id!r} given twice")
-            seen.add(client.id)
-            _follows(None, change)
-            clients.append(
-                (
-                    self.partner,
-                    client.id,
-                    client.ended_on,
-                    _dumps(client),
-                    *_projection(client),
-                    len(change.events),
-                )
-            )
-            events.extend(
-                (self.partner, client.id, i, type(e).__name__, e.on, _dumps(e))
-                for i, e in enumerate(change.events, start=1)
-            )
-            expiries.extend((self.partner, client.id, *r) for r in _expiry_rows(client))
+        clients, events, expiries = bulk_rows(self.partner, changes)
         try:
             with self._transaction(), self._db.cursor() as cur:
                 cur.executemany(
@@ -458,7 +418,7 @@ class PostgresStore:
             )
             self._db.execute(
                 "INSERT INTO pool_events (partner, document) VALUES (%s, %s)",
-                (self.partner, _dumps(e)),
+                (self.partner, dumps(e)),
             )
 
     def pool(self) -> Pool:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core._client_records import Client
 from ..core._dates import RETENTION_DAYS
-from ..core._events import ClientCreated, Event, replay
+from ..core._events import Event
 from ..core._exceptions import (
     ClientExistsError,
     ConflictError,
@@ -31,7 +31,8 @@ from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..engine._engine import Change, Engine
 from ._protocol import ClientRow
-from ._serialize import from_data, to_data, trusted_client
+from ._rows import bulk_rows, check_change, dumps, expiry_rows, follows, projection
+from ._serialize import from_data, trusted_client
 
 if TYPE_CHECKING:
     from ..views._lifecycle import Expiry
@@ -99,10 +100,6 @@ CREATE TABLE IF NOT EXISTS events (
     FOREIGN KEY (partner, client_id) REFERENCES clients (partner, id) ON DELETE CASCADE
 );
 """
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(to_data(obj), ensure_ascii=False, separators=(",", ":"))
 
 
 class Store:
@@ -203,7 +200,7 @@ class Store:
             client = self._read(client_id, document)
             self._db.executemany(
                 "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?)",
-                [(partner, client_id, *row) for row in _expiry_rows(client)],
+                [(partner, client_id, *row) for row in expiry_rows(client)],
             )
             seq = self._db.execute(
                 "SELECT coalesce(max(seq), 0) FROM events WHERE partner = ? AND client_id = ?",
@@ -212,7 +209,7 @@ class Store:
             self._db.execute(
                 "UPDATE clients SET name = ?, deleted_on = ?, shown_until = ?, products = ?, "
                 "seq = ? WHERE partner = ? AND id = ?",
-                (*_projection(client), seq, partner, client_id),
+                (*projection(client), seq, partner, client_id),
             )
         self._db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
 
@@ -443,22 +440,12 @@ class Store:
                 change's client (a change made for another state). Nothing was written.
         """
         client = change.client
-        if not change.events:
-            if version is None:
-                raise ValueError("a new client needs its ClientCreated event")
+        if not check_change(change, version):
+            assert version is not None
             return version
-        if any(e.client_id != client.id for e in change.events):
-            raise ValueError(f"change holds events of another client than {client.id!r}")
-        created = [isinstance(e, ClientCreated) for e in change.events]
-        if version is None and not created[0]:
-            raise ValueError("a new client's first event must be ClientCreated")
-        if any(created[1:]) or (version is not None and created[0]):
-            raise ValueError(
-                f"the change creates client {client.id!r} again: save it with version=None"
-            )
-        document = _dumps(client)
+        document = dumps(client)
         ended = client.ended_on.isoformat()
-        projection = _projection(client)
+        columns = projection(client)
         n = len(change.events)
         with self._transaction():
             try:
@@ -466,12 +453,12 @@ class Store:
                     taken = self._stored_version(client.id)
                     if taken is not None:
                         raise ClientExistsError(client.id, taken)
-                    _follows(None, change)
+                    follows(None, change)
                     self._db.execute(
                         "INSERT INTO clients (partner, id, version, ended_on, document, name, "
                         "deleted_on, shown_until, products, seq) "
                         "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
-                        (self.partner, client.id, ended, document, *projection, n),
+                        (self.partner, client.id, ended, document, *columns, n),
                     )
                     new_version, seq = 1, 0
                 else:
@@ -487,12 +474,12 @@ class Store:
                         if row is None:
                             raise self._conflict(client.id, version)
                         seq, before = int(row[1]), self._read(client.id, row[0])
-                    _follows(before, change)
+                    follows(before, change)
                     cur = self._db.execute(
                         "UPDATE clients SET version = version + 1, ended_on = ?, document = ?, "
                         "name = ?, deleted_on = ?, shown_until = ?, products = ?, seq = ? "
                         "WHERE partner = ? AND id = ? AND version = ?",
-                        (ended, document, *projection, seq + n, self.partner, client.id, version),
+                        (ended, document, *columns, seq + n, self.partner, client.id, version),
                     )
                     if cur.rowcount != 1:  # the remembered version is stale
                         raise self._conflict(client.id, version)
@@ -520,7 +507,7 @@ class Store:
             "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (self.partner, client.id, seq + i, type(e).__name__, e.on.isoformat(), _dumps(e))
+                (self.partner, client.id, seq + i, type(e).__name__, e.on.isoformat(), dumps(e))
                 for i, e in enumerate(change.events, start=1)
             ],
         )
@@ -531,7 +518,7 @@ class Store:
             )
         self._db.executemany(
             "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?)",
-            [(self.partner, client.id, *r) for r in _expiry_rows(client)],
+            [(self.partner, client.id, *r) for r in expiry_rows(client)],
         )
         self._pool_write(change.pool_events)
 
@@ -544,33 +531,7 @@ class Store:
         change whose events do not lead to its client (:class:`ValueError`) writes
         nothing.
         """
-        clients: list[tuple[Any, ...]] = []
-        events: list[tuple[Any, ...]] = []
-        expiries: list[tuple[Any, ...]] = []
-        seen: set[str] = set()
-        for change in changes:
-            client = change.client
-            if not change.events or not isinstance(change.events[0], ClientCreated):
-                raise ValueError(f"bulk: the change of {client.id!r} does not create it")
-            if client.id in seen:
-                raise ValueError(f"bulk: client {client.id!r} given twice")
-            seen.add(client.id)
-            _follows(None, change)
-            clients.append(
-                (
-                    self.partner,
-                    client.id,
-                    client.ended_on.isoformat(),
-                    _dumps(client),
-                    *_projection(client),
-                    len(change.events),
-                )
-            )
-            events.extend(
-                (self.partner, client.id, i, type(e).__name__, e.on.isoformat(), _dumps(e))
-                for i, e in enumerate(change.events, start=1)
-            )
-            expiries.extend((self.partner, client.id, *r) for r in _expiry_rows(client))
+        clients, events, expiries = bulk_rows(self.partner, changes)
         with self._transaction():
             try:
                 self._db.executemany(
@@ -659,7 +620,7 @@ class Store:
             )
             self._db.execute(
                 "INSERT INTO pool_events (partner, document) VALUES (?, ?)",
-                (self.partner, _dumps(e)),
+                (self.partner, dumps(e)),
             )
 
     def pool(self) -> Pool:
@@ -740,20 +701,6 @@ class Store:
         return expiring([self._read(cid, doc) for cid, doc in rows], today, within_days)
 
 
-def _projection(client: Client) -> tuple[str, str | None, str, str]:
-    """The indexed columns a list page reads: name, deletion day, the last day the
-    console shows the client, the products in force at its last change."""
-    end = client.ended_on
-    try:
-        until = (end + dt.timedelta(days=RETENTION_DAYS - 1)).isoformat()
-    except OverflowError:
-        until = dt.date.max.isoformat()
-    day = client.last_change
-    products = sorted({m.product for m in client.maintenances if m.in_force(day)})
-    deleted = client.deleted_on.isoformat() if client.deleted_on is not None else None
-    return client.name, deleted, until, ",".join(products)
-
-
 def _row(r: Sequence[Any]) -> ClientRow:
     return ClientRow(
         id=r[0],
@@ -763,35 +710,6 @@ def _row(r: Sequence[Any]) -> ClientRow:
         shown_until=dt.date.fromisoformat(r[4]),
         products=tuple(p for p in r[5].split(",") if p),
     )
-
-
-def _expiry_rows(client: Client) -> list[tuple[str, str, str, str]]:
-    """The expiry index rows of *client*: each maintenance still able to be in force."""
-    rows = []
-    for m in client.maintenances:
-        stopped = m.stopped_on
-        until = m.grace_until
-        if stopped is not None:
-            if stopped <= m.starts_on:
-                continue
-            until = min(until, stopped - dt.timedelta(days=1))
-        rows.append((m.id, m.starts_on.isoformat(), m.expires_on.isoformat(), until.isoformat()))
-    return rows
-
-
-def _follows(stored: Client | None, change: Change) -> None:
-    """Refuse a change whose events do not lead from *stored* to the change's client."""
-    try:
-        result = replay(change.events, stored)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ValueError(
-            f"the change's events do not follow from the stored client: {exc}"
-        ) from exc
-    if result != change.client:
-        raise ValueError(
-            f"the change's events do not lead from the stored client {change.client.id!r} "
-            "to the change's client: it was computed from another state"
-        )
 
 
 def _cause(exc: BaseException) -> str:
