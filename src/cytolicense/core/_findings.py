@@ -16,6 +16,7 @@ from ._validation import non_empty_str, to_severity
 
 __all__ = ["CodeSpec", "Decision", "Finding", "make_finding"]
 
+_NO_TEMPLATES: Mapping[str, str] = MappingProxyType({})
 _FIELD_RE = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 
 
@@ -34,23 +35,29 @@ class CodeSpec:
     code: str
     severity: Severity = Severity.ERROR
     messages: Mapping[str, str | Mapping[str, str]] = attrs.field(hash=False)
+    _tables: dict[str, Mapping[str, str]] = attrs.field(
+        init=False, eq=False, hash=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         if "en" not in self.messages:
             raise ValueError(f"messages for {self.code!r} must include English ('en')")
+        # Reason -> template per language, built once (findings are made per request).
+        tables = {
+            lang: ({"": found} if isinstance(found, str) else dict(found))
+            for lang, found in self.messages.items()
+        }
+        object.__setattr__(self, "_tables", tables)
 
     def templates(self, language: str) -> Mapping[str, str]:
         """Reason ("" for none) -> template in *language* (empty when not translated)."""
-        found = self.messages.get(language)
-        if found is None:
-            return {}
-        return {"": found} if isinstance(found, str) else found
+        return self._tables.get(language, _NO_TEMPLATES)
 
     def template(self, language: str, params: Mapping[str, object]) -> str | None:
         """The template for *params* in *language*, or ``None``."""
-        table = self.templates(language)
+        table = self._tables.get(language, _NO_TEMPLATES)
         reason = params.get("reason")
-        if isinstance(reason, str) and reason in table:
+        if reason is not None and type(reason) is str and reason in table:
             return table[reason]
         return table.get("")
 
@@ -76,20 +83,18 @@ class CodeSpec:
         self, field: str | None, params: Mapping[str, Any], severity: Severity | None = None
     ) -> Finding:
         """A finding of this code (its English message rendered from *params*)."""
-        finding = object.__new__(Finding)
         template = self.template("en", params)
         if template is None:
             raise ValueError(f"finding {self.code!r}: no English message for {dict(params)!r}")
-        for name, value in (
-            ("code", self.code),
-            ("severity", self.severity if severity is None else severity),
-            ("field", field),
-            ("message", render(template, params, "en")),
-            ("params", _params(params)),
-            ("translations", _NO_TRANSLATIONS),
-            ("spec", self),
-        ):
-            object.__setattr__(finding, name, value)
+        finding = object.__new__(Finding)
+        put = object.__setattr__  # the fields are known to be well formed: no converters
+        put(finding, "code", self.code)
+        put(finding, "severity", self.severity if severity is None else severity)
+        put(finding, "field", field)
+        put(finding, "message", render(template, params, "en"))
+        put(finding, "params", _params(params))
+        put(finding, "translations", _NO_TRANSLATIONS)
+        put(finding, "spec", self)
         return finding
 
 
@@ -107,10 +112,17 @@ def _freeze(value: Any, where: str) -> Any:
     )
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _params(value: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise TypeError(f"Finding.params must be a mapping, got {value!r}")
-    return {str(k): _freeze(v, f"[{k!r}]") for k, v in value.items()}
+    out = dict(value)
+    for k, v in out.items():
+        if type(v) not in _SCALARS or type(k) is not str:  # the usual case: plain values
+            return {str(k): _freeze(v, f"[{k!r}]") for k, v in value.items()}
+    return out
 
 
 def _translations(value: Mapping[str, str]) -> dict[str, str]:
