@@ -573,6 +573,24 @@ def bench_json(catalog: cl.Catalog, quick: bool) -> None:
         lambda: json.loads(text),
         n,
     )
+    try:
+        import peers
+    except ImportError:
+        print("   (pydantic or msgspec not installed: no peers)", flush=True)
+        return
+    assert peers.pydantic_read(text).data.id == c.id == peers.msgspec_read(text).data.id
+    measure(
+        "from_json / pydantic v2, same checks",
+        lambda: cl.from_json(cl.Client, text),
+        lambda: peers.pydantic_read(text),
+        n,
+    )
+    measure(
+        "from_json / msgspec, same checks",
+        lambda: cl.from_json(cl.Client, text),
+        lambda: peers.msgspec_read(text),
+        n,
+    )
 
 
 def _book(engine: cl.Engine, count: int) -> list[cl.Change]:
