@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -87,14 +87,16 @@ class CodeSpec:
         if template is None:
             raise ValueError(f"finding {self.code!r}: no English message for {dict(params)!r}")
         finding = object.__new__(Finding)
-        put = object.__setattr__  # the fields are known to be well formed: no converters
-        put(finding, "code", self.code)
-        put(finding, "severity", self.severity if severity is None else severity)
-        put(finding, "field", field)
-        put(finding, "message", render(template, params, "en"))
-        put(finding, "params", _params(params))
-        put(finding, "translations", _NO_TRANSLATIONS)
-        put(finding, "spec", self)
+        # The fields are known to be well formed (no converters); the message is
+        # rendered when first read (Finding.__getattr__).
+        finding.__dict__.update(
+            code=self.code,
+            severity=self.severity if severity is None else severity,
+            field=field,
+            params=_params(params),
+            translations=_NO_TRANSLATIONS,
+            spec=self,
+        )
         return finding
 
 
@@ -129,7 +131,7 @@ def _translations(value: Mapping[str, str]) -> dict[str, str]:
     return dict(value)
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=False)  # a __dict__: a declared finding's message is rendered when read
 class Finding:
     """One reason in a decision: a stable code, a severity, a field and a message.
 
@@ -157,6 +159,20 @@ class Finding:
     translations: Mapping[str, str] = attrs.field(factory=dict, converter=_translations, hash=False)
     spec: CodeSpec | None = attrs.field(init=False, default=None, eq=False, hash=False, repr=False)
 
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when the attribute is missing: the English message of a finding
+        # made from its declaration is rendered on first read (checks that are only
+        # tested for ok-ness never pay for it), then kept.
+        if name == "message":
+            spec = self.__dict__.get("spec")
+            if spec is not None:
+                params = self.__dict__["params"]
+                template = spec.template("en", params)
+                text = render(template, params, "en") if template is not None else self.code
+                object.__setattr__(self, "message", text)
+                return text
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     @property
     def is_error(self) -> bool:
         """Whether this finding refuses the operation."""
@@ -177,7 +193,29 @@ class Finding:
         return f"{self.severity.value} [{self.code}] {self.message}"
 
 
-_NO_TRANSLATIONS: Mapping[str, str] = MappingProxyType({})
+class _NoTranslations(Mapping[str, str]):
+    """The empty, read-only translations a declared finding shares (picklable, unlike
+    a mappingproxy)."""
+
+    def __getitem__(self, key: str) -> str:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and len(other) == 0
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "{}"
+
+
+_NO_TRANSLATIONS: Mapping[str, str] = _NoTranslations()
 
 
 def make_finding(
