@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -471,3 +472,78 @@ def test_recovery_is_capped_by_what_came_from_the_pool(engine: cl.Engine) -> Non
     bare = engine.apply(client(engine), commercial(quantity=10), T0).client
     back = engine.apply(bare, cl.DeleteService(maintenance="m1"), T0, pool=pool)
     assert back.pool is not None and back.pool.seats("edr", "1y") == 5 + 10
+
+
+def _ops() -> Any:
+    from hypothesis import strategies as st
+
+    ids = st.sampled_from(["m1", "m2", "m3", "m9"])
+    products = st.sampled_from(["edr", "epdr", "old", "nope"])
+    periods = st.sampled_from(["1m", "1y", "3y", "5y", "9999y", "1m"])
+    seats = st.integers(-5, 10**20)
+    mods = st.one_of(
+        st.none(), st.dictionaries(st.sampled_from(["enc", "patch", "watch", "x"]), st.none())
+    )
+    return st.one_of(
+        st.builds(
+            cl.AssignmentRequest,
+            product=products,
+            license_type=st.sampled_from(["trial", "commercial"]),
+            quantity=seats,
+            period=st.one_of(st.none(), periods),
+        ),
+        st.builds(cl.Modify, maintenance=ids, quantity=st.one_of(st.none(), seats), modules=mods),
+        st.builds(
+            cl.SetManagement, maintenance=ids, mode=st.sampled_from(["centralized", "unmanaged"])
+        ),
+        st.builds(cl.DeleteService, maintenance=ids),
+        st.just(cl.DeleteClient()),
+        st.builds(cl.Renew, maintenance=ids, period=st.one_of(st.none(), periods)),
+        st.builds(
+            cl.ChangeProduct,
+            maintenance=ids,
+            product=products,
+            period=periods,
+            quantity=st.one_of(st.none(), seats),
+            modules=mods,
+        ),
+        st.builds(
+            cl.ConvertTrial, maintenance=ids, period=periods, quantity=st.one_of(st.none(), seats)
+        ),
+        st.builds(cl.ExtendTrial, maintenance=ids),
+        st.builds(cl.GroupSets, product=products),
+        st.builds(cl.AddSeats, maintenance=ids, quantity=seats, period=periods),
+    )
+
+
+def test_check_never_raises_and_apply_agrees_for_any_operation(engine: cl.Engine) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=400, deadline=None)
+    @given(
+        st.lists(_ops(), min_size=1, max_size=8),
+        st.sampled_from([D(1, 1, 1), D(2026, 3, 1), D(9999, 6, 1)]),
+        st.lists(st.integers(0, 500), min_size=8, max_size=8),
+        st.booleans(),
+    )
+    def run(ops: list[Any], start: dt.date, gaps: list[int], pooled: bool) -> None:
+        c = client(engine, start)
+        pool = cl.Pool((cl.PoolLine(item="edr", period="1y", seats=3),)) if pooled else None
+        day = start
+        for op, gap in zip(ops, gaps, strict=False):
+            with contextlib.suppress(OverflowError):
+                day = day + dt.timedelta(days=gap)
+            decision = engine.check(c, op, day, pool=pool)
+            try:
+                change = engine.apply(c, op, day, pool=pool)
+            except cl.RuleViolation as exc:
+                assert exc.decision == decision and not decision.ok
+                continue
+            assert decision.ok
+            c, pool = change.client, change.pool
+            engine.detail(c, day)
+            engine.expiring([c], day)
+            engine.monitoring([c], day)
+
+    run()
