@@ -127,17 +127,18 @@ class Maintenance:
     extended_on: dt.date | None = attrs.field(default=None, validator=optional_date)
     pooled: tuple[PoolLine, ...] = attrs.field(default=(), converter=pool_lines)
 
-    _until: dt.date = attrs.field(init=False, eq=False, repr=False)
+    _until: dt.date | None = attrs.field(init=False, eq=False, repr=False)
 
     def _derive(self) -> None:
         """Compute the kept derived value (also for records built by the store's trusted
         read path, which skips the checks): the last day in force (grace included, a
         deletion or replacement day not), so that the family rule and the views test
         one comparison per line."""
-        until = self.grace_until
+        until: dt.date | None = self.grace_until
         stopped = self.stopped_on
-        if stopped is not None and stopped <= until:
-            until = stopped - dt.timedelta(days=1) if stopped > dt.date.min else stopped
+        if stopped is not None and until is not None and stopped <= until:
+            # Stopped on its first day: never in force (None; date.min has no day before).
+            until = None if stopped <= self.starts_on else stopped - dt.timedelta(days=1)
         object.__setattr__(self, "_until", until)
 
     def __attrs_post_init__(self) -> None:
@@ -225,7 +226,8 @@ class Maintenance:
 
     def in_force(self, today: dt.date) -> bool:
         """Whether it counts on *today*: active, or in its grace."""
-        return self.starts_on <= today <= self._until
+        until = self._until
+        return until is not None and self.starts_on <= today <= until
 
     def status(self, today: dt.date) -> Status:
         """The state on *today* (see :data:`Status`); a day before ``starts_on`` is

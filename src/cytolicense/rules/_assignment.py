@@ -405,7 +405,8 @@ def rule_family(ctx: RuleContext) -> Iterable[Finding]:
     for m in ctx.client.maintenances:
         # Cheapest tests first: most history has ended.
         if (
-            m._until >= today
+            (until := m._until) is not None
+            and until >= today
             and m.product != pid
             and m.license_type is _COMMERCIAL
             and m.starts_on <= today
