@@ -102,3 +102,35 @@ def test_lists_in_spanish(run: Run) -> None:
     assert es.startswith("caduca") and "comercial" in es and "activo" in es
     assert run("forecast", "--months", "2", "--lang", "es").startswith("mes")
     assert "nada caduca" in run("expiring", "--within", "1", "--lang", "es")
+
+
+def test_what_a_person_reads_is_in_spanish_with_lang_es(run: Run) -> None:
+    out = run(
+        "assign",
+        "acme",
+        "--product",
+        "cytomic-edr",
+        "--seats",
+        "10",
+        "--period",
+        "1y",
+        "--lang",
+        "es",
+    )
+    assert out.startswith("asignado: mantenimiento m1")
+    assert "ACME [acme] el 2026-11-27: visible" in out
+    assert "producto" in out and "licencias" in out and "centralizada" in out
+    assert "activo" in out and "modificar" in out
+    listing = run("clients", "--lang", "es")
+    assert "último día de servicio" in listing and "se muestra" in listing
+    assert "nada que cambiar" in run("modify", "acme", "m1", "--lang", "es")
+
+
+def test_every_interface_string_has_its_spanish_and_the_same_placeholders() -> None:
+    import re
+
+    from cytolicense.views._text import UI
+
+    for english, spanish in UI["es"].items():
+        assert spanish.strip(), english
+        assert set(re.findall(r"{(\w+)}", english)) == set(re.findall(r"{(\w+)}", spanish))

@@ -54,7 +54,7 @@ from ..store._sqlite import Store
 from ..views._detail import MonitoringList
 from ..views._history import describe_history
 from ..views._lifecycle import ExpiryList
-from ..views._text import clean
+from ..views._text import clean, tr
 from ._demo import build_demo
 from ._transfer import ImportReport, export_clients, read_file, write_changes
 
@@ -468,13 +468,17 @@ class _Run:
             self.emit(converter().unstructure(change))
             return
         m = change.maintenance
-        what = f"maintenance {m.id}" if m is not None else f"client {change.client.id}"
+        what = (
+            tr("maintenance {id}", self.lang, id=m.id)
+            if m is not None
+            else tr("client {id}", self.lang, id=change.client.id)
+        )
         if not change.events:
-            print(f"{what}: nothing to change", file=self.out)
+            print(tr("{what}: nothing to change", self.lang, what=what), file=self.out)
             return
-        print(f"{verb}: {what}", file=self.out)
+        print(tr("{verb}: {what}", self.lang, verb=tr(verb, self.lang), what=what), file=self.out)
         if m is not None:
-            print(str(self.engine.detail(change.client, self.today)), file=self.out)
+            print(self.engine.detail(change.client, self.today).text(self.lang), file=self.out)
 
     @property
     def engine(self) -> Engine:
@@ -520,7 +524,7 @@ class _Run:
             )
             return
         listing = MonitoringList(clients, today=self.today)
-        print(listing.table(every=True) if every else listing.table(), file=self.out)
+        print(listing.table(every=every, language=self.lang), file=self.out)
 
     # -- commands --------------------------------------------------------------------
 
@@ -581,7 +585,16 @@ class _Run:
         if self.json:
             self.emit(converter().unstructure(client))
         else:
-            print(f"added client {client.id} ({client.name}) on {client.created_on}", file=self.out)
+            print(
+                tr(
+                    "added client {id} ({name}) on {day}",
+                    self.lang,
+                    id=client.id,
+                    name=clean(client.name),
+                    day=client.created_on,
+                ),
+                file=self.out,
+            )
         return EXIT_OK
 
     def cmd_assign(self) -> int:
@@ -774,7 +787,7 @@ class _Run:
         if self.json:
             self.emit(converter().unstructure(detail))
         else:
-            print(str(detail), file=self.out)
+            print(detail.text(self.lang), file=self.out)
         return EXIT_OK
 
     def cmd_entitlements(self) -> int:
@@ -782,7 +795,7 @@ class _Run:
         if self.json:
             self.emit(seats)
         elif not seats:
-            print(f"no seats in force on {self.today}", file=self.out)
+            print(tr("no seats in force on {day}", self.lang, day=self.today), file=self.out)
         else:
             width = max(len(k) for k in seats)
             for key in sorted(seats):
@@ -888,7 +901,7 @@ class _Run:
             file=self.out,
         )
         print(f"Monitoring list ({len(shown)} shown):", file=self.out)
-        print(MonitoringList(shown, today=self.today).table(), file=self.out)
+        print(MonitoringList(shown, today=self.today).table(language=self.lang), file=self.out)
         hidden = [c for c in console.store.clients() if not self.engine.visible(c, self.today)]
         for c in hidden:
             print(
@@ -897,7 +910,7 @@ class _Run:
                 file=self.out,
             )
         print("", file=self.out)
-        print(str(console.detail(featured, self.today)), file=self.out)
+        print(console.detail(featured, self.today).text(self.lang), file=self.out)
         print(f"\nExplore it: python -m cytolicense --db {path} detail contoso", file=self.out)
         return EXIT_OK
 

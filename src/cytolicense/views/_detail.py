@@ -14,27 +14,32 @@ from ..core._client_records import Client, Maintenance
 from ..core._dates import RETENTION_DAYS, line_shown, status, visible
 from ..core._enums import LicenseType, ManagementMode, Status
 from ..core._period import Period
-from ._text import clean, table
+from ._text import clean, table, tr
 
 __all__ = ["ClientDetail", "DetailLine", "ModuleLine", "MonitoringList", "build_detail"]
 
 _UNIT = {"years": "year", "months": "month", "days": "day"}
 
 
-def human_duration(starts_on: dt.date, expires_on: dt.date, *, in_days: bool = False) -> str:
+def _unit(n: int, unit: str, language: str) -> str:
+    return f"{n} {tr(unit if n == 1 else unit + 's', language)}"
+
+
+def human_duration(
+    starts_on: dt.date, expires_on: dt.date, *, in_days: bool = False, language: str = "en"
+) -> str:
     """``"1 year"``, ``"10 months 3 days"`` (or ``"30 days"`` with *in_days*): the term.
 
     In days, both ends count (a trial from 1 to 30 March serves 30 days, C11)."""
     if in_days:
-        days = (expires_on - starts_on).days + 1
-        return f"{days} day{'s' if days != 1 else ''}"
+        return _unit((expires_on - starts_on).days + 1, "day", language)
     rd = relativedelta(expires_on, starts_on)
-    parts = []
-    for attr, unit in _UNIT.items():
-        n = getattr(rd, attr)
-        if n:
-            parts.append(f"{n} {unit}{'s' if n != 1 else ''}")
-    return " ".join(parts) or "0 days"
+    parts = [
+        _unit(getattr(rd, attr), unit, language)
+        for attr, unit in _UNIT.items()
+        if getattr(rd, attr)
+    ]
+    return " ".join(parts) or _unit(0, "day", language)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -230,27 +235,46 @@ class ClientDetail:
                 return line
         raise KeyError(maintenance_id)
 
-    def _state(self) -> str:
+    def _state(self, language: str = "en") -> str:
         if self.deleted_on is not None:
-            return f"deleted on {self.deleted_on}"
-        return "visible" if self.visible else "no longer shown (90 days without service)"
+            return tr("deleted on {day}", language, day=self.deleted_on)
+        if self.visible:
+            return tr("visible", language)
+        return tr("no longer shown (90 days without service)", language)
 
     def __str__(self) -> str:
-        out = [f"{clean(self.name)} [{clean(self.client_id)}] on {self.today}: {self._state()}"]
+        return self.text("en")
+
+    def text(self, language: str = "en") -> str:
+        """The detail as a text table, in *language* (``"en"`` or ``"es"``)."""
+        t = language
+        out = [
+            tr(
+                "{name} [{id}] on {day}: {state}",
+                t,
+                name=clean(self.name),
+                id=clean(self.client_id),
+                day=self.today,
+                state=self._state(t),
+            )
+        ]
         if not self.lines:
-            out.append("  no maintenance to show")
+            out.append("  " + tr("no maintenance to show", t))
             return "\n".join(out)
         header = [
-            "id",
-            "product",
-            "type",
-            "seats",
-            "period",
-            "start",
-            "expiry",
-            "status",
-            "management",
-            "actions",
+            tr(h, t)
+            for h in (
+                "id",
+                "product",
+                "type",
+                "seats",
+                "period",
+                "start",
+                "expiry",
+                "status",
+                "management",
+                "actions",
+            )
         ]
         rows: list[list[str]] = []
         for ln in self.lines:
@@ -258,14 +282,16 @@ class ClientDetail:
                 [
                     ln.maintenance_id,
                     ln.product_name,
-                    ln.license_type.value,
+                    tr(ln.license_type.value, t),
                     str(ln.quantity),
-                    str(ln.period) if ln.period else f"{ln.duration}",
+                    str(ln.period)
+                    if ln.period
+                    else human_duration(ln.starts_on, ln.expires_on, in_days=True, language=t),
                     str(ln.starts_on),
                     str(ln.expires_on),
-                    ln.status.value,
-                    ln.management.value,
-                    ", ".join(sorted(ln.actions)) or "-",
+                    tr(ln.status.value, t),
+                    tr(ln.management.value, t),
+                    ", ".join(sorted(tr(a, t) for a in ln.actions)) or "-",
                 ]
             )
             for mod in ln.modules:
@@ -275,7 +301,12 @@ class ClientDetail:
                         f"+ {mod.name}",
                         "",
                         str(mod.quantity),
-                        mod.duration,
+                        human_duration(
+                            mod.starts_on,
+                            mod.expires_on,
+                            in_days=ln.license_type is LicenseType.TRIAL,
+                            language=t,
+                        ),
                         str(mod.starts_on),
                         str(mod.expires_on),
                         "",
@@ -371,17 +402,18 @@ class MonitoringList(list[Client]):
         super().__init__(clients)
         self.today = today
 
-    def table(self, *, every: bool = False) -> str:
+    def table(self, *, every: bool = False, language: str = "en") -> str:
         """A text table: id, name, state, and the day the 90-day rule counts from; with
         *every*, also whether the console shows the client and why not."""
+        t = language
         if not self:
-            return f"no client to show on {self.today}"
-        header = ["id", "name", "state", "last day of service"]
-        rows = [[c.id, c.name, _client_state(c, self.today), str(c.ended_on)] for c in self]
+            return tr("no client to show on {day}", t, day=self.today)
+        header = [tr(h, t) for h in ("id", "name", "state", "last day of service")]
+        rows = [[c.id, c.name, _client_state(c, self.today, t), str(c.ended_on)] for c in self]
         if every:
-            header.append("console")
+            header.append(tr("console", t))
             for c, row in zip(self, rows, strict=True):
-                row.append(_shown(c, self.today))
+                row.append(_shown(c, self.today, t))
         return "\n".join(table(header, rows))
 
     def _repr_html_(self) -> str:
@@ -399,23 +431,25 @@ class MonitoringList(list[Client]):
         )
 
 
-def _shown(client: Client, today: dt.date) -> str:
+def _shown(client: Client, today: dt.date, language: str = "en") -> str:
+    t = language
     if visible(client, today):
-        return "shown"
+        return tr("shown", t)
     if client.deleted_on is not None:
-        why = f"deleted on {client.deleted_on}"
+        why = tr("deleted on {day}", t, day=client.deleted_on)
     elif not client.maintenances:
-        why = f"never had a service since {client.created_on}"
+        why = tr("never had a service since {day}", t, day=client.created_on)
     else:
-        why = f"no service since {client.ended_on}"
-    return f"hidden: {why}, 90+ days ago"
+        why = tr("no service since {day}", t, day=client.ended_on)
+    return tr("hidden: {why}, 90+ days ago", t, why=why)
 
 
-def _client_state(client: Client, today: dt.date) -> str:
+def _client_state(client: Client, today: dt.date, language: str = "en") -> str:
+    t = language
     if client.deleted_on is not None and today >= client.deleted_on:
-        return f"deleted {client.deleted_on}"
-    if any(m.is_active(today) for m in client.maintenances):
-        return "active"
+        return tr("deleted {day}", t, day=client.deleted_on)
+    if any(m.in_force(today) for m in client.maintenances):
+        return tr("active", t)
     if client.maintenances:
-        return "no active service"
-    return "no product yet"
+        return tr("no active service", t)
+    return tr("no product yet", t)
