@@ -65,7 +65,9 @@ def test_unknown_id(catalog: cl.Catalog, kind: str) -> None:
 def test_repr_str_html(catalog: cl.Catalog) -> None:
     assert repr(catalog).startswith("<Catalog families=['endpoint', 'mail']")
     text = str(catalog)
-    assert "EDR [edr]" in text and "1m (not enabled)" in text and "+ Encryption" in text
+    assert (
+        "EDR [edr]" in text and "1m (sold, not enabled: warns)" in text and "+ Encryption" in text
+    )
     assert "trial: 30 days, up to 250 seats, cool-down 90 days" in text
     assert "<table>" in catalog._repr_html_() and "Mail Guard" in catalog._repr_html_()
 

@@ -393,3 +393,12 @@ def test_apply_refuses_events_that_do_not_fit(engine: cl.Engine, acme: cl.Client
         cl.replay([])
     with pytest.raises(TypeError, match="not an event"):
         cl.apply(acme, "deleted")  # type: ignore[arg-type]
+
+
+def test_the_detail_shows_when_a_service_was_deleted(engine: cl.Engine, acme: cl.Client) -> None:
+    c = assign(engine, acme).client
+    c = engine.delete_service(c, "m1", D(2026, 2, 10)).client
+    detail = engine.detail(c, D(2026, 2, 20))
+    assert detail.line("m1").stopped_on == D(2026, 2, 10)
+    assert "deleted 2026-02-10" in str(detail)
+    assert "eliminado 2026-02-10" in detail.text("es")

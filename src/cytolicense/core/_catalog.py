@@ -277,4 +277,6 @@ def _types(p: Product) -> str:
 
 def _periods(p: Product) -> str:
     enabled = set(p.enabled)
-    return ", ".join(str(x) + ("" if x in enabled else " (not enabled)") for x in p.periods)
+    return ", ".join(
+        str(x) + ("" if x in enabled else " (sold, not enabled: warns)") for x in p.periods
+    )

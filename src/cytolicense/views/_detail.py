@@ -84,6 +84,7 @@ class DetailLine:
         actions: The console actions this line allows today, as the engine decides
             them (its checks pass): ``"modify"``, ``"manage"`` or ``"unmanage"``,
             ``"delete"``, ``"renew"``, ``"convert"``, ``"extend"``.
+        stopped_on: The day it was deleted or replaced, if it was.
     """
 
     maintenance_id: str
@@ -100,6 +101,7 @@ class DetailLine:
     duration: str
     modules: tuple[ModuleLine, ...]
     actions: frozenset[str]
+    stopped_on: dt.date | None = None
 
 
 def _line(catalog: Catalog, m: Maintenance, today: dt.date, actions: frozenset[str]) -> DetailLine:
@@ -129,6 +131,7 @@ def _line(catalog: Catalog, m: Maintenance, today: dt.date, actions: frozenset[s
         starts_on=m.starts_on,
         expires_on=m.expires_on,
         ended_on=m.ended_on,
+        stopped_on=m.stopped_on,
         status=state,
         management=m.management,
         duration=human_duration(m.starts_on, m.expires_on, in_days=trial),
@@ -289,7 +292,10 @@ class ClientDetail:
                     else human_duration(ln.starts_on, ln.expires_on, in_days=True, language=t),
                     str(ln.starts_on),
                     str(ln.expires_on),
-                    tr(ln.status.value, t),
+                    tr(ln.status.value, t)
+                    + (
+                        f" {ln.stopped_on}" if ln.stopped_on and ln.stopped_on <= self.today else ""
+                    ),
                     tr(ln.management.value, t),
                     ", ".join(sorted(tr(a, t) for a in ln.actions)) or "-",
                 ]
