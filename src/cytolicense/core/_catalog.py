@@ -10,6 +10,7 @@ from typing import TypeVar
 from ._catalog_records import Module, Product, ProductFamily
 from ._enums import LicenseType, QuantityRule
 from ._exceptions import CatalogError, UnknownIdError
+from ._html import styled
 from ._rulespec import RuleSpec
 
 __all__ = ["Catalog"]
@@ -228,7 +229,7 @@ class Catalog:
                 )
                 + "</tr>"
             )
-        return (
+        return styled(
             "<table><thead><tr><th>family</th><th>product</th><th>licence types</th>"
             "<th>periods</th><th>modules</th></tr></thead><tbody>"
             + "".join(rows)

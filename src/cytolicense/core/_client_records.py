@@ -11,6 +11,7 @@ import attrs
 
 from ._enums import LicenseType, ManagementMode, Status
 from ._exceptions import UnknownIdError
+from ._html import styled
 from ._period import Period
 from ._pool import PoolLine, pool_lines
 from ._validation import (
@@ -393,7 +394,7 @@ class Client:
                 "modules",
             )
         )
-        return (
+        return styled(
             f"<div><strong>{e(self.name)}</strong> [{e(self.id)}], created {self.created_on}, "
             f"{e(state)}<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
         )

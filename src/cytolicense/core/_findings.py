@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from ._enums import Severity
+from ._html import styled
 from ._messages import render
 from ._validation import non_empty_str, to_severity
 
@@ -304,7 +305,8 @@ class Decision:
         verdict = "ok" if self.ok and not self.findings else str(self).splitlines()[0]
         rows = "".join(
             f"<tr><td>{html.escape(f.severity.value)}</td><td><code>{html.escape(f.code)}</code>"
-            f"</td><td>{html.escape(f.field or '')}</td><td>{html.escape(f.message)}</td></tr>"
+            f"</td><td>{html.escape(f.field or '')}</td>"
+            f"<td class='message'>{html.escape(f.message)}</td></tr>"
             for f in self.findings
         )
         table = (
@@ -313,4 +315,6 @@ class Decision:
             if rows
             else ""
         )
-        return f'<div><strong style="color:{color}">{html.escape(verdict)}</strong>{table}</div>'
+        return styled(
+            f'<div><strong style="color:{color}">{html.escape(verdict)}</strong>{table}</div>'
+        )

@@ -13,6 +13,7 @@ from ..core._catalog import Catalog
 from ..core._client_records import Client, Maintenance
 from ..core._dates import RETENTION_DAYS, line_shown, status, visible
 from ..core._enums import LicenseType, ManagementMode, Status
+from ..core._html import styled
 from ..core._period import Period
 from ._text import clean, table, tr
 
@@ -365,7 +366,7 @@ class ClientDetail:
             )
         )
         table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        return (
+        return styled(
             f"<div><strong>{e(self.name)}</strong> [{e(self.client_id)}] on {self.today}: "
             f"{e(self._state())}{table if rows else '<p>no maintenance to show</p>'}"
             f"{timeline_svg(self.lines, self.today)}</div>"
@@ -429,7 +430,7 @@ class MonitoringList(list[Client]):
             f"</td><td>{c.ended_on}</td></tr>"
             for c in self
         )
-        return (
+        return styled(
             f"<div><strong>Monitoring on {self.today}</strong>: {len(self)} client(s)"
             "<table><thead><tr><th>id</th><th>name</th><th>state</th>"
             "<th>last day of service</th></tr>"

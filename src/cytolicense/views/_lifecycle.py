@@ -10,6 +10,7 @@ import attrs
 
 from ..core._client_records import Client
 from ..core._enums import LicenseType, Status
+from ..core._html import styled
 from ..views._text import clean
 
 __all__ = ["Expiry", "Forecast", "expiring", "forecast"]
@@ -113,7 +114,7 @@ class ExpiryList(list[Expiry]):
             "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
             for r in self._rows()
         )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return styled(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
 def expiring(clients: Iterable[Client], today: dt.date, within_days: int = 30) -> ExpiryList:
@@ -195,7 +196,7 @@ class Forecast:
         axis, products in a legend."""
         from ._charts import forecast_svg
 
-        return forecast_svg(self)
+        return styled(forecast_svg(self))
 
 
 def forecast(clients: Iterable[Client], today: dt.date, months: int = 12) -> Forecast:
