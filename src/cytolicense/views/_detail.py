@@ -328,10 +328,6 @@ class ClientDetail:
         e = html.escape
         rows = []
         for ln in self.lines:
-            mods = "<br>".join(
-                f"{e(m.name)}: {m.quantity} seats, {e(m.duration)}, until {m.expires_on}"
-                for m in ln.modules
-            )
             cells = [
                 ln.maintenance_id,
                 ln.product_name,
@@ -340,15 +336,19 @@ class ClientDetail:
                 ln.period or ln.duration,
                 ln.starts_on,
                 ln.expires_on,
-                ln.status.value,
+                ln.status.value + (f" {ln.stopped_on}" if ln.stopped_on else ""),
                 ln.management.value,
                 ", ".join(sorted(ln.actions)) or "-",
             ]
-            rows.append(
-                "<tr>"
-                + "".join(f"<td>{e(str(c))}</td>" for c in cells)
-                + f"<td>{mods or '-'}</td></tr>"
-            )
+            rows.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in cells) + "</tr>")
+            for m in ln.modules:  # one row per module under its product, as the text view
+                sub = ["", f"+ {m.name}", "", m.quantity, m.duration, m.starts_on, m.expires_on]
+                rows.append(
+                    "<tr>"
+                    + "".join(f"<td>{e(str(c))}</td>" for c in sub)
+                    + "<td></td>" * 3
+                    + "</tr>"
+                )
         head = "".join(
             f"<th>{h}</th>"
             for h in (
@@ -362,7 +362,6 @@ class ClientDetail:
                 "status",
                 "management",
                 "actions",
-                "modules",
             )
         )
         table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
