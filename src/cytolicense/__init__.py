@@ -77,7 +77,7 @@ from .rules._builtin import CODES
 if TYPE_CHECKING:
     from .store._console import Console
     from .store._postgres import PostgresStore
-    from .store._protocol import ClientStore, open_store
+    from .store._protocol import ClientRow, ClientStore, open_store
     from .store._serialize import FORMAT_VERSION, from_json, to_json
     from .store._sqlite import Store
     from .views._detail import ClientDetail, DetailLine, ModuleLine, MonitoringList
@@ -96,6 +96,7 @@ _LAZY = {
     "Console": ".store._console",
     "Store": ".store._sqlite",
     "ClientStore": ".store._protocol",
+    "ClientRow": ".store._protocol",
     "open_store": ".store._protocol",
     "PostgresStore": ".store._postgres",
     "Expiry": ".views._lifecycle",
@@ -130,6 +131,7 @@ __all__ = [
     "ClientDetail",
     "ClientExistsError",
     "ClientRestored",
+    "ClientRow",
     "ClientStore",
     "CodeSpec",
     "ConflictError",

@@ -6,9 +6,7 @@ import datetime as dt
 import os
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
-
-import attrs
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from ..core._client_records import Client
 from ..core._events import Event
@@ -22,9 +20,10 @@ if TYPE_CHECKING:
 __all__ = ["ClientRow", "ClientStore", "open_store"]
 
 
-@attrs.frozen(kw_only=True, slots=True)
-class ClientRow:
+class ClientRow(NamedTuple):
     """One client as a list page shows it, read from indexed columns (no document).
+
+    A named tuple: a page of a million rows is built at C speed.
 
     Attributes:
         id: The client's id.
