@@ -407,9 +407,6 @@ class _Run:
             self._catalog = load_catalog()
         return self._catalog
 
-    def db_path(self, default: str) -> Path:
-        return Path(self.args.db or os.environ.get(DB_ENV) or default)
-
     def reads_only(self) -> bool:
         """Whether the command only reads (then a missing database file is an error,
         never a new empty file)."""

@@ -62,14 +62,6 @@ class CodeSpec:
             return table[reason]
         return table.get("")
 
-    def placeholders(self) -> frozenset[str]:
-        """Every param some template of the code names."""
-        names: set[str] = set()
-        for lang in self.messages:
-            for template in self.templates(lang).values():
-                names.update(_FIELD_RE.findall(template))
-        return frozenset(names)
-
     def missing(self, params: Mapping[str, object]) -> list[str]:
         """The params the templates for *params* need and *params* lacks."""
         need: set[str] = set()
