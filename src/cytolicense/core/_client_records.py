@@ -11,7 +11,7 @@ import attrs
 
 from ._enums import LicenseType, ManagementMode, Status
 from ._exceptions import UnknownIdError
-from ._html import styled
+from ._html import html_table, styled
 from ._period import Period
 from ._pool import PoolLine, pool_lines
 from ._validation import (
@@ -361,42 +361,24 @@ class Client:
         on a day is :meth:`Engine.detail`."""
         e = html.escape
         state = f"deleted on {self.deleted_on}" if self.deleted_on else "live"
-        rows = "".join(
-            "<tr>"
-            + "".join(
-                f'<td style="white-space:nowrap">{e(str(v))}</td>'
-                for v in (
-                    m.id,
-                    m.product,
-                    m.license_type.value,
-                    m.quantity,
-                    m.period or "-",
-                    m.starts_on,
-                    m.expires_on,
-                    m.stopped_on or "-",
-                    ", ".join(f"{x.module} ({x.quantity})" for x in m.modules) or "-",
-                )
+        head = ("id", "product", "type", "seats", "period", "start", "expiry", "stopped", "modules")
+        rows = [
+            (
+                m.id,
+                m.product,
+                m.license_type.value,
+                m.quantity,
+                m.period or "-",
+                m.starts_on,
+                m.expires_on,
+                m.stopped_on or "-",
+                ", ".join(f"{x.module} ({x.quantity})" for x in m.modules) or "-",
             )
-            + "</tr>"
             for m in self.maintenances
-        )
-        head = "".join(
-            f"<th>{h}</th>"
-            for h in (
-                "id",
-                "product",
-                "type",
-                "seats",
-                "period",
-                "start",
-                "expiry",
-                "stopped",
-                "modules",
-            )
-        )
+        ]
         return styled(
             f"<div><strong>{e(self.name)}</strong> [{e(self.id)}], created {self.created_on}, "
-            f"{e(state)}<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
+            f"{e(state)}{html_table(head, rows)}</div>"
         )
 
     def maintenance(self, maintenance_id: str) -> Maintenance:

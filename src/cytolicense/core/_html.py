@@ -3,7 +3,10 @@ outside it (a browser, a report): tables with left-aligned cells, dates on one l
 
 from __future__ import annotations
 
-__all__ = ["STYLE", "styled"]
+import html
+from collections.abc import Iterable, Sequence
+
+__all__ = ["STYLE", "html_table", "styled"]
 
 STYLE = (
     "<style>"
@@ -19,3 +22,11 @@ STYLE = (
 def styled(inner: str) -> str:
     """*inner* inside a ``div.cytolicense`` that carries the stylesheet."""
     return f'<div class="cytolicense">{STYLE}{inner}</div>'
+
+
+def html_table(head: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A table of *rows* under *head*, every cell escaped."""
+    e = html.escape
+    th = "".join(f"<th>{e(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"

@@ -13,7 +13,7 @@ from ..core._catalog import Catalog
 from ..core._client_records import Client, Maintenance
 from ..core._dates import RETENTION_DAYS, line_shown, status, visible
 from ..core._enums import LicenseType, ManagementMode, Status
-from ..core._html import styled
+from ..core._html import html_table, styled
 from ..core._period import Period
 from ._text import clean, table, tr
 
@@ -249,22 +249,10 @@ class ClientDetail:
     def __str__(self) -> str:
         return self.text("en")
 
-    def text(self, language: str = "en") -> str:
-        """The detail as a text table, in *language* (``"en"`` or ``"es"``)."""
+    def _grid(self, language: str) -> tuple[list[str], list[list[str]]]:
+        """The header and rows the text and HTML views both show (a module under its
+        product, in *language*)."""
         t = language
-        out = [
-            tr(
-                "{name} [{id}] on {day}: {state}",
-                t,
-                name=clean(self.name),
-                id=clean(self.client_id),
-                day=self.today,
-                state=self._state(t),
-            )
-        ]
-        if not self.lines:
-            out.append("  " + tr("no maintenance to show", t))
-            return "\n".join(out)
         header = [
             tr(h, t)
             for h in (
@@ -321,53 +309,34 @@ class ClientDetail:
                         "",
                     ]
                 )
+        return header, rows
+
+    def text(self, language: str = "en") -> str:
+        """The detail as a text table, in *language* (``"en"`` or ``"es"``)."""
+        t = language
+        out = [
+            tr(
+                "{name} [{id}] on {day}: {state}",
+                t,
+                name=clean(self.name),
+                id=clean(self.client_id),
+                day=self.today,
+                state=self._state(t),
+            )
+        ]
+        if not self.lines:
+            out.append("  " + tr("no maintenance to show", t))
+            return "\n".join(out)
+        header, rows = self._grid(t)
         out += ["  " + r for r in table(header, rows)]
         return "\n".join(out)
 
     def _repr_html_(self) -> str:
         e = html.escape
-        rows = []
-        for ln in self.lines:
-            cells = [
-                ln.maintenance_id,
-                ln.product_name,
-                ln.license_type.value,
-                ln.quantity,
-                ln.period or ln.duration,
-                ln.starts_on,
-                ln.expires_on,
-                ln.status.value + (f" {ln.stopped_on}" if ln.stopped_on else ""),
-                ln.management.value,
-                ", ".join(sorted(ln.actions)) or "-",
-            ]
-            rows.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in cells) + "</tr>")
-            for m in ln.modules:  # one row per module under its product, as the text view
-                sub = ["", f"+ {m.name}", "", m.quantity, m.duration, m.starts_on, m.expires_on]
-                rows.append(
-                    "<tr>"
-                    + "".join(f"<td>{e(str(c))}</td>" for c in sub)
-                    + "<td></td>" * 3
-                    + "</tr>"
-                )
-        head = "".join(
-            f"<th>{h}</th>"
-            for h in (
-                "id",
-                "product",
-                "type",
-                "seats",
-                "period",
-                "start",
-                "expiry",
-                "status",
-                "management",
-                "actions",
-            )
-        )
-        table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        table = html_table(*self._grid("en")) if self.lines else ""
         return styled(
             f"<div><strong>{e(self.name)}</strong> [{e(self.client_id)}] on {self.today}: "
-            f"{e(self._state())}{table if rows else '<p>no maintenance to show</p>'}"
+            f"{e(self._state())}{table or '<p>no maintenance to show</p>'}"
             f"{timeline_svg(self.lines, self.today)}</div>"
         )
 
@@ -408,32 +377,28 @@ class MonitoringList(list[Client]):
         super().__init__(clients)
         self.today = today
 
-    def table(self, *, every: bool = False, language: str = "en") -> str:
-        """A text table: id, name, state, and the day the 90-day rule counts from; with
-        *every*, also whether the console shows the client and why not."""
+    def _grid(self, language: str, *, every: bool = False) -> tuple[list[str], list[list[str]]]:
         t = language
-        if not self:
-            return tr("no client to show on {day}", t, day=self.today)
         header = [tr(h, t) for h in ("id", "name", "state", "last day of service")]
         rows = [[c.id, c.name, _client_state(c, self.today, t), str(c.ended_on)] for c in self]
         if every:
             header.append(tr("console", t))
             for c, row in zip(self, rows, strict=True):
                 row.append(_shown(c, self.today, t))
+        return header, rows
+
+    def table(self, *, every: bool = False, language: str = "en") -> str:
+        """A text table: id, name, state, and the day the 90-day rule counts from; with
+        *every*, also whether the console shows the client and why not."""
+        if not self:
+            return tr("no client to show on {day}", language, day=self.today)
+        header, rows = self._grid(language, every=every)
         return "\n".join(table(header, rows))
 
     def _repr_html_(self) -> str:
-        e = html.escape
-        rows = "".join(
-            f"<tr><td>{e(c.id)}</td><td>{e(c.name)}</td><td>{e(_client_state(c, self.today))}"
-            f"</td><td>{c.ended_on}</td></tr>"
-            for c in self
-        )
         return styled(
             f"<div><strong>Monitoring on {self.today}</strong>: {len(self)} client(s)"
-            "<table><thead><tr><th>id</th><th>name</th><th>state</th>"
-            "<th>last day of service</th></tr>"
-            f"</thead><tbody>{rows}</tbody></table></div>"
+            f"{html_table(*self._grid('en'))}</div>"
         )
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Iterable
 
 import attrs
 
 from ..core._client_records import Client
 from ..core._enums import LicenseType, Status
-from ..core._html import styled
+from ..core._html import html_table, styled
 from ..views._text import clean
 
 __all__ = ["Expiry", "Forecast", "expiring", "forecast"]
@@ -109,12 +108,7 @@ class ExpiryList(list[Expiry]):
         return self.table()
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{h}</th>" for h in self._HEAD)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
-            for r in self._rows()
-        )
-        return styled(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        return styled(html_table(self._HEAD, self._rows()))
 
 
 def expiring(clients: Iterable[Client], today: dt.date, within_days: int = 30) -> ExpiryList:
