@@ -23,6 +23,23 @@ SOAK = os.environ.get("CYTOLICENSE_PROFILE") == "soak"
 D = dt.date
 
 
+class EndpointModules:
+    """One "endpoint" family with Encryption (independent), Patch and Data Watch;
+    subclasses add the products their tests need."""
+
+    @cl.hookimpl
+    def cytolicense_families(self) -> list[cl.ProductFamily]:
+        return [cl.ProductFamily(id="endpoint", name="Endpoint")]
+
+    @cl.hookimpl
+    def cytolicense_modules(self) -> list[cl.Module]:
+        return [
+            cl.Module(id="enc", name="Encryption", quantity_rule="independent"),
+            cl.Module(id="patch", name="Patch"),
+            cl.Module(id="watch", name="Data Watch"),
+        ]
+
+
 class TestCatalog:
     """A small catalog built in code: two families, linked and independent modules."""
 

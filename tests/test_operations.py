@@ -12,26 +12,16 @@ import pytest
 import cytolicense as cl
 from cytolicense.store._serialize import SERIALIZABLE
 
+from .conftest import EndpointModules
+
 D = dt.date
 T0 = D(2026, 3, 1)
 
 
-class LifeCatalog:
+class LifeCatalog(EndpointModules):
     """Products with every round-2 field: grace, changes, trial extension, withdrawal."""
 
     __name__ = "tests.life_catalog"
-
-    @cl.hookimpl
-    def cytolicense_families(self) -> list[cl.ProductFamily]:
-        return [cl.ProductFamily(id="endpoint", name="Endpoint")]
-
-    @cl.hookimpl
-    def cytolicense_modules(self) -> list[cl.Module]:
-        return [
-            cl.Module(id="enc", name="Encryption", quantity_rule="independent"),
-            cl.Module(id="patch", name="Patch"),
-            cl.Module(id="watch", name="Data Watch"),
-        ]
 
     @cl.hookimpl
     def cytolicense_products(self) -> list[cl.Product]:

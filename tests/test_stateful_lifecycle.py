@@ -19,25 +19,13 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 import cytolicense as cl
 
-from .conftest import SOAK
+from .conftest import SOAK, EndpointModules
 
 D = dt.date
 
 
-class Lifecycle:
+class Lifecycle(EndpointModules):
     __name__ = "tests.stateful_lifecycle"
-
-    @cl.hookimpl
-    def cytolicense_families(self) -> list[cl.ProductFamily]:
-        return [cl.ProductFamily(id="endpoint", name="Endpoint")]
-
-    @cl.hookimpl
-    def cytolicense_modules(self) -> list[cl.Module]:
-        return [
-            cl.Module(id="enc", name="Encryption", quantity_rule="independent"),
-            cl.Module(id="patch", name="Patch"),
-            cl.Module(id="watch", name="Data Watch"),
-        ]
 
     @cl.hookimpl
     def cytolicense_products(self) -> list[cl.Product]:
