@@ -394,7 +394,7 @@ def test_console_keeps_the_pool_with_the_change(engine: cl.Engine, tmp_path: Pat
     store = cl.open_store(f"sqlite:///{tmp_path / 'p.db'}", "p1")
     assert isinstance(store, cl.ClientStore)
     console = cl.Console(engine, store)
-    console.credit_pool("edr", "1y", 20, T0, actor="buyer")
+    console.credit_pool("edr", "1y", 20, T0, actor="buyer", reason="PO-17")
     console.add_client("acme", "ACME", T0)
     console.apply("acme", commercial(quantity=15), T0, actor="ana")
     assert console.pool().seats("edr", "1y") == 5
@@ -403,6 +403,7 @@ def test_console_keeps_the_pool_with_the_change(engine: cl.Engine, tmp_path: Pat
         console.apply("acme", commercial(quantity=0), T0)
     assert console.pool().seats("edr", "1y") == 5  # a refused operation changes nothing
     assert [e.kind for e in store.pool_history()] == ["credited", "debited"]
+    assert (store.pool_history()[0].actor, store.pool_history()[0].reason) == ("buyer", "PO-17")
     rows = console.expiring(D(2027, 2, 20), 30)
     assert rows == engine.expiring(store.clients(), D(2027, 2, 20), 30) and len(rows) == 1
     store.close()

@@ -134,9 +134,10 @@ class Console:
         today: dt.date,
         *,
         actor: str | None = None,
+        reason: str | None = None,
     ) -> Pool:
         """Add *seats* of *item* for *period* to the partner's pool; the pool afterwards."""
-        return self.store.credit_pool(item, period, seats, today, actor=actor)
+        return self.store.credit_pool(item, period, seats, today, actor=actor, reason=reason)
 
     def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
         """What expires within *within_days* (and what is in grace), from the store's index."""
