@@ -239,15 +239,19 @@ def _parser() -> argparse.ArgumentParser:
             "--dry-run", action="store_true", help="say whether it would go through, change nothing"
         )
 
-    def modules(p: argparse.ArgumentParser) -> None:
+    def modules(
+        p: argparse.ArgumentParser,
+        help: str = "the modules wanted (repeatable; default: the old maintenance's)",
+        default: list[tuple[str, int | None]] | None = None,
+    ) -> None:
         p.add_argument(
             "--module",
             dest="modules",
             type=_module,
             action="append",
-            default=None,
+            default=default,
             metavar="MODULE[=SEATS]",
-            help="the modules wanted (repeatable; default: the old maintenance's)",
+            help=help,
         )
 
     def target(name: str, help: str) -> argparse.ArgumentParser:
@@ -267,15 +271,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--period", type=_period, default=None, help="1y, 2y, 3y or 1m (commercial only)"
         )
-        p.add_argument(
-            "--module",
-            dest="modules",
-            type=_module,
-            action="append",
-            default=[],
-            metavar="MODULE[=SEATS]",
-            help="add a module (repeatable)",
-        )
+        modules(p, "add a module (repeatable)", default=[])
         p.add_argument(
             "--management",
             choices=["centralized", "unmanaged"],
@@ -289,15 +285,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("client", help="the client's id")
     p.add_argument("maintenance", help="the maintenance id (see `detail`)")
     p.add_argument("--seats", type=_seats, default=None, help="new number of seats")
-    p.add_argument(
-        "--module",
-        dest="modules",
-        type=_module,
-        action="append",
-        default=None,
-        metavar="MODULE[=SEATS]",
-        help="add a module or change its seats, keeping the others (repeatable)",
-    )
+    modules(p, "add a module or change its seats, keeping the others (repeatable)")
     p.add_argument(
         "--drop-module",
         dest="drop",
