@@ -472,3 +472,55 @@ def test_unknown_ids_list_the_known_ones_and_suggest_a_close_one(engine: cl.Engi
     assert module.params["suggestion"] == "patch"
     far = engine.check(fresh(engine), request(product="zzz"), TODAY).findings[0]
     assert "suggestion" not in far.params and "known: edr, epdr, mailguard" in far.message
+
+
+@given(clients(), requests, st.sampled_from([None, D(9998, 6, 1), D(9999, 12, 1)]))
+def test_a_rules_usual_case_finds_nothing_and_the_hot_path_agrees(
+    state: tuple[cl.Client, dt.date], req: cl.AssignmentRequest, late: dt.date | None
+) -> None:
+    """Each rule's declared usual case (RuleSpec.usual) holds only when the rule finds
+    nothing: the engine's hot path skips the rules when all hold, so a wrong one would
+    hide a finding. And the hot path's decision equals the full path's."""
+    engine = cl.Engine(cl.load_catalog(TestCatalog(), entry_points=False))
+    client, today = state
+    today = late or today
+    ctx = engine._context(client, req, today, None)
+    declared = [s for s in engine.rules if s.usual is not None]
+    assert len(declared) >= 10  # every assignment rule that can find something usually not
+    if ctx.plan is not None:
+        for spec in declared:
+            if "assign" in spec.operations and spec.usual(client, req, today, ctx.plan):
+                assert list(spec.check(ctx)) == [], spec.name
+    assert engine.check(client, req, today) == engine._decide(ctx)
+
+
+def test_a_usual_case_test_that_raises_counts_as_false() -> None:
+    found = cl.make_finding("vendor.always", None, {}, messages={"en": "always"})
+
+    def always(ctx: cl.RuleContext) -> list[cl.Finding]:
+        return [found]
+
+    def broken(*args: object) -> bool:
+        raise RuntimeError("a broken usual-case test")
+
+    def wrongly_usual(*args: object) -> bool:
+        return True  # a plugin's mistake: its rule does find something
+
+    catalog = cl.load_catalog(TestCatalog(), entry_points=False)
+    c = cl.Engine(catalog).create_client("a", "A", TODAY)
+    raising = cl.Engine(
+        catalog, rules=[cl.RuleSpec(check=always, operations={"assign"}, usual=broken)]
+    )
+    assert codes(raising.check(c, request(), TODAY)) == ["vendor.always"]
+    plain = cl.Engine(catalog, rules=[cl.RuleSpec(check=always, operations={"assign"})])
+    assert codes(plain.check(c, request(), TODAY)) == ["vendor.always"]
+    # The declaration is trusted: a usual case that is wrong hides the finding (this
+    # is why the built-in ones are checked by the property above).
+    wrong = cl.Engine(
+        catalog, rules=[cl.RuleSpec(check=always, operations={"assign"}, usual=wrongly_usual)]
+    )
+    assert wrong.check(c, request(), TODAY).findings == ()
+    assert codes(wrong.check(c, request(quantity=0), TODAY)) == [
+        "quantity.invalid",
+        "vendor.always",
+    ]

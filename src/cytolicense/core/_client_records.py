@@ -299,6 +299,7 @@ class Client:
     )
 
     _end: dt.date = attrs.field(init=False, eq=False, repr=False)
+    _commercial_until: dt.date | None = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         seen: set[str] = set()
@@ -330,11 +331,23 @@ class Client:
         self._derive()
 
     def _derive(self) -> None:
-        """Compute the kept day the 90-day rules count from (see :meth:`Maintenance._derive`)."""
+        """Compute the kept days (see :meth:`Maintenance._derive`): the day the 90-day
+        rules count from, and the last day any commercial maintenance is in force (the
+        family rule has nothing to find on a later day: one comparison)."""
         end = self.deleted_on
         if end is None:
             end = live_end(self.created_on, self.maintenances)
         object.__setattr__(self, "_end", end)
+        latest: dt.date | None = None
+        for m in self.maintenances:
+            until = m._until
+            if (
+                until is not None
+                and m.license_type is LicenseType.COMMERCIAL
+                and (latest is None or until > latest)
+            ):
+                latest = until
+        object.__setattr__(self, "_commercial_until", latest)
 
     @property
     def ended_on(self) -> dt.date:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ._operations import AssignmentRequest, Operation
     from ._pool import Pool
 
-__all__ = ["ProductPlan", "Rule", "RuleContext", "RuleSpec", "Tables"]
+__all__ = ["ProductPlan", "Rule", "RuleContext", "RuleSpec", "Tables", "Usual"]
 
 
 @attrs.define(slots=True, eq=False)
@@ -79,6 +79,10 @@ class RuleContext:
 Rule = Callable[[RuleContext], Iterable[Finding]]
 """A rule: returns the findings it has about the context (often none)."""
 
+Usual = Callable[["Client", "AssignmentRequest", dt.date, "ProductPlan"], bool]
+"""A rule's usual case for an assignment: given the client, the request, the day and
+the product's plan, true only when the rule surely finds nothing."""
+
 
 def _operations(values: Iterable[str]) -> frozenset[str]:
     if isinstance(values, str):
@@ -115,6 +119,11 @@ class RuleSpec:
             and licence type (computed once per product; ``None``: always run).
         needs_pool: The rule can only find something when a pool is given (it is
             not run otherwise).
+        usual: Optional, for assignments: a cheap test of the usual case (see
+            :data:`Usual`) that must be true only when the rule finds nothing. When
+            every rule an assignment's check would run declares one and all are
+            true, the engine answers "no findings" without building a context (the
+            hot path of :meth:`Engine.check`). A test that raises counts as false.
     """
 
     check: Rule
@@ -127,6 +136,7 @@ class RuleSpec:
         default=None, eq=False
     )
     needs_pool: bool = False
+    usual: Usual | None = attrs.field(default=None, eq=False)
 
     @property
     def name(self) -> str:

@@ -10,7 +10,7 @@ calls of :meth:`Engine.apply`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -73,6 +73,7 @@ _TRIAL = LicenseType.TRIAL
 _COMMERCIAL = LicenseType.COMMERCIAL
 _POOL_SHORT = "pool.insufficient"
 _NO_IDS: frozenset[str] = frozenset()
+_Date = dt.date
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -104,7 +105,51 @@ def _next_id(client: Client, taken: Iterable[str] = ()) -> str:
     return f"m{n}"
 
 
-_Cached = tuple[tuple[Rule, ...], tuple[RuleSpec, ...]]
+_Runner = Callable[[RuleContext], Sequence[Finding]]
+_Cached = tuple[_Runner, tuple[RuleSpec, ...]]
+
+
+def _generate(
+    name: str, params: str, head: list[str], rules: Sequence[Rule], tail: list[str], **names: Any
+) -> Any:
+    """Compile ``def name(params)``: *head*, then one call per rule (``fN = rN(ctx)``),
+    then *tail* (where ``found`` is the test that any rule found something and
+    ``findings`` their concatenation)."""
+    found = [f"f{i}" for i in range(len(rules))]
+    calls = [f"    f{i} = r{i}(ctx)" for i in range(len(rules))]
+    test = " or ".join(found) or "False"
+    joined = "[" + ", ".join("*" + f for f in found) + "]"
+    lines = [f"def {name}({params}):", *head, *calls]
+    lines += [t.replace("{found}", test).replace("{findings}", joined) for t in tail]
+    namespace: dict[str, Any] = {f"r{i}": r for i, r in enumerate(rules)} | names
+    exec(compile("\n".join(lines), f"<cytolicense {name}>", "exec"), namespace)
+    function = namespace[name]
+    function.__doc__ = (
+        "Runs " + (", ".join(getattr(r, "__name__", repr(r)) for r in rules) or "no rule") + "."
+    )
+    return function
+
+
+def compose(rules: Sequence[Rule]) -> _Runner:
+    """One function that runs the built-in *rules* in order and returns their findings.
+
+    The engine composes one per (operation, product, licence type, pool or not) from
+    the rules' declarations, so that a check calls each rule that applies once, with
+    no loop, no per-rule test and no list when nothing is found (the usual case)."""
+    run: _Runner = _generate(
+        "run", "ctx", [], rules, ["    if {found}:", "        return {findings}", "    return ()"]
+    )
+    return run
+
+
+def _type_of(ctx: RuleContext) -> LicenseType | None:
+    """The licence type at stake: the request's, else the maintenance's."""
+    if ctx.request is not None:
+        return ctx.request.license_type
+    return ctx.maintenance.license_type if ctx.maintenance is not None else None
+
+
+_AssignCheck = Callable[[Client, AssignmentRequest, dt.date, "Pool | None"], Decision]
 
 
 class Engine:
@@ -125,7 +170,7 @@ class Engine:
     operations return a :class:`Change` with the new client.
     """
 
-    __slots__ = ("_cache", "_codes", "_pool_shortage", "_specs", "_tables", "catalog")
+    __slots__ = ("_assign", "_cache", "_codes", "_pool_shortage", "_specs", "_tables", "catalog")
 
     def __init__(
         self,
@@ -162,6 +207,8 @@ class Engine:
                 codes.setdefault(code.code, code)
         self._codes = codes
         self._cache: dict[tuple[str, str | None, LicenseType | None, bool], _Cached] = {}
+        # The hot path, assign: (product id, licence type, pool or not) -> what to run.
+        self._assign: dict[tuple[str, bool, bool], _AssignCheck] = {}
 
     def __repr__(self) -> str:
         return f"<Engine {self.catalog!r}>"
@@ -305,43 +352,68 @@ class Engine:
 
     def _rules_for(self, ctx: RuleContext) -> _Cached:
         plan = ctx.plan
-        req = ctx.request
-        if req is not None:
-            lt: LicenseType | None = req.license_type
-        elif ctx.maintenance is not None:
-            lt = ctx.maintenance.license_type
-        else:
-            lt = None
-        pooled = ctx.pool is not None
-        key = (ctx.operation, plan.id if plan is not None else None, lt, pooled)
+        key = (
+            ctx.operation,
+            plan.id if plan is not None else None,
+            _type_of(ctx),
+            ctx.pool is not None,
+        )
         found = self._cache.get(key)
         if found is None:
-            builtin: list[Rule] = []
-            plugin: list[RuleSpec] = []
-            for spec in self._specs:
-                if ctx.operation not in spec.operations or (spec.needs_pool and not pooled):
-                    continue
-                if (
-                    plan is not None
-                    and lt is not None
-                    and spec.relevant is not None
-                    and not spec.relevant(plan, lt)
-                ):
-                    continue
-                if spec.plugin == BUILTIN:
-                    builtin.append(spec.check)
-                else:
-                    plugin.append(spec)
-            found = self._cache[key] = (tuple(builtin), tuple(plugin))
+            builtin, plugin = self._select(ctx)
+            found = self._cache[key] = (compose([r.check for r in builtin]), plugin)
         return found
 
+    def _select(self, ctx: RuleContext) -> tuple[tuple[RuleSpec, ...], tuple[RuleSpec, ...]]:
+        """The built-in and the plugin rules that apply to *ctx*'s operation, product,
+        licence type and pool (or none), in run order, from their declarations."""
+        plan, lt, pooled = ctx.plan, _type_of(ctx), ctx.pool is not None
+        builtin: list[RuleSpec] = []
+        plugin: list[RuleSpec] = []
+        for spec in self._specs:
+            if ctx.operation not in spec.operations or (spec.needs_pool and not pooled):
+                continue
+            if (
+                plan is not None
+                and lt is not None
+                and spec.relevant is not None
+                and not spec.relevant(plan, lt)
+            ):
+                continue
+            if spec.plugin == BUILTIN:
+                builtin.append(spec)
+            else:
+                plugin.append(spec)
+        return tuple(builtin), tuple(plugin)
+
     def _decide(self, ctx: RuleContext) -> Decision:
-        builtin, plugin = self._rules_for(ctx)
-        out: list[Finding] = []
-        for check in builtin:
-            found = check(ctx)
-            if found:
-                out.extend(found)
+        run, plugin = self._rules_for(ctx)
+        return self._run(ctx, run, plugin)
+
+    def _run(self, ctx: RuleContext, run: _Runner, plugin: tuple[RuleSpec, ...]) -> Decision:
+        out = run(ctx)
+        if not out and not plugin:
+            return _NO_FINDINGS
+        return self._finish(ctx, out, plugin)
+
+    def _finish(
+        self, ctx: RuleContext, out: Sequence[Finding], plugin: tuple[RuleSpec, ...]
+    ) -> Decision:
+        """The decision from the built-in rules' findings *out*: the plugin rules' added,
+        and the pool shortage's severity set."""
+        if plugin:
+            out = self._plugin_findings(ctx, plugin, list(out))
+        if ctx.pool is not None and self._pool_shortage is Severity.ERROR:
+            out = [
+                attrs.evolve(f, severity=Severity.ERROR) if f.code == _POOL_SHORT else f
+                for f in out
+            ]
+        return Decision(tuple(out)) if out else _NO_FINDINGS
+
+    @staticmethod
+    def _plugin_findings(
+        ctx: RuleContext, plugin: tuple[RuleSpec, ...], out: list[Finding]
+    ) -> list[Finding]:
         for spec in plugin:
             try:
                 found = list(spec.check(ctx))
@@ -353,14 +425,7 @@ class Engine:
                     raise
                 raise PluginRuleError(spec.plugin, spec.name, exc) from exc
             out.extend(found)
-        if not out:
-            return _NO_FINDINGS
-        if ctx.pool is not None and self._pool_shortage is Severity.ERROR:
-            out = [
-                attrs.evolve(f, severity=Severity.ERROR) if f.code == _POOL_SHORT else f
-                for f in out
-            ]
-        return Decision(tuple(out))
+        return out
 
     def check(
         self,
@@ -377,7 +442,72 @@ class Engine:
         (never only the first). No side effects; never raises for a well-typed
         operation.
         """
+        if type(operation) is AssignmentRequest and type(client) is Client and type(today) is _Date:
+            # The hot path: everything the check of an assignment needs, found once per
+            # product, licence type and pool-or-not (booleans in the key: an enum's hash
+            # is a Python call).
+            fast = self._assign.get(
+                (operation.product, operation.license_type is _TRIAL, pool is not None)
+            )
+            if fast is None:
+                fast = self._assign_check(client, operation, today, pool)
+            return fast(client, operation, today, pool)
         return self._decide(self._context(client, operation, today, pool))
+
+    def _assign_check(
+        self, client: Client, op: AssignmentRequest, today: dt.date, pool: Pool | None
+    ) -> _AssignCheck:
+        """The check of assignments of *op*'s product and licence type (with or without a
+        pool): one generated function, with the product's plan and rules bound once.
+
+        When every rule that applies declares its usual case (:attr:`RuleSpec.usual`),
+        the function first tests those, and when all hold answers "no findings"
+        without building a context. Otherwise, or when one does not hold, it builds
+        the context and calls each rule."""
+        builtin, plugin = self._select(self._context(client, op, today, pool))
+        plan = self._tables.plans.get(op.product)
+        usual = [spec.usual for spec in builtin + plugin]
+        head: list[str] = []
+        guards: dict[str, Any] = {}
+        if plan is not None and all(u is not None for u in usual):
+            guards = {f"u{i}": u for i, u in enumerate(usual)}
+            test = " and ".join(f"{name}(client, op, today, plan)" for name in guards) or "True"
+            head = [
+                "    try:",
+                f"        if {test}:",
+                "            return none",
+                "    except Exception:",
+                "        pass  # a usual-case test that fails counts as false",
+            ]
+        check: _AssignCheck = _generate(
+            "check_assign",
+            "client, op, today, pool",
+            [
+                *head,
+                "    ctx = RuleContext('assign', catalog, client, op, product, None, today, op,"
+                " pool, plan, tables, op.period, no_ids)",
+            ],
+            [spec.check for spec in builtin],
+            ["    return finish(ctx, {findings}, plugin)"]
+            if plugin
+            else [
+                "    if {found}:",
+                "        return finish(ctx, {findings}, ())",
+                "    return none",
+            ],
+            RuleContext=RuleContext,
+            catalog=self.catalog,
+            product=self.catalog.products.get(op.product),
+            plan=plan,
+            tables=self._tables,
+            no_ids=_NO_IDS,
+            finish=self._finish,
+            plugin=plugin,
+            none=_NO_FINDINGS,
+            **guards,
+        )
+        self._assign[(op.product, op.license_type is _TRIAL, pool is not None)] = check
+        return check
 
     def apply(
         self,

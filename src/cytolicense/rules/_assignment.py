@@ -6,6 +6,7 @@ import datetime as dt
 import difflib
 from collections.abc import Iterable
 
+from ..core._client_records import Client
 from ..core._enums import LicenseType
 from ..core._findings import CodeSpec, Finding
 from ..core._operations import (
@@ -102,10 +103,16 @@ def _withdrawable(plan: ProductPlan, lt: LicenseType) -> bool:
     return plan.product.available_until is not None
 
 
+def _still_sold(client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan) -> bool:
+    until = plan.product.available_until
+    return until is None or today <= until
+
+
 @rule(
     {"assign", "change_product", "convert_trial", "renew", "add_seats"},
     WITHDRAWN,
     relevant=_withdrawable,
+    usual=_still_sold,
 )
 def rule_withdrawn(ctx: RuleContext) -> Iterable[Finding]:
     """``product.withdrawn``: the product's ``available_until`` has passed (C18)."""
@@ -170,13 +177,27 @@ QUANTITY_INVALID = CodeSpec(
 )
 
 
-@rule(_NEW_TERMS | {"modify", "add_seats"}, QUANTITY_INVALID)
+def _seats_allowed(
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan
+) -> bool:
+    q, maximum = req.quantity, plan.max_quantity
+    return q >= 1 and (maximum is None or q <= maximum)
+
+
+@rule(_NEW_TERMS | {"modify", "add_seats"}, QUANTITY_INVALID, usual=_seats_allowed)
 def rule_quantity(ctx: RuleContext) -> Iterable[Finding]:
     """``quantity.invalid``: fewer than 1 seat, or more than the product's maximum."""
-    req, plan, op = ctx.request, ctx.plan, ctx.op
+    req = ctx.request
     if req is None:
         return _NONE
     q = req.quantity
+    plan, op = ctx.plan, ctx.op
+    if (
+        q >= 1
+        and type(op) is AssignmentRequest
+        and (plan is None or plan.max_quantity is None or q <= plan.max_quantity)
+    ):
+        return _NONE  # the usual case
     if isinstance(op, AddSeats):
         q = op.quantity
         if q >= 1:
@@ -208,7 +229,11 @@ NOT_APPLICABLE = CodeSpec(
 )
 
 
-@rule({"assign"}, NOT_APPLICABLE, relevant=_trial_only)
+def _no_period(client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan) -> bool:
+    return req.period is None
+
+
+@rule({"assign"}, NOT_APPLICABLE, relevant=_trial_only, usual=_no_period)
 def rule_trial_period(ctx: RuleContext) -> Iterable[Finding]:
     """``period.not_applicable``: a trial has a fixed length, it takes no period."""
     req, plan = ctx.request, ctx.plan
@@ -251,24 +276,34 @@ NOT_ENABLED = CodeSpec(
 )
 
 
+def _period_enabled(
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan
+) -> bool:
+    period = req.period
+    return period is not None and (period.years, period.months) in plan.enabled
+
+
 @rule(
     _NEW_TERMS | {"renew", "add_seats"},
     PERIOD_REQUIRED,
     PERIOD_INVALID,
     NOT_ENABLED,
     relevant=_commercial_only,
+    usual=_period_enabled,
 )
 def rule_period(ctx: RuleContext) -> Iterable[Finding]:
     """Commercial: ``period.required``, ``period.invalid``, ``period.not_enabled`` (warning)."""
     plan = ctx.plan
     if plan is None:
         return _NONE
+    period = ctx.period
+    if period is not None and (period.years, period.months) in plan.enabled:
+        return _NONE  # the usual case: sold and enabled (as _period_enabled)
     req = ctx.request
     if req is not None and req.license_type is _TRIAL:
         return _NONE
     if isinstance(ctx.op, Renew) and ctx.maintenance is None:
         return _NONE
-    period = ctx.period
     if period is None:
         return (PERIOD_REQUIRED.finding("period", {"product": plan.id, "allowed": plan.sold_text}),)
     key = (period.years, period.months)
@@ -302,7 +337,13 @@ def _capped_trial(plan: ProductPlan, lt: LicenseType) -> bool:
     return lt is _TRIAL and plan.trial_cap is not None
 
 
-@rule({"assign", "modify"}, TRIAL_CAP, relevant=_capped_trial)
+def _under_trial_cap(
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan
+) -> bool:
+    return plan.trial_cap is None or req.quantity <= plan.trial_cap
+
+
+@rule({"assign", "modify"}, TRIAL_CAP, relevant=_capped_trial, usual=_under_trial_cap)
 def rule_trial_cap(ctx: RuleContext) -> Iterable[Finding]:
     """``trial.quantity_exceeded``: a trial above the product's trial seat cap."""
     req, plan = ctx.request, ctx.plan
@@ -341,7 +382,15 @@ TRIAL_USED = CodeSpec(
 )
 
 
-@rule({"assign"}, TRIAL_USED, relevant=_trial_only)
+def _first_trial(client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan) -> bool:
+    pid = plan.id
+    for m in client.maintenances:  # noqa: SIM110 (a loop: twice as fast as all() here)
+        if m.product == pid and m.license_type is _TRIAL:
+            return False
+    return True
+
+
+@rule({"assign"}, TRIAL_USED, relevant=_trial_only, usual=_first_trial)
 def rule_trial_history(ctx: RuleContext) -> Iterable[Finding]:
     """``trial.already_used``: a trial of the product is active or ended < cool-down ago."""
     req, plan, today = ctx.request, ctx.plan, ctx.today
@@ -392,13 +441,22 @@ FAMILY = CodeSpec(
 )
 
 
-@rule(_NEW_TERMS, FAMILY, relevant=_commercial_only)
+def _no_commercial_in_force(
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan
+) -> bool:
+    latest = client._commercial_until  # the last day any commercial line is in force
+    return latest is None or latest < today
+
+
+@rule(_NEW_TERMS, FAMILY, relevant=_commercial_only, usual=_no_commercial_in_force)
 def rule_family(ctx: RuleContext) -> Iterable[Finding]:
     """``family.already_assigned``: a *different* commercial product of the family is active
     or in grace (C3, C10); more licence sets of the same product are allowed."""
     req, plan, today = ctx.request, ctx.plan, ctx.today
     if req is None or req.license_type is not _COMMERCIAL or plan is None:
         return _NONE
+    if _no_commercial_in_force(ctx.client, req, today, plan):
+        return _NONE  # one comparison
     family, pid = plan.family, plan.id
     plans = ctx.tables.plans if ctx.tables is not None else {}
     excluded = ctx.excluded
@@ -479,6 +537,20 @@ MODULE_INVALID = CodeSpec(
 )
 
 
+def _modules_fit(client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan) -> bool:
+    """Every module compatible, with valid seats (one pass, no list)."""
+    compatible, q, linked = plan.modules, req.quantity, _LINKED
+    for mid, seats in req.modules.items():
+        qrule = compatible.get(mid)
+        if qrule is linked:
+            if seats is None or seats == q:
+                continue
+        elif qrule is not None and seats is not None and 1 <= seats <= q:
+            continue
+        return False
+    return True
+
+
 @rule(
     _NEW_TERMS | {"modify"},
     MODULE_UNKNOWN,
@@ -486,6 +558,7 @@ MODULE_INVALID = CodeSpec(
     MODULE_FIXED,
     MODULE_REQUIRED,
     MODULE_INVALID,
+    usual=_modules_fit,
 )
 def rule_modules(ctx: RuleContext) -> Iterable[Finding]:
     """``module.unknown``, ``module.incompatible``, ``module.quantity_fixed``,
@@ -493,9 +566,11 @@ def rule_modules(ctx: RuleContext) -> Iterable[Finding]:
     req, plan = ctx.request, ctx.plan
     if req is None or not req.modules:
         return _NONE
-    out: list[Finding] = []
+    if plan is not None and _modules_fit(ctx.client, req, ctx.today, plan):
+        return _NONE
     q = req.quantity
     compatible = plan.modules if plan is not None else None
+    out: list[Finding] = []
     known = ctx.tables.known_modules if ctx.tables is not None else frozenset()
     for mid, seats in req.modules.items():  # sorted by id when the request was built
         qrule = compatible.get(mid) if compatible is not None else None
@@ -550,7 +625,13 @@ def _some_modes(plan: ProductPlan, lt: LicenseType) -> bool:
     return not plan.all_modes
 
 
-@rule(_NEW_TERMS | {"set_management"}, MANAGEMENT, relevant=_some_modes)
+def _mode_supported(
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan
+) -> bool:
+    return req.management in plan.modes
+
+
+@rule(_NEW_TERMS | {"set_management"}, MANAGEMENT, relevant=_some_modes, usual=_mode_supported)
 def rule_management(ctx: RuleContext) -> Iterable[Finding]:
     """``management.unsupported``: the product does not support that management mode."""
     plan, op = ctx.plan, ctx.op

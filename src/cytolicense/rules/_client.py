@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
+from ..core._client_records import Client
 from ..core._dates import visible
 from ..core._enums import Status
 from ..core._findings import CodeSpec, Finding
 from ..core._operations import (
     AddSeats,
+    AssignmentRequest,
     ChangeProduct,
     ConvertTrial,
     DeleteService,
     ExtendTrial,
     Renew,
 )
-from ..core._rulespec import RuleContext
+from ..core._rulespec import ProductPlan, RuleContext
 from ._registry import (
     _ALL,
     _NONE,
@@ -90,17 +93,27 @@ def client_not_visible(ctx: RuleContext) -> Finding:
     )
 
 
-@rule(_ALL - {"delete_client"}, BEFORE_HISTORY, NOT_VISIBLE)
+def _shown_and_after_history(
+    client: Client, req: AssignmentRequest | None, today: dt.date, plan: ProductPlan | None
+) -> bool:
+    """The usual case in a few comparisons: dated on or after the last change, and the
+    client ends today or later, or ended less than 90 days before today."""
+    end, last = client._end, client.changed_on
+    return (
+        client.deleted_on is None
+        and last is not None
+        and today >= last
+        and (end >= today or (today - end).days < _SHOWN_DAYS)
+    )
+
+
+@rule(_ALL - {"delete_client"}, BEFORE_HISTORY, NOT_VISIBLE, usual=_shown_and_after_history)
 def rule_client(ctx: RuleContext) -> Iterable[Finding]:
     """``date.before_history``: no operation is dated before the client's last change;
     ``client.not_visible``: the client left the console (deleted or inactive 90+ days)."""
     client, today = ctx.client, ctx.today
-    # The usual case in two comparisons: dated after the last change, and the client
-    # ended (or ends) less than 90 days before today.
-    if client.deleted_on is None and (today - client._end).days < _SHOWN_DAYS:
-        last = client.changed_on
-        if last is not None and today >= last:
-            return _NONE
+    if _shown_and_after_history(client, None, today, None):
+        return _NONE
     out = []
     history = before_history(ctx)
     if history is not None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from ..core._client_records import Client
 from ..core._findings import CodeSpec, Finding
 from ..core._operations import (
+    AssignmentRequest,
     ChangeProduct,
     GroupSets,
 )
-from ..core._rulespec import RuleContext
+from ..core._rulespec import ProductPlan, RuleContext
 from ._client import CHANGE_NOT_ALLOWED
 from ._registry import (
     _NONE,
@@ -207,17 +209,15 @@ def rule_group(ctx: RuleContext) -> Iterable[Finding]:
 _SAFE_YEAR = dt.date.max.year - 25  # ten-year grace/trial/extension caps, plus margin
 
 
-def _far_from_the_end(ctx: RuleContext) -> bool:
-    """Whether no date the operation computes can pass ``date.max``: the base day plus
-    the period (in whole years, rounded up) stays below :data:`_SAFE_YEAR`."""
-    m = ctx.maintenance
-    base = ctx.today.year
-    if m is not None and m.expires_on.year > base:
-        base = m.expires_on.year
-    period = ctx.period
-    if period is not None:
-        base += period.years + period.months // 12 + 1
-    return base < _SAFE_YEAR
+def _far_from_the_end(
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan
+) -> bool:
+    """An assignment's usual case: the day plus the period (in whole years, rounded up)
+    stays below :data:`_SAFE_YEAR`, so no date it computes can pass ``date.max``."""
+    period = req.period
+    if period is None:
+        return today.year < _SAFE_YEAR
+    return today.year + period.years + period.months // 12 + 1 < _SAFE_YEAR
 
 
 OUT_OF_RANGE = CodeSpec(
@@ -240,11 +240,18 @@ OUT_OF_RANGE = CodeSpec(
         "add_seats",
     },
     OUT_OF_RANGE,
+    usual=_far_from_the_end,
 )
 def rule_dates(ctx: RuleContext) -> Iterable[Finding]:
     """``date.out_of_range``: the new end (or its grace) lies beyond ``date.max``."""
-    if _far_from_the_end(ctx):
-        return _NONE  # the usual case, decided without date arithmetic
+    m, period = ctx.maintenance, ctx.period
+    base = ctx.today.year
+    if m is not None and m.expires_on.year > base:
+        base = m.expires_on.year
+    if period is not None:
+        base += period.years + period.months // 12 + 1
+    if base < _SAFE_YEAR:
+        return _NONE  # the usual case, decided without date arithmetic (_far_from_the_end)
     try:
         end = new_end(ctx)
         if end is not None and ctx.product is not None:
