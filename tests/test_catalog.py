@@ -412,3 +412,76 @@ def test_toml_text_and_missing_file(tmp_path: Path) -> None:
     assert cat.sources["p"] == "inline"
     with pytest.raises(CatalogError, match="cannot read catalog file"):
         cl.load_catalog(cl.TomlCatalog(tmp_path / "missing.toml"), entry_points=False)
+
+
+class TrialsEverywhere:
+    """A vendor's catalog check: every product sells a trial."""
+
+    @staticmethod
+    @cl.hookimpl
+    def cytolicense_catalog_checks() -> list[cl.CatalogCheck]:
+        def every_product_has_a_trial(draft: cl.CatalogDraft) -> Iterator[cl.CatalogProblem]:
+            with pytest.raises(TypeError):
+                draft.products["x"] = PROD  # type: ignore[index]
+            for p in draft.products.values():
+                if cl.LicenseType.TRIAL not in p.license_types:
+                    yield cl.CatalogProblem(kind="product", record=p.id, text="sells no trial")
+
+        return [every_product_has_a_trial]
+
+
+def test_a_vendors_catalog_check_names_both_plugins() -> None:
+    paid = Product(id="paid", name="Paid", family="fam", license_types=["commercial"])
+    declaring = plugin("declaring", families=[FAM], modules=[MOD], products=[PROD, paid])
+    with pytest.raises(CatalogError) as info:
+        cl.load_catalog(declaring, TrialsEverywhere(), entry_points=False)
+    checker = f"{__name__}.TrialsEverywhere"
+    assert str(info.value) == (
+        f"product 'paid' (declared by plugin 'declaring') sells no trial "
+        f"(found by plugin '{checker}')"
+    )
+    assert info.value.plugins == ("declaring", checker)
+    assert info.value.ids == ("paid",)
+    # Without the vendor's check the same records load.
+    assert "paid" in cl.load_catalog(declaring, entry_points=False).products
+
+
+def test_every_catalog_problem_is_listed_at_once() -> None:
+    lost = Product(id="lost", name="Lost", family="nope", modules=["ghost"], changes_to=["prod"])
+    with pytest.raises(CatalogError) as info:
+        cl.load_catalog(
+            plugin("a", families=[FAM], modules=[MOD], products=[PROD, lost]), entry_points=False
+        )
+    problems = str(info.value).split("; ")
+    assert [p.split(" (declared")[0] for p in problems] == ["product 'lost'"] * 3
+    assert "names unknown family 'nope' (known: fam)" in problems[0]
+    assert "may change to prod, which is not a product of its family 'nope'" in problems[1]
+    assert "names unknown module(s) ghost (known: mod)" in problems[2]
+    assert info.value.ids == ("lost", "nope", "prod", "ghost")
+    # Built from records (no plugins), the same built-in checks run.
+    with pytest.raises(CatalogError, match="names unknown family 'nope'"):
+        cl.Catalog(families=[FAM], modules=[MOD], products=[PROD, lost])
+
+
+@pytest.mark.parametrize(
+    ("returned", "match"),
+    [
+        (RuntimeError("no network"), "catalog check broken failed: RuntimeError: no network"),
+        (
+            "not a problem",
+            "catalog check broken yielded 'not a problem', which is not a CatalogProblem",
+        ),
+    ],
+)
+def test_a_catalog_check_that_fails_names_its_plugin(returned: object, match: str) -> None:
+    def broken(draft: cl.CatalogDraft) -> list[object]:
+        if isinstance(returned, BaseException):
+            raise returned
+        return [returned]
+
+    checks = plugin("checks", catalog_checks=[broken])
+    with pytest.raises(CatalogError, match=f"plugin 'checks': {match}") as info:
+        cl.load_catalog(TestCatalog(), checks, entry_points=False)
+    assert info.value.plugins == ("checks",)
+    with pytest.raises(CatalogError, match="returned 42, which is not callable"):
+        cl.load_catalog(TestCatalog(), plugin("x", catalog_checks=[42]), entry_points=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .core._catalog import Catalog
+from .core._catalog_checks import CatalogCheck, CatalogDraft, CatalogProblem
 from .core._catalog_records import DEFAULT_PERIODS, Module, Product, ProductFamily
 from .core._client_records import Client, Maintenance, ModuleLicense
 from .core._dates import RETENTION_DAYS, commercial_expiry, trial_expiry
@@ -122,7 +123,10 @@ __all__ = [
     "AddSeats",
     "AssignmentRequest",
     "Catalog",
+    "CatalogCheck",
+    "CatalogDraft",
     "CatalogError",
+    "CatalogProblem",
     "Change",
     "ChangeProduct",
     "Client",

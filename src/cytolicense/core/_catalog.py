@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TypeVar
 
+from ._catalog_checks import BUILTIN_CHECKS, CatalogCheck, CatalogDraft
 from ._catalog_records import Module, Product, ProductFamily
 from ._enums import LicenseType, QuantityRule
 from ._exceptions import CatalogError, UnknownIdError
@@ -21,8 +22,9 @@ class Catalog:
 
     Build one with :func:`cytolicense.load_catalog`, or directly from records
     (``Catalog(families=[...], modules=[...], products=[...])``) when checking
-    consistency yourself is fine: the constructor checks that every product's
-    family and modules exist and raises :class:`CatalogError` otherwise.
+    consistency yourself is fine: the constructor runs the built-in catalog checks
+    (every product's family and modules exist, products change only within their
+    family) and raises :class:`CatalogError` otherwise.
 
     Attributes:
         families: Family id -> :class:`ProductFamily` (read-only).
@@ -66,6 +68,7 @@ class Catalog:
             [(src.get(m.id), m) for m in modules],
             [(src.get(p.id), p) for p in products],
             tuple(rules),
+            checks=[(None, check) for check in BUILTIN_CHECKS],
         )
 
     @classmethod
@@ -77,9 +80,13 @@ class Catalog:
         rules: tuple[RuleSpec, ...],
         describe: Mapping[str, str],
         distributions: Mapping[str, str] | None = None,
+        checks: Sequence[tuple[str | None, CatalogCheck]] = (),
     ) -> Catalog:
         catalog = cls.__new__(cls)
-        catalog._setup(families, modules, products, rules, describe, distributions)
+        if not any(check is BUILTIN_CHECKS[0] for _, check in checks):
+            # Loaded without the internal plugin: the built-in checks still run first.
+            checks = [(None, check) for check in BUILTIN_CHECKS] + list(checks)
+        catalog._setup(families, modules, products, rules, describe, distributions, checks)
         return catalog
 
     def _setup(
@@ -90,9 +97,11 @@ class Catalog:
         rules: tuple[RuleSpec, ...],
         describe: Mapping[str, str] | None = None,
         distributions: Mapping[str, str] | None = None,
+        checks: Sequence[tuple[str | None, CatalogCheck]] = (),
     ) -> None:
         """Check and store the records; *describe* maps plugin names to how errors name
-        them (``entry point 'x' (dist 1.0)``)."""
+        them (``entry point 'x' (dist 1.0)``); *checks* are the catalog checks, each
+        with the plugin that contributed it."""
         said = describe or {}
         fams = _unique("family", families, said)
         mods = _unique("module", modules, said)
@@ -102,36 +111,11 @@ class Catalog:
             for plugin, record in entries:
                 if plugin is not None:
                     sources[record.id] = plugin
-        for plugin, p in products:
-            where = f" (declared by {_who(plugin, said)})" if plugin else ""
-            if p.family not in fams:
-                raise CatalogError(
-                    f"product {p.id!r}{where} names unknown family {p.family!r} "
-                    f"(known: {', '.join(sorted(fams)) or 'none'})",
-                    plugins=_names(plugin),
-                    ids=(p.id, p.family),
-                )
-            bad_changes = sorted(
-                c for c in p.changes_to if c not in prods or prods[c].family != p.family
-            )
-            if bad_changes:
-                raise CatalogError(
-                    f"product {p.id!r}{where} may change to {', '.join(bad_changes)}, which "
-                    f"is not a product of its family {p.family!r}",
-                    plugins=_names(plugin),
-                    ids=(p.id, *bad_changes),
-                )
-            missing = sorted(m for m in p.modules if m not in mods)
-            if missing:
-                raise CatalogError(
-                    f"product {p.id!r}{where} names unknown module(s) {', '.join(missing)} "
-                    f"(known: {', '.join(sorted(mods)) or 'none'})",
-                    plugins=_names(plugin),
-                    ids=(p.id, *missing),
-                )
         self.families = MappingProxyType(fams)
         self.modules = MappingProxyType(mods)
         self.products = MappingProxyType(prods)
+        draft = CatalogDraft(families=self.families, modules=self.modules, products=self.products)
+        _run_checks(checks, draft, sources, said)
         self.rules = rules
         self.sources = MappingProxyType(sources)
         self.distributions = MappingProxyType(dict(distributions or {}))
@@ -246,6 +230,41 @@ def _who(plugin: str | None, describe: Mapping[str, str]) -> str:
 
 def _names(*plugins: str | None) -> tuple[str, ...]:
     return tuple(p for p in plugins if p)
+
+
+_BUILTIN_PLUGIN = "cytolicense"
+
+
+def _run_checks(
+    checks: Sequence[tuple[str | None, CatalogCheck]],
+    draft: CatalogDraft,
+    sources: Mapping[str, str],
+    describe: Mapping[str, str],
+) -> None:
+    """Run every catalog check; raise one :class:`CatalogError` listing every problem,
+    each naming the plugin that declared the record (and the plugin whose check found
+    it, for a vendor's check)."""
+    texts: list[str] = []
+    plugins: list[str | None] = []
+    ids: list[str] = []
+    for checker, check in checks:
+        for problem in check(draft):
+            declared = sources.get(problem.record)
+            where = f" (declared by {_who(declared, describe)})" if declared else ""
+            found = (
+                f" (found by {_who(checker, describe)})"
+                if checker is not None and checker != _BUILTIN_PLUGIN
+                else ""
+            )
+            texts.append(f"{problem.kind} {problem.record!r}{where} {problem.text}{found}")
+            plugins += [declared, checker if checker != _BUILTIN_PLUGIN else None]
+            ids += [problem.record, *problem.ids]
+    if texts:
+        raise CatalogError(
+            "; ".join(texts),
+            plugins=tuple(dict.fromkeys(_names(*plugins))),
+            ids=tuple(dict.fromkeys(ids)),
+        )
 
 
 def _unique(

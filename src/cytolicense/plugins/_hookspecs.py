@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pluggy
 
 if TYPE_CHECKING:
+    from ..core._catalog_checks import CatalogCheck
     from ..core._catalog_records import Module, Product, ProductFamily
     from ..core._rulespec import Rule, RuleSpec
 
@@ -81,10 +82,27 @@ class CatalogSpec:
         """
         raise NotImplementedError
 
+    @hookspec
+    def cytolicense_catalog_checks(self) -> Iterable[CatalogCheck]:
+        """Contribute checks of the whole catalog, run once every record is declared.
+
+        A check is a function of a :class:`~cytolicense.CatalogDraft` (every family,
+        module and product, each id once) yielding a
+        :class:`~cytolicense.CatalogProblem` per thing wrong: a vendor can require,
+        say, that every product sells a trial. :func:`~cytolicense.load_catalog`
+        runs the built-in checks first (they come through this same hook, from the
+        internal plugin ``cytolicense``), then each plugin's, and raises one
+        :class:`~cytolicense.CatalogError` listing every problem, naming the plugin
+        that declared the record and the plugin whose check found it. A check that
+        raises or yields something else fails the load naming its plugin.
+        """
+        raise NotImplementedError
+
 
 HOOK_NAMES: tuple[str, ...] = (
     "cytolicense_families",
     "cytolicense_modules",
     "cytolicense_products",
     "cytolicense_rules",
+    "cytolicense_catalog_checks",
 )

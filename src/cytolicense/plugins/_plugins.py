@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import pluggy
 
 from ..core._catalog import Catalog
+from ..core._catalog_checks import CatalogCheck, CatalogDraft, CatalogProblem
 from ..core._catalog_records import Module, Product, ProductFamily
 from ..core._exceptions import CatalogError
 from ..core._rulespec import RuleSpec, as_spec
@@ -95,7 +96,7 @@ class PluginHost:
         self.distributions: dict[str, str] = {}
         for name in self.blocked:
             self.pm.set_blocked(name)
-        self.register(builtin_plugin, BUILTIN, "the built-in rules")
+        self.register(builtin_plugin, BUILTIN, "the built-in rules and catalog checks")
 
     def describe(self, name: str | None) -> str:
         """How errors name the plugin *name*."""
@@ -328,6 +329,48 @@ def _rules(host: PluginHost) -> tuple[RuleSpec, ...]:
     return tuple(rules)
 
 
+def _checks(host: PluginHost) -> list[tuple[str | None, CatalogCheck]]:
+    checks: list[tuple[str | None, CatalogCheck]] = []
+    for name, items in host.call("cytolicense_catalog_checks"):
+        for item in items:
+            if not callable(item):
+                raise CatalogError(
+                    f"{host.describe(name)}: hook cytolicense_catalog_checks returned "
+                    f"{_safe_repr(item)}, which is not callable",
+                    plugins=(name,) if name else (),
+                )
+            checks.append((name, item if name == BUILTIN else _guarded(host, name, item)))
+    return checks
+
+
+def _guarded(host: PluginHost, name: str | None, check: CatalogCheck) -> CatalogCheck:
+    """*check*, failing the load with a :class:`CatalogError` naming its plugin when it
+    raises or yields something that is not a :class:`CatalogProblem`."""
+    described = host.describe(name) if name else "a wrapper hook"
+    title = getattr(check, "__name__", None) or _safe_repr(check)
+
+    def run(draft: CatalogDraft) -> list[CatalogProblem]:
+        try:
+            problems = list(check(draft))
+        except BaseException as exc:
+            if _fatal(exc):
+                raise
+            raise CatalogError(
+                f"{described}: catalog check {title} failed: {describe_error(exc)}",
+                plugins=(name,) if name else (),
+            ) from exc
+        for problem in problems:
+            if not isinstance(problem, CatalogProblem):
+                raise CatalogError(
+                    f"{described}: catalog check {title} yielded {_safe_repr(problem)}, "
+                    "which is not a CatalogProblem",
+                    plugins=(name,) if name else (),
+                )
+        return problems
+
+    return run
+
+
 def load_catalog(
     *plugins: object,
     entry_points: bool = True,
@@ -361,5 +404,11 @@ def load_catalog(
     modules = _typed(host, "cytolicense_modules", Module, "Module")
     products = _typed(host, "cytolicense_products", Product, "Product")
     return Catalog._from_entries(
-        families, modules, products, _rules(host), host.descriptions, host.distributions
+        families,
+        modules,
+        products,
+        _rules(host),
+        host.descriptions,
+        host.distributions,
+        _checks(host),
     )
