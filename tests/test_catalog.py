@@ -65,10 +65,15 @@ def test_unknown_id(catalog: cl.Catalog, kind: str) -> None:
 def test_repr_str_html(catalog: cl.Catalog) -> None:
     assert repr(catalog).startswith("<Catalog families=['endpoint', 'mail']")
     text = str(catalog)
-    assert (
-        "EDR [edr]" in text and "1m (sold, not enabled: warns)" in text and "+ Encryption" in text
-    )
+    assert "EDR [edr]" in text and "+ Encryption [encryption] (own seats)" in text
+    # Periods in words, with the form --period takes; modules with the ids --module takes.
+    assert "periods: 1 month (1m; sold, not enabled: warns), 1 year (1y)" in text
+    assert "+ Patch [patch] (the product's seats)" in text
     assert "trial: 30 days, up to 250 seats, cool-down 90 days" in text
+    es = catalog.text("es")
+    assert "periodos: 1 mes (1m; a la venta, no habilitado: avisa), 1 año (1y)" in es
+    assert "prueba: 30 días, hasta 250 licencias, espera entre pruebas 90 días" in es
+    assert "tipos de licencia: comercial, prueba" in es and "(licencias propias)" in es
     assert "<table>" in catalog._repr_html_() and "Mail Guard" in catalog._repr_html_()
 
 

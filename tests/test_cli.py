@@ -78,7 +78,9 @@ def test_a_console_session(cli: Cli) -> None:
     again = cli("add-client", "acme", "Again", code=3).stderr
     assert "client 'acme' already exists" in again and "choose another id" in again
     ok = cli("check", "acme", "--product", "cytomic-epdr", "--seats", "20", "--period", "1y")
-    assert "ok: the assignment (commercial cytomic-epdr x20 for 1y) would go through" in ok.stdout
+    assert (
+        "ok: the assignment (commercial cytomic-epdr x20 for 1 year) would go through" in ok.stdout
+    )
     out = cli(
         "assign",
         "acme",
@@ -338,3 +340,58 @@ def test_a_bad_csv_imports_nothing_and_names_every_bad_line(cli: Cli, tmp_path: 
     assert f"{bad}:7: [product.unknown]" in err and "nothing imported: 3 bad row(s)" in err
     cli("clients", code=3)  # no database was even created
     cli("import", str(tmp_path / "missing.csv"), code=2)
+
+
+def test_everything_a_person_reads_is_in_spanish_with_lang_es(cli: Cli) -> None:
+    es = {"CYTOLICENSE_LANG": "es"}
+    # Help, argparse's own words included; bare `cytolicense` too.
+    helped = cli.plain("--help", env=es).stdout
+    assert helped.startswith("uso: cytolicense") and "opciones:" in helped
+    assert "muestra el catálogo instalado" in helped and "muestra esta ayuda y termina" in helped
+    assert cli.plain(env=es).stdout.startswith("uso: cytolicense")
+    sub = cli.plain("assign", "--help", "--lang", "es", env={}).stdout
+    assert "argumentos posicionales" in sub and "número de licencias" in sub
+    assert "(por defecto: commercial)" in sub
+    wrong = cli.plain("assign", "acme", "--type", "gift", env=es)
+    assert wrong.returncode == 2 and "opción no válida: 'gift'" in wrong.stderr
+    # Errors raised by the store, and ids unknown to the catalog.
+    missing = cli("monitoring", code=3, env=es).stderr
+    assert (
+        missing.startswith("error: no hay ninguna base de datos en ") and "revise --db" in missing
+    )
+    cli("add-client", "acme", "ACME", env=es)
+    again = cli("add-client", "acme", "ACME", code=3, env=es).stderr
+    assert "el cliente 'acme' ya existe" in again
+    nobody = cli("detail", "ghost", code=3, env=es).stderr
+    assert nobody == "error: el partner 'default' no tiene ningún cliente 'ghost'\n"
+    # The catalog listing, the demo's headings, the pool.
+    listing = cli("catalog", env=es).stdout
+    assert "tipos de licencia: comercial, prueba" in listing and "1 año (1y)" in listing
+    assert "licencias propias" in listing
+    demo = cli.plain("demo", "--today", TODAY, env=es).stdout
+    assert demo.startswith("Base de datos de demostración: cytolicense-demo.db")
+    assert "Monitorización (5 mostrados):" in demo and "No se muestra: Globex [globex]" in demo
+    assert "Explórela: python -m cytolicense" in demo
+    assert cli("pool", env=es).stdout == "stock vacío (nada registrado)\n"
+    # Import messages, each bad line's reason included.
+    bad = cli.cwd / "bad.csv"
+    bad.write_text(
+        "client_id,name,created_on,product,license_type,quantity,period,modules,management,"
+        "starts_on\nx,X,2026-13-01,cytomic-edr,commercial,5,1y,,,2026-11-01\n",
+        encoding="utf-8",
+    )
+    refused = cli("import", str(bad), code=1, env=es).stderr
+    assert "bad.csv:2: created_on: no es una fecha (AAAA-MM-DD): '2026-13-01'" in refused
+    assert "no se ha importado nada: 1 fila(s) erróneas" in refused
+
+
+def test_a_period_is_written_one_way_in_every_view(cli: Cli) -> None:
+    cli("add-client", "acme", "ACME")
+    cli("assign", "acme", "--product", "cytomic-edr", "--seats", "10", "--period", "2y")
+    detail = cli("detail", "acme").stdout
+    line = next(x for x in detail.splitlines() if x.strip().startswith("m1"))
+    assert " 2 years " in line and " 2y " not in line
+    es = cli("detail", "acme", "--lang", "es").stdout
+    assert " 2 años " in es
+    cli("renew", "acme", "m1", "--period", "1y", today="2028-11-01")
+    assert "cytomic-edr for 1 year, end 2028-11-27 -> 2029-11-27" in cli("history", "acme").stdout

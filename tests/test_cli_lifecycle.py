@@ -76,7 +76,7 @@ def test_add_seats_group_and_the_pool(run: Run) -> None:
     run("add-seats", "acme", "m1", "--seats", "5", "--period", "1y", today="2027-05-27")
     assert run.json("pool")["lines"][0]["seats"] == 65
     run("pool", "--credit", "cytomic-patch", "1y", "-3")  # a correction below zero
-    assert "over-assigned: cytomic-patch for 1y by 3 seats" in run("pool")
+    assert "over-assigned: cytomic-patch for 1 year by 3 seats" in run("pool")
     grouped = run("group", "acme", "cytomic-edr", today="2027-05-28")
     assert "grouped: maintenance m1" in grouped
     assert run.json("entitlements", "acme", today="2027-05-28") == {"cytomic-edr": 35}
@@ -134,3 +134,46 @@ def test_every_interface_string_has_its_spanish_and_the_same_placeholders() -> N
     for english, spanish in UI["es"].items():
         assert spanish.strip(), english
         assert set(re.findall(r"{(\w+)}", english)) == set(re.findall(r"{(\w+)}", spanish))
+
+
+def test_every_string_a_person_reads_has_its_spanish() -> None:
+    """Every literal the code passes to ``tr`` (interface text) or ``said`` (an error's
+    template), and every error class's template, has a Spanish entry with the same
+    placeholders: found by reading the source, so a new string cannot be missed."""
+    import ast
+    import re
+
+    import cytolicense
+    from cytolicense.core import _exceptions
+    from cytolicense.core._messages import ERRORS, UI
+
+    def placeholders(text: str) -> set[str]:
+        return set(re.findall(r"{(\w+)}", text))
+
+    used: list[tuple[str, str, str]] = []  # (table, text, where)
+    root = Path(cytolicense.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            index = {"tr": 0, "said": 1}.get(name or "")
+            if index is None or len(node.args) <= index:
+                continue
+            arg = node.args[index]
+            texts = [arg] if isinstance(arg, ast.Constant) else []
+            if isinstance(arg, ast.IfExp):  # tr("a" if x else "b", ...)
+                texts = [arg.body, arg.orelse]
+            for t in texts:
+                if isinstance(t, ast.Constant) and isinstance(t.value, str):
+                    table = "UI" if name == "tr" else "ERRORS"
+                    used.append((table, t.value, f"{path.name}:{node.lineno}"))
+    for cls in vars(_exceptions).values():
+        if isinstance(cls, type) and isinstance(getattr(cls, "template", None), str):
+            used.append(("ERRORS", cls.template, cls.__name__))
+    assert len(used) > 80
+    tables = {"UI": UI["es"], "ERRORS": ERRORS["es"]}
+    missing = [(t, text, where) for t, text, where in used if text not in tables[t]]
+    assert not missing
+    for t, text, where in used:
+        assert placeholders(tables[t][text]) == placeholders(text), (text, where)

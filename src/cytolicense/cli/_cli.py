@@ -17,7 +17,8 @@ import os
 import re
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,8 +29,10 @@ from ..core._exceptions import (
     RuleViolation,
     StoreError,
     UnknownIdError,
+    said,
 )
 from ..core._findings import Decision, Finding
+from ..core._messages import period_words
 from ..core._operations import (
     AddSeats,
     AssignmentRequest,
@@ -136,7 +139,8 @@ class _Help(argparse.HelpFormatter):
             and "%(default)" not in text
             and "default" not in text
         ):
-            text += " (default: %(default)s)"
+            words: Callable[[str], str] = getattr(argparse, "_")  # noqa: B009 (see _argparse_in)
+            text += words(" (default: %(default)s)")
         return text
 
 
@@ -265,7 +269,11 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("client", help="the client's id")
         p.add_argument("--product", required=True, help="the product id (see `catalog`)")
         p.add_argument(
-            "--type", dest="license_type", choices=["commercial", "trial"], default="commercial"
+            "--type",
+            dest="license_type",
+            choices=["commercial", "trial"],
+            default="commercial",
+            help="the licence type",
         )
         p.add_argument("--seats", type=_seats, required=True, help="number of seats")
         p.add_argument(
@@ -352,7 +360,7 @@ def _parser() -> argparse.ArgumentParser:
     p = add("forecast", "seats that expire per product per month")
     p.add_argument("--months", type=_seats, default=12, help="calendar months to count")
     p = add("usage", "compare devices in use with the seats in force")
-    p.add_argument("client")
+    p.add_argument("client", help="the client's id")
     p.add_argument(
         "devices",
         nargs="+",
@@ -366,7 +374,7 @@ def _parser() -> argparse.ArgumentParser:
         ("entitlements", "show the seats a client may use today"),
         ("history", "show a client's events"),
     ):
-        add(name, help).add_argument("client")
+        add(name, help).add_argument("client", help="the client's id")
     add("monitoring", "list the clients the console shows")
     add("clients", "list every client, shown or not")
     add("demo", "build a fresh demo database and show it")
@@ -413,8 +421,12 @@ class _Run:
                 partner = os.environ.get(PARTNER_ENV, "default")
             if not partner.strip():
                 raise UsageError(
-                    "the partner is empty: give --partner NAME (or set "
-                    f"{PARTNER_ENV}); an empty partner never falls back to another"
+                    tr(
+                        "the partner is empty: give --partner NAME (or set {env}); an empty "
+                        "partner never falls back to another",
+                        self.lang,
+                        env=PARTNER_ENV,
+                    )
                 )
             where = str(self.args.db or os.environ.get(DB_ENV) or default_db)
             if "://" in where and not where.startswith("sqlite:///"):
@@ -422,9 +434,12 @@ class _Run:
             else:
                 path = Path(where.removeprefix("sqlite:///"))
                 if self.reads_only() and not path.exists():
-                    raise StoreError(
-                        f"no database at {path} (check --db or ${DB_ENV}, or the folder you "
-                        "run from; nothing was created)"
+                    raise said(
+                        StoreError,
+                        "no database at {path} (check --db or ${env}, or the folder you run "
+                        "from; nothing was created)",
+                        path=path,
+                        env=DB_ENV,
                     )
                 store = Store(path, partner)
             self._console = Console(self.engine, store)
@@ -540,7 +555,8 @@ class _Run:
                 }
             )
         else:
-            print(str(self.catalog) or "no catalog plugin is installed", file=self.out)
+            text = self.catalog.text(self.lang)
+            print(text or tr("no catalog plugin is installed", self.lang), file=self.out)
         return EXIT_OK
 
     def cmd_add_client(self) -> int:
@@ -556,17 +572,20 @@ class _Run:
         except ClientExistsError as exc:
             existing = console.store.get(self.args.client)
             if self.engine.visible(existing, self.today):
-                how = (
+                how = tr(
                     "it was deleted and is still shown: assign it a product to restore it"
                     if existing.deleted_on is not None
-                    else "assign it products, or choose another id"
+                    else "assign it products, or choose another id",
+                    self.lang,
                 )
             else:
-                how = (
-                    f"it left the console on {existing.ended_on} and can no longer be reused; "
-                    "add the client under another id (the old history stays)"
+                how = tr(
+                    "it left the console on {day} and can no longer be reused; add the client "
+                    "under another id (the old history stays)",
+                    self.lang,
+                    day=existing.ended_on,
                 )
-            raise StoreError(f"{exc}: {how}") from None
+            raise StoreError(f"{exc.message_in(self.lang)}: {how}") from None  # in the language
         if self.json:
             self.emit(converter().unstructure(client))
         else:
@@ -596,13 +615,15 @@ class _Run:
         else:
             self.warnings(decision.warnings)
             r = self.request()
-            what = f"{r.license_type.value} {r.product} x{r.quantity}" + (
-                f" for {r.period}" if r.period else ""
+            what = f"{tr(r.license_type.value, self.lang)} {r.product} x{r.quantity}" + (
+                " " + tr("for {period}", self.lang, period=period_words(r.period, self.lang))
+                if r.period
+                else ""
             )
-            if self.lang == "es":
-                print(f"ok: la asignación ({what}) se haría", file=self.out)
-            else:
-                print(f"ok: the assignment ({what}) would go through", file=self.out)
+            print(
+                tr("ok: the assignment ({what}) would go through", self.lang, what=what),
+                file=self.out,
+            )
         return EXIT_OK
 
     def operate(self, client_id: str, op: Operation, verb: str) -> int:
@@ -647,7 +668,13 @@ class _Run:
             modules.update(dict(a.modules or ()))
             for mid in a.drop:
                 if mid not in modules:
-                    raise UsageError(f"--drop-module {mid}: maintenance has no module {mid!r}")
+                    raise UsageError(
+                        tr(
+                            "--drop-module {module}: the maintenance has no module '{module}'",
+                            self.lang,
+                            module=mid,
+                        )
+                    )
                 del modules[mid]
         op = Modify(maintenance=a.maintenance, quantity=a.seats, modules=modules)
         return self.operate(a.client, op, "modified")
@@ -704,7 +731,9 @@ class _Run:
         action = list(self.args.action)
         if action:
             if action[0] != "credit" or len(action) != 4:
-                raise UsageError("expected `pool` or `pool credit ITEM PERIOD SEATS`")
+                raise UsageError(
+                    tr("expected `pool` or `pool credit ITEM PERIOD SEATS`", self.lang)
+                )
             self.args.credit = action[1:]
         console = self.console()
         if self.args.credit is not None:
@@ -719,12 +748,17 @@ class _Run:
         if self.json:
             self.emit(converter().unstructure(pool))
         else:
-            print(clean(str(pool)), file=self.out)
+            print(clean(pool.text(self.lang)), file=self.out)
             for line in pool.lines:
                 if line.seats < 0:
                     print(
-                        f"over-assigned: {clean(line.item)} for {line.period} by {-line.seats} "
-                        "seats",
+                        tr(
+                            "over-assigned: {item} for {period} by {seats} seats",
+                            self.lang,
+                            item=clean(line.item),
+                            period=period_words(line.period, self.lang),
+                            seats=-line.seats,
+                        ),
                         file=self.out,
                     )
         return EXIT_OK
@@ -756,12 +790,7 @@ class _Run:
         if self.json:
             self.emit(converter().unstructure(decision))
         elif not decision.findings:
-            print(
-                "ok: ningún dispositivo por encima de las licencias vigentes"
-                if self.lang == "es"
-                else "ok: no device above the seats in force",
-                file=self.out,
-            )
+            print(tr("ok: no device above the seats in force", self.lang), file=self.out)
         else:
             for f in decision.findings:
                 print(self.finding_line(f), file=self.out)
@@ -807,14 +836,19 @@ class _Run:
     def cmd_import(self) -> int:
         path = Path(self.args.file)
         if not path.exists():
-            raise UsageError(f"no file at {path}")
+            raise UsageError(tr("no file at {path}", self.lang, path=path))
         tty = self.err.isatty()
 
         def progress(done: int, total: int) -> None:
             if tty:
-                print(f"\rimported {done:,} of {total:,} clients", end="", file=self.err)
+                print(
+                    "\r"
+                    + tr("imported {done} of {total} clients", self.lang, done=done, total=total),
+                    end="",
+                    file=self.err,
+                )
 
-        changes, errors = read_file(self.engine, path)  # checked whole: no store yet
+        changes, errors = read_file(self.engine, path, self.lang)  # checked whole: no store yet
         report = ImportReport(imported=0, skipped=0, errors=tuple(errors))
         if not errors:
             report = write_changes(
@@ -828,7 +862,11 @@ class _Run:
             for line, reason in report.errors:
                 print(f"{path}:{line}: {clean(reason)}", file=self.err)
             print(
-                f"nothing imported: {len(report.errors)} bad row(s); fix them and run again",
+                tr(
+                    "nothing imported: {count} bad row(s); fix them and run again",
+                    self.lang,
+                    count=len(report.errors),
+                ),
                 file=self.err,
             )
             return EXIT_REFUSED
@@ -836,8 +874,12 @@ class _Run:
             self.emit({"imported": report.imported, "skipped": report.skipped})
         else:
             print(
-                f"imported {report.imported} client(s)"
-                + (f", skipped {report.skipped} already present" if report.skipped else ""),
+                tr("imported {count} client(s)", self.lang, count=report.imported)
+                + (
+                    tr(", skipped {count} already present", self.lang, count=report.skipped)
+                    if report.skipped
+                    else ""
+                ),
                 file=self.out,
             )
         return EXIT_OK
@@ -845,7 +887,7 @@ class _Run:
     def cmd_export(self) -> int:
         count = export_clients(self.console().store, self.out)
         if self.err.isatty():
-            print(f"exported {count} client(s)", file=self.err)
+            print(tr("exported {count} client(s)", self.lang, count=count), file=self.err)
         return EXIT_OK
 
     def cmd_demo(self) -> int:
@@ -854,8 +896,13 @@ class _Run:
         path = Path(self.args.db) if self.args.db else Path(DEMO_DB)
         if path.exists() and not _is_demo(path):
             raise UsageError(
-                f"refusing to replace {path}: it is not a demo database "
-                f"(the demo writes only its own file; omit --db to use ./{DEMO_DB})"
+                tr(
+                    "refusing to replace {path}: it is not a demo database (the demo writes "
+                    "only its own file; omit --db to use ./{demo})",
+                    self.lang,
+                    path=path,
+                    demo=DEMO_DB,
+                )
             )
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -881,22 +928,36 @@ class _Run:
             return EXIT_OK
         shown = console.monitoring(self.today)
         print(
-            f"Demo database: {path} (partner {console.store.partner!r}), "
-            f"{len(console.store)} clients, today {self.today}\n",
+            tr(
+                "Demo database: {path} (partner '{partner}'), {count} clients, today {day}",
+                self.lang,
+                path=path,
+                partner=console.store.partner,
+                count=len(console.store),
+                day=self.today,
+            )
+            + "\n",
             file=self.out,
         )
-        print(f"Monitoring list ({len(shown)} shown):", file=self.out)
+        print(tr("Monitoring list ({count} shown):", self.lang, count=len(shown)), file=self.out)
         print(MonitoringList(shown, today=self.today).table(language=self.lang), file=self.out)
         hidden = [c for c in console.store.clients() if not self.engine.visible(c, self.today)]
         for c in hidden:
             print(
-                f"Not shown: {clean(c.name)} [{clean(c.id)}], no service since {c.ended_on} "
-                "(90 days or more): `clients` lists it.",
+                tr(
+                    "Not shown: {name} [{id}], no service since {day} (90 days or more): "
+                    "`clients` lists it.",
+                    self.lang,
+                    name=clean(c.name),
+                    id=clean(c.id),
+                    day=c.ended_on,
+                ),
                 file=self.out,
             )
         print("", file=self.out)
         print(console.detail(featured, self.today).text(self.lang), file=self.out)
-        print(f"\nExplore it: python -m cytolicense --db {path} detail contoso", file=self.out)
+        command = f"python -m cytolicense --db {path} detail {featured}"
+        print("\n" + tr("Explore it: {command}", self.lang, command=command), file=self.out)
         return EXIT_OK
 
 
@@ -913,30 +974,76 @@ def _is_demo(path: Path) -> bool:
     return row is not None
 
 
+def _language(argv: Sequence[str]) -> str:
+    """The language asked for, found before parsing so that help and argparse's own
+    messages come in it: ``--lang X``, ``--lang=X``, else ``$CYTOLICENSE_LANG``."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+    return os.environ.get(LANG_ENV, "en")
+
+
+@contextmanager
+def _argparse_in(language: str) -> Iterator[None]:
+    """argparse's own words (``usage:``, ``options``, its errors) in *language* while the
+    command line is parsed: argparse looks them up through its module's ``_`` (gettext)
+    each time, so that name is pointed at the interface table and restored after."""
+    original = getattr(argparse, "_")  # noqa: B009
+    if language != "en":
+        setattr(argparse, "_", lambda text: tr(text, language))  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(argparse, "_", original)  # noqa: B010
+
+
+def _translate(parser: argparse.ArgumentParser, language: str) -> None:
+    """Every help text and description of *parser* and its subcommands in *language*."""
+    if language == "en":
+        return
+    if parser.description:
+        parser.description = tr(parser.description, language)
+    for action in parser._actions:
+        if action.help and action.help != argparse.SUPPRESS:
+            action.help = tr(action.help, language)
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                choice.help = tr(choice.help or "", language)
+            for subparser in dict.fromkeys(action.choices.values()):
+                _translate(subparser, language)
+
+
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
     """Run the command line; returns the exit status."""
     out = out or sys.stdout
     err = err or sys.stderr
-    parser = _parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    if args.command is None:  # bare `cytolicense`: what it can do
-        parser.print_help(out)
-        return EXIT_OK
+    argv = list(sys.argv[1:] if argv is None else argv)
+    language = _language(argv)
+    with _argparse_in(language):
+        parser = _parser()
+        _translate(parser, language)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:
+            return int(exc.code or 0)
+        if args.command is None:  # bare `cytolicense`: what it can do
+            parser.print_help(out)
+            return EXIT_OK
     run = _Run(args, out, err)
     try:
         return run.run()
     except RuleViolation as exc:
         return run.refused(exc.decision, exc.operation)
     except UsageError as exc:
-        print(f"error: {exc}", file=err)
+        print(tr("error: {message}", run.lang, message=exc), file=err)
         return EXIT_USAGE
     except (CytolicenseError, ValueError, TypeError) as exc:
-        print(f"error: {exc}", file=err)
+        message = exc.message_in(run.lang) if isinstance(exc, CytolicenseError) else str(exc)
+        print(tr("error: {message}", run.lang, message=message), file=err)
         return EXIT_ERROR
     except BrokenPipeError:
         # The reader went away (`cytolicense monitoring | head`): nothing is wrong.

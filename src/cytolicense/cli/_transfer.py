@@ -26,7 +26,8 @@ import attrs
 
 from ..core._client_records import Client
 from ..core._events import Event
-from ..core._exceptions import DataError, RuleViolation
+from ..core._exceptions import CytolicenseError, DataError, RuleViolation
+from ..core._messages import tr
 from ..core._operations import AssignmentRequest
 from ..engine._engine import Change, Engine
 from ..store._protocol import ClientStore
@@ -71,12 +72,37 @@ class ImportReport:
     errors: tuple[tuple[int, str], ...]
 
 
+class BadRow(ValueError):
+    """A row that cannot be read; its reason can be given in any language."""
+
+    def __init__(self, template: str, **values: object) -> None:
+        super().__init__(tr(template, "en", **values))
+        self.template = template
+        self.values = values
+
+    def message_in(self, language: str) -> str:
+        return tr(self.template, language, **self.values)
+
+
+def _reason(exc: Exception, language: str) -> str:
+    """Why a row was refused, in *language* where the error can say it."""
+    if isinstance(exc, RuleViolation):
+        return "; ".join(f"[{f.code}] {f.message_in(language)}" for f in exc.decision.errors)
+    if isinstance(exc, BadRow | CytolicenseError):
+        return exc.message_in(language)
+    return str(exc)
+
+
 def _modules(text: str) -> dict[str, int | None]:
     out: dict[str, int | None] = {}
     for part in filter(None, (p.strip() for p in text.split(";"))):
         name, sep, seats = part.partition("=")
         if sep and not (seats.isascii() and seats.isdigit()):
-            raise ValueError(f"module {name!r}: seats must be a whole number, got {seats!r}")
+            raise BadRow(
+                "module '{module}': seats must be a whole number, got '{seats}'",
+                module=name,
+                seats=seats,
+            )
         out[name] = int(seats) if sep else None
     return out
 
@@ -87,17 +113,19 @@ def _day(text: str, column: str) -> dt.date:
             raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{column}: not a date (YYYY-MM-DD): {text!r}") from None
+        raise BadRow(
+            "{column}: not a date (YYYY-MM-DD): '{text}'", column=column, text=text
+        ) from None
 
 
 def _csv_changes(
-    engine: Engine, lines: Iterable[str]
+    engine: Engine, lines: Iterable[str], language: str
 ) -> tuple[list[Change], list[tuple[int, str]]]:
     """Rows -> one change per client (created, then each row assigned in order)."""
     reader = csv.DictReader(lines)
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or ())]
     if missing:
-        return [], [(1, f"missing column(s): {', '.join(missing)}")]
+        return [], [(1, tr("missing column(s): {columns}", language, columns=", ".join(missing)))]
     changes: dict[str, Change] = {}
     errors: list[tuple[int, str]] = []
     for row in reader:
@@ -109,7 +137,7 @@ def _csv_changes(
                 change = engine.new_client(cid, row["name"], _day(row["created_on"], "created_on"))
             quantity_text = row["quantity"].strip()
             if not (quantity_text.isascii() and quantity_text.isdigit()):
-                raise ValueError(f"quantity: not a whole number: {quantity_text!r}")
+                raise BadRow("quantity: not a whole number: '{text}'", text=quantity_text)
             request = AssignmentRequest(
                 product=row["product"],
                 license_type=row["license_type"] or "commercial",
@@ -120,10 +148,8 @@ def _csv_changes(
             )
             done = engine.apply(change.client, request, _day(row["starts_on"], "starts_on"))
             changes[cid] = attrs.evolve(done, events=change.events + done.events, warnings=())
-        except RuleViolation as exc:
-            errors.append((line, "; ".join(f"[{f.code}] {f.message}" for f in exc.decision.errors)))
-        except (ValueError, TypeError, KeyError) as exc:
-            errors.append((line, str(exc)))
+        except (RuleViolation, ValueError, TypeError, KeyError) as exc:
+            errors.append((line, _reason(exc, language)))
     return list(changes.values()), errors
 
 
@@ -147,12 +173,15 @@ def _jsonl_changes(lines: Iterable[str]) -> tuple[list[Change], list[tuple[int, 
     return changes, errors
 
 
-def read_file(engine: Engine, path: Path) -> tuple[list[Change], list[tuple[int, str]]]:
+def read_file(
+    engine: Engine, path: Path, language: str = "en"
+) -> tuple[list[Change], list[tuple[int, str]]]:
     """Read and check *path* (``.csv``, or JSON lines ``.jsonl`` / ``.ndjson``): one
-    change per client, and every bad row as ``(line, reason)``. Writes nothing."""
+    change per client, and every bad row as ``(line, reason)`` (the reason in
+    *language*). Writes nothing."""
     with path.open(encoding="utf-8", newline="") as f:
         if path.suffix.lower() == ".csv":
-            return _csv_changes(engine, f)
+            return _csv_changes(engine, f, language)
         return _jsonl_changes(f)
 
 

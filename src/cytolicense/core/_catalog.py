@@ -12,6 +12,7 @@ from ._catalog_records import Module, Product, ProductFamily
 from ._enums import LicenseType, QuantityRule
 from ._exceptions import CatalogError, UnknownIdError
 from ._html import styled
+from ._messages import period_words, tr, unit
 from ._rulespec import RuleSpec
 
 __all__ = ["Catalog"]
@@ -175,25 +176,37 @@ class Catalog:
         )
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, language: str = "en") -> str:
+        """The catalog as the command line lists it: per family, each product with its
+        licence types, periods (in words, with how ``--period`` takes them), trial
+        terms, management modes and modules (with the ids ``--module`` takes)."""
+        t = language
         lines: list[str] = []
         for fam in sorted(self.families.values(), key=lambda f: f.id):
             lines.append(f"{fam.name} [{fam.id}]")
             for p in self.products_of(fam.id):
                 lines.append(f"  {p.name} [{p.id}]")
-                lines.append(f"    licence types: {_types(p)}")
-                lines.append(f"    periods: {_periods(p)}")
+                types = ", ".join(sorted(tr(x.value, t) for x in p.license_types))
+                lines.append(f"    {tr('licence types', t)}: {types}")
+                lines.append(f"    {tr('periods', t)}: {_periods(p, t)}")
                 if LicenseType.TRIAL in p.license_types:
                     cap = p.trial_max_quantity
                     lines.append(
-                        f"    trial: {p.trial_days} days"
-                        + (f", up to {cap} seats" if cap else "")
-                        + f", cool-down {p.trial_cooldown_days} days"
+                        f"    {tr('trial', t)}: {unit(p.trial_days, 'day', t)}"
+                        + (tr(", up to {cap} seats", t, cap=cap) if cap else "")
+                        + tr(", cool-down {days}", t, days=unit(p.trial_cooldown_days, "day", t))
                     )
-                lines.append(
-                    f"    management: {', '.join(sorted(m.value for m in p.management_modes))}"
-                )
+                modes = ", ".join(sorted(tr(m.value, t) for m in p.management_modes))
+                lines.append(f"    {tr('management', t)}: {modes}")
                 for m in self._compatible[p.id]:
-                    lines.append(f"    + {m.name} [{m.id}] ({m.quantity_rule.value} seats)")
+                    seats = (
+                        tr("own seats", t)
+                        if m.quantity_rule is QuantityRule.INDEPENDENT
+                        else tr("the product's seats", t)
+                    )
+                    lines.append(f"    + {m.name} [{m.id}] ({seats})")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -295,8 +308,11 @@ def _types(p: Product) -> str:
     return ", ".join(sorted(t.value for t in p.license_types))
 
 
-def _periods(p: Product) -> str:
+def _periods(p: Product, language: str = "en") -> str:
     enabled = set(p.enabled)
     return ", ".join(
-        str(x) + ("" if x in enabled else " (sold, not enabled: warns)") for x in p.periods
+        f"{period_words(x, language)} ({x}"
+        + ("" if x in enabled else tr("; sold, not enabled: warns", language))
+        + ")"
+        for x in p.periods
     )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, TypeVar
+
+from ._messages import ERRORS, render
 
 if TYPE_CHECKING:
     from ._findings import Decision
@@ -18,11 +22,44 @@ __all__ = [
     "RuleViolation",
     "StoreError",
     "UnknownIdError",
+    "said",
 ]
+
+_NO_VALUES: Mapping[str, object] = MappingProxyType({})
 
 
 class CytolicenseError(Exception):
-    """Base class of every error cytolicense raises on purpose."""
+    """Base class of every error cytolicense raises on purpose.
+
+    An error a person reads carries its message as an English template and the
+    values that fill it (:attr:`template`, :attr:`values`), so that
+    :meth:`message_in` can give it in another language (the command line's
+    ``--lang es``).
+    """
+
+    template: str | None = None
+    values: Mapping[str, object] = _NO_VALUES
+
+    def message_in(self, language: str) -> str:
+        """The message in *language*: the translation of :attr:`template` filled with
+        :attr:`values`, or ``str(self)`` when there is none."""
+        if self.template is not None:
+            translated = ERRORS.get(language, {}).get(self.template)
+            if translated is not None:
+                return render(translated, self.values, language)
+        return str(self)
+
+
+E = TypeVar("E", bound=CytolicenseError)
+
+
+def said(error: type[E], template: str, /, **values: object) -> E:
+    """An *error* whose message is *template* (English) filled with *values*, which
+    :meth:`CytolicenseError.message_in` can give in another language."""
+    exc = error(render(template, values, "en"))
+    exc.template = template
+    exc.values = values
+    return exc
 
 
 class CatalogError(CytolicenseError):
@@ -49,10 +86,13 @@ class UnknownIdError(CytolicenseError, KeyError):
         id: The id that was not found.
     """
 
+    template = "unknown {kind} id '{id}'"
+
     def __init__(self, kind: str, id: str) -> None:
         super().__init__(kind, id)
         self.kind = kind
         self.id = id
+        self.values = {"kind": kind, "id": id}
 
     def __str__(self) -> str:
         return f"unknown {self.kind} id {self.id!r}"
@@ -116,10 +156,13 @@ class NotFoundError(StoreError, KeyError):
         client_id: The id asked for.
     """
 
+    template = "partner '{partner}' has no client '{client_id}'"
+
     def __init__(self, partner: str, client_id: str) -> None:
         super().__init__(partner, client_id)
         self.partner = partner
         self.client_id = client_id
+        self.values = {"partner": partner, "client_id": client_id}
 
     def __str__(self) -> str:
         return f"partner {self.partner!r} has no client {self.client_id!r}"
@@ -135,10 +178,12 @@ class ConflictError(StoreError):
     """
 
     def __init__(self, client_id: str, expected: int, actual: int | None) -> None:
-        super().__init__(
-            f"client {client_id!r} changed underneath: expected version {expected}, "
-            f"found {actual}; reload it and try again"
+        self.template = (
+            "client '{client_id}' changed underneath: expected version {expected}, "
+            "found {actual}; reload it and try again"
         )
+        self.values = {"client_id": client_id, "expected": expected, "actual": actual}
+        super().__init__(render(self.template, self.values, "en"))
         self.client_id = client_id
         self.expected = expected
         self.actual = actual
@@ -154,6 +199,7 @@ class ClientExistsError(ConflictError):
 
     def __init__(self, client_id: str, actual: int | None) -> None:
         super().__init__(client_id, 0, actual)
+        self.template = "client '{client_id}' already exists"
         self.args = (f"client {client_id!r} already exists",)
 
     def __str__(self) -> str:

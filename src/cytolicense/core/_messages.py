@@ -8,14 +8,20 @@ rule that finds it. Tuples are joined with ", " and the values of the params in
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-__all__ = ["LANGUAGES", "VALUES", "render"]
+if TYPE_CHECKING:
+    from ._period import Period
+
+__all__ = ["ERRORS", "LANGUAGES", "UI", "VALUES", "period_words", "render", "tr", "unit"]
 
 LANGUAGES: tuple[str, ...] = ("en", "es")
 """The languages every library message is written in."""
 
 
-LOCALIZED_PARAMS = frozenset({"license_type", "offered", "management", "supported", "status"})
+LOCALIZED_PARAMS = frozenset(
+    {"license_type", "offered", "management", "supported", "status", "kind", "doing"}
+)
 
 VALUES: Mapping[str, Mapping[str, str]] = {
     "en": {"centralized": "centralized", "unmanaged": "unmanaged (not centralized)"},
@@ -29,6 +35,28 @@ VALUES: Mapping[str, Mapping[str, str]] = {
         "expired": "caducado",
         "deleted": "eliminado",
         "replaced": "sustituido",
+        # kinds of record (an error's "kind")
+        "product": "producto",
+        "module": "módulo",
+        "family": "familia",
+        "client": "cliente",
+        "maintenance": "mantenimiento",
+        # what a store was doing when it failed (an error's "doing")
+        "opening the database": "abría la base de datos",
+        "starting a transaction": "empezaba una transacción",
+        "writing": "escribía",
+        "committing": "confirmaba la transacción",
+        "saving a client": "guardaba un cliente",
+        "importing clients": "importaba clientes",
+        "crediting the pool": "abonaba licencias al stock",
+        "reading a client": "leía un cliente",
+        "reading a client's history": "leía el historial de un cliente",
+        "counting clients": "contaba los clientes",
+        "listing clients": "listaba los clientes",
+        "listing the monitoring clients": "listaba los clientes de la monitorización",
+        "looking up a client": "buscaba un cliente",
+        "reading the pool": "leía el stock",
+        "reading the pool's history": "leía el historial del stock",
     },
 }
 
@@ -53,3 +81,322 @@ def render(template: str, params: Mapping[str, object], language: str) -> str:
     """Fill *template* with *params* for *language*."""
     values = VALUES.get(language, {})
     return template.format_map({k: _text(k, v, values) for k, v in params.items()})
+
+
+ERRORS: Mapping[str, Mapping[str, str]] = {
+    "es": {
+        # records and catalogs
+        "unknown {kind} id '{id}'": "id de {kind} desconocido: '{id}'",
+        # stores
+        "partner '{partner}' has no client '{client_id}'": "el partner '{partner}' no tiene "
+        "ningún cliente '{client_id}'",
+        "client '{client_id}' changed underneath: expected version {expected}, found "
+        "{actual}; reload it and try again": "el cliente '{client_id}' ha cambiado entretanto: "
+        "se esperaba la versión {expected} y hay la {actual}; vuelva a cargarlo e inténtelo "
+        "de nuevo",
+        "client '{client_id}' already exists": "el cliente '{client_id}' ya existe",
+        "{path}: cannot open the database: {cause}": "{path}: no se puede abrir la base de "
+        "datos: {cause}",
+        "{path}: schema version {found} is not supported (this release reads {first} to "
+        "{last})": "{path}: la versión de esquema {found} no está soportada (esta versión lee "
+        "de la {first} a la {last})",
+        "{path}: not a cytolicense database (it holds other tables: {tables}); nothing was "
+        "changed": "{path}: no es una base de datos de cytolicense (contiene otras tablas: "
+        "{tables}); no se ha cambiado nada",
+        "{path}: not a cytolicense database ({cause}) while {doing}": "{path}: no es una base "
+        "de datos de cytolicense ({cause}) mientras {doing}",
+        "{path}: the database is locked by another writer ({cause}) while {doing}": "{path}: "
+        "otro proceso tiene bloqueada la base de datos ({cause}) mientras {doing}",
+        "{path}: {cause} while {doing}": "{path}: {cause} mientras {doing}",
+        "{path}: the batch failed earlier ({cause}); leave the `with store.batch()` block "
+        "and start again": "{path}: el lote ya falló antes ({cause}); salga del bloque "
+        "`with store.batch()` y empiece de nuevo",
+        "{path}: client '{client_id}' of partner '{partner}' has a corrupt row: {cause}": (
+            "{path}: el cliente '{client_id}' del partner '{partner}' tiene una fila dañada: "
+            "{cause}"
+        ),
+        "{path}: client '{client_id}' has a corrupt version {version}": "{path}: el cliente "
+        "'{client_id}' tiene una versión dañada {version}",
+        "{path}: event {seq} of client '{client_id}' is corrupt: {cause}": "{path}: el evento "
+        "{seq} del cliente '{client_id}' está dañado: {cause}",
+        "{path}: the pool of '{partner}' is corrupt: {cause}": "{path}: el stock de "
+        "'{partner}' está dañado: {cause}",
+        "{path}: pool event {seq} is corrupt: {cause}": "{path}: el evento de stock {seq} "
+        "está dañado: {cause}",
+        "PostgresStore needs psycopg: pip install 'cytolicense[postgres]'": "PostgresStore "
+        "necesita psycopg: pip install 'cytolicense[postgres]'",
+        "{path}: cannot connect: {cause}": "{path}: no se puede conectar: {cause}",
+        "{path}: {cause}": "{path}: {cause}",
+        "no database at {path} (check --db or ${env}, or the folder you run from; nothing "
+        "was created)": "no hay ninguna base de datos en {path} (revise --db o ${env}, o la "
+        "carpeta desde la que lo ejecuta; no se ha creado nada)",
+    }
+}
+"""Error message templates (English, as the errors carry them) -> translation."""
+
+
+UI: dict[str, dict[str, str]] = {
+    "es": {
+        # the detail
+        "{name} [{id}] on {day}: {state}": "{name} [{id}] el {day}: {state}",
+        "visible": "visible",
+        "no longer shown (90 days without service)": "ya no se muestra (90 días sin servicio)",
+        "deleted on {day}": "eliminado el {day}",
+        "no maintenance to show": "ningún mantenimiento que mostrar",
+        "id": "id",
+        "product": "producto",
+        "type": "tipo",
+        "seats": "licencias",
+        "period": "periodo",
+        "start": "inicio",
+        "expiry": "caducidad",
+        "status": "estado",
+        "management": "gestión",
+        "actions": "acciones",
+        # the monitoring list
+        "name": "nombre",
+        "state": "estado",
+        "last day of service": "último día de servicio",
+        "console": "consola",
+        "no client to show on {day}": "ningún cliente que mostrar el {day}",
+        "deleted {day}": "eliminado el {day}",
+        "no active service": "sin servicio activo",
+        "no product yet": "sin producto todavía",
+        "shown": "se muestra",
+        "hidden: {why}, 90+ days ago": "oculto: {why}, hace 90 días o más",
+        "never had a service since {day}": "sin ningún servicio desde el {day}",
+        "no service since {day}": "sin servicio desde el {day}",
+        # values
+        "trial": "prueba",
+        "commercial": "comercial",
+        "centralized": "centralizada",
+        "unmanaged": "sin gestión",
+        "active": "activo",
+        "grace": "en gracia",
+        "expired": "caducado",
+        "deleted": "eliminado",
+        "replaced": "sustituido",
+        "modify": "modificar",
+        "delete": "eliminar",
+        "manage": "gestionar",
+        "unmanage": "dejar de gestionar",
+        "renew": "renovar",
+        "convert": "convertir",
+        "extend": "ampliar",
+        "year": "año",
+        "years": "años",
+        "month": "mes",
+        "months": "meses",
+        "day": "día",
+        "days": "días",
+        # the command line's confirmations
+        "{verb}: {what}": "{verb}: {what}",
+        "maintenance {id}": "mantenimiento {id}",
+        "client {id}": "cliente {id}",
+        "{what}: nothing to change": "{what}: nada que cambiar",
+        "assigned": "asignado",
+        "modified": "modificado",
+        "centralized management started": "gestión centralizada iniciada",
+        "centralized management stopped": "gestión centralizada detenida",
+        "deleted (shown for 90 more days)": "eliminado (se muestra 90 días más)",
+        "renewed": "renovado",
+        "changed": "cambiado",
+        "converted": "convertido",
+        "extended": "ampliado",
+        "seats added": "licencias añadidas",
+        "grouped": "agrupado",
+        "added client {id} ({name}) on {day}": "cliente {id} ({name}) añadido el {day}",
+        "no seats in force on {day}": "ninguna licencia vigente el {day}",
+        "ok: the assignment ({what}) would go through": "ok: la asignación ({what}) se haría",
+        "for {period}": "durante {period}",
+        "it was deleted and is still shown: assign it a product to restore it": "se eliminó "
+        "y aún se muestra: asígnele un producto para recuperarlo",
+        "assign it products, or choose another id": "asígnele productos, o elija otro id",
+        "it left the console on {day} and can no longer be reused; add the client under "
+        "another id (the old history stays)": "salió de la consola el {day} y ya no se puede "
+        "reutilizar; añada el cliente con otro id (el historial anterior se conserva)",
+        "empty pool (nothing tracked)": "stock vacío (nada registrado)",
+        "item": "artículo",
+        "ok: no device above the seats in force": "ok: ningún dispositivo por encima de las "
+        "licencias vigentes",
+        "over-assigned: {item} for {period} by {seats} seats": "sobreasignado: {item} para "
+        "{period} en {seats} licencias",
+        "error: {message}": "error: {message}",
+        "the partner is empty: give --partner NAME (or set {env}); an empty partner never "
+        "falls back to another": "el partner está vacío: indique --partner NOMBRE (o defina "
+        "{env}); un partner vacío nunca se sustituye por otro",
+        "--drop-module {module}: the maintenance has no module '{module}'": "--drop-module "
+        "{module}: el mantenimiento no tiene el módulo '{module}'",
+        "expected `pool` or `pool credit ITEM PERIOD SEATS`": "se esperaba `pool` o `pool "
+        "credit ITEM PERIOD SEATS`",
+        "no catalog plugin is installed": "no hay ningún plugin de catálogo instalado",
+        # the catalog listing
+        "licence types": "tipos de licencia",
+        "periods": "periodos",
+        ", up to {cap} seats": ", hasta {cap} licencias",
+        ", cool-down {days}": ", espera entre pruebas {days}",
+        "own seats": "licencias propias",
+        "the product's seats": "las licencias del producto",
+        "; sold, not enabled: warns": "; a la venta, no habilitado: avisa",
+        # import and export
+        "no file at {path}": "no hay ningún fichero en {path}",
+        "imported {done} of {total} clients": "importados {done} de {total} clientes",
+        "nothing imported: {count} bad row(s); fix them and run again": "no se ha importado "
+        "nada: {count} fila(s) erróneas; corríjalas y vuelva a ejecutar",
+        "imported {count} client(s)": "importado(s) {count} cliente(s)",
+        ", skipped {count} already present": ", omitido(s) {count} que ya existían",
+        "exported {count} client(s)": "exportado(s) {count} cliente(s)",
+        "missing column(s): {columns}": "falta(n) la(s) columna(s): {columns}",
+        "module '{module}': seats must be a whole number, got '{seats}'": "módulo "
+        "'{module}': las licencias deben ser un número entero, no '{seats}'",
+        "{column}: not a date (YYYY-MM-DD): '{text}'": "{column}: no es una fecha "
+        "(AAAA-MM-DD): '{text}'",
+        "quantity: not a whole number: '{text}'": "cantidad: no es un número entero: '{text}'",
+        # the demo
+        "refusing to replace {path}: it is not a demo database (the demo writes only its own "
+        "file; omit --db to use ./{demo})": "no se sustituye {path}: no es una base de datos "
+        "de demostración (la demo solo escribe su propio fichero; omita --db para usar "
+        "./{demo})",
+        "Demo database: {path} (partner '{partner}'), {count} clients, today {day}": "Base de "
+        "datos de demostración: {path} (partner '{partner}'), {count} clientes, hoy {day}",
+        "Monitoring list ({count} shown):": "Monitorización ({count} mostrados):",
+        "Not shown: {name} [{id}], no service since {day} (90 days or more): `clients` lists "
+        "it.": "No se muestra: {name} [{id}], sin servicio desde el {day} (90 días o más): "
+        "`clients` lo lista.",
+        "Explore it: {command}": "Explórela: {command}",
+        # the command line's help (argparse's own words included)
+        "usage: ": "uso: ",
+        "positional arguments": "argumentos posicionales",
+        "options": "opciones",
+        "show this help message and exit": "muestra esta ayuda y termina",
+        "show program's version number and exit": "muestra la versión del programa y termina",
+        " (default: %(default)s)": " (por defecto: %(default)s)",
+        "the following arguments are required: %s": "faltan los argumentos obligatorios: %s",
+        "unrecognized arguments: %s": "argumentos no reconocidos: %s",
+        "invalid choice: %(value)r (choose from %(choices)s)": "opción no válida: %(value)r "
+        "(elija entre %(choices)s)",
+        "argument %(argument_name)s: %(message)s": "argumento %(argument_name)s: %(message)s",
+        "expected one argument": "se esperaba un argumento",
+        "expected at least one argument": "se esperaba al menos un argumento",
+        "%(prog)s: error: %(message)s\n": "%(prog)s: error: %(message)s\n",
+        "Assign security products and modules to a partner's clients.": "Asigna productos "
+        "de seguridad y módulos a los clientes de un partner.",
+        "database: a file, sqlite:///PATH or postgresql://... (default: $CYTOLICENSE_DB or "
+        "./cytolicense.db)": "base de datos: un fichero, sqlite:///RUTA o postgresql://... "
+        "(por defecto: $CYTOLICENSE_DB o ./cytolicense.db)",
+        "partner the data belongs to (default: $CYTOLICENSE_PARTNER or 'default')": "partner "
+        "al que pertenecen los datos (por defecto: $CYTOLICENSE_PARTNER o 'default')",
+        "date to act on (default: today)": "fecha en la que actuar (por defecto: hoy)",
+        "language of messages (default: $CYTOLICENSE_LANG or en)": "idioma de los mensajes "
+        "(por defecto: $CYTOLICENSE_LANG o en)",
+        "who acts (recorded in the events)": "quién actúa (se registra en los eventos)",
+        "why (recorded in the events)": "por qué (se registra en los eventos)",
+        "print JSON for scripts": "imprime JSON para scripts",
+        "print the installed catalog": "muestra el catálogo instalado",
+        "add a client": "añade un cliente",
+        "assign a product (and modules) to a client": "asigna un producto (y módulos) a un cliente",
+        "say whether an assignment would go through, changing nothing": "dice si una "
+        "asignación se haría, sin cambiar nada",
+        "change a maintenance's seats or modules": "cambia las licencias o los módulos de un "
+        "mantenimiento",
+        "start centralized management of a maintenance": "inicia la gestión centralizada de "
+        "un mantenimiento",
+        "stop centralized management of a maintenance": "detiene la gestión centralizada de "
+        "un mantenimiento",
+        "delete a maintenance": "elimina un mantenimiento",
+        "renew a commercial maintenance: new end = old end + period": "renueva un "
+        "mantenimiento comercial: nuevo fin = fin anterior + periodo",
+        "change a maintenance to another product of its family, from today": "cambia un "
+        "mantenimiento a otro producto de su familia, desde hoy",
+        "convert a trial into a commercial maintenance": "convierte una prueba en un "
+        "mantenimiento comercial",
+        "extend a trial once, by the product's extension days": "amplía una prueba una vez, "
+        "con los días de ampliación del producto",
+        "add seats bought for a term, co-termed": "añade licencias compradas para un periodo, "
+        "con el mismo fin",
+        "group a product's active licence sets into one, co-termed": "agrupa en uno los "
+        "conjuntos de licencias activos de un producto, con el mismo fin",
+        "show the partner's licence pool (`pool`), or credit it (`pool credit ITEM PERIOD "
+        "SEATS`)": "muestra el stock de licencias del partner (`pool`), o abona licencias "
+        "(`pool credit ITEM PERIOD SEATS`)",
+        "list what expires soon (and what is in grace)": "lista lo que caduca pronto (y lo "
+        "que está en periodo de gracia)",
+        "seats that expire per product per month": "licencias que caducan por producto y mes",
+        "compare devices in use with the seats in force": "compara los dispositivos en uso "
+        "con las licencias vigentes",
+        "delete a client (visible for 90 more days)": "elimina un cliente (visible 90 días más)",
+        "show a client's detail": "muestra el detalle de un cliente",
+        "show the seats a client may use today": "muestra las licencias que un cliente puede "
+        "usar hoy",
+        "show a client's events": "muestra los eventos de un cliente",
+        "list the clients the console shows": "lista los clientes que muestra la consola",
+        "list every client, shown or not": "lista todos los clientes, se muestren o no",
+        "build a fresh demo database and show it": "crea una base de datos de demostración "
+        "nueva y la muestra",
+        "import clients from a CSV file or JSON lines (all or nothing per file)": "importa "
+        "clientes de un fichero CSV o JSON lines (todo o nada por fichero)",
+        "write every client and its events as JSON lines to stdout": "escribe todos los "
+        "clientes y sus eventos como JSON lines en la salida estándar",
+        "the new client's id": "el id del cliente nuevo",
+        "its name, as the console shows it": "su nombre, tal como lo muestra la consola",
+        "the client's id": "el id del cliente",
+        "the product id (see `catalog`)": "el id del producto (véase `catalog`)",
+        "number of seats": "número de licencias",
+        "the licence type": "el tipo de licencia",
+        "1y, 2y, 3y or 1m (commercial only)": "1y, 2y, 3y o 1m (solo comerciales)",
+        "add a module (repeatable)": "añade un módulo (repetible)",
+        "centralized management or not": "gestión centralizada o no",
+        "the maintenance id (see `detail`)": "el id del mantenimiento (véase `detail`)",
+        "new number of seats": "nuevo número de licencias",
+        "add a module or change its seats, keeping the others (repeatable)": "añade un módulo "
+        "o cambia sus licencias, manteniendo los demás (repetible)",
+        "remove a module (repeatable)": "quita un módulo (repetible)",
+        "remove every module": "quita todos los módulos",
+        "say whether it would go through, change nothing": "dice si se haría, sin cambiar nada",
+        "the maintenance id (m1, m2, ...; see `detail`)": "el id del mantenimiento (m1, m2, "
+        "...; véase `detail`)",
+        "default: the maintenance's own period": "por defecto: el periodo del propio mantenimiento",
+        "the new product id": "el id del producto nuevo",
+        "the new term": "el nuevo periodo",
+        "default: the old seats": "por defecto: las licencias anteriores",
+        "the modules wanted (repeatable; default: the old maintenance's)": "los módulos "
+        "deseados (repetible; por defecto: los del mantenimiento anterior)",
+        "default: the old maintenance's": "por defecto: la del mantenimiento anterior",
+        "the term they were bought for": "el periodo para el que se compraron",
+        "the product whose licence sets are grouped": "el producto cuyos conjuntos de "
+        "licencias se agrupan",
+        "credit SEATS of ITEM (a product or module id) for PERIOD": "abona SEATS de ITEM (id "
+        "de producto o módulo) para PERIOD",
+        "the same as `pool credit ITEM PERIOD SEATS`": "lo mismo que `pool credit ITEM PERIOD "
+        "SEATS`",
+        "days ahead to look": "días por delante que mirar",
+        "calendar months to count": "meses naturales que contar",
+        "devices in use per product or module": "dispositivos en uso por producto o módulo",
+        "a .csv (one row per maintenance) or .jsonl (from `export`)": "un .csv (una fila por "
+        "mantenimiento) o un .jsonl (de `export`)",
+        "clients per transaction": "clientes por transacción",
+    }
+}
+"""What a person reads besides the findings, by language: English text -> translation.
+English is the key itself; every key has a Spanish entry (a test checks it)."""
+
+
+def tr(text: str, language: str, /, **values: object) -> str:
+    """*text* in *language* (English when there is no translation), filled with *values*."""
+    template = UI.get(language, {}).get(text, text)
+    return template.format(**values) if values else template
+
+
+def unit(n: int, name: str, language: str) -> str:
+    """*n* of the unit *name* (``"year"``, ``"month"``, ``"day"``) in words: ``"1 year"``,
+    ``"3 años"``."""
+    return f"{n} {tr(name if n == 1 else name + 's', language)}"
+
+
+def period_words(period: Period, language: str) -> str:
+    """A period as every view writes it: ``"1 year"``, ``"3 years"``, ``"1 month"``,
+    ``"1 year 6 months"`` (``"1y"`` is how it is typed, and what JSON holds)."""
+    parts = [unit(period.years, "year", language)] if period.years else []
+    if period.months:
+        parts.append(unit(period.months, "month", language))
+    return " ".join(parts)

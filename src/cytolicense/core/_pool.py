@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 import attrs
 
+from ._messages import period_words, tr
 from ._period import Period
 from ._validation import is_date, non_empty_str, optional_str, to_period
 
@@ -99,11 +100,21 @@ class Pool:
         return self.seats(item, period) is not None
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, language: str = "en") -> str:
+        """The balances as a table: item, period (in words), seats (negative when
+        over-assigned)."""
         if not self.lines:
-            return "empty pool (nothing tracked)"
-        width = max(len(line.item) for line in self.lines)
+            return tr("empty pool (nothing tracked)", language)
+        rows = [
+            (line.item, period_words(line.period, language), str(line.seats)) for line in self.lines
+        ]
+        head = (tr("item", language), tr("period", language), tr("seats", language))
+        widths = [max(len(r[i]) for r in (head, *rows)) for i in range(3)]
         return "\n".join(
-            f"{line.item:<{width}}  {line.period!s:>4}  {line.seats:>6}" for line in self.lines
+            f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}".rstrip()
+            for a, b, c in (head, *rows)
         )
 
 

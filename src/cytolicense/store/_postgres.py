@@ -24,6 +24,7 @@ from ..core._exceptions import (
     DataError,
     NotFoundError,
     StoreError,
+    said,
 )
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
@@ -105,8 +106,8 @@ class PostgresStore:
         try:
             import psycopg
         except ImportError as exc:  # pragma: no cover - depends on the install
-            raise StoreError(
-                "PostgresStore needs psycopg: pip install 'cytolicense[postgres]'"
+            raise said(
+                StoreError, "PostgresStore needs psycopg: pip install 'cytolicense[postgres]'"
             ) from exc
         self._psycopg = psycopg
         self.url = url
@@ -115,7 +116,9 @@ class PostgresStore:
         try:
             self._db = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
-            raise StoreError(f"{_safe(url)}: cannot connect: {exc}") from exc
+            raise said(
+                StoreError, "{path}: cannot connect: {cause}", path=_safe(url), cause=exc
+            ) from exc
         try:
             self._db.execute("SELECT set_config('cytolicense.partner', %s, false)", (partner,))
             self._install()
@@ -140,9 +143,14 @@ class PostgresStore:
                     )
                     found = SCHEMA_VERSION
         if found != SCHEMA_VERSION:
-            raise StoreError(
-                f"{_safe(self.url)}: schema version {found} is not supported "
-                f"(this release reads {SCHEMA_VERSION})"
+            raise said(
+                StoreError,
+                "{path}: schema version {found} is not supported (this release reads "
+                "{first} to {last})",
+                path=_safe(self.url),
+                found=found,
+                first=SCHEMA_VERSION,
+                last=SCHEMA_VERSION,
             )
 
     def _schema_version(self) -> str | None:
@@ -167,7 +175,7 @@ class PostgresStore:
             with self._db.transaction():
                 yield
         except self._psycopg.Error as exc:
-            raise StoreError(f"{_safe(self.url)}: {exc}") from exc
+            raise said(StoreError, "{path}: {cause}", path=_safe(self.url), cause=exc) from exc
 
     @contextmanager
     def batch(self) -> Iterator[PostgresStore]:
@@ -197,15 +205,19 @@ class PostgresStore:
         try:
             return self._db.execute(sql, args).fetchall()
         except self._psycopg.Error as exc:
-            raise StoreError(f"{_safe(self.url)}: {exc}") from exc
+            raise said(StoreError, "{path}: {cause}", path=_safe(self.url), cause=exc) from exc
 
     def _read(self, client_id: str, document: str) -> Client:
         try:
             return trusted_client(json.loads(document))
         except (DataError, ValueError, TypeError, KeyError, RecursionError) as exc:
-            raise StoreError(
-                f"{_safe(self.url)}: client {client_id!r} of partner {self.partner!r} has a "
-                f"corrupt row: {exc}"
+            raise said(
+                StoreError,
+                "{path}: client '{client_id}' of partner '{partner}' has a corrupt row: {cause}",
+                path=_safe(self.url),
+                client_id=client_id,
+                partner=self.partner,
+                cause=exc,
             ) from exc
 
     # -- reads -----------------------------------------------------------------------

@@ -26,6 +26,7 @@ from ..core._exceptions import (
     DataError,
     NotFoundError,
     StoreError,
+    said,
 )
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
@@ -140,7 +141,9 @@ class Store:
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot open the database: {exc}") from exc
+            raise said(
+                StoreError, "{path}: cannot open the database: {cause}", path=self.path, cause=exc
+            ) from exc
         try:
             self._refuse_foreign()
             self._db.execute("PRAGMA foreign_keys = ON")
@@ -158,13 +161,18 @@ class Store:
                         self._migrate_1_to_2()
                         found = "2"
             if found != str(SCHEMA_VERSION):
-                raise StoreError(
-                    f"{self.path}: schema version {found} is not supported "
-                    f"(this release reads 1 to {SCHEMA_VERSION})"
+                raise said(
+                    StoreError,
+                    "{path}: schema version {found} is not supported (this release reads "
+                    "{first} to {last})",
+                    path=self.path,
+                    found=found,
+                    first=1,
+                    last=SCHEMA_VERSION,
                 )
         except sqlite3.DatabaseError as exc:
             self._db.close()
-            raise self._error(exc, "open") from exc
+            raise self._error(exc, "opening the database") from exc
         except BaseException:
             self._db.close()
             raise
@@ -182,9 +190,12 @@ class Store:
             )
         }
         if tables and "meta" not in tables:
-            raise StoreError(
-                f"{self.path}: not a cytolicense database (it holds other tables: "
-                f"{', '.join(sorted(tables)[:5])}); nothing was changed"
+            raise said(
+                StoreError,
+                "{path}: not a cytolicense database (it holds other tables: {tables}); "
+                "nothing was changed",
+                path=self.path,
+                tables=tuple(sorted(tables)[:5]),
             )
 
     def _run(self, script: str) -> None:
@@ -225,12 +236,24 @@ class Store:
     def _error(self, exc: sqlite3.Error, doing: str) -> StoreError:
         text = str(exc)
         if "not a database" in text or "malformed" in text:
-            return StoreError(f"{self.path}: not a cytolicense database ({text}) while {doing}")
-        if "locked" in text or "busy" in text:
-            return StoreError(
-                f"{self.path}: the database is locked by another writer ({text}) while {doing}"
+            return said(
+                StoreError,
+                "{path}: not a cytolicense database ({cause}) while {doing}",
+                path=self.path,
+                cause=text,
+                doing=doing,
             )
-        return StoreError(f"{self.path}: {text} while {doing}")
+        if "locked" in text or "busy" in text:
+            return said(
+                StoreError,
+                "{path}: the database is locked by another writer ({cause}) while {doing}",
+                path=self.path,
+                cause=text,
+                doing=doing,
+            )
+        return said(
+            StoreError, "{path}: {cause} while {doing}", path=self.path, cause=text, doing=doing
+        )
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -243,9 +266,12 @@ class Store:
         that batch is refused instead of committing on its own.
         """
         if self._dead is not None:
-            raise StoreError(
-                f"{self.path}: the batch failed earlier ({self._dead}); leave the "
-                "`with store.batch()` block and start again"
+            raise said(
+                StoreError,
+                "{path}: the batch failed earlier ({cause}); leave the `with store.batch()` "
+                "block and start again",
+                path=self.path,
+                cause=self._dead,
             )
         if self._depth:
             savepoint = f"sp{self._depth}"
@@ -316,9 +342,13 @@ class Store:
         try:
             return trusted_client(json.loads(document))
         except (DataError, ValueError, TypeError, KeyError, RecursionError) as exc:
-            raise StoreError(
-                f"{self.path}: client {client_id!r} of partner {self.partner!r} has a corrupt "
-                f"row: {exc}"
+            raise said(
+                StoreError,
+                "{path}: client '{client_id}' of partner '{partner}' has a corrupt row: {cause}",
+                path=self.path,
+                client_id=client_id,
+                partner=self.partner,
+                cause=exc,
             ) from exc
 
     def _query(self, sql: str, args: Sequence[object], doing: str) -> list[Any]:
@@ -334,15 +364,19 @@ class Store:
         rows = self._query(
             "SELECT document, version, seq FROM clients WHERE partner = ? AND id = ?",
             (self.partner, client_id),
-            f"reading client {client_id!r}",
+            "reading a client",
         )
         if not rows:
             raise NotFoundError(self.partner, client_id)
         try:
             version, seq = int(rows[0][1]), int(rows[0][2])
         except (TypeError, ValueError) as exc:
-            raise StoreError(
-                f"{self.path}: client {client_id!r} has a corrupt version {rows[0][1]!r}"
+            raise said(
+                StoreError,
+                "{path}: client '{client_id}' has a corrupt version {version}",
+                path=self.path,
+                client_id=client_id,
+                version=repr(rows[0][1]),
             ) from exc
         client = self._read(client_id, rows[0][0])
         # Remembered so that saving a change made from this version need not read and
@@ -397,15 +431,20 @@ class Store:
         rows = self._query(
             "SELECT seq, document FROM events WHERE partner = ? AND client_id = ? ORDER BY seq",
             (self.partner, client_id),
-            f"reading the history of {client_id!r}",
+            "reading a client's history",
         )
         events: list[Event] = []
         for seq, doc in rows:
             try:
                 events.append(from_data(Event, json.loads(doc)))  # type: ignore[arg-type]
             except (DataError, ValueError, TypeError, RecursionError) as exc:
-                raise StoreError(
-                    f"{self.path}: event {seq} of client {client_id!r} is corrupt: {exc}"
+                raise said(
+                    StoreError,
+                    "{path}: event {seq} of client '{client_id}' is corrupt: {cause}",
+                    path=self.path,
+                    seq=seq,
+                    client_id=client_id,
+                    cause=exc,
                 ) from exc
         return events
 
@@ -420,8 +459,12 @@ class Store:
         try:
             return int(row[0])
         except (TypeError, ValueError) as exc:
-            raise StoreError(
-                f"{self.path}: client {client_id!r} has a corrupt version {row[0]!r}"
+            raise said(
+                StoreError,
+                "{path}: client '{client_id}' has a corrupt version {version}",
+                path=self.path,
+                client_id=client_id,
+                version=repr(row[0]),
             ) from exc
 
     def save(self, change: Change, version: int | None) -> int:
@@ -487,7 +530,7 @@ class Store:
                     self._loaded.pop(client.id, None)
                 self._write_rows(client, change, seq)
             except sqlite3.Error as exc:
-                raise self._error(exc, f"saving client {client.id!r}") from exc
+                raise self._error(exc, "saving a client") from exc
         return new_version
 
     def mark_demo(self) -> None:
@@ -633,8 +676,12 @@ class Store:
         try:
             return Pool(tuple(PoolLine(item=i, period=p, seats=int(n)) for i, p, n in rows))
         except (TypeError, ValueError) as exc:
-            raise StoreError(
-                f"{self.path}: the pool of {self.partner!r} is corrupt: {exc}"
+            raise said(
+                StoreError,
+                "{path}: the pool of '{partner}' is corrupt: {cause}",
+                path=self.path,
+                partner=self.partner,
+                cause=exc,
             ) from exc
 
     def credit_pool(
@@ -676,7 +723,13 @@ class Store:
             try:
                 out.append(from_data(PoolChanged, json.loads(doc)))
             except (DataError, ValueError, TypeError, RecursionError) as exc:
-                raise StoreError(f"{self.path}: pool event {seq} is corrupt: {exc}") from exc
+                raise said(
+                    StoreError,
+                    "{path}: pool event {seq} is corrupt: {cause}",
+                    path=self.path,
+                    seq=seq,
+                    cause=exc,
+                ) from exc
         return out
 
     # -- lists from the index ------------------------------------------------------------

@@ -14,16 +14,13 @@ from ..core._client_records import Client, Maintenance
 from ..core._dates import RETENTION_DAYS, line_shown, status, visible
 from ..core._enums import LicenseType, ManagementMode, Status
 from ..core._html import html_table, styled
+from ..core._messages import period_words, unit
 from ..core._period import Period
 from ._text import clean, table, tr
 
 __all__ = ["ClientDetail", "DetailLine", "ModuleLine", "MonitoringList", "build_detail"]
 
 _UNIT = {"years": "year", "months": "month", "days": "day"}
-
-
-def _unit(n: int, unit: str, language: str) -> str:
-    return f"{n} {tr(unit if n == 1 else unit + 's', language)}"
 
 
 def human_duration(
@@ -33,14 +30,12 @@ def human_duration(
 
     In days, both ends count (a trial from 1 to 30 March serves 30 days, C11)."""
     if in_days:
-        return _unit((expires_on - starts_on).days + 1, "day", language)
+        return unit((expires_on - starts_on).days + 1, "day", language)
     rd = relativedelta(expires_on, starts_on)
     parts = [
-        _unit(getattr(rd, attr), unit, language)
-        for attr, unit in _UNIT.items()
-        if getattr(rd, attr)
+        unit(getattr(rd, attr), name, language) for attr, name in _UNIT.items() if getattr(rd, attr)
     ]
-    return " ".join(parts) or _unit(0, "day", language)
+    return " ".join(parts) or unit(0, "day", language)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -276,7 +271,7 @@ class ClientDetail:
                     ln.product_name,
                     tr(ln.license_type.value, t),
                     str(ln.quantity),
-                    str(ln.period)
+                    period_words(ln.period, t)
                     if ln.period
                     else human_duration(ln.starts_on, ln.expires_on, in_days=True, language=t),
                     str(ln.starts_on),

@@ -20,6 +20,7 @@ from ..core._events import (
     TrialExtended,
     apply,
 )
+from ..core._messages import period_words
 from ._text import clean
 
 __all__ = ["describe_history"]
@@ -66,7 +67,8 @@ def _describe(before: Client | None, e: Event) -> str:
         return f"{e.maintenance_id}"
     if isinstance(e, MaintenanceRenewed):
         m = e.maintenance
-        return f"{m.id}: {m.product} for {m.period}, end {e.previous_expires_on} -> {m.expires_on}"
+        term = period_words(m.period, "en") if m.period else "-"
+        return f"{m.id}: {m.product} for {term}, end {e.previous_expires_on} -> {m.expires_on}"
     if isinstance(e, ProductChanged):
         m = e.maintenance
         dropped = f", dropped {', '.join(e.dropped_modules)}" if e.dropped_modules else ""
@@ -82,7 +84,7 @@ def _describe(before: Client | None, e: Event) -> str:
     if isinstance(e, SeatsAdded):
         m = e.maintenance
         return (
-            f"{m.id}: +{e.seats} ({e.period}) -> x{m.quantity}, "
+            f"{m.id}: +{e.seats} ({period_words(e.period, 'en')}) -> x{m.quantity}, "
             f"end {e.previous_expires_on} -> {m.expires_on}"
         )
     return ""
