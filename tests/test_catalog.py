@@ -463,6 +463,14 @@ def test_every_catalog_problem_is_listed_at_once() -> None:
     assert "may change to prod, which is not a product of its family 'nope'" in problems[1]
     assert "names unknown module(s) ghost (known: mod)" in problems[2]
     assert info.value.ids == ("lost", "nope", "prod", "ghost")
+    assert info.value.message_in("es").split("; ")[0] == (
+        "producto 'lost' (declarado por plugin 'a') nombra la familia desconocida 'nope' "
+        "(existen: fam)"
+    )
+    twice = plugin("a", families=[FAM, FAM])
+    with pytest.raises(CatalogError) as dup:
+        cl.load_catalog(twice, entry_points=False)
+    assert dup.value.message_in("es") == "id de familia 'fam' declarado dos veces por plugin 'a'"
     # Built from records (no plugins), the same built-in checks run.
     with pytest.raises(CatalogError, match="names unknown family 'nope'"):
         cl.Catalog(families=[FAM], modules=[MOD], products=[PROD, lost])

@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TypeVar
 
-from ._catalog_checks import BUILTIN_CHECKS, CatalogCheck, CatalogDraft
+from ._catalog_checks import BUILTIN_CHECKS, CatalogCheck, CatalogDraft, CatalogProblem
 from ._catalog_records import Module, Product, ProductFamily
 from ._enums import LicenseType, QuantityRule
-from ._exceptions import CatalogError, UnknownIdError
+from ._exceptions import CatalogError, UnknownIdError, said
 from ._html import styled
 from ._messages import period_words, tr, unit
 from ._rulespec import RuleSpec
@@ -257,27 +257,41 @@ def _run_checks(
     """Run every catalog check; raise one :class:`CatalogError` listing every problem,
     each naming the plugin that declared the record (and the plugin whose check found
     it, for a vendor's check)."""
-    texts: list[str] = []
+    found: list[tuple[CatalogProblem, str | None, str | None]] = []
     plugins: list[str | None] = []
     ids: list[str] = []
     for checker, check in checks:
         for problem in check(draft):
             declared = sources.get(problem.record)
-            where = f" (declared by {_who(declared, describe)})" if declared else ""
-            found = (
-                f" (found by {_who(checker, describe)})"
-                if checker is not None and checker != _BUILTIN_PLUGIN
-                else ""
+            vendor = checker if checker is not None and checker != _BUILTIN_PLUGIN else None
+            found.append(
+                (
+                    problem,
+                    _who(declared, describe) if declared else None,
+                    _who(vendor, describe) if vendor else None,
+                )
             )
-            texts.append(f"{problem.kind} {problem.record!r}{where} {problem.text}{found}")
-            plugins += [declared, checker if checker != _BUILTIN_PLUGIN else None]
+            plugins += [declared, vendor]
             ids += [problem.record, *problem.ids]
-    if texts:
+    if found:
         raise CatalogError(
-            "; ".join(texts),
+            _problems_text(found, "en"),
             plugins=tuple(dict.fromkeys(_names(*plugins))),
             ids=tuple(dict.fromkeys(ids)),
+            problems=tuple(found),
         )
+
+
+def _problems_text(
+    found: Sequence[tuple[CatalogProblem, str | None, str | None]], language: str
+) -> str:
+    texts = []
+    for problem, declared, vendor in found:
+        where = " " + tr("(declared by {who})", language, who=declared) if declared else ""
+        by = " " + tr("(found by {who})", language, who=vendor) if vendor else ""
+        kind = tr(problem.kind, language)
+        texts.append(f"{kind} '{problem.record}'{where} {problem.text_in(language)}{by}")
+    return "; ".join(texts)
 
 
 def _unique(
@@ -288,17 +302,30 @@ def _unique(
     for plugin, record in entries:
         if record.id in found:
             first = origin[record.id]
-            if first is not None or plugin is not None:
-                who = f": by {_who(first, describe)} and by {_who(plugin, describe)}"
-                if first == plugin:
-                    who = f" by {_who(plugin, describe)}"
+            a, b = _who(first, describe), _who(plugin, describe)
+            if first is None and plugin is None:
+                error = said(
+                    CatalogError, "{kind} id '{id}' declared twice", kind=kind, id=record.id
+                )
+            elif first == plugin:
+                error = said(
+                    CatalogError,
+                    "{kind} id '{id}' declared twice by {who}",
+                    kind=kind,
+                    id=record.id,
+                    who=b,
+                )
             else:
-                who = ""
-            raise CatalogError(
-                f"{kind} id {record.id!r} declared twice{who}",
-                plugins=_names(first, plugin),
-                ids=(record.id,),
-            )
+                error = said(
+                    CatalogError,
+                    "{kind} id '{id}' declared twice: by {first} and by {second}",
+                    kind=kind,
+                    id=record.id,
+                    first=a,
+                    second=b,
+                )
+            error.plugins, error.ids = _names(first, plugin), (record.id,)
+            raise error
         found[record.id] = record
         origin[record.id] = plugin
     return found

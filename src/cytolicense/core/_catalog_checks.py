@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 import attrs
 
 from ._catalog_records import Module, Product, ProductFamily
+from ._messages import ERRORS, render
 
 __all__ = ["BUILTIN_CHECKS", "CatalogCheck", "CatalogDraft", "CatalogProblem"]
 
@@ -44,14 +45,26 @@ class CatalogProblem:
     Attributes:
         kind: What the record at fault is: ``"product"``, ``"module"`` or ``"family"``.
         record: Its id.
-        text: What is wrong with it, e.g. ``"names unknown family 'x' (known: a, b)"``.
+        text: What is wrong with it, e.g. ``"names unknown family 'x' (known: a, b)"``;
+            it may be a template whose ``{placeholders}`` *values* fill (then the
+            error can be given in another language when the template has a
+            translation).
         ids: The other ids involved.
+        values: The values of *text*'s placeholders.
     """
 
     kind: str
     record: str
     text: str
     ids: tuple[str, ...] = ()
+    values: Mapping[str, object] = attrs.field(factory=dict)
+
+    def text_in(self, language: str) -> str:
+        """What is wrong, in *language* (English when the text has no translation)."""
+        template = ERRORS.get(language, {}).get(self.text, self.text) if self.values else None
+        if template is None:
+            return ERRORS.get(language, {}).get(self.text, self.text)
+        return render(template, self.values, language)
 
 
 CatalogCheck = Callable[[CatalogDraft], Iterable[CatalogProblem]]
@@ -69,7 +82,8 @@ def families_known(draft: CatalogDraft) -> Iterator[CatalogProblem]:
             yield CatalogProblem(
                 kind="product",
                 record=p.id,
-                text=f"names unknown family {p.family!r} (known: {_known(draft.families)})",
+                text="names unknown family '{family}' (known: {known})",
+                values={"family": p.family, "known": _known(draft.families)},
                 ids=(p.family,),
             )
 
@@ -83,8 +97,8 @@ def changes_within_family(draft: CatalogDraft) -> Iterator[CatalogProblem]:
             yield CatalogProblem(
                 kind="product",
                 record=p.id,
-                text=f"may change to {', '.join(bad)}, which is not a product of its "
-                f"family {p.family!r}",
+                text="may change to {products}, which is not a product of its family '{family}'",
+                values={"products": tuple(bad), "family": p.family},
                 ids=tuple(bad),
             )
 
@@ -97,8 +111,8 @@ def modules_known(draft: CatalogDraft) -> Iterator[CatalogProblem]:
             yield CatalogProblem(
                 kind="product",
                 record=p.id,
-                text=f"names unknown module(s) {', '.join(missing)} "
-                f"(known: {_known(draft.modules)})",
+                text="names unknown module(s) {modules} (known: {known})",
+                values={"modules": tuple(missing), "known": _known(draft.modules)},
                 ids=tuple(missing),
             )
 

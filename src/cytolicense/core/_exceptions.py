@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 from ._messages import ERRORS, render
 
 if TYPE_CHECKING:
+    from ._catalog_checks import CatalogProblem
     from ._findings import Decision
 
 __all__ = [
@@ -71,11 +72,25 @@ class CatalogError(CytolicenseError):
     """
 
     def __init__(
-        self, message: str, *, plugins: tuple[str, ...] = (), ids: tuple[str, ...] = ()
+        self,
+        message: str,
+        *,
+        plugins: tuple[str, ...] = (),
+        ids: tuple[str, ...] = (),
+        problems: tuple[tuple[CatalogProblem, str | None, str | None], ...] = (),
     ) -> None:
         super().__init__(message)
         self.plugins = plugins
         self.ids = ids
+        self._problems = problems
+
+    def message_in(self, language: str) -> str:
+        """The message in *language*: each problem a catalog check found, translated."""
+        if self._problems:
+            from ._catalog import _problems_text  # the catalog writes its checks' problems
+
+            return _problems_text(self._problems, language)
+        return super().message_in(language)
 
 
 class UnknownIdError(CytolicenseError, KeyError):

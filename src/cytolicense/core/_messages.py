@@ -87,6 +87,17 @@ ERRORS: Mapping[str, Mapping[str, str]] = {
     "es": {
         # records and catalogs
         "unknown {kind} id '{id}'": "id de {kind} desconocido: '{id}'",
+        "{kind} id '{id}' declared twice": "id de {kind} '{id}' declarado dos veces",
+        "{kind} id '{id}' declared twice by {who}": "id de {kind} '{id}' declarado dos veces "
+        "por {who}",
+        "{kind} id '{id}' declared twice: by {first} and by {second}": "id de {kind} '{id}' "
+        "declarado dos veces: por {first} y por {second}",
+        "names unknown family '{family}' (known: {known})": "nombra la familia desconocida "
+        "'{family}' (existen: {known})",
+        "may change to {products}, which is not a product of its family '{family}'": "puede "
+        "cambiar a {products}, que no es un producto de su familia '{family}'",
+        "names unknown module(s) {modules} (known: {known})": "nombra módulo(s) "
+        "desconocido(s) {modules} (existen: {known})",
         # stores
         "partner '{partner}' has no client '{client_id}'": "el partner '{partner}' no tiene "
         "ningún cliente '{client_id}'",
@@ -209,6 +220,10 @@ UI: dict[str, dict[str, str]] = {
         "no seats in force on {day}": "ninguna licencia vigente el {day}",
         "ok: the assignment ({what}) would go through": "ok: la asignación ({what}) se haría",
         "for {period}": "durante {period}",
+        "(declared by {who})": "(declarado por {who})",
+        "(found by {who})": "(encontrado por {who})",
+        "module": "módulo",
+        "family": "familia",
         "it was deleted and is still shown: assign it a product to restore it": "se eliminó "
         "y aún se muestra: asígnele un producto para recuperarlo",
         "assign it products, or choose another id": "asígnele productos, o elija otro id",
