@@ -210,25 +210,26 @@ class Catalog:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        e = html.escape
         rows = []
         for p in sorted(self.products.values(), key=lambda p: (p.family, p.id)):
-            fam = self.families[p.family].name
-            mods = ", ".join(
-                f"{m.name}"
+            mods = "<br>".join(
+                e(f"{m.name} [{m.id}]")
                 + (" (own seats)" if m.quantity_rule is QuantityRule.INDEPENDENT else "")
                 for m in self._compatible[p.id]
             )
-            rows.append(
-                "<tr>"
-                + "".join(
-                    f"<td>{html.escape(str(c))}</td>"
-                    for c in (fam, f"{p.name} [{p.id}]", _types(p), _periods(p), mods or "-")
-                )
-                + "</tr>"
-            )
+            periods = "<br>".join(e(x) for x in _period_texts(p))
+            cells = [
+                f"<td>{e(self.families[p.family].name)}</td>",
+                f"<td>{e(f'{p.name} [{p.id}]')}</td>",
+                f"<td>{e(_types(p))}</td>",
+                f"<td>{periods}</td>",
+                f"<td>{mods or '-'}</td>",
+            ]
+            rows.append("<tr>" + "".join(cells) + "</tr>")
         return styled(
             "<table><thead><tr><th>family</th><th>product</th><th>licence types</th>"
-            "<th>periods</th><th>modules</th></tr></thead><tbody>"
+            "<th>periods (--period)</th><th>modules (--module)</th></tr></thead><tbody>"
             + "".join(rows)
             + "</tbody></table>"
         )
@@ -335,11 +336,15 @@ def _types(p: Product) -> str:
     return ", ".join(sorted(t.value for t in p.license_types))
 
 
-def _periods(p: Product, language: str = "en") -> str:
+def _period_texts(p: Product, language: str = "en") -> list[str]:
     enabled = set(p.enabled)
-    return ", ".join(
+    return [
         f"{period_words(x, language)} ({x}"
         + ("" if x in enabled else tr("; sold, not enabled: warns", language))
         + ")"
         for x in p.periods
-    )
+    ]
+
+
+def _periods(p: Product, language: str = "en") -> str:
+    return ", ".join(_period_texts(p, language))
