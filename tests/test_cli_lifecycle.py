@@ -177,3 +177,28 @@ def test_every_string_a_person_reads_has_its_spanish() -> None:
     assert not missing
     for t, text, where in used:
         assert placeholders(tables[t][text]) == placeholders(text), (text, where)
+
+
+def test_every_option_and_argument_has_help_with_its_spanish() -> None:
+    import argparse
+
+    from cytolicense.cli._cli import _parser
+    from cytolicense.core._messages import UI
+
+    def walk(parser: argparse.ArgumentParser) -> list[tuple[str, str | None]]:
+        found = [(parser.prog, parser.description)]
+        for action in parser._actions:
+            found.append((f"{parser.prog} {action.dest}", action.help))
+            if isinstance(action, argparse._SubParsersAction):
+                found += [(f"{parser.prog} {c.dest}", c.help) for c in action._choices_actions]
+                for sub in dict.fromkeys(action.choices.values()):
+                    found += walk(sub)
+        return found
+
+    texts = walk(_parser())
+    assert len(texts) > 200
+    missing = [where for where, text in texts if not text]
+    assert not missing
+    builtin = {"show this help message and exit", "show program's version number and exit"}
+    untranslated = [t for _, t in texts if t and t not in UI["es"] and t not in builtin]
+    assert not untranslated

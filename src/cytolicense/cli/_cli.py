@@ -222,7 +222,7 @@ def _parser() -> argparse.ArgumentParser:
         parents=[_options(suppress=False)],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", help="what to do")
 
     def add(name: str, help: str) -> argparse.ArgumentParser:
         return sub.add_parser(

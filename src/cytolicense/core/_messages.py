@@ -358,6 +358,7 @@ UI: dict[str, dict[str, str]] = {
         "the product id (see `catalog`)": "el id del producto (véase `catalog`)",
         "number of seats": "número de licencias",
         "the licence type": "el tipo de licencia",
+        "what to do": "qué hacer",
         "1y, 2y, 3y or 1m (commercial only)": "1y, 2y, 3y o 1m (solo comerciales)",
         "add a module (repeatable)": "añade un módulo (repetible)",
         "centralized management or not": "gestión centralizada o no",
