@@ -312,7 +312,7 @@ def refused_floor(plan: tuple[Any, ...]) -> list[str]:
 def assign_floor(client: cl.Client, request: cl.AssignmentRequest, mid: str) -> cl.Client:
     """A floor that builds the same records without checks: trusted constructors, the
     client's tuple extended by one."""
-    from cytolicense.store._serialize import _record
+    from cytolicense.core._trusted import unchecked as _record
 
     period = request.period
     assert period is not None

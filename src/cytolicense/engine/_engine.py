@@ -35,6 +35,7 @@ from ..core._events import (
     TrialConverted,
     TrialExtended,
     apply,
+    apply_trusted,
 )
 from ..core._exceptions import PluginRuleError, RuleViolation
 from ..core._findings import CodeSpec, Decision, Finding
@@ -57,6 +58,7 @@ from ..core._operations import (
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..core._rulespec import Rule, RuleContext, RuleSpec, Tables, as_spec
+from ..core._trusted import build
 from ..core._validation import to_management, to_severity
 from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS, dropped_modules
 from ..rules._terms import group_sets, new_end, pool_moves
@@ -539,7 +541,7 @@ class Engine:
             events = self._record_pooled(ctx, pool, events, touched)
         new = client
         for event in events:
-            new = apply(new, event)
+            new = apply_trusted(new, event)
         maintenance = new.maintenance(touched) if touched is not None else None
         new_pool: Pool | None = pool
         pool_events: tuple[PoolChanged, ...] = ()
@@ -612,7 +614,10 @@ class Engine:
         product = ctx.product
         assert product is not None
         commercial = request.license_type is _COMMERCIAL
-        return Maintenance(
+        # Trusted construction: the request was validated when it was built and the
+        # rules have just accepted it (the validators would only say so again).
+        return build(
+            Maintenance,
             id=mid,
             product=product.id,
             license_type=request.license_type,
@@ -622,7 +627,8 @@ class Engine:
             expires_on=end,
             management=request.management,
             modules=tuple(
-                ModuleLicense(
+                build(
+                    ModuleLicense,
                     module=module,
                     quantity=q if seats is None else seats,
                     starts_on=today,

@@ -26,6 +26,7 @@ from ..core._findings import Decision, Finding
 from ..core._operations import OPERATION_TYPES
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
+from ..core._trusted import unchecked
 from ..engine._engine import Change
 from ..rules._builtin import CODE_SPECS
 from ..views._lifecycle import Expiry
@@ -265,18 +266,8 @@ def _opt_date(value: str | None) -> dt.date | None:
     return None if value is None else _date(value)
 
 
-def _record(cls: type[T], values: dict[str, Any]) -> T:
-    inst = object.__new__(cls)
-    for name, value in values.items():
-        object.__setattr__(inst, name, value)
-    derive = getattr(inst, "_derive", None)
-    if derive is not None:
-        derive()
-    return inst
-
-
 def _trusted_module(d: dict[str, Any]) -> ModuleLicense:
-    return _record(
+    return unchecked(
         ModuleLicense,
         {
             "module": d["module"],
@@ -289,7 +280,7 @@ def _trusted_module(d: dict[str, Any]) -> ModuleLicense:
 
 def _trusted_maintenance(d: dict[str, Any]) -> Maintenance:
     period = d["period"]
-    return _record(
+    return unchecked(
         Maintenance,
         {
             "id": d["id"],
@@ -307,7 +298,7 @@ def _trusted_maintenance(d: dict[str, Any]) -> Maintenance:
             "grace_days": d["grace_days"],
             "extended_on": _opt_date(d["extended_on"]),
             "pooled": tuple(
-                _record(
+                unchecked(
                     PoolLine,
                     {"item": x["item"], "period": Period.parse(x["period"]), "seats": x["seats"]},
                 )
@@ -323,7 +314,7 @@ def trusted_client(doc: Any) -> Client:
     if not (isinstance(doc, dict) and doc.get("cytolicense") == FORMAT_VERSION):
         return from_data(Client, doc)
     d = doc["data"]
-    return _record(
+    return unchecked(
         Client,
         {
             "id": d["id"],
