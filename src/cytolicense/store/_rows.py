@@ -16,7 +16,7 @@ from ..core._client_records import Client
 from ..core._dates import RETENTION_DAYS
 from ..core._events import ClientCreated, replay
 from ..engine._engine import Change
-from ._serialize import to_data
+from ._serialize import client_data, to_data
 
 __all__ = [
     "bulk_rows",
@@ -28,9 +28,13 @@ __all__ = [
 ]
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+"""One encoder for every document (``json.dumps`` with options builds one per call)."""
+
+
 def dumps(obj: Any) -> str:
     """The document of a record or event, as the stores keep it."""
-    return json.dumps(to_data(obj), ensure_ascii=False, separators=(",", ":"))
+    return _ENCODE(client_data(obj) if type(obj) is Client else to_data(obj))
 
 
 def projection(client: Client) -> tuple[str, str | None, str, str]:

@@ -325,3 +325,55 @@ def trusted_client(doc: Any) -> Client:
             "changed_on": _opt_date(d["changed_on"]),
         },
     )
+
+
+# -- the write path's mirror: documents of clients, written without the converter --------
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _maintenance_data(m: Maintenance) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "product": m.product,
+        "license_type": m.license_type.value,
+        "quantity": m.quantity,
+        "period": None if m.period is None else str(m.period),
+        "starts_on": m.starts_on.isoformat(),
+        "expires_on": m.expires_on.isoformat(),
+        "management": m.management.value,
+        "modules": [
+            {
+                "module": ml.module,
+                "quantity": ml.quantity,
+                "starts_on": ml.starts_on.isoformat(),
+                "expires_on": ml.expires_on.isoformat(),
+            }
+            for ml in m.modules
+        ],
+        "deleted_on": _iso(m.deleted_on),
+        "replaced_on": _iso(m.replaced_on),
+        "replaced_by": m.replaced_by,
+        "grace_days": m.grace_days,
+        "extended_on": _iso(m.extended_on),
+        "pooled": [{"item": x.item, "period": str(x.period), "seats": x.seats} for x in m.pooled],
+    }
+
+
+def client_data(client: Client) -> dict[str, Any]:
+    """:func:`to_data` of a client, built directly (the store writes one per change;
+    equal to the converter's output, which a test checks over many clients)."""
+    return {
+        "cytolicense": FORMAT_VERSION,
+        "type": "Client",
+        "data": {
+            "id": client.id,
+            "name": client.name,
+            "created_on": client.created_on.isoformat(),
+            "deleted_on": _iso(client.deleted_on),
+            "maintenances": [_maintenance_data(m) for m in client.maintenances],
+            "changed_on": _iso(client.changed_on),
+        },
+    }

@@ -9,6 +9,7 @@ holding the new client state and its events together (or, inside
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import sqlite3
@@ -136,6 +137,10 @@ class Store:
         self._depth = 0
         self._dead: str | None = None
         self._loaded: dict[str, tuple[int, int, Client]] = {}
+        # The pool as read inside the current write transaction: no other writer can
+        # change it until the transaction ends (BEGIN IMMEDIATE holds the write lock),
+        # so a batch reads it once; our own movements drop it.
+        self._pool_seen: Pool | None = None
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -149,6 +154,8 @@ class Store:
             self._db.execute("PRAGMA foreign_keys = ON")
             mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+            # Savepoint journals (one per write in a batch) in memory, not in temp files.
+            self._db.execute("PRAGMA temp_store = MEMORY")
             found = self._schema_version()
             if found is None or found != str(SCHEMA_VERSION):
                 with self._transaction():
@@ -281,6 +288,7 @@ class Store:
                 yield
             except BaseException as exc:
                 self._depth -= 1
+                self._pool_seen = None
                 if self._db.in_transaction:
                     self._db.execute(f"ROLLBACK TO {savepoint}")
                     self._db.execute(f"RELEASE {savepoint}")
@@ -300,6 +308,7 @@ class Store:
             yield
         except BaseException as exc:
             self._depth = 0
+            self._pool_seen = None
             dead, self._dead = self._dead, None
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
@@ -307,6 +316,7 @@ class Store:
                 raise self._error(exc, "writing") from exc
             raise
         self._depth = 0
+        self._pool_seen = None
         try:
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -518,17 +528,27 @@ class Store:
                             raise self._conflict(client.id, version)
                         seq, before = int(row[1]), self._read(client.id, row[0])
                     follows(before, change)
+                    # Only the projected columns that changed: an unchanged indexed
+                    # column costs its index nothing.
+                    old = (before.ended_on.isoformat(), *projection(before))
+                    new = (ended, *columns)
+                    changed = tuple(i for i in range(5) if old[i] != new[i])
                     cur = self._db.execute(
-                        "UPDATE clients SET version = version + 1, ended_on = ?, document = ?, "
-                        "name = ?, deleted_on = ?, shown_until = ?, products = ?, seq = ? "
-                        "WHERE partner = ? AND id = ? AND version = ?",
-                        (ended, document, *columns, seq + n, self.partner, client.id, version),
+                        _update_sql(changed),
+                        (
+                            document,
+                            seq + n,
+                            *(new[i] for i in changed),
+                            self.partner,
+                            client.id,
+                            version,
+                        ),
                     )
                     if cur.rowcount != 1:  # the remembered version is stale
                         raise self._conflict(client.id, version)
                     new_version = version + 1
                     self._loaded.pop(client.id, None)
-                self._write_rows(client, change, seq)
+                self._write_rows(client, change, seq, before if version is not None else None)
             except sqlite3.Error as exc:
                 raise self._error(exc, "saving a client") from exc
         return new_version
@@ -544,8 +564,11 @@ class Store:
             return NotFoundError(self.partner, client_id)
         return ConflictError(client_id, version, stored)
 
-    def _write_rows(self, client: Client, change: Change, seq: int) -> None:
-        """The events after *seq*, the client's expiry index rows, the pool's movements."""
+    def _write_rows(
+        self, client: Client, change: Change, seq: int, before: Client | None = None
+    ) -> None:
+        """The events after *seq*, the client's expiry index rows (only those that
+        differ from *before*'s), the pool's movements."""
         self._db.executemany(
             "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
             "VALUES (?, ?, ?, ?, ?, ?)",
@@ -554,15 +577,27 @@ class Store:
                 for i, e in enumerate(change.events, start=1)
             ],
         )
-        if seq:
+        rows = expiry_rows(client)
+        if before is not None:
+            old = set(expiry_rows(before))
+            gone = old - set(rows)
+            rows = [r for r in rows if r not in old]
+            if gone:
+                self._db.executemany(
+                    "DELETE FROM expiries WHERE partner = ? AND client_id = ? "
+                    "AND maintenance_id = ?",
+                    [(self.partner, client.id, r[0]) for r in gone],
+                )
+        elif seq:
             self._db.execute(
                 "DELETE FROM expiries WHERE partner = ? AND client_id = ?",
                 (self.partner, client.id),
             )
-        self._db.executemany(
-            "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?)",
-            [(self.partner, client.id, *r) for r in expiry_rows(client)],
-        )
+        if rows:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO expiries VALUES (?, ?, ?, ?, ?, ?)",
+                [(self.partner, client.id, *r) for r in rows],
+            )
         self._pool_write(change.pool_events)
 
     def bulk(self, changes: Sequence[Change]) -> int:
@@ -655,6 +690,8 @@ class Store:
 
     def _pool_write(self, events: Sequence[PoolChanged]) -> None:
         """Apply pool movements as atomic increments (two writers lose no seat)."""
+        if events:
+            self._pool_seen = None
         for e in events:
             self._db.execute(
                 "INSERT INTO pools (partner, item, period, seats) VALUES (?, ?, ?, ?) "
@@ -668,13 +705,15 @@ class Store:
 
     def pool(self) -> Pool:
         """The partner's licence pool (empty: nothing tracked)."""
+        if self._pool_seen is not None and self._depth:
+            return self._pool_seen
         rows = self._query(
             "SELECT item, period, seats FROM pools WHERE partner = ? ORDER BY item, period",
             (self.partner,),
             "reading the pool",
         )
         try:
-            return Pool(tuple(PoolLine(item=i, period=p, seats=int(n)) for i, p, n in rows))
+            pool = Pool(tuple(PoolLine(item=i, period=p, seats=int(n)) for i, p, n in rows))
         except (TypeError, ValueError) as exc:
             raise said(
                 StoreError,
@@ -683,6 +722,9 @@ class Store:
                 partner=self.partner,
                 cause=exc,
             ) from exc
+        if self._depth:
+            self._pool_seen = pool
+        return pool
 
     def credit_pool(
         self,
@@ -752,6 +794,20 @@ class Store:
             "listing what expires",
         )
         return expiring([self._read(cid, doc) for cid, doc in rows], today, within_days)
+
+
+_PROJECTED = ("ended_on", "name", "deleted_on", "shown_until", "products")
+
+
+@functools.lru_cache(maxsize=64)
+def _update_sql(changed: tuple[int, ...]) -> str:
+    """The UPDATE of a client that sets its document, its event sequence and the
+    projected columns at the positions *changed* (of :data:`_PROJECTED`)."""
+    sets = "".join(f", {_PROJECTED[i]} = ?" for i in changed)
+    return (
+        f"UPDATE clients SET version = version + 1, document = ?, seq = ?{sets} "
+        "WHERE partner = ? AND id = ? AND version = ?"
+    )
 
 
 def _row(r: Sequence[Any]) -> ClientRow:
