@@ -27,10 +27,24 @@ from ..core._exceptions import (
     said,
 )
 from ..core._period import Period
-from ..core._pool import Pool, PoolChanged, PoolLine
+from ..core._pool import Pool, PoolChanged
 from ..engine._engine import Change, Engine
 from ._protocol import ClientRow
-from ._rows import bulk_rows, check_change, dumps, expiry_rows, follows, projection
+from ._rows import (
+    POOL_UPSERT,
+    bulk_rows,
+    check_change,
+    columns,
+    dumps,
+    expiring_query,
+    expiry_rows,
+    follows,
+    pool_event_rows,
+    pool_of,
+    rows_query,
+    update_plan,
+    update_sql,
+)
 from ._serialize import from_data, trusted_client
 
 if TYPE_CHECKING:
@@ -284,17 +298,16 @@ class PostgresStore:
             assert version is not None
             return version
         document = dumps(client)
-        columns = projection(client)
         n = len(change.events)
         db = self._db
         with self._transaction():
             if version is None:
                 follows(None, change)
                 cur = db.execute(
-                    "INSERT INTO clients (partner, id, version, ended_on, document, name, "
-                    "deleted_on, shown_until, products, seq) "
+                    "INSERT INTO clients (partner, id, version, document, seq, ended_on, name, "
+                    "deleted_on, shown_until, products) "
                     "VALUES (%s, %s, 1, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    (self.partner, client.id, client.ended_on, document, *columns, n),
+                    (self.partner, client.id, document, n, *columns(client)),
                 )
                 if cur.rowcount != 1:
                     stored = self._rows(
@@ -302,50 +315,66 @@ class PostgresStore:
                         (self.partner, client.id),
                     )
                     raise ClientExistsError(client.id, int(stored[0][0]) if stored else None)
-                new_version, seq = 1, 0
-            else:
-                row = db.execute(
-                    "SELECT document, seq FROM clients WHERE partner = %s AND id = %s "
-                    "AND version = %s FOR UPDATE",
-                    (self.partner, client.id, version),
+                self._write_rows(client, change, 0, (), expiry_rows(client))
+                return 1
+            row = db.execute(
+                "SELECT document, seq FROM clients WHERE partner = %s AND id = %s "
+                "AND version = %s FOR UPDATE",
+                (self.partner, client.id, version),
+            ).fetchone()
+            if row is None:
+                current = db.execute(
+                    "SELECT version FROM clients WHERE partner = %s AND id = %s",
+                    (self.partner, client.id),
                 ).fetchone()
-                if row is None:
-                    current = db.execute(
-                        "SELECT version FROM clients WHERE partner = %s AND id = %s",
-                        (self.partner, client.id),
-                    ).fetchone()
-                    if current is None:
-                        raise NotFoundError(self.partner, client.id)
-                    raise ConflictError(client.id, version, int(current[0]))
-                follows(self._read(client.id, row[0]), change)
-                seq = int(row[1])
-                db.execute(
-                    "UPDATE clients SET version = version + 1, ended_on = %s, document = %s, "
-                    "name = %s, deleted_on = %s, shown_until = %s, products = %s, seq = %s "
-                    "WHERE partner = %s AND id = %s",
-                    (client.ended_on, document, *columns, seq + n, self.partner, client.id),
-                )
-                new_version = version + 1
-            with db.cursor() as cur:
+                if current is None:
+                    raise NotFoundError(self.partner, client.id)
+                raise ConflictError(client.id, version, int(current[0]))
+            before, seq = self._read(client.id, row[0]), int(row[1])
+            follows(before, change)
+            changed, values, gone, expiries = update_plan(before, client)
+            db.execute(
+                update_sql(changed, "%s"),
+                (document, seq + n, *values, self.partner, client.id, version),
+            )
+            self._write_rows(client, change, seq, gone, expiries)
+        return version + 1
+
+    def _write_rows(
+        self,
+        client: Client,
+        change: Change,
+        seq: int,
+        gone: Sequence[str],
+        expiries: Sequence[tuple[str, str, str, str]],
+    ) -> None:
+        """The events after *seq*, the expiry rows *gone* and *expiries*, the pool's
+        movements (see :meth:`cytolicense.Store.save`)."""
+        partner = self.partner
+        with self._db.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                [
+                    (partner, client.id, seq + i, type(e).__name__, e.on, dumps(e))
+                    for i, e in enumerate(change.events, start=1)
+                ],
+            )
+            if gone:
                 cur.executemany(
-                    "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
-                    "VALUES (%s, %s, %s, %s, %s, %s)",
-                    [
-                        (self.partner, client.id, seq + i, type(e).__name__, e.on, dumps(e))
-                        for i, e in enumerate(change.events, start=1)
-                    ],
+                    "DELETE FROM expiries WHERE partner = %s AND client_id = %s "
+                    "AND maintenance_id = %s",
+                    [(partner, client.id, mid) for mid in gone],
                 )
-                if seq:
-                    db.execute(
-                        "DELETE FROM expiries WHERE partner = %s AND client_id = %s",
-                        (self.partner, client.id),
-                    )
+            if expiries:
                 cur.executemany(
-                    "INSERT INTO expiries VALUES (%s, %s, %s, %s, %s, %s)",
-                    [(self.partner, client.id, *r) for r in expiry_rows(client)],
+                    "INSERT INTO expiries VALUES (%s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (partner, client_id, maintenance_id) DO UPDATE SET "
+                    "starts_on = excluded.starts_on, expires_on = excluded.expires_on, "
+                    "in_force_until = excluded.in_force_until",
+                    [(partner, client.id, *r) for r in expiries],
                 )
-            self._pool_write(change.pool_events)
-        return new_version
+        self._pool_write(change.pool_events)
 
     def bulk(self, changes: Sequence[Change]) -> int:
         """Add many new clients in one transaction (see :meth:`cytolicense.Store.bulk`)."""
@@ -382,30 +411,16 @@ class PostgresStore:
         after: str | None = None,
     ) -> list[ClientRow]:
         """Light rows for list pages (see :meth:`cytolicense.Store.rows`)."""
-        where = ["partner = %s"]
-        args: list[object] = [self.partner]
-        if shown is not None:
-            if today is None:
-                raise ValueError("rows(shown=...) needs today")
-            if shown:
-                where.append("(shown_until >= %s OR deleted_on > %s)")
-            else:
-                where.append("shown_until < %s AND (deleted_on IS NULL OR deleted_on <= %s)")
-            args += [today, today]
-        if search:
-            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where.append("lower(name) LIKE lower(%s)")
-            args.append(f"%{escaped}%")
-        if after is not None:
-            where.append("id > %s")
-            args.append(after)
-        sql = (
-            "SELECT id, name, deleted_on, ended_on, shown_until, products FROM clients "
-            f"WHERE {' AND '.join(where)} ORDER BY id"
+        sql, args = rows_query(
+            self.partner,
+            today,
+            shown=shown,
+            search=search,
+            limit=limit,
+            after=after,
+            placeholder="%s",
+            name_like="lower(name) LIKE lower(%s)",
         )
-        if limit is not None:
-            sql += " LIMIT %s"
-            args.append(int(limit))
         return [
             ClientRow(
                 id=r[0],
@@ -421,17 +436,13 @@ class PostgresStore:
     # -- the pool ------------------------------------------------------------------------
 
     def _pool_write(self, events: Sequence[PoolChanged]) -> None:
-        for e in events:
-            self._db.execute(
-                "INSERT INTO pools (partner, item, period, seats) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (partner, item, period) DO UPDATE "
-                "SET seats = pools.seats + excluded.seats",
-                (self.partner, e.item, str(e.period), e.seats),
-            )
-            self._db.execute(
-                "INSERT INTO pool_events (partner, document) VALUES (%s, %s)",
-                (self.partner, dumps(e)),
-            )
+        if events:
+            with self._db.cursor() as cur:
+                cur.executemany(_POOL_UPSERT, pool_event_rows(self.partner, events))
+                cur.executemany(
+                    "INSERT INTO pool_events (partner, document) VALUES (%s, %s)",
+                    [(self.partner, dumps(e)) for e in events],
+                )
 
     def pool(self) -> Pool:
         """The partner's licence pool (empty: nothing tracked)."""
@@ -439,7 +450,7 @@ class PostgresStore:
             "SELECT item, period, seats FROM pools WHERE partner = %s ORDER BY item, period",
             (self.partner,),
         )
-        return Pool(tuple(PoolLine(item=i, period=p, seats=int(n)) for i, p, n in rows))
+        return pool_of(rows)
 
     def credit_pool(
         self,
@@ -476,17 +487,11 @@ class PostgresStore:
         """What :meth:`Engine.expiring` gives, answered from the expiry index."""
         from ..views._lifecycle import expiring
 
-        try:
-            last = today + dt.timedelta(days=within_days)
-        except OverflowError:
-            last = dt.date.max
-        rows = self._rows(
-            "SELECT id, document FROM clients WHERE partner = %s AND id IN ("
-            "SELECT client_id FROM expiries WHERE partner = %s AND expires_on <= %s "
-            "AND in_force_until >= %s AND starts_on <= %s) ORDER BY id",
-            (self.partner, self.partner, last, today, today),
-        )
+        rows = self._rows(*expiring_query(self.partner, today, within_days, "%s"))
         return expiring([self._read(cid, doc) for cid, doc in rows], today, within_days)
+
+
+_POOL_UPSERT = POOL_UPSERT.format(p="%s")
 
 
 def _safe(url: str) -> str:

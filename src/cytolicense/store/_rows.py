@@ -8,6 +8,7 @@ is written, and the rows of a bulk import.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -15,16 +16,26 @@ from typing import Any
 from ..core._client_records import Client
 from ..core._dates import RETENTION_DAYS
 from ..core._events import ClientCreated, replay
+from ..core._pool import Pool, PoolChanged, PoolLine
 from ..engine._engine import Change
 from ._serialize import client_data, to_data
 
 __all__ = [
+    "POOL_UPSERT",
+    "PROJECTED",
     "bulk_rows",
     "check_change",
+    "columns",
     "dumps",
+    "expiring_query",
     "expiry_rows",
     "follows",
+    "pool_event_rows",
+    "pool_of",
     "projection",
+    "rows_query",
+    "update_plan",
+    "update_sql",
 ]
 
 
@@ -135,3 +146,126 @@ def bulk_rows(
         )
         expiries.extend((partner, client.id, *r) for r in expiry_rows(client))
     return clients, events, expiries
+
+
+# -- what an update changes, and the queries both stores ask ------------------------------
+
+PROJECTED = ("ended_on", "name", "deleted_on", "shown_until", "products")
+"""The projected columns of the clients table, in the order :func:`columns` gives them."""
+
+
+def columns(client: Client) -> tuple[str | None, ...]:
+    """The client's projected column values, in :data:`PROJECTED` order."""
+    return (client.ended_on.isoformat(), *projection(client))
+
+
+def update_plan(
+    before: Client, client: Client
+) -> tuple[tuple[str, ...], tuple[str | None, ...], list[str], list[tuple[str, str, str, str]]]:
+    """What updating *before* to *client* changes in the indexed rows: the projected
+    columns that differ and their new values, the ids of expiry rows to delete, the
+    expiry rows to write (new or changed). An unchanged indexed value costs its index
+    nothing, so only these are written."""
+    old, new = columns(before), columns(client)
+    changed = tuple(i for i in range(len(PROJECTED)) if old[i] != new[i])
+    old_rows, new_rows = set(expiry_rows(before)), expiry_rows(client)
+    kept = set(new_rows)
+    return (
+        tuple(PROJECTED[i] for i in changed),
+        tuple(new[i] for i in changed),
+        [r[0] for r in old_rows - kept],
+        [r for r in new_rows if r not in old_rows],
+    )
+
+
+def update_sql(changed: tuple[str, ...], placeholder: str) -> str:
+    """The optimistic UPDATE of a client: its document, its event sequence and the
+    *changed* projected columns, only if its version is still the one read."""
+    return _update_sql(changed, placeholder)
+
+
+@functools.lru_cache(maxsize=128)
+def _update_sql(changed: tuple[str, ...], p: str) -> str:
+    sets = "".join(f", {name} = {p}" for name in changed)
+    return (
+        f"UPDATE clients SET version = version + 1, document = {p}, seq = {p}{sets} "
+        f"WHERE partner = {p} AND id = {p} AND version = {p}"
+    )
+
+
+def rows_query(
+    partner: str,
+    today: dt.date | None,
+    *,
+    shown: bool | None,
+    search: str | None,
+    limit: int | None,
+    after: str | None,
+    placeholder: str,
+    name_like: str,
+) -> tuple[str, list[object]]:
+    """The SELECT behind ``rows()`` and its arguments, for a store whose parameters
+    are written *placeholder* and whose case-insensitive name match is *name_like*
+    (with one placeholder for the pattern)."""
+    p = placeholder
+    where = [f"partner = {p}"]
+    args: list[object] = [partner]
+    if shown is not None:
+        if today is None:
+            raise ValueError("rows(shown=...) needs today")
+        if shown:
+            where.append(f"(shown_until >= {p} OR deleted_on > {p})")
+        else:
+            where.append(f"shown_until < {p} AND (deleted_on IS NULL OR deleted_on <= {p})")
+        args += [today.isoformat(), today.isoformat()]
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(name_like)
+        args.append(f"%{escaped}%")
+    if after is not None:
+        where.append(f"id > {p}")
+        args.append(after)
+    sql = (
+        "SELECT id, name, deleted_on, ended_on, shown_until, products FROM clients "
+        f"WHERE {' AND '.join(where)} ORDER BY id"
+    )
+    if limit is not None:
+        sql += f" LIMIT {p}"
+        args.append(int(limit))
+    return sql, args
+
+
+def expiring_query(
+    partner: str, today: dt.date, within_days: int, placeholder: str
+) -> tuple[str, list[object]]:
+    """The SELECT of the clients with a line expiring within *within_days* of *today*
+    (or in grace), from the expiry index, and its arguments."""
+    try:
+        last = (today + dt.timedelta(days=within_days)).isoformat()
+    except OverflowError:
+        last = dt.date.max.isoformat()
+    p, day = placeholder, today.isoformat()
+    sql = (
+        f"SELECT id, document FROM clients WHERE partner = {p} AND id IN ("
+        f"SELECT client_id FROM expiries WHERE partner = {p} AND expires_on <= {p} "
+        f"AND in_force_until >= {p} AND starts_on <= {p}) ORDER BY id"
+    )
+    return sql, [partner, partner, last, day, day]
+
+
+def pool_of(rows: Sequence[Sequence[Any]]) -> Pool:
+    """The pool from its rows ``(item, period, seats)``; ``ValueError`` or ``TypeError``
+    for a corrupt row."""
+    return Pool(tuple(PoolLine(item=i, period=p, seats=int(n)) for i, p, n in rows))
+
+
+def pool_event_rows(partner: str, events: Sequence[PoolChanged]) -> list[tuple[Any, ...]]:
+    """The arguments of the pool's upsert per movement: ``(partner, item, period, seats)``."""
+    return [(partner, e.item, str(e.period), e.seats) for e in events]
+
+
+POOL_UPSERT = (
+    "INSERT INTO pools (partner, item, period, seats) VALUES ({p}, {p}, {p}, {p}) "
+    "ON CONFLICT (partner, item, period) DO UPDATE SET seats = pools.seats + excluded.seats"
+)
+"""The pool's atomic increment (two writers lose no seat), with ``{p}`` placeholders."""

@@ -9,7 +9,6 @@ holding the new client state and its events together (or, inside
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import os
 import sqlite3
@@ -30,10 +29,25 @@ from ..core._exceptions import (
     said,
 )
 from ..core._period import Period
-from ..core._pool import Pool, PoolChanged, PoolLine
+from ..core._pool import Pool, PoolChanged
 from ..engine._engine import Change, Engine
 from ._protocol import ClientRow
-from ._rows import bulk_rows, check_change, dumps, expiry_rows, follows, projection
+from ._rows import (
+    POOL_UPSERT,
+    bulk_rows,
+    check_change,
+    columns,
+    dumps,
+    expiring_query,
+    expiry_rows,
+    follows,
+    pool_event_rows,
+    pool_of,
+    projection,
+    rows_query,
+    update_plan,
+    update_sql,
+)
 from ._serialize import from_data, trusted_client
 
 if TYPE_CHECKING:
@@ -497,8 +511,6 @@ class Store:
             assert version is not None
             return version
         document = dumps(client)
-        ended = client.ended_on.isoformat()
-        columns = projection(client)
         n = len(change.events)
         with self._transaction():
             try:
@@ -508,50 +520,38 @@ class Store:
                         raise ClientExistsError(client.id, taken)
                     follows(None, change)
                     self._db.execute(
-                        "INSERT INTO clients (partner, id, version, ended_on, document, name, "
-                        "deleted_on, shown_until, products, seq) "
+                        "INSERT INTO clients (partner, id, version, document, seq, ended_on, "
+                        "name, deleted_on, shown_until, products) "
                         "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
-                        (self.partner, client.id, ended, document, *columns, n),
+                        (self.partner, client.id, document, n, *columns(client)),
                     )
-                    new_version, seq = 1, 0
+                    self._write_rows(client, change, 0, (), expiry_rows(client))
+                    return 1
+                known = self._loaded.get(client.id)
+                if known is not None and known[0] == version:
+                    seq, before = known[1], known[2]
                 else:
-                    known = self._loaded.get(client.id)
-                    if known is not None and known[0] == version:
-                        seq, before = known[1], known[2]
-                    else:
-                        row = self._db.execute(
-                            "SELECT document, seq FROM clients WHERE partner = ? AND id = ? "
-                            "AND version = ?",
-                            (self.partner, client.id, version),
-                        ).fetchone()
-                        if row is None:
-                            raise self._conflict(client.id, version)
-                        seq, before = int(row[1]), self._read(client.id, row[0])
-                    follows(before, change)
-                    # Only the projected columns that changed: an unchanged indexed
-                    # column costs its index nothing.
-                    old = (before.ended_on.isoformat(), *projection(before))
-                    new = (ended, *columns)
-                    changed = tuple(i for i in range(5) if old[i] != new[i])
-                    cur = self._db.execute(
-                        _update_sql(changed),
-                        (
-                            document,
-                            seq + n,
-                            *(new[i] for i in changed),
-                            self.partner,
-                            client.id,
-                            version,
-                        ),
-                    )
-                    if cur.rowcount != 1:  # the remembered version is stale
+                    row = self._db.execute(
+                        "SELECT document, seq FROM clients WHERE partner = ? AND id = ? "
+                        "AND version = ?",
+                        (self.partner, client.id, version),
+                    ).fetchone()
+                    if row is None:
                         raise self._conflict(client.id, version)
-                    new_version = version + 1
-                    self._loaded.pop(client.id, None)
-                self._write_rows(client, change, seq, before if version is not None else None)
+                    seq, before = int(row[1]), self._read(client.id, row[0])
+                follows(before, change)
+                changed, values, gone, expiries = update_plan(before, client)
+                cur = self._db.execute(
+                    update_sql(changed, "?"),
+                    (document, seq + n, *values, self.partner, client.id, version),
+                )
+                if cur.rowcount != 1:  # the remembered version is stale
+                    raise self._conflict(client.id, version)
+                self._loaded.pop(client.id, None)
+                self._write_rows(client, change, seq, gone, expiries)
+                return version + 1
             except sqlite3.Error as exc:
                 raise self._error(exc, "saving a client") from exc
-        return new_version
 
     def mark_demo(self) -> None:
         """Mark the file as a demo database (``cytolicense demo`` replaces only those)."""
@@ -565,38 +565,33 @@ class Store:
         return ConflictError(client_id, version, stored)
 
     def _write_rows(
-        self, client: Client, change: Change, seq: int, before: Client | None = None
+        self,
+        client: Client,
+        change: Change,
+        seq: int,
+        gone: Sequence[str],
+        expiries: Sequence[tuple[str, str, str, str]],
     ) -> None:
-        """The events after *seq*, the client's expiry index rows (only those that
-        differ from *before*'s), the pool's movements."""
-        self._db.executemany(
+        """The events after *seq*, the expiry index rows *gone* (by maintenance id) and
+        *expiries* (new or changed), the pool's movements."""
+        db, partner = self._db, self.partner
+        db.executemany(
             "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (self.partner, client.id, seq + i, type(e).__name__, e.on.isoformat(), dumps(e))
+                (partner, client.id, seq + i, type(e).__name__, e.on.isoformat(), dumps(e))
                 for i, e in enumerate(change.events, start=1)
             ],
         )
-        rows = expiry_rows(client)
-        if before is not None:
-            old = set(expiry_rows(before))
-            gone = old - set(rows)
-            rows = [r for r in rows if r not in old]
-            if gone:
-                self._db.executemany(
-                    "DELETE FROM expiries WHERE partner = ? AND client_id = ? "
-                    "AND maintenance_id = ?",
-                    [(self.partner, client.id, r[0]) for r in gone],
-                )
-        elif seq:
-            self._db.execute(
-                "DELETE FROM expiries WHERE partner = ? AND client_id = ?",
-                (self.partner, client.id),
+        if gone:
+            db.executemany(
+                "DELETE FROM expiries WHERE partner = ? AND client_id = ? AND maintenance_id = ?",
+                [(partner, client.id, mid) for mid in gone],
             )
-        if rows:
-            self._db.executemany(
+        if expiries:
+            db.executemany(
                 "INSERT OR REPLACE INTO expiries VALUES (?, ?, ?, ?, ?, ?)",
-                [(self.partner, client.id, *r) for r in rows],
+                [(partner, client.id, *r) for r in expiries],
             )
         self._pool_write(change.pool_events)
 
@@ -659,31 +654,16 @@ class Store:
             after: Keyset paging: only ids after this one (the last id of the
                 previous page).
         """
-        where = ["partner = ?"]
-        args: list[object] = [self.partner]
-        if shown is not None:
-            if today is None:
-                raise ValueError("rows(shown=...) needs today")
-            day = today.isoformat()
-            if shown:
-                where.append("(shown_until >= ? OR deleted_on > ?)")
-            else:
-                where.append("shown_until < ? AND (deleted_on IS NULL OR deleted_on <= ?)")
-            args += [day, day]
-        if search:
-            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where.append("name LIKE ? ESCAPE '\\'")
-            args.append(f"%{escaped}%")
-        if after is not None:
-            where.append("id > ?")
-            args.append(after)
-        sql = (
-            "SELECT id, name, deleted_on, ended_on, shown_until, products FROM clients "
-            f"WHERE {' AND '.join(where)} ORDER BY id"
+        sql, args = rows_query(
+            self.partner,
+            today,
+            shown=shown,
+            search=search,
+            limit=limit,
+            after=after,
+            placeholder="?",
+            name_like="name LIKE ? ESCAPE '\\'",
         )
-        if limit is not None:
-            sql += " LIMIT ?"
-            args.append(int(limit))
         return [_row(r) for r in self._query(sql, args, "listing clients")]
 
     # -- the pool ------------------------------------------------------------------------
@@ -692,15 +672,11 @@ class Store:
         """Apply pool movements as atomic increments (two writers lose no seat)."""
         if events:
             self._pool_seen = None
-        for e in events:
-            self._db.execute(
-                "INSERT INTO pools (partner, item, period, seats) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (partner, item, period) DO UPDATE SET seats = seats + excluded.seats",
-                (self.partner, e.item, str(e.period), e.seats),
-            )
-            self._db.execute(
+        if events:
+            self._db.executemany(_POOL_UPSERT, pool_event_rows(self.partner, events))
+            self._db.executemany(
                 "INSERT INTO pool_events (partner, document) VALUES (?, ?)",
-                (self.partner, dumps(e)),
+                [(self.partner, dumps(e)) for e in events],
             )
 
     def pool(self) -> Pool:
@@ -713,7 +689,7 @@ class Store:
             "reading the pool",
         )
         try:
-            pool = Pool(tuple(PoolLine(item=i, period=p, seats=int(n)) for i, p, n in rows))
+            pool = pool_of(rows)
         except (TypeError, ValueError) as exc:
             raise said(
                 StoreError,
@@ -781,33 +757,12 @@ class Store:
         the expiry index (only the clients with a line in the window are read)."""
         from ..views._lifecycle import expiring
 
-        try:
-            last = (today + dt.timedelta(days=within_days)).isoformat()
-        except OverflowError:
-            last = dt.date.max.isoformat()
-        day = today.isoformat()
-        rows = self._query(
-            "SELECT id, document FROM clients WHERE partner = ? AND id IN ("
-            "SELECT client_id FROM expiries WHERE partner = ? AND expires_on <= ? "
-            "AND in_force_until >= ? AND starts_on <= ?) ORDER BY id",
-            (self.partner, self.partner, last, day, day),
-            "listing what expires",
-        )
+        sql, args = expiring_query(self.partner, today, within_days, "?")
+        rows = self._query(sql, args, "listing what expires")
         return expiring([self._read(cid, doc) for cid, doc in rows], today, within_days)
 
 
-_PROJECTED = ("ended_on", "name", "deleted_on", "shown_until", "products")
-
-
-@functools.lru_cache(maxsize=64)
-def _update_sql(changed: tuple[int, ...]) -> str:
-    """The UPDATE of a client that sets its document, its event sequence and the
-    projected columns at the positions *changed* (of :data:`_PROJECTED`)."""
-    sets = "".join(f", {_PROJECTED[i]} = ?" for i in changed)
-    return (
-        f"UPDATE clients SET version = version + 1, document = ?, seq = ?{sets} "
-        "WHERE partner = ? AND id = ? AND version = ?"
-    )
+_POOL_UPSERT = POOL_UPSERT.format(p="?")
 
 
 def _row(r: Sequence[Any]) -> ClientRow:
