@@ -34,6 +34,7 @@ from ._rows import (
     POOL_UPSERT,
     bulk_rows,
     check_change,
+    client_rows,
     columns,
     dumps,
     expiring_query,
@@ -421,17 +422,7 @@ class PostgresStore:
             placeholder="%s",
             name_like="lower(name) LIKE lower(%s)",
         )
-        return [
-            ClientRow(
-                id=r[0],
-                name=r[1],
-                deleted_on=r[2],
-                ended_on=r[3],
-                shown_until=r[4],
-                products=tuple(p for p in r[5].split(",") if p),
-            )
-            for r in self._rows(sql, args)
-        ]
+        return client_rows(self._rows(sql, args), text_dates=False)
 
     # -- the pool ------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from ._rows import (
     POOL_UPSERT,
     bulk_rows,
     check_change,
+    client_rows,
     columns,
     dumps,
     expiring_query,
@@ -664,7 +665,7 @@ class Store:
             placeholder="?",
             name_like="name LIKE ? ESCAPE '\\'",
         )
-        return [_row(r) for r in self._query(sql, args, "listing clients")]
+        return client_rows(self._query(sql, args, "listing clients"), text_dates=True)
 
     # -- the pool ------------------------------------------------------------------------
 
@@ -763,17 +764,6 @@ class Store:
 
 
 _POOL_UPSERT = POOL_UPSERT.format(p="?")
-
-
-def _row(r: Sequence[Any]) -> ClientRow:
-    return ClientRow(
-        id=r[0],
-        name=r[1],
-        deleted_on=None if r[2] is None else dt.date.fromisoformat(r[2]),
-        ended_on=dt.date.fromisoformat(r[3]),
-        shown_until=dt.date.fromisoformat(r[4]),
-        products=tuple(p for p in r[5].split(",") if p),
-    )
 
 
 def _cause(exc: BaseException) -> str:
