@@ -366,6 +366,14 @@ def test_every_operation_and_record_round_trips(engine: cl.Engine) -> None:
     v1 = {"ProductFamily", "Module", "Product", "ModuleLicense", "Maintenance", "Client"}
     v1 |= {"Finding", "Decision", "Period", "ClientRestored", "ClientCreated", "Expiry"}
     assert set(SERIALIZABLE) - kinds <= v1
+    # The store writes events and clients without the converter: the same documents.
+    from cytolicense.store._serialize import client_data, event_data, to_data
+
+    restored = cl.ClientRestored(client_id="acme", on=T0)
+    for e in [*events, restored]:
+        assert event_data(e) == to_data(e), type(e).__name__
+    assert {type(e).__name__ for e in [*events, restored]} == {t.__name__ for t in cl.EVENT_TYPES}
+    assert client_data(c) == to_data(c)
 
 
 def test_a_finding_document_must_fit_its_code() -> None:

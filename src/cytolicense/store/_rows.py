@@ -15,11 +15,11 @@ from typing import Any
 
 from ..core._client_records import Client
 from ..core._dates import RETENTION_DAYS
-from ..core._events import ClientCreated, replay
+from ..core._events import EVENT_TYPES, ClientCreated, replay
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..engine._engine import Change
 from ._protocol import ClientRow
-from ._serialize import client_data, to_data
+from ._serialize import client_data, event_data, to_data
 
 __all__ = [
     "POOL_UPSERT",
@@ -47,7 +47,11 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 def dumps(obj: Any) -> str:
     """The document of a record or event, as the stores keep it."""
-    return _ENCODE(client_data(obj) if type(obj) is Client else to_data(obj))
+    if type(obj) is Client:
+        return _ENCODE(client_data(obj))
+    if isinstance(obj, EVENT_TYPES):
+        return _ENCODE(event_data(obj))
+    return _ENCODE(to_data(obj))
 
 
 def projection(client: Client) -> tuple[str, str | None, str, str]:
