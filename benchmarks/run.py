@@ -451,6 +451,56 @@ def scaling(engine: cl.Engine, quick: bool) -> None:
         )
 
 
+def bench_products(quick: bool) -> None:
+    """Building product records against plain dicts of the same fields (the records
+    validate every field), and check against the size of the catalog (10 to 10,000
+    products: dictionary lookups, so it should stay flat)."""
+    family = cl.ProductFamily(id="fam", name="Family")
+    module = cl.Module(id="mod", name="Module")
+
+    def fields(i: int) -> dict[str, Any]:
+        return {
+            "id": f"p{i:05d}",
+            "name": f"Product {i}",
+            "family": "fam",
+            "modules": ["mod"],
+            "periods": ["1y", "2y", "3y"],
+            "license_types": ["commercial", "trial"],
+        }
+
+    raw = [fields(i) for i in range(10_000)]
+    measure(
+        "build 10,000 products (records vs dicts)",
+        lambda: [cl.Product(**f) for f in raw],
+        lambda: [
+            {**f, "modules": frozenset(f["modules"]), "periods": tuple(f["periods"])} for f in raw
+        ],
+        1,
+        5 if quick else 9,
+        unit="ms",
+    )
+    sizes = (10, 1_000) if quick else (10, 100, 1_000, 10_000)
+    for size in sizes:
+        products = [cl.Product(**fields(i)) for i in range(size)]
+        t0 = time.perf_counter()
+        catalog = cl.Catalog(families=[family], modules=[module], products=products)
+        engine = cl.Engine(catalog)
+        built = time.perf_counter() - t0
+        client = engine.create_client("c", "C", TODAY)
+        request = cl.AssignmentRequest(
+            product=products[size // 2].id, license_type="commercial", quantity=5, period="1y"
+        )
+        assert engine.check(client, request, TODAY).ok
+        measure(
+            f"check, catalog of {size:,} products",
+            lambda e=engine, c=client, r=request: e.check(c, r, TODAY),
+            None,
+            20_000,
+        )
+        print(f"   (Catalog + Engine of {size:,} products built in {built * 1e3:.1f} ms)")
+        RESULTS[f"catalog + engine of {size:,} products"] = {"seconds": built}
+
+
 def make_clients(engine: cl.Engine, count: int) -> list[cl.Client]:
     """*count* clients in every state, sharing a few maintenance shapes (as a sweep sees)."""
     shapes = []
@@ -915,7 +965,16 @@ def main() -> int:
         "--only",
         nargs="*",
         default=None,
-        choices=["engine", "monitoring", "memory", "json", "store", "startup", "postgres"],
+        choices=[
+            "engine",
+            "products",
+            "monitoring",
+            "memory",
+            "json",
+            "store",
+            "startup",
+            "postgres",
+        ],
     )
     args = parser.parse_args()
     print(
@@ -925,6 +984,7 @@ def main() -> int:
     catalog = cl.load_catalog()
     sections: dict[str, Callable[[], None]] = {
         "engine": lambda: bench_engine(catalog, args.quick),
+        "products": lambda: bench_products(args.quick),
         "memory": lambda: bench_memory(catalog),
         "json": lambda: bench_json(catalog, args.quick),
         "store": lambda: bench_store(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -142,6 +143,29 @@ def compose(rules: Sequence[Rule]) -> _Runner:
         "run", "ctx", [], rules, ["    if {found}:", "        return {findings}", "    return ()"]
     )
     return run
+
+
+def _request(
+    *,
+    product: str,
+    license_type: LicenseType,
+    quantity: int,
+    period: Period | None,
+    modules: Mapping[str, int | None],
+    management: ManagementMode,
+) -> AssignmentRequest:
+    """The terms an operation on a maintenance would leave, as an assignment: built
+    trusted (every value comes from a valid maintenance or an operation record that
+    validated its own fields), modules sorted by id as the request's converter does."""
+    return build(
+        AssignmentRequest,
+        product=product,
+        license_type=license_type,
+        quantity=quantity,
+        period=period,
+        modules=MappingProxyType(dict(sorted(modules.items()))),
+        management=management,
+    )
 
 
 def _type_of(ctx: RuleContext) -> LicenseType | None:
@@ -291,7 +315,7 @@ class Engine:
             pid = m.product
             if isinstance(op, Modify):
                 period = m.period
-                request = AssignmentRequest(
+                request = _request(
                     product=m.product,
                     license_type=m.license_type,
                     quantity=m.quantity if op.quantity is None else op.quantity,
@@ -316,7 +340,7 @@ class Engine:
                         for k, v in self.modules_of(m).items()
                         if k in offered
                     }
-                request = AssignmentRequest(
+                request = _request(
                     product=pid,
                     license_type=_COMMERCIAL,
                     quantity=quantity,
@@ -326,11 +350,12 @@ class Engine:
                 )
             elif isinstance(op, AddSeats):
                 period = op.period
-                request = AssignmentRequest(
+                request = _request(
                     product=m.product,
                     license_type=_COMMERCIAL,
                     quantity=m.quantity + op.quantity,
                     period=op.period,
+                    modules={},
                     management=m.management,
                 )
         product = products.get(pid) if pid is not None else None
