@@ -261,7 +261,17 @@ class LifecycleSession(RuleBasedStateMachine):
     def histories_replay(self) -> None:
         if not hasattr(self, "client"):
             return
-        assert cl.replay(self.events) == self.client
+        replayed = cl.replay(self.events)
+        assert replayed == self.client
+        # The kept days (not part of equality) of the engine's trusted client, built
+        # step by step, are those a validated client computes from scratch.
+        assert (self.client._end, self.client._commercial_until) == (
+            replayed._end,
+            replayed._commercial_until,
+        )
+        assert [(m._ended, m._until) for m in self.client.maintenances] == [
+            (m._ended, m._until) for m in replayed.maintenances
+        ]
         assert cl.replay_pool(self.pool_events, self.initial) == self.pool
         assert cl.from_json(cl.Client, cl.to_json(self.client)) == self.client
         if self.engine is STRICT:

@@ -129,18 +129,22 @@ class Maintenance:
     pooled: tuple[PoolLine, ...] = attrs.field(default=(), converter=pool_lines)
 
     _until: dt.date | None = attrs.field(init=False, eq=False, repr=False)
+    _ended: dt.date = attrs.field(init=False, eq=False, repr=False)
 
     def _derive(self) -> None:
         """Compute the kept derived value (also for records built by the store's trusted
         read path, which skips the checks): the last day in force (grace included, a
         deletion or replacement day not), so that the family rule and the views test
         one comparison per line."""
-        until: dt.date | None = self.grace_until
+        grace = self.grace_until
+        until: dt.date | None = grace
         stopped = self.stopped_on
+        ended = grace if stopped is None or stopped >= grace else stopped
         if stopped is not None and until is not None and stopped <= until:
             # Stopped on its first day: never in force (None; date.min has no day before).
             until = None if stopped <= self.starts_on else stopped - dt.timedelta(days=1)
         object.__setattr__(self, "_until", until)
+        object.__setattr__(self, "_ended", ended)
 
     def __attrs_post_init__(self) -> None:
         _ordered_dates(self)
@@ -214,11 +218,7 @@ class Maintenance:
     def ended_on(self) -> dt.date:
         """The day service ended or ends: the last day of grace (the expiry when there is
         none), or the deletion or replacement day if that came first."""
-        end = self.grace_until
-        stopped = self.stopped_on
-        if stopped is not None and stopped < end:
-            return stopped
-        return end
+        return self._ended
 
     def is_active(self, today: dt.date) -> bool:
         """Whether the maintenance gives service on *today* (grace not included)."""
@@ -262,7 +262,7 @@ def live_end(created_on: dt.date, maintenances: Iterable[Maintenance]) -> dt.dat
     """The latest end among *maintenances*, or *created_on* when that is later."""
     end = created_on
     for m in maintenances:
-        ended = m.ended_on
+        ended = m._ended
         if ended > end:
             end = ended
     return end
@@ -334,19 +334,42 @@ class Client:
         """Compute the kept days (see :meth:`Maintenance._derive`): the day the 90-day
         rules count from, and the last day any commercial maintenance is in force (the
         family rule has nothing to find on a later day: one comparison)."""
-        end = self.deleted_on
-        if end is None:
-            end = live_end(self.created_on, self.maintenances)
-        object.__setattr__(self, "_end", end)
+        end = self.created_on
         latest: dt.date | None = None
-        for m in self.maintenances:
+        commercial = LicenseType.COMMERCIAL
+        for m in self.maintenances:  # one pass over the kept days of each line
+            ended = m._ended
+            if ended > end:
+                end = ended
             until = m._until
             if (
                 until is not None
-                and m.license_type is LicenseType.COMMERCIAL
+                and m.license_type is commercial
                 and (latest is None or until > latest)
             ):
                 latest = until
+        object.__setattr__(self, "_end", end if self.deleted_on is None else self.deleted_on)
+        object.__setattr__(self, "_commercial_until", latest)
+
+    def _appended(self, before: Client, m: Maintenance) -> None:
+        """The kept days when *self* is *before* with *m* appended (an assignment): from
+        *before*'s, in constant time instead of a pass over every line."""
+        end = (
+            before._end
+            if before.deleted_on is None
+            else live_end(before.created_on, before.maintenances)
+        )
+        if m._ended > end:
+            end = m._ended
+        latest = before._commercial_until
+        until = m._until
+        if (
+            until is not None
+            and m.license_type is LicenseType.COMMERCIAL
+            and (latest is None or until > latest)
+        ):
+            latest = until
+        object.__setattr__(self, "_end", end if self.deleted_on is None else self.deleted_on)
         object.__setattr__(self, "_commercial_until", latest)
 
     @property
