@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 from collections.abc import Callable, Iterable
 
@@ -23,6 +24,7 @@ __all__ = ["ClientDetail", "DetailLine", "ModuleLine", "MonitoringList", "build_
 _UNIT = {"years": "year", "months": "month", "days": "day"}
 
 
+@functools.lru_cache(maxsize=4096)  # pure; a detail or a sweep repeats a few terms
 def human_duration(
     starts_on: dt.date, expires_on: dt.date, *, in_days: bool = False, language: str = "en"
 ) -> str:
