@@ -400,6 +400,12 @@ class PostgresStore:
                     if c[1] in self:
                         raise ClientExistsError(c[1], None) from exc
             raise
+        if len(clients) >= _ANALYZE_AFTER and not self._in_batch:
+            # Fresh statistics after a large import: with the planner believing a new
+            # partner has one client, joins (expiring) became scans of every client
+            # per row (28 s instead of 80 ms for 20,000 clients).
+            with self._transaction():
+                self._db.execute("ANALYZE clients, events, expiries")
         return len(clients)
 
     def rows(
@@ -483,6 +489,7 @@ class PostgresStore:
 
 
 _POOL_UPSERT = POOL_UPSERT.format(p="%s")
+_ANALYZE_AFTER = 1_000  # clients imported at once
 
 
 def _safe(url: str) -> str:

@@ -253,12 +253,14 @@ def expiring_query(
     except OverflowError:
         last = dt.date.max.isoformat()
     p, day = placeholder, today.isoformat()
+    # Driven from the expiry index, then one primary-key lookup per client.
     sql = (
-        f"SELECT id, document FROM clients WHERE partner = {p} AND id IN ("
-        f"SELECT client_id FROM expiries WHERE partner = {p} AND expires_on <= {p} "
-        f"AND in_force_until >= {p} AND starts_on <= {p}) ORDER BY id"
+        "SELECT c.id, c.document FROM (SELECT DISTINCT client_id FROM expiries "
+        f"WHERE partner = {p} AND expires_on <= {p} AND in_force_until >= {p} "
+        f"AND starts_on <= {p}) AS e JOIN clients AS c ON c.partner = {p} "
+        "AND c.id = e.client_id ORDER BY c.id"
     )
-    return sql, [partner, partner, last, day, day]
+    return sql, [partner, last, day, day, partner]
 
 
 def pool_of(rows: Sequence[Sequence[Any]]) -> Pool:
