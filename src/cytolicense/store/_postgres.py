@@ -128,6 +128,7 @@ class PostgresStore:
         self.url = url
         self.partner = partner
         self._in_batch = False
+        self._loaded: dict[str, tuple[int, int, Client]] = {}
         try:
             self._db = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
@@ -240,12 +241,18 @@ class PostgresStore:
     def load(self, client_id: str) -> tuple[Client, int]:
         """The client and its version; :class:`NotFoundError` if this partner has none."""
         rows = self._rows(
-            "SELECT document, version FROM clients WHERE partner = %s AND id = %s",
+            "SELECT document, version, seq FROM clients WHERE partner = %s AND id = %s",
             (self.partner, client_id),
         )
         if not rows:
             raise NotFoundError(self.partner, client_id)
-        return self._read(client_id, rows[0][0]), int(rows[0][1])
+        client, version = self._read(client_id, rows[0][0]), int(rows[0][1])
+        # Remembered so that saving a change made from this version need not read the
+        # document again (the UPDATE checks the version, atomically).
+        if len(self._loaded) >= 1024:
+            self._loaded.clear()
+        self._loaded[client_id] = (version, int(rows[0][2]), client)
+        return client, version
 
     def get(self, client_id: str) -> Client:
         """The client *client_id*; :class:`NotFoundError` if this partner has none."""
@@ -318,28 +325,38 @@ class PostgresStore:
                     raise ClientExistsError(client.id, int(stored[0][0]) if stored else None)
                 self._write_rows(client, change, 0, (), expiry_rows(client))
                 return 1
-            row = db.execute(
-                "SELECT document, seq FROM clients WHERE partner = %s AND id = %s "
-                "AND version = %s FOR UPDATE",
-                (self.partner, client.id, version),
-            ).fetchone()
-            if row is None:
-                current = db.execute(
-                    "SELECT version FROM clients WHERE partner = %s AND id = %s",
-                    (self.partner, client.id),
+            known = self._loaded.get(client.id)
+            if known is not None and known[0] == version:
+                seq, before = known[1], known[2]
+            else:
+                row = db.execute(
+                    "SELECT document, seq FROM clients WHERE partner = %s AND id = %s "
+                    "AND version = %s",
+                    (self.partner, client.id, version),
                 ).fetchone()
-                if current is None:
-                    raise NotFoundError(self.partner, client.id)
-                raise ConflictError(client.id, version, int(current[0]))
-            before, seq = self._read(client.id, row[0]), int(row[1])
+                if row is None:
+                    raise self._conflict(client.id, version)
+                before, seq = self._read(client.id, row[0]), int(row[1])
             follows(before, change)
             changed, values, gone, expiries = update_plan(before, client)
-            db.execute(
+            cur = db.execute(
                 update_sql(changed, "%s"),
                 (document, seq + n, *values, self.partner, client.id, version),
             )
+            if cur.rowcount != 1:  # another writer came first (checked atomically)
+                raise self._conflict(client.id, version)
+            self._loaded.pop(client.id, None)
             self._write_rows(client, change, seq, gone, expiries)
         return version + 1
+
+    def _conflict(self, client_id: str, version: int) -> StoreError:
+        current = self._db.execute(
+            "SELECT version FROM clients WHERE partner = %s AND id = %s",
+            (self.partner, client_id),
+        ).fetchone()
+        if current is None:
+            return NotFoundError(self.partner, client_id)
+        return ConflictError(client_id, version, int(current[0]))
 
     def _write_rows(
         self,
