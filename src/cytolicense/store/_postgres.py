@@ -9,47 +9,24 @@ once lose no seat. Install with ``pip install 'cytolicense[postgres]'``.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ..core._client_records import Client
-from ..core._dates import RETENTION_DAYS
-from ..core._events import Event
 from ..core._exceptions import (
     ClientExistsError,
-    ConflictError,
-    DataError,
-    NotFoundError,
     StoreError,
     said,
 )
-from ..core._period import Period
-from ..core._pool import Pool, PoolChanged
-from ..engine._engine import Change, Engine
-from ._protocol import ClientRow
+from ..engine._engine import Change
 from ._rows import (
-    POOL_UPSERT,
     bulk_rows,
-    check_change,
-    client_rows,
-    columns,
-    dumps,
-    expiring_query,
-    expiry_rows,
-    follows,
-    pool_event_rows,
-    pool_of,
-    rows_query,
-    update_plan,
-    update_sql,
 )
-from ._serialize import from_data, trusted_client
+from ._sql import SqlStore
 
 if TYPE_CHECKING:
-    from ..views._lifecycle import Expiry
+    pass
 
 __all__ = ["PostgresStore"]
 
@@ -104,7 +81,7 @@ END $$;"""
 SCHEMA_VERSION = "2"
 
 
-class PostgresStore:
+class PostgresStore(SqlStore):
     """One partner's view of a PostgreSQL database of clients.
 
     Args:
@@ -114,6 +91,10 @@ class PostgresStore:
     Raises:
         StoreError: psycopg is not installed, or the database cannot be reached.
     """
+
+    _MARKER = "%s"
+    _NAME_LIKE = "lower(name) LIKE lower(%s)"
+    _TEXT_DATES = False
 
     def __init__(self, url: str, partner: str) -> None:
         if not isinstance(partner, str) or not partner.strip():
@@ -217,182 +198,28 @@ class PostgresStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _rows(self, sql: str, args: Sequence[object]) -> list[Any]:
+    # -- the hooks of the shared store (SqlStore) ----------------------------------------------
+
+    def _where(self) -> str:
+        return _safe(self.url)
+
+    def _query(self, sql: str, args: Sequence[object], doing: str = "") -> list[Any]:
         try:
             return self._db.execute(sql, args).fetchall()
         except self._psycopg.Error as exc:
             raise said(StoreError, "{path}: {cause}", path=_safe(self.url), cause=exc) from exc
 
-    def _read(self, client_id: str, document: str) -> Client:
-        try:
-            return trusted_client(json.loads(document))
-        except (DataError, ValueError, TypeError, KeyError, RecursionError) as exc:
-            raise said(
-                StoreError,
-                "{path}: client '{client_id}' of partner '{partner}' has a corrupt row: {cause}",
-                path=_safe(self.url),
-                client_id=client_id,
-                partner=self.partner,
-                cause=exc,
-            ) from exc
+    def _exec(self, sql: str, args: Sequence[object]) -> int:
+        return int(self._db.execute(sql, args).rowcount)
 
-    # -- reads -----------------------------------------------------------------------
-
-    def load(self, client_id: str) -> tuple[Client, int]:
-        """The client and its version; :class:`NotFoundError` if this partner has none."""
-        rows = self._rows(
-            "SELECT document, version, seq FROM clients WHERE partner = %s AND id = %s",
-            (self.partner, client_id),
-        )
-        if not rows:
-            raise NotFoundError(self.partner, client_id)
-        client, version = self._read(client_id, rows[0][0]), int(rows[0][1])
-        # Remembered so that saving a change made from this version need not read the
-        # document again (the UPDATE checks the version, atomically).
-        if len(self._loaded) >= 1024:
-            self._loaded.clear()
-        self._loaded[client_id] = (version, int(rows[0][2]), client)
-        return client, version
-
-    def get(self, client_id: str) -> Client:
-        """The client *client_id*; :class:`NotFoundError` if this partner has none."""
-        return self.load(client_id)[0]
-
-    def __contains__(self, client_id: object) -> bool:
-        return bool(
-            self._rows(
-                "SELECT 1 FROM clients WHERE partner = %s AND id = %s", (self.partner, client_id)
-            )
-        )
-
-    def __len__(self) -> int:
-        return int(
-            self._rows("SELECT count(*) FROM clients WHERE partner = %s", (self.partner,))[0][0]
-        )
-
-    def clients(self) -> list[Client]:
-        """Every client of the partner, by id."""
-        rows = self._rows(
-            "SELECT id, document FROM clients WHERE partner = %s ORDER BY id",
-            (self.partner,),
-        )
-        return [self._read(cid, doc) for cid, doc in rows]
-
-    def monitoring(self, today: dt.date) -> list[Client]:
-        """The clients the monitoring list shows on *today*, by id (the 90-day rules)."""
-        limit = today - dt.timedelta(days=RETENTION_DAYS - 1)
-        rows = self._rows(
-            "SELECT id, document FROM clients WHERE partner = %s AND ended_on >= %s ORDER BY id",
-            (self.partner, limit),
-        )
-        return Engine.monitoring([self._read(cid, doc) for cid, doc in rows], today)
-
-    def history(self, client_id: str) -> list[Event]:
-        """The client's events, oldest first; :class:`NotFoundError` if there is no client."""
-        if client_id not in self:
-            raise NotFoundError(self.partner, client_id)
-        rows = self._rows(
-            "SELECT seq, document FROM events WHERE partner = %s AND client_id = %s ORDER BY seq",
-            (self.partner, client_id),
-        )
-        return [from_data(Event, json.loads(doc)) for _, doc in rows]  # type: ignore[arg-type]
-
-    # -- writes ------------------------------------------------------------------------
-
-    def save(self, change: Change, version: int | None) -> int:
-        """Write *change* atomically (see :meth:`cytolicense.Store.save`)."""
-        client = change.client
-        if not check_change(change, version):
-            assert version is not None
-            return version
-        document = dumps(client)
-        n = len(change.events)
-        db = self._db
-        with self._transaction():
-            if version is None:
-                follows(None, change)
-                cur = db.execute(
-                    "INSERT INTO clients (partner, id, version, document, seq, ended_on, name, "
-                    "deleted_on, shown_until, products) "
-                    "VALUES (%s, %s, 1, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    (self.partner, client.id, document, n, *columns(client)),
-                )
-                if cur.rowcount != 1:
-                    stored = self._rows(
-                        "SELECT version FROM clients WHERE partner = %s AND id = %s",
-                        (self.partner, client.id),
-                    )
-                    raise ClientExistsError(client.id, int(stored[0][0]) if stored else None)
-                self._write_rows(client, change, 0, (), expiry_rows(client))
-                return 1
-            known = self._loaded.get(client.id)
-            if known is not None and known[0] == version:
-                seq, before = known[1], known[2]
-            else:
-                row = db.execute(
-                    "SELECT document, seq FROM clients WHERE partner = %s AND id = %s "
-                    "AND version = %s",
-                    (self.partner, client.id, version),
-                ).fetchone()
-                if row is None:
-                    raise self._conflict(client.id, version)
-                before, seq = self._read(client.id, row[0]), int(row[1])
-            follows(before, change)
-            changed, values, gone, expiries = update_plan(before, client)
-            cur = db.execute(
-                update_sql(changed, "%s"),
-                (document, seq + n, *values, self.partner, client.id, version),
-            )
-            if cur.rowcount != 1:  # another writer came first (checked atomically)
-                raise self._conflict(client.id, version)
-            self._loaded.pop(client.id, None)
-            self._write_rows(client, change, seq, gone, expiries)
-        return version + 1
-
-    def _conflict(self, client_id: str, version: int) -> StoreError:
-        current = self._db.execute(
-            "SELECT version FROM clients WHERE partner = %s AND id = %s",
-            (self.partner, client_id),
-        ).fetchone()
-        if current is None:
-            return NotFoundError(self.partner, client_id)
-        return ConflictError(client_id, version, int(current[0]))
-
-    def _write_rows(
-        self,
-        client: Client,
-        change: Change,
-        seq: int,
-        gone: Sequence[str],
-        expiries: Sequence[tuple[str, str, str, str]],
-    ) -> None:
-        """The events after *seq*, the expiry rows *gone* and *expiries*, the pool's
-        movements (see :meth:`cytolicense.Store.save`)."""
-        partner = self.partner
+    def _many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         with self._db.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
-                "VALUES (%s, %s, %s, %s, %s, %s)",
-                [
-                    (partner, client.id, seq + i, type(e).__name__, e.on, dumps(e))
-                    for i, e in enumerate(change.events, start=1)
-                ],
-            )
-            if gone:
-                cur.executemany(
-                    "DELETE FROM expiries WHERE partner = %s AND client_id = %s "
-                    "AND maintenance_id = %s",
-                    [(partner, client.id, mid) for mid in gone],
-                )
-            if expiries:
-                cur.executemany(
-                    "INSERT INTO expiries VALUES (%s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT (partner, client_id, maintenance_id) DO UPDATE SET "
-                    "starts_on = excluded.starts_on, expires_on = excluded.expires_on, "
-                    "in_force_until = excluded.in_force_until",
-                    [(partner, client.id, *r) for r in expiries],
-                )
-        self._pool_write(change.pool_events)
+            cur.executemany(sql, rows)
+
+    def _writing(self, doing: str) -> AbstractContextManager[None]:
+        return self._transaction()
+
+    # -- writes only PostgreSQL has --------------------------------------------------------
 
     def bulk(self, changes: Sequence[Change]) -> int:
         """Add many new clients in one transaction (see :meth:`cytolicense.Store.bulk`)."""
@@ -425,87 +252,7 @@ class PostgresStore:
                 self._db.execute("ANALYZE clients, events, expiries")
         return len(clients)
 
-    def rows(
-        self,
-        today: dt.date | None = None,
-        *,
-        shown: bool | None = None,
-        search: str | None = None,
-        limit: int | None = None,
-        after: str | None = None,
-    ) -> list[ClientRow]:
-        """Light rows for list pages (see :meth:`cytolicense.Store.rows`)."""
-        sql, args = rows_query(
-            self.partner,
-            today,
-            shown=shown,
-            search=search,
-            limit=limit,
-            after=after,
-            placeholder="%s",
-            name_like="lower(name) LIKE lower(%s)",
-        )
-        return client_rows(self._rows(sql, args), text_dates=False)
 
-    # -- the pool ------------------------------------------------------------------------
-
-    def _pool_write(self, events: Sequence[PoolChanged]) -> None:
-        if events:
-            with self._db.cursor() as cur:
-                cur.executemany(_POOL_UPSERT, pool_event_rows(self.partner, events))
-                cur.executemany(
-                    "INSERT INTO pool_events (partner, document) VALUES (%s, %s)",
-                    [(self.partner, dumps(e)) for e in events],
-                )
-
-    def pool(self) -> Pool:
-        """The partner's licence pool (empty: nothing tracked)."""
-        rows = self._rows(
-            "SELECT item, period, seats FROM pools WHERE partner = %s ORDER BY item, period",
-            (self.partner,),
-        )
-        return pool_of(rows)
-
-    def credit_pool(
-        self,
-        item: str,
-        period: Period | str,
-        seats: int,
-        today: dt.date,
-        *,
-        actor: str | None = None,
-        reason: str | None = None,
-    ) -> Pool:
-        """Add *seats* of *item* for *period* (an atomic increment)."""
-        event = PoolChanged(
-            on=today,
-            item=item,
-            period=period,
-            seats=seats,
-            kind="credited",
-            actor=actor,
-            reason=reason,
-        )
-        with self._transaction():
-            self._pool_write([event])
-        return self.pool()
-
-    def pool_history(self) -> list[PoolChanged]:
-        """Every movement of the partner's pool, oldest first."""
-        rows = self._rows(
-            "SELECT document FROM pool_events WHERE partner = %s ORDER BY seq", (self.partner,)
-        )
-        return [from_data(PoolChanged, json.loads(doc)) for (doc,) in rows]
-
-    def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
-        """What :meth:`Engine.expiring` gives, answered from the expiry index."""
-        from ..views._lifecycle import expiring
-
-        rows = self._rows(*expiring_query(self.partner, today, within_days, "%s"))
-        return expiring([self._read(cid, doc) for cid, doc in rows], today, within_days)
-
-
-_POOL_UPSERT = POOL_UPSERT.format(p="%s")
 _ANALYZE_AFTER = 1_000  # clients imported at once
 
 

@@ -8,8 +8,6 @@ holding the new client state and its events together (or, inside
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -18,41 +16,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core._client_records import Client
-from ..core._dates import RETENTION_DAYS
-from ..core._events import Event
 from ..core._exceptions import (
     ClientExistsError,
-    ConflictError,
-    DataError,
-    NotFoundError,
     StoreError,
     said,
 )
-from ..core._period import Period
-from ..core._pool import Pool, PoolChanged
-from ..engine._engine import Change, Engine
-from ._protocol import ClientRow
+from ..core._pool import Pool
+from ..engine._engine import Change
 from ._rows import (
-    POOL_UPSERT,
     bulk_rows,
-    check_change,
-    client_rows,
-    columns,
-    dumps,
-    expiring_query,
     expiry_rows,
-    follows,
-    pool_event_rows,
-    pool_of,
     projection,
-    rows_query,
-    update_plan,
-    update_sql,
 )
-from ._serialize import from_data, trusted_client
+from ._sql import SqlStore
 
 if TYPE_CHECKING:
-    from ..views._lifecycle import Expiry
+    pass
 
 __all__ = ["SCHEMA_VERSION", "Store"]
 
@@ -119,7 +98,7 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 
-class Store:
+class Store(SqlStore):
     """One partner's view of a SQLite file of clients.
 
     Args:
@@ -363,18 +342,10 @@ class Store:
     def __repr__(self) -> str:
         return f"<Store {str(self.path)!r} partner={self.partner!r}>"
 
-    def _read(self, client_id: str, document: str) -> Client:
-        try:
-            return trusted_client(json.loads(document))
-        except (DataError, ValueError, TypeError, KeyError, RecursionError) as exc:
-            raise said(
-                StoreError,
-                "{path}: client '{client_id}' of partner '{partner}' has a corrupt row: {cause}",
-                path=self.path,
-                client_id=client_id,
-                partner=self.partner,
-                cause=exc,
-            ) from exc
+    # -- the hooks of the shared store (SqlStore) ----------------------------------------------
+
+    def _where(self) -> str:
+        return str(self.path)
 
     def _query(self, sql: str, args: Sequence[object], doing: str) -> list[Any]:
         try:
@@ -382,219 +353,30 @@ class Store:
         except sqlite3.Error as exc:
             raise self._error(exc, doing) from exc
 
-    # -- reads -----------------------------------------------------------------------------
+    def _exec(self, sql: str, args: Sequence[object]) -> int:
+        return int(self._db.execute(sql, args).rowcount)
 
-    def load(self, client_id: str) -> tuple[Client, int]:
-        """The client and its version; :class:`NotFoundError` if this partner has none."""
-        rows = self._query(
-            "SELECT document, version, seq FROM clients WHERE partner = ? AND id = ?",
-            (self.partner, client_id),
-            "reading a client",
-        )
-        if not rows:
-            raise NotFoundError(self.partner, client_id)
-        try:
-            version, seq = int(rows[0][1]), int(rows[0][2])
-        except (TypeError, ValueError) as exc:
-            raise said(
-                StoreError,
-                "{path}: client '{client_id}' has a corrupt version {version}",
-                path=self.path,
-                client_id=client_id,
-                version=repr(rows[0][1]),
-            ) from exc
-        client = self._read(client_id, rows[0][0])
-        # Remembered so that saving a change made from this version need not read and
-        # parse the document again to check that the change follows from it.
-        if len(self._loaded) >= 1024:
-            self._loaded.clear()
-        self._loaded[client_id] = (version, seq, client)
-        return client, version
+    def _many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        self._db.executemany(sql, rows)
 
-    def get(self, client_id: str) -> Client:
-        """The client *client_id*; :class:`NotFoundError` if this partner has none."""
-        return self.load(client_id)[0]
-
-    def __contains__(self, client_id: object) -> bool:
-        return bool(
-            self._query(
-                "SELECT 1 FROM clients WHERE partner = ? AND id = ?",
-                (self.partner, client_id),
-                "looking up a client",
-            )
-        )
-
-    def __len__(self) -> int:
-        rows = self._query(
-            "SELECT count(*) FROM clients WHERE partner = ?", (self.partner,), "counting clients"
-        )
-        return int(rows[0][0])
-
-    def clients(self) -> list[Client]:
-        """Every client of the partner, by id."""
-        rows = self._query(
-            "SELECT id, document FROM clients WHERE partner = ? ORDER BY id",
-            (self.partner,),
-            "listing clients",
-        )
-        return [self._read(cid, doc) for cid, doc in rows]
-
-    def monitoring(self, today: dt.date) -> list[Client]:
-        """The clients the monitoring list shows on *today*, by id (the 90-day rules)."""
-        limit = (today - dt.timedelta(days=RETENTION_DAYS - 1)).isoformat()
-        rows = self._query(
-            "SELECT id, document FROM clients WHERE partner = ? AND ended_on >= ? ORDER BY id",
-            (self.partner, limit),
-            "listing the monitoring clients",
-        )
-        return Engine.monitoring([self._read(cid, doc) for cid, doc in rows], today)
-
-    def history(self, client_id: str) -> list[Event]:
-        """The client's events, oldest first; :class:`NotFoundError` if there is no client."""
-        if client_id not in self:
-            raise NotFoundError(self.partner, client_id)
-        rows = self._query(
-            "SELECT seq, document FROM events WHERE partner = ? AND client_id = ? ORDER BY seq",
-            (self.partner, client_id),
-            "reading a client's history",
-        )
-        events: list[Event] = []
-        for seq, doc in rows:
-            try:
-                events.append(from_data(Event, json.loads(doc)))  # type: ignore[arg-type]
-            except (DataError, ValueError, TypeError, RecursionError) as exc:
-                raise said(
-                    StoreError,
-                    "{path}: event {seq} of client '{client_id}' is corrupt: {cause}",
-                    path=self.path,
-                    seq=seq,
-                    client_id=client_id,
-                    cause=exc,
-                ) from exc
-        return events
-
-    # -- writes ------------------------------------------------------------------------
-
-    def _stored_version(self, client_id: str) -> int | None:
-        row = self._db.execute(
-            "SELECT version FROM clients WHERE partner = ? AND id = ?", (self.partner, client_id)
-        ).fetchone()
-        if row is None:
-            return None
-        try:
-            return int(row[0])
-        except (TypeError, ValueError) as exc:
-            raise said(
-                StoreError,
-                "{path}: client '{client_id}' has a corrupt version {version}",
-                path=self.path,
-                client_id=client_id,
-                version=repr(row[0]),
-            ) from exc
-
-    def save(self, change: Change, version: int | None) -> int:
-        """Write *change* (the new client, its events, and the pool's movements)
-        atomically; return the client's new version.
-
-        Args:
-            change: What an engine operation returned.
-            version: The version the change was computed from, as :meth:`load` gave
-                it; ``None`` for a new client (its first event is :class:`ClientCreated`).
-
-        Raises:
-            ConflictError: the stored version is not *version* (someone else wrote
-                first), or a new client's id is taken. Nothing was written.
-            ValueError: the change's events do not lead from the stored client to the
-                change's client (a change made for another state). Nothing was written.
-        """
-        client = change.client
-        if not check_change(change, version):
-            assert version is not None
-            return version
-        document = dumps(client)
-        n = len(change.events)
+    @contextmanager
+    def _writing(self, doing: str) -> Iterator[None]:
         with self._transaction():
             try:
-                if version is None:
-                    taken = self._stored_version(client.id)
-                    if taken is not None:
-                        raise ClientExistsError(client.id, taken)
-                    follows(None, change)
-                    self._db.execute(
-                        "INSERT INTO clients (partner, id, version, document, seq, ended_on, "
-                        "name, deleted_on, shown_until, products) "
-                        "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
-                        (self.partner, client.id, document, n, *columns(client)),
-                    )
-                    self._write_rows(client, change, 0, (), expiry_rows(client))
-                    return 1
-                known = self._loaded.get(client.id)
-                if known is not None and known[0] == version:
-                    seq, before = known[1], known[2]
-                else:
-                    row = self._db.execute(
-                        "SELECT document, seq FROM clients WHERE partner = ? AND id = ? "
-                        "AND version = ?",
-                        (self.partner, client.id, version),
-                    ).fetchone()
-                    if row is None:
-                        raise self._conflict(client.id, version)
-                    seq, before = int(row[1]), self._read(client.id, row[0])
-                follows(before, change)
-                changed, values, gone, expiries = update_plan(before, client)
-                cur = self._db.execute(
-                    update_sql(changed, "?"),
-                    (document, seq + n, *values, self.partner, client.id, version),
-                )
-                if cur.rowcount != 1:  # the remembered version is stale
-                    raise self._conflict(client.id, version)
-                self._loaded.pop(client.id, None)
-                self._write_rows(client, change, seq, gone, expiries)
-                return version + 1
+                yield
             except sqlite3.Error as exc:
-                raise self._error(exc, "saving a client") from exc
+                raise self._error(exc, doing) from exc
+
+    def _holds_write_lock(self) -> bool:
+        # BEGIN IMMEDIATE holds SQLite's write lock until the transaction ends.
+        return self._depth > 0
+
+    # -- writes only SQLite has ------------------------------------------------------------
 
     def mark_demo(self) -> None:
         """Mark the file as a demo database (``cytolicense demo`` replaces only those)."""
         with self._transaction():
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('demo', '1')")
-
-    def _conflict(self, client_id: str, version: int) -> StoreError:
-        stored = self._stored_version(client_id)
-        if stored is None:
-            return NotFoundError(self.partner, client_id)
-        return ConflictError(client_id, version, stored)
-
-    def _write_rows(
-        self,
-        client: Client,
-        change: Change,
-        seq: int,
-        gone: Sequence[str],
-        expiries: Sequence[tuple[str, str, str, str]],
-    ) -> None:
-        """The events after *seq*, the expiry index rows *gone* (by maintenance id) and
-        *expiries* (new or changed), the pool's movements."""
-        db, partner = self._db, self.partner
-        db.executemany(
-            "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (partner, client.id, seq + i, type(e).__name__, e.on.isoformat(), dumps(e))
-                for i, e in enumerate(change.events, start=1)
-            ],
-        )
-        if gone:
-            db.executemany(
-                "DELETE FROM expiries WHERE partner = ? AND client_id = ? AND maintenance_id = ?",
-                [(partner, client.id, mid) for mid in gone],
-            )
-        if expiries:
-            db.executemany(
-                "INSERT OR REPLACE INTO expiries VALUES (?, ?, ?, ?, ?, ?)",
-                [(partner, client.id, *r) for r in expiries],
-            )
-        self._pool_write(change.pool_events)
 
     def bulk(self, changes: Sequence[Change]) -> int:
         """Add many new clients in one transaction (an import); the number added.
@@ -632,138 +414,6 @@ class Store:
             except sqlite3.Error as exc:
                 raise self._error(exc, "importing clients") from exc
         return len(clients)
-
-    def rows(
-        self,
-        today: dt.date | None = None,
-        *,
-        shown: bool | None = None,
-        search: str | None = None,
-        limit: int | None = None,
-        after: str | None = None,
-    ) -> list[ClientRow]:
-        """Light rows for list pages, from the indexed columns (no document is read).
-
-        Args:
-            today: The day *shown* is judged on (required with *shown*).
-            shown: ``True``: only the clients the monitoring list shows on *today*;
-                ``False``: only the hidden ones; ``None``: all. A client deleted
-                after *today* is judged on its deletion day's terms: it is listed
-                as shown (it was live on *today*).
-            search: Only clients whose name contains this text (case-insensitive).
-            limit: At most this many rows (a page).
-            after: Keyset paging: only ids after this one (the last id of the
-                previous page).
-        """
-        sql, args = rows_query(
-            self.partner,
-            today,
-            shown=shown,
-            search=search,
-            limit=limit,
-            after=after,
-            placeholder="?",
-            name_like="name LIKE ? ESCAPE '\\'",
-        )
-        return client_rows(self._query(sql, args, "listing clients"), text_dates=True)
-
-    # -- the pool ------------------------------------------------------------------------
-
-    def _pool_write(self, events: Sequence[PoolChanged]) -> None:
-        """Apply pool movements as atomic increments (two writers lose no seat)."""
-        if events:
-            self._pool_seen = None
-        if events:
-            self._db.executemany(_POOL_UPSERT, pool_event_rows(self.partner, events))
-            self._db.executemany(
-                "INSERT INTO pool_events (partner, document) VALUES (?, ?)",
-                [(self.partner, dumps(e)) for e in events],
-            )
-
-    def pool(self) -> Pool:
-        """The partner's licence pool (empty: nothing tracked)."""
-        if self._pool_seen is not None and self._depth:
-            return self._pool_seen
-        rows = self._query(
-            "SELECT item, period, seats FROM pools WHERE partner = ? ORDER BY item, period",
-            (self.partner,),
-            "reading the pool",
-        )
-        try:
-            pool = pool_of(rows)
-        except (TypeError, ValueError) as exc:
-            raise said(
-                StoreError,
-                "{path}: the pool of '{partner}' is corrupt: {cause}",
-                path=self.path,
-                partner=self.partner,
-                cause=exc,
-            ) from exc
-        if self._depth:
-            self._pool_seen = pool
-        return pool
-
-    def credit_pool(
-        self,
-        item: str,
-        period: Period | str,
-        seats: int,
-        today: dt.date,
-        *,
-        actor: str | None = None,
-        reason: str | None = None,
-    ) -> Pool:
-        """Add *seats* (bought, or a correction when negative) of *item* for *period*."""
-        event = PoolChanged(
-            on=today,
-            item=item,
-            period=period,
-            seats=seats,
-            kind="credited",
-            actor=actor,
-            reason=reason,
-        )
-        with self._transaction():
-            try:
-                self._pool_write([event])
-            except sqlite3.Error as exc:
-                raise self._error(exc, "crediting the pool") from exc
-        return self.pool()
-
-    def pool_history(self) -> list[PoolChanged]:
-        """Every movement of the partner's pool, oldest first."""
-        rows = self._query(
-            "SELECT seq, document FROM pool_events WHERE partner = ? ORDER BY seq",
-            (self.partner,),
-            "reading the pool's history",
-        )
-        out: list[PoolChanged] = []
-        for seq, doc in rows:
-            try:
-                out.append(from_data(PoolChanged, json.loads(doc)))
-            except (DataError, ValueError, TypeError, RecursionError) as exc:
-                raise said(
-                    StoreError,
-                    "{path}: pool event {seq} is corrupt: {cause}",
-                    path=self.path,
-                    seq=seq,
-                    cause=exc,
-                ) from exc
-        return out
-
-    # -- lists from the index ------------------------------------------------------------
-
-    def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
-        """What :meth:`Engine.expiring` gives over this partner's clients, answered from
-        the expiry index (only the clients with a line in the window are read)."""
-        from ..views._lifecycle import expiring
-
-        sql, args = expiring_query(self.partner, today, within_days, "?")
-        rows = self._query(sql, args, "listing what expires")
-        return expiring([self._read(cid, doc) for cid, doc in rows], today, within_days)
-
-
-_POOL_UPSERT = POOL_UPSERT.format(p="?")
 
 
 def _cause(exc: BaseException) -> str:

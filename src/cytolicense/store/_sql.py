@@ -1,0 +1,471 @@
+"""What the SQLite and PostgreSQL stores share: every query and write, once.
+
+:class:`SqlStore` holds the store protocol's logic over four small hooks a
+subclass gives for its database: :meth:`~SqlStore._query` (a read, errors named),
+:meth:`~SqlStore._exec` and :meth:`~SqlStore._many` (writes, inside
+:meth:`~SqlStore._writing`, the transaction or savepoint that maps the driver's
+errors to :class:`StoreError`), and the dialect constants (the parameter marker,
+the case-insensitive name match, whether dates come back as text). Statements are
+written with ``?`` markers and translated once per dialect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..core._client_records import Client
+from ..core._dates import RETENTION_DAYS
+from ..core._events import Event
+from ..core._exceptions import (
+    ClientExistsError,
+    ConflictError,
+    DataError,
+    NotFoundError,
+    StoreError,
+    said,
+)
+from ..core._period import Period
+from ..core._pool import Pool, PoolChanged
+from ..engine._engine import Change, Engine
+from ._protocol import ClientRow
+from ._rows import (
+    POOL_UPSERT,
+    check_change,
+    client_rows,
+    columns,
+    dumps,
+    expiring_query,
+    expiry_rows,
+    follows,
+    pool_event_rows,
+    pool_of,
+    rows_query,
+    update_plan,
+    update_sql,
+)
+from ._serialize import from_data, trusted_client
+
+if TYPE_CHECKING:
+    from ..views._lifecycle import Expiry
+
+__all__ = ["SqlStore"]
+
+
+@functools.lru_cache(maxsize=256)
+def _dialect(sql: str, marker: str) -> str:
+    return sql if marker == "?" else sql.replace("?", marker)
+
+
+class SqlStore:
+    """The store protocol over SQL, for one partner (see :class:`ClientStore`)."""
+
+    _MARKER: ClassVar[str] = "?"
+    _NAME_LIKE: ClassVar[str] = "name LIKE ? ESCAPE '\\'"
+    _TEXT_DATES: ClassVar[bool] = True
+
+    partner: str
+    _loaded: dict[str, tuple[int, int, Client]]
+
+    # -- the hooks a database gives ----------------------------------------------------------
+
+    def _where(self) -> str:
+        """How error messages name the database (a path, a URL without its password)."""
+        raise NotImplementedError
+
+    def _query(self, sql: str, args: Sequence[object], doing: str) -> list[Any]:
+        """Run a read; its driver errors become :class:`StoreError` naming *doing*."""
+        raise NotImplementedError
+
+    def _exec(self, sql: str, args: Sequence[object]) -> int:
+        """Run one write (inside :meth:`_writing`); the number of rows it touched."""
+        raise NotImplementedError
+
+    def _many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        """Run one write per row (inside :meth:`_writing`)."""
+        raise NotImplementedError
+
+    def _writing(self, doing: str) -> AbstractContextManager[None]:
+        """A transaction (a savepoint inside a batch) whose driver errors become
+        :class:`StoreError` naming *doing*; any error undoes what it wrote."""
+        raise NotImplementedError
+
+    def _holds_write_lock(self) -> bool:
+        """Whether no other writer can change the partner's rows until this
+        transaction ends (then the pool read once in it stays true)."""
+        return False
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _sql(self, sql: str) -> str:
+        return _dialect(sql, self._MARKER)
+
+    def _read(self, client_id: str, document: str) -> Client:
+        try:
+            return trusted_client(json.loads(document))
+        except (DataError, ValueError, TypeError, KeyError, RecursionError) as exc:
+            raise said(
+                StoreError,
+                "{path}: client '{client_id}' of partner '{partner}' has a corrupt row: {cause}",
+                path=self._where(),
+                client_id=client_id,
+                partner=self.partner,
+                cause=exc,
+            ) from exc
+
+    def _version(self, client_id: str, value: object) -> int:
+        try:
+            if isinstance(value, bool) or not isinstance(value, int | str):
+                raise TypeError(f"not a version: {value!r}")
+            return int(value)
+        except (TypeError, ValueError) as exc:
+            raise said(
+                StoreError,
+                "{path}: client '{client_id}' has a corrupt version {version}",
+                path=self._where(),
+                client_id=client_id,
+                version=repr(value),
+            ) from exc
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def load(self, client_id: str) -> tuple[Client, int]:
+        """The client and its version; :class:`NotFoundError` if this partner has none."""
+        rows = self._query(
+            self._sql("SELECT document, version, seq FROM clients WHERE partner = ? AND id = ?"),
+            (self.partner, client_id),
+            "reading a client",
+        )
+        if not rows:
+            raise NotFoundError(self.partner, client_id)
+        version = self._version(client_id, rows[0][1])
+        seq = self._version(client_id, rows[0][2])
+        client = self._read(client_id, rows[0][0])
+        # Remembered so that saving a change made from this version need not read and
+        # parse the document again (the UPDATE checks the version, atomically).
+        if len(self._loaded) >= 1024:
+            self._loaded.clear()
+        self._loaded[client_id] = (version, seq, client)
+        return client, version
+
+    def get(self, client_id: str) -> Client:
+        """The client *client_id*; :class:`NotFoundError` if this partner has none."""
+        return self.load(client_id)[0]
+
+    def __contains__(self, client_id: object) -> bool:
+        return bool(
+            self._query(
+                self._sql("SELECT 1 FROM clients WHERE partner = ? AND id = ?"),
+                (self.partner, client_id),
+                "looking up a client",
+            )
+        )
+
+    def __len__(self) -> int:
+        rows = self._query(
+            self._sql("SELECT count(*) FROM clients WHERE partner = ?"),
+            (self.partner,),
+            "counting clients",
+        )
+        return int(rows[0][0])
+
+    def clients(self) -> list[Client]:
+        """Every client of the partner, by id."""
+        rows = self._query(
+            self._sql("SELECT id, document FROM clients WHERE partner = ? ORDER BY id"),
+            (self.partner,),
+            "listing clients",
+        )
+        return [self._read(cid, doc) for cid, doc in rows]
+
+    def monitoring(self, today: dt.date) -> list[Client]:
+        """The clients the monitoring list shows on *today*, by id (the 90-day rules)."""
+        limit = (today - dt.timedelta(days=RETENTION_DAYS - 1)).isoformat()
+        rows = self._query(
+            self._sql(
+                "SELECT id, document FROM clients WHERE partner = ? AND ended_on >= ? ORDER BY id"
+            ),
+            (self.partner, limit),
+            "listing the monitoring clients",
+        )
+        return Engine.monitoring([self._read(cid, doc) for cid, doc in rows], today)
+
+    def history(self, client_id: str) -> list[Event]:
+        """The client's events, oldest first; :class:`NotFoundError` if there is no client."""
+        if client_id not in self:
+            raise NotFoundError(self.partner, client_id)
+        rows = self._query(
+            self._sql(
+                "SELECT seq, document FROM events WHERE partner = ? AND client_id = ? ORDER BY seq"
+            ),
+            (self.partner, client_id),
+            "reading a client's history",
+        )
+        events: list[Event] = []
+        for seq, doc in rows:
+            try:
+                events.append(from_data(Event, json.loads(doc)))  # type: ignore[arg-type]
+            except (DataError, ValueError, TypeError, RecursionError) as exc:
+                raise said(
+                    StoreError,
+                    "{path}: event {seq} of client '{client_id}' is corrupt: {cause}",
+                    path=self._where(),
+                    seq=seq,
+                    client_id=client_id,
+                    cause=exc,
+                ) from exc
+        return events
+
+    def rows(
+        self,
+        today: dt.date | None = None,
+        *,
+        shown: bool | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> list[ClientRow]:
+        """Light rows for list pages, from the indexed columns (no document is read).
+
+        Args:
+            today: The day *shown* is judged on (required with *shown*).
+            shown: ``True``: only the clients the monitoring list shows on *today*;
+                ``False``: only the hidden ones; ``None``: all. A client deleted
+                after *today* is judged on its deletion day's terms: it is listed
+                as shown (it was live on *today*).
+            search: Only clients whose name contains this text (case-insensitive).
+            limit: At most this many rows (a page).
+            after: Keyset paging: only ids after this one (the last id of the
+                previous page).
+        """
+        sql, args = rows_query(
+            self.partner,
+            today,
+            shown=shown,
+            search=search,
+            limit=limit,
+            after=after,
+            placeholder=self._MARKER,
+            name_like=self._NAME_LIKE,
+        )
+        return client_rows(self._query(sql, args, "listing clients"), text_dates=self._TEXT_DATES)
+
+    def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
+        """What :meth:`Engine.expiring` gives over this partner's clients, answered from
+        the expiry index (only the clients with a line in the window are read)."""
+        from ..views._lifecycle import expiring
+
+        sql, args = expiring_query(self.partner, today, within_days, self._MARKER)
+        rows = self._query(sql, args, "listing what expires")
+        return expiring([self._read(cid, doc) for cid, doc in rows], today, within_days)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def save(self, change: Change, version: int | None) -> int:
+        """Write *change* (the new client, its events, and the pool's movements)
+        atomically; return the client's new version.
+
+        Args:
+            change: What an engine operation returned.
+            version: The version the change was computed from, as :meth:`load` gave
+                it; ``None`` for a new client (its first event is :class:`ClientCreated`).
+
+        Raises:
+            ConflictError: the stored version is not *version* (someone else wrote
+                first), or a new client's id is taken. Nothing was written.
+            ValueError: the change's events do not lead from the stored client to the
+                change's client (a change made for another state). Nothing was written.
+        """
+        client = change.client
+        if not check_change(change, version):
+            assert version is not None
+            return version
+        document = dumps(client)
+        n = len(change.events)
+        with self._writing("saving a client"):
+            if version is None:
+                follows(None, change)
+                added = self._exec(
+                    self._sql(
+                        "INSERT INTO clients (partner, id, version, document, seq, ended_on, "
+                        "name, deleted_on, shown_until, products) "
+                        "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+                    ),
+                    (self.partner, client.id, document, n, *columns(client)),
+                )
+                if added != 1:
+                    raise ClientExistsError(client.id, self._stored_version(client.id))
+                self._write_rows(client, change, 0, (), expiry_rows(client))
+                return 1
+            known = self._loaded.get(client.id)
+            if known is not None and known[0] == version:
+                seq, before = known[1], known[2]
+            else:
+                rows = self._query(
+                    self._sql(
+                        "SELECT document, seq FROM clients WHERE partner = ? AND id = ? "
+                        "AND version = ?"
+                    ),
+                    (self.partner, client.id, version),
+                    "reading a client",
+                )
+                if not rows:
+                    raise self._conflict(client.id, version)
+                seq = self._version(client.id, rows[0][1])
+                before = self._read(client.id, rows[0][0])
+            follows(before, change)
+            changed, values, gone, expiries = update_plan(before, client)
+            updated = self._exec(
+                update_sql(changed, self._MARKER),
+                (document, seq + n, *values, self.partner, client.id, version),
+            )
+            if updated != 1:  # another writer came first (checked atomically)
+                raise self._conflict(client.id, version)
+            self._loaded.pop(client.id, None)
+            self._write_rows(client, change, seq, gone, expiries)
+            return version + 1
+
+    def _stored_version(self, client_id: str) -> int | None:
+        rows = self._query(
+            self._sql("SELECT version FROM clients WHERE partner = ? AND id = ?"),
+            (self.partner, client_id),
+            "looking up a client",
+        )
+        return None if not rows else self._version(client_id, rows[0][0])
+
+    def _conflict(self, client_id: str, version: int) -> StoreError:
+        stored = self._stored_version(client_id)
+        if stored is None:
+            return NotFoundError(self.partner, client_id)
+        return ConflictError(client_id, version, stored)
+
+    def _write_rows(
+        self,
+        client: Client,
+        change: Change,
+        seq: int,
+        gone: Sequence[str],
+        expiries: Sequence[tuple[str, str, str, str]],
+    ) -> None:
+        """The events after *seq*, the expiry index rows *gone* (by maintenance id) and
+        *expiries* (new or changed), the pool's movements."""
+        partner = self.partner
+        self._many(
+            self._sql(
+                "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
+                "VALUES (?, ?, ?, ?, ?, ?)"
+            ),
+            [
+                (partner, client.id, seq + i, type(e).__name__, e.on.isoformat(), dumps(e))
+                for i, e in enumerate(change.events, start=1)
+            ],
+        )
+        if gone:
+            self._many(
+                self._sql(
+                    "DELETE FROM expiries WHERE partner = ? AND client_id = ? "
+                    "AND maintenance_id = ?"
+                ),
+                [(partner, client.id, mid) for mid in gone],
+            )
+        if expiries:
+            self._many(
+                self._sql(
+                    "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (partner, client_id, maintenance_id) DO UPDATE SET "
+                    "starts_on = excluded.starts_on, expires_on = excluded.expires_on, "
+                    "in_force_until = excluded.in_force_until"
+                ),
+                [(partner, client.id, *r) for r in expiries],
+            )
+        self._pool_write(change.pool_events)
+
+    # -- the pool ----------------------------------------------------------------------------
+
+    _pool_seen: Pool | None = None
+
+    def _pool_write(self, events: Sequence[PoolChanged]) -> None:
+        """Apply pool movements as atomic increments (two writers lose no seat)."""
+        if not events:
+            return
+        self._pool_seen = None
+        self._many(self._sql(POOL_UPSERT.format(p="?")), pool_event_rows(self.partner, events))
+        self._many(
+            self._sql("INSERT INTO pool_events (partner, document) VALUES (?, ?)"),
+            [(self.partner, dumps(e)) for e in events],
+        )
+
+    def pool(self) -> Pool:
+        """The partner's licence pool (empty: nothing tracked)."""
+        locked = self._holds_write_lock()
+        if locked and self._pool_seen is not None:
+            return self._pool_seen
+        rows = self._query(
+            self._sql(
+                "SELECT item, period, seats FROM pools WHERE partner = ? ORDER BY item, period"
+            ),
+            (self.partner,),
+            "reading the pool",
+        )
+        try:
+            pool = pool_of(rows)
+        except (TypeError, ValueError) as exc:
+            raise said(
+                StoreError,
+                "{path}: the pool of '{partner}' is corrupt: {cause}",
+                path=self._where(),
+                partner=self.partner,
+                cause=exc,
+            ) from exc
+        if locked:
+            self._pool_seen = pool
+        return pool
+
+    def credit_pool(
+        self,
+        item: str,
+        period: Period | str,
+        seats: int,
+        today: dt.date,
+        *,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> Pool:
+        """Add *seats* (bought, or a correction when negative) of *item* for *period*."""
+        event = PoolChanged(
+            on=today,
+            item=item,
+            period=period,
+            seats=seats,
+            kind="credited",
+            actor=actor,
+            reason=reason,
+        )
+        with self._writing("crediting the pool"):
+            self._pool_write([event])
+        return self.pool()
+
+    def pool_history(self) -> list[PoolChanged]:
+        """Every movement of the partner's pool, oldest first."""
+        rows = self._query(
+            self._sql("SELECT seq, document FROM pool_events WHERE partner = ? ORDER BY seq"),
+            (self.partner,),
+            "reading the pool's history",
+        )
+        out: list[PoolChanged] = []
+        for seq, doc in rows:
+            try:
+                out.append(from_data(PoolChanged, json.loads(doc)))
+            except (DataError, ValueError, TypeError, RecursionError) as exc:
+                raise said(
+                    StoreError,
+                    "{path}: pool event {seq} is corrupt: {cause}",
+                    path=self._where(),
+                    seq=seq,
+                    cause=exc,
+                ) from exc
+        return out
