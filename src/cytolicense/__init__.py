@@ -13,25 +13,6 @@ from .core._catalog_records import DEFAULT_PERIODS, Module, Product, ProductFami
 from .core._client_records import Client, Maintenance, ModuleLicense
 from .core._dates import RETENTION_DAYS, commercial_expiry, trial_expiry
 from .core._enums import LicenseType, ManagementMode, QuantityRule, Severity, Status, TermEnd
-from .core._events import (
-    EVENT_TYPES,
-    ClientCreated,
-    ClientDeleted,
-    ClientRestored,
-    Event,
-    LicensesModified,
-    MaintenanceRenewed,
-    ManagementChanged,
-    ProductAssigned,
-    ProductChanged,
-    SeatsAdded,
-    ServiceDeleted,
-    SetsGrouped,
-    TrialConverted,
-    TrialExtended,
-    apply,
-    replay,
-)
 from .core._exceptions import (
     CatalogError,
     ClientExistsError,
@@ -64,7 +45,6 @@ from .core._operations import (
 from .core._period import Period
 from .core._pool import Pool, PoolChanged, PoolLine, replay_pool
 from .core._rulespec import Rule, RuleContext, RuleSpec
-from .engine._engine import Change, Engine
 from .plugins._hookspecs import hookimpl
 from .plugins._plugins import (
     DISABLE_AUTOLOAD_ENV,
@@ -76,6 +56,26 @@ from .plugins._toml import TomlCatalog
 from .rules._builtin import CODES
 
 if TYPE_CHECKING:
+    from .core._events import (
+        EVENT_TYPES,
+        ClientCreated,
+        ClientDeleted,
+        ClientRestored,
+        Event,
+        LicensesModified,
+        MaintenanceRenewed,
+        ManagementChanged,
+        ProductAssigned,
+        ProductChanged,
+        SeatsAdded,
+        ServiceDeleted,
+        SetsGrouped,
+        TrialConverted,
+        TrialExtended,
+        apply,
+        replay,
+    )
+    from .engine._engine import Change, Engine
     from .store._console import Console
     from .store._postgres import PostgresStore
     from .store._protocol import ClientRow, ClientStore, open_store
@@ -85,8 +85,28 @@ if TYPE_CHECKING:
     from .views._lifecycle import Expiry, Forecast
 
 # Imported on first use, to keep `import cytolicense` light: the views, JSON
-# (cattrs) and the store (sqlite3) are not needed to decide.
+# (cattrs) and the store (sqlite3) are not needed to decide, and loading a catalog
+# needs neither the engine nor the events.
 _LAZY = {
+    "Engine": ".engine._engine",
+    "Change": ".engine._engine",
+    "EVENT_TYPES": ".core._events",
+    "ClientCreated": ".core._events",
+    "ClientDeleted": ".core._events",
+    "ClientRestored": ".core._events",
+    "Event": ".core._events",
+    "LicensesModified": ".core._events",
+    "MaintenanceRenewed": ".core._events",
+    "ManagementChanged": ".core._events",
+    "ProductAssigned": ".core._events",
+    "ProductChanged": ".core._events",
+    "SeatsAdded": ".core._events",
+    "ServiceDeleted": ".core._events",
+    "SetsGrouped": ".core._events",
+    "TrialConverted": ".core._events",
+    "TrialExtended": ".core._events",
+    "apply": ".core._events",
+    "replay": ".core._events",
     "ClientDetail": ".views._detail",
     "DetailLine": ".views._detail",
     "ModuleLine": ".views._detail",
