@@ -524,3 +524,12 @@ def test_a_usual_case_test_that_raises_counts_as_false() -> None:
         "quantity.invalid",
         "vendor.always",
     ]
+
+
+def test_the_hot_path_keeps_one_function_per_product_not_per_typo() -> None:
+    engine = cl.Engine(cl.load_catalog(TestCatalog(), entry_points=False))
+    c = engine.create_client("a", "A", TODAY)
+    for i in range(50):
+        assert codes(engine.check(c, request(product=f"typo{i}"), TODAY)) == ["product.unknown"]
+    assert engine.check(c, request(), TODAY).ok
+    assert len(engine._assign) == 1

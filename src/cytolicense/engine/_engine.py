@@ -476,9 +476,12 @@ class Engine:
             fast = self._assign.get(
                 (operation.product, operation.license_type is _TRIAL, pool is not None)
             )
-            if fast is None:
-                fast = self._assign_check(client, operation, today, pool)
-            return fast(client, operation, today, pool)
+            if fast is not None:
+                return fast(client, operation, today, pool)
+            if operation.product in self._tables.plans:  # one per product, never per typo
+                return self._assign_check(client, operation, today, pool)(
+                    client, operation, today, pool
+                )
         return self._decide(self._context(client, operation, today, pool))
 
     def _assign_check(
