@@ -354,6 +354,8 @@ def test_everything_a_person_reads_is_in_spanish_with_lang_es(cli: Cli) -> None:
     assert "(por defecto: commercial)" in sub
     wrong = cli.plain("assign", "acme", "--type", "gift", env=es)
     assert wrong.returncode == 2 and "opción no válida: 'gift'" in wrong.stderr
+    typo = cli.plain("assign", "acme", "--product", "x", "--seats", "diez", env=es)
+    assert typo.returncode == 2 and "no es un número entero: 'diez'" in typo.stderr
     # Errors raised by the store, and ids unknown to the catalog.
     missing = cli("monitoring", code=3, env=es).stderr
     assert (

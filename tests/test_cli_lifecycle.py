@@ -157,7 +157,7 @@ def test_every_string_a_person_reads_has_its_spanish() -> None:
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "id", getattr(node.func, "attr", None))
-            index = {"tr": 0, "said": 1}.get(name or "")
+            index = {"tr": 0, "said": 1, "_arg_error": 0}.get(name or "")
             if index is None or len(node.args) <= index:
                 continue
             arg = node.args[index]
@@ -166,7 +166,7 @@ def test_every_string_a_person_reads_has_its_spanish() -> None:
                 texts = [arg.body, arg.orelse]
             for t in texts:
                 if isinstance(t, ast.Constant) and isinstance(t.value, str):
-                    table = "UI" if name == "tr" else "ERRORS"
+                    table = "ERRORS" if name == "said" else "UI"
                     used.append((table, t.value, f"{path.name}:{node.lineno}"))
     for cls in vars(_exceptions).values():
         if isinstance(cls, type) and isinstance(getattr(cls, "template", None), str):

@@ -111,6 +111,13 @@ class UsageError(Exception):
     """A command line that cannot run as given (exit status 2)."""
 
 
+def _arg_error(template: str, **values: object) -> argparse.ArgumentTypeError:
+    """A bad value on the command line, in the language argparse speaks while it parses
+    (see :func:`_argparse_in`)."""
+    words: Callable[[str], str] = getattr(argparse, "_")  # noqa: B009
+    return argparse.ArgumentTypeError(words(template).format(**values))
+
+
 def _day(text: str) -> dt.date:
     """An ISO date, YYYY-MM-DD only (not 20261127 nor 2026-W48-5)."""
     try:
@@ -118,13 +125,13 @@ def _day(text: str) -> dt.date:
             raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+        raise _arg_error("not a date (YYYY-MM-DD): '{text}'", text=text) from None
 
 
 def _seats(text: str) -> int:
     """A whole number in ASCII digits (not 1_0, not full-width digits)."""
     if not _SEATS_RE.fullmatch(text):
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+        raise _arg_error("not a whole number: '{text}'", text=text)
     return int(text)
 
 
@@ -150,22 +157,22 @@ def _period(text: str) -> str:
     try:
         return str(Period.parse(text))
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a period: {text!r} (expected e.g. 1y, 2y, 3y or 1m)"
+        raise _arg_error(
+            "not a period: '{text}' (expected e.g. 1y, 2y, 3y or 1m)", text=text
         ) from None
 
 
 def _usage(text: str) -> tuple[str, int]:
     name, sep, count = text.partition("=")
     if not name or not sep:
-        raise argparse.ArgumentTypeError(f"expected ID=N (devices in use), got {text!r}")
+        raise _arg_error("expected ID=N (devices in use), got '{text}'", text=text)
     return name, _seats(count)
 
 
 def _module(text: str) -> tuple[str, int | None]:
     name, sep, seats = text.partition("=")
     if not name:
-        raise argparse.ArgumentTypeError(f"expected MODULE or MODULE=SEATS, got {text!r}")
+        raise _arg_error("expected MODULE or MODULE=SEATS, got '{text}'", text=text)
     return name, (_seats(seats) if sep else None)
 
 

@@ -358,6 +358,14 @@ UI: dict[str, dict[str, str]] = {
         "the product id (see `catalog`)": "el id del producto (véase `catalog`)",
         "number of seats": "número de licencias",
         "the licence type": "el tipo de licencia",
+        "not a date (YYYY-MM-DD): '{text}'": "no es una fecha (AAAA-MM-DD): '{text}'",
+        "not a whole number: '{text}'": "no es un número entero: '{text}'",
+        "not a period: '{text}' (expected e.g. 1y, 2y, 3y or 1m)": "no es un periodo: "
+        "'{text}' (por ejemplo 1y, 2y, 3y o 1m)",
+        "expected ID=N (devices in use), got '{text}'": "se esperaba ID=N (dispositivos en "
+        "uso), no '{text}'",
+        "expected MODULE or MODULE=SEATS, got '{text}'": "se esperaba MODULE o MODULE=SEATS, "
+        "no '{text}'",
         "what to do": "qué hacer",
         "1y, 2y, 3y or 1m (commercial only)": "1y, 2y, 3y o 1m (solo comerciales)",
         "add a module (repeatable)": "añade un módulo (repetible)",
