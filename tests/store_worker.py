@@ -17,8 +17,13 @@ REQUEST = cl.AssignmentRequest(
 )
 
 
+PARTNER = sys.argv[4] if len(sys.argv) > 4 else "p1"
+
+
 def console(path: str) -> cl.Console:
-    return cl.Console(cl.Engine(cl.load_catalog()), cl.Store(path, "p1"))
+    """A console over the SQLite file *path*, or over PostgreSQL when *path* is a URL."""
+    store = cl.open_store(path, PARTNER) if "://" in path else cl.Store(path, PARTNER)
+    return cl.Console(cl.Engine(cl.load_catalog()), store)
 
 
 def crash(path: str, batch: int) -> None:

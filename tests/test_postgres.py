@@ -168,3 +168,43 @@ def test_a_large_import_refreshes_the_planners_statistics(pg: Any, engine: cl.En
     pg.bulk(big)
     assert analyzed() == before + 3
     assert len(pg.expiring(D(2027, 11, 1), 30)) == 1_000
+
+
+def test_killed_mid_batch_loses_no_committed_change_on_postgres(postgres_url: str) -> None:
+    """The SQLite crash test on PostgreSQL: a writer killed (SIGKILL) in the middle of a
+    batch leaves every batch it saw committed, and nothing of the one it was in."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    partner, batch = f"crash-{uuid.uuid4().hex[:8]}", 5
+    worker = str(Path(__file__).with_name("store_worker.py"))
+    proc = subprocess.Popen(
+        [sys.executable, worker, "crash", postgres_url, str(batch), partner],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    committed = -1
+    deadline = time.monotonic() + 60
+    while committed < 4 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        committed = int(line)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    assert committed >= 4, "the worker did not commit enough batches"
+    store = cl.open_store(postgres_url, partner)
+    try:
+        clients = store.clients()
+        assert len(clients) >= (committed + 1) * batch
+        assert len(clients) % batch == 0  # no batch in part
+        for client in clients:
+            assert client.maintenances[0].quantity == 12
+            assert cl.replay(store.history(client.id)) == client
+            assert store.load(client.id)[1] == 3
+    finally:
+        store.close()
