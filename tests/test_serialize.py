@@ -208,9 +208,11 @@ def mutations(draw: st.DrawFn) -> str:
     def mutate(doc: Any, data: st.DrawFn) -> Any:
         if isinstance(doc, dict) and doc:
             key = data(st.sampled_from(sorted(doc)))
-            action = data(st.sampled_from(["drop", "replace", "recurse"]))
+            action = data(st.sampled_from(["drop", "replace", "recurse", "add"]))
             if action == "drop":
                 return {k: v for k, v in doc.items() if k != key}
+            if action == "add":
+                return {**doc, data(st.sampled_from(["extra", key + "_", "x"])): data(json_values)}
             if action == "replace":
                 return {**doc, key: data(json_values)}
             return {**doc, key: mutate(doc[key], data)}
