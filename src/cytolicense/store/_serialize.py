@@ -71,9 +71,16 @@ SERIALIZABLE: dict[str, type[Any]] = {
 
 
 def _structure_date(value: Any, _: type) -> dt.date:
-    if not isinstance(value, str) or not _DATE_RE.match(value):
+    if type(value) is not str:
         raise ValueError(f"expected an ISO date 'YYYY-MM-DD', got {value!r}")
-    return dt.date.fromisoformat(value)
+    return _iso_day(value)
+
+
+@functools.lru_cache(maxsize=4096)  # a document repeats its days; only good ones are kept
+def _iso_day(text: str) -> dt.date:
+    if not _DATE_RE.match(text):
+        raise ValueError(f"expected an ISO date 'YYYY-MM-DD', got {text!r}")
+    return dt.date.fromisoformat(text)
 
 
 def _structure_period(value: Any, _: type) -> Period:
