@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -135,7 +136,6 @@ def postgres_url() -> Iterator[str]:
     import shutil
     import subprocess
     import tempfile
-    from pathlib import Path
 
     pytest.importorskip("psycopg")
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
@@ -186,3 +186,44 @@ def postgres_url() -> Iterator[str]:
     finally:
         run(pg_ctl, "-D", str(data), "-m", "immediate", "stop")
         shutil.rmtree(base, ignore_errors=True)
+
+
+def kill_mid_batch(target: str, partner: str, batches: int, batch: int = 5) -> int:
+    """Run the crash worker (tests/store_worker.py) on *target* (a SQLite path or a
+    PostgreSQL URL) for *partner* until it reports *batches* committed batches, then
+    SIGKILL it in the middle of the next; the number of the last batch it reported."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    worker = str(Path(__file__).with_name("store_worker.py"))
+    proc = subprocess.Popen(
+        [sys.executable, worker, "crash", target, str(batch), partner],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    committed = -1
+    deadline = time.monotonic() + 60
+    while committed < batches and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        committed = int(line)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    assert committed >= batches, "the worker did not commit enough batches"
+    return committed
+
+
+def assert_whole_batches(store: cl.ClientStore, committed: int, batch: int = 5) -> None:
+    """Every batch whose commit the worker reported is in *store*; none is there in part."""
+    clients = store.clients()
+    assert len(clients) >= (committed + 1) * batch
+    assert len(clients) % batch == 0
+    for client in clients:
+        assert client.maintenances[0].quantity == 12
+        assert cl.replay(store.history(client.id)) == client
+        assert store.load(client.id)[1] == 3

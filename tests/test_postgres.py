@@ -12,7 +12,7 @@ import pytest
 
 import cytolicense as cl
 
-from .conftest import request
+from .conftest import assert_whole_batches, kill_mid_batch, request
 
 D = dt.date
 TODAY = D(2026, 11, 27)
@@ -173,38 +173,10 @@ def test_a_large_import_refreshes_the_planners_statistics(pg: Any, engine: cl.En
 def test_killed_mid_batch_loses_no_committed_change_on_postgres(postgres_url: str) -> None:
     """The SQLite crash test on PostgreSQL: a writer killed (SIGKILL) in the middle of a
     batch leaves every batch it saw committed, and nothing of the one it was in."""
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    partner, batch = f"crash-{uuid.uuid4().hex[:8]}", 5
-    worker = str(Path(__file__).with_name("store_worker.py"))
-    proc = subprocess.Popen(
-        [sys.executable, worker, "crash", postgres_url, str(batch), partner],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    committed = -1
-    deadline = time.monotonic() + 60
-    while committed < 4 and time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        committed = int(line)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    proc.stdout.close()
-    assert committed >= 4, "the worker did not commit enough batches"
+    partner = f"crash-{uuid.uuid4().hex[:8]}"
+    committed = kill_mid_batch(postgres_url, partner, batches=4)
     store = cl.open_store(postgres_url, partner)
     try:
-        clients = store.clients()
-        assert len(clients) >= (committed + 1) * batch
-        assert len(clients) % batch == 0  # no batch in part
-        for client in clients:
-            assert client.maintenances[0].quantity == 12
-            assert cl.replay(store.history(client.id)) == client
-            assert store.load(client.id)[1] == 3
+        assert_whole_batches(store, committed)
     finally:
         store.close()

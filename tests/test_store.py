@@ -1,11 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -15,6 +13,7 @@ import pytest
 
 import cytolicense as cl
 
+from .conftest import assert_whole_batches, kill_mid_batch
 from .store_worker import REQUEST, TODAY
 
 WORKER = str(Path(__file__).with_name("store_worker.py"))
@@ -269,33 +268,8 @@ def test_a_write_failing_half_way_is_undone(console: cl.Console, db: Path, in_ba
 
 
 def test_killed_mid_batch_loses_no_committed_change(db: Path, stores: list[cl.Store]) -> None:
-    batch = 5
-    proc = subprocess.Popen(
-        [sys.executable, WORKER, "crash", str(db), str(batch)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    committed = -1
-    deadline = time.monotonic() + 60
-    while committed < 6 and time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        committed = int(line)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    proc.stdout.close()
-    assert committed >= 6, "the worker did not commit enough batches"
-    store = opened(stores, db, "p1")
-    clients = store.clients()
-    # Every batch whose commit was reported is there; no batch is there in part.
-    assert len(clients) >= (committed + 1) * batch
-    assert len(clients) % batch == 0
-    for client in clients:
-        assert client.maintenances[0].quantity == 12
-        assert cl.replay(store.history(client.id)) == client
-        assert store.load(client.id)[1] == 3
+    committed = kill_mid_batch(str(db), "p1", batches=6)
+    assert_whole_batches(opened(stores, db, "p1"), committed)
 
 
 def test_two_processes_lose_no_update(console: cl.Console, db: Path) -> None:
