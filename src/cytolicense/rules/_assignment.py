@@ -17,6 +17,7 @@ from ..core._operations import (
     Renew,
     SetManagement,
 )
+from ..core._period import Period
 from ..core._rulespec import ProductPlan, RuleContext
 from ._registry import (
     _COMMERCIAL,
@@ -177,9 +178,15 @@ QUANTITY_INVALID = CodeSpec(
 )
 
 
+def _seats_within(q: int, plan: ProductPlan | None) -> bool:
+    """At least one seat and at most the product's maximum (if it has one)."""
+    return q >= 1 and (plan is None or plan.max_quantity is None or q <= plan.max_quantity)
+
+
 def _seats_allowed(
     client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan
 ) -> bool:
+    # _seats_within, inlined: usual-case tests run on every check (a call costs more)
     q, maximum = req.quantity, plan.max_quantity
     return q >= 1 and (maximum is None or q <= maximum)
 
@@ -192,11 +199,7 @@ def rule_quantity(ctx: RuleContext) -> Iterable[Finding]:
         return _NONE
     q = req.quantity
     plan, op = ctx.plan, ctx.op
-    if (
-        q >= 1
-        and type(op) is AssignmentRequest
-        and (plan is None or plan.max_quantity is None or q <= plan.max_quantity)
-    ):
+    if type(op) is AssignmentRequest and _seats_within(q, plan):
         return _NONE  # the usual case
     if isinstance(op, AddSeats):
         q = op.quantity
@@ -276,10 +279,15 @@ NOT_ENABLED = CodeSpec(
 )
 
 
+def _enabled(period: Period | None, plan: ProductPlan) -> bool:
+    """A period sold and enabled for the product."""
+    return period is not None and (period.years, period.months) in plan.enabled
+
+
 def _period_enabled(
     client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan
 ) -> bool:
-    period = req.period
+    period = req.period  # _enabled, inlined: usual-case tests run on every check
     return period is not None and (period.years, period.months) in plan.enabled
 
 
@@ -297,8 +305,8 @@ def rule_period(ctx: RuleContext) -> Iterable[Finding]:
     if plan is None:
         return _NONE
     period = ctx.period
-    if period is not None and (period.years, period.months) in plan.enabled:
-        return _NONE  # the usual case: sold and enabled (as _period_enabled)
+    if _enabled(period, plan):
+        return _NONE  # the usual case: sold and enabled
     req = ctx.request
     if req is not None and req.license_type is _TRIAL:
         return _NONE

@@ -12,6 +12,7 @@ from ..core._operations import (
     ChangeProduct,
     GroupSets,
 )
+from ..core._period import Period
 from ..core._rulespec import ProductPlan, RuleContext
 from ._client import CHANGE_NOT_ALLOWED
 from ._registry import (
@@ -209,11 +210,19 @@ def rule_group(ctx: RuleContext) -> Iterable[Finding]:
 _SAFE_YEAR = dt.date.max.year - 25  # ten-year grace/trial/extension caps, plus margin
 
 
+def _safe_years(year: int, period: Period | None) -> bool:
+    """Whether *year* plus *period* (in whole years, rounded up) stays below
+    :data:`_SAFE_YEAR`: then no date an operation computes can pass ``date.max``."""
+    if period is not None:
+        year += period.years + period.months // 12 + 1
+    return year < _SAFE_YEAR
+
+
 def _far_from_the_end(
     client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan
 ) -> bool:
-    """An assignment's usual case: the day plus the period (in whole years, rounded up)
-    stays below :data:`_SAFE_YEAR`, so no date it computes can pass ``date.max``."""
+    """An assignment's usual case: :func:`_safe_years` from today, inlined (usual-case
+    tests run on every check)."""
     period = req.period
     if period is None:
         return today.year < _SAFE_YEAR
@@ -244,14 +253,10 @@ OUT_OF_RANGE = CodeSpec(
 )
 def rule_dates(ctx: RuleContext) -> Iterable[Finding]:
     """``date.out_of_range``: the new end (or its grace) lies beyond ``date.max``."""
-    m, period = ctx.maintenance, ctx.period
-    base = ctx.today.year
-    if m is not None and m.expires_on.year > base:
-        base = m.expires_on.year
-    if period is not None:
-        base += period.years + period.months // 12 + 1
-    if base < _SAFE_YEAR:
-        return _NONE  # the usual case, decided without date arithmetic (_far_from_the_end)
+    m = ctx.maintenance
+    base = ctx.today.year if m is None else max(ctx.today.year, m.expires_on.year)
+    if _safe_years(base, ctx.period):
+        return _NONE  # the usual case, decided without date arithmetic
     try:
         end = new_end(ctx)
         if end is not None and ctx.product is not None:
