@@ -93,7 +93,7 @@ class PostgresStore(SqlStore):
     """
 
     _MARKER = "%s"
-    _NAME_LIKE = "lower(name) LIKE lower(%s)"
+    _NAME_LIKE = "lower(name) LIKE lower(?)"
     _TEXT_DATES = False
 
     def __init__(self, url: str, partner: str) -> None:

@@ -186,18 +186,14 @@ def update_plan(
     )
 
 
-def update_sql(changed: tuple[str, ...], placeholder: str) -> str:
+@functools.lru_cache(maxsize=128)
+def update_sql(changed: tuple[str, ...]) -> str:
     """The optimistic UPDATE of a client: its document, its event sequence and the
     *changed* projected columns, only if its version is still the one read."""
-    return _update_sql(changed, placeholder)
-
-
-@functools.lru_cache(maxsize=128)
-def _update_sql(changed: tuple[str, ...], p: str) -> str:
-    sets = "".join(f", {name} = {p}" for name in changed)
+    sets = "".join(f", {name} = ?" for name in changed)
     return (
-        f"UPDATE clients SET version = version + 1, document = {p}, seq = {p}{sets} "
-        f"WHERE partner = {p} AND id = {p} AND version = {p}"
+        f"UPDATE clients SET version = version + 1, document = ?, seq = ?{sets} "
+        "WHERE partner = ? AND id = ? AND version = ?"
     )
 
 
@@ -209,55 +205,50 @@ def rows_query(
     search: str | None,
     limit: int | None,
     after: str | None,
-    placeholder: str,
     name_like: str,
 ) -> tuple[str, list[object]]:
-    """The SELECT behind ``rows()`` and its arguments, for a store whose parameters
-    are written *placeholder* and whose case-insensitive name match is *name_like*
-    (with one placeholder for the pattern)."""
-    p = placeholder
-    where = [f"partner = {p}"]
+    """The SELECT behind ``rows()`` and its arguments, for a store whose
+    case-insensitive name match is *name_like* (with one ``?`` for the pattern)."""
+    where = ["partner = ?"]
     args: list[object] = [partner]
     if shown is not None:
         if today is None:
             raise ValueError("rows(shown=...) needs today")
         if shown:
-            where.append(f"(shown_until >= {p} OR deleted_on > {p})")
+            where.append("(shown_until >= ? OR deleted_on > ?)")
         else:
-            where.append(f"shown_until < {p} AND (deleted_on IS NULL OR deleted_on <= {p})")
+            where.append("shown_until < ? AND (deleted_on IS NULL OR deleted_on <= ?)")
         args += [today.isoformat(), today.isoformat()]
     if search:
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append(name_like)
         args.append(f"%{escaped}%")
     if after is not None:
-        where.append(f"id > {p}")
+        where.append("id > ?")
         args.append(after)
     sql = (
         "SELECT id, name, deleted_on, ended_on, shown_until, products FROM clients "
         f"WHERE {' AND '.join(where)} ORDER BY id"
     )
     if limit is not None:
-        sql += f" LIMIT {p}"
+        sql += " LIMIT ?"
         args.append(int(limit))
     return sql, args
 
 
-def expiring_query(
-    partner: str, today: dt.date, within_days: int, placeholder: str
-) -> tuple[str, list[object]]:
+def expiring_query(partner: str, today: dt.date, within_days: int) -> tuple[str, list[object]]:
     """The SELECT of the clients with a line expiring within *within_days* of *today*
     (or in grace), from the expiry index, and its arguments."""
     try:
         last = (today + dt.timedelta(days=within_days)).isoformat()
     except OverflowError:
         last = dt.date.max.isoformat()
-    p, day = placeholder, today.isoformat()
+    day = today.isoformat()
     # Driven from the expiry index, then one primary-key lookup per client.
     sql = (
         "SELECT c.id, c.document FROM (SELECT DISTINCT client_id FROM expiries "
-        f"WHERE partner = {p} AND expires_on <= {p} AND in_force_until >= {p} "
-        f"AND starts_on <= {p}) AS e JOIN clients AS c ON c.partner = {p} "
+        "WHERE partner = ? AND expires_on <= ? AND in_force_until >= ? "
+        "AND starts_on <= ?) AS e JOIN clients AS c ON c.partner = ? "
         "AND c.id = e.client_id ORDER BY c.id"
     )
     return sql, [partner, last, day, day, partner]
@@ -275,10 +266,10 @@ def pool_event_rows(partner: str, events: Sequence[PoolChanged]) -> list[tuple[A
 
 
 POOL_UPSERT = (
-    "INSERT INTO pools (partner, item, period, seats) VALUES ({p}, {p}, {p}, {p}) "
+    "INSERT INTO pools (partner, item, period, seats) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (partner, item, period) DO UPDATE SET seats = pools.seats + excluded.seats"
 )
-"""The pool's atomic increment (two writers lose no seat), with ``{p}`` placeholders."""
+"""The pool's atomic increment (two writers lose no seat)."""
 
 
 def client_rows(rows: Iterable[Sequence[Any]], *, text_dates: bool) -> list[ClientRow]:

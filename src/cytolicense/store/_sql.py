@@ -249,18 +249,18 @@ class SqlStore:
             search=search,
             limit=limit,
             after=after,
-            placeholder=self._MARKER,
             name_like=self._NAME_LIKE,
         )
-        return client_rows(self._query(sql, args, "listing clients"), text_dates=self._TEXT_DATES)
+        rows = self._query(self._sql(sql), args, "listing clients")
+        return client_rows(rows, text_dates=self._TEXT_DATES)
 
     def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
         """What :meth:`Engine.expiring` gives over this partner's clients, answered from
         the expiry index (only the clients with a line in the window are read)."""
         from ..views._lifecycle import expiring
 
-        sql, args = expiring_query(self.partner, today, within_days, self._MARKER)
-        rows = self._query(sql, args, "listing what expires")
+        sql, args = expiring_query(self.partner, today, within_days)
+        rows = self._query(self._sql(sql), args, "listing what expires")
         return expiring([self._read(cid, doc) for cid, doc in rows], today, within_days)
 
     # -- writes ------------------------------------------------------------------------------
@@ -320,7 +320,7 @@ class SqlStore:
             follows(before, change)
             changed, values, gone, expiries = update_plan(before, client)
             updated = self._exec(
-                update_sql(changed, self._MARKER),
+                self._sql(update_sql(changed)),
                 (document, seq + n, *values, self.partner, client.id, version),
             )
             if updated != 1:  # another writer came first (checked atomically)
@@ -393,7 +393,7 @@ class SqlStore:
         if not events:
             return
         self._pool_seen = None
-        self._many(self._sql(POOL_UPSERT.format(p="?")), pool_event_rows(self.partner, events))
+        self._many(self._sql(POOL_UPSERT), pool_event_rows(self.partner, events))
         self._many(
             self._sql("INSERT INTO pool_events (partner, document) VALUES (?, ?)"),
             [(self.partner, dumps(e)) for e in events],
