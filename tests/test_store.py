@@ -428,3 +428,27 @@ def test_two_processes_consuming_one_pool_lose_no_seat(db: Path) -> None:
     history = setup.store.pool_history()
     assert len(history) == 41 and sum(e.seats for e in history) == 100 - 80
     setup.store.close()
+
+
+def test_the_pool_read_once_in_a_batch_follows_the_batchs_own_moves(db: Path) -> None:
+    """Inside a write transaction the SQLite store reads the pool once (no other
+    writer can change it); its own movements, and a failed write's undoing, must not
+    leave that reading stale."""
+    with cl.Store(db, "p1") as store:
+        store.credit_pool("cytomic-epdr", "1y", 10, TODAY)
+        with store.batch():
+            assert store.pool().seats("cytomic-epdr", "1y") == 10
+            store.credit_pool("cytomic-epdr", "1y", 5, TODAY)
+            assert store.pool().seats("cytomic-epdr", "1y") == 15
+            with pytest.raises(RuntimeError), store._writing("testing"):
+                store._pool_write(
+                    [
+                        cl.PoolChanged(
+                            on=TODAY, item="cytomic-epdr", period="1y", seats=-7, kind="credited"
+                        )
+                    ]
+                )
+                assert store.pool().seats("cytomic-epdr", "1y") == 8
+                raise RuntimeError("the write fails after moving the pool")
+            assert store.pool().seats("cytomic-epdr", "1y") == 15
+        assert store.pool().seats("cytomic-epdr", "1y") == 15
