@@ -136,11 +136,11 @@ class Maintenance:
         read path, which skips the checks): the last day in force (grace included, a
         deletion or replacement day not), so that the family rule and the views test
         one comparison per line."""
-        grace = self.grace_until
+        grace, stopped = self.grace_until, self.stopped_on
         until: dt.date | None = grace
-        stopped = self.stopped_on
-        ended = grace if stopped is None or stopped >= grace else stopped
-        if stopped is not None and until is not None and stopped <= until:
+        ended = grace
+        if stopped is not None and stopped <= grace:
+            ended = stopped
             # Stopped on its first day: never in force (None; date.min has no day before).
             until = None if stopped <= self.starts_on else stopped - dt.timedelta(days=1)
         object.__setattr__(self, "_until", until)
