@@ -326,21 +326,22 @@ def apply_trusted(client: Client, event: Event) -> Client:
 _CLIENT_FIELDS = tuple(f.name for f in attrs.fields(Client) if f.init)
 
 
-def _evolve_trusted(client: Client, **changes: Any) -> Client:
+def _fields_of(client: Client, **changes: Any) -> dict[str, Any]:
     values = {name: getattr(client, name) for name in _CLIENT_FIELDS}
     values.update(changes)
-    return unchecked(Client, values)
+    return values
+
+
+def _evolve_trusted(client: Client, **changes: Any) -> Client:
+    return unchecked(Client, _fields_of(client, **changes))
 
 
 def _assigned_trusted(client: Client, m: Maintenance, day: dt.date) -> Client:
     """The client with *m* appended (a trusted assignment): its kept days follow from
     the old client's in constant time, so building a history of n lines is not
     quadratic in that work."""
-    new = object.__new__(Client)
-    for name in _CLIENT_FIELDS:
-        object.__setattr__(new, name, getattr(client, name))
-    object.__setattr__(new, "maintenances", (*client.maintenances, m))
-    object.__setattr__(new, "changed_on", day)
+    values = _fields_of(client, maintenances=(*client.maintenances, m), changed_on=day)
+    new = unchecked(Client, values, derive=False)
     new._appended(client, m)
     return new
 

@@ -19,14 +19,14 @@ T = TypeVar("T")
 _FIELDS: dict[type, tuple[tuple[str, Any, bool], ...]] = {}
 
 
-def unchecked(cls: type[T], values: dict[str, Any]) -> T:
-    """A *cls* record holding exactly *values* (every field given), not validated."""
+def unchecked(cls: type[T], values: dict[str, Any], *, derive: bool = True) -> T:
+    """A *cls* record holding exactly *values* (every field given), not validated; its
+    kept values derived unless *derive* is false (the caller sets them)."""
     inst = object.__new__(cls)
     for name, value in values.items():
         object.__setattr__(inst, name, value)
-    derive = getattr(inst, "_derive", None)
-    if derive is not None:
-        derive()
+    if derive and hasattr(inst, "_derive"):
+        inst._derive()
     return inst
 
 
@@ -48,16 +48,12 @@ def _fields(cls: type) -> tuple[tuple[str, Any, bool], ...]:
 def build(cls: type[T], /, **values: Any) -> T:
     """A *cls* record from *values*, the fields not given taking their defaults, not
     validated. A field without a default must be given."""
-    inst = object.__new__(cls)
+    full: dict[str, Any] = {}
     for name, default, factory in _fields(cls):
         if name in values:
-            value = values[name]
+            full[name] = values[name]
         elif default is attrs.NOTHING:
             raise TypeError(f"{cls.__name__}: {name} must be given")
         else:
-            value = default() if factory else default
-        object.__setattr__(inst, name, value)
-    derive = getattr(inst, "_derive", None)
-    if derive is not None:
-        derive()
-    return inst
+            full[name] = default() if factory else default
+    return unchecked(cls, full)
