@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -279,7 +280,7 @@ def _run_checks(
             _problems_text(found, "en"),
             plugins=tuple(dict.fromkeys(_names(*plugins))),
             ids=tuple(dict.fromkeys(ids)),
-            problems=tuple(found),
+            words=functools.partial(_problems_text, tuple(found)),
         )
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, TypeVar
 
 from ._messages import ERRORS, render
 
 if TYPE_CHECKING:
-    from ._catalog_checks import CatalogProblem
     from ._findings import Decision
 
 __all__ = [
@@ -77,19 +76,17 @@ class CatalogError(CytolicenseError):
         *,
         plugins: tuple[str, ...] = (),
         ids: tuple[str, ...] = (),
-        problems: tuple[tuple[CatalogProblem, str | None, str | None], ...] = (),
+        words: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__(message)
         self.plugins = plugins
         self.ids = ids
-        self._problems = problems
+        self._words = words
 
     def message_in(self, language: str) -> str:
-        """The message in *language*: each problem a catalog check found, translated."""
-        if self._problems:
-            from ._catalog import _problems_text  # the catalog writes its checks' problems
-
-            return _problems_text(self._problems, language)
+        """The message in *language* (a catalog check's problems each translated)."""
+        if self._words is not None:
+            return self._words(language)
         return super().message_in(language)
 
 
