@@ -37,7 +37,10 @@ def run(tmp_path: Path) -> Run:
 def test_renew_with_dry_run_and_actor(run: Run) -> None:
     run("assign", "acme", "--product", "cytomic-edr", "--seats", "10", "--period", "1y")
     late = "2027-06-01"
-    assert "would go through" in run("renew", "acme", "m1", "--dry-run", today=late)
+    dry = run("renew", "acme", "m1", "--dry-run", today=late)
+    assert dry == "ok: the maintenance can be renewed (nothing changed)\n"
+    es = run("renew", "acme", "m1", "--dry-run", "--lang", "es", today=late)
+    assert es == "ok: se podría renovar el mantenimiento (nada ha cambiado)\n"
     assert "2027-11-27" in run("detail", "acme", today=late)  # the dry run changed nothing
     run("renew", "acme", "m1", "--period", "2y", "--actor", "ana", "--reason", "PO 42", today=late)
     assert "2029-11-27" in run("detail", "acme", today=late)
@@ -168,6 +171,9 @@ def test_every_string_a_person_reads_has_its_spanish() -> None:
                 if isinstance(t, ast.Constant) and isinstance(t.value, str):
                     table = "ERRORS" if name == "said" else "UI"
                     used.append((table, t.value, f"{path.name}:{node.lineno}"))
+    from cytolicense.cli._cli import ACTIONS
+
+    used += [("UI", text, "ACTIONS") for pair in ACTIONS.values() for text in pair]
     for cls in vars(_exceptions).values():
         if isinstance(cls, type) and isinstance(getattr(cls, "template", None), str):
             used.append(("ERRORS", cls.template, cls.__name__))

@@ -64,19 +64,20 @@ from ._transfer import ImportReport, export_clients, read_file, write_changes
 __all__ = ["main"]
 
 ACTIONS: dict[str, tuple[str, str]] = {
-    "assign": ("cannot assign the product", "no se puede asignar el producto"),
-    "modify": ("cannot modify the licences", "no se pueden modificar las licencias"),
-    "set_management": ("cannot change the management", "no se puede cambiar la gestión"),
-    "delete_service": ("cannot delete the service", "no se puede eliminar el servicio"),
-    "delete_client": ("cannot delete the client", "no se puede eliminar el cliente"),
-    "renew": ("cannot renew the maintenance", "no se puede renovar el mantenimiento"),
-    "change_product": ("cannot change the product", "no se puede cambiar el producto"),
-    "convert_trial": ("cannot convert the trial", "no se puede convertir la prueba"),
-    "extend_trial": ("cannot extend the trial", "no se puede ampliar la prueba"),
-    "group_sets": ("cannot group the licence sets", "no se pueden agrupar las licencias"),
-    "add_seats": ("cannot add the seats", "no se pueden añadir las licencias"),
+    "assign": ("cannot assign the product", "the product can be assigned"),
+    "modify": ("cannot modify the licences", "the licences can be modified"),
+    "set_management": ("cannot change the management", "the management can be changed"),
+    "delete_service": ("cannot delete the service", "the service can be deleted"),
+    "delete_client": ("cannot delete the client", "the client can be deleted"),
+    "renew": ("cannot renew the maintenance", "the maintenance can be renewed"),
+    "change_product": ("cannot change the product", "the product can be changed"),
+    "convert_trial": ("cannot convert the trial", "the trial can be converted"),
+    "extend_trial": ("cannot extend the trial", "the trial can be extended"),
+    "group_sets": ("cannot group the licence sets", "the licence sets can be grouped"),
+    "add_seats": ("cannot add the seats", "the seats can be added"),
 }
-"""The header of a refusal, in the action's words, in English and Spanish."""
+"""Per operation, the header of its refusal and what its dry run says, in the
+action's words (English; the interface table has the Spanish)."""
 
 READ_ONLY = frozenset(
     {
@@ -503,8 +504,11 @@ class _Run:
                 }
             )
         else:
-            en, es = ACTIONS.get(operation, (f"cannot {operation}", f"no se puede: {operation}"))
-            print(f"{es if self.lang == 'es' else en}:", file=self.err)
+            header = ACTIONS[operation][0] if operation in ACTIONS else None
+            print(
+                (tr(header, self.lang) if header else f"{operation} refused") + ":",
+                file=self.err,
+            )
             for f in decision.findings:
                 print("  " + self.finding_line(f), file=self.err)
         return EXIT_REFUSED
@@ -644,14 +648,8 @@ class _Run:
                 self.emit(converter().unstructure(decision))
             else:
                 self.warnings(decision.warnings)
-                es = ACTIONS.get(op.kind, (op.kind, op.kind))[1]
-                what = es.removeprefix("no se puede ").removeprefix("no se pueden ")
-                print(
-                    f"ok: se podría {what} (nada ha cambiado)"
-                    if self.lang == "es"
-                    else f"ok: {op.kind} would go through (nothing changed)",
-                    file=self.out,
-                )
+                said = tr(ACTIONS[op.kind][1], self.lang)
+                print(tr("ok: {what} (nothing changed)", self.lang, what=said), file=self.out)
             return EXIT_OK
         change = console.apply(
             client_id, op, self.today, actor=self.args.actor, reason=self.args.reason
