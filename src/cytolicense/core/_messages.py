@@ -220,6 +220,12 @@ UI: dict[str, dict[str, str]] = {
         "no seats in force on {day}": "ninguna licencia vigente el {day}",
         "ok: the assignment ({what}) would go through": "ok: la asignación ({what}) se haría",
         "for {period}": "durante {period}",
+        # expiring and forecast
+        "expires": "caduca",
+        "client": "cliente",
+        "maintenance": "mantenimiento",
+        "total": "total",
+        "nothing expires in the window": "nada caduca en el periodo",
         # refusals and dry runs, in the action's words
         "cannot assign the product": "no se puede asignar el producto",
         "cannot modify the licences": "no se pueden modificar las licencias",

@@ -10,7 +10,7 @@ import attrs
 from ..core._client_records import Client
 from ..core._enums import LicenseType, Status
 from ..core._html import html_table, styled
-from ..views._text import clean
+from ..views._text import clean, tr
 
 __all__ = ["Expiry", "Forecast", "expiring", "forecast"]
 
@@ -42,40 +42,11 @@ class Expiry:
     status: Status
 
 
-_HEADS = {
-    "en": ("expires", "days", "client", "maintenance", "product", "type", "seats", "status"),
-    "es": (
-        "caduca",
-        "días",
-        "cliente",
-        "mantenimiento",
-        "producto",
-        "tipo",
-        "licencias",
-        "estado",
-    ),
-}
-_WORDS = {
-    "es": {
-        "trial": "prueba",
-        "commercial": "comercial",
-        "active": "activo",
-        "grace": "en gracia",
-        "month": "mes",
-        "total": "total",
-        "nothing expires in the window": "nada caduca en el periodo",
-    }
-}
-
-
-def _word(text: str, language: str) -> str:
-    return _WORDS.get(language, {}).get(text, text)
+_HEAD = ("expires", "days", "client", "maintenance", "product", "type", "seats", "status")
 
 
 class ExpiryList(list[Expiry]):
     """A list of :class:`Expiry` that prints as a table and shows as HTML in Jupyter."""
-
-    _HEAD = _HEADS["en"]
 
     def _rows(self, language: str = "en") -> list[tuple[str, ...]]:
         return [
@@ -85,9 +56,9 @@ class ExpiryList(list[Expiry]):
                 f"{clean(e.client_name)} [{clean(e.client_id)}]",
                 clean(e.maintenance_id),
                 clean(e.product),
-                _word(e.license_type.value, language),
+                tr(e.license_type.value, language),
                 str(e.quantity),
-                _word(e.status.value, language),
+                tr(e.status.value, language),
             )
             for e in self
         ]
@@ -95,9 +66,9 @@ class ExpiryList(list[Expiry]):
     def table(self, language: str = "en") -> str:
         """A text table, one line per maintenance (headers and words in *language*)."""
         rows = self._rows(language)
-        head = _HEADS.get(language, self._HEAD)
+        head = tuple(tr(h, language) for h in _HEAD)
         if not rows:
-            return _word("nothing expires in the window", language)
+            return tr("nothing expires in the window", language)
         widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
         return "\n".join(
             "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
@@ -108,7 +79,7 @@ class ExpiryList(list[Expiry]):
         return self.table()
 
     def _repr_html_(self) -> str:
-        return styled(html_table(self._HEAD, self._rows()))
+        return styled(html_table(_HEAD, self._rows()))
 
 
 def expiring(clients: Iterable[Client], today: dt.date, within_days: int = 30) -> ExpiryList:
@@ -168,7 +139,7 @@ class Forecast:
     def table(self, language: str = "en") -> str:
         """A text table: one row per month, one column per product."""
         products = sorted(self.seats)
-        head = [_word("month", language), *products, _word("total", language)]
+        head = [tr("month", language), *products, tr("total", language)]
         rows = []
         for i, (y, mo) in enumerate(self.months):
             values = [self.seats[p][i] for p in products]
