@@ -386,6 +386,9 @@ class SqlStore:
 
     # -- the pool ----------------------------------------------------------------------------
 
+    # The pool as read inside the current write transaction, while the store holds the
+    # write lock (_holds_write_lock): a batch reads it once; our own movements, and the
+    # end or undoing of a transaction, drop it.
     _pool_seen: Pool | None = None
 
     def _pool_write(self, events: Sequence[PoolChanged]) -> None:

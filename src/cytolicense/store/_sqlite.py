@@ -21,7 +21,6 @@ from ..core._exceptions import (
     StoreError,
     said,
 )
-from ..core._pool import Pool
 from ..engine._engine import Change
 from ._rows import (
     bulk_rows,
@@ -131,10 +130,6 @@ class Store(SqlStore):
         self._depth = 0
         self._dead: str | None = None
         self._loaded: dict[str, tuple[int, int, Client]] = {}
-        # The pool as read inside the current write transaction: no other writer can
-        # change it until the transaction ends (BEGIN IMMEDIATE holds the write lock),
-        # so a batch reads it once; our own movements drop it.
-        self._pool_seen: Pool | None = None
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
