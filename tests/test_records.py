@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cytolicense as cl
 from cytolicense import (
@@ -360,3 +363,93 @@ def test_a_client_shows_as_html_with_its_names_escaped() -> None:
     c = cl.Client(id="c<1>", name="A & B", created_on=D(2026, 1, 1))
     text = c._repr_html_()
     assert "A &amp; B" in text and "c&lt;1&gt;" in text and "<table>" in text
+
+
+# -- a product's usual-case test never lets a wrong value through -------------------------
+
+_ODD = (
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1,
+    2,
+    3660,
+    3661,
+    36600,
+    36601,
+    "",
+    " ",
+    "x",
+    "a\nb",
+    "\u200b",
+    1.5,
+    dt.date(2030, 1, 1),
+)
+
+
+_PRODUCT_FIELDS = (
+    "id",
+    "name",
+    "family",
+    "modules",
+    "changes_to",
+    "trial_days",
+    "trial_max_quantity",
+    "trial_cooldown_days",
+    "max_quantity",
+    "grace_days",
+    "renewal_window_days",
+    "trial_extension_days",
+    "available_until",
+)
+_ODD_SETS = (frozenset({"m"}), frozenset({""}), frozenset({" "}), frozenset({"a\tb", "m"}))
+
+
+def _accepted_only_when_checks_pass(values: dict[str, Any]) -> None:
+    from cytolicense.core._catalog_records import _PRODUCT_CHECKS
+    from cytolicense.core._validation import run_checks
+
+    try:
+        product = cl.Product(**{"id": "p", "name": "P", "family": "f", **values})
+    except (TypeError, ValueError):
+        return
+    run_checks(product, _PRODUCT_CHECKS)
+
+
+def test_product_usual_case_agrees_with_its_field_checks() -> None:
+    """Product validates with one cheap test of the usual values and runs the per-field
+    checks only when it fails: whatever it accepts, the field checks accept too (every
+    odd value in every field)."""
+    for field in _PRODUCT_FIELDS:
+        for value in (*_ODD, *_ODD_SETS):
+            _accepted_only_when_checks_pass({field: value})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(_PRODUCT_FIELDS),
+        st.sampled_from((*_ODD, *_ODD_SETS)),
+        min_size=2,
+        max_size=4,
+    )
+)
+def test_product_usual_case_agrees_with_its_field_checks_in_pairs(values: dict[str, Any]) -> None:
+    _accepted_only_when_checks_pass(values)
+
+
+def test_product_errors_name_the_field_as_before() -> None:
+    with pytest.raises(ValueError, match=r"^Product.trial_days must be >= 1, got 0$"):
+        cl.Product(id="p", name="P", family="f", trial_days=0)
+    with pytest.raises(TypeError, match=r"^Product.grace_days must be an int, got True$"):
+        cl.Product(id="p", name="P", family="f", grace_days=True)
+    with pytest.raises(ValueError, match=r"^Product.renewal_window_days must be <= 36600"):
+        cl.Product(id="p", name="P", family="f", renewal_window_days=36601)
+    with pytest.raises(ValueError, match=r"^Product.modules must not contain control"):
+        cl.Product(id="p", name="P", family="f", modules=["a\nb"])
+    with pytest.raises(ValueError, match=r"^Product.name must not be empty$"):
+        cl.Product(id="p", name=" ", family="f")
+    with pytest.raises(ValueError, match=r"^Product.license_types must not be empty$"):
+        cl.Product(id="p", name="P", family="f", license_types=[])
