@@ -453,3 +453,15 @@ def test_product_errors_name_the_field_as_before() -> None:
         cl.Product(id="p", name=" ", family="f")
     with pytest.raises(ValueError, match=r"^Product.license_types must not be empty$"):
         cl.Product(id="p", name="P", family="f", license_types=[])
+
+
+def test_maker_fills_every_named_slot_and_refuses_unknown_ones() -> None:
+    from cytolicense.core._trusted import maker
+
+    make = maker(cl.PoolLine, ("item", "period", "seats"))
+    line = make("edr", cl.Period.parse("1y"), 3)
+    assert line == cl.PoolLine(item="edr", period="1y", seats=3)
+    with pytest.raises(AttributeError):
+        line.seats = 4  # type: ignore[misc]  # still frozen
+    with pytest.raises(TypeError, match="PoolLine has no slot 'nope'"):
+        maker(cl.PoolLine, ("item", "nope"))

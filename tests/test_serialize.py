@@ -344,3 +344,214 @@ def test_the_stores_client_documents_equal_the_converters(
     )
     assert client_data(client) == to_data(client)
     assert cl.from_json(cl.Client, json.dumps(client_data(client))) == client
+
+
+# -- the fast reader of client documents is held to the converter ------------------------
+
+_NEAR_VALUES = (
+    None,
+    True,
+    0,
+    1,
+    5,
+    6,
+    -1,
+    "",
+    " ",
+    "m1",
+    "m2",
+    "c",
+    "edr",
+    "enc",
+    "a\nb",
+    "trial",
+    "commercial",
+    "unmanaged",
+    "1y",
+    "0y",
+    "1y6m",
+    " 1y",
+    "2020-01-01",
+    "2021-06-30",
+    "2019-12-31",
+    "2020-02-30",
+    "2020-1-01",
+    "2020-01-01\n",
+    "２０２０-01-01",
+    "0001-01-01",
+    "9999-12-31",
+    [],
+    {},
+)
+
+
+def _v2_client(maintenances: list[cl.Maintenance]) -> dict[str, Any]:
+    from cytolicense.store._serialize import to_data
+
+    created = min((m.starts_on for m in maintenances), default=D(2020, 1, 1))
+    client = cl.Client(
+        id="c", name="C", created_on=created, maintenances=tuple(maintenances), changed_on=None
+    )
+    return to_data(client)["data"]
+
+
+@st.composite
+def near_documents(draw: st.DrawFn) -> Any:
+    """A valid version-2 client document with one to three fields set to values that
+    are almost right (a day that does not exist, a period of 0 years, a blank id...),
+    dropped, or joined by an unknown field."""
+    doc = _v2_client(draw(st.lists(_maintenances(), max_size=3, unique_by=lambda m: m.id)))
+
+    def mutate(node: Any) -> Any:
+        if isinstance(node, dict) and node:
+            key = draw(st.sampled_from(sorted(node)))
+            action = draw(st.sampled_from(["replace", "replace", "recurse", "drop", "add"]))
+            if action == "drop":
+                return {k: v for k, v in node.items() if k != key}
+            if action == "add":
+                return {**node, "extra": 1}
+            if action == "recurse" and isinstance(node[key], dict | list) and node[key]:
+                return {**node, key: mutate(node[key])}
+            return {**node, key: draw(st.sampled_from(_NEAR_VALUES))}
+        if isinstance(node, list) and node:
+            i = draw(st.integers(0, len(node) - 1))
+            if draw(st.booleans()):
+                return [*node, node[i]]  # a line or a module listed twice
+            return [*node[:i], mutate(node[i]), *node[i + 1 :]]
+        return draw(st.sampled_from(_NEAR_VALUES))
+
+    for _ in range(draw(st.integers(0, 3))):
+        doc = mutate(doc)
+    return doc
+
+
+@settings(max_examples=FUZZ * 3)
+@given(near_documents())
+def test_the_fast_reader_accepts_only_what_the_converter_accepts(data: Any) -> None:
+    """read_client checks documents inline and gives up (None) at anything unusual;
+    whatever it accepts, the converter accepts as an equal client with the same kept
+    days, so the converter alone decides every error message."""
+    from cytolicense.store._reader import read_client
+    from cytolicense.store._serialize import converter
+
+    fast = read_client(data)
+    try:
+        strict = converter().structure(data, cl.Client)
+    except Exception:
+        assert fast is None
+        return
+    if fast is not None:
+        assert fast == strict
+        assert fast.changed_on == strict.changed_on
+        assert (fast.ended_on, fast._commercial_until) == (
+            strict.ended_on,
+            strict._commercial_until,
+        )
+        for a, b in zip(fast.maintenances, strict.maintenances, strict=True):
+            assert (a._until, a._ended) == (b._until, b._ended)
+
+
+@given(st.lists(_maintenances(), max_size=4, unique_by=lambda m: m.id))
+def test_the_fast_reader_reads_every_valid_document(maintenances: list[cl.Maintenance]) -> None:
+    from cytolicense.store._reader import read_client
+    from cytolicense.store._serialize import converter
+
+    data = json.loads(json.dumps(_v2_client(maintenances)))
+    assert read_client(data) == converter().structure(data, cl.Client)
+    assert read_client(data) is not None
+
+
+def _assert_reader_agrees(data: Any) -> None:
+    from cytolicense.store._reader import read_client
+    from cytolicense.store._serialize import converter
+
+    fast = read_client(data)
+    try:
+        strict = converter().structure(data, cl.Client)
+    except Exception:
+        assert fast is None, data
+        return
+    assert fast is not None or data is not _REFERENCE_V2, data
+    if fast is not None:
+        assert fast == strict, data
+        assert fast.changed_on == strict.changed_on
+        assert (fast.ended_on, fast._commercial_until) == (
+            strict.ended_on,
+            strict._commercial_until,
+        )
+        for a, b in zip(fast.maintenances, strict.maintenances, strict=True):
+            assert (a._until, a._ended) == (b._until, b._ended)
+
+
+def _reference_v2() -> dict[str, Any]:
+    start, end = D(2020, 1, 1), D(2021, 1, 1)
+    lines = (
+        cl.Maintenance(
+            id="m1",
+            product="edr",
+            license_type="commercial",
+            quantity=5,
+            period="1y",
+            starts_on=start,
+            expires_on=end,
+            management="centralized",
+            modules=(
+                cl.ModuleLicense(module="enc", quantity=2, starts_on=start, expires_on=end),
+                cl.ModuleLicense(module="patch", quantity=5, starts_on=start, expires_on=end),
+            ),
+            grace_days=5,
+            pooled=(cl.PoolLine(item="edr", period="1y", seats=5),),
+            replaced_on=D(2020, 6, 30),
+            replaced_by="m2",
+        ),
+        cl.Maintenance(
+            id="m2",
+            product="edr",
+            license_type="trial",
+            quantity=6,
+            period=None,
+            starts_on=D(2020, 6, 30),
+            expires_on=D(2020, 7, 30),
+            management="unmanaged",
+            deleted_on=D(2020, 7, 1),
+            extended_on=D(2020, 7, 1),
+        ),
+    )
+    return _v2_client(list(lines))
+
+
+_REFERENCE_V2 = _reference_v2()
+
+
+def _single_mutations(node: Any) -> Any:
+    """Every document one change away from *node*: each leaf (and each object and
+    array) replaced by each near value, each field dropped, an unknown field added to
+    each object, each array item repeated."""
+    yield node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield {k: v for k, v in node.items() if k != key}
+            for changed in _single_mutations(value):
+                yield {**node, key: changed}
+            for near in _NEAR_VALUES:
+                yield {**node, key: near}
+        yield {**node, "extra": None}
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield [*node, value]
+            for changed in _single_mutations(value):
+                yield [*node[:i], changed, *node[i + 1 :]]
+
+
+def test_the_fast_reader_agrees_with_the_converter_one_change_away() -> None:
+    """Every document one change away from a reference that has every kind of field
+    (modules, a pool line, grace, a replacement, a deleted extended trial): the reader
+    accepts exactly what the converter accepts, as the same client, or gives up."""
+    from cytolicense.store._reader import read_client
+
+    assert read_client(_REFERENCE_V2) is not None
+    count = 0
+    for doc in _single_mutations(_REFERENCE_V2):
+        _assert_reader_agrees(doc)
+        count += 1
+    assert count > 1_500

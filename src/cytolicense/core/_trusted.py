@@ -8,11 +8,12 @@ are already known good) and only compute the kept derived values (``_derive``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import attrs
 
-__all__ = ["build", "unchecked"]
+__all__ = ["build", "maker", "slot_setter", "unchecked"]
 
 T = TypeVar("T")
 
@@ -62,3 +63,32 @@ def build(cls: type[T], /, **values: Any) -> T:
     if hasattr(inst, "_derive"):
         inst._derive()
     return inst
+
+
+def slot_setter(cls: type, name: str) -> Callable[[Any, Any], None]:
+    """``set(record, value)``: sets the slot *name* of a *cls* record, frozen or not
+    (its descriptor's ``__set__``)."""
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            setter: Callable[[Any, Any], None] = klass.__dict__[name].__set__
+            return setter
+    raise TypeError(f"{cls.__name__} has no slot {name!r}")
+
+
+def maker(cls: type[T], names: tuple[str, ...]) -> Callable[..., T]:
+    """A function ``make(v0, v1, ...)`` returning a *cls* record whose slots *names* hold
+    the values given, in that order, not validated and nothing derived.
+
+    The fastest way to fill a frozen slotted record: each slot is set through its own
+    descriptor, in straight-line code (about 40 ns a field against 55 through
+    ``object.__setattr__``, measured); readers of documents build thousands of records.
+    Every slot the record has must be named (a slot left unset raises on access).
+    """
+    setters = {f"s{i}": slot_setter(cls, name) for i, name in enumerate(names)}
+    args = ", ".join(f"v{i}" for i in range(len(names)))
+    body = "".join(f"    s{i}(inst, v{i})\n" for i in range(len(names)))
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls, **setters}
+    exec(f"def make({args}):\n    inst = new(cls)\n{body}    return inst\n", namespace)
+    make: Callable[..., T] = namespace["make"]
+    make.__qualname__ = f"maker.<{cls.__name__}>"
+    return make

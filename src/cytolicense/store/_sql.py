@@ -48,7 +48,7 @@ from ._rows import (
     update_plan,
     update_sql,
 )
-from ._serialize import from_data, trusted_client
+from ._serialize import from_data, stored_client
 
 if TYPE_CHECKING:
     from ..views._lifecycle import Expiry
@@ -106,7 +106,7 @@ class SqlStore:
 
     def _read(self, client_id: str, document: str) -> Client:
         try:
-            return trusted_client(json.loads(document))
+            return stored_client(json.loads(document))
         except (DataError, ValueError, TypeError, KeyError, RecursionError) as exc:
             raise said(
                 StoreError,
