@@ -258,6 +258,23 @@ class LifecycleSession(RuleBasedStateMachine):
             assert self.pool.seats(line.item, line.period) == line.seats + moved
 
     @invariant()
+    def detail_offers_exactly_what_the_checks_accept(self) -> None:
+        """Engine.actions skips the operations a line's state refuses: it still offers
+        exactly the candidates whose full check accepts (on this day and nearby ones)."""
+        if not hasattr(self, "client"):
+            return
+        for day in (self.today, self.today + dt.timedelta(days=45)):
+            if day < self.client.created_on:
+                continue
+            for m in self.client.maintenances:
+                expected = {
+                    name
+                    for name, _, make in self.engine._action_candidates(m)
+                    if self.engine.check(self.client, make(), day).ok
+                }
+                assert self.engine.actions(self.client, m, day) == expected
+
+    @invariant()
     def histories_replay(self) -> None:
         if not hasattr(self, "client"):
             return

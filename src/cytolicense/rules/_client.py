@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from ..core._client_records import Client
+from ..core._client_records import Client, Maintenance
 from ..core._dates import visible
 from ..core._enums import Status
 from ..core._findings import CodeSpec, Finding
@@ -16,6 +16,7 @@ from ..core._operations import (
     ConvertTrial,
     DeleteService,
     ExtendTrial,
+    Operation,
     Renew,
 )
 from ..core._rulespec import ProductPlan, RuleContext
@@ -239,7 +240,7 @@ def rule_target(ctx: RuleContext) -> Iterable[Finding]:
                 "maintenance", {"client": ctx.client.id, "maintenance": wanted}
             ),
         )
-    state = m.status(ctx.today) if ctx.today >= m.starts_on else Status.ACTIVE
+    state = target_state(m, ctx.today)
     params = {"maintenance": m.id}
     trial = m.license_type is _TRIAL
     if isinstance(op, ConvertTrial | ExtendTrial) and not trial:
@@ -250,12 +251,23 @@ def rule_target(ctx: RuleContext) -> Iterable[Finding]:
         return (NOT_COMMERCIAL.finding("maintenance", params),)
     if isinstance(op, ChangeProduct) and trial:
         return (CHANGE_NOT_ALLOWED.finding("maintenance", {**params, "reason": "trial"}),)
-    if isinstance(op, DeleteService):
-        accepted = _NOT_STOPPED
-    elif isinstance(op, Renew):
-        accepted = _IN_FORCE
-    else:
-        accepted = _ACTIVE
-    if state not in accepted:
+    if not state_accepts(type(op), state):
         return (NOT_ACTIVE.finding("maintenance", {**params, "status": state.value}),)
     return _NONE
+
+
+def target_state(m: Maintenance, today: dt.date) -> Status:
+    """The state :func:`rule_target` judges *m* by on *today* (a day before its start
+    counts as active: the history rule speaks for that day)."""
+    return m.status(today) if today >= m.starts_on else Status.ACTIVE
+
+
+def state_accepts(kind: type[Operation] | type[None], state: Status) -> bool:
+    """Whether an operation of type *kind* may act on a maintenance in *state*: deleting
+    one that has not stopped, renewing one in force, anything else an active one. When
+    false, :func:`rule_target` refuses it (an error), whatever the other rules find."""
+    if kind is DeleteService:
+        return state in _NOT_STOPPED
+    if kind is Renew:
+        return state in _IN_FORCE
+    return state in _ACTIVE
