@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +71,29 @@ if TYPE_CHECKING:
     from ..views._lifecycle import Expiry, Forecast
 
 __all__ = ["Change", "Engine"]
+
+
+def _actions_table(centralized: bool, trial: bool) -> tuple[Any, ...]:
+    """The candidate actions of a line by management and licence type (conversion,
+    which needs the catalog, is added per line): name, operation type, builder."""
+
+    def manage(mid: str) -> Operation:
+        return SetManagement(maintenance=mid, mode="unmanaged" if centralized else "centralized")
+
+    rows: list[Any] = [
+        ("modify", Modify, lambda mid: Modify(maintenance=mid)),
+        ("delete", DeleteService, lambda mid: DeleteService(maintenance=mid)),
+        ("unmanage" if centralized else "manage", SetManagement, manage),
+    ]
+    if trial:
+        rows.append(("extend", ExtendTrial, lambda mid: ExtendTrial(maintenance=mid)))
+    else:
+        rows.append(("renew", Renew, lambda mid: Renew(maintenance=mid)))
+    return tuple(rows)
+
+
+_ACTIONS = {(c, t): _actions_table(c, t) for c in (True, False) for t in (True, False)}
+
 
 _RETENTION = dt.timedelta(days=RETENTION_DAYS - 1)
 _NO_FINDINGS = Decision(())
@@ -932,50 +956,44 @@ class Engine:
         so it never offers what the engine would refuse."""
         # An operation the line's state refuses is refused whatever else the rules find:
         # only the others are built and checked (a history line: one check, not four).
-        state = target_state(maintenance, today)
-        return frozenset(
+        m = maintenance
+        state = target_state(m, today)
+        trial = m.license_type is _TRIAL
+        found = [
             name
-            for name, kind, make in self._action_candidates(maintenance)
-            if state_accepts(kind, state) and self.check(client, make(), today).ok
-        )
+            for name, kind, make in _ACTIONS[m.management is ManagementMode.CENTRALIZED, trial]
+            if state_accepts(kind, state) and self.check(client, make(m.id), today).ok
+        ]
+        if trial and state_accepts(ConvertTrial, state):
+            convert = self._conversion(m)
+            if convert is not None and self.check(client, convert, today).ok:
+                found.append("convert")
+        return frozenset(found)
 
     def _action_candidates(
         self, maintenance: Maintenance
     ) -> list[tuple[str, type[Operation], Callable[[], Operation]]]:
         """Each console action the detail may offer for *maintenance*: its name, its
         operation's type, and how to build the operation."""
-        mid = maintenance.id
-        candidates: list[tuple[str, type[Operation], Callable[[], Operation]]] = [
-            ("modify", Modify, lambda: Modify(maintenance=mid)),
-            ("delete", DeleteService, lambda: DeleteService(maintenance=mid)),
+        m = maintenance
+        found: list[tuple[str, type[Operation], Callable[[], Operation]]] = [
+            (name, kind, partial(make, m.id))
+            for name, kind, make in _ACTIONS[
+                m.management is ManagementMode.CENTRALIZED, m.license_type is _TRIAL
+            ]
         ]
-        if maintenance.management is ManagementMode.CENTRALIZED:
-            candidates.append(
-                (
-                    "unmanage",
-                    SetManagement,
-                    lambda: SetManagement(maintenance=mid, mode="unmanaged"),
-                )
-            )
-        else:
-            candidates.append(
-                (
-                    "manage",
-                    SetManagement,
-                    lambda: SetManagement(maintenance=mid, mode="centralized"),
-                )
-            )
-        if maintenance.license_type is _COMMERCIAL:
-            candidates.append(("renew", Renew, lambda: Renew(maintenance=mid)))
-        else:
-            product = self.catalog.products.get(maintenance.product)
-            if product is not None and product.periods:
-                period = (product.enabled or product.periods)[0]
-                candidates.append(
-                    ("convert", ConvertTrial, lambda: ConvertTrial(maintenance=mid, period=period))
-                )
-            candidates.append(("extend", ExtendTrial, lambda: ExtendTrial(maintenance=mid)))
-        return candidates
+        convert = self._conversion(m) if m.license_type is _TRIAL else None
+        if convert is not None:
+            found.append(("convert", ConvertTrial, lambda: convert))
+        return found
+
+    def _conversion(self, trial: Maintenance) -> ConvertTrial | None:
+        """The conversion the detail offers for *trial*: to the first enabled period of
+        its product, or ``None`` when the catalog sells it for no period."""
+        product = self.catalog.products.get(trial.product)
+        if product is None or not product.periods:
+            return None
+        return ConvertTrial(maintenance=trial.id, period=(product.enabled or product.periods)[0])
 
     @staticmethod
     def entitlements(client: Client, today: dt.date) -> dict[str, int]:
