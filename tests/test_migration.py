@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 import cytolicense as cl
+from cytolicense.store._rows import rows_query
+from cytolicense.store._sql import SqlStore
 
 DATA = Path(__file__).parent / "data"
 
@@ -34,7 +36,7 @@ def test_a_version_1_file_is_migrated_in_place(v1: Path, engine: cl.Engine) -> N
         assert [e.client_id for e in store.expiring(day, 30)] == ["acme"]
         assert store.pool() == cl.Pool()
     db = sqlite3.connect(v1)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("3",)
     db.close()
     with cl.Store(v1, "msp-2") as other:  # partners stay apart after the migration
         assert [c.id for c in other.clients()] == ["other"]
@@ -47,3 +49,36 @@ def test_a_newer_schema_is_refused(v1: Path) -> None:
     db.close()
     with pytest.raises(cl.StoreError, match="schema version 99 is not supported"):
         cl.Store(v1, "msp-1")
+
+
+def _plan(db: sqlite3.Connection) -> str:
+    sql, args = rows_query(
+        "msp-1",
+        dt.date(2026, 12, 1),
+        shown=True,
+        search=None,
+        limit=None,
+        after=None,
+        name_like=SqlStore._NAME_LIKE,
+    )
+    return " ".join(str(row[-1]) for row in db.execute("EXPLAIN QUERY PLAN " + sql, args))
+
+
+def test_a_version_2_file_gains_the_listing_index(tmp_path: Path) -> None:
+    """Schema 3 adds one covering index for list pages: a version 2 file gets it on
+    opening, and the monitoring rows are read from it alone (no table page)."""
+    path = tmp_path / "v2.db"
+    with cl.Store(path, "msp-1") as store:
+        store.save(cl.Engine(cl.Catalog()).new_client("acme", "ACME", dt.date(2026, 11, 1)), None)
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX clients_listing")
+    db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+    db.commit()
+    assert "COVERING INDEX clients_listing" not in _plan(db)
+    db.close()
+    with cl.Store(path, "msp-1") as store:
+        assert [row.id for row in store.rows(dt.date(2026, 12, 1), shown=True)] == ["acme"]
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("3",)
+    assert "COVERING INDEX clients_listing" in _plan(db)
+    db.close()
