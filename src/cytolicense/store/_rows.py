@@ -283,7 +283,7 @@ def client_rows(rows: Iterable[Sequence[Any]], *, text_dates: bool) -> list[Clie
     products: dict[str, tuple[str, ...]] = {}
     parse = dt.date.fromisoformat if text_dates else _same_day
     get_day, get_ids = days.get, products.get
-    out = []
+    out: list[ClientRow] = []
     append = out.append
     for cid, name, deleted, ended, shown, held in rows:
         end = get_day(ended)
