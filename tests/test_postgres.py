@@ -180,3 +180,21 @@ def test_killed_mid_batch_loses_no_committed_change_on_postgres(postgres_url: st
         assert_whole_batches(store, committed)
     finally:
         store.close()
+
+
+def test_a_schema_2_database_gains_the_listing_index(postgres_url: str, engine: cl.Engine) -> None:
+    """Schema 3 adds a covering index for list pages; a schema 2 database gets it when a
+    store opens it (one host migrates, under the advisory lock)."""
+    store = cl.open_store(postgres_url, f"p-{uuid.uuid4().hex[:8]}")
+    store._db.execute("DROP INDEX clients_listing")
+    store._db.execute("UPDATE cytolicense_meta SET value = '2' WHERE key = 'schema'")
+    store.close()
+    store = cl.open_store(postgres_url, f"p-{uuid.uuid4().hex[:8]}")
+    assert store._schema_version() == "3"
+    found = store._db.execute("SELECT to_regclass('clients_listing')").fetchone()
+    assert found is not None and found[0] is not None
+    store._db.execute("UPDATE cytolicense_meta SET value = '1' WHERE key = 'schema'")
+    with pytest.raises(cl.StoreError, match="schema version 1 is not supported"):
+        cl.open_store(postgres_url, "other")
+    store._db.execute("UPDATE cytolicense_meta SET value = '3' WHERE key = 'schema'")
+    store.close()

@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS clients (
 CREATE INDEX IF NOT EXISTS clients_by_end ON clients (partner, ended_on);
 CREATE INDEX IF NOT EXISTS clients_by_shown ON clients (partner, shown_until);
 CREATE INDEX IF NOT EXISTS clients_by_name ON clients (partner, lower(name));
+CREATE INDEX IF NOT EXISTS clients_listing ON clients (partner, id)
+    INCLUDE (name, deleted_on, ended_on, shown_until, products);
 CREATE TABLE IF NOT EXISTS events (
     partner TEXT NOT NULL, client_id TEXT COLLATE "C" NOT NULL, seq INTEGER NOT NULL,
     type TEXT NOT NULL,
@@ -78,7 +80,13 @@ DO $$ BEGIN
 END $$;"""
     for t in _TABLES
 )
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
+_MIGRATIONS = {
+    # 2 -> 3: list pages (rows()) scan one covering index in id order, not the heap
+    # holding the documents (monitoring rows 89 -> 59 ms at 100,000 clients, measured).
+    "2": "CREATE INDEX IF NOT EXISTS clients_listing ON clients (partner, id) "
+    "INCLUDE (name, deleted_on, ended_on, shown_until, products)",
+}
 
 
 class PostgresStore(SqlStore):
@@ -126,9 +134,9 @@ class PostgresStore(SqlStore):
     def _install(self) -> None:
         """Check the schema; create it (and its row-level security) in a new database."""
         found = self._schema_version()
-        if found is None:
-            # Create the schema once, one creator at a time; a handle opening an
-            # installed database runs no DDL (DDL would lock tables other hosts use).
+        if found is None or found in _MIGRATIONS:
+            # Create or migrate the schema once, one host at a time; a handle opening a
+            # current database runs no DDL (DDL would lock tables other hosts use).
             with self._transaction():
                 self._db.execute("SELECT pg_advisory_xact_lock(4242)")
                 found = self._schema_version()
@@ -139,6 +147,12 @@ class PostgresStore(SqlStore):
                         "INSERT INTO cytolicense_meta VALUES ('schema', %s)", (SCHEMA_VERSION,)
                     )
                     found = SCHEMA_VERSION
+                while found in _MIGRATIONS:
+                    self._db.execute(_MIGRATIONS[found])
+                    found = str(int(found) + 1)
+                    self._db.execute(
+                        "UPDATE cytolicense_meta SET value = %s WHERE key = 'schema'", (found,)
+                    )
         if found != SCHEMA_VERSION:
             raise said(
                 StoreError,
@@ -146,7 +160,7 @@ class PostgresStore(SqlStore):
                 "{first} to {last})",
                 path=_safe(self.url),
                 found=found,
-                first=SCHEMA_VERSION,
+                first=min(_MIGRATIONS, default=SCHEMA_VERSION),
                 last=SCHEMA_VERSION,
             )
 
@@ -247,9 +261,13 @@ class PostgresStore(SqlStore):
         if len(clients) >= _ANALYZE_AFTER and not self._in_batch:
             # Fresh statistics after a large import: with the planner believing a new
             # partner has one client, joins (expiring) became scans of every client
-            # per row (28 s instead of 80 ms for 20,000 clients).
-            with self._transaction():
-                self._db.execute("ANALYZE clients, events, expiries")
+            # per row (28 s instead of 80 ms for 20,000 clients). VACUUM also marks
+            # the new rows all-visible, so list pages scan the covering index alone.
+            # Outside any transaction (VACUUM refuses one); the connection autocommits.
+            try:
+                self._db.execute("VACUUM (ANALYZE) clients, events, expiries")
+            except self._psycopg.Error as exc:
+                raise said(StoreError, "{path}: {cause}", path=_safe(self.url), cause=exc) from exc
         return len(clients)
 
 
