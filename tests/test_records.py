@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -465,3 +466,92 @@ def test_maker_fills_every_named_slot_and_refuses_unknown_ones() -> None:
         line.seats = 4  # type: ignore[misc]  # still frozen
     with pytest.raises(TypeError, match="PoolLine has no slot 'nope'"):
         maker(cl.PoolLine, ("item", "nope"))
+
+
+# -- the records' usual-case tests never let an inconsistent record through -------------
+
+_DAYS = st.sampled_from([D(2026, 1, 1), D(2026, 1, 2), D(2026, 6, 1), D(2027, 1, 1), D(2027, 2, 1)])
+
+
+@st.composite
+def _maintenance_fields(draw: st.DrawFn) -> dict[str, Any]:
+    trial = draw(st.booleans())
+    starts, expires = draw(_DAYS), draw(_DAYS)
+    seats = draw(st.integers(1, 10))
+    modules = [
+        ModuleLicense(module=name, quantity=draw(st.integers(1, 12)), starts_on=a, expires_on=b)
+        for name, a, b in draw(
+            st.lists(st.tuples(st.sampled_from(["enc", "patch"]), _DAYS, _DAYS), max_size=3)
+        )
+        if a <= b
+    ]
+    optional_day = st.one_of(st.none(), _DAYS)
+    replaced = draw(optional_day)
+    return {
+        "id": "m1",
+        "product": "edr",
+        "license_type": draw(st.sampled_from(["trial", "commercial"]))
+        if draw(st.booleans())
+        else ("trial" if trial else "commercial"),
+        "quantity": seats,
+        "period": draw(st.sampled_from([None, "1y"])),
+        "starts_on": starts,
+        "expires_on": expires,
+        "management": "centralized",
+        "modules": modules,
+        "deleted_on": draw(optional_day),
+        "replaced_on": replaced,
+        "replaced_by": draw(st.sampled_from([None, "m2", "m1"])),
+        "grace_days": draw(st.sampled_from([0, 0, 5])),
+        "extended_on": draw(optional_day),
+    }
+
+
+@settings(max_examples=1_000)
+@given(_maintenance_fields())
+def test_maintenance_usual_case_agrees_with_its_checks(fields: dict[str, Any]) -> None:
+    """Maintenance tests the usual line (never stopped, modules inside it) cheaply and
+    runs every check otherwise: whatever it accepts, the full checks accept, with the
+    same kept days."""
+    try:
+        m = Maintenance(**fields)
+    except ValueError:
+        return
+    until, ended = m._until, m._ended
+    m._check()  # raises if the usual-case test let something through
+    assert (m._until, m._ended) == (until, ended)
+
+
+@settings(max_examples=1_000)
+@given(
+    st.lists(_maintenance_fields(), max_size=3),
+    _DAYS,
+    st.one_of(st.none(), _DAYS),
+    st.lists(st.sampled_from(["m1", "m2", "m3"]), min_size=3, max_size=3),
+)
+def test_client_usual_case_agrees_with_its_checks(
+    lines: list[dict[str, Any]], created: dt.date, deleted: dt.date | None, ids: list[str]
+) -> None:
+    made = []
+    for fields, mid in zip(lines, ids, strict=False):
+        with contextlib.suppress(ValueError):
+            made.append(Maintenance(**{**fields, "id": mid}))
+    try:
+        c = Client(id="c", name="C", created_on=created, deleted_on=deleted, maintenances=made)
+    except ValueError:
+        return
+    end, latest = c._end, c._commercial_until
+    c._check()
+    c._derive()
+    assert (c._end, c._commercial_until) == (end, latest)
+
+
+def test_client_checks_say_what_is_wrong() -> None:
+    early = maintenance(starts_on=D(2025, 6, 1), expires_on=D(2026, 6, 1))
+    with pytest.raises(ValueError, match="starts on 2025-06-01, before the client was created"):
+        Client(id="c", name="C", created_on=D(2026, 1, 1), maintenances=[early])
+    replaced = maintenance(replaced_on=D(2026, 6, 1), replaced_by="m9")
+    with pytest.raises(ValueError, match="replaced by unknown maintenance 'm9'"):
+        Client(id="c", name="C", created_on=D(2026, 1, 1), maintenances=[replaced])
+    with pytest.raises(ValueError, match="deleted_on 2025-01-01 is before created_on"):
+        Client(id="c", name="C", created_on=D(2026, 1, 1), deleted_on=D(2025, 1, 1))

@@ -343,6 +343,37 @@ class Client:
     _commercial_until: dt.date | None = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        # A live client whose lines start after its creation, with distinct ids and no
+        # replacement: one pass checks that and computes the kept days; anything else
+        # runs every check in order (_check), then the kept days (_derive).
+        if self.deleted_on is None:
+            created = self.created_on
+            ids = set()
+            end, latest = created, None
+            commercial = LicenseType.COMMERCIAL
+            for m in self.maintenances:
+                if m.starts_on < created or m.replaced_by is not None:
+                    break
+                ids.add(m.id)
+                ended, until = m._ended, m._until
+                if ended > end:
+                    end = ended
+                if (
+                    until is not None
+                    and m.license_type is commercial
+                    and (latest is None or until > latest)
+                ):
+                    latest = until
+            else:
+                if len(ids) == len(self.maintenances):
+                    _set_end(self, end)
+                    _set_commercial_until(self, latest)
+                    return
+        self._check()
+        self._derive()
+
+    def _check(self) -> None:
+        """Every check of the client, in order (the first failing one raises)."""
         seen: set[str] = set()
         deleted = self.deleted_on
         if deleted is not None and deleted < self.created_on:
@@ -369,7 +400,6 @@ class Client:
                     f"Client {self.id!r}: maintenance {m.id!r} is replaced by unknown "
                     f"maintenance {m.replaced_by!r}"
                 )
-        self._derive()
 
     def _derive(self) -> None:
         """Compute the kept days (see :meth:`Maintenance._derive`): the day the 90-day
@@ -464,3 +494,7 @@ class Client:
             if m.id == maintenance_id:
                 return m
         raise UnknownIdError("maintenance", maintenance_id)
+
+
+_set_end = slot_setter(Client, "_end")
+_set_commercial_until = slot_setter(Client, "_commercial_until")
