@@ -762,7 +762,7 @@ def store_run(engine: cl.Engine, size: int, quick: bool) -> None:
                 unit="ms",
             )
         measure(
-            "a page of 50, name search",
+            f"a page of 50, name search ({size:,} clients)",
             lambda: store.rows(search="client 00012", limit=50),
             lambda: raw.execute(
                 "SELECT id, name, deleted_on, ended_on, shown_until, products FROM clients "
@@ -774,7 +774,7 @@ def store_run(engine: cl.Engine, size: int, quick: bool) -> None:
         )
         one = changes[size // 2].client.id
         measure(
-            "one client's detail",
+            f"one client's detail ({size:,} clients)",
             lambda: console.detail(one, TODAY),
             lambda: json.loads(
                 raw.execute(
@@ -784,7 +784,7 @@ def store_run(engine: cl.Engine, size: int, quick: bool) -> None:
             200,
         )
         measure(
-            "expiring within 30 days",
+            f"expiring within 30 days ({size:,} clients)",
             lambda: store.expiring(TODAY, 30),
             lambda: [
                 json.loads(d)
@@ -838,10 +838,43 @@ def store_run(engine: cl.Engine, size: int, quick: bool) -> None:
             floor_db.execute("COMMIT")
 
         rate(
-            f"durable assigns batched by {batch} (load, decide, save)",
+            f"durable assigns batched by {batch} ({size:,} clients)",
             batch,
             ours_batch,
             floor_batch,
+        )
+        single = 200
+        singles = [r.id for r in shown][batch * 3 : batch * 3 + single]
+        made = [engine.apply(store.get(i), request, TODAY) for i in singles]
+        one_upd = [(_dumps(ch.client), ch.client.id) for ch in made]
+        one_evs = [
+            [
+                ("p", ch.client.id, 3, type(e).__name__, e.on.isoformat(), _dumps(e))
+                for e in ch.events
+            ]
+            for ch in made
+        ]
+
+        def ours_single() -> None:
+            for i in singles:
+                console.apply(i, request, TODAY)
+
+        def floor_single() -> None:
+            for update, events in zip(one_upd, one_evs, strict=True):
+                floor_db.execute("BEGIN")
+                floor_db.execute(
+                    "UPDATE clients SET document = ?, version = version + 1 "
+                    "WHERE partner = 'p' AND id = ?",
+                    update,
+                )
+                floor_db.executemany("INSERT OR REPLACE INTO events VALUES (?,?,?,?,?,?)", events)
+                floor_db.execute("COMMIT")
+
+        rate(
+            f"durable assigns, one transaction each ({size:,} clients)",
+            single,
+            ours_single,
+            floor_single,
         )
         store.close()
         floor_db.close()
@@ -872,7 +905,7 @@ def pg_run(engine: cl.Engine, url: str, size: int) -> None:
         lite = cl.Store(Path(tmp) / "main.db", partner)
         lite.bulk(changes)
         measure(
-            "PostgreSQL / SQLite: monitoring as rows",
+            f"PostgreSQL / SQLite: monitoring as rows ({size:,} clients)",
             lambda: pg.rows(TODAY, shown=True),
             lambda: lite.rows(TODAY, shown=True),
             1,
@@ -880,16 +913,21 @@ def pg_run(engine: cl.Engine, url: str, size: int) -> None:
             unit="ms",
         )
         measure(
-            "PostgreSQL / SQLite: a page of 50, name search",
+            f"PostgreSQL / SQLite: a page of 50, name search ({size:,} clients)",
             lambda: pg.rows(search="client 00012", limit=50),
             lambda: lite.rows(search="client 00012", limit=50),
             20,
             unit="ms",
         )
         one = changes[size // 2].client.id
-        measure("PostgreSQL / SQLite: one client", lambda: pg.get(one), lambda: lite.get(one), 200)
         measure(
-            "PostgreSQL / SQLite: expiring within 30 days",
+            f"PostgreSQL / SQLite: one client ({size:,} clients)",
+            lambda: pg.get(one),
+            lambda: lite.get(one),
+            200,
+        )
+        measure(
+            f"PostgreSQL / SQLite: expiring within 30 days ({size:,} clients)",
             lambda: pg.expiring(TODAY, 30),
             lambda: lite.expiring(TODAY, 30),
             3,
@@ -914,10 +952,27 @@ def pg_run(engine: cl.Engine, url: str, size: int) -> None:
             return go
 
         rate(
-            "PostgreSQL / SQLite: assigns batched by 500",
+            f"PostgreSQL / SQLite: assigns batched by 500 ({size:,} clients)",
             500,
             batch_on(pg, chunks_pg),
             batch_on(lite, chunks_lite),
+        )
+        singles = [r.id for r in lite.rows(TODAY, shown=True)][1500:1700]
+
+        def one_by_one(store: Any) -> Callable[[], None]:
+            console = cl.Console(engine, store)
+
+            def go() -> None:
+                for i in singles:
+                    console.apply(i, request, TODAY)
+
+            return go
+
+        rate(
+            f"PostgreSQL / SQLite: assigns, one transaction each ({size:,} clients)",
+            len(singles),
+            one_by_one(pg),
+            one_by_one(lite),
         )
         pg.close()
         lite.close()
@@ -996,9 +1051,10 @@ def main() -> int:
         "monitoring": lambda: bench_monitoring(catalog, args.quick),
     }
     if args.postgres:
-        sections["postgres"] = lambda: pg_run(
-            cl.Engine(catalog), args.postgres, 20_000 if args.quick else 100_000
-        )
+        pg_sizes = (20_000,) if args.quick else (100_000, 1_000_000) if args.million else (100_000,)
+        sections["postgres"] = lambda: [
+            pg_run(cl.Engine(catalog), args.postgres, size) for size in pg_sizes
+        ]
     for name, run in sections.items():
         if args.only is None or name in args.only:
             run()
