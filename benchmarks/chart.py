@@ -12,8 +12,25 @@ import sys
 from pathlib import Path
 
 
+_SHORT = (
+    ("PostgreSQL / SQLite: ", "PostgreSQL/SQLite: "),
+    (",000,000 clients", "M clients"),
+    (",000 clients", "k clients"),
+    (" (load, decide, save)", ""),
+)
+
+
+def short(name: str) -> str:
+    """*name* as a bar's label: sizes as 100k and 1M (the long names ran off the left)."""
+    for long, brief in _SHORT:
+        name = name.replace(long, brief)
+    return name
+
+
 def chart(results: dict[str, dict[str, float]], width: int = 760) -> str:
-    rows = [(name, r) for name, r in results.items() if isinstance(r, dict) and "ratio" in r]
+    rows = [
+        (short(name), r) for name, r in results.items() if isinstance(r, dict) and "ratio" in r
+    ]
     bar_h, gap, left, top = 18, 8, 330, 30
     height = top + len(rows) * (bar_h + gap) + 30
     cap = 8.0  # bars longer than 8x are cut (their value is printed)
