@@ -11,7 +11,6 @@ import json
 import sys
 from pathlib import Path
 
-
 _SHORT = (
     ("PostgreSQL / SQLite: ", "PostgreSQL/SQLite: "),
     (",000,000 clients", "M clients"),
@@ -28,9 +27,7 @@ def short(name: str) -> str:
 
 
 def chart(results: dict[str, dict[str, float]], width: int = 760) -> str:
-    rows = [
-        (short(name), r) for name, r in results.items() if isinstance(r, dict) and "ratio" in r
-    ]
+    rows = [(short(name), r) for name, r in results.items() if isinstance(r, dict) and "ratio" in r]
     bar_h, gap, left, top = 18, 8, 330, 30
     height = top + len(rows) * (bar_h + gap) + 30
     cap = 8.0  # bars longer than 8x are cut (their value is printed)
