@@ -27,27 +27,29 @@ from ..core._trusted import maker
 
 __all__ = ["read_client"]
 
-_make_module = maker(ModuleLicense, ("module", "quantity", "starts_on", "expires_on"))
-_make_maintenance = maker(
-    Maintenance,
-    (
-        "id",
-        "product",
-        "license_type",
-        "quantity",
-        "period",
-        "starts_on",
-        "expires_on",
-        "management",
-        "modules",
-        "deleted_on",
-        "replaced_on",
-        "replaced_by",
-        "grace_days",
-        "extended_on",
-        "pooled",
-    ),
+_MAINTENANCE_FIELDS = (
+    "id",
+    "product",
+    "license_type",
+    "quantity",
+    "period",
+    "starts_on",
+    "expires_on",
+    "management",
+    "modules",
+    "deleted_on",
+    "replaced_on",
+    "replaced_by",
+    "grace_days",
+    "extended_on",
+    "pooled",
 )
+"""A maintenance document's fields, in the order they are read and the record filled."""
+_MODULE_FIELDS = ("module", "quantity", "starts_on", "expires_on")
+_MAINTENANCE_SIZE, _MODULE_SIZE = len(_MAINTENANCE_FIELDS), len(_MODULE_FIELDS)
+
+_make_module = maker(ModuleLicense, _MODULE_FIELDS)
+_make_maintenance = maker(Maintenance, _MAINTENANCE_FIELDS)
 _make_client = maker(
     Client, ("id", "name", "created_on", "deleted_on", "maintenances", "changed_on")
 )
@@ -97,28 +99,12 @@ def _day(value: Any) -> dt.date:
     return day
 
 
-_maintenance_fields = itemgetter(
-    "id",
-    "product",
-    "license_type",
-    "quantity",
-    "period",
-    "starts_on",
-    "expires_on",
-    "management",
-    "modules",
-    "deleted_on",
-    "replaced_on",
-    "replaced_by",
-    "grace_days",
-    "extended_on",
-    "pooled",
-)
-_module_fields = itemgetter("module", "quantity", "starts_on", "expires_on")
+_maintenance_fields = itemgetter(*_MAINTENANCE_FIELDS)
+_module_fields = itemgetter(*_MODULE_FIELDS)
 
 
 def _maintenance(d: Any) -> Maintenance:
-    if type(d) is not dict or len(d) != 15:
+    if type(d) is not dict or len(d) != _MAINTENANCE_SIZE:
         raise _Unusual
     (
         mid,
@@ -159,7 +145,7 @@ def _maintenance(d: Any) -> Maintenance:
     if modules:
         made = []
         for x in modules:
-            if type(x) is not dict or len(x) != 4:
+            if type(x) is not dict or len(x) != _MODULE_SIZE:
                 raise _Unusual
             module, seats, first, last = _module_fields(x)
             if not (
