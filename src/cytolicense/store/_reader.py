@@ -24,6 +24,7 @@ from ..core._enums import LicenseType, ManagementMode
 from ..core._period import Period
 from ..core._pool import PoolLine, pool_lines
 from ..core._trusted import maker
+from ..core._validation import plain_text
 
 __all__ = ["read_client"]
 
@@ -66,10 +67,6 @@ _MISSING = dt.date.min  # never a key's value: the first day is not written by t
 
 class _Unusual(Exception):
     """Not the usual shape: the converter reads it (and says what is wrong, if anything)."""
-
-
-def _plain(text: object) -> bool:
-    return type(text) is str and text.isprintable() and bool(text) and not text.isspace()
 
 
 def _new_day(value: object) -> dt.date:
@@ -136,7 +133,7 @@ def _maintenance(d: Any) -> Maintenance:
         and type(grace) is int
         and grace >= 0
         and type(modules) is list
-        and (replaced_by is None or _plain(replaced_by))
+        and (replaced_by is None or plain_text(replaced_by))
         and type(pooled) is list
     ):
         raise _Unusual
@@ -215,7 +212,7 @@ def read_client(data: Any) -> Client | None:
         if type(data) is not dict or len(data) != 6:
             return None
         cid, name, maintenances = data["id"], data["name"], data["maintenances"]
-        if not (_plain(cid) and _plain(name) and type(maintenances) is list):
+        if not (plain_text(cid) and plain_text(name) and type(maintenances) is list):
             return None
         deleted, changed = (
             _DAYS.get(data["deleted_on"], _MISSING),
