@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["SCHEMA_VERSION", "Store"]
 
 SCHEMA_VERSION = 3
-"""Version 2 adds each partner's pool, its events, and the expiry index."""
+"""Version 2 adds each partner's pool, its events, and the expiry index; version 3 the
+covering index list pages read."""
 
 _SCHEMA_V2 = """
 CREATE TABLE IF NOT EXISTS pools (
