@@ -155,6 +155,8 @@ M = ("data", "maintenances", 0)
         ("{not json", "$", "not JSON"),
         ("[]", "$", ""),
         (broken(("cytolicense",), 99), "$.cytolicense", "unsupported format version 99"),
+        (broken(("cytolicense",), 2.0), "$.cytolicense", "unsupported format version 2.0"),
+        (broken(("cytolicense",), True), "$.cytolicense", "unsupported format version True"),
         (broken(("type",), "Maintenance"), "$.type", "expected type Client"),
         (broken(("data", "created_on"), "2026-02-30"), "$.data.created_on", "day is out of range"),
         (broken(("data", "created_on"), "01/02/2026"), "$.data.created_on", "ISO date"),
@@ -537,3 +539,14 @@ def test_the_fast_reader_agrees_with_the_converter_one_change_away() -> None:
         _assert_reader_agrees(doc)
         count += 1
     assert count > 1_500
+
+
+@pytest.mark.parametrize("version", [2.0, True, "2", 3, 0])
+def test_a_valid_client_in_an_envelope_of_another_version_is_refused(version: object) -> None:
+    """from_json reads this version's client envelopes with the fast reader; a version
+    that only compares equal (2.0) or is not this release's goes the strict way."""
+    good = {"cytolicense": 2, "type": "Client", "data": _REFERENCE_V2}
+    assert cl.from_json(cl.Client, json.dumps(good)) is not None
+    with pytest.raises(cl.DataError, match="unsupported format version") as info:
+        cl.from_json(cl.Client, json.dumps({**good, "cytolicense": version}))
+    assert info.value.path == "$.cytolicense"

@@ -154,8 +154,8 @@ def _maintenance(d: Any) -> Maintenance:
                 and seats >= 1
             ):
                 raise _Unusual
-            first = _day(first)
-            last = _day(last)
+            first = get(first) or _day(first)  # a day read before, or read it now
+            last = get(last) or _day(last)
             if last < first:
                 raise _Unusual
             made.append(_make_module(module, seats, first, last))
@@ -179,8 +179,8 @@ def _maintenance(d: Any) -> Maintenance:
         _LICENSE_TYPES[license_type],
         quantity,
         period,
-        _day(starts),
-        _day(expires),
+        get(starts) or _day(starts),
+        get(expires) or _day(expires),
         _MODES[management],
         lines,
         _new_day(deleted) if deleted_day is _MISSING else deleted_day,
