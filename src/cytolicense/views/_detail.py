@@ -17,6 +17,7 @@ from ..core._enums import LicenseType, ManagementMode, Status
 from ..core._html import html_table, styled
 from ..core._messages import period_words, unit
 from ..core._period import Period
+from ..core._trusted import maker
 from ._text import clean, table, tr
 
 __all__ = ["ClientDetail", "DetailLine", "ModuleLine", "MonitoringList", "build_detail"]
@@ -102,39 +103,45 @@ class DetailLine:
     stopped_on: dt.date | None = None
 
 
+# The detail builds a line per maintenance on every view: its records (plain values
+# the engine computed, no checks to skip) are filled through their slots, in field
+# order (half the cost of keyword construction, measured).
+_module_line = maker(ModuleLine, tuple(f.name for f in attrs.fields(ModuleLine)))
+_detail_line = maker(DetailLine, tuple(f.name for f in attrs.fields(DetailLine)))
+
+
 def _line(catalog: Catalog, m: Maintenance, today: dt.date, actions: frozenset[str]) -> DetailLine:
     product = catalog.products.get(m.product)
-    state = status(m, today)
     trial = m.license_type is LicenseType.TRIAL
     modules = []
     for ml in m.modules:
         module = catalog.modules.get(ml.module)
         modules.append(
-            ModuleLine(
-                module=ml.module,
-                name=module.name if module is not None else ml.module,
-                quantity=ml.quantity,
-                starts_on=ml.starts_on,
-                expires_on=ml.expires_on,
-                duration=human_duration(ml.starts_on, ml.expires_on, in_days=trial),
+            _module_line(
+                ml.module,
+                module.name if module is not None else ml.module,
+                ml.quantity,
+                ml.starts_on,
+                ml.expires_on,
+                human_duration(ml.starts_on, ml.expires_on, in_days=trial),
             )
         )
-    return DetailLine(
-        maintenance_id=m.id,
-        product=m.product,
-        product_name=product.name if product is not None else m.product,
-        license_type=m.license_type,
-        quantity=m.quantity,
-        period=m.period,
-        starts_on=m.starts_on,
-        expires_on=m.expires_on,
-        ended_on=m.ended_on,
-        stopped_on=m.stopped_on,
-        status=state,
-        management=m.management,
-        duration=human_duration(m.starts_on, m.expires_on, in_days=trial),
-        modules=tuple(modules),
-        actions=actions,
+    return _detail_line(
+        m.id,
+        m.product,
+        product.name if product is not None else m.product,
+        m.license_type,
+        m.quantity,
+        m.period,
+        m.starts_on,
+        m.expires_on,
+        m.ended_on,
+        status(m, today),
+        m.management,
+        human_duration(m.starts_on, m.expires_on, in_days=trial),
+        tuple(modules),
+        actions,
+        m.stopped_on,
     )
 
 
