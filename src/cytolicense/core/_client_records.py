@@ -165,7 +165,7 @@ class Maintenance:
             )
             and _modules_fit(self.modules, starts, expires, self.quantity)
         ):
-            end = plus_days(expires, grace) if grace else expires
+            end = self.grace_until
             _set_until(self, end)
             _set_ended(self, end)
             return
@@ -344,32 +344,9 @@ class Client:
 
     def __attrs_post_init__(self) -> None:
         # A live client whose lines start after its creation, with distinct ids and no
-        # replacement: one pass checks that and computes the kept days; anything else
-        # runs every check in order (_check), then the kept days (_derive).
-        if self.deleted_on is None:
-            created = self.created_on
-            ids = set()
-            end, latest = created, None
-            commercial = LicenseType.COMMERCIAL
-            for m in self.maintenances:
-                if m.starts_on < created or m.replaced_by is not None:
-                    break
-                ids.add(m.id)
-                ended, until = m._ended, m._until
-                if ended > end:
-                    end = ended
-                if (
-                    until is not None
-                    and m.license_type is commercial
-                    and (latest is None or until > latest)
-                ):
-                    latest = until
-            else:
-                if len(ids) == len(self.maintenances):
-                    _set_end(self, end)
-                    _set_commercial_until(self, latest)
-                    return
-        self._check()
+        # replacement passes one cheap test; anything else runs every check in order.
+        if not (self.deleted_on is None and _plain_lines(self.created_on, self.maintenances)):
+            self._check()
         self._derive()
 
     def _check(self) -> None:
@@ -407,20 +384,11 @@ class Client:
         family rule has nothing to find on a later day: one comparison)."""
         end = self.created_on
         latest: dt.date | None = None
-        commercial = LicenseType.COMMERCIAL
         for m in self.maintenances:  # one pass over the kept days of each line
-            ended = m._ended
-            if ended > end:
-                end = ended
-            until = m._until
-            if (
-                until is not None
-                and m.license_type is commercial
-                and (latest is None or until > latest)
-            ):
-                latest = until
-        object.__setattr__(self, "_end", end if self.deleted_on is None else self.deleted_on)
-        object.__setattr__(self, "_commercial_until", latest)
+            if m._ended > end:
+                end = m._ended
+            latest = _later_in_force(latest, m)
+        self._keep(end, latest)
 
     def _appended(self, before: Client, m: Maintenance) -> None:
         """The kept days when *self* is *before* with *m* appended (an assignment): from
@@ -430,18 +398,13 @@ class Client:
             if before.deleted_on is None
             else live_end(before.created_on, before.maintenances)
         )
-        if m._ended > end:
-            end = m._ended
-        latest = before._commercial_until
-        until = m._until
-        if (
-            until is not None
-            and m.license_type is LicenseType.COMMERCIAL
-            and (latest is None or until > latest)
-        ):
-            latest = until
-        object.__setattr__(self, "_end", end if self.deleted_on is None else self.deleted_on)
-        object.__setattr__(self, "_commercial_until", latest)
+        self._keep(max(end, m._ended), _later_in_force(before._commercial_until, m))
+
+    def _keep(self, end: dt.date, commercial_until: dt.date | None) -> None:
+        """Set the kept days: the end (the deletion day for a deleted client, else
+        *end*) and the last day a commercial line is in force."""
+        _set_end(self, end if self.deleted_on is None else self.deleted_on)
+        _set_commercial_until(self, commercial_until)
 
     @property
     def ended_on(self) -> dt.date:
@@ -494,6 +457,27 @@ class Client:
             if m.id == maintenance_id:
                 return m
         raise UnknownIdError("maintenance", maintenance_id)
+
+
+def _plain_lines(created: dt.date, maintenances: tuple[Maintenance, ...]) -> bool:
+    """Whether every line starts on or after *created*, none is replaced and ids are
+    distinct: the usual case of :meth:`Client._check` for a live client."""
+    for m in maintenances:
+        if m.starts_on < created or m.replaced_by is not None:
+            return False
+    return len({m.id for m in maintenances}) == len(maintenances)
+
+
+def _later_in_force(latest: dt.date | None, m: Maintenance) -> dt.date | None:
+    """*latest*, or *m*'s last day in force when *m* is commercial and in force later."""
+    until = m._until
+    if (
+        until is not None
+        and m.license_type is LicenseType.COMMERCIAL
+        and (latest is None or until > latest)
+    ):
+        return until
+    return latest
 
 
 _set_end = slot_setter(Client, "_end")
