@@ -195,6 +195,11 @@ def test_corrupt_rows(console: cl.Console, db: Path) -> None:
         console.store.get("acme")
     with pytest.raises(cl.StoreError, match="event 1 of client 'acme' is corrupt"):
         console.history("acme")
+    console.credit_pool("edr", "1y", 5, TODAY)
+    with closing(sqlite3.connect(db)) as raw, raw:
+        raw.execute("UPDATE pool_events SET document = '{}'")
+    with pytest.raises(cl.StoreError, match=r"pool event \d+ is corrupt"):
+        console.store.pool_history()
 
 
 def test_locked_database(

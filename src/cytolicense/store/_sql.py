@@ -16,7 +16,7 @@ import functools
 import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ..core._client_records import Client
 from ..core._dates import RETENTION_DAYS
@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from ..views._lifecycle import Expiry
 
 __all__ = ["SqlStore"]
+
+T = TypeVar("T")
 
 
 @functools.lru_cache(maxsize=256)
@@ -205,20 +207,27 @@ class SqlStore:
             (self.partner, client_id),
             "reading a client's history",
         )
-        events: list[Event] = []
+        return self._documents(
+            rows,
+            Event,  # type: ignore[arg-type]  # a union of event types, read by its tag
+            "{path}: event {seq} of client '{client_id}' is corrupt: {cause}",
+            client_id=client_id,
+        )
+
+    def _documents(
+        self, rows: Sequence[Sequence[Any]], cls: type[T], template: str, **values: object
+    ) -> list[T]:
+        """The *cls* documents of ``(seq, document)`` *rows*, in order; a corrupt one is a
+        :class:`StoreError` said with *template* (which names ``{seq}`` and ``{cause}``)."""
+        out: list[T] = []
         for seq, doc in rows:
             try:
-                events.append(from_data(Event, json.loads(doc)))  # type: ignore[arg-type]
+                out.append(from_data(cls, json.loads(doc)))
             except (DataError, ValueError, TypeError, RecursionError) as exc:
                 raise said(
-                    StoreError,
-                    "{path}: event {seq} of client '{client_id}' is corrupt: {cause}",
-                    path=self._where(),
-                    seq=seq,
-                    client_id=client_id,
-                    cause=exc,
+                    StoreError, template, path=self._where(), seq=seq, cause=exc, **values
                 ) from exc
-        return events
+        return out
 
     def rows(
         self,
@@ -459,16 +468,4 @@ class SqlStore:
             (self.partner,),
             "reading the pool's history",
         )
-        out: list[PoolChanged] = []
-        for seq, doc in rows:
-            try:
-                out.append(from_data(PoolChanged, json.loads(doc)))
-            except (DataError, ValueError, TypeError, RecursionError) as exc:
-                raise said(
-                    StoreError,
-                    "{path}: pool event {seq} is corrupt: {cause}",
-                    path=self._where(),
-                    seq=seq,
-                    cause=exc,
-                ) from exc
-        return out
+        return self._documents(rows, PoolChanged, "{path}: pool event {seq} is corrupt: {cause}")
