@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 import cytolicense as cl
+from cytolicense.engine._engine import _ACTIONS
 
 from .conftest import SOAK, EndpointModules
 
@@ -267,10 +268,18 @@ class LifecycleSession(RuleBasedStateMachine):
             if day < self.client.created_on:
                 continue
             for m in self.client.maintenances:
+                trial = m.license_type is cl.LicenseType.TRIAL
+                centralized = m.management is cl.ManagementMode.CENTRALIZED
+                candidates = [make(m.id) for _, _, make in _ACTIONS[centralized, trial]]
+                convert = self.engine._conversion(m) if trial else None
+                names = [name for name, _, _ in _ACTIONS[centralized, trial]]
+                if convert is not None:
+                    candidates.append(convert)
+                    names.append("convert")
                 expected = {
                     name
-                    for name, _, make in self.engine._action_candidates(m)
-                    if self.engine.check(self.client, make(), day).ok
+                    for name, op in zip(names, candidates, strict=True)
+                    if self.engine.check(self.client, op, day).ok
                 }
                 assert self.engine.actions(self.client, m, day) == expected
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -969,23 +968,6 @@ class Engine:
             if convert is not None and self.check(client, convert, today).ok:
                 found.append("convert")
         return frozenset(found)
-
-    def _action_candidates(
-        self, maintenance: Maintenance
-    ) -> list[tuple[str, type[Operation], Callable[[], Operation]]]:
-        """Each console action the detail may offer for *maintenance*: its name, its
-        operation's type, and how to build the operation."""
-        m = maintenance
-        found: list[tuple[str, type[Operation], Callable[[], Operation]]] = [
-            (name, kind, partial(make, m.id))
-            for name, kind, make in _ACTIONS[
-                m.management is ManagementMode.CENTRALIZED, m.license_type is _TRIAL
-            ]
-        ]
-        convert = self._conversion(m) if m.license_type is _TRIAL else None
-        if convert is not None:
-            found.append(("convert", ConvertTrial, lambda: convert))
-        return found
 
     def _conversion(self, trial: Maintenance) -> ConvertTrial | None:
         """The conversion the detail offers for *trial*: to the first enabled period of
