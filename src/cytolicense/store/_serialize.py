@@ -239,7 +239,7 @@ def from_data(cls: type[T], doc: Any) -> T:
         root = "$.data"
         if cls is cast(Any, Event):
             data = {**data, "type": kind} if isinstance(data, dict) else data
-    if cls is Client:
+    if cls is Client and root == "$":  # bare data (an envelope was tried above)
         fast = read_client(data)
         if fast is not None:
             return fast  # type: ignore[return-value]  # cls is Client
