@@ -52,7 +52,10 @@ def lowest(session: nox.Session) -> None:
     """The suite with the lowest versions pyproject allows (its `>=` bounds, pinned)."""
     pins = [
         re.sub(r">=", "==", dep.split(";")[0].strip())
-        for dep in PYPROJECT["project"]["dependencies"]
+        for dep in [
+            *PYPROJECT["project"]["dependencies"],
+            *PYPROJECT["project"]["optional-dependencies"]["fast"],
+        ]
     ]
     session.install(*pins, *TEST_DEPS)
     session.install("--no-deps", *PROJECT)

@@ -4,6 +4,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -380,6 +381,7 @@ _NEAR_VALUES = (
     "2020-1-01",
     "2020-01-01\n",
     "２０２０-01-01",
+    "\ud800",
     "0001-01-01",
     "9999-12-31",
     [],
@@ -440,31 +442,39 @@ def test_the_fast_reader_accepts_only_what_the_converter_accepts(data: Any) -> N
 def test_the_fast_reader_reads_every_valid_document(maintenances: list[cl.Maintenance]) -> None:
     from cytolicense.store._reader import read_client
     from cytolicense.store._serialize import converter
+    from cytolicense.store._typed_reader import read_client_text
 
     data = json.loads(json.dumps(_v2_client(maintenances)))
     assert read_client(data) == converter().structure(data, cl.Client)
     assert read_client(data) is not None
+    text = json.dumps({"cytolicense": 2, "type": "Client", "data": data})
+    assert read_client_text(text, 2) == read_client(data)
 
 
 def _assert_reader_agrees(data: Any) -> None:
+    """Both fast readers (of the parsed data, and of the envelope's text typed by
+    msgspec) accept only what the converter accepts, as an equal client."""
     from cytolicense.store._reader import read_client
     from cytolicense.store._serialize import converter
+    from cytolicense.store._typed_reader import read_client_text
 
-    fast = read_client(data)
+    text = json.dumps({"cytolicense": 2, "type": "Client", "data": data})
+    readers = (read_client(data), read_client_text(text, 2))
     try:
         strict = converter().structure(data, cl.Client)
     except Exception:
-        assert fast is None, data
+        assert readers == (None, None), data
         return
-    if fast is not None:
-        assert fast == strict, data
-        assert fast.changed_on == strict.changed_on
-        assert (fast.ended_on, fast._commercial_until) == (
-            strict.ended_on,
-            strict._commercial_until,
-        )
-        for a, b in zip(fast.maintenances, strict.maintenances, strict=True):
-            assert (a._until, a._ended) == (b._until, b._ended)
+    for fast in readers:
+        if fast is not None:
+            assert fast == strict, data
+            assert fast.changed_on == strict.changed_on
+            assert (fast.ended_on, fast._commercial_until) == (
+                strict.ended_on,
+                strict._commercial_until,
+            )
+            for a, b in zip(fast.maintenances, strict.maintenances, strict=True):
+                assert (a._until, a._ended) == (b._until, b._ended)
 
 
 def _reference_v2() -> dict[str, Any]:
@@ -532,8 +542,11 @@ def test_the_fast_reader_agrees_with_the_converter_one_change_away() -> None:
     (modules, a pool line, grace, a replacement, a deleted extended trial): the reader
     accepts exactly what the converter accepts, as the same client, or gives up."""
     from cytolicense.store._reader import read_client
+    from cytolicense.store._typed_reader import read_client_text
 
     assert read_client(_REFERENCE_V2) is not None
+    text = json.dumps({"cytolicense": 2, "type": "Client", "data": _REFERENCE_V2})
+    assert read_client_text(text, 2) == read_client(_REFERENCE_V2)
     count = 0
     for doc in _single_mutations(_REFERENCE_V2):
         _assert_reader_agrees(doc)
@@ -550,3 +563,88 @@ def test_a_valid_client_in_an_envelope_of_another_version_is_refused(version: ob
     with pytest.raises(cl.DataError, match="unsupported format version") as info:
         cl.from_json(cl.Client, json.dumps({**good, "cytolicense": version}))
     assert info.value.path == "$.cytolicense"
+
+
+# -- the optional accelerator (msgspec) ------------------------------------------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+_ODD_TEXTS = [
+    "NaN",
+    "-Infinity",
+    "1e400",
+    "-0",
+    "-0.0",
+    '"\\ud800"',
+    '"\\ud83d\\ude00"',
+    '{"a": 1, "a": 2}',
+    "[1,]",
+    "\ufeff[]",
+    " [1] ",
+    "[" * 5_000 + "]" * 5_000,
+    "1" * 4_300,
+    "1" * 4_301,
+    '"\u0000"',
+    "",
+]
+
+
+def _same_or_same_error(text: str | bytes) -> None:
+    from cytolicense.store._serialize import loads
+
+    try:
+        expected: Any = json.loads(text)
+    except Exception as exc:
+        with pytest.raises(type(exc)):
+            loads(text)
+        return
+    got = loads(text)
+    # repr: NaN-free, so equal values print alike, and -0.0 differs from 0 and 0.0
+    assert repr(got) == repr(expected)
+
+
+@given(_JSON, st.sampled_from([True, False]), st.sampled_from(["str", "utf-8", "utf-16"]))
+def test_loads_gives_json_loads_value(value: Any, ascii_only: bool, form: str) -> None:
+    """loads parses with msgspec when installed, and gives json.loads's value or error
+    for any text, whatever msgspec thinks of it."""
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    _same_or_same_error(text if form == "str" else text.encode(form, "surrogatepass"))
+
+
+@pytest.mark.parametrize("text", _ODD_TEXTS)
+def test_loads_gives_json_loads_value_on_odd_texts(text: str) -> None:
+    _same_or_same_error(text)
+    _same_or_same_error(text.encode("utf-8", "surrogatepass"))
+
+
+def test_everything_reads_the_same_without_msgspec(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, engine: cl.Engine
+) -> None:
+    """The accelerator is optional: without it (as on an install without the ``fast``
+    extra) from_json and the store read the same clients and say the same errors."""
+    from cytolicense.store import _serialize
+
+    assert _serialize._fast is not None and _serialize._typed is not None  # the suite has it
+    text = json.dumps({"cytolicense": 2, "type": "Client", "data": _REFERENCE_V2})
+    bad = text.replace('"quantity": 5', '"quantity": 0', 1)
+    with_it = cl.from_json(cl.Client, text)
+    with pytest.raises(cl.DataError) as error_with:
+        cl.from_json(cl.Client, bad)
+    created = engine.new_client("acme", "ACME", T0)
+    assigned = engine.assign(created.client, request(), T0)
+    with cl.Store(tmp_path / "s.db", "p") as store:
+        store.save(attrs.evolve(assigned, events=created.events + assigned.events), None)
+        stored_with = store.get("acme")
+        monkeypatch.setattr(_serialize, "_fast", None)
+        monkeypatch.setattr(_serialize, "_typed", None)
+        assert cl.from_json(cl.Client, text) == with_it
+        with pytest.raises(cl.DataError) as error_without:
+            cl.from_json(cl.Client, bad)
+        assert (error_without.value.path, str(error_without.value)) == (
+            error_with.value.path,
+            str(error_with.value),
+        )
+        assert store.get("acme") == stored_with

@@ -31,7 +31,7 @@ from ..core._messages import tr
 from ..core._operations import AssignmentRequest
 from ..engine._engine import Change, Engine
 from ..store._protocol import ClientStore
-from ..store._serialize import from_data, to_data
+from ..store._serialize import from_data, loads, to_data
 
 __all__ = [
     "CSV_COLUMNS",
@@ -161,7 +161,7 @@ def _jsonl_changes(lines: Iterable[str]) -> tuple[list[Change], list[tuple[int, 
         if not text.strip():
             continue
         try:
-            doc = json.loads(text)
+            doc = loads(text)
             events: tuple[Event, ...] = tuple(
                 from_data(Event, e)  # type: ignore[arg-type]
                 for e in doc["events"]

@@ -49,15 +49,15 @@ _MAINTENANCE_FIELDS = (
 _MODULE_FIELDS = ("module", "quantity", "starts_on", "expires_on")
 _MAINTENANCE_SIZE, _MODULE_SIZE = len(_MAINTENANCE_FIELDS), len(_MODULE_FIELDS)
 
-_make_module = maker(ModuleLicense, _MODULE_FIELDS)
-_make_maintenance = maker(Maintenance, _MAINTENANCE_FIELDS)
-_make_client = maker(
+make_module = maker(ModuleLicense, _MODULE_FIELDS)
+make_maintenance = maker(Maintenance, _MAINTENANCE_FIELDS)
+make_client = maker(
     Client, ("id", "name", "created_on", "deleted_on", "maintenances", "changed_on")
 )
 _LICENSE_TYPES = {m.value: m for m in LicenseType}
 _MODES = {m.value: m for m in ManagementMode}
-_by_module = attrgetter("module")
-_PERIODS = {text: Period.parse(text) for text in ("1m", "1y", "2y", "3y")}
+by_module = attrgetter("module")
+PERIODS = {text: Period.parse(text) for text in ("1m", "1y", "2y", "3y")}
 """The periods catalogs sell most, read without a call (others go through Period.parse)."""
 
 _DAYS: dict[str | None, dt.date | None] = {None: None}
@@ -158,22 +158,22 @@ def _maintenance(d: Any) -> Maintenance:
             last = get(last) or _day(last)
             if last < first:
                 raise _Unusual
-            made.append(_make_module(module, seats, first, last))
+            made.append(make_module(module, seats, first, last))
         if len(made) == 1:
             lines = (made[0],)
         elif len(made) == 2:
             a, b = made
             lines = (a, b) if a.module <= b.module else (b, a)
         else:
-            lines = tuple(sorted(made, key=_by_module))
+            lines = tuple(sorted(made, key=by_module))
     if period is not None:
-        period = _PERIODS.get(period) or Period.parse(period) if type(period) is str else _no()
+        period = PERIODS.get(period) or Period.parse(period) if type(period) is str else _no()
     deleted_day, replaced_day, extended_day = (
         get(deleted, _MISSING),
         get(replaced, _MISSING),
         get(extended, _MISSING),
     )
-    m = _make_maintenance(
+    m = make_maintenance(
         mid,
         product,
         _LICENSE_TYPES[license_type],
@@ -218,7 +218,7 @@ def read_client(data: Any) -> Client | None:
             _DAYS.get(data["deleted_on"], _MISSING),
             _DAYS.get(data["changed_on"], _MISSING),
         )
-        client = _make_client(
+        client = make_client(
             cid,
             name,
             _day(data["created_on"]),

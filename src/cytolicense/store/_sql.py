@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -48,7 +47,7 @@ from ._rows import (
     update_plan,
     update_sql,
 )
-from ._serialize import from_data, stored_client
+from ._serialize import from_data, loads, stored_client
 
 if TYPE_CHECKING:
     from ..views._lifecycle import Expiry
@@ -108,7 +107,7 @@ class SqlStore:
 
     def _read(self, client_id: str, document: str) -> Client:
         try:
-            return stored_client(json.loads(document))
+            return stored_client(document)
         except (DataError, ValueError, TypeError, KeyError, RecursionError) as exc:
             raise said(
                 StoreError,
@@ -222,7 +221,7 @@ class SqlStore:
         out: list[T] = []
         for seq, doc in rows:
             try:
-                out.append(from_data(cls, json.loads(doc)))
+                out.append(from_data(cls, loads(doc)))
             except (DataError, ValueError, TypeError, RecursionError) as exc:
                 raise said(
                     StoreError, template, path=self._where(), seq=seq, cause=exc, **values
