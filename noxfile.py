@@ -132,5 +132,5 @@ def notebook(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks of every hot path against its floor (a few minutes; see benchmarks/)."""
-    session.install(*PROJECT, "psycopg[binary]>=3.1", "pydantic>=2", "msgspec")
+    session.install(*PROJECT, "psycopg[binary]>=3.1", "pydantic>=2", "msgspec>=0.19")
     session.run("python", "benchmarks/run.py", *session.posargs)

@@ -641,6 +641,20 @@ def bench_json(catalog: cl.Catalog, quick: bool) -> None:
         lambda: peers.msgspec_read(text),
         n,
     )
+    # The same, on an install without the `fast` extra (the stdlib's json.loads).
+    from cytolicense.store import _serialize
+
+    accelerator = _serialize._fast, _serialize._typed
+    _serialize._fast = _serialize._typed = None
+    try:
+        measure(
+            "from_json without msgspec / pydantic v2",
+            lambda: cl.from_json(cl.Client, text),
+            lambda: peers.pydantic_read(text),
+            n,
+        )
+    finally:
+        _serialize._fast, _serialize._typed = accelerator
 
 
 def _book(engine: cl.Engine, count: int) -> list[cl.Change]:

@@ -347,6 +347,10 @@ def test_the_stores_client_documents_equal_the_converters(
     )
     assert client_data(client) == to_data(client)
     assert cl.from_json(cl.Client, json.dumps(client_data(client))) == client
+    # msgspec (the fast extra) writes the store's text: the standard encoder's text.
+    from cytolicense.store._rows import dumps
+
+    assert dumps(client) == json.dumps(to_data(client), ensure_ascii=False, separators=(",", ":"))
 
 
 # -- the fast reader of client documents is held to the converter ------------------------
@@ -567,11 +571,17 @@ def test_a_valid_client_in_an_envelope_of_another_version_is_refused(version: ob
 
 # -- the optional accelerator (msgspec) ------------------------------------------------------
 
-_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-    max_leaves=12,
-)
+
+def _json(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.recursive(
+        leaves,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=12,
+    )
+
+
+_NO_FLOATS = _json(st.none() | st.booleans() | st.integers() | st.text())
+_JSON = _json(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text())
 _ODD_TEXTS = [
     "NaN",
     "-Infinity",
@@ -604,6 +614,27 @@ def _same_or_same_error(text: str | bytes) -> None:
     got = loads(text)
     # repr: NaN-free, so equal values print alike, and -0.0 differs from 0 and 0.0
     assert repr(got) == repr(expected)
+
+
+@given(_NO_FLOATS)
+def test_compact_writes_the_standard_encoders_text(value: Any) -> None:
+    """The stores' documents hold no floats; for everything else, msgspec's text (the
+    fast extra) is the standard encoder's, or the standard encoder writes it."""
+    from cytolicense.store._serialize import compact
+
+    standard = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    assert compact(value) == standard
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["\ud800", '\x00\x1f\x7f\u2028\u2029é\U0001f600"\\/', 2**64, -(2**63) - 1, 10**400],
+)
+def test_compact_writes_the_standard_encoders_text_on_odd_values(value: Any) -> None:
+    from cytolicense.store._serialize import compact
+
+    doc = {"a": [value, {"b": value}]}
+    assert compact(doc) == json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
 @given(_JSON, st.sampled_from([True, False]), st.sampled_from(["str", "utf-8", "utf-16"]))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -19,7 +18,7 @@ from ..core._events import EVENT_TYPES, ClientCreated, replay_trusted
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..engine._engine import Change
 from ._protocol import ClientRow
-from ._serialize import client_data, event_data, to_data
+from ._serialize import client_data, compact, event_data, to_data
 
 __all__ = [
     "POOL_UPSERT",
@@ -41,17 +40,13 @@ __all__ = [
 ]
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-"""One encoder for every document (``json.dumps`` with options builds one per call)."""
-
-
 def dumps(obj: Any) -> str:
     """The document of a record or event, as the stores keep it."""
     if type(obj) is Client:
-        return _ENCODE(client_data(obj))
+        return compact(client_data(obj))
     if isinstance(obj, EVENT_TYPES):
-        return _ENCODE(event_data(obj))
-    return _ENCODE(to_data(obj))
+        return compact(event_data(obj))
+    return compact(to_data(obj))
 
 
 def projection(client: Client) -> tuple[str, str | None, str, str]:
