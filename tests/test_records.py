@@ -4,6 +4,7 @@ import contextlib
 import datetime as dt
 from typing import Any
 
+import attrs
 import pytest
 from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
@@ -555,3 +556,72 @@ def test_client_checks_say_what_is_wrong() -> None:
         Client(id="c", name="C", created_on=D(2026, 1, 1), maintenances=[replaced])
     with pytest.raises(ValueError, match="deleted_on 2025-01-01 is before created_on"):
         Client(id="c", name="C", created_on=D(2026, 1, 1), deleted_on=D(2025, 1, 1))
+
+
+def test_fast_init_behaves_as_attrs_init() -> None:
+    """fast_init's generated __init__: keyword-only, required fields, factories and
+    mutable defaults made per call, converters on given values, the usual tests, the
+    checks when a value is unusual, then __attrs_post_init__; and a subclass of
+    Product (which has attrs' own __init__) still runs every check."""
+    from cytolicense.core._trusted import fast_init
+
+    seen: list[str] = []
+
+    def positive(inst: Any, attribute: Any, value: Any) -> None:
+        if value < 1:
+            raise ValueError(f"{attribute.name} must be >= 1")
+
+    @attrs.frozen(kw_only=True, slots=True)
+    class Toy:
+        name: str = attrs.field(metadata={"usual": "type(v) is str"})
+        seats: int = attrs.field(default=1, converter=int, metadata={"usual": "v >= 1"})
+        tags: frozenset[str] = attrs.field(factory=frozenset, converter=frozenset)
+        notes: list[str] = attrs.field(factory=list)
+
+        def __attrs_post_init__(self) -> None:
+            seen.append(self.name)
+
+    fast_init(Toy, (("seats", (positive,)),))
+    a, b = Toy(name="a"), Toy(name="b", seats="3", tags=["x"])  # type: ignore[arg-type]
+    assert (a.seats, a.tags, b.seats, b.tags) == (1, frozenset(), 3, frozenset({"x"}))
+    assert a.notes == [] and a.notes is not b.notes  # a mutable default, made per call
+    assert seen == ["a", "b"]
+    with pytest.raises(ValueError, match="seats must be >= 1"):
+        Toy(name="c", seats=0)
+    with pytest.raises(TypeError, match="missing 1 required keyword-only argument: 'name'"):
+        Toy()  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'nope'"):
+        Toy(name="a", nope=1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="takes 1 positional argument"):
+        Toy("a")  # type: ignore[misc]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        a.seats = 2  # type: ignore[misc]
+    assert attrs.evolve(b, seats=5) == Toy(name="b", seats=5, tags=["x"])  # type: ignore[arg-type]
+
+    @attrs.frozen(kw_only=True, slots=True)
+    class BadDefault:
+        seats: int = attrs.field(default=0, metadata={"usual": "v >= 1"})
+
+    with pytest.raises(TypeError, match="BadDefault.seats: its default fails its usual test"):
+        fast_init(BadDefault)
+
+    @attrs.frozen(kw_only=True, slots=True)
+    class Validated:
+        seats: int = attrs.field(validator=positive)
+
+    with pytest.raises(TypeError, match="without validators"):
+        fast_init(Validated)
+
+    @attrs.frozen(kw_only=True, slots=True)
+    class Clashing:
+        usual: bool = True
+
+    with pytest.raises(TypeError, match="a field's name is one fast_init's code uses"):
+        fast_init(Clashing)
+
+    @attrs.frozen(kw_only=True, slots=True)
+    class Special(cl.Product):
+        pass
+
+    with pytest.raises(ValueError, match="trial_days must be >= 1"):
+        Special(id="p", name="P", family="f", trial_days=0)
