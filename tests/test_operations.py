@@ -359,6 +359,17 @@ def test_every_operation_and_record_round_trips(engine: cl.Engine) -> None:
         events += ch.events
         c, pool = ch.client, ch.pool or pool
     assert cl.replay(events) == c
+    # The stores' trusted replay (no validators, the creation's values checked by the
+    # event) rebuilds the same client, kept days included.
+    from cytolicense.core._events import replay_trusted
+
+    trusted = replay_trusted(events)
+    assert trusted == c
+    assert (trusted._end, trusted._commercial_until, trusted.changed_on) == (
+        c._end,
+        c._commercial_until,
+        c.changed_on,
+    )
     objs += engine.expiring([c], D(2026, 3, 8), 1000) or []
     kinds = set()
     for obj in objs:
