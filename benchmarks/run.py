@@ -675,40 +675,63 @@ def _book(engine: cl.Engine, count: int) -> list[cl.Change]:
     return changes
 
 
-def _floor_rows(changes: list[cl.Change]) -> tuple[list[Any], list[Any]]:
-    """What bulk writes, as plain tuples (the floor's input, prepared beforehand)."""
-    from cytolicense.store._rows import dumps as _dumps
-    from cytolicense.store._rows import projection as _projection
-
-    clients, events = [], []
-    for ch in changes:
-        c = ch.client
-        clients.append(("p", c.id, 1, c.ended_on.isoformat(), _dumps(c), *_projection(c), 2))
-        events.extend(
-            ("p", c.id, i, type(e).__name__, e.on.isoformat(), _dumps(e))
-            for i, e in enumerate(ch.events, start=1)
-        )
-    return clients, events
+_BULK_SQL = (
+    "INSERT INTO clients (partner, id, version, ended_on, document, name, deleted_on, "
+    "shown_until, products, seq) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
+    "VALUES (?, ?, ?, ?, ?, ?)",
+    "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?)",
+)
+_EXPIRY_UPSERT = (
+    "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (partner, client_id, "
+    "maintenance_id) DO UPDATE SET starts_on = excluded.starts_on, "
+    "expires_on = excluded.expires_on, in_force_until = excluded.in_force_until"
+)
 
 
-_FLOOR_SCHEMA = """
-CREATE TABLE clients (partner TEXT, id TEXT, version INTEGER, ended_on TEXT, document TEXT,
-    name TEXT, deleted_on TEXT, shown_until TEXT, products TEXT, seq INTEGER,
-    PRIMARY KEY (partner, id));
-CREATE INDEX clients_by_end ON clients (partner, ended_on);
-CREATE INDEX clients_by_shown ON clients (partner, shown_until);
-CREATE INDEX clients_by_name ON clients (partner, name COLLATE NOCASE);
-CREATE TABLE events (partner TEXT, client_id TEXT, seq INTEGER, type TEXT, on_day TEXT,
-    document TEXT, PRIMARY KEY (partner, client_id, seq));
-"""
-
-
-def _floor_db(path: Path) -> sqlite3.Connection:
+def _raw(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection set as the store sets its own (WAL, durable commits)."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = FULL")
-    db.executescript(_FLOOR_SCHEMA)
     return db
+
+
+def _write_rows(
+    store: cl.Store, db: sqlite3.Connection, changes: list[cl.Change]
+) -> list[tuple[str, list[Any]]]:
+    """What the store writes to save *changes* (each made from its stored client): the
+    client's update, its events and its expiry rows, as statements and rows prepared
+    beforehand, the floor's input. The floor repeats them each round: its update does
+    not check the version, its events replace themselves."""
+    from cytolicense.store._rows import dumps, update_plan, update_sql
+
+    out: dict[str, list[Any]] = {}
+    for ch in changes:
+        c = ch.client
+        stored, _ = store.load(c.id)
+        (seq,) = db.execute(
+            "SELECT seq FROM clients WHERE partner = ? AND id = ?", ("p", c.id)
+        ).fetchone()
+        changed, values, gone, expiries = update_plan(stored, c)
+        assert not gone
+        update = update_sql(changed).replace(" AND version = ?", "")
+        out.setdefault(update, []).append((dumps(c), seq + len(ch.events), *values, "p", c.id))
+        out.setdefault(
+            "INSERT OR REPLACE INTO events (partner, client_id, seq, type, on_day, document) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [],
+        ).extend(
+            ("p", c.id, seq + i, type(e).__name__, e.on.isoformat(), dumps(e))
+            for i, e in enumerate(ch.events, start=1)
+        )
+        out.setdefault(_EXPIRY_UPSERT, []).extend(("p", c.id, *r) for r in expiries)
+    return list(out.items())
+
+
+def _run_rows(db: sqlite3.Connection, statements: list[tuple[str, list[Any]]]) -> None:
+    for sql, rows in statements:
+        db.executemany(sql, rows)
 
 
 def bench_store(catalog: cl.Catalog, quick: bool, sizes: tuple[int, ...]) -> None:
@@ -722,21 +745,29 @@ def store_run(engine: cl.Engine, size: int, quick: bool) -> None:
     t0 = time.perf_counter()
     changes = _book(engine, size)
     print(f"   (built {size:,} clients in memory in {time.perf_counter() - t0:.1f} s)", flush=True)
-    floor_clients, floor_events = _floor_rows(changes)
+    from cytolicense.store._rows import bulk_rows
+
+    bulk = list(zip(_BULK_SQL, bulk_rows("p", changes), strict=True))
     with tempfile.TemporaryDirectory() as tmp:
         counter = iter(range(1_000_000))
 
         def ours_load() -> None:
-            with cl.Store(Path(tmp) / f"ours{next(counter)}.db", "p") as store:
+            path = Path(tmp) / f"ours{next(counter)}.db"
+            with cl.Store(path, "p") as store:
                 store.bulk(changes)
+            path.unlink()
 
         def floor_load() -> None:
-            db = _floor_db(Path(tmp) / f"floor{next(counter)}.db")
+            # The same rows (clients, events, expiry index), prepared beforehand, into
+            # the same schema (the store creates the empty file), in one transaction.
+            path = Path(tmp) / f"floor{next(counter)}.db"
+            cl.Store(path, "p").close()
+            db = _raw(path)
             db.execute("BEGIN")
-            db.executemany("INSERT INTO clients VALUES (?,?,?,?,?,?,?,?,?,?)", floor_clients)
-            db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?)", floor_events)
+            _run_rows(db, bulk)
             db.execute("COMMIT")
             db.close()
+            path.unlink()
 
         rate(f"bulk load ({size:,} clients, 1 assignment each)", size, ours_load, floor_load)
         path = Path(tmp) / "main.db"
@@ -819,20 +850,15 @@ def store_run(engine: cl.Engine, size: int, quick: bool) -> None:
             product="cytomic-edr", license_type="commercial", quantity=5, period="1y"
         )
         ids = [r.id for r in shown][: batch * 3]
-        made = [engine.apply(store.get(i), request, TODAY) for i in ids[:batch]]
-        floor_db = _floor_db(Path(tmp) / "floor-batch.db")
-        floor_db.executemany(
-            "INSERT INTO clients VALUES (?,?,?,?,?,?,?,?,?,?)",
-            list(floor_clients[: len(ids)]),
+        # The floor writes what the store writes for the same kind of change (the
+        # update of client and projections, its events, its expiry rows), prepared
+        # beforehand, into the same database: other clients of the same shape, so that
+        # both sides update a table of the same size through the same indexes.
+        floor_ids = [r.id for r in shown][batch * 3 : batch * 4]
+        floor_db = _raw(path)
+        floor_rows = _write_rows(
+            store, floor_db, [engine.apply(store.get(i), request, TODAY) for i in floor_ids]
         )
-        from cytolicense.store._rows import dumps as _dumps
-
-        upd = [(_dumps(ch.client), ch.client.id) for ch in made]
-        evs = [
-            ("p", ch.client.id, 3, type(e).__name__, e.on.isoformat(), _dumps(e))
-            for ch in made
-            for e in ch.events
-        ]
         chunks = iter(range(0, len(ids), batch))
 
         def ours_batch() -> None:
@@ -842,13 +868,8 @@ def store_run(engine: cl.Engine, size: int, quick: bool) -> None:
                     console.apply(i, request, TODAY)
 
         def floor_batch() -> None:
-            floor_db.execute("BEGIN")
-            floor_db.executemany(
-                "UPDATE clients SET document = ?, version = version + 1 "
-                "WHERE partner = 'p' AND id = ?",
-                upd,
-            )
-            floor_db.executemany("INSERT OR REPLACE INTO events VALUES (?,?,?,?,?,?)", evs)
+            floor_db.execute("BEGIN IMMEDIATE")
+            _run_rows(floor_db, floor_rows)
             floor_db.execute("COMMIT")
 
         rate(
@@ -858,15 +879,11 @@ def store_run(engine: cl.Engine, size: int, quick: bool) -> None:
             floor_batch,
         )
         single = 200
-        singles = [r.id for r in shown][batch * 3 : batch * 3 + single]
-        made = [engine.apply(store.get(i), request, TODAY) for i in singles]
-        one_upd = [(_dumps(ch.client), ch.client.id) for ch in made]
-        one_evs = [
-            [
-                ("p", ch.client.id, 3, type(e).__name__, e.on.isoformat(), _dumps(e))
-                for e in ch.events
-            ]
-            for ch in made
+        singles = [r.id for r in shown][batch * 4 : batch * 4 + single]
+        floor_singles = [r.id for r in shown][batch * 4 + single : batch * 4 + 2 * single]
+        one_rows = [
+            _write_rows(store, floor_db, [engine.apply(store.get(i), request, TODAY)])
+            for i in floor_singles
         ]
 
         def ours_single() -> None:
@@ -874,14 +891,9 @@ def store_run(engine: cl.Engine, size: int, quick: bool) -> None:
                 console.apply(i, request, TODAY)
 
         def floor_single() -> None:
-            for update, events in zip(one_upd, one_evs, strict=True):
-                floor_db.execute("BEGIN")
-                floor_db.execute(
-                    "UPDATE clients SET document = ?, version = version + 1 "
-                    "WHERE partner = 'p' AND id = ?",
-                    update,
-                )
-                floor_db.executemany("INSERT OR REPLACE INTO events VALUES (?,?,?,?,?,?)", events)
+            for statements in one_rows:
+                floor_db.execute("BEGIN IMMEDIATE")
+                _run_rows(floor_db, statements)
                 floor_db.execute("COMMIT")
 
         rate(
