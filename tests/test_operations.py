@@ -333,6 +333,23 @@ def test_expiring_forecast_usage(engine: cl.Engine) -> None:
 # -- plumbing ---------------------------------------------------------------------------
 
 
+def _assert_plan_leads(before: cl.Client, after: cl.Client) -> None:
+    """The store's update plan (it looks only at lines that are not the same record)
+    turns the expiry rows of *before* into exactly those of *after*, and lists the
+    projected columns that differ."""
+    from cytolicense.store._rows import PROJECTED, columns, expiry_rows, update_plan
+
+    changed, values, gone, rows = update_plan(before, after)
+    index = {r[0]: r for r in expiry_rows(before)}
+    for mid in gone:
+        del index[mid]
+    index.update((r[0], r) for r in rows)
+    assert sorted(index.values()) == sorted(expiry_rows(after))
+    old, new = columns(before), columns(after)
+    assert [PROJECTED[i] for i in range(len(old)) if old[i] != new[i]] == list(changed)
+    assert [new[PROJECTED.index(name)] for name in changed] == list(values)
+
+
 def test_every_operation_and_record_round_trips(engine: cl.Engine) -> None:
     pool = cl.Pool((cl.PoolLine(item="edr", period="1y", seats=50),))
     c = client(engine)
@@ -357,8 +374,12 @@ def test_every_operation_and_record_round_trips(engine: cl.Engine) -> None:
         ch = engine.apply(c, op, day, pool=pool, actor="ops", reason="test")
         objs += [op, ch, *ch.events, *ch.pool_events]
         events += ch.events
+        _assert_plan_leads(c, ch.client)
         c, pool = ch.client, ch.pool or pool
     assert cl.replay(events) == c
+    # A plan whose new client lacks lines (no operation drops one) deletes their rows.
+    _assert_plan_leads(cl.replay(events[:2]), cl.replay(events[:1]))
+    _assert_plan_leads(c, cl.replay(events[:1]))
     # The stores' trusted replay (no validators, the creation's values checked by the
     # event) rebuilds the same client, kept days included.
     from cytolicense.core._events import replay_trusted

@@ -12,7 +12,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..core._client_records import Client
+from ..core._client_records import Client, Maintenance
 from ..core._dates import RETENTION_DAYS
 from ..core._events import EVENT_TYPES, ClientCreated, replay_trusted
 from ..core._pool import Pool, PoolChanged, PoolLine
@@ -66,16 +66,17 @@ def projection(client: Client) -> tuple[str, str | None, str, str]:
 def expiry_rows(client: Client) -> list[tuple[str, str, str, str]]:
     """The expiry index rows of *client*: each maintenance that can be in force, with
     its start, expiry and last day in force."""
-    rows = []
-    for m in client.maintenances:
-        stopped = m.stopped_on
-        until = m.grace_until
-        if stopped is not None:
-            if stopped <= m.starts_on:
-                continue
-            until = min(until, stopped - dt.timedelta(days=1))
-        rows.append((m.id, m.starts_on.isoformat(), m.expires_on.isoformat(), until.isoformat()))
-    return rows
+    return [row for row in map(_expiry_row, client.maintenances) if row is not None]
+
+
+def _expiry_row(m: Maintenance) -> tuple[str, str, str, str] | None:
+    stopped = m.stopped_on
+    until = m.grace_until
+    if stopped is not None:
+        if stopped <= m.starts_on:
+            return None  # never in force
+        until = min(until, stopped - dt.timedelta(days=1))
+    return (m.id, m.starts_on.isoformat(), m.expires_on.isoformat(), until.isoformat())
 
 
 def follows(stored: Client | None, change: Change) -> None:
@@ -168,17 +169,34 @@ def update_plan(
     """What updating *before* to *client* changes in the indexed rows: the projected
     columns that differ and their new values, the ids of expiry rows to delete, the
     expiry rows to write (new or changed). An unchanged indexed value costs its index
-    nothing, so only these are written."""
+    nothing, so only these are written.
+
+    A maintenance that is the same record in both clients has the same row: only the
+    others are looked at (an operation changes one or two lines of a client that may
+    hold hundreds).
+    """
     old, new = columns(before), columns(client)
     changed = tuple(i for i in range(len(PROJECTED)) if old[i] != new[i])
-    old_rows, new_rows = set(expiry_rows(before)), expiry_rows(client)
-    kept = set(new_rows)
-    return (
-        tuple(PROJECTED[i] for i in changed),
-        tuple(new[i] for i in changed),
-        [r[0] for r in old_rows - kept],
-        [r for r in new_rows if r not in old_rows],
-    )
+    lines = {m.id: m for m in before.maintenances}
+    gone: list[str] = []
+    rows: list[tuple[str, str, str, str]] = []
+    matched = 0
+    for m in client.maintenances:
+        was = lines.get(m.id)
+        if was is not None:
+            matched += 1
+            if was is m:
+                continue
+        row = _expiry_row(m)
+        if row != (None if was is None else _expiry_row(was)):
+            if row is None:
+                gone.append(m.id)
+            else:
+                rows.append(row)
+    if matched != len(lines):  # lines the new client does not hold (no operation drops one)
+        kept = {m.id for m in client.maintenances}
+        gone += [i for i, m in lines.items() if i not in kept and _expiry_row(m) is not None]
+    return tuple(PROJECTED[i] for i in changed), tuple(new[i] for i in changed), gone, rows
 
 
 @functools.lru_cache(maxsize=128)
