@@ -9,6 +9,7 @@ once lose no seat. Install with ``pip install 'cytolicense[postgres]'``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
@@ -20,9 +21,7 @@ from ..core._exceptions import (
     said,
 )
 from ..engine._engine import Change
-from ._rows import (
-    bulk_rows,
-)
+from ._rows import bulk_rows, dumps
 from ._sql import SqlStore
 
 if TYPE_CHECKING:
@@ -233,6 +232,42 @@ class PostgresStore(SqlStore):
     def _writing(self, doing: str) -> AbstractContextManager[None]:
         return self._transaction()
 
+    def _write(
+        self,
+        head: str,
+        args: Sequence[object],
+        change: Change,
+        seq: int,
+        gone: Sequence[str],
+        expiries: Sequence[tuple[str, str, str, str]],
+    ) -> bool:
+        # The client's row, its events and its expiry rows in one statement: a round
+        # trip is 50-60 us here, and a write in a batch took about seven.
+        events = change.events
+        ids, starts, ends, until = ([r[k] for r in expiries] for k in range(4))
+        row = self._db.execute(
+            _one_statement(self._sql(head)),
+            (
+                *args,
+                self.partner,
+                [seq + i for i in range(1, len(events) + 1)],
+                [type(e).__name__ for e in events],
+                [e.on.isoformat() for e in events],
+                [dumps(e) for e in events],
+                self.partner,
+                list(gone),
+                self.partner,
+                ids,
+                starts,
+                ends,
+                until,
+            ),
+        ).fetchone()
+        if row is None or row[0] != 1:
+            return False
+        self._pool_write(change.pool_events)
+        return True
+
     # -- writes only PostgreSQL has --------------------------------------------------------
 
     def bulk(self, changes: Sequence[Change]) -> int:
@@ -272,6 +307,29 @@ class PostgresStore(SqlStore):
 
 
 _ANALYZE_AFTER = 1_000  # clients imported at once
+
+
+@functools.lru_cache(maxsize=64)
+def _one_statement(head: str) -> str:
+    """*head* (the client's INSERT or version-checked UPDATE) with the change's events,
+    the expiry rows it drops and those it writes, as one statement: each part runs only
+    when *head* wrote the row (they read its RETURNING). The statement's count is 1 when
+    it did, 0 when not (a taken id, another writer first): then nothing was written."""
+    return (
+        f"WITH up AS ({head} RETURNING id), "
+        "ev AS (INSERT INTO events (partner, client_id, seq, type, on_day, document) "
+        "SELECT %s, up.id, e.s, e.t, e.d, e.doc FROM up, "
+        "unnest(%s::integer[], %s::text[], %s::date[], %s::text[]) AS e(s, t, d, doc)), "
+        "gone AS (DELETE FROM expiries x USING up WHERE x.partner = %s "
+        "AND x.client_id = up.id AND x.maintenance_id = ANY(%s::text[])), "
+        "ex AS (INSERT INTO expiries (partner, client_id, maintenance_id, starts_on, "
+        "expires_on, in_force_until) SELECT %s, up.id, r.m, r.s, r.e, r.u FROM up, "
+        "unnest(%s::text[], %s::date[], %s::date[], %s::date[]) AS r(m, s, e, u) "
+        "ON CONFLICT (partner, client_id, maintenance_id) DO UPDATE SET "
+        "starts_on = excluded.starts_on, expires_on = excluded.expires_on, "
+        "in_force_until = excluded.in_force_until) "
+        "SELECT count(*) FROM up"
+    )
 
 
 def _safe(url: str) -> str:

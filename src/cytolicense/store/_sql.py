@@ -297,17 +297,18 @@ class SqlStore:
         with self._writing("saving a client"):
             if version is None:
                 follows(None, change)
-                added = self._exec(
-                    self._sql(
-                        "INSERT INTO clients (partner, id, version, document, seq, ended_on, "
-                        "name, deleted_on, shown_until, products) "
-                        "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-                    ),
+                added = self._write(
+                    "INSERT INTO clients (partner, id, version, document, seq, ended_on, "
+                    "name, deleted_on, shown_until, products) "
+                    "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (self.partner, client.id, document, n, *columns(client)),
+                    change,
+                    0,
+                    (),
+                    expiry_rows(client),
                 )
-                if added != 1:
+                if not added:
                     raise ClientExistsError(client.id, self._stored_version(client.id))
-                self._write_rows(client, change, 0, (), expiry_rows(client))
                 return 1
             known = self._loaded.get(client.id)
             if known is not None and known[0] == version:
@@ -327,14 +328,17 @@ class SqlStore:
                 before = self._read(client.id, rows[0][0])
             follows(before, change)
             changed, values, gone, expiries = update_plan(before, client)
-            updated = self._exec(
-                self._sql(update_sql(changed)),
+            updated = self._write(
+                update_sql(changed),
                 (document, seq + n, *values, self.partner, client.id, version),
+                change,
+                seq,
+                gone,
+                expiries,
             )
-            if updated != 1:  # another writer came first (checked atomically)
+            if not updated:  # another writer came first (checked atomically)
                 raise self._conflict(client.id, version)
             self._loaded.pop(client.id, None)
-            self._write_rows(client, change, seq, gone, expiries)
             return version + 1
 
     def _stored_version(self, client_id: str) -> int | None:
@@ -350,6 +354,24 @@ class SqlStore:
         if stored is None:
             return NotFoundError(self.partner, client_id)
         return ConflictError(client_id, version, stored)
+
+    def _write(
+        self,
+        head: str,
+        args: Sequence[object],
+        change: Change,
+        seq: int,
+        gone: Sequence[str],
+        expiries: Sequence[tuple[str, str, str, str]],
+    ) -> bool:
+        """Run *head* (the client's INSERT or its version-checked UPDATE, written with
+        ``?``); when it wrote the client's row, write the rest of *change* (see
+        :meth:`_write_rows`). Whether it wrote the row: when not, nothing was written.
+        PostgreSQL does it all in one statement (one round trip)."""
+        if self._exec(self._sql(head), args) != 1:
+            return False
+        self._write_rows(change.client, change, seq, gone, expiries)
+        return True
 
     def _write_rows(
         self,
