@@ -626,6 +626,18 @@ def test_fast_init_behaves_as_attrs_init() -> None:
     with pytest.raises(ValueError, match="trial_days must be >= 1"):
         Special(id="p", name="P", family="f", trial_days=0)
 
+    class Plain(cl.Product):  # no attrs decorator: inherits the generated __init__
+        __slots__ = ()
+
+        def __attrs_post_init__(self) -> None:
+            seen.append("plain")
+            super().__attrs_post_init__()
+
+    Plain(id="p", name="P", family="f")
+    assert seen[-1] == "plain"  # its own __attrs_post_init__ ran, as with attrs' __init__
+    with pytest.raises(ValueError, match="trial_days must be >= 1"):
+        Plain(id="p", name="P", family="f", trial_days=0)
+
 
 def test_a_client_record_stays_small() -> None:
     """The monitoring list reads one record per client, a million at a time: without a

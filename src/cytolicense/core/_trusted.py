@@ -114,7 +114,7 @@ def fast_init(cls: type[Any], checks: Any = None, scope: dict[str, Any] | None =
     fields = [f for f in attrs.fields(cls) if f.init]
     if any(f.validator is not None or not f.kw_only for f in fields):
         raise TypeError(f"{cls.__name__}: fast_init needs keyword-only fields without validators")
-    reserved = {"self", "v", "usual", "maker", "NOTHING", "checks", "run_checks", "post_init"}
+    reserved = {"self", "v", "usual", "maker", "NOTHING", "checks", "run_checks"}
     if any(f.alias in reserved or f.alias[1:].isdigit() for f in fields):
         raise TypeError(f"{cls.__name__}: a field's name is one fast_init's code uses")
     scope = dict(scope or {})
@@ -156,9 +156,8 @@ def fast_init(cls: type[Any], checks: Any = None, scope: dict[str, Any] | None =
 
         namespace["run_checks"] = run_checks
         body.append("    if not usual:\n        run_checks(self, checks)\n")
-    if hasattr(cls, "__attrs_post_init__"):
-        namespace["post_init"] = cls.__attrs_post_init__
-        body.append("    post_init(self)\n")
+    if hasattr(cls, "__attrs_post_init__"):  # looked up on the instance, as attrs does
+        body.append("    self.__attrs_post_init__()\n")
     # The generated function reads its setters, converters and defaults as closure
     # variables of a maker (faster than globals).
     inner = "".join("    " + line for line in "".join(body).splitlines(True))
