@@ -412,47 +412,54 @@ def client_data(client: Client) -> dict[str, Any]:
     }
 
 
-_FIELD_DATA: dict[str, Callable[[Any], Any]] = {
-    "str": lambda v: v,
-    "str | None": lambda v: v,
-    "int": lambda v: v,
-    "dt.date": lambda v: v.isoformat(),
-    "Maintenance": _maintenance_data,
-    "ManagementMode": lambda v: v.value,
-    "Period": str,
-    "tuple[str, ...]": list,
-    "tuple[int, ...]": list,
-    "tuple[dt.date, ...]": lambda v: [d.isoformat() for d in v],
+_FIELD_DATA: dict[str, str] = {
+    "str": "{v}",
+    "str | None": "{v}",
+    "int": "{v}",
+    "dt.date": "{v}.isoformat()",
+    "Maintenance": "maintenance_data({v})",
+    "ManagementMode": "{v}.value",
+    "Period": "str({v})",
+    "tuple[str, ...]": "list({v})",
+    "tuple[int, ...]": "list({v})",
+    "tuple[dt.date, ...]": "[d.isoformat() for d in {v}]",
 }
+"""How a field of each annotated type becomes data, as an expression of its value."""
+
+_EVENT_WRITERS: dict[type, Callable[[Any], dict[str, Any]] | None] = {}
 
 
-_EventFields = tuple[tuple[str, Callable[[Any], Any]], ...] | None
-_EVENT_FIELDS: dict[type, _EventFields] = {}
-
-
-def _event_fields(cls: type) -> _EventFields:
-    """How each field of the event class *cls* becomes data, from its annotation;
-    ``None`` when one is of a type not listed (the converter writes those)."""
-    if cls not in _EVENT_FIELDS:
-        out = []
+def _event_writer(cls: type) -> Callable[[Any], dict[str, Any]] | None:
+    """A generated function giving :func:`to_data` of a *cls* event, one expression a
+    field (from its annotation); ``None`` when a field is of a type not listed (the
+    converter writes those)."""
+    if cls not in _EVENT_WRITERS:
+        # The annotations as written (strings): attrs' field types become classes once
+        # cattrs has resolved them, and the writer must not depend on that.
+        written: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):
+            written.update(vars(klass).get("__annotations__", {}))
+        items = []
         for f in attrs.fields(cls):
-            handler = _FIELD_DATA.get(str(f.type))
-            if handler is None:
-                _EVENT_FIELDS[cls] = None
+            expression = _FIELD_DATA.get(str(written.get(f.name)))
+            if expression is None:
+                _EVENT_WRITERS[cls] = None
                 return None
-            out.append((f.name, handler))
-        _EVENT_FIELDS[cls] = tuple(out)
-    return _EVENT_FIELDS[cls]
+            items.append(f"{f.name!r}: {expression.format(v='e.' + f.name)}")
+        source = (
+            f"def write(e):\n    return {{'cytolicense': {FORMAT_VERSION!r}, "
+            f"'type': {cls.__name__!r}, 'data': {{{', '.join(items)}}}}}\n"
+        )
+        namespace: dict[str, Any] = {"maintenance_data": _maintenance_data}
+        exec(compile(source, f"<event writer {cls.__name__}>", "exec"), namespace)
+        _EVENT_WRITERS[cls] = namespace["write"]
+    return _EVENT_WRITERS[cls]
 
 
 def event_data(event: Event) -> dict[str, Any]:
     """:func:`to_data` of an event, built directly from its fields (the store writes
     every event; equal to the converter's output, which a test checks for each type)."""
-    fields = _event_fields(type(event))
-    if fields is None:
+    write = _event_writer(type(event))
+    if write is None:
         return to_data(event)
-    return {
-        "cytolicense": FORMAT_VERSION,
-        "type": type(event).__name__,
-        "data": {name: handler(getattr(event, name)) for name, handler in fields},
-    }
+    return write(event)
