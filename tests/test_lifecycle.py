@@ -245,6 +245,36 @@ def test_monitoring_keeps_input_order(engine: cl.Engine) -> None:
     assert cl.MonitoringList([], today=day).table() == "no client to show on 2026-06-01"
 
 
+@pytest.mark.parametrize("slice_size", [1, 2, 3, 4096])
+def test_monitoring_reads_any_iterable_a_slice_at_a_time(
+    engine: cl.Engine, monkeypatch: pytest.MonkeyPatch, slice_size: int
+) -> None:
+    """The list is filtered a slice at a time: whatever the slice size and whatever the
+    iterable (a list, a tuple, a generator, an empty one), the same clients in input
+    order, as the 90-day rules decide them one by one."""
+    from cytolicense.engine import _engine
+
+    monkeypatch.setattr(_engine, "_SLICE", slice_size)
+    day = D(2026, 6, 1)
+    live = assign(engine, engine.create_client("c", "C", D(2026, 1, 1)), D(2026, 1, 1)).client
+    clients = [
+        engine.create_client("a", "A", D(2026, 1, 1)),  # hidden
+        live,
+        engine.create_client("b", "B", D(2026, 5, 1)),
+        engine.delete_client(live, D(2026, 5, 20)).client,  # deleted 12 days ago: shown
+        engine.delete_client(live, D(2026, 7, 1)).client,  # deleted after today: shown
+        engine.create_client("d", "D", D(2025, 1, 1)),  # hidden
+        engine.create_client("e", "E", D(2026, 5, 30)),
+    ]
+    expected = [c for c in clients if engine.visible(c, day)]
+    assert len(expected) == 5
+    for given in (clients, tuple(clients), (c for c in clients), clients * 3):
+        shown = engine.monitoring(given, day)
+        assert shown == (expected * 3 if given == clients * 3 else expected)
+        assert shown.today == day
+    assert engine.monitoring(iter(()), day) == []
+
+
 def test_entitlements(engine: cl.Engine, acme: cl.Client) -> None:
     c = assign(engine, acme, modules={"encryption": 4, "patch": None}).client
     c = assign(engine, c, product="mailguard", quantity=3).client
