@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 __all__ = ["SqlStore"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 @functools.lru_cache(maxsize=256)
@@ -81,6 +82,13 @@ class SqlStore:
     def _query(self, sql: str, args: Sequence[object], doing: str) -> list[Any]:
         """Run a read; its driver errors become :class:`StoreError` naming *doing*."""
         raise NotImplementedError
+
+    def _read_rows(
+        self, sql: str, args: Sequence[object], doing: str, build: Callable[[Iterable[Any]], R]
+    ) -> R:
+        """Run a read and *build* its result from the rows, as they come where the
+        driver streams them (SQLite); driver errors become :class:`StoreError`."""
+        return build(self._query(sql, args, doing))
 
     def _exec(self, sql: str, args: Sequence[object]) -> int:
         """Run one write (inside :meth:`_writing`); the number of rows it touched."""
@@ -259,8 +267,12 @@ class SqlStore:
             after=after,
             name_like=self._NAME_LIKE,
         )
-        rows = self._query(self._sql(sql), args, "listing clients")
-        return client_rows(rows, text_dates=self._TEXT_DATES)
+        return self._read_rows(
+            self._sql(sql),
+            args,
+            "listing clients",
+            functools.partial(client_rows, text_dates=self._TEXT_DATES),
+        )
 
     def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
         """What :meth:`Engine.expiring` gives over this partner's clients, answered from

@@ -87,20 +87,18 @@ class _Unusual(Exception):
     """Not the usual shape: the strict path reads it."""
 
 
-def _name(value: str) -> bool:
-    return value.isprintable() and bool(value) and not value.isspace()
-
-
 def _maintenance(d: _Maintenance) -> Maintenance:
     mid, product, replaced_by = d.id, d.product, d.replaced_by
-    if not (_name(mid) and _name(product) and (replaced_by is None or plain_text(replaced_by))):
+    if not (plain_text(mid) and plain_text(product)) or not (
+        replaced_by is None or plain_text(replaced_by)
+    ):
         raise _Unusual
     lines: tuple[ModuleLicense, ...] = ()
     if d.modules:
         made = []
         for x in d.modules:
             module, first, last = x.module, x.starts_on, x.expires_on
-            if not _name(module) or last < first:
+            if not plain_text(module) or last < first:
                 raise _Unusual
             made.append(make_module(module, x.quantity, first, last))
         lines = (made[0],) if len(made) == 1 else tuple(sorted(made, key=by_module))
