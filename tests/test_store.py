@@ -200,6 +200,12 @@ def test_corrupt_rows(console: cl.Console, db: Path) -> None:
         raw.execute("UPDATE pool_events SET document = '{}'")
     with pytest.raises(cl.StoreError, match=r"pool event \d+ is corrupt"):
         console.store.pool_history()
+    # A list page reads the projected columns: one that does not parse names its client.
+    console.add_client("zeta", "Zeta", TODAY)
+    with closing(sqlite3.connect(db)) as raw, raw:
+        raw.execute("UPDATE clients SET shown_until = 'someday' WHERE id = 'zeta'")
+    with pytest.raises(cl.StoreError, match="client 'zeta' of partner 'p1' has a corrupt row"):
+        console.store.rows()
 
 
 def test_locked_database(

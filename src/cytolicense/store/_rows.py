@@ -23,6 +23,7 @@ from ._serialize import client_data, compact, event_data, to_data
 __all__ = [
     "POOL_UPSERT",
     "PROJECTED",
+    "CorruptRow",
     "bulk_rows",
     "check_change",
     "client_rows",
@@ -299,20 +300,32 @@ def client_rows(rows: Iterable[Sequence[Any]], *, text_dates: bool) -> list[Clie
     out: list[ClientRow] = []
     append = out.append
     for cid, name, deleted, ended, shown, held in rows:
-        end = get_day(ended)
-        if end is None:
-            end = days[ended] = parse(ended)
-        until = get_day(shown)
-        if until is None:
-            until = days[shown] = parse(shown)
-        gone = get_day(deleted, _UNSEEN)
-        if gone is _UNSEEN:
-            gone = days[deleted] = parse(deleted)
-        ids = get_ids(held)
-        if ids is None:
-            ids = products[held] = tuple(p for p in held.split(",") if p)
+        try:
+            end = get_day(ended)
+            if end is None:
+                end = days[ended] = parse(ended)
+            until = get_day(shown)
+            if until is None:
+                until = days[shown] = parse(shown)
+            gone = get_day(deleted, _UNSEEN)
+            if gone is _UNSEEN:
+                gone = days[deleted] = parse(deleted)
+            ids = get_ids(held)
+            if ids is None:
+                ids = products[held] = tuple(p for p in held.split(",") if p)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise CorruptRow(cid, exc) from exc
         append(new(row, (cid, name, gone, end, until, ids)))
     return out
+
+
+class CorruptRow(ValueError):
+    """A client's row whose projected columns do not parse (the store says which)."""
+
+    def __init__(self, client_id: object, cause: Exception) -> None:
+        super().__init__(f"client {client_id!r}: {type(cause).__name__}: {cause}")
+        self.client_id = client_id
+        self.cause = cause
 
 
 _UNSEEN: Any = object()  # "not parsed yet"

@@ -34,6 +34,7 @@ from ..engine._engine import Change, Engine
 from ._protocol import ClientRow
 from ._rows import (
     POOL_UPSERT,
+    CorruptRow,
     check_change,
     client_rows,
     columns,
@@ -267,12 +268,22 @@ class SqlStore:
             after=after,
             name_like=self._NAME_LIKE,
         )
-        return self._read_rows(
-            self._sql(sql),
-            args,
-            "listing clients",
-            functools.partial(client_rows, text_dates=self._TEXT_DATES),
-        )
+        try:
+            return self._read_rows(
+                self._sql(sql),
+                args,
+                "listing clients",
+                functools.partial(client_rows, text_dates=self._TEXT_DATES),
+            )
+        except CorruptRow as exc:
+            raise said(
+                StoreError,
+                "{path}: client '{client_id}' of partner '{partner}' has a corrupt row: {cause}",
+                path=self._where(),
+                client_id=exc.client_id,
+                partner=self.partner,
+                cause=exc.cause,
+            ) from exc
 
     def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
         """What :meth:`Engine.expiring` gives over this partner's clients, answered from
