@@ -100,6 +100,16 @@ _maintenance_fields = itemgetter(*_MAINTENANCE_FIELDS)
 _module_fields = itemgetter(*_MODULE_FIELDS)
 
 
+def module_lines(made: list[ModuleLicense]) -> tuple[ModuleLicense, ...]:
+    """A maintenance's module records in the record's order (by module id)."""
+    if len(made) == 1:
+        return (made[0],)
+    if len(made) == 2:
+        a, b = made
+        return (a, b) if a.module <= b.module else (b, a)
+    return tuple(sorted(made, key=by_module))
+
+
 def _maintenance(d: Any) -> Maintenance:
     if type(d) is not dict or len(d) != _MAINTENANCE_SIZE:
         raise _Unusual
@@ -159,13 +169,7 @@ def _maintenance(d: Any) -> Maintenance:
             if last < first:
                 raise _Unusual
             made.append(make_module(module, seats, first, last))
-        if len(made) == 1:
-            lines = (made[0],)
-        elif len(made) == 2:
-            a, b = made
-            lines = (a, b) if a.module <= b.module else (b, a)
-        else:
-            lines = tuple(sorted(made, key=by_module))
+        lines = module_lines(made)
     if period is not None:
         period = PERIODS.get(period) or Period.parse(period) if type(period) is str else _no()
     deleted_day, replaced_day, extended_day = (

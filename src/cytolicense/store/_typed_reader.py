@@ -27,7 +27,7 @@ from ..core._enums import LicenseType, ManagementMode
 from ..core._period import Period
 from ..core._pool import PoolLine, pool_lines
 from ..core._validation import plain_text
-from ._reader import PERIODS, by_module, make_client, make_maintenance, make_module
+from ._reader import PERIODS, make_client, make_maintenance, make_module, module_lines
 
 __all__ = ["read_client_text"]
 
@@ -101,7 +101,7 @@ def _maintenance(d: _Maintenance) -> Maintenance:
             if not plain_text(module) or last < first:
                 raise _Unusual
             made.append(make_module(module, x.quantity, first, last))
-        lines = (made[0],) if len(made) == 1 else tuple(sorted(made, key=by_module))
+        lines = module_lines(made)
     text = d.period
     period = None if text is None else PERIODS.get(text) or Period.parse(text)
     m = make_maintenance(
