@@ -320,12 +320,12 @@ def client_rows(rows: Iterable[Sequence[Any]], *, text_dates: bool) -> list[Clie
 
 
 class CorruptRow(ValueError):
-    """A client's row whose projected columns do not parse (the store says which)."""
+    """A client's row whose projected columns do not parse (raised from the parser's
+    error; the store says which client)."""
 
     def __init__(self, client_id: object, cause: Exception) -> None:
         super().__init__(f"client {client_id!r}: {type(cause).__name__}: {cause}")
         self.client_id = client_id
-        self.cause = cause
 
 
 _UNSEEN: Any = object()  # "not parsed yet"

@@ -282,7 +282,7 @@ class SqlStore:
                 path=self._where(),
                 client_id=exc.client_id,
                 partner=self.partner,
-                cause=exc.cause,
+                cause=exc.__cause__,
             ) from exc
 
     def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
@@ -393,12 +393,11 @@ class SqlStore:
         PostgreSQL does it all in one statement (one round trip)."""
         if self._exec(self._sql(head), args) != 1:
             return False
-        self._write_rows(change.client, change, seq, gone, expiries)
+        self._write_rows(change, seq, gone, expiries)
         return True
 
     def _write_rows(
         self,
-        client: Client,
         change: Change,
         seq: int,
         gone: Sequence[str],
@@ -406,7 +405,7 @@ class SqlStore:
     ) -> None:
         """The events after *seq*, the expiry index rows *gone* (by maintenance id) and
         *expiries* (new or changed), the pool's movements."""
-        partner = self.partner
+        partner, client = self.partner, change.client
         self._many(
             self._sql(
                 "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
