@@ -109,6 +109,74 @@ def test_two_writers_lose_no_pool_seat(postgres_url: str, engine: cl.Engine) -> 
     setup.close()
 
 
+@pytest.mark.parametrize("pooled", [True, False])
+def test_two_batches_over_the_same_clients_wait_for_each_other(
+    postgres_url: str, engine: cl.Engine, pooled: bool
+) -> None:
+    """A batch locks each client it reads and the pool it reads: a second batch over
+    the same clients waits instead of conflicting, and no pool seat is lost."""
+    import threading
+
+    partner = "held-" + uuid.uuid4().hex[:6]
+    setup = cl.open_store(postgres_url, partner)
+    if pooled:  # with a pool every save moves it, and is written at once
+        cl.Console(engine, setup).credit_pool("edr", "1y", 100, TODAY)
+    for i in range(10):
+        cl.Console(engine, setup).add_client(f"c{i}", f"C{i}", TODAY)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        store = cl.open_store(postgres_url, partner)
+        console = cl.Console(engine, store)
+        try:
+            with store.batch():
+                for i in range(10):
+                    console.apply(f"c{i}", request(quantity=2), TODAY)
+                    console.apply(f"c{i}", request(quantity=1), TODAY)  # saved twice
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    if pooled:
+        assert setup.pool().seats("edr", "1y") == 100 - 2 * 10 * 3  # two batches, 3 each
+    assert [setup.load(f"c{i}")[1] for i in range(10)] == [5] * 10
+    assert [len(setup.history(f"c{i}")) for i in range(10)] == [5] * 10
+    assert cl.replay_pool(setup.pool_history()) == setup.pool()
+    setup.close()
+
+
+def test_a_batch_holds_its_clients_and_pool_until_it_ends(
+    postgres_url: str, engine: cl.Engine
+) -> None:
+    partner = "lock-" + uuid.uuid4().hex[:6]
+    store, other = cl.open_store(postgres_url, partner), cl.open_store(postgres_url, partner)
+    console, elsewhere = cl.Console(engine, store), cl.Console(engine, other)
+    console.credit_pool("edr", "1y", 10, TODAY)
+    console.add_client("acme", "ACME", TODAY)
+    console.add_client("beta", "Beta", TODAY)
+    other._db.execute("SET lock_timeout = '200ms'")
+    with store.batch():
+        console.apply("acme", request(quantity=2), TODAY)
+        assert elsewhere.monitoring(TODAY)  # reading is never held up
+        with pytest.raises(cl.StoreError, match="lock timeout"):
+            elsewhere.apply("acme", cl.DeleteClient(), TODAY)  # the batch holds acme
+        with pytest.raises(cl.StoreError, match="lock timeout"):
+            elsewhere.credit_pool("edr", "1y", 5, TODAY)  # and the pool it read
+        elsewhere.add_client("gamma", "Gamma", TODAY)  # the rest is free
+    assert "gamma" in store and store.pool().seats("edr", "1y") == 8
+    elsewhere.credit_pool("edr", "1y", 5, TODAY)  # free again once the batch ended
+    assert store.pool().seats("edr", "1y") == 13
+    store.close()
+    other.close()
+
+
 def test_row_level_security_is_a_second_wall(postgres_url: str, engine: cl.Engine) -> None:
     """With partner A set on its connection, even a hand-written query sees no B row."""
     a = cl.open_store(postgres_url, "rls-a-" + uuid.uuid4().hex[:6])

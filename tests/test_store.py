@@ -254,28 +254,96 @@ def test_a_failed_write_inside_a_batch_leaves_nothing(console: cl.Console) -> No
     assert "b" in console.store
 
 
-@pytest.mark.parametrize("in_batch", [False, True])
-def test_a_write_failing_half_way_is_undone(console: cl.Console, db: Path, in_batch: bool) -> None:
+def _refuse_events(db: Path, when: str) -> None:
+    """A trigger of the user's own: the database refuses some event rows."""
+    with closing(sqlite3.connect(db)) as raw, raw:
+        raw.execute(
+            f"CREATE TRIGGER refuse BEFORE INSERT ON events WHEN {when} "
+            "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
+        )
+
+
+def test_a_write_failing_half_way_is_undone(console: cl.Console, db: Path) -> None:
     """The client row is updated first, then the events fail: nothing must remain."""
     console.add_client("a", "A", TODAY)
     console.assign("a", REQUEST, TODAY)
-    with closing(sqlite3.connect(db)) as raw, raw:
-        raw.execute(
-            "CREATE TRIGGER no_modify BEFORE INSERT ON events WHEN NEW.type = 'LicensesModified' "
-            "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
-        )
+    _refuse_events(db, "NEW.type = 'LicensesModified'")
     before = console.store.load("a")
-    if in_batch:
-        with console.store.batch():
-            with pytest.raises(cl.StoreError, match="refused by a trigger"):
-                console.modify("a", "m1", TODAY, quantity=11)
-            console.add_client("b", "B", TODAY)  # the batch goes on
-        assert "b" in console.store
-    else:
-        with pytest.raises(cl.StoreError, match="refused by a trigger"):
-            console.modify("a", "m1", TODAY, quantity=11)
+    with pytest.raises(cl.StoreError, match="refused by a trigger"):
+        console.modify("a", "m1", TODAY, quantity=11)
     assert console.store.load("a") == before
     assert len(console.history("a")) == 2
+
+
+def test_a_write_failing_inside_a_batch_leaves_the_batch_going(
+    console: cl.Console, db: Path
+) -> None:
+    """A write made at once in a batch (a new client) that the database refuses half
+    way (its row written, its events refused) is undone alone; the batch goes on."""
+    _refuse_events(db, "NEW.client_id = 'bad'")
+    with console.store.batch():
+        console.add_client("a", "A", TODAY)
+        with pytest.raises(cl.StoreError, match="refused by a trigger"):
+            console.add_client("bad", "Bad", TODAY)
+        console.assign("a", REQUEST, TODAY)  # the batch goes on
+    assert "bad" not in console.store
+    assert console.store.load("a")[1] == 2
+    assert len(console.history("a")) == 2
+
+
+def test_held_back_rows_the_database_refuses_fail_the_whole_batch(
+    console: cl.Console, db: Path
+) -> None:
+    """A client read in a batch is saved with the batch's other saves, at its end:
+    rows the database refuses then fail the batch, and nothing of it is kept."""
+    console.add_client("a", "A", TODAY)
+    console.assign("a", REQUEST, TODAY)
+    _refuse_events(db, "NEW.type = 'LicensesModified'")
+    before = console.store.load("a")
+    with pytest.raises(cl.StoreError, match="refused by a trigger"), console.store.batch():
+        console.add_client("b", "B", TODAY)
+        console.modify("a", "m1", TODAY, quantity=11)  # checked now, written at the end
+        assert console.store.load("a")[1] == before[1] + 1  # the batch's state
+    assert console.store.load("a") == before
+    assert "b" not in console.store
+    assert len(console.history("a")) == 2
+
+
+def test_a_batch_whose_held_back_rows_failed_at_a_read_commits_nothing(
+    console: cl.Console, db: Path
+) -> None:
+    """A read that needs the held-back rows writes them first; when the database
+    refuses them, the read raises, every later write in the batch is refused, and
+    leaving the block normally still commits nothing."""
+    console.add_client("a", "A", TODAY)
+    console.assign("a", REQUEST, TODAY)
+    _refuse_events(db, "NEW.type = 'LicensesModified'")
+    before = console.store.load("a")
+    with pytest.raises(cl.StoreError, match="the batch failed earlier"), console.store.batch():
+        console.modify("a", "m1", TODAY, quantity=11)
+        with pytest.raises(cl.StoreError, match="refused by a trigger"):
+            console.history("a")
+        with pytest.raises(cl.StoreError, match="the batch failed earlier"):
+            console.add_client("b", "B", TODAY)
+    assert console.store.load("a") == before
+    assert "b" not in console.store
+    with console.store.batch():  # the handle works again
+        console.add_client("b", "B", TODAY)
+    assert "b" in console.store
+
+
+def test_a_held_client_changed_behind_the_batchs_back_fails_the_batch(
+    console: cl.Console,
+) -> None:
+    """The held-back UPDATE still checks the version: a row changed by something that
+    went around the store (here the handle's own connection) fails the batch."""
+    console.add_client("a", "A", TODAY)
+    store = console.store
+    assert isinstance(store, cl.Store)
+    with pytest.raises(cl.StoreError, match="changed by another writer"), store.batch():
+        console.assign("a", REQUEST, TODAY)
+        store._db.execute("UPDATE clients SET version = version + 1 WHERE id = 'a'")
+    assert store.load("a")[1] == 1 and len(console.history("a")) == 1
 
 
 def test_killed_mid_batch_loses_no_committed_change(db: Path, stores: list[cl.Store]) -> None:

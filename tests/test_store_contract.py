@@ -10,6 +10,8 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import cytolicense as cl
 
@@ -109,3 +111,91 @@ def test_lists_and_the_pool_equal_the_engine(open_store: Factory, engine: cl.Eng
         e.seats for e in store.pool_history() if e.kind == "recovered"
     )
     assert cl.replay_pool(store.pool_history()) == store.pool()
+
+
+# -- a batch holds the clients it reads and writes their saves together --------------------
+
+_STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["assign", "modify", "delete_service", "delete_client", "read", "nested"]),
+        st.integers(0, 2),  # which client
+        st.integers(0, 40),  # a day offset, or seats
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+
+def _play(console: cl.Console, steps: list[tuple[str, int, int]], pooled: bool) -> list[str]:
+    """Carry out *steps*; what each did (refusals included), as text."""
+    said: list[str] = []
+    for kind, who, n in steps:
+        cid = f"c{who}"
+        day = TODAY + dt.timedelta(days=n)
+        try:
+            if kind == "assign":
+                if cid not in console.store:
+                    console.add_client(cid, cid.upper(), TODAY)
+                console.apply(cid, attrs.evolve(REQUEST, quantity=1 + n % 7), day)
+            elif kind == "modify":
+                console.apply(cid, cl.Modify(maintenance="m1", quantity=1 + n), day)
+            elif kind == "delete_service":
+                console.delete_service(cid, "m1", day)
+            elif kind == "delete_client":
+                console.delete_client(cid, day)
+            elif kind == "read":  # reads that need the held-back rows
+                said.append(repr([type(e).__name__ for e in console.history(cid)]))
+                said.append(repr(console.store.rows(day)))
+                said.append(repr(console.expiring(day, 400)))
+            else:  # a batch inside the batch, undone: what it held back goes with it
+                with pytest.raises(KeyError), console.store.batch():
+                    console.apply(cid, attrs.evolve(REQUEST, quantity=3), day)
+                    raise KeyError("undo")
+            said.append(f"{kind} {cid}: ok")
+        except (cl.RuleViolation, cl.NotFoundError, ValueError) as exc:
+            said.append(f"{kind} {cid}: {type(exc).__name__}")
+        said.append(repr(console.store.load(cid) if cid in console.store else None))
+    return said
+
+
+def _state(store: Any) -> list[Any]:
+    clients = store.clients()
+    return [
+        [(c, store.load(c.id)[1], store.history(c.id)) for c in clients],
+        [r._replace() for r in store.rows()],
+        store.expiring(TODAY, 400),
+        store.pool(),
+        [attrs.evolve(e) for e in store.pool_history()],
+    ]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=_STEPS, pooled=st.booleans())
+def test_a_batch_gives_what_the_same_saves_give_one_by_one(
+    open_store: Factory, engine: cl.Engine, steps: list[tuple[str, int, int]], pooled: bool
+) -> None:
+    """Saves in a batch are checked at once and written at its end (or before a read
+    that needs them): every answer inside the batch, and the stored result, are those
+    of the same steps without a batch; a stale save is still a conflict."""
+    tag = uuid.uuid4().hex[:6]
+    one, many = open_store(f"one-{tag}"), open_store(f"many-{tag}")
+    out = []
+    for store, batched in ((one, False), (many, True)):
+        console = cl.Console(engine, store)
+        if pooled:
+            console.credit_pool(REQUEST.product, "1y", 12, TODAY)
+        if batched:
+            with store.batch():
+                said = _play(console, steps, pooled)
+                held = store.load("c0") if "c0" in store else None
+                if held is not None and held[0].deleted_on is None and held[1] > 1:
+                    # a save made from a stale version: refused, the batch goes on
+                    stale = engine.delete_client(held[0], held[0].last_change)
+                    with pytest.raises(cl.ConflictError):
+                        store.save(stale, held[1] - 1)
+        else:
+            said = _play(console, steps, pooled)
+        out.append((said, _state(store)))
+    assert out[0] == out[1]

@@ -57,6 +57,10 @@ VALUES: Mapping[str, Mapping[str, str]] = {
         "looking up a client": "buscaba un cliente",
         "reading the pool": "leía el stock",
         "reading the pool's history": "leía el historial del stock",
+        "listing what expires": "listaba lo que caduca",
+        "writing in a batch": "escribía en un lote",
+        "writing the batch's saves": "escribía lo guardado en el lote",
+        "locking the pool": "bloqueaba el stock",
     },
 }
 
@@ -119,6 +123,9 @@ ERRORS: Mapping[str, Mapping[str, str]] = {
         "{path}: the database is locked by another writer ({cause}) while {doing}": "{path}: "
         "otro proceso tiene bloqueada la base de datos ({cause}) mientras {doing}",
         "{path}: {cause} while {doing}": "{path}: {cause} mientras {doing}",
+        "{path}: a client the batch held was changed by another writer; nothing of the "
+        "batch is kept": "{path}: otro proceso cambió un cliente que el lote tenía "
+        "reservado; no se guarda nada del lote",
         "{path}: the batch failed earlier ({cause}); leave the `with store.batch()` block "
         "and start again": "{path}: el lote ya falló antes ({cause}); salga del bloque "
         "`with store.batch()` y empiece de nuevo",

@@ -20,6 +20,7 @@ from ..core._exceptions import (
     StoreError,
     said,
 )
+from ..core._pool import Pool, PoolChanged
 from ..engine._engine import Change
 from ._rows import bulk_rows, dumps
 from ._sql import SqlStore
@@ -102,6 +103,7 @@ class PostgresStore(SqlStore):
     _MARKER = "%s"
     _NAME_LIKE = "lower(name) LIKE lower(?)"
     _TEXT_DATES = False
+    _LOCK_ROW = " FOR UPDATE"
 
     def __init__(self, url: str, partner: str) -> None:
         if not isinstance(partner, str) or not partner.strip():
@@ -116,7 +118,10 @@ class PostgresStore(SqlStore):
         self.url = url
         self.partner = partner
         self._in_batch = False
+        self._pool_locked = False
+        self._dead: str | None = None
         self._loaded: dict[str, tuple[int, int, Client]] = {}
+        self._held: dict[str, tuple[int, int, Client]] = {}
         try:
             self._db = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
@@ -178,6 +183,8 @@ class PostgresStore(SqlStore):
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         if self._in_batch:
+            if self._dead is not None:
+                raise self._dead_batch()
             with self._db.transaction():  # a savepoint inside the batch
                 yield
             return
@@ -190,16 +197,31 @@ class PostgresStore(SqlStore):
     @contextmanager
     def batch(self) -> Iterator[PostgresStore]:
         """One transaction for every write inside the ``with`` block: all or nothing."""
-        if self._in_batch:
-            with self._transaction():
-                yield self
-            return
-        with self._transaction():
-            self._in_batch = True
+        if self._in_batch:  # a savepoint: what it held back is undone with it
+            if self._behind is not None:
+                self._flush()
             try:
-                yield self
-            finally:
-                self._in_batch = False
+                with self._transaction():
+                    yield self
+            except BaseException:
+                self._behind = None
+                self._held.clear()
+                self._pool_locked, self._pool_seen = False, None
+                raise
+            return
+        try:
+            with self._transaction():
+                self._in_batch = True
+                try:
+                    yield self
+                    self._flush()  # the batch's held-back saves
+                    if self._dead is not None:  # a failure the caller went on from
+                        raise self._dead_batch()
+                finally:
+                    self._in_batch = self._pool_locked = False
+                    self._forget()
+        finally:
+            self._dead = None
 
     def close(self) -> None:
         """Close the connection."""
@@ -225,9 +247,46 @@ class PostgresStore(SqlStore):
     def _exec(self, sql: str, args: Sequence[object]) -> int:
         return int(self._db.execute(sql, args).rowcount)
 
-    def _many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+    def _many(self, sql: str, rows: Sequence[Sequence[object]]) -> int:
         with self._db.cursor() as cur:
             cur.executemany(sql, rows)
+            return int(cur.rowcount)
+
+    def _wrap(self, exc: BaseException, doing: str) -> BaseException:
+        if isinstance(exc, self._psycopg.Error):
+            return said(StoreError, "{path}: {cause}", path=_safe(self.url), cause=exc)
+        return exc
+
+    def _holds_what_it_reads(self) -> bool:
+        # A load in a batch locks the client's row (FOR UPDATE) until the batch ends.
+        return self._in_batch
+
+    def _holds_write_lock(self) -> bool:
+        return self._pool_locked
+
+    def _lock_pool(self) -> None:
+        """Take the partner's pool lock for this transaction (every pool writer takes
+        it first), so that a batch can read the pool once and trust it."""
+        self._query(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+            (_POOL_LOCK, self.partner),
+            "locking the pool",
+        )
+
+    def pool(self) -> Pool:
+        """The partner's licence pool (empty: nothing tracked). Inside a batch it is
+        read once: the batch takes the pool's lock, so no other writer moves it."""
+        if self._in_batch and not self._pool_locked:
+            self._lock_pool()
+            self._pool_locked = True
+        return super().pool()
+
+    def _pool_write(self, events: Sequence[PoolChanged]) -> None:
+        # Inside a save's savepoint: a failed save would give the lock back, so only
+        # pool() (outside any save) marks the batch as holding it.
+        if events and not self._pool_locked:
+            self._lock_pool()
+        super()._pool_write(events)
 
     def _writing(self, doing: str) -> AbstractContextManager[None]:
         return self._transaction()
@@ -307,6 +366,8 @@ class PostgresStore(SqlStore):
 
 
 _ANALYZE_AFTER = 1_000  # clients imported at once
+
+_POOL_LOCK = 0x6379  # the advisory lock class of pools (the partner is the key)
 
 
 @functools.lru_cache(maxsize=64)

@@ -56,6 +56,31 @@ if TYPE_CHECKING:
 __all__ = ["SqlStore"]
 
 T = TypeVar("T")
+
+_INSERT_EVENT = (
+    "INSERT INTO events (partner, client_id, seq, type, on_day, document) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_DELETE_EXPIRY = "DELETE FROM expiries WHERE partner = ? AND client_id = ? AND maintenance_id = ?"
+_UPSERT_EXPIRY = (
+    "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (partner, client_id, maintenance_id) DO UPDATE SET "
+    "starts_on = excluded.starts_on, expires_on = excluded.expires_on, "
+    "in_force_until = excluded.in_force_until"
+)
+
+
+class _Behind:
+    """A batch's saves not yet written: per client, (its version and state before
+    the batch's first save, its version, state and event seq after the last); the
+    events, in order."""
+
+    __slots__ = ("clients", "events")
+
+    def __init__(self) -> None:
+        self.clients: dict[str, tuple[int, Client, int, Client, int]] = {}
+        self.events: list[tuple[object, ...]] = []
+
+
 R = TypeVar("R")
 
 
@@ -73,6 +98,16 @@ class SqlStore:
 
     partner: str
     _loaded: dict[str, tuple[int, int, Client]]
+    # Inside a batch: the clients read in this transaction, which the store holds
+    # until it ends (SQLite: the write lock; PostgreSQL: FOR UPDATE), as (version,
+    # event seq, client) current in the transaction, and the rows of their saves
+    # held back to be written together (see _flush).
+    _held: dict[str, tuple[int, int, Client]]
+    _behind: _Behind | None = None
+    # Why the transaction can no longer commit (a held-back write failed).
+    _dead: str | None = None
+    # A load inside a batch adds this to its SELECT (PostgreSQL: FOR UPDATE).
+    _LOCK_ROW: ClassVar[str] = ""
 
     # -- the hooks a database gives ----------------------------------------------------------
 
@@ -95,8 +130,8 @@ class SqlStore:
         """Run one write (inside :meth:`_writing`); the number of rows it touched."""
         raise NotImplementedError
 
-    def _many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
-        """Run one write per row (inside :meth:`_writing`)."""
+    def _many(self, sql: str, rows: Sequence[Sequence[object]]) -> int:
+        """Run one write per row (inside :meth:`_writing`); the rows they touched."""
         raise NotImplementedError
 
     def _writing(self, doing: str) -> AbstractContextManager[None]:
@@ -105,14 +140,25 @@ class SqlStore:
         raise NotImplementedError
 
     def _holds_write_lock(self) -> bool:
-        """Whether no other writer can change the partner's rows until this
+        """Whether no other writer can change the partner's pool until this
         transaction ends (then the pool read once in it stays true)."""
+        return False
+
+    def _holds_what_it_reads(self) -> bool:
+        """Whether a client read now stays this transaction's until it ends (inside
+        a batch: SQLite holds the write lock, PostgreSQL locks the row it reads)."""
         return False
 
     # -- helpers -----------------------------------------------------------------------------
 
     def _sql(self, sql: str) -> str:
         return _dialect(sql, self._MARKER)
+
+    def _ask(self, sql: str, args: Sequence[object], doing: str) -> list[Any]:
+        """A read that sees the batch's held-back rows (they are written first)."""
+        if self._behind is not None:
+            self._flush()
+        return self._query(sql, args, doing)
 
     def _read(self, client_id: str, document: str) -> Client:
         try:
@@ -144,9 +190,23 @@ class SqlStore:
     # -- reads -------------------------------------------------------------------------------
 
     def load(self, client_id: str) -> tuple[Client, int]:
-        """The client and its version; :class:`NotFoundError` if this partner has none."""
+        """The client and its version; :class:`NotFoundError` if this partner has none.
+
+        Inside a batch the client read stays the batch's until it ends (PostgreSQL
+        locks its row; SQLite's batch holds the write lock): reading it again gives
+        the batch's own latest state without a query, and its saves are checked
+        against that state and written with the batch's other saves (see
+        :meth:`save`)."""
+        held = self._held.get(client_id)
+        if held is not None:
+            return held[2], held[0]
+        holds = self._holds_what_it_reads()
+        # Not held, so none of its rows is held back: no need to write them first.
         rows = self._query(
-            self._sql("SELECT document, version, seq FROM clients WHERE partner = ? AND id = ?"),
+            self._sql(
+                "SELECT document, version, seq FROM clients WHERE partner = ? AND id = ?"
+                + (self._LOCK_ROW if holds else "")
+            ),
             (self.partner, client_id),
             "reading a client",
         )
@@ -155,6 +215,8 @@ class SqlStore:
         version = self._version(client_id, rows[0][1])
         seq = self._version(client_id, rows[0][2])
         client = self._read(client_id, rows[0][0])
+        if holds:
+            self._held[client_id] = (version, seq, client)
         # Remembered so that saving a change made from this version need not read and
         # parse the document again (the UPDATE checks the version, atomically).
         if len(self._loaded) >= 1024:
@@ -168,7 +230,7 @@ class SqlStore:
 
     def __contains__(self, client_id: object) -> bool:
         return bool(
-            self._query(
+            self._ask(
                 self._sql("SELECT 1 FROM clients WHERE partner = ? AND id = ?"),
                 (self.partner, client_id),
                 "looking up a client",
@@ -176,7 +238,7 @@ class SqlStore:
         )
 
     def __len__(self) -> int:
-        rows = self._query(
+        rows = self._ask(
             self._sql("SELECT count(*) FROM clients WHERE partner = ?"),
             (self.partner,),
             "counting clients",
@@ -185,7 +247,7 @@ class SqlStore:
 
     def clients(self) -> list[Client]:
         """Every client of the partner, by id."""
-        rows = self._query(
+        rows = self._ask(
             self._sql("SELECT id, document FROM clients WHERE partner = ? ORDER BY id"),
             (self.partner,),
             "listing clients",
@@ -195,7 +257,7 @@ class SqlStore:
     def monitoring(self, today: dt.date) -> list[Client]:
         """The clients the monitoring list shows on *today*, by id (the 90-day rules)."""
         limit = (today - dt.timedelta(days=RETENTION_DAYS - 1)).isoformat()
-        rows = self._query(
+        rows = self._ask(
             self._sql(
                 "SELECT id, document FROM clients WHERE partner = ? AND ended_on >= ? ORDER BY id"
             ),
@@ -208,7 +270,7 @@ class SqlStore:
         """The client's events, oldest first; :class:`NotFoundError` if there is no client."""
         if client_id not in self:
             raise NotFoundError(self.partner, client_id)
-        rows = self._query(
+        rows = self._ask(
             self._sql(
                 "SELECT seq, document FROM events WHERE partner = ? AND client_id = ? ORDER BY seq"
             ),
@@ -259,6 +321,8 @@ class SqlStore:
             after: Keyset paging: only ids after this one (the last id of the
                 previous page).
         """
+        if self._behind is not None:
+            self._flush()
         sql, args = rows_query(
             self.partner,
             today,
@@ -291,7 +355,7 @@ class SqlStore:
         from ..views._lifecycle import expiring
 
         sql, args = expiring_query(self.partner, today, within_days)
-        rows = self._query(self._sql(sql), args, "listing what expires")
+        rows = self._ask(self._sql(sql), args, "listing what expires")
         return expiring([self._read(cid, doc) for cid, doc in rows], today, within_days)
 
     # -- writes ------------------------------------------------------------------------------
@@ -305,6 +369,14 @@ class SqlStore:
             version: The version the change was computed from, as :meth:`load` gave
                 it; ``None`` for a new client (its first event is :class:`ClientCreated`).
 
+        Inside a batch, the save of a client read in the batch (which the batch
+        holds: see :meth:`load`) is checked at once against the batch's state of it,
+        and its rows are written with the batch's other saves: before the batch
+        commits, or before a read that needs them. A refusal (a conflict, events
+        that do not follow) still raises here and the batch goes on; a database that
+        refuses the held-back rows themselves (a full disk, a trigger of yours) fails
+        the batch as a whole, and nothing of it is kept.
+
         Raises:
             ConflictError: the stored version is not *version* (someone else wrote
                 first), or a new client's id is taken. Nothing was written.
@@ -315,6 +387,11 @@ class SqlStore:
         if not check_change(change, version):
             assert version is not None
             return version
+        held = self._held.get(client.id)
+        if held is not None and version is not None and not change.pool_events:
+            return self._save_behind(change, version, held)
+        if self._behind is not None:
+            self._flush()
         document = dumps(client)
         n = len(change.events)
         with self._writing("saving a client"):
@@ -333,11 +410,11 @@ class SqlStore:
                 if not added:
                     raise ClientExistsError(client.id, self._stored_version(client.id))
                 return 1
-            known = self._loaded.get(client.id)
+            known = held or self._loaded.get(client.id)
             if known is not None and known[0] == version:
                 seq, before = known[1], known[2]
             else:
-                rows = self._query(
+                rows = self._ask(
                     self._sql(
                         "SELECT document, seq FROM clients WHERE partner = ? AND id = ? "
                         "AND version = ?"
@@ -362,10 +439,109 @@ class SqlStore:
             if not updated:  # another writer came first (checked atomically)
                 raise self._conflict(client.id, version)
             self._loaded.pop(client.id, None)
+            if held is not None:
+                self._held[client.id] = (version + 1, seq + n, client)
             return version + 1
 
+    # -- saves held back in a batch -----------------------------------------------------------
+
+    def _save_behind(self, change: Change, version: int, held: tuple[int, int, Client]) -> int:
+        """Save *change* to a client the batch holds: checked now, written by :meth:`_flush`."""
+        if self._dead is not None:
+            raise self._dead_batch()
+        client = change.client
+        stored, seq, before = held
+        if stored != version:  # the batch's own state of the client is the stored one
+            raise ConflictError(client.id, version, stored)
+        follows(before, change)
+        partner, n = self.partner, len(change.events)
+        events = [
+            (partner, client.id, seq + i, type(e).__name__, e.on.isoformat(), dumps(e))
+            for i, e in enumerate(change.events, start=1)
+        ]
+        behind = self._behind
+        if behind is None:
+            behind = self._behind = _Behind()
+        first = behind.clients.get(client.id)
+        if first is None:
+            behind.clients[client.id] = (version, before, version + 1, client, seq + n)
+        else:  # saved twice in the batch: one UPDATE from the first state to the last
+            behind.clients[client.id] = (first[0], first[1], version + 1, client, seq + n)
+        behind.events.extend(events)
+        self._held[client.id] = (version + 1, seq + n, client)
+        self._loaded.pop(client.id, None)
+        return version + 1
+
+    def _flush(self) -> None:
+        """Write the batch's held-back saves: one UPDATE per client (from its state
+        before the batch to its last), then every event and expiry row, each kind as
+        one ``executemany``. If the database refuses any of it, the batch is dead:
+        nothing of it will be committed (see :meth:`_dead_batch`)."""
+        behind, self._behind = self._behind, None
+        if behind is None:
+            return
+        try:
+            self._write_behind(behind)
+        except BaseException as exc:
+            self._dead = f"{type(exc).__name__}: {exc}"
+            raise self._wrap(exc, "writing the batch's saves") from exc
+
+    def _write_behind(self, behind: _Behind) -> None:
+        """Write *behind* (see :meth:`_flush`). Each statement runs as one
+        ``executemany`` (psycopg pipelines it: one round trip). One statement per kind
+        of row over arrays (PostgreSQL's ``unnest``) measured slower: 3,454 against
+        5,359 saves a second, alternated in one process."""
+        partner = self.partner
+        updates: dict[str, list[tuple[object, ...]]] = {}
+        gone: list[tuple[str, str, str]] = []
+        kept: list[tuple[str, ...]] = []
+        for client_id, (version, before, now, client, seq) in behind.clients.items():
+            changed, values, dropped, expiries = update_plan(before, client)
+            sets = "".join(f", {name} = ?" for name in changed)
+            sql = (
+                f"UPDATE clients SET version = ?, document = ?, seq = ?{sets} "
+                "WHERE partner = ? AND id = ? AND version = ?"
+            )
+            updates.setdefault(sql, []).append(
+                (now, dumps(client), seq, *values, partner, client_id, version)
+            )
+            gone.extend((partner, client_id, mid) for mid in dropped)
+            kept.extend((partner, client_id, *r) for r in expiries)
+        for sql, rows in updates.items():
+            if self._many(self._sql(sql), rows) != len(rows):
+                raise said(
+                    StoreError,
+                    "{path}: a client the batch held was changed by another writer; "
+                    "nothing of the batch is kept",
+                    path=self._where(),
+                )
+        self._many(self._sql(_INSERT_EVENT), behind.events)
+        if gone:
+            self._many(self._sql(_DELETE_EXPIRY), gone)
+        if kept:
+            self._many(self._sql(_UPSERT_EXPIRY), kept)
+
+    def _wrap(self, exc: BaseException, doing: str) -> BaseException:
+        """*exc* as the :class:`StoreError` naming *doing* when it is the driver's."""
+        return exc
+
+    def _dead_batch(self) -> StoreError:
+        return said(
+            StoreError,
+            "{path}: the batch failed earlier ({cause}); leave the `with store.batch()` "
+            "block and start again",
+            path=self._where(),
+            cause=self._dead,
+        )
+
+    def _forget(self) -> None:
+        """The transaction ended (committed or undone): nothing is held any more."""
+        self._held.clear()
+        self._behind = None
+        self._pool_seen = None
+
     def _stored_version(self, client_id: str) -> int | None:
-        rows = self._query(
+        rows = self._ask(
             self._sql("SELECT version FROM clients WHERE partner = ? AND id = ?"),
             (self.partner, client_id),
             "looking up a client",
@@ -407,10 +583,7 @@ class SqlStore:
         *expiries* (new or changed), the pool's movements."""
         partner, client = self.partner, change.client
         self._many(
-            self._sql(
-                "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
-                "VALUES (?, ?, ?, ?, ?, ?)"
-            ),
+            self._sql(_INSERT_EVENT),
             [
                 (partner, client.id, seq + i, type(e).__name__, e.on.isoformat(), dumps(e))
                 for i, e in enumerate(change.events, start=1)
@@ -418,20 +591,12 @@ class SqlStore:
         )
         if gone:
             self._many(
-                self._sql(
-                    "DELETE FROM expiries WHERE partner = ? AND client_id = ? "
-                    "AND maintenance_id = ?"
-                ),
+                self._sql(_DELETE_EXPIRY),
                 [(partner, client.id, mid) for mid in gone],
             )
         if expiries:
             self._many(
-                self._sql(
-                    "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (partner, client_id, maintenance_id) DO UPDATE SET "
-                    "starts_on = excluded.starts_on, expires_on = excluded.expires_on, "
-                    "in_force_until = excluded.in_force_until"
-                ),
+                self._sql(_UPSERT_EXPIRY),
                 [(partner, client.id, *r) for r in expiries],
             )
         self._pool_write(change.pool_events)
@@ -459,6 +624,7 @@ class SqlStore:
         locked = self._holds_write_lock()
         if locked and self._pool_seen is not None:
             return self._pool_seen
+        # The pool's rows are never held back (each movement is written at once).
         rows = self._query(
             self._sql(
                 "SELECT item, period, seats FROM pools WHERE partner = ? ORDER BY item, period"
@@ -506,7 +672,7 @@ class SqlStore:
 
     def pool_history(self) -> list[PoolChanged]:
         """Every movement of the partner's pool, oldest first."""
-        rows = self._query(
+        rows = self._ask(
             self._sql("SELECT seq, document FROM pool_events WHERE partner = ? ORDER BY seq"),
             (self.partner,),
             "reading the pool's history",

@@ -141,6 +141,7 @@ class Store(SqlStore):
         self._depth = 0
         self._dead: str | None = None
         self._loaded: dict[str, tuple[int, int, Client]] = {}
+        self._held: dict[str, tuple[int, int, Client]] = {}
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -277,13 +278,7 @@ class Store(SqlStore):
         that batch is refused instead of committing on its own.
         """
         if self._dead is not None:
-            raise said(
-                StoreError,
-                "{path}: the batch failed earlier ({cause}); leave the `with store.batch()` "
-                "block and start again",
-                path=self.path,
-                cause=self._dead,
-            )
+            raise self._dead_batch()
         if self._depth:
             savepoint = f"sp{self._depth}"
             self._db.execute(f"SAVEPOINT {savepoint}")
@@ -310,9 +305,12 @@ class Store(SqlStore):
         self._depth = 1
         try:
             yield
+            self._flush()  # the batch's held-back saves (a StoreError kills the batch)
+            if self._dead is not None:  # a failure the caller caught and went on from
+                raise self._dead_batch()
         except BaseException as exc:
             self._depth = 0
-            self._pool_seen = None
+            self._forget()
             dead, self._dead = self._dead, None
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
@@ -320,7 +318,7 @@ class Store(SqlStore):
                 raise self._error(exc, "writing") from exc
             raise
         self._depth = 0
-        self._pool_seen = None
+        self._forget()
         try:
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -335,9 +333,24 @@ class Store(SqlStore):
 
     @contextmanager
     def batch(self) -> Iterator[Store]:
-        """One transaction for every write inside the ``with`` block: all or nothing."""
-        with self._transaction():
-            yield self
+        """One transaction for every write inside the ``with`` block: all or nothing.
+
+        Clients read inside it are the batch's until it ends, and their saves are
+        written together when it ends (see :meth:`save`)."""
+        if not self._depth:
+            with self._transaction():
+                yield self
+            return
+        # A batch inside a batch is a savepoint: what it held back is undone with it.
+        if self._behind is not None:
+            self._flush()
+        try:
+            with self._transaction():
+                yield self
+        except BaseException:
+            self._behind = None
+            self._held.clear()
+            raise
 
     def close(self) -> None:
         """Close the connection."""
@@ -376,8 +389,8 @@ class Store(SqlStore):
     def _exec(self, sql: str, args: Sequence[object]) -> int:
         return int(self._db.execute(sql, args).rowcount)
 
-    def _many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
-        self._db.executemany(sql, rows)
+    def _many(self, sql: str, rows: Sequence[Sequence[object]]) -> int:
+        return int(self._db.executemany(sql, rows).rowcount)
 
     @contextmanager
     def _writing(self, doing: str) -> Iterator[None]:
@@ -389,6 +402,10 @@ class Store(SqlStore):
 
     def _holds_write_lock(self) -> bool:
         # BEGIN IMMEDIATE holds SQLite's write lock until the transaction ends.
+        return self._depth > 0
+
+    def _holds_what_it_reads(self) -> bool:
+        # In a batch no other connection can write before it ends (the write lock).
         return self._depth > 0
 
     # -- writes only SQLite has ------------------------------------------------------------
@@ -408,6 +425,8 @@ class Store(SqlStore):
         nothing.
         """
         clients, events, expiries = bulk_rows(self.partner, changes)
+        if self._behind is not None:
+            self._flush()
         with self._transaction():
             try:
                 self._db.executemany(
