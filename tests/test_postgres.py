@@ -258,11 +258,35 @@ def test_a_schema_2_database_gains_the_listing_index(postgres_url: str, engine: 
     store._db.execute("UPDATE cytolicense_meta SET value = '2' WHERE key = 'schema'")
     store.close()
     store = cl.open_store(postgres_url, f"p-{uuid.uuid4().hex[:8]}")
-    assert store._schema_version() == "3"
+    assert store._schema_version() == "4"
     found = store._db.execute("SELECT to_regclass('clients_listing')").fetchone()
     assert found is not None and found[0] is not None
     store._db.execute("UPDATE cytolicense_meta SET value = '1' WHERE key = 'schema'")
     with pytest.raises(cl.StoreError, match="schema version 1 is not supported"):
         cl.open_store(postgres_url, "other")
+    store._db.execute("UPDATE cytolicense_meta SET value = '4' WHERE key = 'schema'")
+    store.close()
+
+
+def test_a_schema_3_database_gains_the_lower_case_names(
+    postgres_url: str, engine: cl.Engine
+) -> None:
+    """Schema 4 stores each name in lower case, in the listing index too, for name
+    searches; a schema 3 database with clients gets it when a store opens it."""
+    partner = f"p-{uuid.uuid4().hex[:8]}"
+    store = cl.open_store(postgres_url, partner)
+    cl.Console(engine, store).add_client("acme", "ÁCME Señor", TODAY)
+    store._db.execute("ALTER TABLE clients DROP COLUMN name_key")  # drops the index too
+    store._db.execute(
+        "CREATE INDEX clients_listing ON clients (partner, id) "
+        "INCLUDE (name, deleted_on, ended_on, shown_until, products)"
+    )
     store._db.execute("UPDATE cytolicense_meta SET value = '3' WHERE key = 'schema'")
+    store.close()
+    store = cl.open_store(postgres_url, partner)
+    assert store._schema_version() == "4"
+    assert [r.id for r in store.rows(search="ácme SEÑ")] == ["acme"]
+    assert [r.id for r in store.rows(search="50%")] == []
+    (index,) = store._db.execute("SELECT pg_get_indexdef('clients_listing'::regclass)").fetchone()
+    assert "name_key" in index  # list pages with a search read the index alone
     store.close()
