@@ -290,3 +290,34 @@ def test_a_schema_3_database_gains_the_lower_case_names(
     (index,) = store._db.execute("SELECT pg_get_indexdef('clients_listing'::regclass)").fetchone()
     assert "name_key" in index  # list pages with a search read the index alone
     store.close()
+
+
+def test_a_save_the_database_refuses_half_way_leaves_nothing(
+    pg: Any, engine: cl.Engine
+) -> None:
+    """A save outside a batch is one statement (client row, events, expiry rows) run as
+    its own transaction; one inside a batch is written at the batch's end. Either way a
+    refusal by the database half way (a trigger of the user's on events) keeps nothing."""
+    console = cl.Console(engine, pg)
+    console.add_client("acme", "ACME", TODAY)
+    console.apply("acme", request(), TODAY)
+    pg._db.execute(
+        "CREATE OR REPLACE FUNCTION refuse_modified() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN IF NEW.type = 'LicensesModified' THEN RAISE EXCEPTION 'refused by a "
+        "trigger'; END IF; RETURN NEW; END $$"
+    )
+    pg._db.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON events FOR EACH ROW "
+        "EXECUTE FUNCTION refuse_modified()"
+    )
+    try:
+        before = pg.load("acme")
+        with pytest.raises(cl.StoreError, match="refused by a trigger"):
+            console.apply("acme", cl.Modify(maintenance="m1", quantity=11), TODAY)
+        assert pg.load("acme") == before and len(pg.history("acme")) == 2
+        with pytest.raises(cl.StoreError, match="refused by a trigger"), pg.batch():
+            console.add_client("beta", "Beta", TODAY)
+            console.apply("acme", cl.Modify(maintenance="m1", quantity=11), TODAY)
+        assert pg.load("acme") == before and "beta" not in pg
+    finally:
+        pg._db.execute("DROP TRIGGER refuse ON events")

@@ -111,6 +111,16 @@ def test_lists_and_the_pool_equal_the_engine(open_store: Factory, engine: cl.Eng
         e.seats for e in store.pool_history() if e.kind == "recovered"
     )
     assert cl.replay_pool(store.pool_history()) == store.pool()
+    # What an operation reads, together (one statement on PostgreSQL): the same answers.
+    for cid in ("c0", "c1"):
+        assert store.load_with_pool(cid) == (*store.load(cid), store.pool())
+        with store.batch():
+            assert store.load_with_pool(cid) == (*store.load(cid), store.pool())
+    with pytest.raises(cl.NotFoundError):
+        store.load_with_pool("nobody")
+    other = open_store("b")  # a partner without a pool
+    cl.Console(engine, other).add_client("x", "X", TODAY)
+    assert other.load_with_pool("x") == (*other.load("x"), cl.Pool(()))
 
 
 # -- a batch holds the clients it reads and writes their saves together --------------------

@@ -79,9 +79,15 @@ class Console:
     ) -> Change:
         """Carry out *operation* on the stored client and save the change, its events and
         the pool's movements together."""
-        client, version = self.store.load(client_id)
+        read = getattr(self.store, "load_with_pool", None)
+        if read is not None:  # one read where the store has one (PostgreSQL: a round trip)
+            client, version, pool = read(client_id)
+            tracked = pool if pool.lines else None
+        else:
+            client, version = self.store.load(client_id)
+            tracked = self._pool_if_tracked()
         change = self.engine.apply(
-            client, operation, today, pool=self._pool_if_tracked(), actor=actor, reason=reason
+            client, operation, today, pool=tracked, actor=actor, reason=reason
         )
         self.store.save(change, version)
         return change

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ..core._client_records import Client
 from ..core._exceptions import (
     ClientExistsError,
+    NotFoundError,
     StoreError,
     said,
 )
 from ..core._pool import Pool, PoolChanged
 from ..engine._engine import Change
 from ._rows import bulk_rows, dumps
+from ._serialize import loads
 from ._sql import SqlStore
 
 if TYPE_CHECKING:
@@ -282,6 +284,30 @@ class PostgresStore(SqlStore):
             "locking the pool",
         )
 
+    def load_with_pool(self, client_id: str) -> tuple[Client, int, Pool]:
+        """The client, its version and the pool, as one statement outside a batch (one
+        round trip; one snapshot). Inside a batch the client is locked and the pool
+        read once, as :meth:`load` and :meth:`pool` do."""
+        if self._in_batch or client_id in self._held:
+            return super().load_with_pool(client_id)
+        rows = self._query(
+            _LOAD_WITH_POOL, (self.partner, self.partner, client_id), "reading a client"
+        )
+        if not rows:
+            raise NotFoundError(self.partner, client_id)
+        client, version = self._remember(client_id, rows[0], False)
+        try:
+            lines = loads(rows[0][3])
+        except ValueError as exc:
+            raise said(
+                StoreError,
+                "{path}: the pool of '{partner}' is corrupt: {cause}",
+                path=self._where(),
+                partner=self.partner,
+                cause=exc,
+            ) from exc
+        return client, version, self._pool_of(lines)
+
     def pool(self) -> Pool:
         """The partner's licence pool (empty: nothing tracked). Inside a batch it is
         read once: the batch takes the pool's lock, so no other writer moves it."""
@@ -297,8 +323,19 @@ class PostgresStore(SqlStore):
             self._lock_pool()
         super()._pool_write(events)
 
-    def _writing(self, doing: str) -> AbstractContextManager[None]:
-        return self._transaction()
+    @contextmanager
+    def _writing(self, doing: str, *, alone: bool = False) -> Iterator[None]:
+        if alone and not self._in_batch:
+            # One statement (the client's row, events and expiry rows: see _write) is a
+            # transaction by itself on this autocommit connection: no BEGIN and COMMIT
+            # round trips (a save outside a batch: five round trips -> three).
+            try:
+                yield
+            except self._psycopg.Error as exc:
+                raise said(StoreError, "{path}: {cause}", path=_safe(self.url), cause=exc) from exc
+            return
+        with self._transaction():
+            yield
 
     def _write(
         self,
@@ -376,6 +413,11 @@ class PostgresStore(SqlStore):
 
 _ANALYZE_AFTER = 1_000  # clients imported at once
 
+_LOAD_WITH_POOL = (
+    "SELECT c.document, c.version, c.seq, (SELECT coalesce(json_agg(json_build_array("
+    "p.item, p.period, p.seats) ORDER BY p.item, p.period), '[]')::text FROM pools p "
+    "WHERE p.partner = %s) FROM clients c WHERE c.partner = %s AND c.id = %s"
+)
 _POOL_LOCK = 0x6379  # the advisory lock class of pools (the partner is the key)
 
 

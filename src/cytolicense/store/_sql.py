@@ -134,9 +134,11 @@ class SqlStore:
         """Run one write per row (inside :meth:`_writing`); the rows they touched."""
         raise NotImplementedError
 
-    def _writing(self, doing: str) -> AbstractContextManager[None]:
+    def _writing(self, doing: str, *, alone: bool = False) -> AbstractContextManager[None]:
         """A transaction (a savepoint inside a batch) whose driver errors become
-        :class:`StoreError` naming *doing*; any error undoes what it wrote."""
+        :class:`StoreError` naming *doing*; any error undoes what it wrote. *alone*:
+        the block writes with one statement at most (:meth:`_write` without pool
+        movements), which a database may run as its own transaction."""
         raise NotImplementedError
 
     def _holds_write_lock(self) -> bool:
@@ -212,9 +214,14 @@ class SqlStore:
         )
         if not rows:
             raise NotFoundError(self.partner, client_id)
-        version = self._version(client_id, rows[0][1])
-        seq = self._version(client_id, rows[0][2])
-        client = self._read(client_id, rows[0][0])
+        return self._remember(client_id, rows[0], holds)
+
+    def _remember(self, client_id: str, row: Sequence[Any], holds: bool) -> tuple[Client, int]:
+        """The client and version of a ``(document, version, seq, ...)`` *row*, held by
+        the batch when it *holds* what it reads, remembered for the next save."""
+        version = self._version(client_id, row[1])
+        seq = self._version(client_id, row[2])
+        client = self._read(client_id, row[0])
         if holds:
             self._held[client_id] = (version, seq, client)
         # Remembered so that saving a change made from this version need not read and
@@ -227,6 +234,13 @@ class SqlStore:
     def get(self, client_id: str) -> Client:
         """The client *client_id*; :class:`NotFoundError` if this partner has none."""
         return self.load(client_id)[0]
+
+    def load_with_pool(self, client_id: str) -> tuple[Client, int, Pool]:
+        """What an operation needs, read together: the client, its version and the
+        partner's pool (:class:`~cytolicense.Console` uses it). PostgreSQL reads them
+        with one statement outside a batch (one round trip instead of two)."""
+        client, version = self.load(client_id)
+        return client, version, self.pool()
 
     def __contains__(self, client_id: object) -> bool:
         return bool(
@@ -394,7 +408,7 @@ class SqlStore:
             self._flush()
         document = dumps(client)
         n = len(change.events)
-        with self._writing("saving a client"):
+        with self._writing("saving a client", alone=not change.pool_events):
             if version is None:
                 follows(None, change)
                 added = self._write(
@@ -632,8 +646,14 @@ class SqlStore:
             (self.partner,),
             "reading the pool",
         )
+        pool = self._pool_of(rows)
+        if locked:
+            self._pool_seen = pool
+        return pool
+
+    def _pool_of(self, rows: Sequence[Sequence[Any]]) -> Pool:
         try:
-            pool = pool_of(rows)
+            return pool_of(rows)
         except (TypeError, ValueError) as exc:
             raise said(
                 StoreError,
@@ -642,9 +662,6 @@ class SqlStore:
                 partner=self.partner,
                 cause=exc,
             ) from exc
-        if locked:
-            self._pool_seen = pool
-        return pool
 
     def credit_pool(
         self,

@@ -393,7 +393,7 @@ class Store(SqlStore):
         return int(self._db.executemany(sql, rows).rowcount)
 
     @contextmanager
-    def _writing(self, doing: str) -> Iterator[None]:
+    def _writing(self, doing: str, *, alone: bool = False) -> Iterator[None]:
         with self._transaction():
             try:
                 yield
