@@ -292,9 +292,7 @@ def test_a_schema_3_database_gains_the_lower_case_names(
     store.close()
 
 
-def test_a_save_the_database_refuses_half_way_leaves_nothing(
-    pg: Any, engine: cl.Engine
-) -> None:
+def test_a_save_the_database_refuses_half_way_leaves_nothing(pg: Any, engine: cl.Engine) -> None:
     """A save outside a batch is one statement (client row, events, expiry rows) run as
     its own transaction; one inside a batch is written at the batch's end. Either way a
     refusal by the database half way (a trigger of the user's on events) keeps nothing."""
