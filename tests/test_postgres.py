@@ -319,3 +319,38 @@ def test_a_save_the_database_refuses_half_way_leaves_nothing(pg: Any, engine: cl
         assert pg.load("acme") == before and "beta" not in pg
     finally:
         pg._db.execute("DROP TRIGGER refuse ON events")
+
+
+def test_two_apply_each_over_the_same_clients_in_any_order_both_commit(
+    postgres_url: str, engine: cl.Engine
+) -> None:
+    """`apply_each` locks its clients up front in id order: two of them over the same
+    clients, asked in opposite orders, wait for each other instead of deadlocking."""
+    import threading
+
+    partner = "each-" + uuid.uuid4().hex[:6]
+    setup = cl.open_store(postgres_url, partner)
+    ids = [f"c{i:03d}" for i in range(60)]
+    with setup.batch():
+        for cid in ids:
+            cl.Console(engine, setup).add_client(cid, cid, TODAY)
+    results: list[Any] = []
+
+    def worker(order: list[str]) -> None:
+        store = cl.open_store(postgres_url, partner)
+        try:
+            results.append(cl.Console(engine, store).apply_each(order, request(quantity=1), TODAY))
+        except BaseException as exc:  # pragma: no cover - reported below
+            results.append(exc)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=worker, args=(o,)) for o in (ids, ids[::-1])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(isinstance(r, dict) for r in results), results
+    assert all(isinstance(c, cl.Change) for r in results for c in r.values())
+    assert {setup.load(cid)[1] for cid in ids} == {3}
+    setup.close()

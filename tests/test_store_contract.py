@@ -209,3 +209,40 @@ def test_a_batch_gives_what_the_same_saves_give_one_by_one(
             said = _play(console, steps, pooled)
         out.append((said, _state(store)))
     assert out[0] == out[1]
+
+
+def test_apply_each_carries_out_one_operation_on_many_clients(
+    open_store: Factory, engine: cl.Engine
+) -> None:
+    """Every client gets what `apply` would give it alone; a refusal or an unknown id
+    is that client's answer and the rest commit; clients are read 500 at a time."""
+    one, each = open_store("one"), open_store("each")
+    ids = [f"c{i:04d}" for i in range(1_203)]
+    for store in (one, each):
+        console = cl.Console(engine, store)
+        with store.batch():
+            for cid in ids:
+                # c0007: added 300 days ago, never served: hidden, so refused
+                day = TODAY - dt.timedelta(days=300 if cid == "c0007" else 0)
+                console.add_client(cid, cid.upper(), day)
+    asked = ["nobody", *ids, "c0001"]  # the repeated id counts once
+    got = cl.Console(engine, each).apply_each(asked, REQUEST, TODAY, actor="bulk")
+    assert list(got) == asked[:-1]
+    assert isinstance(got["nobody"], cl.NotFoundError)
+    assert isinstance(got["c0007"], cl.RuleViolation)
+    alone = {}
+    for cid in ids:
+        try:
+            alone[cid] = cl.Console(engine, one).apply(cid, REQUEST, TODAY, actor="bulk")
+        except cl.RuleViolation as exc:
+            alone[cid] = exc
+    assert {k: v for k, v in got.items() if k != "nobody"}.keys() == alone.keys()
+    for cid in ids:
+        if cid != "c0007":
+            assert got[cid] == alone[cid]
+            assert each.load(cid) == one.load(cid)
+            assert each.history(cid) == one.history(cid)
+    assert each.load("c0007") == one.load("c0007")
+    assert each.expiring(TODAY, 400) == one.expiring(TODAY, 400)
+    loaded = each.load_many(["c0002", "nobody", "c0001"])
+    assert list(loaded) == ["c0002", "c0001"] and loaded["c0001"] == each.load("c0001")

@@ -50,6 +50,7 @@ VALUES: Mapping[str, Mapping[str, str]] = {
         "importing clients": "importaba clientes",
         "crediting the pool": "abonaba licencias al stock",
         "reading a client": "leía un cliente",
+        "reading clients": "leía clientes",
         "reading a client's history": "leía el historial de un cliente",
         "counting clients": "contaba los clientes",
         "listing clients": "listaba los clientes",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..core._client_records import Client
 from ..core._enums import ManagementMode
+from ..core._exceptions import NotFoundError, RuleViolation
 from ..core._events import Event
 from ..core._findings import Decision
 from ..core._operations import (
@@ -91,6 +92,41 @@ class Console:
         )
         self.store.save(change, version)
         return change
+
+    def apply_each(
+        self,
+        client_ids: Iterable[str],
+        operation: Operation,
+        today: dt.date,
+        *,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> dict[str, Change | RuleViolation | NotFoundError]:
+        """Carry out *operation* on each of *client_ids* in one batch (renew these
+        clients, add this module to all of them): what each got, by id, in order.
+
+        A client the engine refuses gets its :class:`RuleViolation` (nothing changes
+        for it) and an unknown id its :class:`NotFoundError`; the others go on and
+        commit together. The clients are read up front with one query per 500
+        (:meth:`~cytolicense.Store.load_many`, where the store has it) and stay the
+        batch's until it ends, so no other writer comes in between: no
+        :class:`ConflictError`. Any other error (a store's) ends the batch with
+        nothing written.
+        """
+        ids = list(dict.fromkeys(client_ids))
+        out: dict[str, Change | RuleViolation | NotFoundError] = {}
+        with self.store.batch():
+            read_many = getattr(self.store, "load_many", None)
+            if read_many is not None:
+                read_many(ids)
+            for client_id in ids:
+                try:
+                    out[client_id] = self.apply(
+                        client_id, operation, today, actor=actor, reason=reason
+                    )
+                except (RuleViolation, NotFoundError) as exc:
+                    out[client_id] = exc
+        return out
 
     def _pool_if_tracked(self) -> Pool | None:
         pool = self.store.pool()
