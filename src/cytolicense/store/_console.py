@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from ..core._client_records import Client
 from ..core._enums import ManagementMode
-from ..core._exceptions import NotFoundError, RuleViolation
 from ..core._events import Event
+from ..core._exceptions import NotFoundError, RuleViolation
 from ..core._findings import Decision
 from ..core._operations import (
     AssignmentRequest,
