@@ -878,6 +878,20 @@ def store_run(engine: cl.Engine, size: int, quick: bool) -> None:
             ours_batch,
             floor_batch,
         )
+        each_ids = [r.id for r in shown][batch * 5 : batch * 8]  # clients not used above
+        each_chunks = iter(range(0, len(each_ids), batch))
+
+        def ours_each() -> None:
+            # The same work through Console.apply_each: the clients read 500 at a time.
+            start = next(each_chunks, 0)
+            console.apply_each(each_ids[start : start + batch], request, TODAY)
+
+        rate(
+            f"durable assigns, apply_each of {batch} ({size:,} clients)",
+            batch,
+            ours_each,
+            floor_batch,
+        )
         single = 200
         singles = [r.id for r in shown][batch * 4 : batch * 4 + single]
         floor_singles = [r.id for r in shown][batch * 4 + single : batch * 4 + 2 * single]
@@ -982,6 +996,23 @@ def pg_run(engine: cl.Engine, url: str, size: int) -> None:
             500,
             batch_on(pg, chunks_pg),
             batch_on(lite, chunks_lite),
+        )
+        each_ids = [r.id for r in lite.rows(TODAY, shown=True)][1700:3200]
+
+        def each_on(store: Any, chunks: Any) -> Callable[[], None]:
+            console = cl.Console(engine, store)
+
+            def go() -> None:
+                start = next(chunks, 0)
+                console.apply_each(each_ids[start : start + 500], request, TODAY)
+
+            return go
+
+        rate(
+            f"PostgreSQL / SQLite: apply_each of 500 ({size:,} clients)",
+            500,
+            each_on(pg, iter(range(0, 1500, 500))),
+            each_on(lite, iter(range(0, 1500, 500))),
         )
         singles = [r.id for r in lite.rows(TODAY, shown=True)][1500:1700]
 
