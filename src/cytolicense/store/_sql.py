@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 __all__ = ["SqlStore"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 _INSERT_EVENT = (
     "INSERT INTO events (partner, client_id, seq, type, on_day, document) VALUES (?, ?, ?, ?, ?, ?)"
@@ -79,9 +80,6 @@ class _Behind:
     def __init__(self) -> None:
         self.clients: dict[str, tuple[int, Client, int, Client, int]] = {}
         self.events: list[tuple[object, ...]] = []
-
-
-R = TypeVar("R")
 
 
 @functools.lru_cache(maxsize=256)
