@@ -317,6 +317,18 @@ def test_a_save_the_database_refuses_half_way_leaves_nothing(pg: Any, engine: cl
             console.add_client("beta", "Beta", TODAY)
             console.apply("acme", cl.Modify(maintenance="m1", quantity=11), TODAY)
         assert pg.load("acme") == before and "beta" not in pg
+        # Refused when a read writes them first: the read raises, later writes are
+        # refused, and leaving the block normally still commits nothing.
+        with pytest.raises(cl.StoreError, match="failed earlier"), pg.batch():
+            console.apply("acme", cl.Modify(maintenance="m1", quantity=11), TODAY)
+            with pytest.raises(cl.StoreError, match="refused by a trigger"):
+                pg.history("acme")
+            with pytest.raises(cl.StoreError, match="failed earlier"):
+                console.add_client("beta", "Beta", TODAY)
+        assert pg.load("acme") == before and "beta" not in pg
+        with pg.batch():  # the handle works again
+            console.add_client("beta", "Beta", TODAY)
+        assert "beta" in pg
     finally:
         pg._db.execute("DROP TRIGGER refuse ON events")
 

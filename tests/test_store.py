@@ -321,10 +321,14 @@ def test_a_batch_whose_held_back_rows_failed_at_a_read_commits_nothing(
     before = console.store.load("a")
     with pytest.raises(cl.StoreError, match="the batch failed earlier"), console.store.batch():
         console.modify("a", "m1", TODAY, quantity=11)
+        client, version = console.store.load("a")
+        held_change = console.engine.apply(client, cl.DeleteClient(), TODAY)
         with pytest.raises(cl.StoreError, match="refused by a trigger"):
             console.history("a")
         with pytest.raises(cl.StoreError, match="the batch failed earlier"):
             console.add_client("b", "B", TODAY)
+        with pytest.raises(cl.StoreError, match="the batch failed earlier"):
+            console.store.save(held_change, version)  # a client the batch holds
     assert console.store.load("a") == before
     assert "b" not in console.store
     with console.store.batch():  # the handle works again

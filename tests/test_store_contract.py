@@ -246,3 +246,54 @@ def test_apply_each_carries_out_one_operation_on_many_clients(
     assert each.expiring(TODAY, 400) == one.expiring(TODAY, 400)
     loaded = each.load_many(["c0002", "nobody", "c0001"])
     assert list(loaded) == ["c0002", "c0001"] and loaded["c0001"] == each.load("c0001")
+
+
+def test_inside_a_batch_reads_see_the_batchs_saves(open_store: Factory, engine: cl.Engine) -> None:
+    """Lists, histories and the expiry index read inside a batch see its held-back
+    saves (written first); an inner batch first writes what the outer one held
+    back, and undoing it undoes only its own saves."""
+    store = open_store("a")
+    console = cl.Console(engine, store)
+    for cid in ("a", "b"):
+        console.add_client(cid, cid.upper(), TODAY)
+        console.apply(cid, REQUEST, TODAY)
+    with store.batch():
+        console.apply("a", cl.DeleteService(maintenance="m1"), TODAY)
+        assert store.load_many(["a", "b"])["a"] == store.load("a")  # the batch's state
+        assert [r.products for r in store.rows(TODAY)] == [(), (REQUEST.product,)]
+        assert [e.client_id for e in store.expiring(TODAY, 400)] == ["b"]
+        console.apply("b", cl.DeleteService(maintenance="m1"), TODAY)
+        with pytest.raises(KeyError), store.batch():
+            console.apply("a", REQUEST, TODAY)
+            raise KeyError("undo the inner batch")
+        assert len(store.history("a")) == 3 and len(store.history("b")) == 3
+        with store.batch():  # an inner batch that commits with the outer one
+            console.apply("b", REQUEST, TODAY)
+    clients = store.clients()
+    assert store.expiring(TODAY, 400) == engine.expiring(clients, TODAY, 400)
+    assert [e.client_id for e in store.expiring(TODAY, 400)] == ["b"]
+    assert [store.load(c)[1] for c in ("a", "b")] == [3, 4]
+
+
+class _PlainStore:
+    """A store with the protocol's methods only (no load_with_pool, no load_many)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        for name in ("load", "get", "save", "batch", "pool", "history", "clients", "close"):
+            setattr(self, name, getattr(inner, name))
+
+    def __contains__(self, client_id: object) -> bool:
+        return client_id in self._inner
+
+
+def test_a_console_over_a_store_with_the_protocol_only(
+    open_store: Factory, engine: cl.Engine
+) -> None:
+    store = open_store("a")
+    plain = cl.Console(engine, _PlainStore(store))  # type: ignore[arg-type]
+    plain.add_client("a", "A", TODAY)
+    got = plain.apply_each(["a", "nobody"], REQUEST, TODAY)
+    assert isinstance(got["a"], cl.Change) and isinstance(got["nobody"], cl.NotFoundError)
+    plain.apply("a", REQUEST, TODAY)
+    assert store.load("a")[1] == 3
