@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import cytolicense as cl
 
+from .conftest import SOAK
 from .store_worker import REQUEST, TODAY
 
 Factory = Callable[[str], Any]
@@ -180,7 +181,9 @@ def _state(store: Any) -> list[Any]:
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=1_000 if SOAK else 25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(steps=_STEPS, pooled=st.booleans())
 def test_a_batch_gives_what_the_same_saves_give_one_by_one(
@@ -208,6 +211,7 @@ def test_a_batch_gives_what_the_same_saves_give_one_by_one(
         else:
             said = _play(console, steps, pooled)
         out.append((said, _state(store)))
+        store.close()  # one connection per store and example (a soak runs thousands)
     assert out[0] == out[1]
 
 

@@ -24,7 +24,6 @@ from ..core._exceptions import (
 from ..core._pool import Pool, PoolChanged
 from ..engine._engine import Change
 from ._rows import bulk_rows, dumps
-from ._serialize import loads
 from ._sql import SqlStore
 
 if TYPE_CHECKING:
@@ -208,16 +207,12 @@ class PostgresStore(SqlStore):
     @contextmanager
     def batch(self) -> Iterator[PostgresStore]:
         """One transaction for every write inside the ``with`` block: all or nothing."""
-        if self._in_batch:  # a savepoint: what it held back is undone with it
-            if self._behind is not None:
-                self._flush()
+        if self._in_batch:
             try:
-                with self._transaction():
+                with self._inner_batch():
                     yield self
             except BaseException:
-                self._behind = None
-                self._held.clear()
-                self._pool_locked, self._pool_seen = False, None
+                self._pool_locked = False  # its savepoint may have held the pool's lock
                 raise
             return
         try:
@@ -296,17 +291,7 @@ class PostgresStore(SqlStore):
         if not rows:
             raise NotFoundError(self.partner, client_id)
         client, version = self._remember(client_id, rows[0], False)
-        try:
-            lines = loads(rows[0][3])
-        except ValueError as exc:
-            raise said(
-                StoreError,
-                "{path}: the pool of '{partner}' is corrupt: {cause}",
-                path=self._where(),
-                partner=self.partner,
-                cause=exc,
-            ) from exc
-        return client, version, self._pool_of(lines)
+        return client, version, self._pool_of(rows[0][3])
 
     def pool(self) -> Pool:
         """The partner's licence pool (empty: nothing tracked). Inside a batch it is

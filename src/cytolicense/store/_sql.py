@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ..core._client_records import Client
@@ -144,6 +144,10 @@ class SqlStore:
         :class:`StoreError` naming *doing*; any error undoes what it wrote. *alone*:
         the block writes with one statement at most (:meth:`_write` without pool
         movements), which a database may run as its own transaction."""
+        raise NotImplementedError
+
+    def _transaction(self) -> AbstractContextManager[None]:
+        """A transaction, or a savepoint inside one."""
         raise NotImplementedError
 
     def _holds_write_lock(self) -> bool:
@@ -581,6 +585,21 @@ class SqlStore:
             cause=self._dead,
         )
 
+    @contextmanager
+    def _inner_batch(self) -> Iterator[None]:
+        """A batch inside a batch: a savepoint, and what it held back is undone with
+        it (what the outer batch held back is written first)."""
+        if self._behind is not None:
+            self._flush()
+        try:
+            with self._transaction():
+                yield
+        except BaseException:
+            self._behind = None
+            self._held.clear()
+            self._pool_seen = None
+            raise
+
     def _forget(self) -> None:
         """The transaction ended (committed or undone): nothing is held any more."""
         self._held.clear()
@@ -684,9 +703,11 @@ class SqlStore:
             self._pool_seen = pool
         return pool
 
-    def _pool_of(self, rows: Sequence[Sequence[Any]]) -> Pool:
+    def _pool_of(self, rows: Sequence[Sequence[Any]] | str) -> Pool:
+        """The pool of its rows ``(item, period, seats)``, or of their JSON text; a
+        corrupt one is a :class:`StoreError`."""
         try:
-            return pool_of(rows)
+            return pool_of(loads(rows) if isinstance(rows, str) else rows)
         except (TypeError, ValueError) as exc:
             raise said(
                 StoreError,

@@ -341,16 +341,8 @@ class Store(SqlStore):
             with self._transaction():
                 yield self
             return
-        # A batch inside a batch is a savepoint: what it held back is undone with it.
-        if self._behind is not None:
-            self._flush()
-        try:
-            with self._transaction():
-                yield self
-        except BaseException:
-            self._behind = None
-            self._held.clear()
-            raise
+        with self._inner_batch():
+            yield self
 
     def close(self) -> None:
         """Close the connection."""
