@@ -181,7 +181,7 @@ def _state(store: Any) -> list[Any]:
 
 
 @settings(
-    max_examples=1_000 if SOAK else 25,
+    max_examples=5_000 if SOAK else 25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
