@@ -203,7 +203,7 @@ class PostgresStore(SqlStore):
             with self._db.transaction():
                 yield
         except self._psycopg.Error as exc:
-            raise said(StoreError, "{path}: {cause}", path=_safe(self.url), cause=exc) from exc
+            raise self._error(exc) from exc
 
     @contextmanager
     def batch(self) -> Iterator[PostgresStore]:
@@ -249,7 +249,7 @@ class PostgresStore(SqlStore):
         try:
             return self._db.execute(sql, args).fetchall()
         except self._psycopg.Error as exc:
-            raise said(StoreError, "{path}: {cause}", path=_safe(self.url), cause=exc) from exc
+            raise self._error(exc) from exc
 
     def _exec(self, sql: str, args: Sequence[object]) -> int:
         return int(self._db.execute(sql, args).rowcount)
@@ -259,10 +259,12 @@ class PostgresStore(SqlStore):
             cur.executemany(sql, rows)
             return int(cur.rowcount)
 
+    def _error(self, exc: BaseException) -> StoreError:
+        """A driver error as the :class:`StoreError` naming the database."""
+        return said(StoreError, "{path}: {cause}", path=_safe(self.url), cause=exc)
+
     def _wrap(self, exc: BaseException, doing: str) -> BaseException:
-        if isinstance(exc, self._psycopg.Error):
-            return said(StoreError, "{path}: {cause}", path=_safe(self.url), cause=exc)
-        return exc
+        return self._error(exc) if isinstance(exc, self._psycopg.Error) else exc
 
     def _holds_what_it_reads(self) -> bool:
         # A load in a batch locks the client's row (FOR UPDATE) until the batch ends.
@@ -284,7 +286,7 @@ class PostgresStore(SqlStore):
         """The client, its version and the pool, as one statement outside a batch (one
         round trip; one snapshot). Inside a batch the client is locked and the pool
         read once, as :meth:`load` and :meth:`pool` do."""
-        if self._in_batch or client_id in self._held:
+        if self._in_batch:  # only a batch holds clients
             return super().load_with_pool(client_id)
         rows = self._query(
             _LOAD_WITH_POOL, (self.partner, self.partner, client_id), "reading a client"
@@ -318,7 +320,7 @@ class PostgresStore(SqlStore):
             try:
                 yield
             except self._psycopg.Error as exc:
-                raise said(StoreError, "{path}: {cause}", path=_safe(self.url), cause=exc) from exc
+                raise self._error(exc) from exc
             return
         with self._transaction():
             yield
@@ -393,7 +395,7 @@ class PostgresStore(SqlStore):
             try:
                 self._db.execute("VACUUM (ANALYZE) clients, events, expiries")
             except self._psycopg.Error as exc:
-                raise said(StoreError, "{path}: {cause}", path=_safe(self.url), cause=exc) from exc
+                raise self._error(exc) from exc
         return len(clients)
 
 

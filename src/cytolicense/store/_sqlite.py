@@ -417,8 +417,6 @@ class Store(SqlStore):
         nothing.
         """
         clients, events, expiries = bulk_rows(self.partner, changes)
-        if self._behind is not None:
-            self._flush()
         with self._transaction():
             try:
                 self._db.executemany(
