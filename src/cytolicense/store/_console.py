@@ -83,12 +83,10 @@ class Console:
         read = getattr(self.store, "load_with_pool", None)
         if read is not None:  # one read where the store has one (PostgreSQL: a round trip)
             client, version, pool = read(client_id)
-            tracked = pool if pool.lines else None
         else:
-            client, version = self.store.load(client_id)
-            tracked = self._pool_if_tracked()
+            (client, version), pool = self.store.load(client_id), self.store.pool()
         change = self.engine.apply(
-            client, operation, today, pool=tracked, actor=actor, reason=reason
+            client, operation, today, pool=pool if pool.lines else None, actor=actor, reason=reason
         )
         self.store.save(change, version)
         return change
