@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 import pytest
 from dateutil.relativedelta import relativedelta
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import cytolicense as cl
@@ -74,6 +74,29 @@ class TestPeriod:
         assert Period(years=4).add_to(D(2024, 2, 29)) == D(2028, 2, 29)
         assert Period(years=2).total_months == 24
         assert Period(years=1, months=2).delta == relativedelta(years=1, months=2)
+        assert Period(months=1).add_to(D(2026, 12, 31)) == D(2027, 1, 31)
+        assert Period(months=13).add_to(D(2026, 12, 31)) == D(2028, 1, 31)
+        with pytest.raises(ValueError, match="out of range"):
+            Period(years=1).add_to(D(9999, 6, 1))
+
+    @given(
+        st.dates(),
+        st.integers(min_value=0, max_value=9999),
+        st.integers(min_value=0, max_value=9999),
+    )
+    def test_add_to_is_relativedelta(self, day: dt.date, years: int, months: int) -> None:
+        # add_to does its own month arithmetic; dateutil's is the reference.
+        assume(years or months)
+        period = Period(years=years, months=months)
+        try:
+            expected: dt.date | None = day + period.delta
+        except ValueError:
+            expected = None
+        if expected is None:
+            with pytest.raises(ValueError):
+                period.add_to(day)
+        else:
+            assert period.add_to(day) == expected
 
 
 class TestCatalogRecords:

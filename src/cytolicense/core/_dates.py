@@ -31,8 +31,8 @@ def commercial_expiry(
 ) -> dt.date:
     """Last day of service of a commercial term starting on *starts_on*.
 
-    ``ANNIVERSARY``: ``starts_on + period`` in calendar terms; ``relativedelta``
-    clips to the month's end: 29 Feb 2024 + 1y is 28 Feb 2025 and 31 Jan + 1m is
+    ``ANNIVERSARY``: ``starts_on + period`` in calendar terms; like ``relativedelta``,
+    it clips to the month's end: 29 Feb 2024 + 1y is 28 Feb 2025 and 31 Jan + 1m is
     28 (or 29) Feb (C5). ``DAY_BEFORE``: the day before that, so a 1-year term
     serves exactly 365 or 366 days.
 
@@ -40,7 +40,7 @@ def commercial_expiry(
     """
     try:
         end = period.add_to(starts_on)
-    except ValueError as exc:  # relativedelta: "year 10000 is out of range"
+    except ValueError as exc:  # "year 10000 is out of range"
         raise OverflowError(str(exc)) from None
     if term_end is TermEnd.DAY_BEFORE:
         end -= dt.timedelta(days=1)
