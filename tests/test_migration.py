@@ -36,7 +36,8 @@ def test_a_version_1_file_is_migrated_in_place(v1: Path, engine: cl.Engine) -> N
         assert [e.client_id for e in store.expiring(day, 30)] == ["acme"]
         assert store.pool() == cl.Pool()
     db = sqlite3.connect(v1)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("3",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("4",)
+    assert _indexes(db) == _FRESH
     db.close()
     with cl.Store(v1, "msp-2") as other:  # partners stay apart after the migration
         assert [c.id for c in other.clients()] == ["other"]
@@ -79,6 +80,44 @@ def test_a_version_2_file_gains_the_listing_index(tmp_path: Path) -> None:
     with cl.Store(path, "msp-1") as store:
         assert [row.id for row in store.rows(dt.date(2026, 12, 1), shown=True)] == ["acme"]
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("3",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("4",)
+    assert "COVERING INDEX clients_listing" in _plan(db)
+    db.close()
+
+
+def _indexes(db: sqlite3.Connection) -> set[str]:
+    return {
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+
+
+_FRESH = {"clients_by_end", "clients_listing", "expiries_by_end"}
+"""The indexes of a schema 4 file: each one a query of the store reads."""
+
+
+def test_a_version_3_file_loses_the_indexes_no_query_reads(tmp_path: Path) -> None:
+    """Schema 4 drops the indexes on the last day shown and on the name (written on
+    every save, read by no query); a version 3 file loses them on opening, and each
+    kind of list still answers from an index."""
+    path = tmp_path / "v3.db"
+    day = dt.date(2026, 12, 1)
+    with cl.Store(path, "msp-1") as store:
+        store.save(cl.Engine(cl.Catalog()).new_client("acme", "ACME", dt.date(2026, 11, 1)), None)
+    db = sqlite3.connect(path)
+    assert _indexes(db) == _FRESH  # a new file never has them
+    db.execute("CREATE INDEX clients_by_shown ON clients (partner, shown_until)")
+    db.execute("CREATE INDEX clients_by_name ON clients (partner, name COLLATE NOCASE)")
+    db.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
+    db.commit()
+    db.close()
+    with cl.Store(path, "msp-1") as store:
+        assert [row.id for row in store.rows(day, shown=True, search="acm")] == ["acme"]
+        assert [c.id for c in store.monitoring(day)] == ["acme"]
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("4",)
+    assert _indexes(db) == _FRESH
     assert "COVERING INDEX clients_listing" in _plan(db)
     db.close()

@@ -258,13 +258,13 @@ def test_a_schema_2_database_gains_the_listing_index(postgres_url: str, engine: 
     store._db.execute("UPDATE cytolicense_meta SET value = '2' WHERE key = 'schema'")
     store.close()
     store = cl.open_store(postgres_url, f"p-{uuid.uuid4().hex[:8]}")
-    assert store._schema_version() == "4"
+    assert store._schema_version() == "5"
     found = store._db.execute("SELECT to_regclass('clients_listing')").fetchone()
     assert found is not None and found[0] is not None
     store._db.execute("UPDATE cytolicense_meta SET value = '1' WHERE key = 'schema'")
     with pytest.raises(cl.StoreError, match="schema version 1 is not supported"):
         cl.open_store(postgres_url, "other")
-    store._db.execute("UPDATE cytolicense_meta SET value = '4' WHERE key = 'schema'")
+    store._db.execute("UPDATE cytolicense_meta SET value = '5' WHERE key = 'schema'")
     store.close()
 
 
@@ -284,12 +284,45 @@ def test_a_schema_3_database_gains_the_lower_case_names(
     store._db.execute("UPDATE cytolicense_meta SET value = '3' WHERE key = 'schema'")
     store.close()
     store = cl.open_store(postgres_url, partner)
-    assert store._schema_version() == "4"
+    assert store._schema_version() == "5"
     assert [r.id for r in store.rows(search="ácme SEÑ")] == ["acme"]
     assert [r.id for r in store.rows(search="50%")] == []
     (index,) = store._db.execute("SELECT pg_get_indexdef('clients_listing'::regclass)").fetchone()
     assert "name_key" in index  # list pages with a search read the index alone
     store.close()
+
+
+def _indexes(store: Any) -> set[str]:
+    rows = store._db.execute(
+        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+        "AND indexname NOT LIKE '%%_pkey'"
+    )
+    return {row[0] for row in rows}
+
+
+def test_a_schema_4_database_loses_the_indexes_no_query_reads(
+    postgres_url: str, engine: cl.Engine
+) -> None:
+    """Schema 5 drops the indexes on the last day shown and on the lower-case name
+    (an UPDATE off its page wrote an entry into each; no query reads them); a schema 4
+    database loses them when a store opens it, and its lists still answer."""
+    partner = f"p-{uuid.uuid4().hex[:8]}"
+    store = cl.open_store(postgres_url, partner)
+    fresh = {"clients_by_end", "clients_listing", "expiries_by_end"}
+    assert _indexes(store) == fresh
+    cl.Console(engine, store).add_client("acme", "ACME", TODAY)
+    store._db.execute("CREATE INDEX clients_by_shown ON clients (partner, shown_until)")
+    store._db.execute("CREATE INDEX clients_by_name ON clients (partner, lower(name))")
+    store._db.execute("UPDATE cytolicense_meta SET value = '4' WHERE key = 'schema'")
+    store.close()
+    store = cl.open_store(postgres_url, partner)
+    try:
+        assert store._schema_version() == "5"
+        assert _indexes(store) == fresh
+        assert [r.id for r in store.rows(TODAY, shown=True, search="acm")] == ["acme"]
+        assert [c.id for c in store.monitoring(TODAY)] == ["acme"]
+    finally:
+        store.close()
 
 
 def test_a_save_the_database_refuses_half_way_leaves_nothing(pg: Any, engine: cl.Engine) -> None:
