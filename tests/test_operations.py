@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 import cytolicense as cl
@@ -595,3 +596,27 @@ def test_check_never_raises_and_apply_agrees_for_any_operation(engine: cl.Engine
             engine.monitoring([c], day)
 
     run()
+
+
+def test_an_assignment_event_is_what_its_constructor_builds(engine: cl.Engine) -> None:
+    """The engine builds an assignment's event without re-running the validators when
+    every field is its own; text the caller gives (actor, reason) is still checked."""
+    client = engine.new_client("c1", "C", D(2026, 1, 1)).client
+    request = cl.AssignmentRequest(
+        product="edr", license_type="commercial", quantity=5, period="1y", modules={"patch": None}
+    )
+    (event,) = engine.apply(client, request, D(2026, 1, 2)).events
+    assert isinstance(event, cl.ProductAssigned)
+    rebuilt = cl.ProductAssigned(
+        client_id="c1", on=D(2026, 1, 2), catalog=event.catalog, maintenance=event.maintenance
+    )
+    assert event == rebuilt and repr(event) == repr(rebuilt)
+    fields = {f.name: getattr(event.maintenance, f.name) for f in attrs.fields(cl.Maintenance)}
+    checked = cl.Maintenance(**{k: v for k, v in fields.items() if not k.startswith("_")})
+    assert event.maintenance == checked and event.maintenance.ended_on == checked.ended_on
+    with pytest.raises(ValueError, match="actor must not contain control characters"):
+        engine.apply(client, request, D(2026, 1, 2), actor="bad\nactor")
+    with pytest.raises(TypeError, match="reason must be a str"):
+        engine.apply(client, request, D(2026, 1, 2), reason=3)  # type: ignore[arg-type]
+    (said,) = engine.apply(client, request, D(2026, 1, 2), actor="ana", reason="PO 7").events
+    assert (said.actor, said.reason) == ("ana", "PO 7")

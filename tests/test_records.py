@@ -492,6 +492,41 @@ def test_maker_fills_every_named_slot_and_refuses_unknown_ones() -> None:
         maker(cl.PoolLine, ("item", "nope"))
 
 
+def test_build_gives_the_record_the_constructor_gives() -> None:
+    """Trusted construction (the engine's) sets every field, takes the defaults of those
+    not given, fresh for factories, derives the kept days, and refuses a missing field."""
+    from cytolicense.core._trusted import build, builder
+
+    @attrs.frozen(slots=True)
+    class Box:
+        name: str
+        items: list[int] = attrs.Factory(list)
+        size: int = 3
+
+    make = builder(Box)
+    one, two = make(name="a"), build(Box, name="b", size=4)
+    assert (one.name, one.items, one.size, two.size) == ("a", [], 3, 4)
+    assert one.items is not make(name="c").items  # a factory makes a new value each time
+    with pytest.raises(TypeError, match="^Box: name must be given$"):
+        make()
+    with pytest.raises(TypeError):
+        make(name="a", nope=1)  # type: ignore[call-arg]
+    fields: dict[str, Any] = {
+        "id": "m1",
+        "product": "edr",
+        "license_type": LicenseType.COMMERCIAL,
+        "quantity": 5,
+        "period": cl.Period.parse("1y"),
+        "starts_on": D(2026, 1, 1),
+        "expires_on": D(2026, 12, 31),
+        "management": ManagementMode.CENTRALIZED,
+        "grace_days": 30,
+    }
+    built, checked = build(Maintenance, **fields), Maintenance(**fields)
+    assert built == checked and built.ended_on == checked.ended_on == D(2027, 1, 30)
+    assert built.in_force(D(2027, 1, 30)) and not built.in_force(D(2027, 1, 31))
+
+
 # -- the records' usual-case tests never let an inconsistent record through -------------
 
 _DAYS = st.sampled_from([D(2026, 1, 1), D(2026, 1, 2), D(2026, 6, 1), D(2027, 1, 1), D(2027, 2, 1)])

@@ -60,7 +60,7 @@ from ..core._operations import (
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..core._rulespec import Rule, RuleContext, RuleSpec, Tables, as_spec
-from ..core._trusted import build
+from ..core._trusted import build, builder
 from ..core._validation import to_management, to_severity
 from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS, dropped_modules
 from ..rules._client import state_accepts, target_state
@@ -102,6 +102,9 @@ _TRIAL = LicenseType.TRIAL
 _COMMERCIAL = LicenseType.COMMERCIAL
 _POOL_SHORT = "pool.insufficient"
 _NO_IDS: frozenset[str] = frozenset()
+_build_maintenance = builder(Maintenance)
+_build_module = builder(ModuleLicense)
+_build_assigned = builder(ProductAssigned)
 _Date = dt.date
 
 
@@ -670,8 +673,7 @@ class Engine:
         commercial = request.license_type is _COMMERCIAL
         # Trusted construction: the request was validated when it was built and the
         # rules have just accepted it (the validators would only say so again).
-        return build(
-            Maintenance,
+        return _build_maintenance(
             id=mid,
             product=product.id,
             license_type=request.license_type,
@@ -681,8 +683,7 @@ class Engine:
             expires_on=end,
             management=request.management,
             modules=tuple(
-                build(
-                    ModuleLicense,
+                _build_module(
                     module=module,
                     quantity=q if seats is None else seats,
                     starts_on=today,
@@ -707,7 +708,15 @@ class Engine:
             events: list[Event] = []
             if client.deleted_on is not None:
                 events.append(ClientRestored(**base))
-            events.append(ProductAssigned(maintenance=new, **base))
+            if who["actor"] is None and who["reason"] is None:
+                # Every field is the library's own (a valid client's id, a checked date,
+                # the catalog's origin): built trusted, as the maintenance is. Text the
+                # caller gave (actor, reason) goes through the validators.
+                events.append(
+                    _build_assigned(client_id=client.id, on=today, catalog=origin, maintenance=new)
+                )
+            else:
+                events.append(ProductAssigned(maintenance=new, **base))
             return events, new.id
         if isinstance(op, GroupSets):
             return self._group(ctx, base)
