@@ -11,7 +11,7 @@ import attrs
 from ._client_records import Client, Maintenance
 from ._enums import ManagementMode
 from ._period import Period
-from ._trusted import unchecked
+from ._trusted import maker, unchecked
 from ._validation import is_date, non_empty_str, optional_str, to_management, to_period
 
 __all__ = [
@@ -332,27 +332,30 @@ def _fields_of(client: Client, **changes: Any) -> dict[str, Any]:
     return values
 
 
-def _created(client_id: str, name: str, day: dt.date) -> dict[str, Any]:
-    return {
-        "id": client_id,
-        "name": name,
-        "created_on": day,
-        "deleted_on": None,
-        "maintenances": (),
-        "changed_on": day,
-    }
-
-
 def _evolve_trusted(client: Client, **changes: Any) -> Client:
     return unchecked(Client, _fields_of(client, **changes))
+
+
+_make_client = maker(
+    Client, ("id", "name", "created_on", "deleted_on", "maintenances", "changed_on")
+)
+"""A client from its fields in that order, not validated, its kept days not derived
+(each assignment and each creation replayed builds one: 0.3 us against 1.2 through a
+dict of its fields)."""
 
 
 def _assigned_trusted(client: Client, m: Maintenance, day: dt.date) -> Client:
     """The client with *m* appended (a trusted assignment): its kept days follow from
     the old client's in constant time, so building a history of n lines is not
     quadratic in that work."""
-    values = _fields_of(client, maintenances=(*client.maintenances, m), changed_on=day)
-    new = unchecked(Client, values, derive=False)
+    new = _make_client(
+        client.id,
+        client.name,
+        client.created_on,
+        client.deleted_on,
+        (*client.maintenances, m),
+        day,
+    )
     new._appended(client, m)
     return new
 
@@ -365,7 +368,9 @@ def _apply(client: Client | None, event: Event, evolve: Callable[..., Client]) -
         if client is not None:
             raise ValueError(f"client {event.client_id!r} already exists")
         if evolve is _evolve_trusted:  # the event's own validators checked these values
-            return unchecked(Client, _created(event.client_id, event.name, day))
+            new = _make_client(event.client_id, event.name, day, None, (), day)
+            new._derive()
+            return new
         return Client(id=event.client_id, name=event.name, created_on=day, changed_on=day)
     if client is None:
         raise ValueError(f"{type(event).__name__} before ClientCreated for {event.client_id!r}")
