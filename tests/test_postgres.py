@@ -210,6 +210,79 @@ def test_rows_and_bulk_on_postgres(pg: Any, engine: cl.Engine, tmp_path: Path) -
         pg.bulk(changes[:1])
 
 
+def _imports(engine: cl.Engine, prefix: str, count: int) -> list[cl.Change]:
+    """*count* new clients, every other one with a product (events and expiry rows)."""
+    out = []
+    for i in range(count):
+        created = engine.new_client(f"{prefix}{i:04d}", f"Client {i}", TODAY)
+        if i % 2:
+            done = engine.apply(created.client, request(modules={"patch": None}), TODAY)
+            created = attrs.evolve(done, events=created.events + done.events)
+        out.append(created)
+    return out
+
+
+def _stored(store: Any) -> tuple[Any, ...]:
+    clients = store.clients()
+    return (
+        clients,
+        [store.load(c.id)[1] for c in clients],
+        [store.history(c.id) for c in clients],
+        store.rows(TODAY, shown=True),
+        store.expiring(D(2027, 11, 1), 30),
+    )
+
+
+def test_a_large_import_through_copy_stores_what_inserts_store(
+    pg: Any, engine: cl.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import of 100 clients or more goes through COPY into temporary tables (then
+    one INSERT ... SELECT a table, which the row-level policies check): the same stored
+    clients, versions, histories, rows and expiry index as SQLite's; two imports in one
+    batch; a taken id refuses the whole import, keeps nothing, and the next goes on."""
+    import psycopg
+
+    copied: list[str] = []
+    copy = psycopg.Cursor.copy
+
+    def spy(cursor: Any, statement: str, *args: Any, **kwargs: Any) -> Any:
+        copied.append(statement.split()[1])
+        return copy(cursor, statement, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "copy", spy)
+    changes = _imports(engine, "k", 150)
+    with pg.batch():
+        assert pg.bulk(changes[:120]) == 120
+        assert copied == [f"cytolicense_bulk_{t}" for t in ("clients", "events", "expiries")]
+        assert pg.bulk(changes[120:]) == 30  # below the mark: INSERTs
+        assert len(copied) == 3
+    with cl.Store(tmp_path / "s.db", pg.partner) as lite:
+        lite.bulk(changes)
+        assert _stored(pg) == _stored(lite)
+    again = _imports(engine, "z", 120) + changes[:1]
+    with pytest.raises(cl.ClientExistsError, match="k0000"):
+        pg.bulk(again)
+    assert "z0000" not in pg and len(pg) == 150
+    assert pg.bulk(again[:-1]) == 120  # its temporary tables went with it
+
+
+def test_a_role_that_may_not_create_temporary_tables_imports_with_inserts(
+    postgres_url: str, engine: cl.Engine
+) -> None:
+    admin = cl.open_store(postgres_url, "admin")
+    revoke = "REVOKE TEMPORARY ON DATABASE cytolicense FROM PUBLIC, cytolicense_app"
+    admin._db.execute(revoke)
+    store = cl.open_store(postgres_url, f"p-{uuid.uuid4().hex[:8]}")
+    try:
+        assert store._may_copy() is False
+        assert store.bulk(_imports(engine, "r", 150)) == 150
+        assert len(store.history("r0001")) == 2 and len(store) == 150
+    finally:
+        admin._db.execute("GRANT TEMPORARY ON DATABASE cytolicense TO PUBLIC, cytolicense_app")
+        store.close()
+        admin.close()
+
+
 def test_a_large_import_refreshes_the_planners_statistics(pg: Any, engine: cl.Engine) -> None:
     """After a bulk of 1,000+ clients the store analyzes its tables: with stale
     statistics (a new partner believed to have one client), PostgreSQL planned the

@@ -132,6 +132,7 @@ class PostgresStore(SqlStore):
         self.partner = partner
         self._in_batch = False
         self._pool_locked = False
+        self._temp_allowed: bool | None = None
         self._dead: str | None = None
         self._loaded: dict[str, tuple[int, int, Client]] = {}
         self._held: dict[str, tuple[int, int, Client]] = {}
@@ -368,20 +369,23 @@ class PostgresStore(SqlStore):
     def bulk(self, changes: Sequence[Change]) -> int:
         """Add many new clients in one transaction (see :meth:`cytolicense.Store.bulk`)."""
         clients, events, expiries = bulk_rows(self.partner, changes)
+        rows = {"clients": clients, "events": events, "expiries": expiries}
         try:
             with self._transaction(), self._db.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO clients (partner, id, version, ended_on, document, name, "
-                    "deleted_on, shown_until, products, seq) "
-                    "VALUES (%s, %s, 1, %s, %s, %s, %s, %s, %s, %s)",
-                    clients,
-                )
-                cur.executemany(
-                    "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
-                    "VALUES (%s, %s, %s, %s, %s, %s)",
-                    events,
-                )
-                cur.executemany("INSERT INTO expiries VALUES (%s, %s, %s, %s, %s, %s)", expiries)
+                if len(clients) >= _COPY_AFTER and self._may_copy():
+                    # COPY into temporary tables, then one INSERT ... SELECT a table:
+                    # row-level security refuses COPY into the tables themselves, and
+                    # the INSERT still passes its policy. 1.3-1.4x the pipelined
+                    # INSERTs below at 20,000 clients, alternated in one process.
+                    cur.execute(_BULK_TEMP)
+                    for table, data in rows.items():
+                        with cur.copy(f"COPY cytolicense_bulk_{table} FROM STDIN") as copy:
+                            for row in data:
+                                copy.write_row(row)
+                    cur.execute(_BULK_FROM_TEMP)
+                else:
+                    for table, data in rows.items():
+                        cur.executemany(_BULK_INSERT[table], data)
         except StoreError as exc:
             if isinstance(exc.__cause__, self._psycopg.errors.UniqueViolation):
                 for c in clients:
@@ -400,8 +404,52 @@ class PostgresStore(SqlStore):
                 raise self._error(exc) from exc
         return len(clients)
 
+    def _may_copy(self) -> bool:
+        """Whether this connection's role may create temporary tables (the fast bulk
+        path needs them; a role without the privilege gets the INSERTs)."""
+        if self._temp_allowed is None:
+            row = self._db.execute(
+                "SELECT has_database_privilege(current_database(), 'TEMPORARY')"
+            ).fetchone()
+            self._temp_allowed = bool(row and row[0])
+        return self._temp_allowed
+
 
 _ANALYZE_AFTER = 1_000  # clients imported at once
+_COPY_AFTER = 100  # clients imported at once: below it, four statements more cost more
+
+_BULK_COLUMNS = {
+    "clients": "partner, id, ended_on, document, name, deleted_on, shown_until, products, seq",
+    "events": "partner, client_id, seq, type, on_day, document",
+    "expiries": "partner, client_id, maintenance_id, starts_on, expires_on, in_force_until",
+}
+"""The columns of each table a bulk import writes, in the order of :func:`bulk_rows`."""
+
+_BULK_INSERT = {
+    "clients": "INSERT INTO clients (version, partner, id, ended_on, document, name, "
+    "deleted_on, shown_until, products, seq) "
+    "VALUES (1, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+    "events": f"INSERT INTO events ({_BULK_COLUMNS['events']}) VALUES (%s, %s, %s, %s, %s, %s)",
+    "expiries": f"INSERT INTO expiries ({_BULK_COLUMNS['expiries']}) "
+    "VALUES (%s, %s, %s, %s, %s, %s)",
+}
+
+# Dropped at the end of the import (not ON COMMIT: two imports in one batch).
+_BULK_TEMP = "".join(
+    f"CREATE TEMPORARY TABLE cytolicense_bulk_{table} AS "
+    f"SELECT {columns} FROM {table} WITH NO DATA; "
+    for table, columns in _BULK_COLUMNS.items()
+)
+_BULK_FROM_TEMP = (
+    f"INSERT INTO clients (version, {_BULK_COLUMNS['clients']}) "
+    f"SELECT 1, {_BULK_COLUMNS['clients']} FROM cytolicense_bulk_clients; "
+    + "".join(
+        f"INSERT INTO {table} ({_BULK_COLUMNS[table]}) "
+        f"SELECT {_BULK_COLUMNS[table]} FROM cytolicense_bulk_{table}; "
+        for table in ("events", "expiries")
+    )
+    + "DROP TABLE cytolicense_bulk_clients, cytolicense_bulk_events, cytolicense_bulk_expiries"
+)
 
 _LOAD_WITH_POOL = (
     "SELECT c.document, c.version, c.seq, (SELECT coalesce(json_agg(json_build_array("
