@@ -511,6 +511,14 @@ def test_build_gives_the_record_the_constructor_gives() -> None:
         make()
     with pytest.raises(TypeError):
         make(name="a", nope=1)  # type: ignore[call-arg]
+
+    @attrs.frozen(slots=True)
+    class Clash:
+        inst: int
+        s0: int
+
+    with pytest.raises(TypeError, match=r"^Clash: a field's name is one builder's code uses"):
+        builder(Clash)
     fields: dict[str, Any] = {
         "id": "m1",
         "product": "edr",

@@ -13,10 +13,10 @@ from dateutil.relativedelta import relativedelta
 
 __all__ = ["Period"]
 
-# ASCII digits only (no "１y" or "٣y"), no inner spaces ("1 y"), at most 4 digits each.
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 """Days of each month (1-12) outside leap years."""
 
+# ASCII digits only (no "１y" or "٣y"), no inner spaces ("1 y"), at most 4 digits each.
 _PERIOD_RE = re.compile(r"(?:([0-9]{1,4})y)?(?:([0-9]{1,4})m)?", re.ASCII | re.IGNORECASE)
 
 

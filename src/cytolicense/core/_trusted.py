@@ -59,6 +59,7 @@ def build(cls: type[T], /, **values: Any) -> T:
 
 
 _BUILDERS: dict[type, Callable[..., Any]] = {}
+_OURS = frozenset({"new", "cls", "NOTHING", "inst", "make"})  # the generated code's names
 
 
 def builder(cls: type[T]) -> Callable[..., T]:
@@ -68,8 +69,12 @@ def builder(cls: type[T]) -> Callable[..., T]:
     with it (1.7 us a maintenance, 0.7 of it deriving its kept days, against 3.3 through
     a loop over the fields; measured)."""
     namespace: dict[str, Any] = {"new": object.__new__, "cls": cls, "NOTHING": attrs.NOTHING}
+    fields = _fields(cls)
+    taken = [f[0] for f in fields if f[0] in _OURS or (f[0][:1] in "sdf" and f[0][1:].isdigit())]
+    if taken:
+        raise TypeError(f"{cls.__name__}: a field's name is one builder's code uses: {taken}")
     params, body = [], []
-    for k, (name, default, factory) in enumerate(_fields(cls)):
+    for k, (name, default, factory) in enumerate(fields):
         namespace[f"s{k}"] = slot_setter(cls, name)
         if default is attrs.NOTHING:
             params.append(f"{name}=NOTHING")
