@@ -367,7 +367,12 @@ class PostgresStore(SqlStore):
     # -- writes only PostgreSQL has --------------------------------------------------------
 
     def bulk(self, changes: Sequence[Change]) -> int:
-        """Add many new clients in one transaction (see :meth:`cytolicense.Store.bulk`)."""
+        """Add many new clients in one transaction (see :meth:`cytolicense.Store.bulk`).
+
+        100 clients or more are copied into temporary tables first (``COPY``), which
+        needs the role's ``TEMPORARY`` privilege; without it the rows are inserted
+        with ``INSERT`` statements. Either way, all or nothing.
+        """
         clients, events, expiries = bulk_rows(self.partner, changes)
         rows = {"clients": clients, "events": events, "expiries": expiries}
         try:
