@@ -35,6 +35,7 @@ import attrs
 
 import cytolicense as cl
 from cytolicense.rules._builtin import CODE_SPECS
+from cytolicense.store._rows import EXPIRY_UPSERT, INSERT_ROWS
 from cytolicense.store._serialize import to_data
 
 TODAY = dt.date(2026, 11, 27)
@@ -675,20 +676,6 @@ def _book(engine: cl.Engine, count: int) -> list[cl.Change]:
     return changes
 
 
-_BULK_SQL = (
-    "INSERT INTO clients (partner, id, version, ended_on, document, name, deleted_on, "
-    "shown_until, products, seq) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
-    "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
-    "VALUES (?, ?, ?, ?, ?, ?)",
-    "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?)",
-)
-_EXPIRY_UPSERT = (
-    "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (partner, client_id, "
-    "maintenance_id) DO UPDATE SET starts_on = excluded.starts_on, "
-    "expires_on = excluded.expires_on, in_force_until = excluded.in_force_until"
-)
-
-
 def _raw(path: Path) -> sqlite3.Connection:
     """A plain sqlite3 connection set as the store sets its own (WAL, durable commits)."""
     db = sqlite3.connect(path, isolation_level=None)
@@ -725,7 +712,7 @@ def _write_rows(
             ("p", c.id, seq + i, type(e).__name__, e.on.isoformat(), dumps(e))
             for i, e in enumerate(ch.events, start=1)
         )
-        out.setdefault(_EXPIRY_UPSERT, []).extend(("p", c.id, *r) for r in expiries)
+        out.setdefault(EXPIRY_UPSERT, []).extend(("p", c.id, *r) for r in expiries)
     return list(out.items())
 
 
@@ -747,7 +734,7 @@ def store_run(engine: cl.Engine, size: int, quick: bool) -> None:
     print(f"   (built {size:,} clients in memory in {time.perf_counter() - t0:.1f} s)", flush=True)
     from cytolicense.store._rows import bulk_rows
 
-    bulk = list(zip(_BULK_SQL, bulk_rows("p", changes), strict=True))
+    bulk = list(zip(INSERT_ROWS.values(), bulk_rows("p", changes), strict=True))
     with tempfile.TemporaryDirectory() as tmp:
         counter = iter(range(1_000_000))
 

@@ -23,7 +23,7 @@ from ..core._exceptions import (
 )
 from ..core._pool import Pool, PoolChanged
 from ..engine._engine import Change
-from ._rows import bulk_rows, dumps
+from ._rows import BULK_COLUMNS, INSERT_ROWS, bulk_rows, event_rows
 from ._sql import SqlStore
 
 if TYPE_CHECKING:
@@ -339,17 +339,18 @@ class PostgresStore(SqlStore):
     ) -> bool:
         # The client's row, its events and its expiry rows in one statement: a round
         # trip is 50-60 us here, and a write in a batch took about seven.
-        events = change.events
+        events = event_rows(self.partner, change.client.id, seq, change.events)
+        seqs, types, days, documents = ([r[k] for r in events] for k in range(2, 6))
         ids, starts, ends, until = ([r[k] for r in expiries] for k in range(4))
         row = self._db.execute(
             _one_statement(self._sql(head)),
             (
                 *args,
                 self.partner,
-                [seq + i for i in range(1, len(events) + 1)],
-                [type(e).__name__ for e in events],
-                [e.on.isoformat() for e in events],
-                [dumps(e) for e in events],
+                seqs,
+                types,
+                days,
+                documents,
                 self.partner,
                 list(gone),
                 self.partner,
@@ -374,7 +375,7 @@ class PostgresStore(SqlStore):
         with ``INSERT`` statements. Either way, all or nothing.
         """
         clients, events, expiries = bulk_rows(self.partner, changes)
-        rows = {"clients": clients, "events": events, "expiries": expiries}
+        rows = dict(zip(BULK_COLUMNS, (clients, events, expiries), strict=True))
         try:
             with self._transaction(), self._db.cursor() as cur:
                 if len(clients) >= _COPY_AFTER and self._may_copy():
@@ -390,7 +391,7 @@ class PostgresStore(SqlStore):
                     cur.execute(_BULK_FROM_TEMP)
                 else:
                     for table, data in rows.items():
-                        cur.executemany(_BULK_INSERT[table], data)
+                        cur.executemany(self._sql(INSERT_ROWS[table]), data)
         except StoreError as exc:
             if isinstance(exc.__cause__, self._psycopg.errors.UniqueViolation):
                 for c in clients:
@@ -423,37 +424,19 @@ class PostgresStore(SqlStore):
 _ANALYZE_AFTER = 1_000  # clients imported at once
 _COPY_AFTER = 100  # clients imported at once: a few stay with the INSERTs (not measured)
 
-_BULK_COLUMNS = {
-    "clients": "partner, id, ended_on, document, name, deleted_on, shown_until, products, seq",
-    "events": "partner, client_id, seq, type, on_day, document",
-    "expiries": "partner, client_id, maintenance_id, starts_on, expires_on, in_force_until",
-}
-"""The columns of each table a bulk import writes, in the order of :func:`bulk_rows`."""
-
-_BULK_INSERT = {
-    "clients": "INSERT INTO clients (version, partner, id, ended_on, document, name, "
-    "deleted_on, shown_until, products, seq) "
-    "VALUES (1, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-    "events": f"INSERT INTO events ({_BULK_COLUMNS['events']}) VALUES (%s, %s, %s, %s, %s, %s)",
-    "expiries": f"INSERT INTO expiries ({_BULK_COLUMNS['expiries']}) "
-    "VALUES (%s, %s, %s, %s, %s, %s)",
-}
-
 # Dropped at the end of the import (not ON COMMIT: two imports in one batch).
 _BULK_TEMP = "".join(
     f"CREATE TEMPORARY TABLE cytolicense_bulk_{table} AS "
     f"SELECT {columns} FROM {table} WITH NO DATA; "
-    for table, columns in _BULK_COLUMNS.items()
+    for table, columns in BULK_COLUMNS.items()
 )
 _BULK_FROM_TEMP = (
-    f"INSERT INTO clients (version, {_BULK_COLUMNS['clients']}) "
-    f"SELECT 1, {_BULK_COLUMNS['clients']} FROM cytolicense_bulk_clients; "
-    + "".join(
-        f"INSERT INTO {table} ({_BULK_COLUMNS[table]}) "
-        f"SELECT {_BULK_COLUMNS[table]} FROM cytolicense_bulk_{table}; "
-        for table in ("events", "expiries")
+    "".join(
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM cytolicense_bulk_{table}; "
+        for table, columns in BULK_COLUMNS.items()
     )
-    + "DROP TABLE cytolicense_bulk_clients, cytolicense_bulk_events, cytolicense_bulk_expiries"
+    + "DROP TABLE "
+    + ", ".join(f"cytolicense_bulk_{table}" for table in BULK_COLUMNS)
 )
 
 _LOAD_WITH_POOL = (

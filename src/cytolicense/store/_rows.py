@@ -21,6 +21,10 @@ from ._protocol import ClientRow
 from ._serialize import client_data, compact, event_data, to_data
 
 __all__ = [
+    "BULK_COLUMNS",
+    "EXPIRY_DELETE",
+    "EXPIRY_UPSERT",
+    "INSERT_ROWS",
     "POOL_UPSERT",
     "PROJECTED",
     "CorruptRow",
@@ -29,6 +33,7 @@ __all__ = [
     "client_rows",
     "columns",
     "dumps",
+    "event_rows",
     "expiring_query",
     "expiry_rows",
     "follows",
@@ -78,6 +83,17 @@ def _expiry_row(m: Maintenance) -> tuple[str, str, str, str] | None:
             return None  # never in force
         until = min(until, stopped - dt.timedelta(days=1))
     return (m.id, m.starts_on.isoformat(), m.expires_on.isoformat(), until.isoformat())
+
+
+def event_rows(
+    partner: str, client_id: str, seq: int, events: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """The rows of *events* numbered from ``seq + 1``: ``(partner, client_id, seq, type,
+    on_day, document)``, the events table's columns."""
+    return [
+        (partner, client_id, seq + i, type(e).__name__, e.on.isoformat(), dumps(e))
+        for i, e in enumerate(events, start=1)
+    ]
 
 
 def follows(stored: Client | None, change: Change) -> None:
@@ -139,18 +155,32 @@ def bulk_rows(
             (
                 partner,
                 client.id,
+                1,
                 client.ended_on.isoformat(),
                 dumps(client),
                 *projection(client),
                 len(change.events),
             )
         )
-        events.extend(
-            (partner, client.id, i, type(e).__name__, e.on.isoformat(), dumps(e))
-            for i, e in enumerate(change.events, start=1)
-        )
+        events.extend(event_rows(partner, client.id, 0, change.events))
         expiries.extend((partner, client.id, *r) for r in expiry_rows(client))
     return clients, events, expiries
+
+
+BULK_COLUMNS = {
+    "clients": "partner, id, version, ended_on, document, name, deleted_on, shown_until, "
+    "products, seq",
+    "events": "partner, client_id, seq, type, on_day, document",
+    "expiries": "partner, client_id, maintenance_id, starts_on, expires_on, in_force_until",
+}
+"""The columns of each table a bulk import writes, in the order of :func:`bulk_rows`."""
+
+INSERT_ROWS = {
+    table: f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * (columns.count(',') + 1))})"
+    for table, columns in BULK_COLUMNS.items()
+}
+"""The ``INSERT`` of a row of each table, in :data:`BULK_COLUMNS` order: a bulk
+import's rows, and every save's events."""
 
 
 # -- what an update changes, and the queries both stores ask ------------------------------
@@ -201,12 +231,15 @@ def update_plan(
 
 
 @functools.lru_cache(maxsize=128)
-def update_sql(changed: tuple[str, ...]) -> str:
+def update_sql(changed: tuple[str, ...], *, to_version: bool = False) -> str:
     """The optimistic UPDATE of a client: its document, its event sequence and the
-    *changed* projected columns, only if its version is still the one read."""
+    *changed* projected columns, only if its version is still the one read. The new
+    version is the old plus one, or *to_version* the first argument (a batch's
+    held-back saves of one client are one UPDATE across several versions)."""
     sets = "".join(f", {name} = ?" for name in changed)
+    version = "?" if to_version else "version + 1"
     return (
-        f"UPDATE clients SET version = version + 1, document = ?, seq = ?{sets} "
+        f"UPDATE clients SET version = {version}, document = ?, seq = ?{sets} "
         "WHERE partner = ? AND id = ? AND version = ?"
     )
 
@@ -278,6 +311,17 @@ def pool_event_rows(partner: str, events: Sequence[PoolChanged]) -> list[tuple[A
     """The arguments of the pool's upsert per movement: ``(partner, item, period, seats)``."""
     return [(partner, e.item, str(e.period), e.seats) for e in events]
 
+
+EXPIRY_DELETE = "DELETE FROM expiries WHERE partner = ? AND client_id = ? AND maintenance_id = ?"
+"""Drop a client's expiry row (a line that can no longer be in force)."""
+
+EXPIRY_UPSERT = (
+    "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (partner, client_id, maintenance_id) DO UPDATE SET "
+    "starts_on = excluded.starts_on, expires_on = excluded.expires_on, "
+    "in_force_until = excluded.in_force_until"
+)
+"""Write a client's expiry row, new or changed."""
 
 POOL_UPSERT = (
     "INSERT INTO pools (partner, item, period, seats) VALUES (?, ?, ?, ?) "

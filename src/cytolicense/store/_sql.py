@@ -33,12 +33,16 @@ from ..core._pool import Pool, PoolChanged
 from ..engine._engine import Change, Engine
 from ._protocol import ClientRow
 from ._rows import (
+    EXPIRY_DELETE,
+    EXPIRY_UPSERT,
+    INSERT_ROWS,
     POOL_UPSERT,
     CorruptRow,
     check_change,
     client_rows,
     columns,
     dumps,
+    event_rows,
     expiring_query,
     expiry_rows,
     follows,
@@ -57,17 +61,6 @@ __all__ = ["SqlStore"]
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-_INSERT_EVENT = (
-    "INSERT INTO events (partner, client_id, seq, type, on_day, document) VALUES (?, ?, ?, ?, ?, ?)"
-)
-_DELETE_EXPIRY = "DELETE FROM expiries WHERE partner = ? AND client_id = ? AND maintenance_id = ?"
-_UPSERT_EXPIRY = (
-    "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (partner, client_id, maintenance_id) DO UPDATE SET "
-    "starts_on = excluded.starts_on, expires_on = excluded.expires_on, "
-    "in_force_until = excluded.in_force_until"
-)
 
 
 class _Behind:
@@ -505,11 +498,8 @@ class SqlStore:
         if stored != version:  # the batch's own state of the client is the stored one
             raise ConflictError(client.id, version, stored)
         follows(before, change)
-        partner, n = self.partner, len(change.events)
-        events = [
-            (partner, client.id, seq + i, type(e).__name__, e.on.isoformat(), dumps(e))
-            for i, e in enumerate(change.events, start=1)
-        ]
+        n = len(change.events)
+        events = event_rows(self.partner, client.id, seq, change.events)
         behind = self._behind
         if behind is None:
             behind = self._behind = _Behind()
@@ -548,12 +538,7 @@ class SqlStore:
         kept: list[tuple[str, ...]] = []
         for client_id, (version, before, now, client, seq) in behind.clients.items():
             changed, values, dropped, expiries = update_plan(before, client)
-            sets = "".join(f", {name} = ?" for name in changed)
-            sql = (
-                f"UPDATE clients SET version = ?, document = ?, seq = ?{sets} "
-                "WHERE partner = ? AND id = ? AND version = ?"
-            )
-            updates.setdefault(sql, []).append(
+            updates.setdefault(update_sql(changed, to_version=True), []).append(
                 (now, dumps(client), seq, *values, partner, client_id, version)
             )
             gone.extend((partner, client_id, mid) for mid in dropped)
@@ -566,11 +551,11 @@ class SqlStore:
                     "nothing of the batch is kept",
                     path=self._where(),
                 )
-        self._many(self._sql(_INSERT_EVENT), behind.events)
+        self._many(self._sql(INSERT_ROWS["events"]), behind.events)
         if gone:
-            self._many(self._sql(_DELETE_EXPIRY), gone)
+            self._many(self._sql(EXPIRY_DELETE), gone)
         if kept:
-            self._many(self._sql(_UPSERT_EXPIRY), kept)
+            self._many(self._sql(EXPIRY_UPSERT), kept)
 
     def _wrap(self, exc: BaseException, doing: str) -> BaseException:
         """*exc* as the :class:`StoreError` naming *doing* when it is the driver's."""
@@ -595,9 +580,7 @@ class SqlStore:
             with self._transaction():
                 yield
         except BaseException:
-            self._behind = None
-            self._held.clear()
-            self._pool_seen = None
+            self._forget()  # the savepoint undid what it held
             raise
 
     def _forget(self) -> None:
@@ -649,20 +632,17 @@ class SqlStore:
         *expiries* (new or changed), the pool's movements."""
         partner, client = self.partner, change.client
         self._many(
-            self._sql(_INSERT_EVENT),
-            [
-                (partner, client.id, seq + i, type(e).__name__, e.on.isoformat(), dumps(e))
-                for i, e in enumerate(change.events, start=1)
-            ],
+            self._sql(INSERT_ROWS["events"]),
+            event_rows(partner, client.id, seq, change.events),
         )
         if gone:
             self._many(
-                self._sql(_DELETE_EXPIRY),
+                self._sql(EXPIRY_DELETE),
                 [(partner, client.id, mid) for mid in gone],
             )
         if expiries:
             self._many(
-                self._sql(_UPSERT_EXPIRY),
+                self._sql(EXPIRY_UPSERT),
                 [(partner, client.id, *r) for r in expiries],
             )
         self._pool_write(change.pool_events)

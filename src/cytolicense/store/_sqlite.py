@@ -23,6 +23,7 @@ from ..core._exceptions import (
 )
 from ..engine._engine import Change
 from ._rows import (
+    INSERT_ROWS,
     bulk_rows,
     expiry_rows,
     projection,
@@ -430,18 +431,8 @@ class Store(SqlStore):
         clients, events, expiries = bulk_rows(self.partner, changes)
         with self._transaction():
             try:
-                self._db.executemany(
-                    "INSERT INTO clients (partner, id, version, ended_on, document, name, "
-                    "deleted_on, shown_until, products, seq) "
-                    "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
-                    clients,
-                )
-                self._db.executemany(
-                    "INSERT INTO events (partner, client_id, seq, type, on_day, document) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    events,
-                )
-                self._db.executemany("INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?)", expiries)
+                for table, rows in zip(INSERT_ROWS, (clients, events, expiries), strict=True):
+                    self._db.executemany(INSERT_ROWS[table], rows)
             except sqlite3.IntegrityError as exc:
                 for c in clients:
                     found = self._db.execute(
