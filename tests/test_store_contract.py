@@ -301,3 +301,37 @@ def test_a_console_over_a_store_with_the_protocol_only(
     assert isinstance(got["a"], cl.Change) and isinstance(got["nobody"], cl.NotFoundError)
     plain.apply("a", REQUEST, TODAY)
     assert store.load("a")[1] == 3
+
+
+def test_a_strict_pool_holds_under_two_writers(open_store: Factory) -> None:
+    """R3 0/6 item 3: with ``pool_shortage=error`` two handles that each read 10 seats
+    and each take 10 must not leave the pool at -10: the second save is refused
+    inside its transaction, and writes nothing."""
+    strict = cl.Engine(cl.load_catalog(), pool_shortage="error")
+    a, b = open_store("p"), open_store("p")
+    ca, cb = cl.Console(strict, a), cl.Console(strict, b)
+    ca.add_client("one", "One", TODAY)
+    ca.add_client("two", "Two", TODAY)
+    period = REQUEST.period
+    assert period is not None
+    ca.credit_pool(REQUEST.product, period, 10, TODAY)
+    req = attrs.evolve(REQUEST, quantity=10, modules={})
+    # Both decide on the pool as it is now (10 seats) ...
+    first = strict.apply(a.get("one"), req, TODAY, pool=a.pool())
+    second = strict.apply(b.get("two"), req, TODAY, pool=b.pool())
+    assert first.pool_floor and second.pool_floor
+    a.save(first, 1)
+    with pytest.raises(cl.PoolShortageError, match="another writer took them first") as info:
+        b.save(second, 1)
+    assert isinstance(info.value, cl.ConflictError)  # a retry loop handles it as one
+    assert info.value.item == REQUEST.product and info.value.seats == -10
+    assert b.pool().seats(REQUEST.product, period) == 0
+    assert b.load("two")[1] == 1 and len(b.history("two")) == 1  # nothing written
+    # Retried, the engine refuses it with the finding.
+    with pytest.raises(cl.RuleViolation) as refused:
+        cb.apply("two", req, TODAY)
+    assert refused.value.decision.codes == ("pool.insufficient",)
+    # The warning engine (Nexus) still lets the pool go below zero.
+    loose = cl.Console(cl.Engine(cl.load_catalog()), b)
+    assert not loose.apply("two", req, TODAY).pool_floor
+    assert b.pool().seats(REQUEST.product, period) == -10

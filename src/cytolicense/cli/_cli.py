@@ -969,7 +969,9 @@ class _Run:
 def _is_demo(path: Path) -> bool:
     """Whether *path* is a database a previous ``demo`` wrote (never opened for writing)."""
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # A path is a path: as_uri() escapes '?', '#' and '%' (an f-string URI would
+        # read 'a?b.db' as the file 'a' with a query).
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
         try:
             row = db.execute("SELECT value FROM meta WHERE key = 'demo'").fetchone()
         finally:

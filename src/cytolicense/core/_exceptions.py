@@ -216,3 +216,32 @@ class ClientExistsError(ConflictError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class PoolShortageError(ConflictError):
+    """Another writer took the pool's seats first: this change would take the pool
+    below zero where a shortage is an error. Nothing was written; load again and
+    retry (the engine then refuses with ``pool.insufficient``).
+
+    Attributes:
+        client_id: The client written.
+        item: The product or module id short of seats.
+        period: The period of those seats.
+        seats: The seats the pool would have held afterwards (below zero).
+    """
+
+    def __init__(self, client_id: str, item: str, period: str, seats: int) -> None:
+        super().__init__(client_id, 0, None)
+        self.template = (
+            "the pool has too few seats of '{item}' for {period} for client '{client_id}': "
+            "another writer took them first ({seats} after this change); nothing was "
+            "written, load again and retry"
+        )
+        self.values = {"client_id": client_id, "item": item, "period": period, "seats": seats}
+        self.args = (render(self.template, self.values, "en"),)
+        self.item = item
+        self.period = period
+        self.seats = seats
+
+    def __str__(self) -> str:
+        return str(self.args[0])

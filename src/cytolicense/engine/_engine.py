@@ -119,6 +119,10 @@ class Change:
         warnings: Warnings of the decision (for example ``period.not_enabled``).
         pool: The partner's pool afterwards, when one was given (``None`` otherwise).
         pool_events: What entered and left the pool, in order.
+        pool_floor: Whether the pool may not go below zero by this change (the
+            engine's ``pool_shortage`` is an error): a store refuses the change,
+            inside its transaction, when another writer took the seats first
+            (:class:`~cytolicense.PoolShortageError`).
     """
 
     client: Client
@@ -127,6 +131,7 @@ class Change:
     warnings: tuple[Finding, ...] = ()
     pool: Pool | None = None
     pool_events: tuple[PoolChanged, ...] = ()
+    pool_floor: bool = False
 
 
 def _next_id(client: Client, taken: Iterable[str] = ()) -> str:
@@ -205,6 +210,26 @@ def _type_of(ctx: RuleContext) -> LicenseType | None:
 
 
 _AssignCheck = Callable[[Client, AssignmentRequest, dt.date, "Pool | None"], Decision]
+
+
+def _pooled_of(sets: list[Maintenance]) -> tuple[PoolLine, ...]:
+    """What a grouped set took from the pool: every set's record, added up (seats
+    conserved: deleting the group gives back at most what its sets took). No set
+    with a record: none (the formula alone, as for each of them). A set without a
+    record among sets with one adds its seats as it was sold (what the formula
+    would have allowed it to give back)."""
+    if not any(s.pooled for s in sets):
+        return ()
+    lines: list[PoolLine] = []
+    for s in sets:
+        if s.pooled:
+            lines.extend(s.pooled)
+        elif s.period is not None:
+            lines.append(PoolLine(item=s.product, period=s.period, seats=s.quantity))
+            lines.extend(
+                PoolLine(item=ml.module, period=s.period, seats=ml.quantity) for ml in s.modules
+            )
+    return tuple(lines)
 
 
 class Engine:
@@ -611,6 +636,7 @@ class Engine:
             warnings=decision.warnings,
             pool=new_pool,
             pool_events=pool_events,
+            pool_floor=self._pool_shortage is Severity.ERROR and bool(pool_events),
         )
 
     @staticmethod
@@ -618,11 +644,17 @@ class Engine:
         ctx: RuleContext, pool: Pool, events: list[Event], touched: str
     ) -> list[Event]:
         """The maintenance an operation creates or extends remembers the seats it took
-        from the pool (so that a deletion gives back at most those)."""
+        from the pool (so that a deletion gives back at most those). An item the pool
+        does not track is recorded with zero seats: the maintenance took none, and
+        gives none back if the pool starts tracking it later."""
         taken = [
-            PoolLine(item=mv.item, period=mv.period, seats=-mv.seats)
+            PoolLine(
+                item=mv.item,
+                period=mv.period,
+                seats=-mv.seats if pool.tracks(mv.item, mv.period) else 0,
+            )
             for mv in pool_moves(ctx)
-            if mv.kind == "debited" and pool.tracks(mv.item, mv.period)
+            if mv.kind == "debited"
         ]
         last = events[-1]
         m = getattr(last, "maintenance", None)
@@ -833,7 +865,9 @@ class Engine:
                 )
             )
             modules.append(attrs.evolve(ml, quantity=seats, expires_on=end))
-        kept = attrs.evolve(first, quantity=q, expires_on=end, modules=tuple(modules))
+        kept = attrs.evolve(
+            first, quantity=q, expires_on=end, modules=tuple(modules), pooled=_pooled_of(sets)
+        )
         return [
             SetsGrouped(
                 maintenance=kept,

@@ -30,6 +30,7 @@ from ._registry import (
     _trial_only,
     rule,
 )
+from ._terms import group_sets
 
 # -- the product and its terms ------------------------------------------------------------
 
@@ -191,14 +192,30 @@ def _seats_allowed(
     return q >= 1 and (maximum is None or q <= maximum)
 
 
-@rule(_NEW_TERMS | {"modify", "add_seats"}, QUANTITY_INVALID, usual=_seats_allowed)
+@rule(_NEW_TERMS | {"modify", "add_seats", "group_sets"}, QUANTITY_INVALID, usual=_seats_allowed)
 def rule_quantity(ctx: RuleContext) -> Iterable[Finding]:
-    """``quantity.invalid``: fewer than 1 seat, or more than the product's maximum."""
-    req = ctx.request
+    """``quantity.invalid``: fewer than 1 seat, or more than the product's maximum
+    (for a grouping, the grouped set's seats: their sum)."""
+    req, plan, op = ctx.request, ctx.plan, ctx.op
+    if isinstance(op, GroupSets):
+        sets = group_sets(ctx)
+        q = sum(s.quantity for s in sets)
+        if len(sets) < 2 or plan is None or plan.max_quantity is None or q <= plan.max_quantity:
+            return _NONE
+        return (
+            QUANTITY_INVALID.finding(
+                "quantity",
+                {
+                    "quantity": q,
+                    "maximum": plan.max_quantity,
+                    "product": plan.id,
+                    "reason": "above_maximum",
+                },
+            ),
+        )
     if req is None:
         return _NONE
     q = req.quantity
-    plan, op = ctx.plan, ctx.op
     if type(op) is AssignmentRequest and _seats_within(q, plan):
         return _NONE  # the usual case
     if isinstance(op, AddSeats):

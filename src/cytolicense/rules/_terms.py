@@ -130,26 +130,43 @@ def _recovered(m: Maintenance, today: dt.date, field: str = "maintenance") -> li
     if m.license_type is not _COMMERCIAL or not m.is_active(today) or m.period is None:
         return []
     days_left = (m.expires_on - today).days + 1
-    term = term_days(m.expires_on, m.period)
+    # The last term is never longer than the days the line has run: a line deleted
+    # on the day it starts gives back every seat (calendar clamping, as 1 month
+    # from 31 January, would otherwise make its term longer than its days).
+    term = min(term_days(m.expires_on, m.period), (m.expires_on - m.starts_on).days + 1)
 
     period = m.period
 
-    def back(item: str, q: int) -> int:
+    def back(item: str, q: int) -> list[tuple[Period, int]]:
         """Pro rata to the days left (the contract's formula); a maintenance that
-        records the seats it took from the pool gives back at most those (seats that
-        did not come from it, say added for a period the pool does not track, bring
-        nothing back). One with no record (made without a pool, or by hand) follows
-        the formula alone."""
+        records the seats it took from the pool gives back at most those (its record
+        names every item it was sold with a pool given, zero for an item the pool did
+        not track then, so seats that did not come from the pool bring nothing back).
+        One with no record at all (made without a pool, or by hand) follows the
+        formula alone."""
         share = min(q, q * days_left // term) if term > 0 else q
-        if m.pooled:
-            share = min(share, taken_from(m.pooled, item, period))
-        return share
+        if not m.pooled:
+            return [(period, share)]
+        # Given back to the lines it was taken from: the maintenance's own period
+        # first, then any other (a grouped set may hold seats of several periods).
+        parts: list[tuple[Period, int]] = []
+        periods = sorted({ln.period for ln in m.pooled if ln.item == item}, key=str)
+        for p in sorted(periods, key=lambda p: p != period):
+            seats = min(share, taken_from(m.pooled, item, p))
+            if seats > 0:
+                parts.append((p, seats))
+                share -= seats
+        return parts
 
-    moves = [Move(m.product, period, back(m.product, m.quantity), "recovered", m.id, field)]
-    moves.extend(
-        Move(ml.module, period, back(ml.module, ml.quantity), "recovered", m.id, field)
-        for ml in m.modules
-    )
+    moves = [
+        Move(m.product, p, seats, "recovered", m.id, field)
+        for p, seats in back(m.product, m.quantity)
+    ]
+    for ml in m.modules:
+        moves.extend(
+            Move(ml.module, p, seats, "recovered", m.id, field)
+            for p, seats in back(ml.module, ml.quantity)
+        )
     return [mv for mv in moves if mv.seats > 0]
 
 

@@ -362,7 +362,7 @@ class PostgresStore(SqlStore):
         ).fetchone()
         if row is None or row[0] != 1:
             return False
-        self._pool_write(change.pool_events)
+        self._pool_change(change)
         return True
 
     # -- writes only PostgreSQL has --------------------------------------------------------

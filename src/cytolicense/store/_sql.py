@@ -25,6 +25,7 @@ from ..core._exceptions import (
     ConflictError,
     DataError,
     NotFoundError,
+    PoolShortageError,
     StoreError,
     said,
 )
@@ -645,7 +646,25 @@ class SqlStore:
                 self._sql(EXPIRY_UPSERT),
                 [(partner, client.id, *r) for r in expiries],
             )
+        self._pool_change(change)
+
+    def _pool_change(self, change: Change) -> None:
+        """Write *change*'s pool movements; refuse it (in its transaction, which the
+        error undoes) when the pool may not go below zero and its debits took it
+        there: another writer took the seats since the engine read the pool."""
         self._pool_write(change.pool_events)
+        if not change.pool_floor:
+            return
+        for e in change.pool_events:
+            if e.seats >= 0:
+                continue
+            rows = self._query(
+                self._sql("SELECT seats FROM pools WHERE partner = ? AND item = ? AND period = ?"),
+                (self.partner, e.item, str(e.period)),
+                "reading the pool",
+            )
+            if rows and int(rows[0][0]) < 0:
+                raise PoolShortageError(change.client.id, e.item, str(e.period), int(rows[0][0]))
 
     # -- the pool ----------------------------------------------------------------------------
 

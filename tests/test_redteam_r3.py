@@ -1,0 +1,204 @@
+"""Round 3's first issue: what the red team and a newcomer broke in round 2.
+
+Each test failed on round 2's code (the issue's item number is in its name).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cytolicense as cl
+
+from .test_operations import LifeCatalog, client, commercial
+
+D = dt.date
+T0 = D(2026, 3, 1)
+
+
+class CappedCatalog(LifeCatalog):
+    """The life catalog with a seat cap on EDR (item 2's GroupSets over the maximum)."""
+
+    __name__ = "tests.capped_catalog"
+
+    @cl.hookimpl
+    def cytolicense_products(self) -> list[cl.Product]:
+        return [
+            cl.Product(
+                id="edr",
+                name="EDR",
+                family="endpoint",
+                modules=["enc", "patch", "watch"],
+                periods=["1m", "1y", "2y", "3y"],
+                max_quantity=20,
+            ),
+            cl.Product(
+                id="epdr",
+                name="EPDR",
+                family="endpoint",
+                modules=["enc", "patch"],
+                periods=["1m", "1y", "2y", "3y"],
+                term_end="day_before",
+            ),
+        ]
+
+
+@pytest.fixture(scope="module")
+def engine() -> cl.Engine:
+    return cl.Engine(cl.load_catalog(CappedCatalog(), entry_points=False))
+
+
+def _total(pool: cl.Pool) -> dict[tuple[str, str], int]:
+    return {(ln.item, str(ln.period)): ln.seats for ln in pool.lines}
+
+
+def test_item1_an_untracked_assignment_gives_nothing_back_once_tracked(engine: cl.Engine) -> None:
+    """10 seats assigned while the pool did not track EDR; tracking starts at 0; the
+    deletion must give back nothing (round 2 gave back 10)."""
+    untracked = cl.Pool((cl.PoolLine(item="enc", period="1y", seats=5),))
+    ch = engine.apply(client(engine), commercial(quantity=10), T0, pool=untracked)
+    assert ch.pool == untracked
+    tracked = ch.pool.credit("edr", "1y", 0)
+    gone = engine.apply(ch.client, cl.DeleteService(maintenance="m1"), T0, pool=tracked)
+    assert gone.pool is not None and gone.pool.seats("edr", "1y") == 0
+    assert gone.pool_events == ()
+
+
+@pytest.mark.parametrize(
+    ("product", "start", "period"),
+    [
+        ("edr", D(2026, 1, 31), "1m"),  # 31 Jan + 1 month: clamped to 28 Feb
+        ("epdr", D(2028, 2, 29), "1y"),  # day_before from a 29 February
+        ("edr", D(2028, 2, 29), "1y"),
+        ("epdr", D(2026, 3, 31), "1m"),
+        ("edr", D(2026, 3, 1), "3y"),
+    ],
+)
+def test_item4_deleted_the_day_it_starts_gives_back_every_seat(
+    engine: cl.Engine, product: str, start: dt.date, period: str
+) -> None:
+    pool = cl.Pool((cl.PoolLine(item=product, period=period, seats=10),))
+    ch = engine.apply(
+        client(engine, start), commercial(product, quantity=10, period=period), start, pool=pool
+    )
+    assert ch.pool is not None and ch.pool.seats(product, period) == 0
+    gone = engine.apply(ch.client, cl.DeleteService(maintenance="m1"), start, pool=ch.pool)
+    assert gone.pool is not None and gone.pool.seats(product, period) == 10
+
+
+def test_item2_grouping_keeps_every_sets_record_of_pooled_seats(engine: cl.Engine) -> None:
+    pool = cl.Pool(
+        (
+            cl.PoolLine(item="edr", period="1y", seats=20),
+            cl.PoolLine(item="edr", period="3y", seats=20),
+        )
+    )
+    c = client(engine)
+    a = engine.apply(c, commercial(quantity=10), T0, pool=pool)
+    b = engine.apply(a.client, commercial(quantity=10, period="3y"), T0, pool=a.pool)
+    assert b.pool is not None and _total(b.pool) == {("edr", "1y"): 10, ("edr", "3y"): 10}
+    g = engine.apply(b.client, cl.GroupSets(product="edr"), T0, pool=b.pool)
+    assert g.pool == b.pool  # grouping does not touch the pool
+    assert g.maintenance is not None and g.maintenance.quantity == 20
+    gone = engine.apply(g.client, cl.DeleteService(maintenance="m1"), T0, pool=g.pool)
+    assert gone.pool is not None
+    # Deleted the same day: every seat back, each to the line it came from.
+    assert _total(gone.pool) == {("edr", "1y"): 20, ("edr", "3y"): 20}
+
+
+def test_item2_grouping_respects_the_seat_cap(engine: cl.Engine) -> None:
+    c = engine.apply(client(engine), commercial(quantity=12), T0).client
+    c = engine.apply(c, commercial(quantity=12), T0).client
+    decision = engine.check(c, cl.GroupSets(product="edr"), T0)
+    assert [(f.code, f.field, f.params["quantity"]) for f in decision.errors] == [
+        ("quantity.invalid", "quantity", 24)
+    ]
+    with pytest.raises(cl.RuleViolation):
+        engine.apply(c, cl.GroupSets(product="edr"), T0)
+
+
+_OPS = st.one_of(
+    st.builds(
+        lambda q, p: commercial(quantity=q, period=p),
+        st.integers(1, 8),
+        st.sampled_from(["1m", "1y", "3y"]),
+    ),
+    st.just(cl.GroupSets(product="edr")),
+    st.builds(lambda i: cl.DeleteService(maintenance=f"m{i}"), st.integers(1, 6)),
+    st.builds(
+        lambda i, q: cl.Modify(maintenance=f"m{i}", quantity=q),
+        st.integers(1, 6),
+        st.integers(1, 9),
+    ),
+    st.builds(
+        lambda i, q: cl.AddSeats(maintenance=f"m{i}", quantity=q, period="1y"),
+        st.integers(1, 6),
+        st.integers(1, 5),
+    ),
+    st.just(cl.DeleteClient()),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    steps=st.lists(st.tuples(_OPS, st.integers(0, 400)), min_size=1, max_size=12),
+    tracked=st.sets(st.sampled_from(["1m", "1y", "3y"]), min_size=1),
+)
+def test_item2_pool_seats_are_conserved_with_grouping(
+    engine: cl.Engine, steps: list[tuple[Any, int]], tracked: set[str]
+) -> None:
+    """Seats given back never exceed seats taken, per (item, period), whatever the
+    session (the red team found 231 of 2,000 sessions broke this)."""
+    start = cl.Pool(tuple(cl.PoolLine(item="edr", period=p, seats=1000) for p in tracked))
+    pool = start
+    c = client(engine)
+    day = T0
+    for op, gap in steps:
+        day += dt.timedelta(days=gap)
+        try:
+            ch = engine.apply(c, op, day, pool=pool)
+        except cl.RuleViolation:
+            continue
+        c = ch.client
+        assert ch.pool is not None
+        pool = ch.pool
+        for (item, period), seats in _total(pool).items():
+            assert seats <= _total(start)[(item, period)], (item, period, seats)
+    # Deleting everything that is left never returns more than was taken.
+    # (A client no longer shown cannot be deleted.)
+    if not engine.check(c, cl.DeleteClient(), day).ok:
+        return
+    end = engine.apply(c, cl.DeleteClient(), day, pool=pool)
+    assert end.pool is not None
+    for key, seats in _total(end.pool).items():
+        assert seats <= _total(start)[key]
+
+
+@pytest.mark.parametrize("name", ["a?b.db", "a#x.db", "a%3Fb.db"])
+def test_item5_demo_paths_are_paths(tmp_path: Any, name: str) -> None:
+    """`demo --db 'a?b.db'` where ./a is an old demo: round 2 read the path as a URI,
+    found the demo 'a' and replaced a real database named 'a?b.db'."""
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin"}
+    run = [sys.executable, "-m", "cytolicense"]
+    assert (
+        subprocess.run(
+            [*run, "demo", "--db", "a"], cwd=tmp_path, env=env, capture_output=True
+        ).returncode
+        == 0
+    )
+    real = tmp_path / name
+    with cl.Store(str(real), "default") as store:
+        cl.Console(cl.Engine(cl.load_catalog()), store).add_client("keep", "Keep me", T0)
+    r = subprocess.run(
+        [*run, "demo", "--db", name], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert r.returncode != 0, r.stdout
+    with cl.Store(str(real), "default") as store:
+        assert store.get("keep").name == "Keep me"
