@@ -202,3 +202,121 @@ def test_item5_demo_paths_are_paths(tmp_path: Any, name: str) -> None:
     assert r.returncode != 0, r.stdout
     with cl.Store(str(real), "default") as store:
         assert store.get("keep").name == "Keep me"
+
+
+# -- import and export (items 6, 8, 26) ---------------------------------------------------
+
+
+def _cli(tmp_path: Any, *args: str, code: int = 0) -> Any:
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "cytolicense", "--db", str(tmp_path / "c.db"), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert r.returncode == code, (r.stdout, r.stderr)
+    return r
+
+
+def _jsonl(n: int, tmp_path: Any) -> Any:
+    """An export of *n* clients (written through a real store)."""
+    engine = cl.Engine(cl.load_catalog())
+    src = tmp_path / "src.db"
+    with cl.Store(str(src), "default") as store:
+        changes = [engine.new_client(f"c{i:04}", f"Client {i}", T0) for i in range(n)]
+        store.bulk(changes)
+    out = tmp_path / "all.jsonl"
+    import io
+
+    from cytolicense.cli._transfer import export_clients
+
+    buf = io.StringIO()
+    with cl.Store(str(src), "default") as store:
+        export_clients(store, buf)
+    out.write_text(buf.getvalue(), encoding="utf-8")
+    return out
+
+
+def test_item6_a_json_lines_import_is_all_or_nothing(tmp_path: Any) -> None:
+    path = _jsonl(600, tmp_path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[-1] = lines[0]  # line 600 repeats line 1's client
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = _cli(tmp_path, "import", str(path), code=1)
+    assert f"{path}:600: client 'c0000' is already on line 1" in r.stderr
+    assert "c0500" not in r.stderr
+    assert not (tmp_path / "c.db").exists() or _cli(tmp_path, "clients", "--json").stdout in (
+        "[]\n",
+        "[]",
+    )
+
+
+def test_item6_conflicting_csv_rows_are_an_error(tmp_path: Any) -> None:
+    path = tmp_path / "two.csv"
+    head = "client_id,name,created_on,product,license_type,quantity,period,starts_on,modules,management"
+    path.write_text(
+        f"{head}\n"
+        "acme,ACME,2026-01-10,cytomic-edr,commercial,10,1y,2026-01-10,,centralized\n"
+        "acme,ACME Corp,2026-01-10,cytomic-edr,commercial,5,1y,2026-01-10,,centralized\n",
+        encoding="utf-8",
+    )
+    r = _cli(tmp_path, "import", str(path), code=1)
+    assert "two.csv:3: client 'acme': name or created_on differ from line 2" in r.stderr
+
+
+def test_item8_export_and_import_carry_the_pool(tmp_path: Any) -> None:
+    _cli(tmp_path, "--today", "2026-03-01", "pool", "credit", "cytomic-edr", "1y", "30")
+    _cli(tmp_path, "--today", "2026-03-01", "add-client", "acme", "ACME")
+    _cli(
+        tmp_path,
+        "--today",
+        "2026-03-01",
+        "assign",
+        "acme",
+        "--product",
+        "cytomic-edr",
+        "--seats",
+        "10",
+        "--period",
+        "1y",
+    )
+    exported = _cli(tmp_path, "export").stdout
+    assert '"pool_event"' in exported
+    (tmp_path / "moved.jsonl").write_text(exported, encoding="utf-8")
+    (tmp_path / "c.db").rename(tmp_path / "old.db")
+    _cli(tmp_path, "import", str(tmp_path / "moved.jsonl"))
+    with (
+        cl.Store(str(tmp_path / "old.db"), "default") as old,
+        cl.Store(str(tmp_path / "c.db"), "default") as new,
+    ):
+        assert new.pool() == old.pool() and new.pool().seats("cytomic-edr", "1y") == 20
+        assert new.pool_history() == old.pool_history()
+        assert new.get("acme") == old.get("acme")
+    # Run again (an interrupted import resumed): nothing doubles.
+    again = _cli(tmp_path, "import", str(tmp_path / "moved.jsonl"))
+    assert "skipped 1 already present" in again.stdout
+    with cl.Store(str(tmp_path / "c.db"), "default") as new:
+        assert new.pool().seats("cytomic-edr", "1y") == 20
+
+
+def test_item26_an_existing_client_with_other_data_is_named(tmp_path: Any) -> None:
+    path = tmp_path / "one.csv"
+    head = "client_id,name,created_on,product,license_type,quantity,period,starts_on,modules,management"
+    path.write_text(
+        f"{head}\nacme,ACME,2026-01-10,cytomic-edr,commercial,10,1y,2026-01-10,,centralized\n",
+        encoding="utf-8",
+    )
+    _cli(tmp_path, "import", str(path))
+    path.write_text(
+        f"{head}\nacme,ACME,2026-01-10,cytomic-edr,commercial,12,1y,2026-01-10,,centralized\n",
+        encoding="utf-8",
+    )
+    r = _cli(tmp_path, "import", str(path), code=1)
+    assert "client 'acme' is already in the store with other data" in r.stderr
+    es = _cli(tmp_path, "--lang", "es", "import", str(path), code=1)
+    assert "el cliente 'acme' ya está en la base de datos con otros datos" in es.stderr

@@ -59,7 +59,7 @@ from ..views._history import describe_history
 from ..views._lifecycle import ExpiryList
 from ..views._text import clean, tr
 from ._demo import build_demo
-from ._transfer import ImportReport, export_clients, read_file, write_changes
+from ._transfer import ImportReport, export_clients, read_data, write_changes
 
 __all__ = ["main"]
 
@@ -853,11 +853,16 @@ class _Run:
                     file=self.err,
                 )
 
-        changes, errors = read_file(self.engine, path, self.lang)  # checked whole: no store yet
-        report = ImportReport(imported=0, skipped=0, errors=tuple(errors))
-        if not errors:
+        data = read_data(self.engine, path, self.lang)  # checked whole: no store yet
+        report = ImportReport(imported=0, skipped=0, errors=tuple(data.errors))
+        if not data.errors:
             report = write_changes(
-                self.console().store, changes, batch=self.args.batch, progress=progress
+                self.console().store,
+                data.changes,
+                batch=self.args.batch,
+                progress=progress,
+                pool_events=data.pool_events,
+                language=self.lang,
             )
         if tty and report.imported:
             print(file=self.err)
@@ -865,7 +870,8 @@ class _Run:
             if self.json:
                 self.emit({"errors": [{"line": n, "reason": r} for n, r in report.errors]})
             for line, reason in report.errors:
-                print(f"{path}:{line}: {clean(reason)}", file=self.err)
+                where = f"{path}:{line}" if line else str(path)
+                print(f"{where}: {clean(reason)}", file=self.err)
             print(
                 tr(
                     "nothing imported: {count} bad row(s); fix them and run again",

@@ -29,15 +29,19 @@ from ..core._events import Event
 from ..core._exceptions import CytolicenseError, DataError, RuleViolation
 from ..core._messages import tr
 from ..core._operations import AssignmentRequest
+from ..core._pool import PoolChanged
 from ..engine._engine import Change, Engine
 from ..store._protocol import ClientStore
+from ..store._rows import check_change, follows
 from ..store._serialize import from_data, loads, to_data
 
 __all__ = [
     "CSV_COLUMNS",
+    "ImportData",
     "ImportReport",
     "export_clients",
     "import_file",
+    "read_data",
     "read_file",
     "write_changes",
 ]
@@ -127,6 +131,7 @@ def _csv_changes(
     if missing:
         return [], [(1, tr("missing column(s): {columns}", language, columns=", ".join(missing)))]
     changes: dict[str, Change] = {}
+    first: dict[str, tuple[int, str, str]] = {}
     errors: list[tuple[int, str]] = []
     for row in reader:
         line = reader.line_num
@@ -135,6 +140,13 @@ def _csv_changes(
             change = changes.get(cid)
             if change is None:
                 change = engine.new_client(cid, row["name"], _day(row["created_on"], "created_on"))
+                first[cid] = (line, row["name"], row["created_on"])
+            elif (row["name"], row["created_on"]) != first[cid][1:]:
+                raise BadRow(
+                    "client '{client_id}': name or created_on differ from line {line}",
+                    client_id=cid,
+                    line=first[cid][0],
+                )
             quantity_text = row["quantity"].strip()
             if not (quantity_text.isascii() and quantity_text.isdigit()):
                 raise BadRow("quantity: not a whole number: '{text}'", text=quantity_text)
@@ -153,36 +165,99 @@ def _csv_changes(
     return list(changes.values()), errors
 
 
-def _jsonl_changes(lines: Iterable[str]) -> tuple[list[Change], list[tuple[int, str]]]:
-    """Lines written by :func:`export_clients` -> one change per client (its events)."""
+def _jsonl_changes(
+    lines: Iterable[str], language: str = "en"
+) -> tuple[list[Change], list[tuple[int, str]], list[PoolChanged]]:
+    """Lines written by :func:`export_clients` -> one change per client (its events,
+    checked to lead to its document), and the pool's movements. Checked whole: a
+    repeated client id is an error naming both lines."""
     changes: list[Change] = []
     errors: list[tuple[int, str]] = []
+    pool: list[PoolChanged] = []
+    seen: dict[str, int] = {}
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
         try:
             doc = loads(text)
+            if not isinstance(doc, dict):
+                raise BadRow("not a JSON object")
+            if "pool_event" in doc:
+                pool.append(from_data(PoolChanged, doc["pool_event"]))
+                continue
             events: tuple[Event, ...] = tuple(
                 from_data(Event, e)  # type: ignore[arg-type]
                 for e in doc["events"]
             )
             client = from_data(Client, doc["client"])
-            changes.append(Change(client=client, events=events))
-        except (DataError, ValueError, KeyError, TypeError) as exc:
-            errors.append((number, f"{type(exc).__name__}: {exc}"))
-    return changes, errors
+            first = seen.get(client.id)
+            if first is not None:
+                raise BadRow(
+                    "client '{client_id}' is already on line {line}",
+                    client_id=client.id,
+                    line=first,
+                )
+            seen[client.id] = number
+            change = Change(client=client, events=events)
+            check_change(change, None)
+            follows(None, change)
+            changes.append(change)
+        except KeyError as exc:
+            errors.append((number, tr("missing key: {key}", language, key=exc.args[0])))
+        except (DataError, BadRow) as exc:
+            errors.append((number, _reason(exc, language)))
+        except (ValueError, TypeError, RecursionError) as exc:
+            errors.append((number, str(exc)))
+    return changes, errors, pool
+
+
+@attrs.frozen
+class ImportData:
+    """A file read and checked whole: one change per client and the pool's movements
+    (JSON lines from :func:`export_clients` carry them), or every bad row."""
+
+    changes: list[Change]
+    errors: list[tuple[int, str]]
+    pool_events: list[PoolChanged] = attrs.field(factory=list)
+
+
+def read_data(engine: Engine, path: Path, language: str = "en") -> ImportData:
+    """Read and check *path* (``.csv``, or JSON lines ``.jsonl`` / ``.ndjson``): every
+    client, the pool's movements, every bad row as ``(line, reason)`` (in
+    *language*). Writes nothing."""
+    with path.open(encoding="utf-8", newline="") as f:
+        if path.suffix.lower() == ".csv":
+            return ImportData(*_csv_changes(engine, f, language))
+        return ImportData(*_jsonl_changes(f, language))
 
 
 def read_file(
     engine: Engine, path: Path, language: str = "en"
 ) -> tuple[list[Change], list[tuple[int, str]]]:
-    """Read and check *path* (``.csv``, or JSON lines ``.jsonl`` / ``.ndjson``): one
-    change per client, and every bad row as ``(line, reason)`` (the reason in
-    *language*). Writes nothing."""
-    with path.open(encoding="utf-8", newline="") as f:
-        if path.suffix.lower() == ".csv":
-            return _csv_changes(engine, f, language)
-        return _jsonl_changes(f)
+    """The clients of :func:`read_data` and every bad row."""
+    data = read_data(engine, path, language)
+    return data.changes, data.errors
+
+
+def _differences(store: ClientStore, changes: list[Change], language: str) -> list[tuple[int, str]]:
+    """Clients the store already holds with other data than the file's (an import
+    never overwrites, and never skips them silently)."""
+    out = []
+    for change in changes:
+        cid = change.client.id
+        if cid in store and store.get(cid) != change.client:
+            out.append(
+                (
+                    0,
+                    tr(
+                        "client '{client_id}' is already in the store with other data: "
+                        "delete it there or leave it out of the file",
+                        language,
+                        client_id=cid,
+                    ),
+                )
+            )
+    return out
 
 
 def write_changes(
@@ -191,8 +266,36 @@ def write_changes(
     *,
     batch: int = 500,
     progress: Callable[[int, int], None] | None = None,
+    pool_events: list[PoolChanged] | None = None,
+    language: str = "en",
 ) -> ImportReport:
-    """Write new clients in batches of whole clients, skipping those already there."""
+    """Write new clients in batches of whole clients, skipping those already there
+    with the same data (an interrupted import, run again); one already there with
+    other data refuses the import before anything is written. *pool_events* (an
+    export's pool) are written first, in one transaction, to a pool with no
+    history; a pool whose history is exactly them is left as it is (a rerun)."""
+    differ = _differences(store, changes, language)
+    if differ:
+        return ImportReport(imported=0, skipped=0, errors=tuple(differ))
+    if pool_events:
+        history = store.pool_history()
+        if history and history != pool_events:
+            return ImportReport(
+                imported=0,
+                skipped=0,
+                errors=(
+                    (
+                        0,
+                        tr(
+                            "the partner's pool already has a history: the file's pool "
+                            "is imported only into a pool with none",
+                            language,
+                        ),
+                    ),
+                ),
+            )
+        if not history:
+            store.import_pool(pool_events)
     todo = [c for c in changes if c.client.id not in store]
     skipped = len(changes) - len(todo)
     done = 0
@@ -214,14 +317,18 @@ def import_file(
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import *path* into *store*: checked whole first, then written in batches."""
-    changes, errors = read_file(engine, path)
-    if errors:
-        return ImportReport(imported=0, skipped=0, errors=tuple(errors))
-    return write_changes(store, changes, batch=batch, progress=progress)
+    data = read_data(engine, path)
+    if data.errors:
+        return ImportReport(imported=0, skipped=0, errors=tuple(data.errors))
+    return write_changes(
+        store, data.changes, batch=batch, progress=progress, pool_events=data.pool_events
+    )
 
 
 def export_clients(store: ClientStore, out: TextIO) -> int:
-    """Write every client of the store's partner, with its events, as JSON lines."""
+    """Write every client of the store's partner, with its events, as JSON lines, then
+    the partner's pool history (a line ``{"pool_event": ...}`` a movement: an import
+    rebuilds the pool from them)."""
     count = 0
     for client in store.clients():
         doc = {
@@ -230,4 +337,6 @@ def export_clients(store: ClientStore, out: TextIO) -> int:
         }
         out.write(json.dumps(doc, ensure_ascii=False, sort_keys=True) + "\n")
         count += 1
+    for event in store.pool_history():
+        out.write(json.dumps({"pool_event": to_data(event)}, sort_keys=True) + "\n")
     return count

@@ -298,6 +298,18 @@ UI: dict[str, dict[str, str]] = {
         "nada: {count} fila(s) erróneas; corríjalas y vuelva a ejecutar",
         "imported {count} client(s)": "importado(s) {count} cliente(s)",
         ", skipped {count} already present": ", omitido(s) {count} que ya existían",
+        "client '{client_id}' is already on line {line}": "el cliente '{client_id}' ya "
+        "está en la línea {line}",
+        "client '{client_id}': name or created_on differ from line {line}": "cliente "
+        "'{client_id}': name o created_on difieren de la línea {line}",
+        "missing key: {key}": "falta la clave: {key}",
+        "not a JSON object": "no es un objeto JSON",
+        "client '{client_id}' is already in the store with other data: delete it there or "
+        "leave it out of the file": "el cliente '{client_id}' ya está en la base de datos "
+        "con otros datos: bórrelo allí o quítelo del fichero",
+        "the partner's pool already has a history: the file's pool is imported only into a "
+        "pool with none": "el pool del partner ya tiene historial: el pool del fichero solo "
+        "se importa en un pool sin historial",
         "exported {count} client(s)": "exportado(s) {count} cliente(s)",
         "missing column(s): {columns}": "falta(n) la(s) columna(s): {columns}",
         "module '{module}': seats must be a whole number, got '{seats}'": "módulo "

@@ -122,6 +122,10 @@ class ClientStore(Protocol):
         """The pool's movements, oldest first."""
         ...
 
+    def import_pool(self, events: Sequence[PoolChanged]) -> Pool:
+        """Write pool movements as they are (an import); the pool afterwards."""
+        ...
+
     def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
         """What expires within *within_days* or is in grace, as :meth:`Engine.expiring`."""
         ...

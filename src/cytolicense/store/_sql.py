@@ -740,6 +740,18 @@ class SqlStore:
             self._pool_write([event])
         return self.pool()
 
+    def import_pool(self, events: Sequence[PoolChanged]) -> Pool:
+        """Write pool movements as they are (an export's pool history, moved to this
+        store): all in one transaction, the pool's balances following them; the
+        pool afterwards."""
+        events = list(events)
+        for e in events:
+            if not isinstance(e, PoolChanged):
+                raise TypeError(f"import_pool takes PoolChanged events, got {e!r}")
+        with self._writing("importing the pool"):
+            self._pool_write(events)
+        return self.pool()
+
     def pool_history(self) -> list[PoolChanged]:
         """Every movement of the partner's pool, oldest first."""
         rows = self._ask(
