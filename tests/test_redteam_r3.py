@@ -320,3 +320,43 @@ def test_item26_an_existing_client_with_other_data_is_named(tmp_path: Any) -> No
     assert "client 'acme' is already in the store with other data" in r.stderr
     es = _cli(tmp_path, "--lang", "es", "import", str(path), code=1)
     assert "el cliente 'acme' ya está en la base de datos con otros datos" in es.stderr
+
+
+def test_item7_a_foreign_file_with_a_meta_table_is_not_taken_over(tmp_path: Any) -> None:
+    import sqlite3
+
+    from cytolicense.store._sqlite import APPLICATION_ID
+
+    path = tmp_path / "theirs.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    db.execute("INSERT INTO meta VALUES ('owner', 'another app')")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(cl.StoreError, match="not a cytolicense database"):
+        cl.Store(str(path), "p")
+    assert path.read_bytes() == before  # no table added, no WAL switched on
+    assert not (tmp_path / "theirs.db-wal").exists()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    db.close()
+    # A new file gets the application id; so does an older cytolicense file.
+    ours = tmp_path / "ours.db"
+    cl.Store(str(ours), "p").close()
+    db = sqlite3.connect(ours)
+    assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    db.execute("PRAGMA application_id = 0")
+    db.commit()
+    db.close()
+    cl.Store(str(ours), "p").close()
+    db = sqlite3.connect(ours)
+    assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    db.close()
+    # Another application's id refuses even a schema like ours.
+    db = sqlite3.connect(ours)
+    db.execute("PRAGMA application_id = 42")
+    db.commit()
+    db.close()
+    with pytest.raises(cl.StoreError, match="application id 42"):
+        cl.Store(str(ours), "p")

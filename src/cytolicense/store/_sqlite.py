@@ -35,7 +35,11 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 
-__all__ = ["SCHEMA_VERSION", "Store"]
+__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "Store"]
+
+APPLICATION_ID = 0x43594C43
+"""``PRAGMA application_id`` of a cytolicense database ("CYLC"): how a file is known
+as one before anything in it is touched."""
 
 SCHEMA_VERSION = 4
 """Version 2 adds each partner's pool, its events, and the expiry index; version 3 the
@@ -184,6 +188,10 @@ class Store(SqlStore):
                         self._run(_SCHEMA_V4)
                         self._db.execute("UPDATE meta SET value = '4' WHERE key = 'schema'")
                         found = "4"
+            if found == str(SCHEMA_VERSION) and (
+                self._db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID
+            ):
+                self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             if found != str(SCHEMA_VERSION):
                 raise said(
                     StoreError,
@@ -206,21 +214,52 @@ class Store(SqlStore):
 
     def _refuse_foreign(self) -> None:
         """Refuse a non-empty database that is not a cytolicense store, changing nothing
-        in it (no tables added, the journal mode left as it is)."""
+        in it (no tables added, the journal mode left as it is).
+
+        A cytolicense file carries :data:`APPLICATION_ID` in its header (``PRAGMA
+        application_id``); a file of an older release, which has none, is recognised
+        by its schema (the ``meta`` table's schema version and the ``clients`` and
+        ``events`` tables with their key columns) and gets the id when opened. Any
+        other file with tables, even one with a ``meta`` table of its own, is foreign.
+        """
+        app_id = self._db.execute("PRAGMA application_id").fetchone()[0]
+        if app_id == APPLICATION_ID:
+            return
         tables = {
             row[0]
             for row in self._db.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
             )
         }
-        if tables and "meta" not in tables:
-            raise said(
-                StoreError,
-                "{path}: not a cytolicense database (it holds other tables: {tables}); "
-                "nothing was changed",
-                path=self.path,
-                tables=tuple(sorted(tables)[:5]),
-            )
+        if not tables and app_id == 0:
+            return  # a new (empty) file
+        if app_id == 0 and self._looks_like_ours(tables):
+            return
+        raise said(
+            StoreError,
+            "{path}: not a cytolicense database (application id {app_id}, tables: "
+            "{tables}); nothing was changed",
+            path=self.path,
+            app_id=app_id,
+            tables=tuple(sorted(tables)[:5]),
+        )
+
+    def _looks_like_ours(self, tables: set[str]) -> bool:
+        """Whether a file without an application id has a cytolicense schema."""
+        if not {"meta", "clients", "events"} <= tables:
+            return False
+
+        def columns(table: str) -> set[str]:
+            return {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+
+        if not {"key", "value"} <= columns("meta"):
+            return False
+        if not {"partner", "id", "version", "document"} <= columns("clients"):
+            return False
+        if not {"partner", "client_id", "seq", "document"} <= columns("events"):
+            return False
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        return row is not None and str(row[0]).isdigit()
 
     def _run(self, script: str) -> None:
         for statement in script.split(";"):
