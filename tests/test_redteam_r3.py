@@ -360,3 +360,56 @@ def test_item7_a_foreign_file_with_a_meta_table_is_not_taken_over(tmp_path: Any)
     db.close()
     with pytest.raises(cl.StoreError, match="application id 42"):
         cl.Store(str(ours), "p")
+
+
+def test_item9_a_document_with_changed_on_moved_back_is_refused(engine: cl.Engine) -> None:
+    ch = engine.apply(client(engine), commercial(), T0 + dt.timedelta(days=10))
+    doc = cl.to_json(ch.client)
+    assert ch.client.changed_on == T0 + dt.timedelta(days=10)
+    moved = doc.replace('"changed_on": "2026-03-11"', '"changed_on": "2026-03-02"')
+    assert moved != doc
+    with pytest.raises(cl.DataError, match="changed_on 2026-03-02 is before 2026-03-11"):
+        cl.from_json(cl.Client, moved)
+    # Equal to the last event day, or later, is fine.
+    later = doc.replace('"changed_on": "2026-03-11"', '"changed_on": "2026-04-01"')
+    assert cl.from_json(cl.Client, later).changed_on == D(2026, 4, 1)
+
+
+def test_item10_seats_and_versions_are_bounded(tmp_path: Any) -> None:
+    with pytest.raises(ValueError, match="more than 4000 digits"):
+        commercial(quantity=10**5000)
+    with pytest.raises(ValueError, match="quantity must be between"):
+        commercial(quantity=2**63)
+    with pytest.raises(ValueError, match="PoolLine.seats must be between"):
+        cl.PoolLine(item="edr", period="1y", seats=2**63)
+    with pytest.raises(ValueError, match="seats must be between"):
+        cl.Pool().credit("edr", "1y", 2**63)
+    with cl.Store(str(tmp_path / "b.db"), "p") as store:
+        with pytest.raises(ValueError, match="seats must be between"):
+            store.credit_pool("edr", "1y", 2**63, T0)
+        assert store.pool().lines == ()
+        engine = cl.Engine(cl.load_catalog())
+        store.save(engine.new_client("a", "A", T0), None)
+        for bad in ("1", 1.0, True, 0, 2**63):
+            with pytest.raises(TypeError, match="version must be None"):
+                store.save(engine.new_client("b", "B", T0), bad)  # type: ignore[arg-type]
+
+
+def test_item14_crashes_are_typed(engine: cl.Engine, tmp_path: Any) -> None:
+    """Each was a traceback in round 2."""
+    late = D(9999, 11, 1)
+    c = engine.apply(engine.create_client("a", "A", late), trial_of("edr"), late).client
+    # The trial's cool-down ends after 9999-12-31: refused, not an OverflowError.
+    decision = engine.check(c, trial_of("edr"), D(9999, 12, 31))
+    assert "trial.already_used" in decision.codes and not decision.ok
+    assert decision.errors[0].params["available_on"] == "9999-12-31"
+    assert "<table" in engine.detail(c, D(9999, 12, 31))._repr_html_()
+    with cl.Store(str(tmp_path / "s.db"), "p") as store:
+        assert list(store.monitoring(D(1, 1, 1))) == []
+        with pytest.raises(cl.NotFoundError):
+            store.get("\udc80")
+        assert "\udc80" not in store
+
+
+def trial_of(product: str) -> cl.AssignmentRequest:
+    return cl.AssignmentRequest(product=product, license_type="trial", quantity=1)

@@ -338,12 +338,14 @@ def test_the_stores_client_documents_equal_the_converters(
     from cytolicense.store._serialize import client_data, to_data
 
     created = min((m.starts_on for m in maintenances), default=D(2020, 1, 1))
+    bare = cl.Client(id="c", name="C", created_on=created, maintenances=tuple(maintenances))
     client = cl.Client(
         id="c",
         name="Ñandú" if named else "C",
         created_on=created,
         maintenances=tuple(maintenances),
-        changed_on=created if named else None,
+        # Never before the last day the records carry (R3 0/6 item 9).
+        changed_on=bare.last_event_day() if named else None,
     )
     assert client_data(client) == to_data(client)
     assert cl.from_json(cl.Client, json.dumps(client_data(client))) == client

@@ -116,9 +116,9 @@ ERRORS: Mapping[str, Mapping[str, str]] = {
         "{path}: schema version {found} is not supported (this release reads {first} to "
         "{last})": "{path}: la versión de esquema {found} no está soportada (esta versión lee "
         "de la {first} a la {last})",
-        "{path}: not a cytolicense database (it holds other tables: {tables}); nothing was "
-        "changed": "{path}: no es una base de datos de cytolicense (contiene otras tablas: "
-        "{tables}); no se ha cambiado nada",
+        "{path}: not a cytolicense database (application id {app_id}, tables: {tables}); "
+        "nothing was changed": "{path}: no es una base de datos de cytolicense (id de "
+        "aplicación {app_id}, tablas: {tables}); no se ha cambiado nada",
         "{path}: not a cytolicense database ({cause}) while {doing}": "{path}: no es una base "
         "de datos de cytolicense ({cause}) mientras {doing}",
         "{path}: the database is locked by another writer ({cause}) while {doing}": "{path}: "

@@ -17,6 +17,8 @@ import attrs
 from ._enums import LicenseType, ManagementMode
 from ._period import Period
 from ._validation import (
+    MAX_SEATS,
+    bounded,
     optional_management,
     optional_period,
     to_license_type,
@@ -48,6 +50,8 @@ ModuleSeats = Mapping[str, int | None]
 def _int(value: Any, where: str) -> int:
     if type(value) is not int:
         raise TypeError(f"{where} must be an int, got {value!r}")
+    if not -MAX_SEATS <= value <= MAX_SEATS:
+        bounded(value, where)
     return value
 
 

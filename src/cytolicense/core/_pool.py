@@ -12,14 +12,25 @@ import attrs
 
 from ._messages import period_words, tr
 from ._period import Period
-from ._validation import is_date, non_empty_str, optional_str, to_period
+from ._validation import (
+    MAX_POOL,
+    MAX_SEATS,
+    bounded,
+    is_date,
+    non_empty_str,
+    optional_str,
+    to_period,
+)
 
 __all__ = ["Pool", "PoolChanged", "PoolLine", "pool_lines", "replay_pool", "taken_from"]
 
 
 def _seats(inst: object, attribute: attrs.Attribute[int], value: int) -> None:
     if type(value) is not int:
-        raise TypeError(f"PoolLine.seats must be an int, got {value!r}")
+        raise TypeError(f"{type(inst).__name__}.seats must be an int, got {value!r}")
+    limit = MAX_POOL if isinstance(inst, PoolLine) else MAX_SEATS
+    if not -limit <= value <= limit:
+        bounded(value, f"{type(inst).__name__}.seats", limit)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -93,6 +104,7 @@ class Pool:
         """The pool with *seats* more of *item* for *period* (a new line if untracked)."""
         if type(seats) is not int:
             raise TypeError(f"Pool.credit: seats must be an int, got {seats!r}")
+        bounded(seats, "Pool.credit: seats", MAX_POOL)
         return Pool((*self.lines, PoolLine(item=item, period=to_period(period), seats=seats)))
 
     def tracks(self, item: str, period: Period) -> bool:

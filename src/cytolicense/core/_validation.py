@@ -89,11 +89,37 @@ def optional_str(inst: object, attribute: attrs.Attribute[Any], value: Any) -> N
         non_empty_str(inst, attribute, value)
 
 
+MAX_SEATS = 10**9
+"""The most seats (and the largest count) any record holds: a billion. Larger ints are
+refused when a record is built, so that every store keeps them as 64-bit integers
+(SQLite turns a larger one into a float) and every document stays short."""
+
+MAX_POOL = 10**15
+"""The largest balance a pool line may reach (sums of many movements, far from 2**63)."""
+
+
+def bounded(value: int, where: str, limit: int = MAX_SEATS) -> int:
+    """*value* when ``-limit <= value <= limit``; :class:`ValueError` otherwise."""
+    if not -limit <= value <= limit:
+        raise ValueError(f"{where} must be between {-limit} and {limit}, got a {_digits(value)}")
+    return value
+
+
+def _digits(value: int) -> str:
+    """A huge int described without printing it (10**5000 has no short text)."""
+    sign = "negative " if value < 0 else ""
+    if abs(value) >= 10**4000:
+        return f"{sign}number of more than 4000 digits"
+    return f"{sign}{len(str(abs(value)))}-digit number"
+
+
 def positive_int(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if type(value) is not int:
         raise TypeError(f"{_owner(inst, attribute)} must be an int, got {value!r}")
     if value < 1:
         raise ValueError(f"{_owner(inst, attribute)} must be >= 1, got {value}")
+    if value > MAX_SEATS:
+        bounded(value, _owner(inst, attribute))
 
 
 def optional_positive_int(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -106,6 +132,8 @@ def non_negative_int(inst: object, attribute: attrs.Attribute[Any], value: Any) 
         raise TypeError(f"{_owner(inst, attribute)} must be an int, got {value!r}")
     if value < 0:
         raise ValueError(f"{_owner(inst, attribute)} must be >= 0, got {value}")
+    if value > MAX_SEATS:
+        bounded(value, _owner(inst, attribute))
 
 
 def at_most(limit: int) -> Any:

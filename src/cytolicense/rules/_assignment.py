@@ -439,7 +439,9 @@ def rule_trial_history(ctx: RuleContext) -> Iterable[Finding]:
             )
         ended = m.ended_on
         if ended <= today and (today - ended).days < plan.cooldown:
-            available = ended + dt.timedelta(days=plan.cooldown)
+            # The calendar's last day when the cool-down outlasts it (no later day exists).
+            left = (dt.date.max - ended).days
+            available = ended + dt.timedelta(days=min(plan.cooldown, left))
             return (
                 TRIAL_USED.finding(
                     "license_type",

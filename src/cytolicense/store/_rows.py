@@ -113,10 +113,19 @@ def follows(stored: Client | None, change: Change) -> None:
         )
 
 
+MAX_VERSION = 2**62
+"""The largest client version a store takes (64-bit integer columns in both stores)."""
+
+
 def check_change(change: Change, version: int | None) -> bool:
     """Check a change's shape before it is written; ``False`` when it has no event
     (nothing to write). :class:`ValueError` for events of another client, a new
     client's change without its ``ClientCreated``, or a change creating it again."""
+    if version is not None and (type(version) is not int or not 1 <= version <= MAX_VERSION):
+        raise TypeError(
+            f"version must be None (a new client) or an int from 1 to {MAX_VERSION}, "
+            f"got {version!r}"
+        )
     client = change.client
     if not change.events:
         if version is None:

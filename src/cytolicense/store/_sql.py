@@ -88,6 +88,20 @@ def _load_many_sql(count: int, lock: str, marker: str) -> str:
     return _dialect.__wrapped__(f"{sql} ORDER BY id{lock}", marker)
 
 
+def _storable(value: object) -> bool:
+    """Whether *value* can be an id in the database: text that UTF-8 can encode (a
+    lone surrogate cannot, and so names no stored client)."""
+    if type(value) is not str:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class SqlStore:
     """The store protocol over SQL, for one partner (see :class:`ClientStore`)."""
 
@@ -205,6 +219,8 @@ class SqlStore:
         held = self._held.get(client_id)
         if held is not None:
             return held[2], held[0]
+        if not _storable(client_id):  # no stored client has such an id
+            raise NotFoundError(self.partner, client_id)
         holds = self._holds_what_it_reads()
         # Not held, so none of its rows is held back: no need to write them first.
         rows = self._query(
@@ -274,6 +290,8 @@ class SqlStore:
         return client, version, self.pool()
 
     def __contains__(self, client_id: object) -> bool:
+        if not _storable(client_id):
+            return False
         return bool(
             self._ask(
                 self._sql("SELECT 1 FROM clients WHERE partner = ? AND id = ?"),
@@ -301,7 +319,8 @@ class SqlStore:
 
     def monitoring(self, today: dt.date) -> list[Client]:
         """The clients the monitoring list shows on *today*, by id (the 90-day rules)."""
-        limit = (today - dt.timedelta(days=RETENTION_DAYS - 1)).isoformat()
+        days = min(RETENTION_DAYS - 1, (today - dt.date.min).days)  # from 0001-01-01 on
+        limit = (today - dt.timedelta(days=days)).isoformat()
         rows = self._ask(
             self._sql(
                 "SELECT id, document FROM clients WHERE partner = ? AND ended_on >= ? ORDER BY id"

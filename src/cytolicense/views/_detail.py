@@ -154,14 +154,20 @@ _COLORS = {
 }
 
 
+def _plus(day: dt.date, days: int) -> dt.date:
+    """*day* + *days*, the calendar's last day when that lies beyond it (a chart's
+    window near 9999-12-31 is drawn to the edge)."""
+    return day + dt.timedelta(days=min(days, (dt.date.max - day).days))
+
+
 def timeline_svg(lines: Iterable[DetailLine], today: dt.date, width: int = 640) -> str:
     """An inline SVG: each line as a bar from start to end, today and the 90-day windows."""
     items = list(lines)
     if not items:
         return ""
     start = min(x.starts_on for x in items)
-    window = dt.timedelta(days=RETENTION_DAYS)
-    end = max(max(x.ended_on + window for x in items), today + dt.timedelta(days=1))
+    window = RETENTION_DAYS
+    end = max(max(_plus(x.ended_on, window) for x in items), _plus(today, 1))
     span = max((end - start).days, 1)
     left, right, row = 90, 10, 22
 
@@ -176,8 +182,8 @@ def timeline_svg(lines: Iterable[DetailLine], today: dt.date, width: int = 640) 
     for i, line in enumerate(items):
         y = 6 + i * row
         color = _COLORS[line.status]
-        x0, x1 = x(line.starts_on), x(line.ended_on + dt.timedelta(days=1))
-        w0, w1 = x1, x(line.ended_on + window)
+        x0, x1 = x(line.starts_on), x(_plus(line.ended_on, 1))
+        w0, w1 = x1, x(_plus(line.ended_on, window))
         parts.append(f'<text x="4" y="{y + 12}">{html.escape(line.maintenance_id)}</text>')
         parts.append(
             f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 1):.1f}" height="14" '
@@ -187,7 +193,7 @@ def timeline_svg(lines: Iterable[DetailLine], today: dt.date, width: int = 640) 
         parts.append(
             f'<rect x="{w0:.1f}" y="{y}" width="{max(w1 - w0, 1):.1f}" height="14" '
             f'fill="{color}" fill-opacity="0.18"><title>90-day window until '
-            f"{line.ended_on + window - dt.timedelta(days=1)}</title></rect>"
+            f"{_plus(line.ended_on, window - 1)}</title></rect>"
         )
     tx = x(today)
     parts.append(
