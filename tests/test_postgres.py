@@ -472,3 +472,45 @@ def test_two_apply_each_over_the_same_clients_in_any_order_both_commit(
     assert all(isinstance(c, cl.Change) for r in results for c in r.values())
     assert {setup.load(cid)[1] for cid in ids} == {3}
     setup.close()
+
+
+def test_a_deadlock_is_a_typed_retryable_error(postgres_url: str) -> None:
+    """R3 0/6 item 17: two batches that lock two clients in opposite orders; the one
+    PostgreSQL picks as the victim gets a RetryableError (not a bare StoreError), and
+    the other commits."""
+    import threading
+    import uuid
+
+    partner = "dl-" + uuid.uuid4().hex[:6]
+    engine = cl.Engine(cl.load_catalog())
+    setup = cl.open_store(postgres_url, partner)
+    console = cl.Console(engine, setup)
+    console.add_client("x", "X", TODAY)
+    console.add_client("y", "Y", TODAY)
+    setup.close()
+    both = threading.Barrier(2, timeout=20)
+    errors: list[BaseException] = []
+
+    def run(first: str, second: str) -> None:
+        store = cl.open_store(postgres_url, partner)
+        try:
+            with store.batch():
+                store.load(first)
+                both.wait()
+                store.load(second)
+        except BaseException as exc:  # collected for the assertions below
+            errors.append(exc)
+        finally:
+            store.close()
+
+    threads = [
+        threading.Thread(target=run, args=("x", "y")),
+        threading.Thread(target=run, args=("y", "x")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(errors) == 1, errors
+    assert isinstance(errors[0], cl.RetryableError) and errors[0].outcome_known
+    assert "deadlock" in str(errors[0])

@@ -413,3 +413,22 @@ def test_item14_crashes_are_typed(engine: cl.Engine, tmp_path: Any) -> None:
 
 def trial_of(product: str) -> cl.AssignmentRequest:
     return cl.AssignmentRequest(product=product, license_type="trial", quantity=1)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://ana:hunter2@127.0.0.1:1/db",
+        "postgresql://127.0.0.1:1/db?user=ana&password=hunter2",
+        "postgresql://ana@127.0.0.1:1/db?sslmode=disable&password=hunter2",
+        "postgresql://ana:hunter2@127.0.0.1:1,127.0.0.1:2/db?target_session_attrs=read-write",
+        "postgresql://ana:hunt%65r2@127.0.0.1:1/db",
+        "mysql://ana:hunter2@h/db",
+    ],
+)
+def test_item12_no_secret_in_any_message(url: str) -> None:
+    pytest.importorskip("psycopg")
+    with pytest.raises((cl.StoreError, ValueError)) as info:
+        cl.open_store(url, "p")
+    shown = f"{info.value} {info.value!r}"
+    assert "hunter2" not in shown and "hunt%65r2" not in shown and "ana" in shown

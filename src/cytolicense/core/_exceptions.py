@@ -160,6 +160,29 @@ class StoreError(CytolicenseError):
     """The client store could not do what was asked (bad file, locked, corrupt row)."""
 
 
+class RetryableError(StoreError):
+    """The database could not do it this time, and may the next: a deadlock, a
+    serialization failure, a lock timeout, a lost connection or a server that is
+    going away (a failover).
+
+    Attributes:
+        outcome_known: ``True`` when nothing was written (the database said so);
+            ``False`` when the connection was lost while the change may have been
+            committing: retry only an operation that carries an idempotency key
+            (:meth:`Console.apply` with ``key=``), never blindly.
+    """
+
+    outcome_known: bool = True
+
+
+class ConnectionLostError(RetryableError):
+    """The connection to the database server was lost (or could not be made): the
+    server stopped, restarted or failed over. Whether a write in flight committed is
+    not known (:attr:`outcome_known` is ``False``)."""
+
+    outcome_known = False
+
+
 class NotFoundError(StoreError, KeyError):
     """No client with that id exists for this partner.
 

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from ..core._client_records import Client
 from ..core._exceptions import (
     ClientExistsError,
+    ConnectionLostError,
     NotFoundError,
+    RetryableError,
     StoreError,
     said,
 )
@@ -25,6 +27,8 @@ from ..core._pool import Pool, PoolChanged
 from ..engine._engine import Change
 from ._rows import BULK_COLUMNS, INSERT_ROWS, bulk_rows, event_rows
 from ._sql import SqlStore
+from ._urls import redact
+from ._urls import safe as _safe
 
 if TYPE_CHECKING:
     pass
@@ -140,8 +144,11 @@ class PostgresStore(SqlStore):
             self._db = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
             raise said(
-                StoreError, "{path}: cannot connect: {cause}", path=_safe(url), cause=exc
-            ) from exc
+                ConnectionLostError,
+                "{path}: cannot connect: {cause}",
+                path=_safe(url),
+                cause=redact(str(exc), url),
+            ) from None
         try:
             self._db.execute("SELECT set_config('cytolicense.partner', %s, false)", (partner,))
             self._install()
@@ -263,8 +270,12 @@ class PostgresStore(SqlStore):
             return int(cur.rowcount)
 
     def _error(self, exc: BaseException) -> StoreError:
-        """A driver error as the :class:`StoreError` naming the database."""
-        return said(StoreError, "{path}: {cause}", path=_safe(self.url), cause=exc)
+        """A driver error as the :class:`StoreError` naming the database: a
+        :class:`RetryableError` for what another try may get through (a deadlock, a
+        serialization failure, a lock timeout), a :class:`ConnectionLostError` for a
+        lost connection or a server shutting down."""
+        kind = _error_kind(self._psycopg, exc, self._db)
+        return said(kind, "{path}: {cause}", path=_safe(self.url), cause=redact(str(exc), self.url))
 
     def _wrap(self, exc: BaseException, doing: str) -> BaseException:
         return self._error(exc) if isinstance(exc, self._psycopg.Error) else exc
@@ -470,11 +481,19 @@ def _one_statement(head: str) -> str:
     )
 
 
-def _safe(url: str) -> str:
-    """*url* without its password."""
-    head, sep, tail = url.partition("@")
-    if not sep:
-        return url
-    scheme, _, creds = head.partition("://")
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}@{tail}"
+_RETRYABLE = frozenset({"40001", "40P01", "55P03", "57014"})
+"""SQLSTATEs another try may get through: serialization failure, deadlock detected,
+lock not available, a statement cancelled (a lock or statement timeout)."""
+_GOING_AWAY = frozenset({"57P01", "57P02", "57P03", "08000", "08003", "08006"})
+"""The server shutting down or restarting, the connection gone."""
+
+
+def _error_kind(psycopg: Any, exc: BaseException, db: Any) -> type[StoreError]:
+    state = getattr(exc, "sqlstate", None)
+    if state in _RETRYABLE:
+        return RetryableError
+    if state in _GOING_AWAY or (
+        isinstance(exc, psycopg.OperationalError) and getattr(db, "closed", False)
+    ):
+        return ConnectionLostError
+    return StoreError

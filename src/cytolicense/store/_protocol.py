@@ -150,8 +150,10 @@ def open_store(url: str | os.PathLike[str], partner: str) -> ClientStore:
     if text.startswith("sqlite:///"):
         text = text[len("sqlite:///") :]
     elif "://" in text:
+        from ._urls import safe
+
         raise ValueError(
-            f"unsupported store URL {text!r} (use a file path, sqlite:/// or postgresql://)"
+            f"unsupported store URL {safe(text)!r} (use a file path, sqlite:/// or postgresql://)"
         )
     from ._sqlite import Store
 
