@@ -331,13 +331,13 @@ def test_a_schema_2_database_gains_the_listing_index(postgres_url: str, engine: 
     store._db.execute("UPDATE cytolicense_meta SET value = '2' WHERE key = 'schema'")
     store.close()
     store = cl.open_store(postgres_url, f"p-{uuid.uuid4().hex[:8]}")
-    assert store._schema_version() == "5"
+    assert store._schema_version() == "6"
     found = store._db.execute("SELECT to_regclass('clients_listing')").fetchone()
     assert found is not None and found[0] is not None
     store._db.execute("UPDATE cytolicense_meta SET value = '1' WHERE key = 'schema'")
     with pytest.raises(cl.StoreError, match="schema version 1 is not supported"):
         cl.open_store(postgres_url, "other")
-    store._db.execute("UPDATE cytolicense_meta SET value = '5' WHERE key = 'schema'")
+    store._db.execute("UPDATE cytolicense_meta SET value = '6' WHERE key = 'schema'")
     store.close()
 
 
@@ -357,7 +357,7 @@ def test_a_schema_3_database_gains_the_lower_case_names(
     store._db.execute("UPDATE cytolicense_meta SET value = '3' WHERE key = 'schema'")
     store.close()
     store = cl.open_store(postgres_url, partner)
-    assert store._schema_version() == "5"
+    assert store._schema_version() == "6"
     assert [r.id for r in store.rows(search="ácme SEÑ")] == ["acme"]
     assert [r.id for r in store.rows(search="50%")] == []
     (index,) = store._db.execute("SELECT pg_get_indexdef('clients_listing'::regclass)").fetchone()
@@ -390,7 +390,7 @@ def test_a_schema_4_database_loses_the_indexes_no_query_reads(
     store.close()
     store = cl.open_store(postgres_url, partner)
     try:
-        assert store._schema_version() == "5"
+        assert store._schema_version() == "6"
         assert _indexes(store) == fresh
         assert [r.id for r in store.rows(TODAY, shown=True, search="acm")] == ["acme"]
         assert [c.id for c in store.monitoring(TODAY)] == ["acme"]
@@ -514,3 +514,102 @@ def test_a_deadlock_is_a_typed_retryable_error(postgres_url: str) -> None:
     assert len(errors) == 1, errors
     assert isinstance(errors[0], cl.RetryableError) and errors[0].outcome_known
     assert "deadlock" in str(errors[0])
+
+
+def _tenancy(postgres_url: str) -> tuple[str, str, str]:
+    """A database owned by a role the application never logs in as, with two
+    application roles (DML grants only) bound to partners A and B: their URLs."""
+    import psycopg
+
+    admin = postgres_url.replace("cytolicense_app@/cytolicense", "cytolicense@/postgres")
+    db = f"tn_{uuid.uuid4().hex[:6]}"
+    owner, role_a, role_b = f"{db}_owner", f"{db}_a", f"{db}_b"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {owner} LOGIN")
+        conn.execute(f"CREATE ROLE {role_a} LOGIN")
+        conn.execute(f"CREATE ROLE {role_b} LOGIN")
+        conn.execute(f"CREATE DATABASE {db} OWNER {owner}")
+
+    def url(role: str) -> str:
+        return postgres_url.replace("cytolicense_app@/cytolicense", f"{role}@/{db}")
+
+    cl.open_store(url(owner), "A").close()  # the owner creates the schema
+    with psycopg.connect(url(owner), autocommit=True) as conn:
+        for role, partner in ((role_a, "A"), (role_b, "B")):
+            conn.execute(
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON clients, events, pools, "
+                f"pool_events, expiries TO {role}"
+            )
+            conn.execute(f"GRANT SELECT ON cytolicense_meta TO {role}")
+            conn.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+            conn.execute(
+                "INSERT INTO cytolicense_tenants (role_name, partner) VALUES (%s, %s)",
+                (role, partner),
+            )
+    return url(owner), url(role_a), url(role_b)
+
+
+def test_a_partners_role_cannot_reach_another_partner(postgres_url: str, engine: cl.Engine) -> None:
+    """R3 0/6 item 11: the red team's attempts, as raw SQL from partner A's role."""
+    import psycopg
+
+    _, url_a, url_b = _tenancy(postgres_url)
+    b = cl.open_store(url_b, "B")
+    cl.Console(engine, b).add_client("secret", "B's client", TODAY)
+    b.credit_pool("cytomic-edr", "1y", 7, TODAY)
+    b.close()
+    with pytest.raises(cl.StoreError, match="does not act for partner 'B'"):
+        cl.open_store(url_a, "B")
+    a = cl.open_store(url_a, "A")
+    cl.Console(engine, a).add_client("mine", "A's client", TODAY)
+    assert [c.id for c in a.clients()] == ["mine"] and a.pool().lines == ()
+    a.close()
+
+    attempts = [
+        "SELECT set_config('cytolicense.partner', 'B', false); SELECT id FROM clients",
+        "SET cytolicense.partner = 'B'; SELECT id FROM clients WHERE partner = 'B'",
+        "SELECT set_config('cytolicense.partner', 'B', true); SELECT * FROM events",
+        "SELECT id FROM clients WHERE partner = 'B'",
+        "SELECT * FROM pools",
+        "SELECT * FROM pool_events",
+        "SELECT * FROM expiries",
+        "SELECT * FROM cytolicense_tenants",
+        "SET row_security = off; SELECT id FROM clients",
+        "ALTER TABLE clients DISABLE ROW LEVEL SECURITY",
+        "ALTER TABLE clients NO FORCE ROW LEVEL SECURITY",
+        "DROP POLICY cytolicense_partner ON clients",
+        "UPDATE cytolicense_tenants SET partner = 'B'",
+        "INSERT INTO cytolicense_tenants VALUES (session_user, 'B')",
+        "CREATE OR REPLACE FUNCTION cytolicense_partner() RETURNS text "
+        "LANGUAGE sql AS $$ SELECT 'B' $$",
+        "SET ROLE " + url_b.split("//")[1].split("@")[0] + "; SELECT id FROM clients",
+        "UPDATE clients SET name = 'x' WHERE partner = 'B' RETURNING id",
+        "DELETE FROM clients WHERE partner = 'B' RETURNING id",
+        "UPDATE clients SET partner = 'B' WHERE id = 'mine' RETURNING id",
+        "INSERT INTO pools VALUES ('B', 'cytomic-edr', '1y', 1000) RETURNING item",
+        "UPDATE pools SET seats = 0 WHERE partner = 'B' RETURNING item",
+        "TRUNCATE clients CASCADE",
+    ]
+    assert len(attempts) == 22
+    reached = []
+    for sql in attempts:
+        with psycopg.connect(url_a, autocommit=True) as conn:
+            rows: list[Any] = []
+            try:
+                for statement in sql.split("; "):
+                    cur = conn.execute(statement)
+                    if cur.description and not statement.startswith("SELECT set_config"):
+                        rows.extend(cur.fetchall())
+            except psycopg.Error:
+                continue  # refused: did not reach B
+            # What B has: its client, its name, its partner column, its pool line.
+            if [r for r in rows if {"secret", "B's client", "B", 7} & set(r)]:
+                reached.append((sql, rows))
+    assert reached == []
+    # B's data is intact.
+    b = cl.open_store(url_b, "B")
+    try:
+        assert b.get("secret").name == "B's client"
+        assert b.pool().seats("cytomic-edr", "1y") == 7
+    finally:
+        b.close()

@@ -68,24 +68,45 @@ CREATE INDEX IF NOT EXISTS expiries_by_end ON expiries (partner, expires_on);
 
 _TABLES = ("clients", "events", "pools", "pool_events", "expiries")
 
-# Row-level security: a second wall behind every query's own partner filter. The
-# partner is a setting of the connection (one connection acts for one partner);
-# FORCE makes the policies bind the tables' owner too. Superusers bypass them.
-_RLS = "".join(
+# Row-level security: a second wall behind every query's own partner filter, bound
+# to the role the application logs in as (R3 0/6 item 11). A role named in
+# cytolicense_tenants acts for its partner and no other: the partner comes from the
+# login role (session_user, which SET ROLE does not change), through a SECURITY
+# DEFINER function that reads a table the application's roles cannot read or write.
+# Only a role that owns the tables (an administrator, a single-tenant deployment, the
+# test suite) picks its partner with the connection setting cytolicense.partner; any
+# other role sees nothing. FORCE makes the policies bind the owner too; superusers
+# bypass them.
+_TENANTS = """
+CREATE TABLE IF NOT EXISTS cytolicense_tenants (
+    role_name TEXT PRIMARY KEY, partner TEXT NOT NULL CHECK (partner <> ''));
+REVOKE ALL ON cytolicense_tenants FROM PUBLIC;
+CREATE OR REPLACE FUNCTION cytolicense_partner() RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $fn$
+  SELECT CASE
+    WHEN t.partner IS NOT NULL THEN t.partner
+    WHEN pg_has_role(session_user,
+                     (SELECT relowner FROM pg_class WHERE oid = '{schema}.clients'::regclass),
+                     'MEMBER')
+      THEN current_setting('cytolicense.partner', true)
+  END
+  FROM (SELECT (SELECT partner FROM {schema}.cytolicense_tenants
+                WHERE role_name = session_user::text) AS partner) AS t
+$fn$;
+REVOKE ALL ON FUNCTION cytolicense_partner() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cytolicense_partner() TO PUBLIC;
+"""
+_RLS = _TENANTS + "".join(
     f"""
 ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;
 ALTER TABLE {t} FORCE ROW LEVEL SECURITY;
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE tablename = '{t}'
-                 AND policyname = 'cytolicense_partner') THEN
-    CREATE POLICY cytolicense_partner ON {t}
-      USING (partner = current_setting('cytolicense.partner', true))
-      WITH CHECK (partner = current_setting('cytolicense.partner', true));
-  END IF;
-END $$;"""
+DROP POLICY IF EXISTS cytolicense_partner ON {t};
+CREATE POLICY cytolicense_partner ON {t}
+  USING (partner = cytolicense_partner())
+  WITH CHECK (partner = cytolicense_partner());"""
     for t in _TABLES
 )
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 _MIGRATIONS = {
     # 2 -> 3: list pages (rows()) scan one covering index in id order, not the heap
     # holding the documents (monitoring rows 89 -> 59 ms at 100,000 clients, measured).
@@ -103,6 +124,9 @@ _MIGRATIONS = {
     # search is LIKE '%...%', which no B-tree serves) go: an UPDATE that cannot stay on
     # its page (most saves) wrote an entry into each.
     "4": "DROP INDEX IF EXISTS clients_by_shown; DROP INDEX IF EXISTS clients_by_name",
+    # 5 -> 6: the partner bound to the login role (cytolicense_tenants), not to a
+    # setting any connection may change.
+    "5": _RLS,
 }
 
 
@@ -167,17 +191,19 @@ class PostgresStore(SqlStore):
                 found = self._schema_version()
                 if found is None:
                     self._db.execute(_SCHEMA)
-                    self._db.execute(_RLS)
+                    self._db.execute(self._schema_sql(_RLS))
                     self._db.execute(
                         "INSERT INTO cytolicense_meta VALUES ('schema', %s)", (SCHEMA_VERSION,)
                     )
                     found = SCHEMA_VERSION
                 while found in _MIGRATIONS:
-                    self._db.execute(_MIGRATIONS[found])
+                    self._db.execute(self._schema_sql(_MIGRATIONS[found]))
                     found = str(int(found) + 1)
                     self._db.execute(
                         "UPDATE cytolicense_meta SET value = %s WHERE key = 'schema'", (found,)
                     )
+        if found == SCHEMA_VERSION:
+            self._check_tenant()
         if found != SCHEMA_VERSION:
             raise said(
                 StoreError,
@@ -188,6 +214,34 @@ class PostgresStore(SqlStore):
                 first=min(_MIGRATIONS, default=SCHEMA_VERSION),
                 last=SCHEMA_VERSION,
             )
+
+    def _schema_sql(self, sql: str) -> str:
+        """*sql* with ``{schema}`` naming the schema the tables are in (quoted)."""
+        if "{schema}" not in sql:
+            return sql
+        row = self._db.execute("SELECT quote_ident(current_schema())").fetchone()
+        assert row is not None
+        return sql.replace("{schema}", str(row[0]))
+
+    def _check_tenant(self) -> None:
+        """Refuse a handle whose login role acts for another partner, or for none."""
+        row = self._db.execute(
+            "SELECT cytolicense_partner(), session_user::text, "
+            "EXISTS (SELECT 1 FROM pg_roles WHERE rolname = session_user AND rolsuper)"
+        ).fetchone()
+        assert row is not None
+        bound, role, superuser = row
+        if superuser or bound == self.partner:
+            return
+        raise said(
+            StoreError,
+            "{path}: the role '{role}' does not act for partner '{partner}' (it acts for "
+            "{bound}): each partner's role is named in cytolicense_tenants",
+            path=_safe(self.url),
+            role=role,
+            partner=self.partner,
+            bound=f"'{bound}'" if bound else "none",
+        )
 
     def _schema_version(self) -> str | None:
         row = self._db.execute("SELECT to_regclass('cytolicense_meta')").fetchone()
