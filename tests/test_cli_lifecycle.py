@@ -78,7 +78,9 @@ def test_add_seats_group_and_the_pool(run: Run) -> None:
     assert run.json("pool")["lines"][0]["seats"] == 70
     run("add-seats", "acme", "m1", "--seats", "5", "--period", "1y", today="2027-05-27")
     assert run.json("pool")["lines"][0]["seats"] == 65
-    run("pool", "--credit", "cytomic-patch", "1y", "-3")  # a correction below zero
+    # A correction below zero is refused unless asked for (R3 0/6 item 19).
+    run("pool", "--credit", "cytomic-patch", "1y", "-3", code=3)
+    run("pool", "--credit", "cytomic-patch", "1y", "-3", "--allow-negative")
     assert "over-assigned: cytomic-patch for 1 year by 3 seats" in run("pool")
     grouped = run("group", "acme", "cytomic-edr", today="2027-05-28")
     assert "grouped: maintenance m1" in grouped

@@ -432,3 +432,70 @@ def test_item12_no_secret_in_any_message(url: str) -> None:
         cl.open_store(url, "p")
     shown = f"{info.value} {info.value!r}"
     assert "hunter2" not in shown and "hunt%65r2" not in shown and "ana" in shown
+
+
+# -- the operator (items 13, 18, 19, 21, 22) ----------------------------------------------
+
+
+def test_item13_an_empty_db_is_a_usage_error(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "cytolicense", "--db", "", "clients"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "CYTOLICENSE_DB": str(tmp_path / "other.db")},
+    )
+    assert r.returncode == 2 and "the database is empty" in r.stderr
+    assert not (tmp_path / "other.db").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("forecast", "--months", "0"),
+        ("forecast", "--months", "1201"),
+        ("expiring", "--within", "-5"),
+        ("usage", "acme", "cytomic-epdr=-4"),
+        ("add-client", "", "x"),
+        ("add-client", "bad\x07id", "x"),
+    ],
+)
+def test_item22_bad_values_exit_2_with_a_sentence(tmp_path: Any, args: tuple[str, ...]) -> None:
+    r = _cli(tmp_path, "--today", "2026-11-27", *args, code=2)
+    assert "Traceback" not in r.stderr and "must be an int" not in r.stderr
+    assert "error: argument" in r.stderr
+
+
+def test_item18_19_21_the_pool_on_the_command_line(tmp_path: Any) -> None:
+    day = ("--today", "2026-11-27")
+    out = _cli(tmp_path, *day, "pool", "credit", "cytomic-edr", "1y", "10").stdout
+    assert "\\n" not in out and out.splitlines()[1].split() == ["cytomic-edr", "1", "year", "10"]
+    assert (
+        "unknown item id 'nope'"
+        in _cli(tmp_path, *day, "pool", "credit", "nope", "1y", "5", code=3).stderr
+    )
+    assert (
+        "not sold for 7y"
+        in _cli(tmp_path, *day, "pool", "credit", "cytomic-edr", "7y", "5", code=3).stderr
+    )
+    assert (
+        "below zero"
+        in _cli(tmp_path, *day, "pool", "credit", "cytomic-edr", "1y", "-500", code=3).stderr
+    )
+    # --dry-run before or after the subcommand: nothing written.
+    for argv in (
+        ("--dry-run", "pool", "credit", "cytomic-edr", "1y", "5"),
+        ("pool", "credit", "cytomic-edr", "1y", "5", "--dry-run"),
+        ("--dry-run", "add-client", "zed", "Zed"),
+        ("add-client", "zed", "Zed", "--dry-run"),
+    ):
+        assert "nothing changed" in _cli(tmp_path, *day, *argv).stdout
+    assert _cli(tmp_path, *day, "pool", "--json").stdout.count('"seats": 10') == 1
+    assert "zed" not in _cli(tmp_path, *day, "clients").stdout
+    # A correction with its reason shows in the pool's history.
+    _cli(tmp_path, *day, "pool", "credit", "cytomic-edr", "1y", "-2", "--reason", "PO-17 typo")
+    history = _cli(tmp_path, *day, "pool", "history").stdout.splitlines()
+    assert history[-1].split("  ")[-2:] == ["-2", "reason: PO-17 typo"]

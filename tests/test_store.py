@@ -195,7 +195,7 @@ def test_corrupt_rows(console: cl.Console, db: Path) -> None:
         console.store.get("acme")
     with pytest.raises(cl.StoreError, match="event 1 of client 'acme' is corrupt"):
         console.history("acme")
-    console.credit_pool("edr", "1y", 5, TODAY)
+    console.store.credit_pool("edr", "1y", 5, TODAY)  # the store takes any item
     with closing(sqlite3.connect(db)) as raw, raw:
         raw.execute("UPDATE pool_events SET document = '{}'")
     with pytest.raises(cl.StoreError, match=r"pool event \d+ is corrupt"):

@@ -163,11 +163,39 @@ def _period(text: str) -> str:
         ) from None
 
 
+def _counted(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from *low* (to *high*), else a usage error."""
+
+    def parse(text: str) -> int:
+        n = _seats(text)
+        if n < low or (high is not None and n > high):
+            if high is None:
+                raise _arg_error("must be {low} or more, got {n}", low=low, n=n)
+            raise _arg_error("must be from {low} to {high}, got {n}", low=low, high=high, n=n)
+        return n
+
+    return parse
+
+
 def _usage(text: str) -> tuple[str, int]:
     name, sep, count = text.partition("=")
     if not name or not sep:
         raise _arg_error("expected ID=N (devices in use), got '{text}'", text=text)
-    return name, _seats(count)
+    n = _seats(count)
+    if n < 0:
+        raise _arg_error("{name}: devices in use must be 0 or more, got {n}", name=name, n=n)
+    return name, n
+
+
+def _client_id(text: str) -> str:
+    """A client id as typed: not empty, no control characters, at most 200 characters."""
+    if not text.strip():
+        raise _arg_error("a client id cannot be empty")
+    if len(text) > 200 or not text.isprintable():
+        raise _arg_error(
+            "a client id has at most 200 printable characters, got '{text}'", text=clean(text)
+        )
+    return text
 
 
 def _module(text: str) -> tuple[str, int | None]:
@@ -210,6 +238,12 @@ def _options(suppress: bool) -> argparse.ArgumentParser:
         default=argparse.SUPPRESS if suppress else False,
         help="print JSON for scripts",
     )
+    common.add_argument(
+        "--dry-run",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="say whether a changing command would go through; change nothing",
+    )
     return common
 
 
@@ -243,13 +277,8 @@ def _parser() -> argparse.ArgumentParser:
 
     add("catalog", "print the installed catalog")
     p = add("add-client", "add a client")
-    p.add_argument("client", help="the new client's id")
+    p.add_argument("client", type=_client_id, help="the new client's id")
     p.add_argument("name", help="its name, as the console shows it")
-
-    def dry(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--dry-run", action="store_true", help="say whether it would go through, change nothing"
-        )
 
     def modules(
         p: argparse.ArgumentParser,
@@ -270,7 +299,6 @@ def _parser() -> argparse.ArgumentParser:
         p = add(name, help)
         p.add_argument("client", help="the client's id")
         p.add_argument("maintenance", help="the maintenance id (m1, m2, ...; see `detail`)")
-        dry(p)
         return p
 
     def assignment(p: argparse.ArgumentParser) -> None:
@@ -311,7 +339,6 @@ def _parser() -> argparse.ArgumentParser:
         help="remove a module (repeatable)",
     )
     p.add_argument("--no-modules", action="store_true", help="remove every module")
-    dry(p)
     for name, help in (
         ("manage", "start centralized management of a maintenance"),
         ("unmanage", "stop centralized management of a maintenance"),
@@ -345,7 +372,6 @@ def _parser() -> argparse.ArgumentParser:
     p = add("group", "group a product's active licence sets into one, co-termed")
     p.add_argument("client", help="the client's id")
     p.add_argument("product", help="the product whose licence sets are grouped")
-    dry(p)
     p = add(
         "pool",
         "show the partner's licence pool (`pool`), or credit it (`pool credit ITEM PERIOD SEATS`)",
@@ -363,10 +389,17 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="the same as `pool credit ITEM PERIOD SEATS`",
     )
+    p.add_argument(
+        "--allow-negative",
+        action="store_true",
+        help="let a correction (negative SEATS) take the pool below zero",
+    )
     p = add("expiring", "list what expires soon (and what is in grace)")
-    p.add_argument("--within", type=_seats, default=30, metavar="DAYS", help="days ahead to look")
+    p.add_argument(
+        "--within", type=_counted(0), default=30, metavar="DAYS", help="days ahead to look"
+    )
     p = add("forecast", "seats that expire per product per month")
-    p.add_argument("--months", type=_seats, default=12, help="calendar months to count")
+    p.add_argument("--months", type=_counted(1, 1200), default=12, help="calendar months to count")
     p = add("usage", "compare devices in use with the seats in force")
     p.add_argument("client", help="the client's id")
     p.add_argument(
@@ -434,6 +467,15 @@ class _Run:
                         "partner never falls back to another",
                         self.lang,
                         env=PARTNER_ENV,
+                    )
+                )
+            if self.args.db == "":
+                raise UsageError(
+                    tr(
+                        "the database is empty: give --db PATH or URL (or set {env}); an "
+                        "empty --db never falls back to another",
+                        self.lang,
+                        env=DB_ENV,
                     )
                 )
             where = str(self.args.db or os.environ.get(DB_ENV) or default_db)
@@ -571,6 +613,20 @@ class _Run:
         return EXIT_OK
 
     def cmd_add_client(self) -> int:
+        if self.args.dry_run:
+            change = self.engine.new_client(self.args.client, self.args.name, self.today)
+            where = self.args.db or os.environ.get(DB_ENV) or DEFAULT_DB
+            exists = "://" in where or Path(where.removeprefix("sqlite:///")).exists()
+            if exists and self.args.client in self.console().store:
+                raise ClientExistsError(self.args.client, None)
+            if self.json:
+                self.emit(converter().unstructure(change.client))
+            else:
+                print(
+                    tr("ok: the client would be added (nothing changed)", self.lang),
+                    file=self.out,
+                )
+            return EXIT_OK
         console = self.console()
         try:
             client = console.add_client(
@@ -734,10 +790,15 @@ class _Run:
 
     def cmd_pool(self) -> int:
         action = list(self.args.action)
+        if action == ["history"]:
+            return self.pool_history()
         if action:
             if action[0] != "credit" or len(action) != 4:
                 raise UsageError(
-                    tr("expected `pool` or `pool credit ITEM PERIOD SEATS`", self.lang)
+                    tr(
+                        "expected `pool`, `pool history` or `pool credit ITEM PERIOD SEATS`",
+                        self.lang,
+                    )
                 )
             self.args.credit = action[1:]
         console = self.console()
@@ -747,13 +808,29 @@ class _Run:
                 count = _seats(seats)
             except argparse.ArgumentTypeError as exc:
                 raise UsageError(str(exc)) from None
-            pool = console.credit_pool(item, period, count, self.today, actor=self.args.actor)
+            try:
+                period = _period(period)
+            except argparse.ArgumentTypeError as exc:
+                raise UsageError(str(exc)) from None
+            pool = console.credit_pool(
+                item,
+                period,
+                count,
+                self.today,
+                actor=self.args.actor,
+                reason=self.args.reason,
+                allow_negative=self.args.allow_negative,
+                dry_run=self.args.dry_run,
+            )
+            if self.args.dry_run and not self.json:
+                print(tr("ok: the pool would be (nothing changed):", self.lang), file=self.out)
         else:
             pool = console.pool()
         if self.json:
             self.emit(converter().unstructure(pool))
         else:
-            print(clean(pool.text(self.lang)), file=self.out)
+            for row in pool.text(self.lang).splitlines():
+                print(clean(row), file=self.out)
             for line in pool.lines:
                 if line.seats < 0:
                     print(
@@ -766,6 +843,31 @@ class _Run:
                         ),
                         file=self.out,
                     )
+        return EXIT_OK
+
+    def pool_history(self) -> int:
+        """``pool history``: every movement of the pool, oldest first, with who and why."""
+        events = self.console().store.pool_history()
+        if self.json:
+            self.emit([to_data(e) for e in events])
+            return EXIT_OK
+        if not events:
+            print(tr("the pool has no history", self.lang), file=self.out)
+        for e in events:
+            parts = [
+                str(e.on),
+                tr(e.kind, self.lang),
+                clean(e.item),
+                period_words(e.period, self.lang),
+                f"{e.seats:+d}",
+            ]
+            if e.client_id:
+                parts.append(tr("client {id}", self.lang, id=clean(e.client_id)))
+            if e.actor:
+                parts.append(tr("by {actor}", self.lang, actor=clean(e.actor)))
+            if e.reason:
+                parts.append(tr("reason: {reason}", self.lang, reason=clean(e.reason)))
+            print("  ".join(parts), file=self.out)
         return EXIT_OK
 
     def cmd_expiring(self) -> int:
@@ -855,6 +957,19 @@ class _Run:
 
         data = read_data(self.engine, path, self.lang)  # checked whole: no store yet
         report = ImportReport(imported=0, skipped=0, errors=tuple(data.errors))
+        if not data.errors and self.args.dry_run:
+            if self.json:
+                self.emit({"would_import": len(data.changes), "pool_events": len(data.pool_events)})
+            else:
+                print(
+                    tr(
+                        "ok: {count} client(s) read and checked; nothing imported (dry run)",
+                        self.lang,
+                        count=len(data.changes),
+                    ),
+                    file=self.out,
+                )
+            return EXIT_OK
         if not data.errors:
             report = write_changes(
                 self.console().store,

@@ -156,6 +156,12 @@ class DataError(CytolicenseError, ValueError):
         self.reason = message
 
 
+class PoolCreditError(CytolicenseError, ValueError):
+    """A credit to the pool that :meth:`Console.credit_pool` refuses: a period not
+    sold for the item, or a correction that would take the pool below zero. Nothing
+    was written."""
+
+
 class StoreError(CytolicenseError):
     """The client store could not do what was asked (bad file, locked, corrupt row)."""
 

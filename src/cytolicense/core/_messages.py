@@ -92,6 +92,21 @@ ERRORS: Mapping[str, Mapping[str, str]] = {
     "es": {
         # records and catalogs
         "unknown {kind} id '{id}'": "id de {kind} desconocido: '{id}'",
+        "'{item}' is not sold for {period} (sold: {allowed})": "'{item}' no se vende por "
+        "{period} (a la venta: {allowed})",
+        "the pool would hold {balance} seats of '{item}' for {period}: a correction may not "
+        "take it below zero (allow it explicitly)": "el pool tendría {balance} licencias de "
+        "'{item}' por {period}: una corrección no puede dejarlo por debajo de cero (permítalo "
+        "expresamente)",
+        "the pool has too few seats of '{item}' for {period} for client '{client_id}': "
+        "another writer took them first ({seats} after this change); nothing was written, "
+        "load again and retry": "el pool no tiene licencias suficientes de '{item}' por "
+        "{period} para el cliente '{client_id}': otro proceso las tomó antes ({seats} tras "
+        "este cambio); no se ha escrito nada, vuelva a cargar y reintente",
+        "{path}: the role '{role}' does not act for partner '{partner}' (it acts for "
+        "{bound}): each partner's role is named in cytolicense_tenants": "{path}: el rol "
+        "'{role}' no actúa para el partner '{partner}' (actúa para {bound}): el rol de cada "
+        "partner figura en cytolicense_tenants",
         "{kind} id '{id}' declared twice": "id de {kind} '{id}' declarado dos veces",
         "{kind} id '{id}' declared twice by {who}": "id de {kind} '{id}' declarado dos veces "
         "por {who}",
@@ -280,8 +295,14 @@ UI: dict[str, dict[str, str]] = {
         "{env}); un partner vacío nunca se sustituye por otro",
         "--drop-module {module}: the maintenance has no module '{module}'": "--drop-module "
         "{module}: el mantenimiento no tiene el módulo '{module}'",
-        "expected `pool` or `pool credit ITEM PERIOD SEATS`": "se esperaba `pool` o `pool "
-        "credit ITEM PERIOD SEATS`",
+        "expected `pool`, `pool history` or `pool credit ITEM PERIOD SEATS`": "se esperaba "
+        "`pool`, `pool history` o `pool credit ITEM PERIOD SEATS`",
+        "the pool has no history": "el pool no tiene historial",
+        "credited": "abonado",
+        "debited": "cargado",
+        "recovered": "recuperado",
+        "by {actor}": "por {actor}",
+        "reason: {reason}": "motivo: {reason}",
         "no catalog plugin is installed": "no hay ningún plugin de catálogo instalado",
         # the catalog listing
         "licence types": "tipos de licencia",
@@ -303,6 +324,26 @@ UI: dict[str, dict[str, str]] = {
         "client '{client_id}': name or created_on differ from line {line}": "cliente "
         "'{client_id}': name o created_on difieren de la línea {line}",
         "missing key: {key}": "falta la clave: {key}",
+        "must be {low} or more, got {n}": "debe ser {low} o más, no {n}",
+        "must be from {low} to {high}, got {n}": "debe estar entre {low} y {high}, no {n}",
+        "{name}: devices in use must be 0 or more, got {n}": "{name}: los dispositivos en "
+        "uso deben ser 0 o más, no {n}",
+        "a client id cannot be empty": "el id de un cliente no puede estar vacío",
+        "ok: the pool would be (nothing changed):": "ok: el pool quedaría así (no se ha "
+        "cambiado nada):",
+        "ok: the client would be added (nothing changed)": "ok: se añadiría el cliente (no se "
+        "ha cambiado nada)",
+        "ok: {count} client(s) read and checked; nothing imported (dry run)": "ok: {count} "
+        "cliente(s) leídos y comprobados; no se ha importado nada (simulación)",
+        "say whether a changing command would go through; change nothing": "indica si una "
+        "orden que cambia datos se llevaría a cabo; no cambia nada",
+        "let a correction (negative SEATS) take the pool below zero": "permite que una "
+        "corrección (SEATS negativo) deje el pool por debajo de cero",
+        "a client id has at most 200 printable characters, got '{text}'": "el id de un "
+        "cliente tiene como mucho 200 caracteres imprimibles, no '{text}'",
+        "the database is empty: give --db PATH or URL (or set {env}); an empty --db never "
+        "falls back to another": "la base de datos está vacía: indique --db RUTA o URL (o "
+        "defina {env}); un --db vacío nunca recurre a otra",
         "not a JSON object": "no es un objeto JSON",
         "client '{client_id}' is already in the store with other data: delete it there or "
         "leave it out of the file": "el cliente '{client_id}' ya está en la base de datos "

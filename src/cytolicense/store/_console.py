@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from ..core._client_records import Client
 from ..core._enums import ManagementMode
 from ..core._events import Event
-from ..core._exceptions import NotFoundError, RuleViolation
+from ..core._exceptions import NotFoundError, PoolCreditError, RuleViolation, UnknownIdError, said
 from ..core._findings import Decision
 from ..core._operations import (
     AssignmentRequest,
@@ -21,6 +21,7 @@ from ..core._operations import (
 )
 from ..core._period import Period
 from ..core._pool import Pool
+from ..core._validation import to_period
 from ..engine._engine import Change, Engine
 from ..views._detail import ClientDetail
 from ._protocol import ClientStore
@@ -175,9 +176,57 @@ class Console:
         *,
         actor: str | None = None,
         reason: str | None = None,
+        allow_negative: bool = False,
+        dry_run: bool = False,
     ) -> Pool:
-        """Add *seats* of *item* for *period* to the partner's pool; the pool afterwards."""
-        return self.store.credit_pool(item, period, seats, today, actor=actor, reason=reason)
+        """Add *seats* of *item* for *period* to the partner's pool; the pool afterwards.
+
+        A negative *seats* is a correction (say why in *reason*: the pool's history
+        keeps it). Checked against the catalog first: the item must be a product or
+        module of the catalog, sold for *period* (a module: by some product offering
+        it), and the pool may not go below zero unless *allow_negative*. With
+        *dry_run* nothing is written: the pool it would be.
+
+        Raises:
+            UnknownIdError: the item is not in the catalog.
+            PoolCreditError: the period is not sold for the item, or the pool would
+                go below zero. Nothing was written.
+        """
+        p = to_period(period)
+        catalog = self.engine.catalog
+        if item in catalog.products:
+            sold = set(catalog.products[item].periods)
+        elif item in catalog.modules:
+            sold = {
+                x
+                for prod in catalog.products.values()
+                if item in prod.modules
+                for x in prod.periods
+            }
+        else:
+            raise UnknownIdError("item", item)
+        if p not in sold:
+            raise said(
+                PoolCreditError,
+                "'{item}' is not sold for {period} (sold: {allowed})",
+                item=item,
+                period=str(p),
+                allowed=", ".join(sorted(str(x) for x in sold)) or "-",
+            )
+        after = self.store.pool().credit(item, p, seats)
+        balance = after.seats(item, p) or 0
+        if balance < 0 and not allow_negative:
+            raise said(
+                PoolCreditError,
+                "the pool would hold {balance} seats of '{item}' for {period}: a "
+                "correction may not take it below zero (allow it explicitly)",
+                balance=balance,
+                item=item,
+                period=str(p),
+            )
+        if dry_run:
+            return after
+        return self.store.credit_pool(item, p, seats, today, actor=actor, reason=reason)
 
     def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
         """What expires within *within_days* (and what is in grace), from the store's index."""
