@@ -499,3 +499,78 @@ def test_item18_19_21_the_pool_on_the_command_line(tmp_path: Any) -> None:
     _cli(tmp_path, *day, "pool", "credit", "cytomic-edr", "1y", "-2", "--reason", "PO-17 typo")
     history = _cli(tmp_path, *day, "pool", "history").stdout.splitlines()
     assert history[-1].split("  ")[-2:] == ["-2", "reason: PO-17 typo"]
+
+
+_HEAD = (
+    "client_id,name,created_on,product,license_type,quantity,period,starts_on,modules,management"
+)
+_ROW = "acme,ACME,2026-01-10,cytomic-edr,commercial,10,1y,2026-01-10,,centralized"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (f"{_HEAD}\nacme,ACME,2026-01-10\n".encode(), ":2: the row has 3 fields, the header 10"),
+        (
+            f"{_HEAD}\n{_ROW},extra\n".encode(),
+            ":2: the row has 11 fields, the header 10",
+        ),
+        (
+            f'{_HEAD}\nacme,"{"x" * 140_000}",2026-01-10,p,commercial,1,1y,2026-01-10,,x\n'.encode(),
+            ":2: unreadable row: field larger than field limit",
+        ),
+        (
+            f"{_HEAD}\n{_ROW}\n".encode().replace(b"ACME", b"\xc1CME"),
+            ":2: not UTF-8 text (byte 6 of the line)",
+        ),
+        (b"client;name\nacme;ACME\n", ":1: missing column(s): client_id, created_on"),
+    ],
+)
+def test_item15_import_errors_are_sentences(tmp_path: Any, content: bytes, expected: str) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(content)
+    r = _cli(tmp_path, "import", str(path), code=1)
+    assert expected in r.stderr and "Traceback" not in r.stderr
+
+
+def test_item15_excel_bom_and_semicolons_import(tmp_path: Any) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + f"{_HEAD}\n{_ROW}\n".replace(",", ";").encode())
+    assert "imported 1 client(s)" in _cli(tmp_path, "import", str(path)).stdout
+
+
+def test_item15_a_deeply_nested_json_line(tmp_path: Any) -> None:
+    path = tmp_path / "deep.jsonl"
+    path.write_text("[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    r = _cli(tmp_path, "import", str(path), code=1)
+    assert ":1: " in r.stderr and "Traceback" not in r.stderr
+
+
+def test_item15_ctrl_c_exits_130_in_one_line(tmp_path: Any) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    lines = [f"{_HEAD}"] + [
+        f"c{i:05},C,2026-01-10,cytomic-edr,commercial,10,1y,2026-01-10,,centralized"
+        for i in range(60_000)
+    ]
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cytolicense", "--db", str(tmp_path / "c.db"), "import", str(path)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("the import finished before the interrupt")
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == [
+        "interrupted: the batches already written stay; run the same import again to resume"
+    ]

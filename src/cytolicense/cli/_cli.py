@@ -102,6 +102,7 @@ DEFAULT_DB = "cytolicense.db"
 DEMO_DB = "cytolicense-demo.db"
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 _DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -1173,6 +1174,14 @@ def main(
         message = exc.message_in(run.lang) if isinstance(exc, CytolicenseError) else str(exc)
         print(tr("error: {message}", run.lang, message=message), file=err)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        text = (
+            "interrupted: the batches already written stay; run the same import again to resume"
+            if args.command == "import"
+            else "interrupted"
+        )
+        print(tr(text, run.lang), file=err)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`cytolicense monitoring | head`): nothing is wrong.
         # Point stdout at devnull so the interpreter's final flush does not fail too.

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import itertools
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO, cast
 
 import attrs
 
@@ -126,15 +128,61 @@ def _csv_changes(
     engine: Engine, lines: Iterable[str], language: str
 ) -> tuple[list[Change], list[tuple[int, str]]]:
     """Rows -> one change per client (created, then each row assigned in order)."""
-    reader = csv.DictReader(lines)
-    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or ())]
+    lines = iter(lines)
+    head = next(lines, "")
+    # Excel writes ';' where the decimal separator is a comma: detected from the header.
+    delimiter = ";" if ";" in head and "," not in head else ","
+    reader = csv.DictReader(itertools.chain([head], lines), delimiter=delimiter)
+    try:
+        fields = reader.fieldnames or ()
+    except csv.Error as exc:
+        return [], [(1, str(exc))]
+    missing = [c for c in CSV_COLUMNS if c not in fields]
     if missing:
-        return [], [(1, tr("missing column(s): {columns}", language, columns=", ".join(missing)))]
+        found = ", ".join(str(f) for f in fields) or "-"
+        return [], [
+            (
+                1,
+                tr(
+                    "missing column(s): {columns} (found: {found}; columns are separated by "
+                    "',' or ';')",
+                    language,
+                    columns=", ".join(missing),
+                    found=found,
+                ),
+            )
+        ]
     changes: dict[str, Change] = {}
     first: dict[str, tuple[int, str, str]] = {}
     errors: list[tuple[int, str]] = []
-    for row in reader:
-        line = reader.line_num
+    last = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a field over the size limit, a stray quote
+            # The reader has not counted the line it failed on.
+            line = max(reader.line_num, last + 1)
+            errors.append((line, tr("unreadable row: {cause}", language, cause=exc)))
+            last = line
+            continue
+        line = last = reader.line_num
+        extra: list[str] = cast(Any, row).pop(None, None) or []
+        given = [v for v in row.values() if v is not None]
+        if extra or len(given) < len(fields):
+            errors.append(
+                (
+                    line,
+                    tr(
+                        "the row has {found} fields, the header {expected}",
+                        language,
+                        found=len(given) + len(extra),
+                        expected=len(fields),
+                    ),
+                )
+            )
+            continue
         try:
             cid = row["client_id"]
             change = changes.get(cid)
@@ -206,7 +254,9 @@ def _jsonl_changes(
             errors.append((number, tr("missing key: {key}", language, key=exc.args[0])))
         except (DataError, BadRow) as exc:
             errors.append((number, _reason(exc, language)))
-        except (ValueError, TypeError, RecursionError) as exc:
+        except RecursionError:
+            errors.append((number, tr("the JSON is nested too deeply", language)))
+        except (ValueError, TypeError) as exc:
             errors.append((number, str(exc)))
     return changes, errors, pool
 
@@ -225,10 +275,28 @@ def read_data(engine: Engine, path: Path, language: str = "en") -> ImportData:
     """Read and check *path* (``.csv``, or JSON lines ``.jsonl`` / ``.ndjson``): every
     client, the pool's movements, every bad row as ``(line, reason)`` (in
     *language*). Writes nothing."""
-    with path.open(encoding="utf-8", newline="") as f:
-        if path.suffix.lower() == ".csv":
-            return ImportData(*_csv_changes(engine, f, language))
-        return ImportData(*_jsonl_changes(f, language))
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return ImportData(
+            [],
+            [
+                (
+                    line,
+                    tr(
+                        "not UTF-8 text (byte {byte} of the line): save the file as UTF-8",
+                        language,
+                        byte=exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1,
+                    ),
+                )
+            ],
+        )
+    lines = io.StringIO(text, newline="")
+    if path.suffix.lower() == ".csv":
+        return ImportData(*_csv_changes(engine, lines, language))
+    return ImportData(*_jsonl_changes(lines, language))
 
 
 def read_file(

@@ -324,6 +324,19 @@ UI: dict[str, dict[str, str]] = {
         "client '{client_id}': name or created_on differ from line {line}": "cliente "
         "'{client_id}': name o created_on difieren de la línea {line}",
         "missing key: {key}": "falta la clave: {key}",
+        "missing column(s): {columns} (found: {found}; columns are separated by ',' or "
+        "';')": "falta(n) la(s) columna(s): {columns} (encontradas: {found}; las columnas "
+        "se separan con ',' o ';')",
+        "unreadable row: {cause}": "fila ilegible: {cause}",
+        "the row has {found} fields, the header {expected}": "la fila tiene {found} campos y "
+        "la cabecera {expected}",
+        "the JSON is nested too deeply": "el JSON está anidado a demasiada profundidad",
+        "not UTF-8 text (byte {byte} of the line): save the file as UTF-8": "no es texto "
+        "UTF-8 (byte {byte} de la línea): guarde el fichero como UTF-8",
+        "interrupted: the batches already written stay; run the same import again to "
+        "resume": "interrumpido: los lotes ya escritos se conservan; ejecute la misma "
+        "importación otra vez para continuar",
+        "interrupted": "interrumpido",
         "must be {low} or more, got {n}": "debe ser {low} o más, no {n}",
         "must be from {low} to {high}, got {n}": "debe estar entre {low} y {high}, no {n}",
         "{name}: devices in use must be 0 or more, got {n}": "{name}: los dispositivos en "
