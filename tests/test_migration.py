@@ -121,3 +121,17 @@ def test_a_version_3_file_loses_the_indexes_no_query_reads(tmp_path: Path) -> No
     assert _indexes(db) == _FRESH
     assert "COVERING INDEX clients_listing" in _plan(db)
     db.close()
+
+
+def test_a_corrupt_row_in_a_version_1_file_is_its_partners_alone(v1: Path) -> None:
+    """R3 0/6 item 16: one corrupt row of msp-2 stopped msp-1 from opening the file, and
+    the message named msp-2's client under msp-1."""
+    db = sqlite3.connect(v1)
+    db.execute("UPDATE clients SET document = '{broken' WHERE partner = 'msp-2'")
+    db.commit()
+    db.close()
+    with cl.Store(v1, "msp-1") as store:  # migrates, and opens
+        assert [c.id for c in store.clients()] == ["acme", "beta", "gone"]
+    with cl.Store(v1, "msp-2") as other:
+        with pytest.raises(cl.StoreError, match="client 'other' of partner 'msp-2' has a corrupt"):
+            other.get("other")

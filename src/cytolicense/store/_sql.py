@@ -179,7 +179,9 @@ class SqlStore:
             self._flush()
         return self._query(sql, args, doing)
 
-    def _read(self, client_id: str, document: str) -> Client:
+    def _read(self, client_id: str, document: str, partner: str | None = None) -> Client:
+        """The client of a stored *document*; a corrupt one is a :class:`StoreError`
+        naming the row's *partner* (the handle's, unless said)."""
         try:
             return stored_client(document)
         except (DataError, ValueError, TypeError, KeyError, RecursionError) as exc:
@@ -188,7 +190,7 @@ class SqlStore:
                 "{path}: client '{client_id}' of partner '{partner}' has a corrupt row: {cause}",
                 path=self._where(),
                 client_id=client_id,
-                partner=self.partner,
+                partner=self.partner if partner is None else partner,
                 cause=exc,
             ) from exc
 

@@ -271,7 +271,13 @@ class Store(SqlStore):
         self._run(_SCHEMA_V2)
         rows = self._db.execute("SELECT partner, id, document FROM clients").fetchall()
         for partner, client_id, document in rows:
-            client = self._read(client_id, document)
+            try:
+                client = self._read(client_id, document, partner)
+            except StoreError:
+                # A corrupt row is its own partner's problem: left without its index
+                # rows, it is reported (for that partner) when read; every other
+                # client, and every other partner, opens.
+                continue
             self._db.executemany(
                 "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?)",
                 [(partner, client_id, *row) for row in expiry_rows(client)],
