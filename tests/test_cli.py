@@ -148,11 +148,14 @@ def test_a_console_session(cli: Cli) -> None:
     assert cli.json("detail", "acme")["lines"][0]["maintenance_id"] == "m1"
     assert "deleted: maintenance m2" in cli("delete-service", "acme", "m2").stdout
     history = cli("history", "acme").stdout.splitlines()
-    assert history[0].startswith("2026-11-27  ClientCreated")
-    assert "ManagementChanged m1 -> unmanaged" in history[6]
+    assert history[0].startswith("2026-11-27  client added: ACME Corp")
+    assert "management changed: m1 -> unmanaged" in history[6]
     assert "added cytomic-data-watch (30)" in history[3]
     assert "dropped cytomic-patch" in history[4]
     assert len(cli.json("history", "acme")) == 9
+    es = cli("--lang", "es", "history", "acme").stdout.splitlines()
+    assert es[0].startswith("2026-11-27  cliente añadido: ACME Corp")
+    assert "hasta el" in es[1] and "until" not in "\n".join(es)
     assert "acme" in cli("monitoring").stdout
     assert [c["id"] for c in cli.json("monitoring")] == ["acme"]
     assert "deleted (shown for 90 more days)" in cli("delete-client", "acme").stdout

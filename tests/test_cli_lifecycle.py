@@ -45,7 +45,7 @@ def test_renew_with_dry_run_and_actor(run: Run) -> None:
     run("renew", "acme", "m1", "--period", "2y", "--actor", "ana", "--reason", "PO 42", today=late)
     assert "2029-11-27" in run("detail", "acme", today=late)
     history = run("history", "acme")
-    assert "MaintenanceRenewed m1" in history and "[by ana] (PO 42)" in history
+    assert "renewed: m1" in history and "[by ana] (PO 42)" in history
     early = run("renew", "acme", "m1", code=1, today=late)
     assert "renewal.too_early" in early
 

@@ -132,6 +132,6 @@ def test_a_corrupt_row_in_a_version_1_file_is_its_partners_alone(v1: Path) -> No
     db.close()
     with cl.Store(v1, "msp-1") as store:  # migrates, and opens
         assert [c.id for c in store.clients()] == ["acme", "beta", "gone"]
-    with cl.Store(v1, "msp-2") as other:
-        with pytest.raises(cl.StoreError, match="client 'other' of partner 'msp-2' has a corrupt"):
-            other.get("other")
+    broken = "client 'other' of partner 'msp-2' has a corrupt"
+    with cl.Store(v1, "msp-2") as other, pytest.raises(cl.StoreError, match=broken):
+        other.get("other")

@@ -489,7 +489,7 @@ def test_grouping_needs_the_same_management_and_modules(engine: cl.Engine) -> No
     c = engine.apply(c, commercial(quantity=5), T0).client  # no modules
     d = engine.check(c, cl.GroupSets(product="edr"), T0)
     assert d.codes == ("group.sets_differ",) and d.findings[0].params["differs"] == ("modules",)
-    assert "difieren en modules" in d.findings[0].message_in("es")
+    assert "difieren en los módulos" in d.findings[0].message_in("es")  # R3 0/6 item 20
     c = engine.apply(c, cl.Modify(maintenance="m2", modules={"enc": 1}), T0).client
     c = engine.apply(c, cl.SetManagement(maintenance="m2", mode="unmanaged"), T0).client
     d = engine.check(c, cl.GroupSets(product="edr"), T0)

@@ -6,6 +6,7 @@ Each test failed on round 2's code (the issue's item number is in its name).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 import pytest
@@ -574,3 +575,154 @@ def test_item15_ctrl_c_exits_130_in_one_line(tmp_path: Any) -> None:
     assert err.strip().splitlines() == [
         "interrupted: the batches already written stay; run the same import again to resume"
     ]
+
+
+def test_item20_spanish_throughout(tmp_path: Any) -> None:
+    day = ("--today", "2026-11-27")
+    _cli(tmp_path, *day, "add-client", "acme", "ACME")
+    _cli(
+        tmp_path,
+        *day,
+        "assign",
+        "acme",
+        "--product",
+        "cytomic-edr",
+        "--seats",
+        "5",
+        "--period",
+        "1y",
+    )
+    history = _cli(tmp_path, *day, "--lang", "es", "history", "acme").stdout
+    assert "cliente añadido: ACME" in history and "producto asignado: m1" in history
+    assert "ClientCreated" not in history and "until" not in history
+    refused = _cli(
+        tmp_path,
+        *day,
+        "--lang",
+        "es-ES",
+        "assign",
+        "acme",
+        "--product",
+        "cytomic-epdr",
+        "--seats",
+        "5",
+        "--period",
+        "1y",
+        code=1,
+    ).stderr
+    assert "El cliente ya tiene" in refused
+    warned = _cli(
+        tmp_path,
+        *day,
+        "--lang",
+        "es_MX",
+        "assign",
+        "acme",
+        "--product",
+        "cytomic-edr",
+        "--seats",
+        "5",
+        "--period",
+        "1m",
+    ).stderr
+    assert warned.startswith("aviso [period.not_enabled]")
+    data = _cli(
+        tmp_path,
+        *day,
+        "--lang",
+        "es",
+        "--json",
+        "check",
+        "acme",
+        "--product",
+        "cytomic-epdr",
+        "--seats",
+        "5",
+        "--period",
+        "1y",
+        code=1,
+    ).stdout
+    import json
+
+    finding = json.loads(data)["findings"][0]
+    assert finding["translations"]["es"].startswith("El cliente ya tiene")
+
+
+def test_item24_the_catalog_says_what_changes_and_extends(tmp_path: Any) -> None:
+    day = ("--today", "2026-11-27")
+    text = _cli(tmp_path, "catalog").stdout
+    assert "changes to: none" in text and "trial extension: cannot be extended" in text
+    _cli(tmp_path, *day, "add-client", "acme", "ACME")
+    _cli(
+        tmp_path,
+        *day,
+        "assign",
+        "acme",
+        "--product",
+        "cytomic-edr",
+        "--seats",
+        "5",
+        "--period",
+        "1y",
+    )
+    r = _cli(
+        tmp_path,
+        *day,
+        "change",
+        "acme",
+        "m1",
+        "--product",
+        "cytomic-epdr",
+        "--period",
+        "1y",
+        code=1,
+    )
+    assert "the catalog allows no change from it" in r.stderr and "(allowed: -)" not in r.stderr
+
+
+def test_item23_the_period_column_agrees_with_the_dates(engine: cl.Engine) -> None:
+    c = engine.apply(client(engine), commercial(quantity=5, modules={"patch": None}), T0).client
+    late = D(2027, 2, 1)
+    c = engine.apply(c, cl.Renew(maintenance="m1", period="2y"), late).client
+    text = engine.detail(c, late).text()
+    rows = [r for r in text.splitlines() if "3 years" in r]
+    assert len(rows) == 2  # the product's row and its module's: the same days, the same words
+    assert "2 years" not in text
+
+
+def test_item23_a_day_before_the_last_change_says_why_nothing_is_offered(
+    engine: cl.Engine,
+) -> None:
+    later = T0 + dt.timedelta(days=30)
+    c = engine.apply(client(engine), commercial(quantity=5), later).client
+    text = engine.detail(c, T0 + dt.timedelta(days=10)).text("es")
+    assert "el cliente cambió por última vez el 2026-03-31" in text
+    assert "date.before_history" not in engine.detail(c, later).text()
+
+
+@pytest.mark.parametrize("n", [12, 24, 36])
+def test_item25_the_forecast_chart_reads_at_any_length(n: int) -> None:
+    """No label wider than its bar's slot, month labels at least 34 px apart (looked at
+    in headless Chromium at 12, 24 and 36 months)."""
+    import re
+
+    from cytolicense.views._charts import forecast_svg
+    from cytolicense.views._lifecycle import Forecast
+
+    months = tuple((2026 + (11 + i) // 12, (11 + i) % 12 + 1) for i in range(n))
+    seats = {"a": tuple(7971 for _ in range(n)), "b": tuple(5000 for _ in range(n))}
+    svg = forecast_svg(Forecast(months=months, seats=seats))
+    width = int(re.search(r'width="(\d+)"', svg).group(1))  # type: ignore[union-attr]
+    slot = (width - 50) / n
+    totals = re.findall(r'font-weight="bold"><title>(\d+) seats</title>([^<]+)</text>', svg)
+    assert len(totals) == n
+    for full, shown in totals:
+        assert len(shown) * 6.6 + 4 <= slot, (full, shown, slot)
+        assert shown == full or shown.endswith("k")
+    xs = [
+        float(x)
+        for x in re.findall(
+            r'<text x="([\d.]+)" y="\d+" text-anchor="middle">[A-Z][a-z]{2}</text>', svg
+        )
+    ]
+    assert xs and all(b - a >= 34 for a, b in itertools.pairwise(xs))

@@ -32,7 +32,7 @@ from ..core._exceptions import (
     said,
 )
 from ..core._findings import Decision, Finding
-from ..core._messages import period_words
+from ..core._messages import language_of, period_words
 from ..core._operations import (
     AddSeats,
     AssignmentRequest,
@@ -206,6 +206,15 @@ def _module(text: str) -> tuple[str, int | None]:
     return name, (_seats(seats) if sep else None)
 
 
+def _lang(text: str) -> str:
+    """A language the interface speaks, as a language tag or locale (``es``, ``es-ES``,
+    ``es_MX.UTF-8``)."""
+    found = language_of(text)
+    if found == "en" and not text.lower().startswith("en"):
+        raise _arg_error("not a language this tool speaks: '{text}' (en, es)", text=text)
+    return found
+
+
 def _options(suppress: bool) -> argparse.ArgumentParser:
     """The global options; on subcommands they default to "not given" so that an
     option placed before the subcommand is not reset by the subcommand's parser."""
@@ -227,7 +236,8 @@ def _options(suppress: bool) -> argparse.ArgumentParser:
     common.add_argument("--today", type=_day, default=none, help="date to act on (default: today)")
     common.add_argument(
         "--lang",
-        choices=["en", "es"],
+        type=_lang,
+        metavar="{en,es}",
         default=none,
         help=f"language of messages (default: ${LANG_ENV} or en)",
     )
@@ -432,7 +442,7 @@ class _Run:
         self.args = args
         self.out = out
         self.err = err
-        self.lang: str = args.lang or os.environ.get(LANG_ENV, "en")
+        self.lang: str = language_of(args.lang or os.environ.get(LANG_ENV, "en"))
         self.today: dt.date = args.today or dt.date.today()
         self.json: bool = args.json
         self._catalog: Catalog | None = None
@@ -507,7 +517,7 @@ class _Run:
         print(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True), file=self.out)
 
     def finding_line(self, f: Finding) -> str:
-        return f"{f.severity.value} [{f.code}] {f.message_in(self.lang)}"
+        return f"{tr(f.severity.value, self.lang)} [{f.code}] {f.message_in(self.lang)}"
 
     def warnings(self, findings: Sequence[Finding]) -> None:
         for f in findings:
@@ -539,13 +549,14 @@ class _Run:
 
     def refused(self, decision: Decision, operation: str) -> int:
         if self.json:
-            self.emit(
-                {
-                    "refused": operation,
-                    **converter().unstructure(decision),
-                    "messages": decision.messages(self.lang),
+            data = converter().unstructure(decision)
+            for doc, f in zip(data["findings"], decision.findings, strict=True):
+                # Each finding's message in the language asked for, beside the English.
+                doc["translations"] = {
+                    **doc.get("translations", {}),
+                    self.lang: f.message_in(self.lang),
                 }
-            )
+            self.emit({"refused": operation, **data, "messages": decision.messages(self.lang)})
         else:
             header = ACTIONS[operation][0] if operation in ACTIONS else None
             print(
@@ -929,7 +940,7 @@ class _Run:
         if self.json:
             self.emit([to_data(e) for e in events])
             return EXIT_OK
-        for line in describe_history(events):
+        for line in describe_history(events, self.lang):
             print(line, file=self.out)
         return EXIT_OK
 
@@ -1108,10 +1119,10 @@ def _language(argv: Sequence[str]) -> str:
     messages come in it: ``--lang X``, ``--lang=X``, else ``$CYTOLICENSE_LANG``."""
     for i, arg in enumerate(argv):
         if arg == "--lang" and i + 1 < len(argv):
-            return argv[i + 1]
+            return language_of(argv[i + 1])
         if arg.startswith("--lang="):
-            return arg.partition("=")[2]
-    return os.environ.get(LANG_ENV, "en")
+            return language_of(arg.partition("=")[2])
+    return language_of(os.environ.get(LANG_ENV, "en"))
 
 
 @contextmanager

@@ -199,6 +199,20 @@ class Catalog:
                         + (tr(", up to {cap} seats", t, cap=cap) if cap else "")
                         + tr(", cool-down {days}", t, days=unit(p.trial_cooldown_days, "day", t))
                     )
+                    extension = (
+                        tr(
+                            "extended once by {days}",
+                            t,
+                            days=unit(p.trial_extension_days, "day", t),
+                        )
+                        if p.trial_extension_days
+                        else tr("cannot be extended", t)
+                    )
+                    lines.append(f"    {tr('trial extension', t)}: {extension}")
+                changes = ", ".join(sorted(p.changes_to)) or tr("none", t)
+                lines.append(f"    {tr('changes to', t)}: {changes}")
+                if p.grace_days:
+                    lines.append(f"    {tr('grace period', t)}: {unit(p.grace_days, 'day', t)}")
                 modes = ", ".join(sorted(tr(m.value, t) for m in p.management_modes))
                 lines.append(f"    {tr('management', t)}: {modes}")
                 for m in self._compatible[p.id]:

@@ -298,6 +298,43 @@ UI: dict[str, dict[str, str]] = {
         "expected `pool`, `pool history` or `pool credit ITEM PERIOD SEATS`": "se esperaba "
         "`pool`, `pool history` o `pool credit ITEM PERIOD SEATS`",
         "the pool has no history": "el pool no tiene historial",
+        "client added": "cliente añadido",
+        "warning": "aviso",
+        "no action on this day: the client was last changed on {day}, and changes dated "
+        "before it are refused (date.before_history)": "ninguna acción este día: el cliente "
+        "cambió por última vez el {day}, y los cambios con fecha anterior se rechazan "
+        "(date.before_history)",
+        "extended once by {days}": "se amplía una vez {days}",
+        "cannot be extended": "no se puede ampliar",
+        "trial extension": "ampliación de la prueba",
+        "changes to": "cambia a",
+        "none": "ninguno",
+        "grace period": "periodo de gracia",
+        "not a language this tool speaks: '{text}' (en, es)": "no es un idioma de esta "
+        "herramienta: '{text}' (en, es)",
+        "error": "error",
+        "product assigned": "producto asignado",
+        "licences modified": "licencias modificadas",
+        "management changed": "gestión cambiada",
+        "service deleted": "servicio eliminado",
+        "client deleted": "cliente eliminado",
+        "product changed": "producto cambiado",
+        "trial converted": "prueba convertida",
+        "trial extended": "prueba ampliada",
+        "sets grouped": "conjuntos agrupados",
+        "added {modules}": "añadidos {modules}",
+        "changed {modules}": "cambiados {modules}",
+        "dropped {modules}": "quitados {modules}",
+        ", dropped {modules}": ", quitados {modules}",
+        " with {modules}": " con {modules}",
+        "{id}: {product} x{seats} until {day}": "{id}: {product} x{seats} hasta el {day}",
+        "seats {old}->{new}": "licencias {old}->{new}",
+        "{id}: {product} for {term}, end {old} -> {new}": "{id}: {product} por {term}, fin "
+        "{old} -> {new}",
+        "{id}: end {old} -> {new}": "{id}: fin {old} -> {new}",
+        "{id}: +{seats} ({term}) -> x{total}, end {old} -> {new}": "{id}: +{seats} ({term}) "
+        "-> x{total}, fin {old} -> {new}",
+        " [by {actor}]": " [por {actor}]",
         "credited": "abonado",
         "debited": "cargado",
         "recovered": "recuperado",
@@ -342,10 +379,9 @@ UI: dict[str, dict[str, str]] = {
         "{name}: devices in use must be 0 or more, got {n}": "{name}: los dispositivos en "
         "uso deben ser 0 o más, no {n}",
         "a client id cannot be empty": "el id de un cliente no puede estar vacío",
-        "ok: the pool would be (nothing changed):": "ok: el pool quedaría así (no se ha "
-        "cambiado nada):",
-        "ok: the client would be added (nothing changed)": "ok: se añadiría el cliente (no se "
-        "ha cambiado nada)",
+        "ok: the pool would be (nothing changed):": "ok: el pool quedaría así (nada ha cambiado):",
+        "ok: the client would be added (nothing changed)": "ok: se añadiría el cliente (nada ha "
+        "cambiado)",
         "ok: {count} client(s) read and checked; nothing imported (dry run)": "ok: {count} "
         "cliente(s) leídos y comprobados; no se ha importado nada (simulación)",
         "say whether a changing command would go through; change nothing": "indica si una "
@@ -507,6 +543,14 @@ UI: dict[str, dict[str, str]] = {
 }
 """What a person reads besides the findings, by language: English text -> translation.
 English is the key itself; every key has a Spanish entry (a test checks it)."""
+
+
+def language_of(tag: str) -> str:
+    """The language of a locale or language tag this library speaks: ``es_MX``,
+    ``es-ES``, ``es_ES.UTF-8`` and ``ES`` are ``"es"``; anything it does not speak is
+    ``"en"``."""
+    base = tag.replace("-", "_").split(".")[0].split("_")[0].strip().lower()
+    return base if base in LANGUAGES else "en"
 
 
 def tr(text: str, language: str, /, **values: object) -> str:

@@ -171,7 +171,7 @@ QUANTITY_INVALID = CodeSpec(
             "for '{product}'.",
         },
         "es": {
-            "below_minimum": "La cantidad {quantity} no es válida: asigna al menos 1 licencia.",
+            "below_minimum": "La cantidad {quantity} no es válida: asigne al menos 1 licencia.",
             "above_maximum": "La cantidad {quantity} supera el máximo de {maximum} licencias "
             "de '{product}'.",
         },

@@ -204,11 +204,15 @@ CHANGE_NOT_ALLOWED = CodeSpec(
             "trial": "Maintenance '{maintenance}' is a trial: convert it instead of "
             "changing its product.",
             "not_offered": "'{product}' cannot be changed to '{target}' (allowed: {allowed}).",
+            "no_changes": "'{product}' cannot be changed to another product: the catalog "
+            "allows no change from it.",
         },
         "es": {
-            "trial": "El mantenimiento '{maintenance}' es una prueba: conviértela en lugar de "
+            "trial": "El mantenimiento '{maintenance}' es una prueba: conviértala en lugar de "
             "cambiar su producto.",
             "not_offered": "'{product}' no se puede cambiar a '{target}' (permitidos: {allowed}).",
+            "no_changes": "'{product}' no se puede cambiar a otro producto: el catálogo no "
+            "permite ningún cambio desde él.",
         },
     },
 )

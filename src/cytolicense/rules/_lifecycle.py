@@ -79,7 +79,7 @@ def rule_change_target(ctx: RuleContext) -> Iterable[Finding]:
                     "product": m.product,
                     "target": op.product,
                     "allowed": allowed,
-                    "reason": "not_offered",
+                    "reason": "not_offered" if allowed else "no_changes",
                 },
             ),
         )
@@ -163,10 +163,24 @@ NOTHING_TO_GROUP = CodeSpec(
 SETS_DIFFER = CodeSpec(
     code="group.sets_differ",
     messages={
-        "en": "Licence sets {first} and {other} of '{product}' differ in {differs}: only sets "
-        "with the same management and modules are grouped.",
-        "es": "Los conjuntos de licencias {first} y {other} de '{product}' difieren en "
-        "{differs}: solo se agrupan conjuntos con la misma gestión y los mismos módulos.",
+        "en": {
+            reason: f"Licence sets {{first}} and {{other}} of '{{product}}' differ in {words}: "
+            "only sets with the same management and modules are grouped."
+            for reason, words in (
+                ("management", "management"),
+                ("modules", "modules"),
+                ("both", "management and modules"),
+            )
+        },
+        "es": {
+            reason: f"Los conjuntos de licencias {{first}} y {{other}} de '{{product}}' difieren "
+            f"en {words}: solo se agrupan conjuntos con la misma gestión y los mismos módulos."
+            for reason, words in (
+                ("management", "la gestión"),
+                ("modules", "los módulos"),
+                ("both", "la gestión y los módulos"),
+            )
+        },
     },
 )
 
@@ -201,6 +215,7 @@ def rule_group(ctx: RuleContext) -> Iterable[Finding]:
                         "first": first.id,
                         "other": other.id,
                         "differs": tuple(differs),
+                        "reason": differs[0] if len(differs) == 1 else "both",
                     },
                 ),
             )

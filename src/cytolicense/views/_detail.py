@@ -15,7 +15,7 @@ from ..core._client_records import Client, Maintenance
 from ..core._dates import RETENTION_DAYS, line_shown, status, visible
 from ..core._enums import LicenseType, ManagementMode, Status
 from ..core._html import html_table, styled
-from ..core._messages import period_words, unit
+from ..core._messages import unit
 from ..core._period import Period
 from ..core._trusted import maker
 from ._text import clean, table, tr
@@ -35,6 +35,11 @@ def human_duration(
     if in_days:
         return unit((expires_on - starts_on).days + 1, "day", language)
     rd = relativedelta(expires_on, starts_on)
+    if rd.days and expires_on < dt.date.max:
+        # A term ending the day before its anniversary (term_end = day_before) is whole.
+        whole = relativedelta(expires_on + dt.timedelta(days=1), starts_on)
+        if not whole.days:
+            rd = whole
     parts = [
         unit(getattr(rd, attr), name, language) for attr, name in _UNIT.items() if getattr(rd, attr)
     ]
@@ -233,6 +238,8 @@ class ClientDetail:
         visible: Whether the monitoring list shows the client that day.
         deleted_on: The client's deletion date, if deleted.
         lines: The maintenances active or ended less than 90 days ago, oldest first.
+        changed_on: The day of the client's last change: on an earlier *today* no
+            action is possible (``date.before_history``), and the detail says so.
     """
 
     client_id: str
@@ -241,6 +248,7 @@ class ClientDetail:
     visible: bool
     deleted_on: dt.date | None
     lines: tuple[DetailLine, ...]
+    changed_on: dt.date | None = None
 
     def line(self, maintenance_id: str) -> DetailLine:
         """The line of *maintenance_id*; :class:`KeyError` if the detail does not show it."""
@@ -286,9 +294,11 @@ class ClientDetail:
                     ln.product_name,
                     tr(ln.license_type.value, t),
                     str(ln.quantity),
-                    period_words(ln.period, t)
-                    if ln.period
-                    else human_duration(ln.starts_on, ln.expires_on, in_days=True, language=t),
+                    # The days the line covers, as its modules' rows say them (after a
+                    # renewal: the whole span, not the last term).
+                    human_duration(
+                        ln.starts_on, ln.expires_on, in_days=ln.period is None, language=t
+                    ),
                     str(ln.starts_on),
                     str(ln.expires_on),
                     tr(ln.status.value, t)
@@ -334,6 +344,16 @@ class ClientDetail:
                 state=self._state(t),
             )
         ]
+        if self.changed_on is not None and self.today < self.changed_on:
+            out.append(
+                "  "
+                + tr(
+                    "no action on this day: the client was last changed on {day}, and "
+                    "changes dated before it are refused (date.before_history)",
+                    t,
+                    day=self.changed_on,
+                )
+            )
         if not self.lines:
             out.append("  " + tr("no maintenance to show", t))
             return "\n".join(out)
@@ -366,6 +386,7 @@ def build_detail(
         today=today,
         visible=visible(client, today),
         deleted_on=client.deleted_on,
+        changed_on=client.last_change,
         lines=tuple(
             _line(catalog, m, today, actions(m))
             for m in client.maintenances

@@ -20,13 +20,30 @@ from ..core._events import (
     TrialExtended,
     apply,
 )
-from ..core._messages import period_words
+from ..core._messages import period_words, tr
 from ._text import clean
 
 __all__ = ["describe_history"]
 
 
-def _modules(old: Maintenance, new: Maintenance) -> list[str]:
+_KINDS = {
+    "ClientCreated": "client added",
+    "ProductAssigned": "product assigned",
+    "LicensesModified": "licences modified",
+    "ManagementChanged": "management changed",
+    "ServiceDeleted": "service deleted",
+    "ClientDeleted": "client deleted",
+    "MaintenanceRenewed": "renewed",
+    "ProductChanged": "product changed",
+    "TrialConverted": "trial converted",
+    "TrialExtended": "trial extended",
+    "SetsGrouped": "sets grouped",
+    "SeatsAdded": "seats added",
+}
+"""Each event type in words (the interface table has the Spanish)."""
+
+
+def _modules(old: Maintenance, new: Maintenance, lang: str) -> list[str]:
     before = {ml.module: ml.quantity for ml in old.modules}
     after = {ml.module: ml.quantity for ml in new.modules}
     parts = []
@@ -36,70 +53,108 @@ def _modules(old: Maintenance, new: Maintenance) -> list[str]:
     ]
     dropped = [k for k in before if k not in after]
     if added:
-        parts.append("added " + ", ".join(added))
+        parts.append(tr("added {modules}", lang, modules=", ".join(added)))
     if changed:
-        parts.append("changed " + ", ".join(changed))
+        parts.append(tr("changed {modules}", lang, modules=", ".join(changed)))
     if dropped:
-        parts.append("dropped " + ", ".join(dropped))
+        parts.append(tr("dropped {modules}", lang, modules=", ".join(dropped)))
     return parts
 
 
-def _describe(before: Client | None, e: Event) -> str:
+def _line(m: Maintenance, lang: str) -> str:
+    """``m1: product x10 until DAY``, in *lang*."""
+    return tr(
+        "{id}: {product} x{seats} until {day}",
+        lang,
+        id=m.id,
+        product=m.product,
+        seats=m.quantity,
+        day=m.expires_on,
+    )
+
+
+def _describe(before: Client | None, e: Event, lang: str) -> str:
     if isinstance(e, ClientCreated):
         return f"{e.name}"
     assert before is not None
     if isinstance(e, ProductAssigned):
         m = e.maintenance
         mods = ", ".join(f"{ml.module} ({ml.quantity})" for ml in m.modules)
-        return f"{m.id}: {m.product} x{m.quantity} until {m.expires_on}" + (
-            f" with {mods}" if mods else ""
-        )
+        return _line(m, lang) + (tr(" with {modules}", lang, modules=mods) if mods else "")
     if isinstance(e, LicensesModified):
         old, new = before.maintenance(e.maintenance.id), e.maintenance
-        parts = [f"seats {old.quantity}->{new.quantity}"] if old.quantity != new.quantity else []
-        parts += _modules(old, new)
+        parts = (
+            [tr("seats {old}->{new}", lang, old=old.quantity, new=new.quantity)]
+            if old.quantity != new.quantity
+            else []
+        )
+        parts += _modules(old, new, lang)
         return f"{new.id}: {new.product} x{new.quantity}" + (
             f" ({'; '.join(parts)})" if parts else ""
         )
     if isinstance(e, ManagementChanged):
-        return f"{e.maintenance_id} -> {e.management.value}"
+        return f"{e.maintenance_id} -> {tr(e.management.value, lang)}"
     if isinstance(e, ServiceDeleted):
         return f"{e.maintenance_id}"
     if isinstance(e, MaintenanceRenewed):
         m = e.maintenance
-        term = period_words(m.period, "en") if m.period else "-"
-        return f"{m.id}: {m.product} for {term}, end {e.previous_expires_on} -> {m.expires_on}"
+        term = period_words(m.period, lang) if m.period else "-"
+        return tr(
+            "{id}: {product} for {term}, end {old} -> {new}",
+            lang,
+            id=m.id,
+            product=m.product,
+            term=term,
+            old=e.previous_expires_on,
+            new=m.expires_on,
+        )
     if isinstance(e, ProductChanged):
         m = e.maintenance
-        dropped = f", dropped {', '.join(e.dropped_modules)}" if e.dropped_modules else ""
-        return f"{e.replaced} -> {m.id}: {m.product} x{m.quantity} until {m.expires_on}{dropped}"
+        dropped = (
+            tr(", dropped {modules}", lang, modules=", ".join(e.dropped_modules))
+            if e.dropped_modules
+            else ""
+        )
+        return f"{e.replaced} -> {_line(m, lang)}{dropped}"
     if isinstance(e, TrialConverted):
-        m = e.maintenance
-        return f"{e.trial} -> {m.id}: {m.product} x{m.quantity} until {m.expires_on}"
+        return f"{e.trial} -> {_line(e.maintenance, lang)}"
     if isinstance(e, TrialExtended):
-        return f"{e.maintenance_id}: end {e.previous_expires_on} -> {e.expires_on}"
+        return tr(
+            "{id}: end {old} -> {new}",
+            lang,
+            id=e.maintenance_id,
+            old=e.previous_expires_on,
+            new=e.expires_on,
+        )
     if isinstance(e, SetsGrouped):
         m = e.maintenance
-        return f"{m.id} + {', '.join(e.grouped)} -> {m.id}: x{m.quantity} until {m.expires_on}"
+        return f"{m.id} + {', '.join(e.grouped)} -> {_line(m, lang)}"
     if isinstance(e, SeatsAdded):
         m = e.maintenance
-        return (
-            f"{m.id}: +{e.seats} ({period_words(e.period, 'en')}) -> x{m.quantity}, "
-            f"end {e.previous_expires_on} -> {m.expires_on}"
+        return tr(
+            "{id}: +{seats} ({term}) -> x{total}, end {old} -> {new}",
+            lang,
+            id=m.id,
+            seats=e.seats,
+            term=period_words(e.period, lang),
+            total=m.quantity,
+            old=e.previous_expires_on,
+            new=m.expires_on,
         )
     return ""
 
 
-def describe_history(events: Iterable[Event]) -> list[str]:
-    """One line per event: its day, its type, what it changed, and who did it."""
+def describe_history(events: Iterable[Event], language: str = "en") -> list[str]:
+    """One line per event: its day, what happened, what it changed, and who did it
+    and why, in *language*."""
     lines = []
     client: Client | None = None
     for e in events:
-        text = _describe(client, e)
-        who = f" [by {e.actor}]" if e.actor else ""
+        text = _describe(client, e, language)
+        name = type(e).__name__
+        kind = tr(_KINDS.get(name, name), language)
+        who = tr(" [by {actor}]", language, actor=e.actor) if e.actor else ""
         why = f" ({e.reason})" if e.reason else ""
-        lines.append(
-            clean(f"{e.on}  {type(e).__name__}" + (f" {text}" if text else "") + who + why)
-        )
+        lines.append(clean(f"{e.on}  {kind}" + (f": {text}" if text else "") + who + why))
         client = apply(client, e)
     return lines
