@@ -32,7 +32,9 @@ def test_examples_run(page: Path) -> None:
     assert runner.summarize(verbose=False).failed == 0
 
 
-@pytest.mark.parametrize("page", [gen_reference.FINDINGS, gen_reference.HOOKS, gen_reference.CLI])
+@pytest.mark.parametrize(
+    "page", [gen_reference.FINDINGS, gen_reference.HOOKS, gen_reference.CLI, gen_reference.SCHEMAS]
+)
 def test_generated_pages_are_current(page: str) -> None:
     expected = gen_reference.PAGES[page]()
     assert (DOCS / page).read_text(encoding="utf-8") == expected, (

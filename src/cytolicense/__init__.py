@@ -83,10 +83,12 @@ if TYPE_CHECKING:
     from .store._console import Console
     from .store._postgres import PostgresStore
     from .store._protocol import ClientRow, ClientStore, open_store
+    from .store._schema import json_schema
     from .store._serialize import FORMAT_VERSION, from_json, to_json
     from .store._sqlite import Store
     from .views._detail import ClientDetail, DetailLine, ModuleLine, MonitoringList
     from .views._lifecycle import Expiry, Forecast
+    from .views._offer import ModuleOffer, ProductOffer
 
 # Imported on first use, to keep `import cytolicense` light: the views, JSON
 # (cattrs) and the store (sqlite3) are not needed to decide, and loading a catalog
@@ -112,6 +114,9 @@ _LAZY = {
     "apply": ".core._events",
     "replay": ".core._events",
     "ClientDetail": ".views._detail",
+    "ProductOffer": ".views._offer",
+    "ModuleOffer": ".views._offer",
+    "json_schema": ".store._schema",
     "DetailLine": ".views._detail",
     "ModuleLine": ".views._detail",
     "MonitoringList": ".views._detail",
@@ -189,6 +194,7 @@ __all__ = [
     "Module",
     "ModuleLicense",
     "ModuleLine",
+    "ModuleOffer",
     "MonitoringList",
     "NotFoundError",
     "Operation",
@@ -204,6 +210,7 @@ __all__ = [
     "ProductAssigned",
     "ProductChanged",
     "ProductFamily",
+    "ProductOffer",
     "QuantityRule",
     "Renew",
     "RetryableError",
@@ -228,6 +235,7 @@ __all__ = [
     "commercial_expiry",
     "from_json",
     "hookimpl",
+    "json_schema",
     "load_catalog",
     "make_finding",
     "open_store",

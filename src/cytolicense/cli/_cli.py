@@ -57,6 +57,7 @@ from ..store._sqlite import Store
 from ..views._detail import MonitoringList
 from ..views._history import describe_history
 from ..views._lifecycle import ExpiryList
+from ..views._offer import offers_text
 from ..views._text import clean, tr
 from ._demo import build_demo
 from ._transfer import ImportReport, export_clients, read_data, write_changes
@@ -91,6 +92,7 @@ READ_ONLY = frozenset(
         "forecast",
         "usage",
         "export",
+        "offer",
     }
 )
 """Commands that only read: they never create a database file."""
@@ -419,6 +421,9 @@ def _parser() -> argparse.ArgumentParser:
         type=_usage,
         metavar="ID=N",
         help="devices in use per product or module",
+    )
+    add("offer", "what the add-product dialog may offer a client today").add_argument(
+        "client", help="the client's id"
     )
     for name, help in (
         ("delete-client", "delete a client (visible for 90 more days)"),
@@ -913,6 +918,15 @@ class _Run:
         else:
             for f in decision.findings:
                 print(self.finding_line(f), file=self.out)
+        return EXIT_OK
+
+    def cmd_offer(self) -> int:
+        console = self.console()
+        offers = console.offer(self.args.client, self.today)
+        if self.json:
+            self.emit({"products": [to_data(o) for o in offers]})
+        else:
+            print(offers_text(offers, self.lang), file=self.out)
         return EXIT_OK
 
     def cmd_detail(self) -> int:

@@ -300,6 +300,14 @@ UI: dict[str, dict[str, str]] = {
         "the pool has no history": "el pool no tiene historial",
         "client added": "cliente añadido",
         "warning": "aviso",
+        "may be assigned": "se puede asignar",
+        "what the add-product dialog may offer a client today": "lo que el diálogo de añadir "
+        "producto puede ofrecer hoy a un cliente",
+        "not now": "ahora no",
+        "warns": "avisa",
+        "no cap": "sin máximo",
+        "modules": "módulos",
+        "no product is sold on this day": "no se vende ningún producto este día",
         "no action on this day: the client was last changed on {day}, and changes dated "
         "before it are refused (date.before_history)": "ninguna acción este día: el cliente "
         "cambió por última vez el {day}, y los cambios con fecha anterior se rechazan "

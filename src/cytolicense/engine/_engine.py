@@ -65,6 +65,7 @@ from ..core._validation import to_management, to_severity
 from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS, dropped_modules
 from ..rules._client import state_accepts, target_state
 from ..rules._terms import group_sets, new_end, pool_moves
+from ..views._offer import ModuleOffer, ProductOffer
 
 if TYPE_CHECKING:
     from ..views._detail import ClientDetail, MonitoringList  # imported on first use
@@ -100,6 +101,7 @@ _SLICE = 4096  # clients the monitoring list filters at a time
 _NO_FINDINGS = Decision(())
 _TRIAL = LicenseType.TRIAL
 _COMMERCIAL = LicenseType.COMMERCIAL
+_CENTRALIZED = ManagementMode.CENTRALIZED
 _POOL_SHORT = "pool.insufficient"
 _NO_IDS: frozenset[str] = frozenset()
 _build_maintenance = builder(Maintenance)
@@ -230,6 +232,15 @@ def _pooled_of(sets: list[Maintenance]) -> tuple[PoolLine, ...]:
                 PoolLine(item=ml.module, period=s.period, seats=ml.quantity) for ml in s.modules
             )
     return tuple(lines)
+
+
+def _minimal(
+    product: str, license_type: LicenseType, mode: ManagementMode, period: Period | None
+) -> AssignmentRequest:
+    """The contract's minimal request of a product and licence type."""
+    return AssignmentRequest(
+        product=product, license_type=license_type, quantity=1, period=period, management=mode
+    )
 
 
 class Engine:
@@ -996,6 +1007,80 @@ class Engine:
                 ]
             )
         return shown
+
+    def offer(
+        self, client: Client, today: dt.date, *, pool: Pool | None = None
+    ) -> tuple[ProductOffer, ...]:
+        """What the add-product dialog may offer *client* on *today*: one
+        :class:`ProductOffer` per product still sold that day, in catalog order.
+
+        Built from :meth:`check` itself, never from a second copy of the rules: for
+        each licence type a product sells, its *minimal request* (1 seat, no module,
+        a management mode the product offers, for a commercial licence the first
+        enabled period, else the first sold) is checked; the types it passes are
+        offered, the others come with the error findings it got
+        (:attr:`ProductOffer.refusals`). A compatible module is offered when adding it
+        to the minimal request of every licence type (linked: the product's seats;
+        independent: 1 seat) adds no error. Never raises for a well-typed call.
+        """
+        offers: list[ProductOffer] = []
+        catalog = self.catalog
+        for product in catalog.products.values():
+            until = product.available_until
+            if until is not None and until < today:
+                continue
+            modes = sorted(product.management_modes, key=lambda m: m is not _CENTRALIZED)
+            mode = modes[0]
+            enabled = product.enabled
+            period = (enabled or product.periods or (None,))[0]
+            allowed: set[LicenseType] = set()
+            refusals: dict[LicenseType, tuple[Finding, ...]] = {}
+            minimal: dict[LicenseType, tuple[AssignmentRequest, frozenset[Finding]]] = {}
+            for lt in sorted(product.license_types, key=lambda x: x.value):
+                req = _minimal(product.id, lt, mode, period if lt is _COMMERCIAL else None)
+                errors = self.check(client, req, today, pool=pool).errors
+                minimal[lt] = (req, frozenset(errors))
+                if errors:
+                    refusals[lt] = errors
+                else:
+                    allowed.add(lt)
+            modules = []
+            for module in catalog.compatible_modules(product.id):
+                seats = None if module.quantity_rule is QuantityRule.LINKED else 1
+                if all(
+                    frozenset(
+                        self.check(
+                            client,
+                            attrs.evolve(req, modules={module.id: seats}),
+                            today,
+                            pool=pool,
+                        ).errors
+                    )
+                    <= before
+                    for req, before in minimal.values()
+                ):
+                    modules.append(
+                        ModuleOffer(
+                            module=module.id, name=module.name, quantity_rule=module.quantity_rule
+                        )
+                    )
+            offers.append(
+                ProductOffer(
+                    product=product.id,
+                    name=product.name,
+                    family=product.family,
+                    license_types=frozenset(allowed),
+                    periods=product.periods,
+                    enabled_periods=enabled,
+                    modules=tuple(modules),
+                    management_modes=product.management_modes,
+                    max_quantity=product.max_quantity,
+                    trial_max_quantity=product.trial_max_quantity,
+                    trial_days=product.trial_days,
+                    refusals=refusals,
+                )
+            )
+        return tuple(offers)
 
     def detail(self, client: Client, today: dt.date) -> ClientDetail:
         """The client's detail as the console shows it on *today* (D6, D7, D8)."""

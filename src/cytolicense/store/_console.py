@@ -24,6 +24,7 @@ from ..core._pool import Pool
 from ..core._validation import to_period
 from ..engine._engine import Change, Engine
 from ..views._detail import ClientDetail
+from ..views._offer import ProductOffer
 from ._protocol import ClientStore
 
 if TYPE_CHECKING:
@@ -231,6 +232,11 @@ class Console:
     def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
         """What expires within *within_days* (and what is in grace), from the store's index."""
         return self.store.expiring(today, within_days)
+
+    def offer(self, client_id: str, today: dt.date) -> tuple[ProductOffer, ...]:
+        """What the add-product dialog may offer the stored client on *today*
+        (:meth:`Engine.offer` with the partner's stored pool)."""
+        return self.engine.offer(self.store.get(client_id), today, pool=self._pool_if_tracked())
 
     def detail(self, client_id: str, today: dt.date) -> ClientDetail:
         """The stored client's detail."""

@@ -30,6 +30,7 @@ from ..core._pool import Pool, PoolChanged, PoolLine
 from ..engine._engine import Change
 from ..rules._builtin import CODE_SPECS
 from ..views._lifecycle import Expiry
+from ..views._offer import ModuleOffer, ProductOffer
 from ._reader import read_client
 
 if TYPE_CHECKING:
@@ -124,6 +125,8 @@ SERIALIZABLE: dict[str, type[Any]] = {
         Decision,
         Change,
         Period,
+        ModuleOffer,
+        ProductOffer,
         *EVENT_TYPES,
     )
 }
