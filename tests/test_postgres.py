@@ -331,13 +331,13 @@ def test_a_schema_2_database_gains_the_listing_index(postgres_url: str, engine: 
     store._db.execute("UPDATE cytolicense_meta SET value = '2' WHERE key = 'schema'")
     store.close()
     store = cl.open_store(postgres_url, f"p-{uuid.uuid4().hex[:8]}")
-    assert store._schema_version() == "6"
+    assert store._schema_version() == "7"
     found = store._db.execute("SELECT to_regclass('clients_listing')").fetchone()
     assert found is not None and found[0] is not None
     store._db.execute("UPDATE cytolicense_meta SET value = '1' WHERE key = 'schema'")
     with pytest.raises(cl.StoreError, match="schema version 1 is not supported"):
         cl.open_store(postgres_url, "other")
-    store._db.execute("UPDATE cytolicense_meta SET value = '6' WHERE key = 'schema'")
+    store._db.execute("UPDATE cytolicense_meta SET value = '7' WHERE key = 'schema'")
     store.close()
 
 
@@ -357,7 +357,7 @@ def test_a_schema_3_database_gains_the_lower_case_names(
     store._db.execute("UPDATE cytolicense_meta SET value = '3' WHERE key = 'schema'")
     store.close()
     store = cl.open_store(postgres_url, partner)
-    assert store._schema_version() == "6"
+    assert store._schema_version() == "7"
     assert [r.id for r in store.rows(search="ácme SEÑ")] == ["acme"]
     assert [r.id for r in store.rows(search="50%")] == []
     (index,) = store._db.execute("SELECT pg_get_indexdef('clients_listing'::regclass)").fetchone()
@@ -381,7 +381,7 @@ def test_a_schema_4_database_loses_the_indexes_no_query_reads(
     database loses them when a store opens it, and its lists still answer."""
     partner = f"p-{uuid.uuid4().hex[:8]}"
     store = cl.open_store(postgres_url, partner)
-    fresh = {"clients_by_end", "clients_listing", "expiries_by_end"}
+    fresh = {"clients_by_end", "clients_listing", "expiries_by_end", "idempotency_keys_by_day"}
     assert _indexes(store) == fresh
     cl.Console(engine, store).add_client("acme", "ACME", TODAY)
     store._db.execute("CREATE INDEX clients_by_shown ON clients (partner, shown_until)")
@@ -390,7 +390,7 @@ def test_a_schema_4_database_loses_the_indexes_no_query_reads(
     store.close()
     store = cl.open_store(postgres_url, partner)
     try:
-        assert store._schema_version() == "6"
+        assert store._schema_version() == "7"
         assert _indexes(store) == fresh
         assert [r.id for r in store.rows(TODAY, shown=True, search="acm")] == ["acme"]
         assert [c.id for c in store.monitoring(TODAY)] == ["acme"]
@@ -613,3 +613,21 @@ def test_a_partners_role_cannot_reach_another_partner(postgres_url: str, engine:
         assert b.pool().seats("cytomic-edr", "1y") == 7
     finally:
         b.close()
+
+
+def test_a_schema_6_database_gains_the_idempotency_keys(postgres_url: str) -> None:
+    partner = f"p-{uuid.uuid4().hex[:8]}"
+    store = cl.open_store(postgres_url, partner)
+    store._db.execute("DROP TABLE idempotency_keys")
+    store._db.execute("UPDATE cytolicense_meta SET value = '6' WHERE key = 'schema'")
+    store.close()
+    store = cl.open_store(postgres_url, partner)
+    try:
+        assert store._schema_version() == "7"
+        assert store.find_key("nothing") is None
+        (forced,) = store._db.execute(
+            "SELECT relforcerowsecurity FROM pg_class WHERE relname = 'idempotency_keys'"
+        ).fetchone()
+        assert forced
+    finally:
+        store.close()

@@ -726,3 +726,26 @@ def test_item25_the_forecast_chart_reads_at_any_length(n: int) -> None:
         )
     ]
     assert xs and all(b - a >= 34 for a, b in itertools.pairwise(xs))
+
+
+def test_item21_assign_dry_run_and_keys_on_the_command_line(tmp_path: Any) -> None:
+    day = ("--today", "2026-11-27")
+    _cli(tmp_path, *day, "add-client", "acme", "ACME")
+    assign = ("assign", "acme", "--product", "cytomic-edr", "--seats", "2", "--period", "1y")
+    assert "nothing changed" in _cli(tmp_path, *day, *assign, "--dry-run").stdout
+    assert "nothing changed" in _cli(tmp_path, *day, "--dry-run", *assign).stdout
+    assert "no maintenance to show" in _cli(tmp_path, *day, "detail", "acme").stdout
+    first = _cli(tmp_path, *day, *assign, "--key", "order-17").stdout
+    again = _cli(tmp_path, *day, *assign, "--key", "order-17").stdout
+    assert first == again and "assigned: maintenance m1" in first
+    assert " m2 " not in _cli(tmp_path, *day, "detail", "acme").stdout
+    other = ("assign", "acme", "--product", "cytomic-edr", "--seats", "3", "--period", "1y")
+    assert (
+        "first used for another operation"
+        in _cli(tmp_path, *day, *other, "--key", "order-17", code=3).stderr
+    )
+    assert (
+        "forgot 1 idempotency key(s)"
+        in _cli(tmp_path, *day, "keys", "prune", "--before", "2026-11-28").stdout
+    )
+    assert _cli(tmp_path, *day, "demo", "--dry-run", code=2)

@@ -244,8 +244,19 @@ class LifecycleSession(RuleBasedStateMachine):
             return
         taken: dict[tuple[str | None, str], int] = {}
         back: dict[tuple[str | None, str], int] = {}
+        # A grouped set's seats move to the set that keeps them (its record of pooled
+        # seats too), and a change's new line follows the old: counted together.
+        into = {m.id: m.replaced_by for m in self.client.maintenances if m.replaced_by}
+
+        def root(mid: str | None) -> str | None:
+            seen = set()
+            while mid in into and mid not in seen:
+                seen.add(mid)
+                mid = into[mid]
+            return mid
+
         for e in self.pool_events:
-            key = (e.maintenance, e.item)
+            key = (root(e.maintenance), e.item)
             if e.kind == "debited":
                 taken[key] = taken.get(key, 0) - e.seats
             elif e.kind == "recovered":

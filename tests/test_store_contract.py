@@ -335,3 +335,54 @@ def test_a_strict_pool_holds_under_two_writers(open_store: Factory) -> None:
     loose = cl.Console(cl.Engine(cl.load_catalog()), b)
     assert not loose.apply("two", req, TODAY).pool_floor
     assert b.pool().seats(REQUEST.product, period) == -10
+
+
+def test_idempotency_keys(open_store: Factory, engine: cl.Engine) -> None:
+    """R3 1/6: a retried apply with its key applies nothing and answers the same."""
+    a, b = open_store("a"), open_store("b")
+    ca, cb = cl.Console(engine, a), cl.Console(engine, b)
+    for console in (ca, cb):
+        console.add_client("acme", "ACME", TODAY)
+        console.add_client("beta", "Beta", TODAY)
+    first = ca.apply("acme", REQUEST, TODAY, actor="ana", key="req-1")
+    again = ca.apply("acme", REQUEST, TODAY, actor="ana", key="req-1")
+    assert again == first
+    assert a.load("acme")[1] == 2 and len(a.history("acme")) == 2  # applied once
+    # The same key with another operation, or for another client: a conflict.
+    other = attrs.evolve(REQUEST, quantity=11)
+    with pytest.raises(cl.KeyConflictError, match="was first used for another operation"):
+        ca.apply("acme", other, TODAY, key="req-1")
+    with pytest.raises(cl.ConflictError):
+        ca.apply("beta", REQUEST, TODAY, key="req-1")
+    assert a.load("beta")[1] == 1
+    # Keys are the partner's: partner b's "req-1" is its own.
+    mine = cb.apply("beta", other, TODAY, key="req-1")
+    assert mine.client.id == "beta" and b.find_key("req-1") is not None
+    assert a.find_key("req-1").client_id == "acme"  # type: ignore[union-attr]
+    # A refused operation stores no key: the same key may carry a good one later.
+    with pytest.raises(cl.RuleViolation):
+        ca.apply("beta", attrs.evolve(REQUEST, quantity=0), TODAY, key="req-2")
+    assert a.find_key("req-2") is None
+    # Two writers racing with one key: one applies, the other gets its answer.
+    first_handle, second_handle = cl.Console(engine, open_store("a")), ca
+    change = engine.apply(first_handle.store.get("beta"), REQUEST, TODAY)
+    from cytolicense.store._serialize import compact, to_data
+
+    record = cl.KeyRecord(
+        key="req-3", client_id="beta", operation=compact(to_data(REQUEST)), created_on=TODAY
+    )
+    first_handle.store.save(change, 1, key=record)
+    raced = second_handle.apply("beta", REQUEST, TODAY, key="req-3")
+    assert raced == change and a.load("beta")[1] == 2
+    # apply_each with a key: a retried batch applies nothing twice.
+    ca.add_client("c1", "C1", TODAY)
+    ca.add_client("c2", "C2", TODAY)
+    done = ca.apply_each(["c1", "c2"], REQUEST, TODAY, key="batch-7")
+    redone = ca.apply_each(["c1", "c2"], REQUEST, TODAY, key="batch-7")
+    assert done == redone and [a.load(c)[1] for c in ("c1", "c2")] == [2, 2]
+    # Pruned keys are forgotten (and only this partner's).
+    assert ca.prune_keys(TODAY) == 0
+    assert ca.prune_keys(TODAY + dt.timedelta(days=1)) == 4  # req-1, req-3, batch-7/c1, c2
+    assert a.find_key("req-1") is None and b.find_key("req-1") is not None
+    with pytest.raises(ValueError, match="1 to 200 printable"):
+        ca.apply("acme", REQUEST, TODAY, key="x" * 201)

@@ -20,6 +20,7 @@ from .core._exceptions import (
     ConnectionLostError,
     CytolicenseError,
     DataError,
+    KeyConflictError,
     NotFoundError,
     PluginRuleError,
     PoolCreditError,
@@ -82,7 +83,7 @@ if TYPE_CHECKING:
     from .engine._engine import Change, Engine
     from .store._console import Console
     from .store._postgres import PostgresStore
-    from .store._protocol import ClientRow, ClientStore, open_store
+    from .store._protocol import ClientRow, ClientStore, KeyRecord, open_store
     from .store._schema import json_schema
     from .store._serialize import FORMAT_VERSION, from_json, to_json
     from .store._sqlite import Store
@@ -127,6 +128,7 @@ _LAZY = {
     "Store": ".store._sqlite",
     "ClientStore": ".store._protocol",
     "ClientRow": ".store._protocol",
+    "KeyRecord": ".store._protocol",
     "open_store": ".store._protocol",
     "PostgresStore": ".store._postgres",
     "Expiry": ".views._lifecycle",
@@ -184,6 +186,8 @@ __all__ = [
     "Finding",
     "Forecast",
     "GroupSets",
+    "KeyConflictError",
+    "KeyRecord",
     "LicenseType",
     "LicensesModified",
     "Maintenance",

@@ -252,6 +252,11 @@ def _options(suppress: bool) -> argparse.ArgumentParser:
         help="print JSON for scripts",
     )
     common.add_argument(
+        "--key",
+        default=none,
+        help="an idempotency key: the same command run again with it applies nothing twice",
+    )
+    common.add_argument(
         "--dry-run",
         action="store_true",
         default=argparse.SUPPRESS if suppress else False,
@@ -439,6 +444,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a .csv (one row per maintenance) or .jsonl (from `export`)")
     p.add_argument("--batch", type=_seats, default=500, help="clients per transaction")
     add("export", "write every client and its events as JSON lines to stdout")
+    p = add("keys", "manage idempotency keys: `keys prune --before DATE`")
+    p.add_argument("action", choices=["prune"], help="what to do")
+    p.add_argument("--before", type=_day, required=True, help="forget keys stored before this day")
     return parser
 
 
@@ -686,9 +694,7 @@ class _Run:
         return EXIT_OK
 
     def cmd_assign(self) -> int:
-        change = self.console().assign(self.args.client, self.request(), self.today)
-        self.change(change, "assigned")
-        return EXIT_OK
+        return self.operate(self.args.client, self.request(), "assigned")
 
     def cmd_check(self) -> int:
         decision = self.console().check(self.args.client, self.request(), self.today)
@@ -725,7 +731,12 @@ class _Run:
                 print(tr("ok: {what} (nothing changed)", self.lang, what=said), file=self.out)
             return EXIT_OK
         change = console.apply(
-            client_id, op, self.today, actor=self.args.actor, reason=self.args.reason
+            client_id,
+            op,
+            self.today,
+            actor=self.args.actor,
+            reason=self.args.reason,
+            key=self.args.key,
         )
         self.change(change, verb)
         return EXIT_OK
@@ -920,6 +931,26 @@ class _Run:
                 print(self.finding_line(f), file=self.out)
         return EXIT_OK
 
+    def cmd_keys(self) -> int:
+        console = self.console()
+        if self.args.dry_run:
+            print(tr("ok: keys would be pruned (nothing changed)", self.lang), file=self.out)
+            return EXIT_OK
+        count = console.prune_keys(self.args.before)
+        if self.json:
+            self.emit({"pruned": count})
+        else:
+            print(
+                tr(
+                    "forgot {count} idempotency key(s) stored before {day}",
+                    self.lang,
+                    count=count,
+                    day=self.args.before,
+                ),
+                file=self.out,
+            )
+        return EXIT_OK
+
     def cmd_offer(self) -> int:
         console = self.console()
         offers = console.offer(self.args.client, self.today)
@@ -1043,6 +1074,10 @@ class _Run:
         return EXIT_OK
 
     def cmd_demo(self) -> int:
+        if self.args.dry_run:
+            raise UsageError(
+                tr("`demo` has no --dry-run: it only ever writes its own demo file", self.lang)
+            )
         # The demo writes only its own file: CYTOLICENSE_DB is not read, and an
         # explicit --db is replaced only when it holds a previous demo.
         path = Path(self.args.db) if self.args.db else Path(DEMO_DB)

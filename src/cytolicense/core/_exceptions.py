@@ -274,3 +274,38 @@ class PoolShortageError(ConflictError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class KeyTakenError(StoreError):
+    """A save carried an idempotency key this partner already holds: another request
+    with that key committed first. Nothing was written (:class:`Console` answers it
+    with the stored change)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"idempotency key {key!r} is already stored")
+        self.key = key
+
+
+class KeyConflictError(ConflictError):
+    """An idempotency key came back with another operation or another client than the
+    one it was first used for. Nothing was applied.
+
+    Attributes:
+        key: The key.
+        client_id: The client of this request.
+        first_client_id: The client the key was first used for.
+    """
+
+    def __init__(self, key: str, client_id: str, first_client_id: str) -> None:
+        super().__init__(client_id, 0, None)
+        self.template = (
+            "idempotency key '{key}' was first used for another operation (client "
+            "'{first}'): a key names one operation; use a new key for a new one"
+        )
+        self.values = {"key": key, "first": first_client_id}
+        self.args = (render(self.template, self.values, "en"),)
+        self.key = key
+        self.first_client_id = first_client_id
+
+    def __str__(self) -> str:
+        return str(self.args[0])

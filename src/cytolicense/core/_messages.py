@@ -92,6 +92,10 @@ ERRORS: Mapping[str, Mapping[str, str]] = {
     "es": {
         # records and catalogs
         "unknown {kind} id '{id}'": "id de {kind} desconocido: '{id}'",
+        "idempotency key '{key}' was first used for another operation (client '{first}'): a "
+        "key names one operation; use a new key for a new one": "la clave de idempotencia "
+        "'{key}' se usó primero para otra operación (cliente '{first}'): una clave nombra "
+        "una operación; use una clave nueva para otra",
         "'{item}' is not sold for {period} (sold: {allowed})": "'{item}' no se vende por "
         "{period} (a la venta: {allowed})",
         "the pool would hold {balance} seats of '{item}' for {period}: a correction may not "
@@ -301,6 +305,19 @@ UI: dict[str, dict[str, str]] = {
         "client added": "cliente añadido",
         "warning": "aviso",
         "may be assigned": "se puede asignar",
+        "`demo` has no --dry-run: it only ever writes its own demo file": "`demo` no tiene "
+        "--dry-run: solo escribe su propio fichero de demostración",
+        "an idempotency key: the same command run again with it applies nothing twice": "una "
+        "clave de idempotencia: la misma orden ejecutada otra vez con ella no aplica nada "
+        "dos veces",
+        "manage idempotency keys: `keys prune --before DATE`": "gestiona las claves de "
+        "idempotencia: `keys prune --before FECHA`",
+        "what to do": "qué hacer",
+        "forget keys stored before this day": "olvida las claves guardadas antes de este día",
+        "ok: keys would be pruned (nothing changed)": "ok: se olvidarían las claves (nada ha "
+        "cambiado)",
+        "forgot {count} idempotency key(s) stored before {day}": "olvidada(s) {count} "
+        "clave(s) de idempotencia guardadas antes del {day}",
         "what the add-product dialog may offer a client today": "lo que el diálogo de añadir "
         "producto puede ofrecer hoy a un cliente",
         "not now": "ahora no",
@@ -514,7 +531,6 @@ UI: dict[str, dict[str, str]] = {
         "uso), no '{text}'",
         "expected MODULE or MODULE=SEATS, got '{text}'": "se esperaba MODULE o MODULE=SEATS, "
         "no '{text}'",
-        "what to do": "qué hacer",
         "1y, 2y, 3y or 1m (commercial only)": "1y, 2y, 3y o 1m (solo comerciales)",
         "add a module (repeatable)": "añade un módulo (repetible)",
         "centralized management or not": "gestión centralizada o no",

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 from ..core._client_records import Client
 from ..core._enums import ManagementMode
 from ..core._events import Event
-from ..core._exceptions import NotFoundError, PoolCreditError, RuleViolation, UnknownIdError, said
+from ..core._exceptions import (
+    KeyConflictError,
+    KeyTakenError,
+    NotFoundError,
+    PoolCreditError,
+    RuleViolation,
+    UnknownIdError,
+    said,
+)
 from ..core._findings import Decision
 from ..core._operations import (
     AssignmentRequest,
@@ -25,12 +33,25 @@ from ..core._validation import to_period
 from ..engine._engine import Change, Engine
 from ..views._detail import ClientDetail
 from ..views._offer import ProductOffer
-from ._protocol import ClientStore
+from ._protocol import ClientStore, KeyRecord
+from ._serialize import compact, from_json, to_data
 
 if TYPE_CHECKING:
     from ..views._lifecycle import Expiry
 
-__all__ = ["Console"]
+__all__ = ["MAX_KEY", "Console"]
+
+MAX_KEY = 200
+"""The longest idempotency key :meth:`Console.apply` takes."""
+
+
+def _key(key: object) -> str:
+    """*key* when it is an idempotency key: 1 to :data:`MAX_KEY` printable characters."""
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY or not key.isprintable():
+        raise ValueError(
+            f"an idempotency key is 1 to {MAX_KEY} printable characters, got {key!r:.60}"
+        )
+    return key
 
 
 class Console:
@@ -79,19 +100,95 @@ class Console:
         *,
         actor: str | None = None,
         reason: str | None = None,
+        key: str | None = None,
     ) -> Change:
         """Carry out *operation* on the stored client and save the change, its events and
-        the pool's movements together."""
-        read = getattr(self.store, "load_with_pool", None)
-        if read is not None:  # one read where the store has one (PostgreSQL: a round trip)
-            client, version, pool = read(client_id)
-        else:
-            (client, version), pool = self.store.load(client_id), self.store.pool()
+        the pool's movements together.
+
+        Args:
+            key: An idempotency key (text, at most 200 characters), for a caller that
+                may send the same request twice (an HTTP retry after a timeout, a
+                double click). The first apply stores the key with the change, in
+                the same transaction; a later apply with the same key, the same
+                client and an equal operation returns an equal :class:`Change` and
+                applies nothing. Keys belong to the partner; they are kept until
+                :meth:`prune_keys`.
+
+        Raises:
+            RuleViolation: the engine refuses it; nothing changed (no key stored).
+            KeyConflictError: *key* was first used for another operation or client.
+            ConflictError: another writer changed the client in between.
+        """
+        if key is not None:
+            return self._apply_once(client_id, operation, today, actor, reason, _key(key))
+        client, version, pool = self._read(client_id)
         change = self.engine.apply(
             client, operation, today, pool=pool if pool.lines else None, actor=actor, reason=reason
         )
         self.store.save(change, version)
         return change
+
+    def _read(self, client_id: str) -> tuple[Client, int, Pool]:
+        read = getattr(self.store, "load_with_pool", None)
+        if read is not None:  # one read where the store has one (PostgreSQL: a round trip)
+            client, version, pool = read(client_id)
+            return client, version, pool
+        (client, version), pool = self.store.load(client_id), self.store.pool()
+        return client, version, pool
+
+    def _apply_once(
+        self,
+        client_id: str,
+        operation: Operation,
+        today: dt.date,
+        actor: str | None,
+        reason: str | None,
+        key: str,
+    ) -> Change:
+        """:meth:`apply` with an idempotency key (checked by the caller)."""
+        find = getattr(self.store, "find_key", None)
+        if find is None:
+            raise TypeError(f"{self.store!r} does not keep idempotency keys")
+        document = compact(to_data(operation))
+        answered = self._answered(find(key), key, client_id, document)
+        if answered is not None:
+            return answered
+        client, version, pool = self._read(client_id)
+        change = self.engine.apply(
+            client, operation, today, pool=pool if pool.lines else None, actor=actor, reason=reason
+        )
+        record = KeyRecord(key=key, client_id=client_id, operation=document, created_on=today)
+        try:
+            self.store.save(change, version, key=record)
+        except KeyTakenError:  # the same key committed in between: answer as it did
+            answered = self._answered(find(key), key, client_id, document)
+            if answered is None:  # pragma: no cover - a key is only taken once stored
+                raise
+            return answered
+        return change
+
+    @staticmethod
+    def _answered(
+        found: KeyRecord | None, key: str, client_id: str, document: str
+    ) -> Change | None:
+        """The change a stored key answered, when it was for this client and operation."""
+        if found is None:
+            return None
+        if found.client_id != client_id or found.operation != document:
+            raise KeyConflictError(key, client_id, found.client_id)
+        assert found.change is not None
+        return from_json(Change, found.change)
+
+    def prune_keys(self, before: dt.date) -> int:
+        """Forget the partner's idempotency keys stored before *before*; how many.
+
+        A key protects against a retry for as long as it is kept: keep keys longer
+        than any caller retries (HTTP clients retry within minutes; a week is
+        generous), then prune (``cytolicense keys prune --before DATE``)."""
+        prune = getattr(self.store, "prune_keys", None)
+        if prune is None:
+            raise TypeError(f"{self.store!r} does not keep idempotency keys")
+        return int(prune(before))
 
     def apply_each(
         self,
@@ -101,6 +198,7 @@ class Console:
         *,
         actor: str | None = None,
         reason: str | None = None,
+        key: str | None = None,
     ) -> dict[str, Change | RuleViolation | NotFoundError]:
         """Carry out *operation* on each of *client_ids* in one batch (renew these
         clients, add this module to all of them): what each got, by id, in order.
@@ -112,7 +210,13 @@ class Console:
         batch's until it ends, so no other writer comes in between: no
         :class:`ConflictError`. Any other error (a store's) ends the batch with
         nothing written.
+
+        With *key*, each client's change is kept under ``KEY/CLIENT_ID`` (see
+        :meth:`apply`): a batch retried with the same key applies nothing twice and
+        answers every client as the first run did.
         """
+        if key is not None:
+            _key(key)
         ids = list(dict.fromkeys(client_ids))
         out: dict[str, Change | RuleViolation | NotFoundError] = {}
         with self.store.batch():
@@ -121,9 +225,14 @@ class Console:
                 read_many(ids)
             for client_id in ids:
                 try:
-                    out[client_id] = self.apply(
-                        client_id, operation, today, actor=actor, reason=reason
-                    )
+                    if key is None:
+                        out[client_id] = self.apply(
+                            client_id, operation, today, actor=actor, reason=reason
+                        )
+                    else:
+                        out[client_id] = self._apply_once(
+                            client_id, operation, today, actor, reason, f"{key}/{client_id}"
+                        )
                 except (RuleViolation, NotFoundError) as exc:
                     out[client_id] = exc
         return out

@@ -17,7 +17,25 @@ from ..engine._engine import Change
 if TYPE_CHECKING:
     from ..views._lifecycle import Expiry
 
-__all__ = ["ClientRow", "ClientStore", "open_store"]
+__all__ = ["ClientRow", "ClientStore", "KeyRecord", "open_store"]
+
+
+class KeyRecord(NamedTuple):
+    """An idempotency key as a store keeps it, beside the change it answered.
+
+    Attributes:
+        key: The key (at most 200 characters), one partner's.
+        client_id: The client the operation was for.
+        operation: The operation's JSON document (compared on a retry).
+        created_on: The day it was stored (``keys prune --before`` counts from it).
+        change: The change's JSON document (``None`` until it is stored).
+    """
+
+    key: str
+    client_id: str
+    operation: str
+    created_on: dt.date
+    change: str | None = None
 
 
 class ClientRow(NamedTuple):
@@ -73,8 +91,17 @@ class ClientStore(Protocol):
         """The client's events, oldest first."""
         ...
 
-    def save(self, change: Change, version: int | None) -> int:
-        """Write a change atomically (optimistic *version*); the new version."""
+    def save(self, change: Change, version: int | None, *, key: KeyRecord | None = None) -> int:
+        """Write a change atomically (optimistic *version*), with its idempotency
+        *key* if given; the new version."""
+        ...
+
+    def find_key(self, key: str) -> KeyRecord | None:
+        """The stored idempotency key of this partner, or ``None``."""
+        ...
+
+    def prune_keys(self, before: dt.date) -> int:
+        """Forget the idempotency keys stored before *before*; how many."""
         ...
 
     def bulk(self, changes: Sequence[Change]) -> int:

@@ -24,6 +24,7 @@ from ..core._exceptions import (
     ClientExistsError,
     ConflictError,
     DataError,
+    KeyTakenError,
     NotFoundError,
     PoolShortageError,
     StoreError,
@@ -32,7 +33,7 @@ from ..core._exceptions import (
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged
 from ..engine._engine import Change, Engine
-from ._protocol import ClientRow
+from ._protocol import ClientRow, KeyRecord
 from ._rows import (
     EXPIRY_DELETE,
     EXPIRY_UPSERT,
@@ -53,7 +54,7 @@ from ._rows import (
     update_plan,
     update_sql,
 )
-from ._serialize import from_data, loads, stored_client
+from ._serialize import compact, from_data, loads, stored_client, to_data
 
 if TYPE_CHECKING:
     from ..views._lifecycle import Expiry
@@ -426,7 +427,7 @@ class SqlStore:
 
     # -- writes ------------------------------------------------------------------------------
 
-    def save(self, change: Change, version: int | None) -> int:
+    def save(self, change: Change, version: int | None, *, key: KeyRecord | None = None) -> int:
         """Write *change* (the new client, its events, and the pool's movements)
         atomically; return the client's new version.
 
@@ -443,6 +444,11 @@ class SqlStore:
         refuses the held-back rows themselves (a full disk, a trigger of yours) fails
         the batch as a whole, and nothing of it is kept.
 
+        *key* (an idempotency key, as :meth:`Console.apply` gives it) is stored with
+        the change in the same transaction; a key this partner already holds refuses
+        the whole save (:class:`KeyTakenError`: another request with that key came
+        first).
+
         Raises:
             ConflictError: the stored version is not *version* (someone else wrote
                 first), or a new client's id is taken. Nothing was written.
@@ -454,13 +460,14 @@ class SqlStore:
             assert version is not None
             return version
         held = self._held.get(client.id)
-        if held is not None and version is not None and not change.pool_events:
+        if held is not None and version is not None and not change.pool_events and key is None:
             return self._save_behind(change, version, held)
         if self._behind is not None:
             self._flush()
         document = dumps(client)
         n = len(change.events)
-        with self._writing("saving a client", alone=not change.pool_events):
+        alone = not change.pool_events and key is None
+        with self._writing("saving a client", alone=alone):
             if version is None:
                 follows(None, change)
                 added = self._write(
@@ -475,6 +482,8 @@ class SqlStore:
                 )
                 if not added:
                     raise ClientExistsError(client.id, self._stored_version(client.id))
+                if key is not None:
+                    self._save_key(key, change)
                 return 1
             known = held or self._loaded.get(client.id)
             if known is not None and known[0] == version:
@@ -504,10 +513,69 @@ class SqlStore:
             )
             if not updated:  # another writer came first (checked atomically)
                 raise self._conflict(client.id, version)
+            if key is not None:
+                self._save_key(key, change)
             self._loaded.pop(client.id, None)
             if held is not None:
                 self._held[client.id] = (version + 1, seq + n, client)
             return version + 1
+
+    # -- idempotency keys ---------------------------------------------------------------------
+
+    def _save_key(self, key: KeyRecord, change: Change) -> None:
+        """Store *key* with *change* (inside the save's transaction)."""
+        added = self._exec(
+            self._sql(
+                "INSERT INTO idempotency_keys (partner, key, client_id, operation, change, "
+                "created_on) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+            ),
+            (
+                self.partner,
+                key.key,
+                key.client_id,
+                key.operation,
+                compact(to_data(change)),
+                self._day(key.created_on),
+            ),
+        )
+        if not added:
+            raise KeyTakenError(key.key)
+
+    def _day(self, day: dt.date) -> object:
+        """A date as this database's driver takes it (SQLite: ISO text)."""
+        return day
+
+    def find_key(self, key: str) -> KeyRecord | None:
+        """The stored idempotency *key* of this partner, with the change it answered
+        (:attr:`KeyRecord.change`); ``None`` when the partner has no such key."""
+        if not _storable(key):
+            return None
+        rows = self._ask(
+            self._sql(
+                "SELECT client_id, operation, change, created_on FROM idempotency_keys "
+                "WHERE partner = ? AND key = ?"
+            ),
+            (self.partner, key),
+            "reading an idempotency key",
+        )
+        if not rows:
+            return None
+        client_id, operation, change, created = rows[0]
+        day = created if isinstance(created, dt.date) else dt.date.fromisoformat(created)
+        return KeyRecord(
+            key=key, client_id=client_id, operation=operation, created_on=day, change=change
+        )
+
+    def prune_keys(self, before: dt.date) -> int:
+        """Forget this partner's idempotency keys stored before *before*; how many.
+
+        A request retried with a forgotten key is applied again: keep keys longer
+        than any client retries (a day is plenty for HTTP retries)."""
+        with self._writing("pruning idempotency keys"):
+            return self._exec(
+                self._sql("DELETE FROM idempotency_keys WHERE partner = ? AND created_on < ?"),
+                (self.partner, self._day(before)),
+            )
 
     # -- saves held back in a batch -----------------------------------------------------------
 

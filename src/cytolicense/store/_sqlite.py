@@ -8,6 +8,7 @@ holding the new client state and its events together (or, inside
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -41,9 +42,25 @@ APPLICATION_ID = 0x43594C43
 """``PRAGMA application_id`` of a cytolicense database ("CYLC"): how a file is known
 as one before anything in it is touched."""
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Version 2 adds each partner's pool, its events, and the expiry index; version 3 the
-covering index list pages read; version 4 drops two indexes no query reads."""
+covering index list pages read; version 4 drops two indexes no query reads; version 5
+the idempotency keys."""
+
+_SCHEMA_V5 = """
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    partner TEXT NOT NULL,
+    key TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    change TEXT NOT NULL,
+    created_on TEXT NOT NULL,
+    PRIMARY KEY (partner, key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_keys_by_day ON idempotency_keys (partner, created_on);
+"""
+"""Schema 5: each partner's idempotency keys, with the change each answered (a retried
+request gets the same answer and applies nothing); pruned by day."""
 
 _SCHEMA_V2 = """
 CREATE TABLE IF NOT EXISTS pools (
@@ -186,8 +203,11 @@ class Store(SqlStore):
                         found = "3"
                     if found == "3":
                         self._run(_SCHEMA_V4)
-                        self._db.execute("UPDATE meta SET value = '4' WHERE key = 'schema'")
                         found = "4"
+                    if found == "4":
+                        self._run(_SCHEMA_V5)
+                        self._db.execute("UPDATE meta SET value = '5' WHERE key = 'schema'")
+                        found = "5"
             if found == str(SCHEMA_VERSION) and (
                 self._db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID
             ):
@@ -448,6 +468,9 @@ class Store(SqlStore):
                 yield
             except sqlite3.Error as exc:
                 raise self._error(exc, doing) from exc
+
+    def _day(self, day: dt.date) -> object:
+        return day.isoformat()
 
     def _holds_write_lock(self) -> bool:
         # BEGIN IMMEDIATE holds SQLite's write lock until the transaction ends.
