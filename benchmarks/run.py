@@ -1103,6 +1103,106 @@ def bench_startup() -> None:
         )
 
 
+def bench_offer(catalog: cl.Catalog, quick: bool) -> None:
+    """Engine.offer against the check calls it stands for (every licence type's minimal
+    request, and each module added to it), on three client shapes."""
+    print("\n== offer: the add-product dialog against its checks ==")
+    engine = cl.Engine(catalog)
+    typical_client, _ = typical(engine)
+    new = engine.create_client("new", "New", DAY)
+    busy = engine.apply(
+        new,
+        cl.AssignmentRequest(
+            product="cytomic-edr", license_type="commercial", quantity=10, period="1y"
+        ),
+        DAY,
+    ).client
+    pool = cl.Pool((cl.PoolLine(item="cytomic-edr", period="1y", seats=100),))
+    from cytolicense.engine._engine import _minimal
+
+    def checks_of(client: cl.Client, p: cl.Pool | None) -> Callable[[], object]:
+        calls = []
+        for product in catalog.products.values():
+            mode = cl.ManagementMode.CENTRALIZED
+            period = (product.enabled or product.periods)[0]
+            for lt in sorted(product.license_types, key=lambda x: x.value):
+                req = _minimal(product.id, lt, mode, period if lt.value == "commercial" else None)
+                calls.append(req)
+                for m in catalog.compatible_modules(product.id):
+                    seats = None if m.quantity_rule.value == "linked" else 1
+                    calls.append(attrs.evolve(req, modules={m.id: seats}))
+
+        def run() -> object:
+            return [engine.check(client, r, DAY, pool=p) for r in calls]
+
+        return run
+
+    number = 200 if quick else 1000
+    for label, client, p in (
+        ("new client", new, None),
+        ("typical client", typical_client, None),
+        ("other product in force, pool", busy, pool),
+    ):
+        measure(
+            f"offer: {label}",
+            lambda c=client, q=p: engine.offer(c, DAY, pool=q),
+            checks_of(client, p),
+            number,
+            rounds=7 if quick else 15,
+        )
+
+
+def bench_keys(catalog: cl.Catalog, quick: bool) -> None:
+    """Console.apply with and without an idempotency key, interleaved, on SQLite (and
+    PostgreSQL when given): the cost of storing the key (and the change it answered)."""
+    import tempfile
+
+    print("\n== idempotency keys: writes with and without a key ==")
+    engine = cl.Engine(catalog)
+    request = cl.AssignmentRequest(
+        product="cytomic-edr", license_type="commercial", quantity=5, period="1y"
+    )
+    n = 300 if quick else 1500
+    folder = Path(tempfile.mkdtemp(prefix="cytolicense-keys-"))
+    stores = {"sqlite": lambda name: cl.Store(folder / f"{name}.db", "p", durable=False)}
+    if KEYS_POSTGRES:
+        stores["postgres"] = lambda name: cl.open_store(KEYS_POSTGRES, f"keys-{name}")
+    for backend, open_ in stores.items():
+        rounds: list[tuple[float, float]] = []
+        for r in range(5):
+            timings = []
+            for keyed in (False, True):
+                store = open_(f"r{r}-{keyed}-{time.time_ns()}")
+                console = cl.Console(engine, store)
+                with store.batch():
+                    for i in range(n):
+                        console.add_client(f"c{i:05}", "C", TODAY)
+                t0 = time.perf_counter()
+                for i in range(n):
+                    console.apply(f"c{i:05}", request, TODAY, key=f"k{i}" if keyed else None)
+                timings.append((time.perf_counter() - t0) / n)
+                store.close()
+            rounds.append((timings[1], timings[0]))
+        with_key = statistics.median(k for k, _ in rounds)
+        without = statistics.median(w for _, w in rounds)
+        ratios = [k / w for k, w in rounds]
+        print(
+            f"{'apply with a key vs without: ' + backend:<48} {with_key * 1e6:11.1f} us"
+            f"   without {without * 1e6:10.1f} us   ratio {statistics.median(ratios):5.2f} "
+            f"({min(ratios):.2f}..{max(ratios):.2f})",
+            flush=True,
+        )
+        RESULTS[f"keys: {backend}"] = {
+            "seconds": with_key,
+            "floor": without,
+            "ratio": statistics.median(ratios),
+            "spread": [min(ratios), max(ratios)],
+        }
+
+
+KEYS_POSTGRES: str | None = None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer rounds, 100k clients only")
@@ -1128,9 +1228,13 @@ def main() -> int:
             "store",
             "startup",
             "postgres",
+            "offer",
+            "keys",
         ],
     )
     args = parser.parse_args()
+    global KEYS_POSTGRES
+    KEYS_POSTGRES = args.postgres
     print(
         f"cytolicense {cl.__version__} on Python {platform.python_version()}, "
         f"{platform.machine()}, {os.cpu_count()} cpu(s), {platform.platform()}"
@@ -1148,6 +1252,8 @@ def main() -> int:
         ),
         "startup": bench_startup,
         "monitoring": lambda: bench_monitoring(catalog, args.quick),
+        "offer": lambda: bench_offer(catalog, args.quick),
+        "keys": lambda: bench_keys(catalog, args.quick),
     }
     if args.postgres:
         pg_sizes = (20_000,) if args.quick else (100_000, 1_000_000) if args.million else (100_000,)

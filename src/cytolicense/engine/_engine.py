@@ -13,11 +13,12 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from itertools import islice
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
 from ..core._catalog import Catalog
+from ..core._catalog_records import Product
 from ..core._client_records import Client, Maintenance, ModuleLicense
 from ..core._dates import RETENTION_DAYS, status
 from ..core._enums import LicenseType, ManagementMode, QuantityRule, Severity, Status
@@ -234,6 +235,20 @@ def _pooled_of(sets: list[Maintenance]) -> tuple[PoolLine, ...]:
     return tuple(lines)
 
 
+class _OfferPlan(NamedTuple):
+    """What :meth:`Engine.offer` checks for one product: each licence type's minimal
+    request, and per compatible module the same requests with it added."""
+
+    product: Product
+    minimal: tuple[tuple[LicenseType, AssignmentRequest], ...]
+    modules: tuple[tuple[ModuleOffer, tuple[AssignmentRequest, ...]], ...]
+
+
+def _within(errors: tuple[Finding, ...], before: tuple[Finding, ...]) -> bool:
+    """Whether every finding of *errors* is among *before* (a module adds no error)."""
+    return not errors or all(e in before for e in errors)
+
+
 def _minimal(
     product: str, license_type: LicenseType, mode: ManagementMode, period: Period | None
 ) -> AssignmentRequest:
@@ -261,7 +276,16 @@ class Engine:
     operations return a :class:`Change` with the new client.
     """
 
-    __slots__ = ("_assign", "_cache", "_codes", "_pool_shortage", "_specs", "_tables", "catalog")
+    __slots__ = (
+        "_assign",
+        "_cache",
+        "_codes",
+        "_offer_plan",
+        "_pool_shortage",
+        "_specs",
+        "_tables",
+        "catalog",
+    )
 
     def __init__(
         self,
@@ -282,6 +306,7 @@ class Engine:
         self.catalog = catalog
         self._tables = Tables(catalog, partner)
         self._pool_shortage = to_severity(pool_shortage)
+        self._offer_plan: tuple[_OfferPlan, ...] | None = None
         extra: list[RuleSpec] = []
         for rule in rules:
             if not (isinstance(rule, RuleSpec) or callable(rule)):
@@ -1024,46 +1049,30 @@ class Engine:
         independent: 1 seat) adds no error. Never raises for a well-typed call.
         """
         offers: list[ProductOffer] = []
-        catalog = self.catalog
-        for product in catalog.products.values():
+        check = self.check
+        for plan in self._offers():
+            product = plan.product
             until = product.available_until
             if until is not None and until < today:
                 continue
-            modes = sorted(product.management_modes, key=lambda m: m is not _CENTRALIZED)
-            mode = modes[0]
-            enabled = product.enabled
-            period = (enabled or product.periods or (None,))[0]
-            allowed: set[LicenseType] = set()
+            allowed: list[LicenseType] = []
             refusals: dict[LicenseType, tuple[Finding, ...]] = {}
-            minimal: dict[LicenseType, tuple[AssignmentRequest, frozenset[Finding]]] = {}
-            for lt in sorted(product.license_types, key=lambda x: x.value):
-                req = _minimal(product.id, lt, mode, period if lt is _COMMERCIAL else None)
-                errors = self.check(client, req, today, pool=pool).errors
-                minimal[lt] = (req, frozenset(errors))
+            errors_of: list[tuple[Finding, ...]] = []
+            for lt, req in plan.minimal:
+                errors = check(client, req, today, pool=pool).errors
+                errors_of.append(errors)
                 if errors:
                     refusals[lt] = errors
                 else:
-                    allowed.add(lt)
-            modules = []
-            for module in catalog.compatible_modules(product.id):
-                seats = None if module.quantity_rule is QuantityRule.LINKED else 1
+                    allowed.append(lt)
+            modules = tuple(
+                module
+                for module, variants in plan.modules
                 if all(
-                    frozenset(
-                        self.check(
-                            client,
-                            attrs.evolve(req, modules={module.id: seats}),
-                            today,
-                            pool=pool,
-                        ).errors
-                    )
-                    <= before
-                    for req, before in minimal.values()
-                ):
-                    modules.append(
-                        ModuleOffer(
-                            module=module.id, name=module.name, quantity_rule=module.quantity_rule
-                        )
-                    )
+                    _within(check(client, req, today, pool=pool).errors, before)
+                    for req, before in zip(variants, errors_of, strict=True)
+                )
+            )
             offers.append(
                 ProductOffer(
                     product=product.id,
@@ -1071,8 +1080,8 @@ class Engine:
                     family=product.family,
                     license_types=frozenset(allowed),
                     periods=product.periods,
-                    enabled_periods=enabled,
-                    modules=tuple(modules),
+                    enabled_periods=product.enabled,
+                    modules=modules,
                     management_modes=product.management_modes,
                     max_quantity=product.max_quantity,
                     trial_max_quantity=product.trial_max_quantity,
@@ -1081,6 +1090,39 @@ class Engine:
                 )
             )
         return tuple(offers)
+
+    def _offers(self) -> tuple[_OfferPlan, ...]:
+        """Per product, the requests :meth:`offer` checks (they depend on the catalog
+        alone): built once per engine."""
+        plans = self._offer_plan
+        if plans is None:
+            built = []
+            catalog = self.catalog
+            for product in catalog.products.values():
+                modes = sorted(product.management_modes, key=lambda m: m is not _CENTRALIZED)
+                period = (product.enabled or product.periods or (None,))[0]
+                minimal = tuple(
+                    (lt, _minimal(product.id, lt, modes[0], period if lt is _COMMERCIAL else None))
+                    for lt in sorted(product.license_types, key=lambda x: x.value)
+                )
+                modules = tuple(
+                    (
+                        ModuleOffer(module=m.id, name=m.name, quantity_rule=m.quantity_rule),
+                        tuple(
+                            attrs.evolve(
+                                req,
+                                modules={
+                                    m.id: None if m.quantity_rule is QuantityRule.LINKED else 1
+                                },
+                            )
+                            for _, req in minimal
+                        ),
+                    )
+                    for m in catalog.compatible_modules(product.id)
+                )
+                built.append(_OfferPlan(product, minimal, modules))
+            plans = self._offer_plan = tuple(built)
+        return plans
 
     def detail(self, client: Client, today: dt.date) -> ClientDetail:
         """The client's detail as the console shows it on *today* (D6, D7, D8)."""
