@@ -35,7 +35,9 @@ def tests(session: nox.Session) -> None:
 
     coverage (not pytest-cov) measures the command-line tests' subprocesses too.
     """
-    session.install(*PROJECT, "psycopg[binary]>=3.1", *TEST_DEPS, *GROUPS["typing"])
+    session.install(
+        ".[web]", "./catalogs/cytomic", "psycopg[binary]>=3.1", *TEST_DEPS, *GROUPS["typing"]
+    )
     session.install(*GROUPS["lint"])
     session.run("coverage", "erase")
     session.run("coverage", "run", "-m", "pytest", *session.posargs)

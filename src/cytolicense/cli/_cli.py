@@ -100,6 +100,7 @@ READ_ONLY = frozenset(
 DB_ENV = "CYTOLICENSE_DB"
 PARTNER_ENV = "CYTOLICENSE_PARTNER"
 LANG_ENV = "CYTOLICENSE_LANG"
+TOKEN_ENV = "CYTOLICENSE_TOKEN"
 DEFAULT_DB = "cytolicense.db"
 DEMO_DB = "cytolicense-demo.db"
 
@@ -444,6 +445,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a .csv (one row per maintenance) or .jsonl (from `export`)")
     p.add_argument("--batch", type=_seats, default=500, help="clients per transaction")
     add("export", "write every client and its events as JSON lines to stdout")
+    p = add("serve", "serve the web console and its JSON API (needs cytolicense[web])")
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    p.add_argument("--port", type=_counted(1, 65535), default=8000, help="the port")
+    p.add_argument(
+        "--token",
+        default=None,
+        help=f"a token every request must carry (default: ${TOKEN_ENV}); required off loopback",
+    )
     p = add("keys", "manage idempotency keys: `keys prune --before DATE`")
     p.add_argument("action", choices=["prune"], help="what to do")
     p.add_argument("--before", type=_day, required=True, help="forget keys stored before this day")
@@ -929,6 +938,53 @@ class _Run:
         else:
             for f in decision.findings:
                 print(self.finding_line(f), file=self.out)
+        return EXIT_OK
+
+    def cmd_serve(self) -> int:
+        import ipaddress
+
+        host = self.args.host
+        token = self.args.token or os.environ.get(TOKEN_ENV) or None
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback and token is None:
+            raise UsageError(
+                tr(
+                    "serving on {host} (not a loopback address) needs a token: give --token "
+                    "or set {env}",
+                    self.lang,
+                    host=host,
+                    env=TOKEN_ENV,
+                )
+            )
+        try:
+            import uvicorn
+
+            from ..web import create_app
+        except ImportError:
+            raise UsageError(
+                tr("the web console needs its extra: pip install 'cytolicense[web]'", self.lang)
+            ) from None
+        partner = self.args.partner or os.environ.get(PARTNER_ENV, "default")
+        if not partner.strip():
+            raise UsageError(tr("the partner is empty: give --partner NAME", self.lang))
+        db = str(self.args.db or os.environ.get(DB_ENV) or DEFAULT_DB)
+        app = create_app(
+            db,
+            partner,
+            today=self.args.today,
+            language=self.lang,
+            token=token,
+        )
+        print(
+            tr(
+                "the console is at http://{host}:{port}/", self.lang, host=host, port=self.args.port
+            ),
+            file=self.err,
+        )
+        uvicorn.run(app, host=host, port=self.args.port, log_level="warning")
         return EXIT_OK
 
     def cmd_keys(self) -> int:

@@ -305,6 +305,71 @@ UI: dict[str, dict[str, str]] = {
         "client added": "cliente añadido",
         "warning": "aviso",
         "may be assigned": "se puede asignar",
+        # the web console (templates and pages)
+        "A trial lasts {days} days.": "Una prueba dura {days} días.",
+        "Add": "Añadir",
+        "Add a client": "Añadir un cliente",
+        "Add client": "Añadir cliente",
+        "Add product": "Añadir producto",
+        "Additional modules": "Módulos adicionales",
+        "Back": "Volver",
+        "Back to the monitoring list": "Volver a la lista de monitorización",
+        "Choose": "Elegir",
+        "Choose how the new licences are managed:": "Elija el tipo de gestión de las nuevas "
+        "licencias:",
+        "Client id": "Id del cliente",
+        "Confirm": "Confirmar",
+        "Expiring": "Próximas caducidades",
+        "Give the new client an id (up to 200 characters) and a name.": "Indique un id (hasta "
+        "200 caracteres) y un nombre para el nuevo cliente.",
+        "History": "Historial",
+        "Licence type": "Tipo de licencia",
+        "Management": "Gestión",
+        "Monitoring": "Monitorización",
+        "Name": "Nombre",
+        "Next page": "Página siguiente",
+        "Period": "Periodo",
+        "Pool": "Pool",
+        "Product": "Producto",
+        "Quantity": "Cantidad",
+        "Renewal forecast": "Previsión de renovaciones",
+        "Search": "Buscar",
+        "Search by name": "Buscar por nombre",
+        "Show the clients no longer shown": "Mostrar los clientes que ya no se muestran",
+        "Show the clients the console shows": "Mostrar los clientes visibles",
+        "Some fields of the form are not valid: go back and check them.": "Algunos campos del "
+        "formulario no son válidos: vuelva atrás y revíselos.",
+        "That action cannot be read: go back to the client and try again.": "No se puede leer "
+        "esa acción: vuelva al cliente e inténtelo de nuevo.",
+        "The form has expired or was not sent by this console: reload the page and try "
+        "again.": "El formulario ha caducado o no lo envió esta consola: recargue la página e "
+        "inténtelo de nuevo.",
+        "This period is not enabled by the vendor: the assignment will go through with a "
+        "warning.": "El fabricante no ha habilitado este periodo: la asignación se realizará "
+        "con un aviso.",
+        "by": "por",
+        "days left": "días restantes",
+        "no client to show": "ningún cliente que mostrar",
+        "no longer shown: no service since {day} (90 days or more)": "ya no se muestra: sin "
+        "servicio desde el {day} (90 días o más)",
+        "not enabled by the vendor: warns": "no habilitado por el fabricante: avisa",
+        "nothing expires in the next {days} days": "nada caduca en los próximos {days} días",
+        "products": "productos",
+        "reason": "motivo",
+        "what happened": "qué pasó",
+        "{n} months": "{n} meses",
+        "serving on {host} (not a loopback address) needs a token: give --token or set "
+        "{env}": "servir en {host} (no es una dirección local) necesita un token: indique "
+        "--token o defina {env}",
+        "the console is at http://{host}:{port}/": "la consola está en http://{host}:{port}/",
+        "the partner is empty: give --partner NAME": "el partner está vacío: indique "
+        "--partner NOMBRE",
+        "the web console needs its extra: pip install 'cytolicense[web]'": "la consola web "
+        "necesita su extra: pip install 'cytolicense[web]'",
+        "serve the web console and its JSON API (needs cytolicense[web])": "sirve la consola "
+        "web y su API JSON (necesita cytolicense[web])",
+        "the address to listen on": "la dirección en la que escuchar",
+        "the port": "el puerto",
         "`demo` has no --dry-run: it only ever writes its own demo file": "`demo` no tiene "
         "--dry-run: solo escribe su propio fichero de demostración",
         "an idempotency key: the same command run again with it applies nothing twice": "una "
