@@ -231,3 +231,18 @@ def test_serve_refuses_a_public_address_without_a_token(tmp_path: Path) -> None:
     from cytolicense.cli._cli import main
 
     assert main(["--db", str(tmp_path / "s.db"), "serve", "--host", "0.0.0.0"]) == 2
+
+
+def test_every_string_of_the_templates_has_its_spanish() -> None:
+    from cytolicense.core._messages import UI
+
+    folder = Path(cl.__file__).parent / "web" / "templates"
+    found = set()
+    for page in folder.glob("*.html"):
+        for m in re.finditer(
+            r"""_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""", page.read_text()
+        ):
+            found.add(m.group(1) or m.group(2))
+    assert len(found) > 40
+    missing = sorted(t for t in found if t not in UI["es"])
+    assert not missing

@@ -370,6 +370,9 @@ UI: dict[str, dict[str, str]] = {
         "web y su API JSON (necesita cytolicense[web])",
         "the address to listen on": "la dirección en la que escuchar",
         "the port": "el puerto",
+        "a token every request must carry (default: $CYTOLICENSE_TOKEN); required off "
+        "loopback": "un token que toda petición debe llevar (por omisión: "
+        "$CYTOLICENSE_TOKEN); obligatorio fuera de la dirección local",
         "`demo` has no --dry-run: it only ever writes its own demo file": "`demo` no tiene "
         "--dry-run: solo escribe su propio fichero de demostración",
         "an idempotency key: the same command run again with it applies nothing twice": "una "

@@ -30,6 +30,7 @@ from ..core._operations import (
 )
 from ..core._period import Period
 from ..views._charts import forecast_svg
+from ..views._detail import human_duration
 from ..views._text import tr
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ def _render(
         day=lambda d: format_day(d, lang),
         number=lambda n: format_number(n, lang),
         period=lambda p: period_words(p, lang) if p is not None else "-",
+        span=lambda start, end, days=False: human_duration(start, end, in_days=days, language=lang),
         csrf=ctx.csrf_token(session),
         request=request,
         **values,
