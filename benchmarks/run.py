@@ -1103,6 +1103,190 @@ def bench_startup() -> None:
         )
 
 
+class MatrixCatalog:
+    """Two families (endpoint, mail), linked and independent modules: the shapes of
+    the check matrix need a product of another family."""
+
+    __name__ = "bench.matrix_catalog"
+
+    @cl.hookimpl
+    def cytolicense_families(self) -> list[cl.ProductFamily]:
+        return [cl.ProductFamily(id="endpoint", name="E"), cl.ProductFamily(id="mail", name="M")]
+
+    @cl.hookimpl
+    def cytolicense_modules(self) -> list[cl.Module]:
+        return [
+            cl.Module(id="enc", name="Encryption", quantity_rule="independent"),
+            cl.Module(id="patch", name="Patch"),
+            cl.Module(id="watch", name="Watch"),
+        ]
+
+    @cl.hookimpl
+    def cytolicense_products(self) -> list[cl.Product]:
+        return [
+            cl.Product(id="edr", name="EDR", family="endpoint", modules=["enc", "patch", "watch"]),
+            cl.Product(id="epdr", name="EPDR", family="endpoint", modules=["enc", "patch"]),
+            cl.Product(id="mail", name="Mail", family="mail"),
+        ]
+
+
+class VendorRule:
+    """One vendor rule through the cytolicense_rules hook: no more than 500 seats of
+    EPDR in one request (finds nothing on the matrix's requests)."""
+
+    __name__ = "bench.vendor_rule"
+
+    @cl.hookimpl
+    def cytolicense_rules(self) -> list[Any]:
+        return [vendor_cap]
+
+
+def vendor_cap(ctx: Any) -> list[cl.Finding]:
+    req = ctx.request
+    if req is not None and req.product == "epdr" and req.quantity > 500:
+        return [cl.make_finding("vendor.cap", "quantity", "EPDR above 500 seats")]
+    return []
+
+
+def bench_matrix(quick: bool) -> None:
+    """check over client shapes, each against the hand-written floor making the same
+    decisions (floor_check, plus the pool lookup or the vendor rule's own code where
+    the shape has them), interleaved; the worst ratio is the headline."""
+    print("\n== check matrix: client shapes against their floors ==")
+    catalog = cl.load_catalog(MatrixCatalog(), entry_points=False)
+    vendor_catalog = cl.load_catalog(MatrixCatalog(), VendorRule(), entry_points=False)
+    engine = cl.Engine(catalog)
+    vendor = cl.Engine(vendor_catalog)
+    tables = floor_tables(catalog)
+    known = frozenset(catalog.modules)
+
+    def request(product: str = "epdr", modules: int = 1, quantity: int = 20) -> Any:
+        mods: dict[str, int | None] = {}
+        for mid in ("patch", "enc", "watch")[:modules]:
+            mods[mid] = 5 if mid == "enc" else None
+        if product == "epdr":
+            mods.pop("watch", None)
+        return cl.AssignmentRequest(
+            product=product,
+            license_type="commercial",
+            quantity=quantity,
+            period="1y",
+            modules=mods,
+        )
+
+    def client_with(*lines: tuple[str, str, dt.date]) -> cl.Client:
+        c = engine.create_client("acme", "ACME", min((d for _, _, d in lines), default=DAY))
+        for product, kind, day in lines:
+            req = cl.AssignmentRequest(
+                product=product,
+                license_type=kind,
+                quantity=10,
+                period="1y" if kind == "commercial" else None,
+            )
+            c = engine.apply(c, req, day).client
+        return c
+
+    def history(n: int) -> cl.Client:
+        day = DAY - dt.timedelta(days=2 * n + 400)  # every line ended before DAY
+        c = engine.create_client("acme", "ACME", day)
+        for _ in range(n):
+            req = cl.AssignmentRequest(
+                product="edr", license_type="commercial", quantity=10, period="1y"
+            )
+            c = engine.apply(c, req, day).client
+            day += dt.timedelta(days=2)
+        return c
+
+    later = DAY
+    long_ago = later - dt.timedelta(days=800)
+    recent = later - dt.timedelta(days=10)
+    shapes: list[tuple[str, cl.Engine, cl.Client, Any, Any]] = [
+        ("new client", engine, client_with(), request(), None),
+        (
+            "another family in force",
+            engine,
+            client_with(("mail", "commercial", recent)),
+            request(),
+            None,
+        ),
+        (
+            "same family in force (refused)",
+            engine,
+            client_with(("edr", "commercial", recent)),
+            request(),
+            None,
+        ),
+        (
+            "an expired line of the same family",
+            engine,
+            client_with(("edr", "commercial", long_ago)),
+            request(),
+            None,
+        ),
+        (
+            "a trial in force of another product",
+            engine,
+            client_with(("edr", "trial", recent)),
+            request(),
+            None,
+        ),
+        ("10 lines of history", engine, history(10), request(), None),
+        ("100 lines of history", engine, history(100), request(), None),
+        ("1,000 lines of history", engine, history(1000), request(), None),
+        ("0 modules", engine, client_with(), request(modules=0), None),
+        ("3 modules (EDR)", engine, client_with(), request("edr", modules=3), None),
+        (
+            "with a pool",
+            engine,
+            client_with(),
+            request(),
+            cl.Pool((cl.PoolLine(item="epdr", period="1y", seats=100),)),
+        ),
+        ("a vendor rule", vendor, client_with(), request(), None),
+    ]
+    n = 2_000 if quick else 10_000
+    rounds = 7 if quick else 15
+    for name, eng, client, req, pool in shapes:
+        fc, fr = floor_client(client), floor_request(req)
+        ours = eng.check(client, req, later, pool=pool)
+        theirs = floor_check(tables, known, fc, fr, later)
+        assert [f.code for f in ours.errors] == [c for c, _ in theirs], (name, ours, theirs)
+        pool_seats = {(ln.item, str(ln.period)): ln.seats for ln in pool.lines} if pool else None
+
+        def floor(
+            fc: Any = fc,
+            fr: Any = fr,
+            pool_seats: Any = pool_seats,
+            vendor_rule: bool = eng is vendor,
+        ) -> Any:
+            errors = floor_check(tables, known, fc, fr, later)
+            if pool_seats is not None:
+                have = pool_seats.get((fr[0], fr[3]))
+                if have is not None and have < fr[2]:
+                    errors.append(("pool.insufficient", "quantity"))
+            if vendor_rule and fr[0] == "epdr" and fr[2] > 500:
+                errors.append(("vendor.cap", "quantity"))
+            return errors
+
+        measure(
+            f"check matrix: {name}",
+            lambda e=eng, c=client, r=req, p=pool: e.check(c, r, later, pool=p),
+            floor,
+            n,
+            rounds=rounds,
+        )
+    ratios = {k: v["ratio"] for k, v in RESULTS.items() if k.startswith("check matrix: ")}
+    worst = max(ratios, key=lambda k: ratios[k])
+    fastest = min(RESULTS[k]["seconds"] for k in ratios)
+    slowest = max(ratios, key=lambda k: RESULTS[k]["seconds"])
+    print(
+        f"worst ratio: {ratios[worst]:.2f} ({worst.removeprefix('check matrix: ')}); "
+        f"slowest shape {RESULTS[slowest]['seconds'] / fastest:.2f}x the fastest "
+        f"({slowest.removeprefix('check matrix: ')})"
+    )
+    RESULTS["check matrix: worst"] = {"ratio": ratios[worst], "shape": worst}
+
+
 def bench_offer(catalog: cl.Catalog, quick: bool) -> None:
     """Engine.offer against the check calls it stands for (every licence type's minimal
     request, and each module added to it), on three client shapes."""
@@ -1230,6 +1414,7 @@ def main() -> int:
             "postgres",
             "offer",
             "keys",
+            "matrix",
         ],
     )
     args = parser.parse_args()
@@ -1254,6 +1439,7 @@ def main() -> int:
         "monitoring": lambda: bench_monitoring(catalog, args.quick),
         "offer": lambda: bench_offer(catalog, args.quick),
         "keys": lambda: bench_keys(catalog, args.quick),
+        "matrix": lambda: bench_matrix(args.quick),
     }
     if args.postgres:
         pg_sizes = (20_000,) if args.quick else (100_000, 1_000_000) if args.million else (100_000,)

@@ -43,9 +43,7 @@ def build(path: Path, count: int) -> None:
         for i in range(count):
             created = engine.new_client(f"c{i:07d}", f"Client {i}", TODAY - dt.timedelta(days=30))
             done = engine.apply(created.client, request, TODAY - dt.timedelta(days=30))
-            batch.append(
-                cl.Change(client=done.client, events=created.events + done.events)
-            )
+            batch.append(cl.Change(client=done.client, events=created.events + done.events))
             if len(batch) == 5000:
                 store.bulk(batch)
                 batch = []
