@@ -28,7 +28,7 @@ def _non_negative_int(inst: Period, attribute: attrs.Attribute[int], value: int)
 
 
 @functools.total_ordering  # <=, >, >= from __lt__ and attrs' __eq__
-@attrs.frozen(order=False, slots=True, repr=False)
+@attrs.frozen(order=False, slots=True, repr=False, cache_hash=True)
 class Period:
     """A subscription length in calendar years and months.
 

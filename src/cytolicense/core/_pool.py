@@ -91,14 +91,17 @@ class Pool:
     """
 
     lines: tuple[PoolLine, ...] = attrs.field(default=(), converter=_merge)
+    # (item, period) -> seats: every check with a pool asks for a few of them.
+    _index: dict[tuple[str, Period], int] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(
+            self, "_index", {(line.item, line.period): line.seats for line in self.lines}
+        )
 
     def seats(self, item: str, period: Period | str) -> int | None:
         """Seats in stock of *item* for *period*; ``None`` when the pool does not track it."""
-        p = to_period(period)
-        for line in self.lines:
-            if line.item == item and line.period == p:
-                return line.seats
-        return None
+        return self._index.get((item, period if type(period) is Period else to_period(period)))
 
     def credit(self, item: str, period: Period | str, seats: int) -> Pool:
         """The pool with *seats* more of *item* for *period* (a new line if untracked)."""
