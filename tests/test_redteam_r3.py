@@ -749,3 +749,26 @@ def test_item21_assign_dry_run_and_keys_on_the_command_line(tmp_path: Any) -> No
         in _cli(tmp_path, *day, "keys", "prune", "--before", "2026-11-28").stdout
     )
     assert _cli(tmp_path, *day, "demo", "--dry-run", code=2)
+
+
+def test_item14_a_plugin_rule_whose_repr_raises_is_named_by_its_type() -> None:
+    from .conftest import TestCatalog
+
+    class Evil:
+        def __call__(self, ctx: Any) -> Any:
+            raise ValueError("boom")
+
+        def __repr__(self) -> str:
+            raise RuntimeError("no repr")
+
+    class Plugin:
+        __name__ = "evilplugin"
+
+        @cl.hookimpl
+        def cytolicense_rules(self) -> list[Any]:
+            return [Evil()]
+
+    engine = cl.Engine(cl.load_catalog(TestCatalog(), Plugin(), entry_points=False))
+    c = engine.create_client("a", "A", T0)
+    with pytest.raises(cl.PluginRuleError, match="<Evil object>.*evilplugin"):
+        engine.check(c, commercial("edr"), T0)

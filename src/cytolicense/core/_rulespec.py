@@ -142,7 +142,12 @@ class RuleSpec:
     def name(self) -> str:
         """The rule's name, for error messages."""
         name = getattr(self.check, "__qualname__", None)
-        return name if isinstance(name, str) else repr(self.check)
+        if isinstance(name, str):
+            return name
+        try:
+            return repr(self.check)
+        except Exception:  # a hostile __repr__ must not hide which plugin failed
+            return f"<{type(self.check).__name__} object>"
 
     def __str__(self) -> str:
         return f"rule {self.name!r} of plugin {self.plugin!r}"
