@@ -120,10 +120,13 @@ class RuleSpec:
         needs_pool: The rule can only find something when a pool is given (it is
             not run otherwise).
         usual: Optional, for assignments: a cheap test of the usual case (see
-            :data:`Usual`) that must be true only when the rule finds nothing. When
-            every rule an assignment's check would run declares one and all are
-            true, the engine answers "no findings" without building a context (the
-            hot path of :meth:`Engine.check`). A test that raises counts as false.
+            :data:`Usual`) that must be true only when the rule finds nothing. An
+            assignment's check skips each rule whose usual case holds and runs the
+            others on one context, built only when some rule must run (so a client
+            with one unusual fact pays for one rule, not for all; when every usual
+            case holds, no context is built at all). A test that raises counts as
+            false. The declaration is trusted: a usual case that is wrong hides the
+            rule's findings.
     """
 
     check: Rule
