@@ -246,3 +246,25 @@ def test_every_string_of_the_templates_has_its_spanish() -> None:
     assert len(found) > 40
     missing = sorted(t for t in found if t not in UI["es"])
     assert not missing
+
+
+def test_a_refused_dialog_and_action_show_the_refusal_and_every_finding(tmp_path: Path) -> None:
+    app = create_app(str(tmp_path / "r.db"), "p", today=TODAY)
+    with TestClient(app) as c:
+        c.post("/api/clients", json={"id": "acme", "name": "ACME"})
+        c.post("/api/clients/acme/operations", content=EDR_1M)
+        token = _csrf(c.get("/clients/acme/add?product=cytomic-epdr").text)
+        fields = {"csrf": token, "product": "cytomic-epdr", "license_type": "commercial"}
+        r = c.post("/clients/acme/add?lang=es", data={**fields, "quantity": "3", "period": "1y"})
+        assert r.status_code == 422
+        assert "no se puede asignar el producto:" in r.text
+        assert "[family.already_assigned]" in r.text and 'id="confirm"' not in r.text
+        bad = c.post("/clients/acme/add", data={**fields, "quantity": "1_0", "period": "1y"})
+        assert bad.status_code == 400
+        # A refused action in the context menu: the detail with the refusal.
+        r = c.post(
+            "/clients/acme/actions?lang=es",
+            data={"csrf": token, "action": "modify", "maintenance": "m1", "seats": "0"},
+        )
+        assert r.status_code == 422 and "no se pueden modificar las licencias:" in r.text
+        assert "[quantity.invalid]" in r.text

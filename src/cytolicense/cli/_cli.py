@@ -56,6 +56,7 @@ from ..store._serialize import converter, to_data
 from ..store._sqlite import Store
 from ..views._detail import MonitoringList
 from ..views._history import describe_history
+from ..views._input import ACTIONS, whole_number
 from ..views._lifecycle import ExpiryList
 from ..views._offer import offers_text
 from ..views._text import clean, tr
@@ -64,21 +65,6 @@ from ._transfer import ImportReport, export_clients, read_data, write_changes
 
 __all__ = ["main"]
 
-ACTIONS: dict[str, tuple[str, str]] = {
-    "assign": ("cannot assign the product", "the product can be assigned"),
-    "modify": ("cannot modify the licences", "the licences can be modified"),
-    "set_management": ("cannot change the management", "the management can be changed"),
-    "delete_service": ("cannot delete the service", "the service can be deleted"),
-    "delete_client": ("cannot delete the client", "the client can be deleted"),
-    "renew": ("cannot renew the maintenance", "the maintenance can be renewed"),
-    "change_product": ("cannot change the product", "the product can be changed"),
-    "convert_trial": ("cannot convert the trial", "the trial can be converted"),
-    "extend_trial": ("cannot extend the trial", "the trial can be extended"),
-    "group_sets": ("cannot group the licence sets", "the licence sets can be grouped"),
-    "add_seats": ("cannot add the seats", "the seats can be added"),
-}
-"""Per operation, the header of its refusal and what its dry run says, in the
-action's words (English; the interface table has the Spanish)."""
 
 READ_ONLY = frozenset(
     {
@@ -109,7 +95,6 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 _DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_SEATS_RE = re.compile(r"-?[0-9]{1,9}")
 
 
 class UsageError(Exception):
@@ -135,9 +120,10 @@ def _day(text: str) -> dt.date:
 
 def _seats(text: str) -> int:
     """A whole number in ASCII digits (not 1_0, not full-width digits)."""
-    if not _SEATS_RE.fullmatch(text):
+    n = whole_number(text) if text == text.strip() else None
+    if n is None:
         raise _arg_error("not a whole number: '{text}'", text=text)
-    return int(text)
+    return n
 
 
 class _Help(argparse.HelpFormatter):

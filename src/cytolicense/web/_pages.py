@@ -31,6 +31,7 @@ from ..core._operations import (
 from ..core._period import Period
 from ..views._charts import forecast_svg
 from ..views._detail import human_duration
+from ..views._input import assignment, refusal_header, whole_number
 from ..views._text import tr
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ def _render(
     values.setdefault("quote", _quote)
     html = _ENV.get_template(name).render(
         _=_,
+        refusal=lambda kind: tr(refusal_header(kind), lang),
         lang=lang,
         today=ctx.day(),
         day=lambda d: format_day(d, lang),
@@ -215,7 +217,11 @@ async def detail(ctx: _Context, request: Request) -> Response:
 
 
 async def _detail_page(
-    ctx: _Context, request: Request, decision: Decision | None = None, status: int = 200
+    ctx: _Context,
+    request: Request,
+    decision: Decision | None = None,
+    status: int = 200,
+    kind: str | None = None,
 ) -> Response:
     console, _ = ctx.console(request)
     cid = request.path_params["client_id"]
@@ -230,17 +236,18 @@ async def _detail_page(
         client=client,
         detail=view,
         decision=decision,
+        refused_kind=kind,
     )
 
 
 def _action(
     name: str, maintenance: str, form: dict[str, Any], engine: Any, client: Any
 ) -> Operation:
-    seats = form.get("seats", [""])[0]
     if name == "modify":
-        if not (seats.isascii() and seats.isdigit()):
+        seats = whole_number(form.get("seats", [""])[0])
+        if seats is None:
             raise ValueError("seats")
-        return Modify(maintenance=maintenance, quantity=int(seats))
+        return Modify(maintenance=maintenance, quantity=seats)
     if name in ("manage", "unmanage"):
         mode = ManagementMode.CENTRALIZED if name == "manage" else ManagementMode.UNMANAGED
         return SetManagement(maintenance=maintenance, mode=mode)
@@ -286,7 +293,7 @@ async def act(ctx: _Context, request: Request) -> Response:
             )
         )
     except RuleViolation as exc:
-        return await _detail_page(ctx, request, exc.decision, 422)
+        return await _detail_page(ctx, request, exc.decision, 422, op.kind)
     return RedirectResponse(_link(request, f"/clients/{_quote(cid)}"), status_code=303)
 
 
@@ -316,30 +323,18 @@ async def add_product(ctx: _Context, request: Request) -> Response:
 
 
 def _request_of(form: dict[str, Any]) -> AssignmentRequest:
-    """The dialog's fields as an assignment request."""
+    """The dialog's fields as an assignment request (read as the command line reads
+    its options: :func:`cytolicense.views._input.assignment`)."""
 
     def one(name: str, default: str = "") -> str:
         return str(form.get(name, [default])[0])
 
-    lt = one("license_type", "commercial")
-    seats = one("quantity", "1")
-    if not (seats.isascii() and seats.isdigit()):
-        raise ValueError("quantity")
-    modules: dict[str, int | None] = {}
-    for module in form.get("module", []):
-        own = one(f"seats_{module}")
-        if own:
-            if not (own.isascii() and own.isdigit()):
-                raise ValueError(module)
-            modules[module] = int(own)
-        else:
-            modules[module] = None
-    return AssignmentRequest(
+    return assignment(
         product=one("product"),
-        license_type=lt,
-        quantity=int(seats),
-        period=(one("period") or None) if lt == "commercial" else None,
-        modules=modules,
+        license_type=one("license_type", "commercial"),
+        quantity=one("quantity", "1"),
+        period=one("period") or None,
+        modules=[(m, one(f"seats_{m}") or None) for m in form.get("module", [])],
         management=one("management", "centralized"),
     )
 
@@ -385,6 +380,7 @@ async def add_product_post(ctx: _Context, request: Request) -> Response:
         req=req,
         product=product,
         decision=decision,
+        refused_kind="assign",
         modes=sorted(product.management_modes, key=lambda m: m.value) if product else [],
         key=form.get("key", [secrets.token_urlsafe(12)])[0],
         Period=Period,
