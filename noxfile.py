@@ -136,3 +136,41 @@ def bench(session: nox.Session) -> None:
     """Benchmarks of every hot path against its floor (a few minutes; see benchmarks/)."""
     session.install(*PROJECT, "psycopg[binary]>=3.1", "pydantic>=2", "msgspec>=0.19")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session
+def i18n(session: nox.Session) -> None:
+    """Extract the interface strings with Babel (cytolicense.pot, from the code and the
+    web templates) and list those each language's catalog lacks
+    (src/cytolicense/locale/LANG.po; entries carry a msgctxt naming their table)."""
+    session.install("babel>=2.14", "jinja2>=3.1", ".")
+    session.run(
+        "pybabel",
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "tr",
+        "-k",
+        "said:2",
+        "-k",
+        "_arg_error",
+        "--no-location",
+        "-o",
+        "cytolicense.pot",
+        "src",
+    )
+    session.run(
+        "python",
+        "-c",
+        "import pathlib, sys\n"
+        "from babel.messages.pofile import read_po\n"
+        "from cytolicense.core._po import parse_po\n"
+        "pot = {m.id for m in read_po(open('cytolicense.pot', 'rb')) if m.id}\n"
+        "bad = 0\n"
+        "for po in sorted(pathlib.Path('src/cytolicense/locale').glob('*.po')):\n"
+        "    have = {k for t in parse_po(po.read_text('utf-8')).values() for k in t}\n"
+        "    for text in sorted(pot - have):\n"
+        "        print(f'{po.name}: missing {text!r}'); bad += 1\n"
+        "sys.exit(1 if bad else 0)\n",
+    )

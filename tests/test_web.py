@@ -268,3 +268,26 @@ def test_a_refused_dialog_and_action_show_the_refusal_and_every_finding(tmp_path
         )
         assert r.status_code == 422 and "no se pueden modificar las licencias:" in r.text
         assert "[quantity.invalid]" in r.text
+
+
+def test_a_language_is_one_catalog_file(tmp_path: Path) -> None:
+    """R3 2/6: the interface strings are gettext catalogs; a folder with one more
+    catalog is one more language, and a broken catalog says its line."""
+    import shutil
+
+    from cytolicense.core._messages import CATALOGS, UI, _catalogs
+    from cytolicense.core._po import parse_po
+
+    source = Path(cl.__file__).parent / "locale" / "es.po"
+    shutil.copy(source, tmp_path / "es.po")
+    (tmp_path / "xx.po").write_text(
+        'msgctxt "ui"\nmsgid "Monitoring"\nmsgstr "Xonitoring"\n\n'
+        'msgctxt "ui"\nmsgid "no client to show"\nmsgstr ""\n"nothing "\n"here"\n',
+        encoding="utf-8",
+    )
+    found = _catalogs(tmp_path)
+    assert sorted(found) == ["es", "xx"]
+    assert found["es"] == CATALOGS["es"] and found["es"]["ui"] == UI["es"]
+    assert found["xx"]["ui"] == {"Monitoring": "Xonitoring", "no client to show": "nothing here"}
+    with pytest.raises(ValueError, match="line 2"):
+        parse_po('msgid "a"\nmsgstr unquoted\n')

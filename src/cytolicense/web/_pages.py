@@ -43,6 +43,9 @@ Page = Callable[["_Context", Request], Awaitable[Response]]
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("cytolicense.web", "templates"),
+    # Jinja2's i18n extension: {% trans %} blocks and _() read the same interface
+    # catalogs (cytolicense/locale/*.po) as the command line, through tr().
+    extensions=["jinja2.ext.i18n"],
     autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
@@ -84,6 +87,8 @@ def _render(
     values.setdefault("quote", _quote)
     html = _ENV.get_template(name).render(
         _=_,
+        gettext=_,
+        ngettext=lambda one, many, n, **kw: tr(one if n == 1 else many, lang, n=n, **kw),
         refusal=lambda kind: tr(refusal_header(kind), lang),
         lang=lang,
         today=ctx.day(),
