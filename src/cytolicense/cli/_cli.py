@@ -79,6 +79,8 @@ READ_ONLY = frozenset(
         "usage",
         "export",
         "offer",
+        "verify",
+        "backup",
     }
 )
 """Commands that only read: they never create a database file."""
@@ -439,6 +441,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help=f"a token every request must carry (default: ${TOKEN_ENV}); required off loopback",
     )
+    p = add("backup", "copy the database while it is in use (SQLite's online backup)")
+    p.add_argument("destination", help="the new file (never overwritten)")
+    p = add("restore", "put a backup in place of the database (checked first)")
+    p.add_argument("source", help="a file `backup` wrote")
+    p.add_argument("--replace", action="store_true", help="replace an existing database at --db")
+    add("verify", "check that the partner's data agrees with itself (exit 1 if not)")
     p = add("keys", "manage idempotency keys: `keys prune --before DATE`")
     p.add_argument("action", choices=["prune"], help="what to do")
     p.add_argument("--before", type=_day, required=True, help="forget keys stored before this day")
@@ -972,6 +980,96 @@ class _Run:
         )
         uvicorn.run(app, host=host, port=self.args.port, log_level="warning")
         return EXIT_OK
+
+    def _sqlite_path(self) -> Path | None:
+        where = str(self.args.db or os.environ.get(DB_ENV) or DEFAULT_DB)
+        if "://" in where and not where.startswith("sqlite:///"):
+            return None
+        return Path(where.removeprefix("sqlite:///"))
+
+    def cmd_backup(self) -> int:
+        store = self.console().store
+        backup = getattr(store, "backup", None)
+        if backup is None:
+            raise UsageError(
+                tr(
+                    "back up a PostgreSQL store with its own tools: pg_dump --format=custom "
+                    "--file FILE DATABASE (the whole database), restored with pg_restore",
+                    self.lang,
+                )
+            )
+        if self.args.dry_run:
+            print(
+                tr("ok: the database would be copied (nothing changed)", self.lang), file=self.out
+            )
+            return EXIT_OK
+        target = backup(self.args.destination)
+        print(tr("copied the database to {path}", self.lang, path=target), file=self.out)
+        return EXIT_OK
+
+    def cmd_restore(self) -> int:
+        import sqlite3
+
+        target = self._sqlite_path()
+        if target is None:
+            raise UsageError(
+                tr("restore a PostgreSQL store with pg_restore (see `backup`)", self.lang)
+            )
+        source = Path(self.args.source)
+        if not source.exists():
+            raise UsageError(tr("no file at {path}", self.lang, path=source))
+        if target.exists() and not self.args.replace:
+            raise UsageError(
+                tr(
+                    "{path} exists: give --replace to put the backup in its place",
+                    self.lang,
+                    path=target,
+                )
+            )
+        partner = self.args.partner or os.environ.get(PARTNER_ENV, "default")
+        with Store(source, partner) as checked:
+            problems = checked.verify()
+        if problems:
+            for line in problems:
+                print(clean(line), file=self.err)
+            print(tr("nothing restored: the backup does not verify", self.lang), file=self.err)
+            return EXIT_REFUSED
+        if self.args.dry_run:
+            print(tr("ok: the backup verifies (nothing changed)", self.lang), file=self.out)
+            return EXIT_OK
+        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            dst = sqlite3.connect(target)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        print(
+            tr("restored {path} from {source}", self.lang, path=target, source=source),
+            file=self.out,
+        )
+        return EXIT_OK
+
+    def cmd_verify(self) -> int:
+        store = self.console().store
+        problems = store.verify()
+        if self.json:
+            self.emit({"ok": not problems, "problems": problems})
+        else:
+            for line in problems:
+                print(clean(line), file=self.out)
+            if not problems:
+                print(
+                    tr(
+                        "ok: {count} client(s), their events, indexes and the pool agree",
+                        self.lang,
+                        count=len(store),
+                    ),
+                    file=self.out,
+                )
+        return EXIT_REFUSED if problems else EXIT_OK
 
     def cmd_keys(self) -> int:
         console = self.console()

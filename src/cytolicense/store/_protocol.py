@@ -104,6 +104,10 @@ class ClientStore(Protocol):
         """Forget the idempotency keys stored before *before*; how many."""
         ...
 
+    def verify(self) -> list[str]:
+        """What in the partner's data disagrees with itself (empty: nothing)."""
+        ...
+
     def bulk(self, changes: Sequence[Change]) -> int:
         """Add many new clients in one transaction; the number added."""
         ...

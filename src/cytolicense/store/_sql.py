@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ..core._client_records import Client
 from ..core._dates import RETENTION_DAYS
-from ..core._events import Event
+from ..core._events import Event, replay
 from ..core._exceptions import (
     ClientExistsError,
     ConflictError,
@@ -31,7 +31,7 @@ from ..core._exceptions import (
     said,
 )
 from ..core._period import Period
-from ..core._pool import Pool, PoolChanged
+from ..core._pool import Pool, PoolChanged, replay_pool
 from ..engine._engine import Change, Engine
 from ._protocol import ClientRow, KeyRecord
 from ._rows import (
@@ -39,6 +39,7 @@ from ._rows import (
     EXPIRY_UPSERT,
     INSERT_ROWS,
     POOL_UPSERT,
+    PROJECTED,
     CorruptRow,
     check_change,
     client_rows,
@@ -101,6 +102,11 @@ def _storable(value: object) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _iso(value: object) -> str:
+    """A stored day as ISO text (SQLite keeps text, PostgreSQL dates)."""
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
 class SqlStore:
@@ -519,6 +525,82 @@ class SqlStore:
             if held is not None:
                 self._held[client.id] = (version + 1, seq + n, client)
             return version + 1
+
+    # -- verification -------------------------------------------------------------------------
+
+    def verify(self) -> list[str]:
+        """What in this partner's data disagrees with itself, as sentences (empty: all
+        is consistent): every client's events replayed equal to its stored document,
+        its event count, its projected columns and expiry index rows
+        equal to what its document says, the pool equal to its events. Reads only.
+        (:meth:`cytolicense.Store.verify` also runs SQLite's integrity check.)"""
+        problems: list[str] = []
+        rows = self._ask(
+            self._sql(
+                "SELECT id, document, seq, ended_on, name, deleted_on, shown_until, "
+                "products FROM clients WHERE partner = ? ORDER BY id"
+            ),
+            (self.partner,),
+            "verifying clients",
+        )
+        expiries: dict[str, set[tuple[str, str, str, str]]] = {}
+        for cid, mid, start, end, until in self._ask(
+            self._sql(
+                "SELECT client_id, maintenance_id, starts_on, expires_on, in_force_until "
+                "FROM expiries WHERE partner = ?"
+            ),
+            (self.partner,),
+            "verifying the expiry index",
+        ):
+            expiries.setdefault(cid, set()).add((mid, _iso(start), _iso(end), _iso(until)))
+        for cid, document, seq, *stored in rows:
+            try:
+                client = self._read(cid, document)
+            except StoreError as exc:
+                problems.append(str(exc))
+                continue
+            try:
+                events = self.history(cid)
+                replayed = replay(events)
+            except (StoreError, ValueError, TypeError, KeyError) as exc:
+                problems.append(f"client '{cid}': its events do not replay: {exc}")
+                continue
+            if replayed != client:
+                problems.append(
+                    f"client '{cid}': its events replay to another client than its document"
+                )
+            if len(events) != int(seq):
+                problems.append(
+                    f"client '{cid}': {len(events)} events stored, the row counts {seq}"
+                )
+            expected = columns(client)
+            found = tuple(None if v is None else _iso(v) for v in stored)
+            for name, want, have in zip(PROJECTED, expected, found, strict=True):
+                if want != have:
+                    problems.append(
+                        f"client '{cid}': column {name} is {have!r}, its document says {want!r}"
+                    )
+            rows_expected = set(expiry_rows(client))
+            rows_found = expiries.pop(cid, set())
+            if rows_expected != rows_found:
+                problems.append(
+                    f"client '{cid}': the expiry index holds {sorted(rows_found)}, its document "
+                    f"says {sorted(rows_expected)}"
+                )
+        for cid in sorted(expiries):
+            problems.append(f"the expiry index has rows of client '{cid}', which is not stored")
+        try:
+            history = self.pool_history()
+            pool = self.pool()
+        except StoreError as exc:
+            problems.append(str(exc))
+        else:
+            if replay_pool(history) != pool:
+                problems.append(
+                    f"the pool is {pool.lines}, its {len(history)} events add up to "
+                    f"{replay_pool(history).lines}"
+                )
+        return problems
 
     # -- idempotency keys ---------------------------------------------------------------------
 

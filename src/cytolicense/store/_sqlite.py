@@ -482,6 +482,46 @@ class Store(SqlStore):
 
     # -- writes only SQLite has ------------------------------------------------------------
 
+    def verify(self) -> list[str]:
+        """SQLite's ``PRAGMA integrity_check``, then :meth:`SqlStore.verify` (every
+        client, its events, its indexed rows and the pool agree)."""
+        try:
+            checked = [row[0] for row in self._db.execute("PRAGMA integrity_check")]
+        except sqlite3.DatabaseError as exc:
+            return [f"{self.path}: the integrity check failed: {exc}"]
+        problems = [] if checked == ["ok"] else [f"{self.path}: {line}" for line in checked]
+        return problems + super().verify()
+
+    def backup(self, destination: str | os.PathLike[str], *, pages: int = 1024) -> Path:
+        """A consistent copy of the whole database file at *destination*, taken with
+        SQLite's online backup API while other connections go on writing (never a
+        copy of the file: a copy taken mid-write is not a database). The copy is of
+        one moment: every client at a version it really had. Refuses to overwrite.
+
+        Args:
+            pages: Pages copied per step; writers wait only for a step, not the copy.
+
+        Raises:
+            StoreError: *destination* exists, or the copy failed (nothing is left).
+        """
+        target = Path(destination)
+        if target.exists():
+            raise said(StoreError, "{path}: already exists; nothing was copied", path=target)
+        partial = target.with_name(target.name + ".partial")
+        try:
+            copy = sqlite3.connect(partial)
+            try:
+                self._db.backup(copy, pages=pages)
+            finally:
+                copy.close()
+            os.replace(partial, target)
+        except (sqlite3.Error, OSError) as exc:
+            partial.unlink(missing_ok=True)
+            raise said(
+                StoreError, "{path}: the backup failed: {cause}", path=target, cause=exc
+            ) from exc
+        return target
+
     def mark_demo(self) -> None:
         """Mark the file as a demo database (``cytolicense demo`` replaces only those)."""
         with self._transaction():
