@@ -174,3 +174,12 @@ def i18n(session: nox.Session) -> None:
         "        print(f'{po.name}: missing {text!r}'); bad += 1\n"
         "sys.exit(1 if bad else 0)\n",
     )
+
+
+@nox.session
+def failover(session: nox.Session) -> None:
+    """The failover test, longer: writers for CYTOLICENSE_FAILOVER_SECONDS (default 60)
+    around a SIGKILL of the primary and the promotion of its synchronous standby."""
+    session.install(*PROJECT, "psycopg[binary]>=3.1", *TEST_DEPS)
+    session.env.setdefault("CYTOLICENSE_FAILOVER_SECONDS", "60")
+    session.run("pytest", "-p", "no:cacheprovider", "-s", "tests/test_failover.py")

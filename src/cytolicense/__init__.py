@@ -81,7 +81,7 @@ if TYPE_CHECKING:
         replay,
     )
     from .engine._engine import Change, Engine
-    from .store._console import Console
+    from .store._console import Console, Retry
     from .store._postgres import PostgresStore
     from .store._protocol import ClientRow, ClientStore, KeyRecord, open_store
     from .store._schema import json_schema
@@ -125,6 +125,7 @@ _LAZY = {
     "from_json": ".store._serialize",
     "to_json": ".store._serialize",
     "Console": ".store._console",
+    "Retry": ".store._console",
     "Store": ".store._sqlite",
     "ClientStore": ".store._protocol",
     "ClientRow": ".store._protocol",
@@ -217,6 +218,7 @@ __all__ = [
     "ProductOffer",
     "QuantityRule",
     "Renew",
+    "Retry",
     "RetryableError",
     "Rule",
     "RuleContext",

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
+
+import attrs
 
 from ..core._client_records import Client
 from ..core._enums import ManagementMode
 from ..core._events import Event
 from ..core._exceptions import (
+    ConnectionLostError,
     KeyConflictError,
     KeyTakenError,
     NotFoundError,
     PoolCreditError,
+    RetryableError,
     RuleViolation,
     UnknownIdError,
     said,
@@ -39,10 +45,35 @@ from ._serialize import compact, from_json, to_data
 if TYPE_CHECKING:
     from ..views._lifecycle import Expiry
 
-__all__ = ["MAX_KEY", "Console"]
+__all__ = ["MAX_KEY", "Console", "Retry"]
 
 MAX_KEY = 200
 """The longest idempotency key :meth:`Console.apply` takes."""
+
+
+@attrs.frozen
+class Retry:
+    """How :class:`Console` retries an operation the database could not do this time
+    (:class:`RetryableError`: a deadlock, a serialization failure, a lost connection,
+    a failover).
+
+    An operation with an idempotency key is retried whatever happened: a retry that
+    finds its key answers with the change already committed, so nothing applies
+    twice. One without a key is retried only when the database said nothing was
+    written (``outcome_known``) and *without_key* is true; a commit whose outcome is
+    unknown is never retried blindly.
+
+    Attributes:
+        attempts: Tries in all (the first included).
+        backoff: Seconds before the second try; each later wait doubles it.
+        max_backoff: The longest wait.
+        without_key: Whether operations without a key are retried (when safe).
+    """
+
+    attempts: int = 8
+    backoff: float = 0.05
+    max_backoff: float = 2.0
+    without_key: bool = False
 
 
 def _key(key: object) -> str:
@@ -64,9 +95,10 @@ class Console:
     load again and retry.
     """
 
-    def __init__(self, engine: Engine, store: ClientStore) -> None:
+    def __init__(self, engine: Engine, store: ClientStore, *, retry: Retry | None = None) -> None:
         self.engine = engine
         self.store = store
+        self.retry = retry
 
     def __repr__(self) -> str:
         return f"<Console {self.store!r}>"
@@ -120,7 +152,44 @@ class Console:
             ConflictError: another writer changed the client in between.
         """
         if key is not None:
-            return self._apply_once(client_id, operation, today, actor, reason, _key(key))
+            key = _key(key)
+        if self.retry is None or self._in_batch:
+            return self._apply(client_id, operation, today, actor, reason, key)
+        retry = self.retry
+        wait = retry.backoff
+        for attempt in range(1, retry.attempts + 1):
+            try:
+                return self._apply(client_id, operation, today, actor, reason, key)
+            except RetryableError as exc:
+                if attempt == retry.attempts or (
+                    key is None and not (retry.without_key and exc.outcome_known)
+                ):
+                    raise
+                time.sleep(wait)
+                wait = min(wait * 2, retry.max_backoff)
+                if isinstance(exc, ConnectionLostError):
+                    self._reconnect()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _reconnect(self) -> None:
+        """A new connection for the store, when it can make one (errors: try later)."""
+        reconnect = getattr(self.store, "reconnect", None)
+        if reconnect is not None:
+            # No server yet: the next attempt fails the same way, then waits longer.
+            with contextlib.suppress(ConnectionLostError):
+                reconnect()
+
+    def _apply(
+        self,
+        client_id: str,
+        operation: Operation,
+        today: dt.date,
+        actor: str | None,
+        reason: str | None,
+        key: str | None,
+    ) -> Change:
+        if key is not None:
+            return self._apply_once(client_id, operation, today, actor, reason, key)
         client, version, pool = self._read(client_id)
         change = self.engine.apply(
             client, operation, today, pool=pool if pool.lines else None, actor=actor, reason=reason
@@ -219,6 +288,24 @@ class Console:
             _key(key)
         ids = list(dict.fromkeys(client_ids))
         out: dict[str, Change | RuleViolation | NotFoundError] = {}
+        self._in_batch = True
+        try:
+            return self._batch(ids, operation, today, actor, reason, key, out)
+        finally:
+            self._in_batch = False
+
+    _in_batch = False
+
+    def _batch(
+        self,
+        ids: list[str],
+        operation: Operation,
+        today: dt.date,
+        actor: str | None,
+        reason: str | None,
+        key: str | None,
+        out: dict[str, Change | RuleViolation | NotFoundError],
+    ) -> dict[str, Change | RuleViolation | NotFoundError]:
         with self.store.batch():
             read_many = getattr(self.store, "load_many", None)
             if read_many is not None:

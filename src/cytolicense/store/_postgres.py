@@ -9,6 +9,7 @@ once lose no seat. Install with ``pip install 'cytolicense[postgres]'``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from ._urls import redact
 from ._urls import safe as _safe
 
 if TYPE_CHECKING:
-    pass
+    import psycopg
 
 __all__ = ["PostgresStore"]
 
@@ -181,21 +182,54 @@ class PostgresStore(SqlStore):
         self._dead: str | None = None
         self._loaded: dict[str, tuple[int, int, Client]] = {}
         self._held: dict[str, tuple[int, int, Client]] = {}
+        self._db = self._connect()
         try:
-            self._db = psycopg.connect(url, autocommit=True)
-        except psycopg.Error as exc:
-            raise said(
-                ConnectionLostError,
-                "{path}: cannot connect: {cause}",
-                path=_safe(url),
-                cause=redact(str(exc), url),
-            ) from None
-        try:
-            self._db.execute("SELECT set_config('cytolicense.partner', %s, false)", (partner,))
             self._install()
         except BaseException:
             self._db.close()
             raise
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        """A new connection acting for the partner (a multi-host URL picks the server
+        its ``target_session_attrs`` asks for)."""
+        try:
+            db = self._psycopg.connect(self.url, autocommit=True)
+        except self._psycopg.Error as exc:
+            raise said(
+                ConnectionLostError,
+                "{path}: cannot connect: {cause}",
+                path=_safe(self.url),
+                cause=redact(str(exc), self.url),
+            ) from None
+        try:
+            db.execute("SELECT set_config('cytolicense.partner', %s, false)", (self.partner,))
+        except self._psycopg.Error as exc:
+            db.close()
+            raise self._error(exc) from None
+        return db
+
+    def reconnect(self) -> None:
+        """Replace a lost connection (after :class:`ConnectionLostError`: the server
+        restarted, or failed over to a standby that a multi-host URL with
+        ``target_session_attrs=read-write`` now finds). What the handle remembered
+        of clients is forgotten.
+
+        Raises:
+            StoreError: inside a batch (the batch is lost with its connection: start
+                it again).
+            ConnectionLostError: no server answers yet.
+        """
+        if self._in_batch:
+            raise said(StoreError, "{path}: cannot reconnect inside a batch", path=_safe(self.url))
+        with contextlib.suppress(self._psycopg.Error):  # closing a broken connection
+            self._db.close()
+        self._loaded.clear()
+        self._held.clear()
+        self._pool_locked = False
+        self._dead = None
+        self._db = self._connect()
+        if self._schema_version() == SCHEMA_VERSION:
+            self._check_tenant()
 
     def _install(self) -> None:
         """Check the schema; create it (and its row-level security) in a new database."""
@@ -565,7 +599,8 @@ def _error_kind(psycopg: Any, exc: BaseException, db: Any) -> type[StoreError]:
     if state in _RETRYABLE:
         return RetryableError
     if state in _GOING_AWAY or (
-        isinstance(exc, psycopg.OperationalError) and getattr(db, "closed", False)
+        isinstance(exc, psycopg.OperationalError)
+        and (getattr(db, "closed", False) or getattr(db, "broken", False))
     ):
         return ConnectionLostError
     return StoreError
