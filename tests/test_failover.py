@@ -215,7 +215,34 @@ def test_writers_survive_a_failover_and_nothing_applies_twice(cluster: Cluster) 
         finally:
             store.close()
 
+    batches: list[str] = []
+
+    def batcher() -> None:
+        """Batched assigns (apply_each with a key) to ten clients of its own."""
+        store = cl.open_store(url, "msp")
+        console = cl.Console(
+            engine, store, retry=cl.Retry(attempts=60, backoff=0.05, max_backoff=0.5)
+        )
+        i = 0
+        try:
+            while not stop.is_set() and i < 500:
+                key = f"batch-{i}"
+                done = console.apply_each([f"b{n}" for n in range(10)], REQUEST, TODAY, key=key)
+                assert all(isinstance(v, cl.Change) for v in done.values()), done
+                with lock:
+                    batches.append(key)
+                i += 1
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            store.close()
+
+    with cl.open_store(url, "msp") as store:
+        console = cl.Console(engine, store)
+        for n in range(10):
+            console.add_client(f"b{n}", f"Batch {n}", TODAY)
     threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
+    threads.append(threading.Thread(target=batcher))
     for t in threads:
         t.start()
     time.sleep(SECONDS / 2)
@@ -245,8 +272,12 @@ def test_writers_survive_a_failover_and_nothing_applies_twice(cluster: Cluster) 
             assert len(assigned) == len(mine), (w, len(assigned), len(mine))
             for k in mine:
                 assert store.find_key(k) is not None
+        for n in range(10):
+            assigned = [e for e in store.history(f"b{n}") if isinstance(e, cl.ProductAssigned)]
+            assert len(assigned) == len(batches), (n, len(assigned), len(batches))
     seconds = first_after[0] - killed_at[0]
     print(
-        f"\nfailover: {len(acked)} operations acknowledged ({before} before the kill), "
+        f"\nfailover: {len(acked)} operations and {len(batches)} batches of 10 acknowledged "
+        f"({before} operations before the kill), "
         f"all found, none applied twice; first write {seconds:.2f} s after the kill"
     )

@@ -282,17 +282,32 @@ class Console:
 
         With *key*, each client's change is kept under ``KEY/CLIENT_ID`` (see
         :meth:`apply`): a batch retried with the same key applies nothing twice and
-        answers every client as the first run did.
+        answers every client as the first run did. With the console's :class:`Retry`,
+        a keyed batch the database could not finish (a lost connection, a deadlock)
+        is run again that way.
         """
         if key is not None:
             _key(key)
         ids = list(dict.fromkeys(client_ids))
-        out: dict[str, Change | RuleViolation | NotFoundError] = {}
-        self._in_batch = True
-        try:
-            return self._batch(ids, operation, today, actor, reason, key, out)
-        finally:
-            self._in_batch = False
+        retry = self.retry if key is not None else None  # a batch is retried by its key
+        wait = retry.backoff if retry is not None else 0.0
+        attempts = retry.attempts if retry is not None else 1
+        for attempt in range(1, attempts + 1):
+            self._in_batch = True
+            try:
+                return self._batch(ids, operation, today, actor, reason, key, {})
+            except RetryableError as exc:
+                if attempt == attempts:
+                    raise
+                # The whole batch again: the clients it had committed answer from their
+                # keys (KEY/CLIENT_ID), the others are applied.
+                time.sleep(wait)
+                wait = min(wait * 2, retry.max_backoff if retry is not None else wait)
+                if isinstance(exc, ConnectionLostError):
+                    self._reconnect()
+            finally:
+                self._in_batch = False
+        raise AssertionError("unreachable")  # pragma: no cover
 
     _in_batch = False
 
