@@ -199,20 +199,7 @@ def rule_quantity(ctx: RuleContext) -> Iterable[Finding]:
     req, plan, op = ctx.request, ctx.plan, ctx.op
     if isinstance(op, GroupSets):
         sets = group_sets(ctx)
-        q = sum(s.quantity for s in sets)
-        if len(sets) < 2 or plan is None or plan.max_quantity is None or q <= plan.max_quantity:
-            return _NONE
-        return (
-            QUANTITY_INVALID.finding(
-                "quantity",
-                {
-                    "quantity": q,
-                    "maximum": plan.max_quantity,
-                    "product": plan.id,
-                    "reason": "above_maximum",
-                },
-            ),
-        )
+        return _above_maximum(sum(s.quantity for s in sets), plan) if len(sets) >= 2 else _NONE
     if req is None:
         return _NONE
     q = req.quantity
@@ -224,19 +211,24 @@ def rule_quantity(ctx: RuleContext) -> Iterable[Finding]:
             q = req.quantity  # the maximum applies to the seats afterwards
     if q < 1:
         return (QUANTITY_INVALID.finding("quantity", {"quantity": q, "reason": "below_minimum"}),)
-    if plan is not None and plan.max_quantity is not None and q > plan.max_quantity:
-        return (
-            QUANTITY_INVALID.finding(
-                "quantity",
-                {
-                    "quantity": q,
-                    "maximum": plan.max_quantity,
-                    "product": plan.id,
-                    "reason": "above_maximum",
-                },
-            ),
-        )
-    return _NONE
+    return _above_maximum(q, plan)
+
+
+def _above_maximum(q: int, plan: ProductPlan | None) -> Iterable[Finding]:
+    """``quantity.invalid`` when *q* seats are more than the product's maximum."""
+    if plan is None or plan.max_quantity is None or q <= plan.max_quantity:
+        return _NONE
+    return (
+        QUANTITY_INVALID.finding(
+            "quantity",
+            {
+                "quantity": q,
+                "maximum": plan.max_quantity,
+                "product": plan.id,
+                "reason": "above_maximum",
+            },
+        ),
+    )
 
 
 NOT_APPLICABLE = CodeSpec(
