@@ -144,17 +144,19 @@ def _describe(before: Client | None, e: Event, lang: str) -> str:
     return ""
 
 
-def describe_history(events: Iterable[Event], language: str = "en") -> list[str]:
-    """One line per event: its day, what happened, what it changed, and who did it
-    and why, in *language*."""
+def describe_history(
+    events: Iterable[Event], language: str = "en", *, who: bool = True
+) -> list[str]:
+    """One line per event: its day, what happened, what it changed, and (with *who*)
+    who did it and why, in *language*."""
     lines = []
     client: Client | None = None
     for e in events:
         text = _describe(client, e, language)
         name = type(e).__name__
         kind = tr(_KINDS.get(name, name), language)
-        who = tr(" [by {actor}]", language, actor=e.actor) if e.actor else ""
-        why = f" ({e.reason})" if e.reason else ""
-        lines.append(clean(f"{e.on}  {kind}" + (f": {text}" if text else "") + who + why))
+        by = tr(" [by {actor}]", language, actor=e.actor) if e.actor and who else ""
+        why = f" ({e.reason})" if e.reason and who else ""
+        lines.append(clean(f"{e.on}  {kind}" + (f": {text}" if text else "") + by + why))
         client = apply(client, e)
     return lines

@@ -444,7 +444,7 @@ async def history(ctx: _Context, request: Request) -> Response:
     events = await run_in_threadpool(console.history, cid)
     from ..views._history import describe_history
 
-    lines = describe_history(events, ctx.lang(request))
+    lines = describe_history(events, ctx.lang(request), who=False)  # who and why: columns
     return _render(
         ctx,
         request,
