@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from ..views._lifecycle import Expiry
 
 __all__ = ["MAX_KEY", "Console", "Retry"]
+
+R = TypeVar("R")
 
 MAX_KEY = 200
 """The longest idempotency key :meth:`Console.apply` takes."""
@@ -153,13 +155,22 @@ class Console:
         """
         if key is not None:
             key = _key(key)
-        if self.retry is None or self._in_batch:
+        if self._in_batch:  # apply_each retries the batch as a whole
             return self._apply(client_id, operation, today, actor, reason, key)
+        return self._retrying(
+            lambda: self._apply(client_id, operation, today, actor, reason, key), key
+        )
+
+    def _retrying(self, run: Callable[[], R], key: str | None) -> R:
+        """*run*, tried again as :attr:`retry` says when the database could not do it
+        (never an operation without a key whose outcome is unknown)."""
         retry = self.retry
+        if retry is None:
+            return run()
         wait = retry.backoff
         for attempt in range(1, retry.attempts + 1):
             try:
-                return self._apply(client_id, operation, today, actor, reason, key)
+                return run()
             except RetryableError as exc:
                 if attempt == retry.attempts or (
                     key is None and not (retry.without_key and exc.outcome_known)
@@ -289,25 +300,18 @@ class Console:
         if key is not None:
             _key(key)
         ids = list(dict.fromkeys(client_ids))
-        retry = self.retry if key is not None else None  # a batch is retried by its key
-        wait = retry.backoff if retry is not None else 0.0
-        attempts = retry.attempts if retry is not None else 1
-        for attempt in range(1, attempts + 1):
+
+        def run() -> dict[str, Change | RuleViolation | NotFoundError]:
+            # Run again whole after a retryable failure: the clients it had committed
+            # answer from their keys (KEY/CLIENT_ID), the others are applied.
             self._in_batch = True
             try:
                 return self._batch(ids, operation, today, actor, reason, key, {})
-            except RetryableError as exc:
-                if attempt == attempts:
-                    raise
-                # The whole batch again: the clients it had committed answer from their
-                # keys (KEY/CLIENT_ID), the others are applied.
-                time.sleep(wait)
-                wait = min(wait * 2, retry.max_backoff if retry is not None else wait)
-                if isinstance(exc, ConnectionLostError):
-                    self._reconnect()
             finally:
                 self._in_batch = False
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        # Only a keyed batch is retried (an unkeyed one is never run twice).
+        return self._retrying(run, key) if key is not None else run()
 
     _in_batch = False
 
