@@ -150,8 +150,8 @@ def _recovered(m: Maintenance, today: dt.date, field: str = "maintenance") -> li
         # Given back to the lines it was taken from: the maintenance's own period
         # first, then any other (a grouped set may hold seats of several periods).
         parts: list[tuple[Period, int]] = []
-        periods = sorted({ln.period for ln in m.pooled if ln.item == item}, key=str)
-        for p in sorted(periods, key=lambda p: p != period):
+        periods = {ln.period for ln in m.pooled if ln.item == item}
+        for p in sorted(periods, key=lambda p: (p != period, str(p))):
             seats = min(share, taken_from(m.pooled, item, p))
             if seats > 0:
                 parts.append((p, seats))

@@ -45,7 +45,7 @@ from ..store._console import Console
 from ..store._protocol import ClientStore, open_store
 from ..store._schema import json_schema
 from ..store._serialize import from_data, to_data
-from ._pages import PAGES, Page
+from ._pages import PAGES, Page, _Refused
 
 __all__ = ["Identity", "create_app"]
 
@@ -278,13 +278,6 @@ class _Context:
         who = self.identity(request)
         assert who.partner is not None
         return self.consoles.get(who.partner), who
-
-
-class _Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 async def _json_body(request: Request) -> Any:

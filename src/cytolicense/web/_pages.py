@@ -123,6 +123,15 @@ class _Forbidden(Exception):
     pass
 
 
+class _Refused(Exception):
+    """A request refused with an HTTP *status* and a sentence (401, 400, 409, ...)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 def _guard(handler: Page) -> Page:
     """Errors as pages: 401/403/404 and a refused operation, never a traceback."""
 
@@ -142,12 +151,8 @@ def _guard(handler: Page) -> Page:
             return _render(
                 ctx, request, "error.html", 404, message=exc.message_in(ctx.lang(request))
             )
-        except Exception as exc:
-            from ._app import _Refused
-
-            if isinstance(exc, _Refused):
-                return HTMLResponse(exc.message, status_code=exc.status)
-            raise
+        except _Refused as exc:
+            return HTMLResponse(exc.message, status_code=exc.status)
 
     return run
 
