@@ -351,11 +351,10 @@ def _assert_plan_leads(before: cl.Client, after: cl.Client) -> None:
     assert [new[PROJECTED.index(name)] for name in changed] == list(values)
 
 
-def test_every_operation_and_record_round_trips(engine: cl.Engine) -> None:
-    pool = cl.Pool((cl.PoolLine(item="edr", period="1y", seats=50),))
-    c = client(engine)
-    objs: list[Any] = [pool, *pool.lines]
-    ops: list[tuple[Any, dt.date]] = [
+def lifecycle_ops() -> list[tuple[Any, dt.date]]:
+    """Every operation type once, in an order that lets each go through (with the
+    life catalog, from a new client on T0, with a pool of 50 EDR 1y seats)."""
+    return [
         (commercial(modules={"enc": 2, "patch": None}), T0),
         (cl.Modify(maintenance="m1", quantity=12), T0),
         (cl.SetManagement(maintenance="m1", mode="unmanaged"), T0),
@@ -370,6 +369,13 @@ def test_every_operation_and_record_round_trips(engine: cl.Engine) -> None:
         (cl.ConvertTrial(maintenance="m4", period="1y"), D(2026, 3, 7)),
         (cl.DeleteClient(), D(2026, 3, 8)),
     ]
+
+
+def test_every_operation_and_record_round_trips(engine: cl.Engine) -> None:
+    pool = cl.Pool((cl.PoolLine(item="edr", period="1y", seats=50),))
+    c = client(engine)
+    objs: list[Any] = [pool, *pool.lines]
+    ops = lifecycle_ops()
     events: list[Any] = list(engine.new_client("acme", "ACME", T0).events)
     for op, day in ops:
         ch = engine.apply(c, op, day, pool=pool, actor="ops", reason="test")

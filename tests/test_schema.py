@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import cytolicense as cl
 from cytolicense.store._serialize import SERIALIZABLE, to_data
 
-from .test_operations import LifeCatalog, client, commercial, trial
+from .test_operations import LifeCatalog, client, commercial, lifecycle_ops
 from .test_serialize import _maintenances
 
 jsonschema = pytest.importorskip("jsonschema")
@@ -60,21 +60,7 @@ def _session() -> list[Any]:
     pool = cl.Pool((cl.PoolLine(item="edr", period="1y", seats=50),))
     c = client(engine)
     objs: list[Any] = [pool, *pool.lines, c, *engine.new_client("acme", "ACME", T0).events]
-    ops: list[tuple[Any, dt.date]] = [
-        (commercial(modules={"enc": 2, "patch": None}), T0),
-        (cl.Modify(maintenance="m1", quantity=12), T0),
-        (cl.SetManagement(maintenance="m1", mode="unmanaged"), T0),
-        (commercial(quantity=3, modules={"enc": 1, "patch": None}, management="unmanaged"), T0),
-        (cl.AddSeats(maintenance="m1", quantity=2, period="1y"), T0),
-        (cl.GroupSets(product="edr"), D(2026, 3, 2)),
-        (cl.Renew(maintenance="m1"), D(2026, 3, 3)),
-        (cl.ChangeProduct(maintenance="m1", product="epdr", period="1y"), D(2026, 3, 4)),
-        (cl.DeleteService(maintenance="m3"), D(2026, 3, 5)),
-        (trial(), D(2026, 3, 5)),
-        (cl.ExtendTrial(maintenance="m4"), D(2026, 3, 6)),
-        (cl.ConvertTrial(maintenance="m4", period="1y"), D(2026, 3, 7)),
-        (cl.DeleteClient(), D(2026, 3, 8)),
-    ]
+    ops = lifecycle_ops()
     for op, day in ops:
         objs += [op, engine.check(c, op, day, pool=pool)]
         objs += list(engine.offer(c, day, pool=pool))
