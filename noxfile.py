@@ -134,8 +134,13 @@ def notebook(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks of every hot path against its floor (a few minutes; see benchmarks/)."""
-    session.install(*PROJECT, "psycopg[binary]>=3.1", "pydantic>=2", "msgspec>=0.19")
+    session.install(
+        ".[web]", "./catalogs/cytomic", "psycopg[binary]>=3.1", "pydantic>=2", "msgspec>=0.19"
+    )
     session.run("python", "benchmarks/run.py", *session.posargs)
+    if "--postgres" in session.posargs:  # the console's two ways to PostgreSQL, and writers
+        url = session.posargs[session.posargs.index("--postgres") + 1]
+        session.run("python", "benchmarks/pg_async.py", "--postgres", url)
 
 
 @nox.session
