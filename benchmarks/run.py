@@ -1198,7 +1198,7 @@ def bench_matrix(quick: bool) -> None:
         return c
 
     later = DAY
-    long_ago = later - dt.timedelta(days=800)
+    long_ago = later - dt.timedelta(days=400)  # a 1-year line that ended 35 days ago
     recent = later - dt.timedelta(days=10)
     shapes: list[tuple[str, cl.Engine, cl.Client, Any, Any]] = [
         ("new client", engine, client_with(), request(), None),

@@ -111,7 +111,7 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _params(value: Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):  # dict: no ABC check
         raise TypeError(f"Finding.params must be a mapping, got {value!r}")
     out = dict(value)
     for k, v in out.items():

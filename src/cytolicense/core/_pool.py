@@ -6,7 +6,8 @@ Pure values: taking or crediting seats gives a new :class:`Pool` (C16).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 import attrs
 
@@ -22,7 +23,15 @@ from ._validation import (
     to_period,
 )
 
-__all__ = ["Pool", "PoolChanged", "PoolLine", "pool_lines", "replay_pool", "taken_from"]
+__all__ = [
+    "Pool",
+    "PoolChanged",
+    "PoolLine",
+    "pool_lines",
+    "replay_pool",
+    "stock_index",
+    "taken_from",
+]
 
 
 def _seats(inst: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -91,17 +100,23 @@ class Pool:
     """
 
     lines: tuple[PoolLine, ...] = attrs.field(default=(), converter=_merge)
-    # (item, period) -> seats: every check with a pool asks for a few of them.
-    _index: dict[tuple[str, Period], int] = attrs.field(init=False, eq=False, repr=False)
+    # (item, years, months) -> seats: every check with a pool asks for a few of them
+    # (ints in the key: a Period's hash is a Python call).
+    _index: Mapping[tuple[str, int, int], int] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(
-            self, "_index", {(line.item, line.period): line.seats for line in self.lines}
+            self,
+            "_index",
+            MappingProxyType(
+                {(ln.item, ln.period.years, ln.period.months): ln.seats for ln in self.lines}
+            ),
         )
 
     def seats(self, item: str, period: Period | str) -> int | None:
         """Seats in stock of *item* for *period*; ``None`` when the pool does not track it."""
-        return self._index.get((item, period if type(period) is Period else to_period(period)))
+        p = period if type(period) is Period else to_period(period)
+        return self._index.get((item, p.years, p.months))
 
     def credit(self, item: str, period: Period | str, seats: int) -> Pool:
         """The pool with *seats* more of *item* for *period* (a new line if untracked)."""
@@ -167,3 +182,9 @@ def replay_pool(events: Iterable[PoolChanged], pool: Pool | None = None) -> Pool
     for e in events:
         result = result.credit(e.item, e.period, e.seats)
     return result
+
+
+def stock_index(pool: Pool) -> Mapping[tuple[str, int, int], int]:
+    """*pool*'s ``(item, years, months) -> seats``, read-only: what the pool rule reads
+    for every move (an int key hashes in C; a :class:`Period` key would not)."""
+    return pool._index

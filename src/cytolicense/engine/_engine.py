@@ -170,6 +170,21 @@ def _generate(
     return function
 
 
+def _run_plugin(spec: RuleSpec, ctx: RuleContext) -> list[Finding]:
+    """A plugin rule's findings on *ctx*, each checked to be a :class:`Finding`; a rule
+    that raises or returns something else is a :class:`PluginRuleError` naming it."""
+    try:
+        found = list(spec.check(ctx))
+        for f in found:
+            if not isinstance(f, Finding):
+                raise TypeError(f"returned {f!r}, which is not a Finding")
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt | GeneratorExit):
+            raise
+        raise PluginRuleError(spec.plugin, spec.name, exc) from exc
+    return found
+
+
 def compose(rules: Sequence[Rule]) -> _Runner:
     """One function that runs the built-in *rules* in order and returns their findings.
 
@@ -532,16 +547,7 @@ class Engine:
         ctx: RuleContext, plugin: tuple[RuleSpec, ...], out: list[Finding]
     ) -> list[Finding]:
         for spec in plugin:
-            try:
-                found = list(spec.check(ctx))
-                for f in found:
-                    if not isinstance(f, Finding):
-                        raise TypeError(f"returned {f!r}, which is not a Finding")
-            except BaseException as exc:
-                if isinstance(exc, KeyboardInterrupt | GeneratorExit):
-                    raise
-                raise PluginRuleError(spec.plugin, spec.name, exc) from exc
-            out.extend(found)
+            out.extend(_run_plugin(spec, ctx))
         return out
 
     def check(
@@ -580,32 +586,19 @@ class Engine:
         """The check of assignments of *op*'s product and licence type (with or without a
         pool): one generated function, with the product's plan and rules bound once.
 
-        When every rule that applies declares its usual case (:attr:`RuleSpec.usual`),
-        the function first tests those, and when all hold answers "no findings"
-        without building a context. Otherwise, or when one does not hold, it builds
-        the context and calls each rule."""
+        Each rule that declares its usual case (:attr:`RuleSpec.usual`) is skipped
+        while that case holds (a few comparisons on the client and the request, asked
+        once each); the rules whose usual case does not hold, and those that declare
+        none, run on one context built for the first of them. The usual client needs
+        no context at all."""
         builtin, plugin = self._select(self._context(client, op, today, pool))
         plan = self._tables.plans.get(op.product)
         make_ctx = (
             "ctx = RuleContext('assign', catalog, client, op, product, None, today, op,"
             " pool, plan, tables, op.period, no_ids)"
         )
-        lines = ["def check_assign(client, op, today, pool):"]
+        lines = ["def check_assign(client, op, today, pool):", "    ctx = None"]
         names: dict[str, Any] = {}
-        every = [spec.usual for spec in (*builtin, *plugin)]
-        if plan is not None and all(u is not None for u in every):
-            # The usual client: every usual case at once, one test (then the rules one
-            # by one below, when any does not hold).
-            names |= {f"a{i}": u for i, u in enumerate(every)}
-            test = " and ".join(f"a{i}(client, op, today, plan)" for i in range(len(every)))
-            lines += [
-                "    try:",
-                f"        if {test or 'True'}:",
-                "            return none",
-                "    except Exception:",
-                "        pass",
-            ]
-        lines.append("    ctx = None")
         for i, spec in enumerate(builtin):
             names[f"r{i}"] = spec.check
             usual = spec.usual if plan is not None else None
@@ -617,8 +610,7 @@ class Engine:
                 ]
                 continue
             # A rule whose declared usual case holds finds nothing (tests/test_rules.py
-            # holds every usual case to that promise): it is skipped. Only the rules
-            # whose usual case fails run, on one context built for the first of them.
+            # holds every usual case to that promise): it is skipped.
             names[f"u{i}"] = usual
             lines += [
                 "    try:",
@@ -632,38 +624,37 @@ class Engine:
                 f"            {make_ctx}",
                 f"        f{i} = r{i}(ctx)",
             ]
-        found = [f"f{i}" for i in range(len(builtin))]
-        joined = "[" + ", ".join("*" + f for f in found) + "]"
-        if plugin:
-            # A plugin rule is skipped, too, while the usual case it declares holds.
-            lines.append("    todo = []")
-            for j, spec in enumerate(plugin):
-                names[f"p{j}"] = spec
-                if spec.usual is None or plan is None:
-                    lines.append(f"    todo.append(p{j})")
-                    continue
-                names[f"pu{j}"] = spec.usual
+        # A plugin rule is called like a built-in one (its findings checked, its
+        # errors named), and skipped too while the usual case it declares holds.
+        for j, spec in enumerate(plugin):
+            names[f"p{j}"] = spec
+            if spec.usual is None or plan is None:
                 lines += [
-                    "    try:",
-                    f"        s = pu{j}(client, op, today, plan)",
-                    "    except Exception:",
-                    "        s = False",
-                    "    if not s:",
-                    f"        todo.append(p{j})",
+                    "    if ctx is None:",
+                    f"        {make_ctx}",
+                    f"    g{j} = run_plugin(p{j}, ctx)",
                 ]
+                continue
+            names[f"pu{j}"] = spec.usual
             lines += [
-                f"    if todo or {' or '.join(found) or 'False'}:",
+                "    try:",
+                f"        s = pu{j}(client, op, today, plan)",
+                "    except Exception:",
+                "        s = False",
+                "    if s:",
+                f"        g{j} = ()",
+                "    else:",
                 "        if ctx is None:",
                 f"            {make_ctx}",
-                f"        return finish(ctx, {joined}, tuple(todo))",
-                "    return none",
+                f"        g{j} = run_plugin(p{j}, ctx)",
             ]
-        else:
-            lines += [
-                f"    if {' or '.join(found) or 'False'}:",
-                f"        return finish(ctx, {joined}, ())",
-                "    return none",
-            ]
+        found = [f"f{i}" for i in range(len(builtin))] + [f"g{j}" for j in range(len(plugin))]
+        joined = "[" + ", ".join("*" + f for f in found) + "]"
+        lines += [
+            f"    if {' or '.join(found) or 'False'}:",
+            f"        return finish(ctx, {joined}, ())",
+            "    return none",
+        ]
         namespace: dict[str, Any] = {
             "RuleContext": RuleContext,
             "catalog": self.catalog,
@@ -672,7 +663,7 @@ class Engine:
             "tables": self._tables,
             "no_ids": _NO_IDS,
             "finish": self._finish,
-            "plugin": plugin,
+            "run_plugin": _run_plugin,
             "none": _NO_FINDINGS,
             **names,
         }

@@ -13,6 +13,7 @@ from ..core._operations import (
     GroupSets,
 )
 from ..core._period import Period
+from ..core._pool import stock_index
 from ..core._rulespec import ProductPlan, RuleContext
 from ._client import CHANGE_NOT_ALLOWED
 from ._registry import (
@@ -308,29 +309,19 @@ def rule_pool(ctx: RuleContext) -> Iterable[Finding]:
         moves = pool_moves(ctx)
     except (OverflowError, ValueError):
         return _NONE
-    stock: dict[tuple[str, object], int | None] = {}
+    balances = stock_index(pool)
+    stock: dict[tuple[str, int, int], int] = {}  # balances after the moves so far
     out: list[Finding] = []
-    for mv in moves:
-        key = (mv.item, mv.period)
-        if key not in stock:
-            stock[key] = pool.seats(mv.item, mv.period)
-        have = stock[key]
-        if have is None:
+    for item, period, seats, _kind, _maintenance, field in moves:
+        key = (item, period.years, period.months)
+        have = stock[key] if key in stock else balances.get(key)
+        if have is None:  # not tracked: never limits
             continue
-        if mv.seats < 0 and have < -mv.seats:
-            out.append(
-                POOL_SHORT.finding(
-                    mv.field,
-                    {
-                        "item": mv.item,
-                        "period": str(mv.period),
-                        "needed": -mv.seats,
-                        "available": have,
-                    },
-                )
-            )
-        stock[key] = have + mv.seats
-    return out
+        if seats < 0 and have < -seats:
+            params = {"item": item, "period": str(period), "needed": -seats, "available": have}
+            out.append(POOL_SHORT.finding(field, params))
+        stock[key] = have + seats
+    return out if out else _NONE
 
 
 OVER_ENTITLEMENT = CodeSpec(

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-
-import attrs
+from typing import Any, NamedTuple
 
 from ..core._client_records import Maintenance
 from ..core._dates import add_days, commercial_expiry, term_days, trial_expiry
@@ -36,9 +35,9 @@ __all__ = ["Move", "group_sets", "new_end", "pool_moves", "request_seats"]
 _COMMERCIAL = LicenseType.COMMERCIAL
 
 
-@attrs.frozen(slots=True)
-class Move:
-    """Seats taken from (``seats < 0``) or given back to (``> 0``) the pool."""
+class Move(NamedTuple):
+    """Seats taken from (``seats < 0``) or given back to (``> 0``) the pool (a named
+    tuple: a check with a pool makes one per item it touches)."""
 
     item: str
     period: Period
@@ -173,12 +172,17 @@ def _recovered(m: Maintenance, today: dt.date, field: str = "maintenance") -> li
 def _taken(
     product: str, period: Period, quantity: int, modules: dict[str, int], mid: str | None
 ) -> list[Move]:
-    moves = [Move(product, period, -quantity, "debited", mid, "quantity")]
-    moves.extend(
-        Move(module, period, -seats, "debited", mid, f"modules.{module}")
-        for module, seats in modules.items()
+    # tuple.__new__ directly: a named tuple's own __new__ is a Python call per move.
+    new: Any = tuple.__new__
+    moves = (
+        [new(Move, (product, period, -quantity, "debited", mid, "quantity"))]
+        if quantity > 0
+        else []
     )
-    return [mv for mv in moves if mv.seats < 0]
+    for module, seats in modules.items():
+        if seats > 0:
+            moves.append(new(Move, (module, period, -seats, "debited", mid, "modules." + module)))
+    return moves
 
 
 def pool_moves(ctx: RuleContext) -> list[Move]:
