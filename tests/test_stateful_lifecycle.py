@@ -282,7 +282,7 @@ class LifecycleSession(RuleBasedStateMachine):
                 trial = m.license_type is cl.LicenseType.TRIAL
                 centralized = m.management is cl.ManagementMode.CENTRALIZED
                 candidates = [make(m.id) for _, _, make in _ACTIONS[centralized, trial]]
-                convert = self.engine._conversion(m) if trial else None
+                convert = self.engine._conversion(m, self.today) if trial else None
                 names = [name for name, _, _ in _ACTIONS[centralized, trial]]
                 if convert is not None:
                     candidates.append(convert)

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from .core._catalog import Catalog
 from .core._catalog_checks import CatalogCheck, CatalogDraft, CatalogProblem
-from .core._catalog_records import DEFAULT_PERIODS, Module, Product, ProductFamily
+from .core._catalog_records import (
+    DEFAULT_PERIODS,
+    INITIAL_RELEASE,
+    CatalogRelease,
+    Module,
+    Product,
+    ProductFamily,
+)
 from .core._client_records import Client, Maintenance, ModuleLicense
 from .core._dates import RETENTION_DAYS, commercial_expiry, trial_expiry
 from .core._enums import LicenseType, ManagementMode, QuantityRule, Severity, Status, TermEnd
@@ -25,6 +32,7 @@ from .core._exceptions import (
     PluginRuleError,
     PoolCreditError,
     PoolShortageError,
+    ReleaseMissingError,
     RetryableError,
     RuleViolation,
     StoreError,
@@ -87,6 +95,7 @@ if TYPE_CHECKING:
     from .store._schema import json_schema
     from .store._serialize import FORMAT_VERSION, from_json, to_json
     from .store._sqlite import Store
+    from .views._catalog_diff import CatalogChange, catalog_diff
     from .views._detail import ClientDetail, DetailLine, ModuleLine, MonitoringList
     from .views._lifecycle import Expiry, Forecast
     from .views._offer import ModuleOffer, ProductOffer
@@ -115,6 +124,8 @@ _LAZY = {
     "apply": ".core._events",
     "replay": ".core._events",
     "ClientDetail": ".views._detail",
+    "CatalogChange": ".views._catalog_diff",
+    "catalog_diff": ".views._catalog_diff",
     "ProductOffer": ".views._offer",
     "ModuleOffer": ".views._offer",
     "json_schema": ".store._schema",
@@ -149,16 +160,19 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "EVENT_TYPES",
     "FORMAT_VERSION",
+    "INITIAL_RELEASE",
     "LANGUAGES",
     "OPERATION_TYPES",
     "RETENTION_DAYS",
     "AddSeats",
     "AssignmentRequest",
     "Catalog",
+    "CatalogChange",
     "CatalogCheck",
     "CatalogDraft",
     "CatalogError",
     "CatalogProblem",
+    "CatalogRelease",
     "Change",
     "ChangeProduct",
     "Client",
@@ -217,6 +231,7 @@ __all__ = [
     "ProductFamily",
     "ProductOffer",
     "QuantityRule",
+    "ReleaseMissingError",
     "Renew",
     "Retry",
     "RetryableError",
@@ -238,6 +253,7 @@ __all__ = [
     "TrialExtended",
     "UnknownIdError",
     "apply",
+    "catalog_diff",
     "commercial_expiry",
     "from_json",
     "hookimpl",

@@ -54,6 +54,7 @@ from ..store._console import Console
 from ..store._protocol import ClientStore, open_store
 from ..store._serialize import converter, to_data
 from ..store._sqlite import Store
+from ..views._catalog_diff import catalog_diff
 from ..views._detail import MonitoringList
 from ..views._history import describe_history
 from ..views._input import ACTIONS, whole_number
@@ -282,7 +283,23 @@ def _parser() -> argparse.ArgumentParser:
             formatter_class=_Help,
         )
 
-    add("catalog", "print the installed catalog")
+    p = add(
+        "catalog",
+        "print the installed catalog (`catalog`), or what changed between two of its "
+        "releases (`catalog diff OLD NEW`)",
+    )
+    p.add_argument(
+        "action",
+        nargs="*",
+        metavar="diff OLD NEW",
+        help="list what release NEW adds, removes and changes against release OLD",
+    )
+    p.add_argument(
+        "--on",
+        type=_day,
+        default=None,
+        help="print the catalog release in force on this day (default: the newest)",
+    )
     p = add("add-client", "add a client")
     p.add_argument("client", type=_client_id, help="the new client's id")
     p.add_argument("name", help="its name, as the console shows it")
@@ -626,18 +643,71 @@ class _Run:
         return handler()
 
     def cmd_catalog(self) -> int:
+        action = list(getattr(self.args, "action", None) or ())
+        if action:
+            if action[0] != "diff" or len(action) != 3:
+                raise UsageError(tr("expected `catalog` or `catalog diff OLD NEW`", self.lang))
+            return self.catalog_diff(action[1], action[2])
+        on = getattr(self.args, "on", None)
+        catalog = self.catalog if on is None else self.catalog.at(on)
         if self.json:
             c = converter()
             self.emit(
                 {
-                    "families": [c.unstructure(f) for f in self.catalog.families.values()],
-                    "modules": [c.unstructure(m) for m in self.catalog.modules.values()],
-                    "products": [c.unstructure(p) for p in self.catalog.products.values()],
+                    "release": {
+                        "version": catalog.version,
+                        "effective": catalog.effective.isoformat(),
+                    },
+                    "releases": [
+                        {"version": r.version, "effective": r.effective.isoformat()}
+                        for r in self.catalog.releases
+                    ],
+                    "families": [c.unstructure(f) for f in catalog.families.values()],
+                    "modules": [c.unstructure(m) for m in catalog.modules.values()],
+                    "products": [c.unstructure(p) for p in catalog.products.values()],
                 }
             )
         else:
-            text = self.catalog.text(self.lang)
+            text = catalog.text(self.lang)
+            if len(self.catalog.releases) > 1 and text:
+                text = (
+                    tr(
+                        "catalog release '{version}', in force from {day}",
+                        self.lang,
+                        version=catalog.version,
+                        day=catalog.effective.isoformat(),
+                    )
+                    + "\n"
+                    + text
+                )
             print(text or tr("no catalog plugin is installed", self.lang), file=self.out)
+        return EXIT_OK
+
+    def catalog_diff(self, old: str, new: str) -> int:
+        """``catalog diff OLD NEW``: what release *new* changes against *old*."""
+        before, after = self.catalog.release(old), self.catalog.release(new)
+        changes = catalog_diff(before, after)
+        if self.json:
+            self.emit(
+                {
+                    "from": old,
+                    "to": new,
+                    "changes": [
+                        {
+                            "kind": x.kind,
+                            "record": x.record,
+                            "id": x.id,
+                            "fields": [{"field": f, "old": a, "new": b} for f, a, b in x.fields],
+                        }
+                        for x in changes
+                    ],
+                }
+            )
+        elif not changes:
+            print(tr("no difference between the two releases", self.lang), file=self.out)
+        else:
+            for x in changes:
+                print(x.text(self.lang), file=self.out)
         return EXIT_OK
 
     def cmd_add_client(self) -> int:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import html
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TypeVar
 
+import attrs
+
 from ._catalog_checks import BUILTIN_CHECKS, CatalogCheck, CatalogDraft, CatalogProblem
-from ._catalog_records import Module, Product, ProductFamily
+from ._catalog_records import INITIAL_RELEASE, CatalogRelease, Module, Product, ProductFamily
 from ._enums import LicenseType, QuantityRule
 from ._exceptions import CatalogError, UnknownIdError, said
 from ._html import styled
@@ -36,16 +39,28 @@ class Catalog:
         sources: Record id -> name of the plugin that declared it.
         distributions: Plugin name -> ``"distribution version"`` for plugins loaded
             from an installed distribution (entry points).
+        version: This release's version (``"initial"`` for the first release).
+        effective: This release's first day in force (``date.min`` for the first).
+
+    A catalog with later releases (:class:`CatalogRelease`, from the
+    ``cytolicense_releases`` hook) is its newest release; :attr:`releases` are all of
+    them, oldest first, and :meth:`at` gives the one in force on a day. Each release
+    also holds the products earlier releases sold and it does not, withdrawn from its
+    first day (``available_until``), so that their maintenances keep working.
     """
 
     __slots__ = (
         "_compatible",
+        "_moves",
+        "_timeline",
         "distributions",
+        "effective",
         "families",
         "modules",
         "products",
         "rules",
         "sources",
+        "version",
     )
 
     families: Mapping[str, ProductFamily]
@@ -122,6 +137,148 @@ class Catalog:
         self.sources = MappingProxyType(sources)
         self.distributions = MappingProxyType(dict(distributions or {}))
         self._compatible = {p.id: tuple(mods[m] for m in sorted(p.modules)) for p in prods.values()}
+        self.version = INITIAL_RELEASE
+        self.effective = dt.date.min
+        self._moves: Mapping[str, dt.date] = MappingProxyType({})
+        self._timeline: tuple[Catalog, ...] = (self,)
+
+    # -- releases ------------------------------------------------------------------------
+
+    @property
+    def releases(self) -> tuple[Catalog, ...]:
+        """Every release of this catalog, oldest first (one, for a catalog without
+        later releases)."""
+        return self._timeline
+
+    def at(self, day: dt.date) -> Catalog:
+        """The release in force on *day*: the newest whose first day is not after it."""
+        if type(day) is not dt.date:
+            raise TypeError(f"Catalog.at: day must be a datetime.date, got {day!r}")
+        found = self._timeline[0]
+        for release in self._timeline:
+            if release.effective > day:
+                break
+            found = release
+        return found
+
+    def release(self, version: str) -> Catalog:
+        """The release *version*; :class:`UnknownIdError` when the catalog has none."""
+        for release in self._timeline:
+            if release.version == version:
+                return release
+        raise UnknownIdError("release", version)
+
+    @property
+    def existing_from(self) -> Mapping[str, dt.date]:
+        """Product id -> the day from which maintenances of that product sold under
+        earlier releases take this release's terms."""
+        return self._moves
+
+    def terms_for(self, product: str, release: str | None, today: dt.date) -> Catalog:
+        """The release whose terms judge, on *today*, a maintenance of *product* sold
+        (or last renewed) under *release* (``None``: the first): that release, or the
+        newest later one in force on *today* that moves the product's existing
+        maintenances on a day not after *today* (every later release is looked at, not
+        only the next). :class:`UnknownIdError` when the catalog has no such release."""
+        base = self.release(INITIAL_RELEASE if release is None else release)
+        chosen = base
+        for later in self._timeline:
+            if later.effective <= base.effective or later.effective > today:
+                continue
+            moved = later._moves.get(product)
+            if moved is not None and moved <= today:
+                chosen = later
+        return chosen
+
+    @classmethod
+    def _with_releases(
+        cls,
+        base: Catalog,
+        releases: Sequence[tuple[str | None, CatalogRelease]],
+        describe: Mapping[str, str],
+        checks: Sequence[tuple[str | None, CatalogCheck]],
+    ) -> Catalog:
+        """*base* (the first release) followed by *releases*: each checked like a
+        catalog of its own, ordered by first day; the newest is returned."""
+        if not releases:
+            return base
+        ordered = sorted(releases, key=lambda e: e[1].effective)
+        days: dict[dt.date, str | None] = {}
+        versions: dict[str, str | None] = {INITIAL_RELEASE: None}
+        for plugin, r in ordered:
+            who = _who(plugin, describe)
+            if r.effective == dt.date.min or r.effective in days:
+                other = days.get(r.effective)
+                error = said(
+                    CatalogError,
+                    "release '{version}' ({who}) starts on {day}, the first day of another "
+                    "release ({other})",
+                    version=r.version,
+                    who=who,
+                    day=r.effective.isoformat(),
+                    other=_who(other, describe) if r.effective in days else INITIAL_RELEASE,
+                )
+                error.plugins, error.ids = _names(plugin, other), (r.version,)
+                raise error
+            if r.version in versions:
+                error = said(
+                    CatalogError,
+                    "release version '{version}' declared twice ({who})",
+                    version=r.version,
+                    who=who,
+                )
+                error.plugins, error.ids = _names(plugin, versions[r.version]), (r.version,)
+                raise error
+            days[r.effective] = plugin
+            versions[r.version] = plugin
+        timeline = [base]
+        families = [(base.sources.get(f.id), f) for f in base.families.values()]
+        modules = [(base.sources.get(m.id), m) for m in base.modules.values()]
+        family_of = {p.id: (p.family, INITIAL_RELEASE) for p in base.products.values()}
+        sold: dict[str, tuple[str | None, Product]] = {
+            p.id: (base.sources.get(p.id), p) for p in base.products.values()
+        }
+        for plugin, r in ordered:
+            for product in r.products:
+                was = family_of.get(product.id)
+                if was is not None and was[0] != product.family:
+                    error = said(
+                        CatalogError,
+                        "product '{product}' is of family '{old}' in release '{old_release}' "
+                        "and of family '{new}' in release '{version}' ({who}): a product "
+                        "never changes family",
+                        product=product.id,
+                        old=was[0],
+                        old_release=was[1],
+                        new=product.family,
+                        version=r.version,
+                        who=_who(plugin, describe),
+                    )
+                    error.plugins, error.ids = _names(plugin), (product.id, r.version)
+                    raise error
+                family_of[product.id] = (product.family, r.version)
+            listed = {p.id for p in r.products}
+            last_day = r.effective - dt.timedelta(days=1)
+            withdrawn = []
+            for pid, (origin, product) in sold.items():
+                if pid in listed:
+                    continue
+                until = product.available_until
+                if until is None or until > last_day:
+                    product = attrs.evolve(product, available_until=last_day)
+                withdrawn.append((origin, product))
+            entries = [(plugin, p) for p in r.products] + withdrawn
+            release = cls._from_entries(
+                families, modules, entries, base.rules, describe, base.distributions, checks
+            )
+            release.version, release.effective = r.version, r.effective
+            release._moves = MappingProxyType(dict(r.existing_from))
+            timeline.append(release)
+            sold = {p.id: (o, p) for o, p in entries}
+        shared = tuple(timeline)
+        for release in shared:
+            release._timeline = shared
+        return shared[-1]
 
     def origin(self, record_id: str) -> str | None:
         """Which catalog declared *record_id*: ``"distribution version"`` for an installed

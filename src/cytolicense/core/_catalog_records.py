@@ -32,7 +32,14 @@ from ._validation import (
     to_term_end,
 )
 
-__all__ = ["DEFAULT_PERIODS", "Module", "Product", "ProductFamily"]
+__all__ = [
+    "DEFAULT_PERIODS",
+    "INITIAL_RELEASE",
+    "CatalogRelease",
+    "Module",
+    "Product",
+    "ProductFamily",
+]
 
 DEFAULT_PERIODS: tuple[Period, ...] = (Period(years=1), Period(years=2), Period(years=3))
 MAX_DAYS = 3660
@@ -216,3 +223,81 @@ value fails its field's usual test, to say what is wrong)."""
 
 # Catalogs build thousands of products.
 fast_init(Product, _PRODUCT_CHECKS, scope={"plain_text": plain_text, "dt": dt})
+
+
+INITIAL_RELEASE = "initial"
+"""The version of a catalog's first release, in force since ``date.min``: what every
+catalog declared the round-2 way is (a maintenance that names no release is sold
+under it)."""
+
+
+def _release_version(inst: CatalogRelease, attribute: Any, value: Any) -> None:
+    non_empty_str(inst, attribute, value)
+    assert isinstance(value, str)
+    if not plain_text(value) or len(value) > 100:
+        raise ValueError(f"CatalogRelease.version: 1-100 printable characters, got {value!r}")
+    if value == INITIAL_RELEASE:
+        raise ValueError(f"CatalogRelease.version: {INITIAL_RELEASE!r} names the first release")
+
+
+def _products_tuple(value: Any) -> tuple[Product, ...]:
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, Product):
+            raise TypeError(f"CatalogRelease.products: expected Product records, got {item!r}")
+    return items
+
+
+def _moves(value: Any) -> dict[str, dt.date]:
+    out = dict(value)
+    for pid, day in out.items():
+        if type(pid) is not str or not pid or type(day) is not dt.date:
+            raise TypeError(
+                f"CatalogRelease.existing_from: product id -> date, got {pid!r}: {day!r}"
+            )
+    return out
+
+
+@attrs.frozen(kw_only=True, slots=True, hash=False)  # existing_from is a dict
+class CatalogRelease:
+    """A later release of a catalog: the products sold from its first day on.
+
+    A release lists every product it sells, as the catalog's products hook does; a
+    product of an earlier release that it does not list is withdrawn from its first
+    day (its maintenances keep working). Families and modules are the catalog's, in
+    every release. New terms (an assignment, a conversion, a product change's
+    target, added seats, a renewal) come from the release in force on the
+    operation's day; a maintenance keeps the release it was sold (or last renewed)
+    under, unless a later release moves the maintenances of its product.
+
+    Attributes:
+        version: The release's name, unique in the catalog (``"2027.1"``); recorded
+            on every maintenance sold under it.
+        effective: The first day it is in force.
+        products: The products it sells (the complete list).
+        existing_from: Product id -> the day from which maintenances of that product
+            sold under earlier releases take this release's terms (Kill Bill's
+            ``effectiveDateForExistingSubscriptions``); not before *effective*.
+    """
+
+    version: str = attrs.field(validator=_release_version)
+    effective: dt.date = attrs.field(validator=attrs.validators.instance_of(dt.date))
+    products: tuple[Product, ...] = attrs.field(converter=_products_tuple)
+    existing_from: dict[str, dt.date] = attrs.field(factory=dict, converter=_moves)
+
+    def __attrs_post_init__(self) -> None:
+        ids = [p.id for p in self.products]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"CatalogRelease {self.version!r}: products declared twice: {twice}")
+        for pid, day in self.existing_from.items():
+            if pid not in ids:
+                raise ValueError(
+                    f"CatalogRelease {self.version!r}: existing_from names {pid!r}, "
+                    "which it does not sell"
+                )
+            if day < self.effective:
+                raise ValueError(
+                    f"CatalogRelease {self.version!r}: existing_from {pid!r} on {day}, "
+                    f"before the release's first day {self.effective}"
+                )

@@ -111,6 +111,8 @@ class Maintenance:
         extended_on: Day the trial was extended (a trial is extended at most once).
         pooled: The seats it took from the partner's pool, per item and period (what a
             deletion or a change can give back at most).
+        release: The catalog release it was sold (or last renewed) under; ``None``
+            for the catalog's first release (see :class:`CatalogRelease`).
     """
 
     id: str = attrs.field(validator=non_empty_str)
@@ -128,6 +130,7 @@ class Maintenance:
     grace_days: int = attrs.field(default=0, validator=non_negative_int)
     extended_on: dt.date | None = attrs.field(default=None, validator=optional_date)
     pooled: tuple[PoolLine, ...] = attrs.field(default=(), converter=pool_lines)
+    release: str | None = attrs.field(default=None, validator=optional_str)
 
     _until: dt.date | None = attrs.field(init=False, eq=False, repr=False)
     _ended: dt.date = attrs.field(init=False, eq=False, repr=False)

@@ -19,6 +19,7 @@ __all__ = [
     "DataError",
     "NotFoundError",
     "PluginRuleError",
+    "ReleaseMissingError",
     "RuleViolation",
     "StoreError",
     "UnknownIdError",
@@ -207,6 +208,39 @@ class NotFoundError(StoreError, KeyError):
 
     def __str__(self) -> str:
         return f"partner {self.partner!r} has no client {self.client_id!r}"
+
+
+class ReleaseMissingError(StoreError):
+    """A stored maintenance names a catalog release the catalog in use does not hold
+    (the store was written with another catalog): it is not judged by other terms.
+
+    Attributes:
+        client_id: The client.
+        maintenance_id: The maintenance.
+        release: The release it names.
+        known: The releases the catalog holds.
+    """
+
+    template = (
+        "client '{client_id}': maintenance {maintenance_id} was sold under catalog "
+        "release '{release}', which the catalog in use does not hold (it holds "
+        "{known}); load the catalog that has it"
+    )
+
+    def __init__(
+        self, client_id: str, maintenance_id: str, release: str, known: tuple[str, ...]
+    ) -> None:
+        self.values = {
+            "client_id": client_id,
+            "maintenance_id": maintenance_id,
+            "release": release,
+            "known": ", ".join(known),
+        }
+        super().__init__(render(self.template, self.values, "en"))
+        self.client_id = client_id
+        self.maintenance_id = maintenance_id
+        self.release = release
+        self.known = known
 
 
 class ConflictError(StoreError):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import attrs
 
 from ..core._catalog import Catalog
-from ..core._catalog_records import Product
+from ..core._catalog_records import INITIAL_RELEASE, Product
 from ..core._client_records import Client, Maintenance, ModuleLicense
 from ..core._dates import RETENTION_DAYS, status
 from ..core._enums import LicenseType, ManagementMode, QuantityRule, Severity, Status
@@ -40,7 +40,7 @@ from ..core._events import (
     apply,
     apply_trusted,
 )
-from ..core._exceptions import PluginRuleError, RuleViolation
+from ..core._exceptions import PluginRuleError, ReleaseMissingError, RuleViolation, UnknownIdError
 from ..core._findings import CodeSpec, Decision, Finding
 from ..core._operations import (
     OPERATION_TYPES,
@@ -65,6 +65,7 @@ from ..core._trusted import build, builder
 from ..core._validation import to_management, to_severity
 from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS, dropped_modules
 from ..rules._client import state_accepts, target_state
+from ..rules._lifecycle import TERMS_CHANGED
 from ..rules._terms import group_sets, new_end, pool_moves
 from ..views._offer import ModuleOffer, ProductOffer
 
@@ -273,6 +274,17 @@ def _minimal(
     )
 
 
+_EXISTING_TERMS = (Modify, SetManagement, DeleteService, ExtendTrial)
+"""Operations on an existing maintenance that its own release's terms decide."""
+
+
+def _find(client: Client, maintenance_id: str) -> Maintenance | None:
+    for m in client.maintenances:
+        if m.id == maintenance_id:
+            return m
+    return None
+
+
 class Engine:
     """Decides and carries out a console's operations for one catalog.
 
@@ -293,11 +305,15 @@ class Engine:
 
     __slots__ = (
         "_assign",
+        "_by_release",
         "_cache",
         "_codes",
         "_offer_plan",
+        "_options",
         "_pool_shortage",
+        "_releases",
         "_specs",
+        "_stamp",
         "_tables",
         "catalog",
     )
@@ -318,7 +334,23 @@ class Engine:
             for pid, periods in enabled_periods.items():
                 catalog.product(pid)
                 partner[pid] = tuple(Period.coerce(p) for p in periods)
+        self._setup(catalog, partner, rules, pool_shortage)
+        # A catalog with later releases: each operation is decided by the engine of the
+        # release whose terms apply (see _engine_for); one engine per release, on demand.
+        self._releases = len(catalog.releases) > 1
+        self._by_release: dict[str, Engine] = {}
+        self._options = (partner, tuple(rules), pool_shortage)
+
+    def _setup(
+        self,
+        catalog: Catalog,
+        partner: dict[str, tuple[Period, ...]] | None,
+        rules: Iterable[Rule | RuleSpec],
+        pool_shortage: Severity | str,
+    ) -> None:
         self.catalog = catalog
+        # What a maintenance sold by this engine records as its release.
+        self._stamp = None if catalog.version == INITIAL_RELEASE else catalog.version
         self._tables = Tables(catalog, partner)
         self._pool_shortage = to_severity(pool_shortage)
         self._offer_plan: tuple[_OfferPlan, ...] | None = None
@@ -565,6 +597,8 @@ class Engine:
         (never only the first). No side effects; never raises for a well-typed
         operation.
         """
+        if self._releases:
+            return self._release_check(client, operation, today, pool)
         if type(operation) is AssignmentRequest and type(client) is Client and type(today) is _Date:
             # The hot path: everything the check of an assignment needs, found once per
             # product, licence type and pool-or-not (booleans in the key: an enum's hash
@@ -698,6 +732,8 @@ class Engine:
         Raises:
             RuleViolation: the decision :meth:`check` gives has errors; nothing changed.
         """
+        if self._releases:
+            return self._release_apply(client, operation, today, pool, actor, reason)
         ctx = self._context(client, operation, today, pool)
         decision = self._decide(ctx)
         if not decision.ok:
@@ -808,6 +844,7 @@ class Engine:
                 for module, seats in request.modules.items()
             ),
             grace_days=product.grace_days if commercial else 0,
+            release=self._stamp,
         )
 
     def _events(self, ctx: RuleContext, who: dict[str, Any]) -> tuple[list[Event], str | None]:
@@ -1096,6 +1133,8 @@ class Engine:
         to the minimal request of every licence type (linked: the product's seats;
         independent: 1 seat) adds no error. Never raises for a well-typed call.
         """
+        if self._releases:  # what is sold today: the release in force
+            return self._engine(self.catalog.at(today)).offer(client, today, pool=pool)
         offers: list[ProductOffer] = []
         check = self.check
         for plan in self._offers():
@@ -1172,6 +1211,148 @@ class Engine:
             plans = self._offer_plan = tuple(built)
         return plans
 
+    # -- catalog releases ---------------------------------------------------------------
+
+    def _engine(self, release: Catalog) -> Engine:
+        """The engine deciding under *release* alone (made once per release)."""
+        found = self._by_release.get(release.version)
+        if found is None:
+            partner, rules, shortage = self._options
+            found = Engine.__new__(Engine)
+            kept = (
+                None
+                if partner is None
+                else {pid: periods for pid, periods in partner.items() if pid in release.products}
+            )
+            found._setup(release, kept, rules, shortage)
+            found._releases = False
+            found._by_release = {}
+            self._by_release[release.version] = found
+        return found
+
+    def _engine_for(self, client: Client, op: Operation, today: dt.date) -> Engine:
+        """The engine of the release whose terms decide *op*: the release in force on
+        *today* for new terms (an assignment, a conversion, a product change, added
+        seats, a grouping, a renewal); for an operation on an existing maintenance, the
+        release that maintenance is under (:meth:`Catalog.terms_for`)."""
+        catalog = self.catalog
+        if not isinstance(op, _EXISTING_TERMS):
+            return self._engine(catalog.at(today))
+        m = _find(client, op.maintenance)
+        if m is None:
+            return self._engine(catalog.at(today))
+        return self._engine(catalog.terms_for(m.product, m.release, today))
+
+    def _renewal(
+        self, client: Client, op: Operation, today: dt.date
+    ) -> tuple[Client, Finding | None, Catalog | None]:
+        """For a renewal under a newer release than the maintenance's: the client as the
+        new release sees it (modules it no longer offers dropped), the
+        ``renewal.terms_changed`` warning, and the new release."""
+        if not isinstance(op, Renew):
+            return client, None, None
+        m = _find(client, op.maintenance)
+        if m is None:
+            return client, None, None
+        try:
+            old = self.catalog.terms_for(m.product, m.release, today)
+        except UnknownIdError:
+            return client, None, None
+        new = self.catalog.at(today)
+        before, after = old.products.get(m.product), new.products.get(m.product)
+        if new is old or before is None or after is None:
+            return client, None, None
+        changes: list[str] = []
+        kept = tuple(ml for ml in m.modules if ml.module in after.modules)
+        changes += [f"module:{ml.module}" for ml in m.modules if ml not in kept]
+        period = op.period or m.period
+        if period is not None and period not in after.enabled and period in before.enabled:
+            changes.append(f"period:{period}")
+        if after.max_quantity != before.max_quantity:
+            changes.append(f"max_quantity:{before.max_quantity}->{after.max_quantity}")
+        if after.grace_days != before.grace_days and m.license_type is _COMMERCIAL:
+            changes.append(f"grace_days:{before.grace_days}->{after.grace_days}")
+        seen = client
+        if len(kept) != len(m.modules) or m.release != self._engine(new)._stamp:
+            moved = attrs.evolve(m, modules=kept)
+            seen = attrs.evolve(
+                client,
+                maintenances=tuple(moved if x.id == m.id else x for x in client.maintenances),
+            )
+        finding = None
+        if changes:
+            finding = TERMS_CHANGED.finding(
+                "maintenance",
+                {
+                    "maintenance": m.id,
+                    "release": new.version,
+                    "previous_release": old.version,
+                    "changes": ", ".join(changes),
+                },
+            )
+        return seen, finding, new
+
+    def _release_check(
+        self, client: Client, op: Operation, today: dt.date, pool: Pool | None
+    ) -> Decision:
+        seen, changed, _ = self._renewal(client, op, today)
+        decision = self._engine_for(seen, op, today).check(seen, op, today, pool=pool)
+        if changed is None:
+            return decision
+        return Decision((*decision.findings, changed))
+
+    def _release_apply(
+        self,
+        client: Client,
+        op: Operation,
+        today: dt.date,
+        pool: Pool | None,
+        actor: str | None,
+        reason: str | None,
+    ) -> Change:
+        seen, changed, release = self._renewal(client, op, today)
+        engine = self._engine_for(seen, op, today)
+        if changed is not None:
+            decision = self._release_check(client, op, today, pool)
+            if not decision.ok:
+                raise RuleViolation(decision, op.kind)
+        change = engine.apply(seen, op, today, pool=pool, actor=actor, reason=reason)
+        if release is None:
+            return change
+        # The renewal moves the maintenance to the release in force (its terms: the
+        # modules it still offers, its grace), from the stored client's state.
+        events: list[Event] = []
+        for event in change.events:
+            if isinstance(event, MaintenanceRenewed):
+                m = event.maintenance
+                product = release.products[m.product]
+                grace = product.grace_days if m.license_type is _COMMERCIAL else 0
+                moved = attrs.evolve(m, release=engine._stamp, grace_days=grace)
+                event = attrs.evolve(event, maintenance=moved)
+            events.append(event)
+        new = client
+        for event in events:
+            new = apply_trusted(new, event)
+        touched = change.maintenance.id if change.maintenance is not None else None
+        warnings = change.warnings if changed is None else (*change.warnings, changed)
+        return attrs.evolve(
+            change,
+            client=new,
+            events=tuple(events),
+            maintenance=new.maintenance(touched) if touched is not None else None,
+            warnings=tuple(warnings),
+        )
+
+    def check_releases(self, client: Client) -> None:
+        """Raise :class:`ReleaseMissingError` when a maintenance of *client* names a
+        catalog release this engine's catalog does not hold (a store opened with
+        another catalog): its lines are never judged by other terms."""
+        known = {r.version for r in self.catalog.releases}
+        for m in client.maintenances:
+            release = m.release
+            if release is not None and release not in known:
+                raise ReleaseMissingError(client.id, m.id, release, tuple(sorted(known)))
+
     def detail(self, client: Client, today: dt.date) -> ClientDetail:
         """The client's detail as the console shows it on *today* (D6, D7, D8)."""
         from ..views._detail import build_detail
@@ -1194,15 +1375,16 @@ class Engine:
             if state_accepts(kind, state) and self.check(client, make(m.id), today).ok
         ]
         if trial and state_accepts(ConvertTrial, state):
-            convert = self._conversion(m)
+            convert = self._conversion(m, today)
             if convert is not None and self.check(client, convert, today).ok:
                 found.append("convert")
         return frozenset(found)
 
-    def _conversion(self, trial: Maintenance) -> ConvertTrial | None:
+    def _conversion(self, trial: Maintenance, today: dt.date) -> ConvertTrial | None:
         """The conversion the detail offers for *trial*: to the first enabled period of
-        its product, or ``None`` when the catalog sells it for no period."""
-        product = self.catalog.products.get(trial.product)
+        its product (in the release in force on *today*), or ``None`` when the catalog
+        sells it for no period."""
+        product = self.catalog.at(today).products.get(trial.product)
         if product is None or not product.periods:
             return None
         return ConvertTrial(maintenance=trial.id, period=(product.enabled or product.periods)[0])

@@ -14,7 +14,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from ..core._catalog_checks import CatalogCheck
-    from ..core._catalog_records import Module, Product, ProductFamily
+    from ..core._catalog_records import CatalogRelease, Module, Product, ProductFamily
     from ..core._rulespec import Rule, RuleSpec
 
 __all__ = ["HOOK_NAMES", "PROJECT", "hookimpl", "hookspec"]
@@ -67,6 +67,20 @@ class CatalogSpec:
         raise NotImplementedError
 
     @hookspec
+    def cytolicense_releases(self) -> Iterable[CatalogRelease]:
+        """Declare later releases of the catalog (:class:`~cytolicense.CatalogRelease`
+        records): each the complete list of products sold from its first day on.
+
+        Called once per plugin while the catalog is loaded, after the products: what
+        the products hook declared is the first release, in force since
+        ``date.min``. Releases are ordered by their first day; two on one day, a
+        version given twice, or a product that changes family between releases is a
+        :class:`~cytolicense.CatalogError` naming the plugin. Every release is checked
+        like a catalog of its own (the built-in and the plugins' catalog checks).
+        """
+        raise NotImplementedError
+
+    @hookspec
     def cytolicense_rules(self) -> Iterable[Rule | RuleSpec]:
         """Contribute rules that :meth:`Engine.check` runs after the built-in ones.
 
@@ -103,6 +117,7 @@ HOOK_NAMES: tuple[str, ...] = (
     "cytolicense_families",
     "cytolicense_modules",
     "cytolicense_products",
+    "cytolicense_releases",
     "cytolicense_rules",
     "cytolicense_catalog_checks",
 )

@@ -26,7 +26,7 @@ import pluggy
 
 from ..core._catalog import Catalog
 from ..core._catalog_checks import CatalogCheck, CatalogDraft, CatalogProblem
-from ..core._catalog_records import Module, Product, ProductFamily
+from ..core._catalog_records import CatalogRelease, Module, Product, ProductFamily
 from ..core._exceptions import CatalogError
 from ..core._rulespec import RuleSpec, as_spec
 from ..rules import _plugin as builtin_plugin
@@ -403,12 +403,15 @@ def load_catalog(
     families = _typed(host, "cytolicense_families", ProductFamily, "ProductFamily")
     modules = _typed(host, "cytolicense_modules", Module, "Module")
     products = _typed(host, "cytolicense_products", Product, "Product")
-    return Catalog._from_entries(
+    releases = _typed(host, "cytolicense_releases", CatalogRelease, "CatalogRelease")
+    checks = _checks(host)
+    first = Catalog._from_entries(
         families,
         modules,
         products,
         _rules(host),
         host.descriptions,
         host.distributions,
-        _checks(host),
+        checks,
     )
+    return Catalog._with_releases(first, releases, host.descriptions, checks)

@@ -2,11 +2,15 @@
 
 A file holds arrays of tables ``[[family]]``, ``[[module]]`` and ``[[product]]``
 whose keys are the records' fields (periods as strings like ``"1y"``, enums as
-their values). Errors name the file, the table and the field.
+their values), and optionally ``[[release]]`` tables for later catalog releases
+(``version``, ``effective`` as a TOML date, ``existing_from`` as an inline table of
+product id -> date, and the release's products as ``[[release.product]]``).
+Errors name the file, the table and the field.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from collections.abc import Iterable, Mapping
 from importlib.resources.abc import Traversable
@@ -15,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from ..core._catalog_records import Module, Product, ProductFamily
+from ..core._catalog_records import CatalogRelease, Module, Product, ProductFamily
 from ..core._exceptions import CatalogError
 from ._hookspecs import hookimpl
 
@@ -66,17 +70,49 @@ class TomlCatalog:
                 doc = tomllib.loads(self._text())
             except tomllib.TOMLDecodeError as exc:
                 raise CatalogError(f"{self.name}: not valid TOML: {exc}") from exc
-            unknown = sorted(set(doc) - set(_TABLES))
+            unknown = sorted(set(doc) - {*_TABLES, "release"})
             if unknown:
                 raise CatalogError(
                     f"{self.name}: unknown table(s) {', '.join(unknown)} "
-                    f"(expected [[family]], [[module]], [[product]])"
+                    f"(expected [[family]], [[module]], [[product]], [[release]])"
                 )
-            self._records = {
+            records = {
                 table: tuple(self._build(table, cls, doc.get(table, [])))
                 for table, cls in _TABLES.items()
             }
+            records["release"] = tuple(self._releases(doc.get("release", [])))
+            self._records = records
         return self._records
+
+    def _releases(self, rows: Any) -> Iterable[CatalogRelease]:
+        if not isinstance(rows, list):
+            raise CatalogError(f"{self.name}: release must be an array of tables [[release]]")
+        known = {"version", "effective", "existing_from", "product"}
+        for i, row in enumerate(rows):
+            where = f"{self.name}: release[{i}]"
+            if not isinstance(row, dict):
+                raise CatalogError(f"{where}: expected a table, got {row!r}")
+            if "version" in row:
+                where += f" (version {row['version']!r})"
+            extra = sorted(set(row) - known)
+            if extra:
+                raise CatalogError(
+                    f"{where}: unknown field(s) {', '.join(extra)} "
+                    f"(known: {', '.join(sorted(known))})"
+                )
+            effective = row.get("effective")
+            if type(effective) is not dt.date:
+                raise CatalogError(f"{where}: effective must be a TOML date (2027-01-01)")
+            products = tuple(self._build(f"release[{i}].product", Product, row.get("product", [])))
+            try:
+                yield CatalogRelease(
+                    version=row.get("version", ""),
+                    effective=effective,
+                    products=products,
+                    existing_from=row.get("existing_from", {}),
+                )
+            except (TypeError, ValueError) as exc:
+                raise CatalogError(f"{where}: {exc}") from exc
 
     def _build(self, table: str, cls: type[Any], rows: Any) -> Iterable[Any]:
         if not isinstance(rows, list):
@@ -113,6 +149,11 @@ class TomlCatalog:
     def cytolicense_products(self) -> tuple[Product, ...]:
         """The ``[[product]]`` tables as :class:`Product` records."""
         return self.records()["product"]
+
+    @hookimpl
+    def cytolicense_releases(self) -> tuple[CatalogRelease, ...]:
+        """The ``[[release]]`` tables as :class:`CatalogRelease` records."""
+        return self.records()["release"]
 
 
 def _field_of(cls: type[Any], row: Mapping[str, Any]) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from ..core._findings import CodeSpec
 from ..core._rulespec import RuleSpec
 from . import _assignment, _client, _lifecycle
-from ._lifecycle import OVER_ENTITLEMENT, dropped_modules
+from ._lifecycle import OVER_ENTITLEMENT, TERMS_CHANGED, dropped_modules
 from ._registry import BUILTIN, _rules
 
 __all__ = [
@@ -37,6 +37,7 @@ BUILTIN_RULES: tuple[RuleSpec, ...] = tuple(
 CODE_SPECS: Mapping[str, CodeSpec] = {
     **{c.code: c for r in BUILTIN_RULES for c in r.codes},
     OVER_ENTITLEMENT.code: OVER_ENTITLEMENT,
+    TERMS_CHANGED.code: TERMS_CHANGED,
 }
 """Every code the library finds -> its declaration."""
 

@@ -324,6 +324,21 @@ def rule_pool(ctx: RuleContext) -> Iterable[Finding]:
     return out if out else _NONE
 
 
+TERMS_CHANGED = CodeSpec(
+    code="renewal.terms_changed",
+    severity=_WARNING,
+    messages={
+        "en": "Renewing maintenance {maintenance} moves it from catalog release "
+        "'{previous_release}' to '{release}', whose terms differ for it: {changes}.",
+        "es": "Renovar el mantenimiento {maintenance} lo pasa de la versión del catálogo "
+        "'{previous_release}' a '{release}', cuyas condiciones cambian para él: {changes}.",
+    },
+)
+"""A renewal under a newer catalog release than the maintenance's: what changed for it
+(``changes``: ``module:ID`` dropped, ``period:P`` no longer enabled,
+``max_quantity:OLD->NEW``, ``grace_days:OLD->NEW``)."""
+
+
 OVER_ENTITLEMENT = CodeSpec(
     code="usage.over_entitlement",
     severity=_WARNING,

@@ -123,7 +123,7 @@ class Console:
         """What :meth:`Engine.check` says about *operation* on the stored client, with the
         partner's stored pool."""
         return self.engine.check(
-            self.store.get(client_id), operation, today, pool=self._pool_if_tracked()
+            self._get(client_id), operation, today, pool=self._pool_if_tracked()
         )
 
     def apply(
@@ -212,9 +212,17 @@ class Console:
         read = getattr(self.store, "load_with_pool", None)
         if read is not None:  # one read where the store has one (PostgreSQL: a round trip)
             client, version, pool = read(client_id)
-            return client, version, pool
-        (client, version), pool = self.store.load(client_id), self.store.pool()
+        else:
+            (client, version), pool = self.store.load(client_id), self.store.pool()
+        self.engine.check_releases(client)
         return client, version, pool
+
+    def _get(self, client_id: str) -> Client:
+        """The stored client, refused (:class:`ReleaseMissingError`) when a line names a
+        catalog release the engine's catalog lacks."""
+        client = self.store.get(client_id)
+        self.engine.check_releases(client)
+        return client
 
     def _apply_once(
         self,
@@ -451,15 +459,15 @@ class Console:
     def offer(self, client_id: str, today: dt.date) -> tuple[ProductOffer, ...]:
         """What the add-product dialog may offer the stored client on *today*
         (:meth:`Engine.offer` with the partner's stored pool)."""
-        return self.engine.offer(self.store.get(client_id), today, pool=self._pool_if_tracked())
+        return self.engine.offer(self._get(client_id), today, pool=self._pool_if_tracked())
 
     def detail(self, client_id: str, today: dt.date) -> ClientDetail:
         """The stored client's detail."""
-        return self.engine.detail(self.store.get(client_id), today)
+        return self.engine.detail(self._get(client_id), today)
 
     def entitlements(self, client_id: str, today: dt.date) -> dict[str, int]:
         """The stored client's seats in force."""
-        return self.engine.entitlements(self.store.get(client_id), today)
+        return self.engine.entitlements(self._get(client_id), today)
 
     def history(self, client_id: str) -> list[Event]:
         """The stored client's events, oldest first."""

@@ -45,12 +45,13 @@ _MAINTENANCE_FIELDS = (
     "extended_on",
     "pooled",
 )
-"""A maintenance document's fields, in the order they are read and the record filled."""
+"""A maintenance document's fields, in the order they are read and the record filled
+(then ``release``, present only for a later catalog release's maintenance)."""
 _MODULE_FIELDS = ("module", "quantity", "starts_on", "expires_on")
 _MAINTENANCE_SIZE, _MODULE_SIZE = len(_MAINTENANCE_FIELDS), len(_MODULE_FIELDS)
 
 make_module = maker(ModuleLicense, _MODULE_FIELDS)
-make_maintenance = maker(Maintenance, _MAINTENANCE_FIELDS)
+make_maintenance = maker(Maintenance, (*_MAINTENANCE_FIELDS, "release"))
 make_client = maker(
     Client, ("id", "name", "created_on", "deleted_on", "maintenances", "changed_on")
 )
@@ -111,8 +112,14 @@ def module_lines(made: list[ModuleLicense]) -> tuple[ModuleLicense, ...]:
 
 
 def _maintenance(d: Any) -> Maintenance:
-    if type(d) is not dict or len(d) != _MAINTENANCE_SIZE:
+    if type(d) is not dict:
         raise _Unusual
+    size = len(d)
+    release = None
+    if size != _MAINTENANCE_SIZE:  # a later catalog release's maintenance names it
+        release = d.get("release")
+        if size != _MAINTENANCE_SIZE + 1 or type(release) is not str or not plain_text(release):
+            raise _Unusual
     (
         mid,
         product,
@@ -193,6 +200,7 @@ def _maintenance(d: Any) -> Maintenance:
         grace,
         _new_day(extended) if extended_day is _MISSING else extended_day,
         pool_lines(map(_pool_line, pooled)) if pooled else (),
+        release,
     )
     m.__attrs_post_init__()  # the record's own cross-field checks, and its kept days
     return m

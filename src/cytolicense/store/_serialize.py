@@ -204,6 +204,14 @@ def make_converter() -> cattrs.Converter:
         return structure
 
     conv.register_structure_hook_factory(_is_homogeneous_tuple, arrays_only)
+    # A maintenance of the catalog's first release writes no "release" (documents of
+    # catalogs without releases stay as they were).
+    conv.register_unstructure_hook(
+        Maintenance,
+        cattrs.gen.make_dict_unstructure_fn(
+            Maintenance, conv, release=cattrs.gen.override(omit_if_default=True)
+        ),
+    )
     configure_tagged_union(Event, conv, tag_name="type")
     base_finding = cattrs.gen.make_dict_structure_fn(Finding, conv)
 
@@ -385,7 +393,7 @@ def _maintenance_data(m: Maintenance) -> dict[str, Any]:
 
 
 def _new_maintenance_data(m: Maintenance) -> dict[str, Any]:
-    return {
+    data = {
         "id": m.id,
         "product": m.product,
         "license_type": m.license_type.value,
@@ -410,6 +418,9 @@ def _new_maintenance_data(m: Maintenance) -> dict[str, Any]:
         "extended_on": _iso(m.extended_on),
         "pooled": [{"item": x.item, "period": str(x.period), "seats": x.seats} for x in m.pooled],
     }
+    if m.release is not None:  # a later catalog release's (the first release writes none)
+        data["release"] = m.release
+    return data
 
 
 _last_maintenance: tuple[object, dict[str, Any]] = (None, {})

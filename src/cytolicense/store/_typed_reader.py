@@ -63,6 +63,7 @@ class _Maintenance(msgspec.Struct, forbid_unknown_fields=True):
     grace_days: Annotated[int, msgspec.Meta(ge=0)]
     extended_on: dt.date | None
     pooled: list[_PoolLine]
+    release: str | None = None
 
 
 class _Client(msgspec.Struct, forbid_unknown_fields=True):
@@ -88,9 +89,10 @@ class _Unusual(Exception):
 
 
 def _maintenance(d: _Maintenance) -> Maintenance:
-    mid, product, replaced_by = d.id, d.product, d.replaced_by
+    mid, product, replaced_by, release = d.id, d.product, d.replaced_by, d.release
     if not (plain_text(mid) and plain_text(product)) or not (
-        replaced_by is None or plain_text(replaced_by)
+        (replaced_by is None or plain_text(replaced_by))
+        and (release is None or plain_text(release))
     ):
         raise _Unusual
     lines: tuple[ModuleLicense, ...] = ()
@@ -122,6 +124,7 @@ def _maintenance(d: _Maintenance) -> Maintenance:
         pool_lines(PoolLine(item=p.item, period=p.period, seats=p.seats) for p in d.pooled)
         if d.pooled
         else (),
+        d.release,
     )
     m.__attrs_post_init__()  # the record's own cross-field checks, and its kept days
     return m

@@ -251,7 +251,7 @@ async def _detail_page(
 
 
 def _action(
-    name: str, maintenance: str, form: dict[str, Any], engine: Any, client: Any
+    name: str, maintenance: str, form: dict[str, Any], engine: Any, client: Any, today: dt.date
 ) -> Operation:
     if name == "modify":
         seats = whole_number(form.get("seats", [""])[0])
@@ -268,7 +268,7 @@ def _action(
     if name == "extend":
         return ExtendTrial(maintenance=maintenance)
     if name == "convert":
-        convert = engine._conversion(client.maintenance(maintenance))
+        convert = engine._conversion(client.maintenance(maintenance), today)
         if convert is None:
             raise ValueError("convert")
         return ConvertTrial(maintenance=maintenance, period=convert.period)
@@ -283,7 +283,12 @@ async def act(ctx: _Context, request: Request) -> Response:
     client = await run_in_threadpool(console.store.get, cid)
     try:
         op = _action(
-            form.get("action", [""])[0], form.get("maintenance", [""])[0], form, ctx.engine, client
+            form.get("action", [""])[0],
+            form.get("maintenance", [""])[0],
+            form,
+            ctx.engine,
+            client,
+            ctx.day(),
         )
     except (ValueError, KeyError, CytolicenseError):
         return _render(
