@@ -1336,6 +1336,91 @@ def bench_offer(catalog: cl.Catalog, quick: bool) -> None:
         )
 
 
+def bench_usage(catalog: cl.Catalog, quick: bool) -> None:
+    """The monthly usage report of N clients rebuilt from their events, against a floor
+    summing the same days (seat-days, peak, end of month per client and item) from
+    plain ``(item, seats, first_day, last_day)`` tuples already resolved from the
+    events. Shapes: a line in force all month (with Patch), one modified mid-month,
+    one deleted mid-month, one sold mid-month."""
+    print("\n== usage report: a month rebuilt from events ==")
+    engine = cl.Engine(catalog)
+    count = 20_000 if quick else 100_000
+    start, first, last = dt.date(2026, 9, 1), dt.date(2026, 11, 1), dt.date(2026, 11, 30)
+    req = cl.AssignmentRequest(
+        product="cytomic-edr",
+        license_type="commercial",
+        quantity=10,
+        period="1y",
+        modules={"cytomic-patch": None},
+    )
+    template: list[list[Any]] = []
+    for shape in range(4):
+        created = engine.new_client(f"c{shape}", "C", start)
+        events = list(created.events)
+        day = dt.date(2026, 11, 16) if shape == 3 else start
+        change = engine.apply(created.client, req, day)
+        events += change.events
+        if shape == 1:
+            events += engine.apply(
+                change.client, cl.Modify(maintenance="m1", quantity=25), dt.date(2026, 11, 11)
+            ).events
+        if shape == 2:
+            events += engine.apply(
+                change.client, cl.DeleteService(maintenance="m1"), dt.date(2026, 11, 21)
+            ).events
+        template.append(events)
+    histories = []
+    for i in range(count):
+        events = template[i % 4]
+        cid = f"c{i:07d}"
+        histories.append([attrs.evolve(e, client_id=cid) for e in events])
+    report = engine.usage_report(histories, "2026-11")
+    # The floor's input: the seat intervals the events resolve to, as plain tuples.
+    o = first.toordinal()
+    spans: dict[int, list[tuple[str, int, int, int]]] = {
+        0: [("cytomic-edr", 10, 0, 29), ("cytomic-patch", 10, 0, 29)],
+        1: [
+            ("cytomic-edr", 10, 0, 9),
+            ("cytomic-patch", 10, 0, 9),
+            ("cytomic-edr", 25, 10, 29),
+            ("cytomic-patch", 25, 10, 29),
+        ],
+        2: [("cytomic-edr", 10, 0, 19), ("cytomic-patch", 10, 0, 19)],
+        3: [("cytomic-edr", 10, 15, 29), ("cytomic-patch", 10, 15, 29)],
+    }
+    plain = [(f"c{i:07d}", spans[i % 4]) for i in range(count)]
+    n = (last.toordinal() - o) + 1
+
+    def floor() -> list[tuple[str, str, int, int, int]]:
+        out = []
+        for cid, items in plain:
+            diff: dict[str, list[int]] = {}
+            for item, q, a, b in items:
+                d = diff.get(item)
+                if d is None:
+                    d = diff[item] = [0] * (n + 1)
+                d[a] += q
+                d[b + 1] -= q
+            for item in sorted(diff):
+                d, run, days = diff[item], 0, []
+                for k in range(n):
+                    run += d[k]
+                    days.append(run)
+                out.append((cid, item, sum(days), max(days), days[-1]))
+        return out
+
+    got = [(r.client_id, r.item, r.seat_days, r.peak, r.end_of_month) for r in report.rows]
+    assert got == floor(), "the floor must make the same report"
+    measure(
+        f"usage report, {count:,} clients",
+        lambda: engine.usage_report(histories, "2026-11"),
+        floor,
+        1,
+        rounds=3 if quick else 5,
+        unit="s",
+    )
+
+
 def bench_keys(catalog: cl.Catalog, quick: bool) -> None:
     """Console.apply with and without an idempotency key, interleaved, on SQLite (and
     PostgreSQL when given): the cost of storing the key (and the change it answered)."""
@@ -1415,6 +1500,7 @@ def main() -> int:
             "offer",
             "keys",
             "matrix",
+            "usage",
         ],
     )
     args = parser.parse_args()
@@ -1440,6 +1526,7 @@ def main() -> int:
         "offer": lambda: bench_offer(catalog, args.quick),
         "keys": lambda: bench_keys(catalog, args.quick),
         "matrix": lambda: bench_matrix(args.quick),
+        "usage": lambda: bench_usage(catalog, args.quick),
     }
     if args.postgres:
         pg_sizes = (20_000,) if args.quick else (100_000, 1_000_000) if args.million else (100_000,)

@@ -99,6 +99,7 @@ if TYPE_CHECKING:
     from .views._detail import ClientDetail, DetailLine, ModuleLine, MonitoringList
     from .views._lifecycle import Expiry, Forecast
     from .views._offer import ModuleOffer, ProductOffer
+    from .views._usage import UsageBasis, UsageReport, UsageRow
 
 # Imported on first use, to keep `import cytolicense` light: the views, JSON
 # (cattrs) and the store (sqlite3) are not needed to decide, and loading a catalog
@@ -125,6 +126,9 @@ _LAZY = {
     "replay": ".core._events",
     "ClientDetail": ".views._detail",
     "CatalogChange": ".views._catalog_diff",
+    "UsageBasis": ".views._usage",
+    "UsageReport": ".views._usage",
+    "UsageRow": ".views._usage",
     "catalog_diff": ".views._catalog_diff",
     "ProductOffer": ".views._offer",
     "ModuleOffer": ".views._offer",
@@ -252,6 +256,9 @@ __all__ = [
     "TrialConverted",
     "TrialExtended",
     "UnknownIdError",
+    "UsageBasis",
+    "UsageReport",
+    "UsageRow",
     "apply",
     "catalog_diff",
     "commercial_expiry",

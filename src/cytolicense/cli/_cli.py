@@ -61,6 +61,7 @@ from ..views._input import ACTIONS, whole_number
 from ..views._lifecycle import ExpiryList
 from ..views._offer import offers_text
 from ..views._text import clean, tr
+from ..views._usage import UsageBasis, month_of
 from ._demo import build_demo
 from ._transfer import ImportReport, export_clients, read_data, write_changes
 
@@ -78,6 +79,7 @@ READ_ONLY = frozenset(
         "expiring",
         "forecast",
         "usage",
+        "usage-report",
         "export",
         "offer",
         "verify",
@@ -143,6 +145,15 @@ class _Help(argparse.HelpFormatter):
             words: Callable[[str], str] = getattr(argparse, "_")  # noqa: B009 (see _argparse_in)
             text += words(" (default: %(default)s)")
         return text
+
+
+def _month(text: str) -> str:
+    """A month ``YYYY-MM`` (a typo is a usage error, exit 2)."""
+    try:
+        month_of(text)
+    except ValueError:
+        raise _arg_error("not a month (YYYY-MM): '{text}'", text=text) from None
+    return text
 
 
 def _period(text: str) -> str:
@@ -393,6 +404,18 @@ def _parser() -> argparse.ArgumentParser:
     p = target("add-seats", "add seats bought for a term, co-termed")
     p.add_argument("--seats", type=_seats, required=True, help="seats added")
     p.add_argument("--period", type=_period, required=True, help="the term they were bought for")
+    p = add(
+        "usage-report",
+        "the month's usage per client and item, rebuilt from the events (what an MSP bills)",
+    )
+    p.add_argument("month", type=_month, help="the month, YYYY-MM")
+    p.add_argument(
+        "--basis",
+        choices=[b.value for b in UsageBasis],
+        default=UsageBasis.SEAT_DAYS.value,
+        help="the billed figure: seat-days (pro rata to the day), peak or end-of-month",
+    )
+    p.add_argument("--csv", action="store_true", help="write the rows as CSV")
     p = add("group", "group a product's active licence sets into one, co-termed")
     p.add_argument("client", help="the client's id")
     p.add_argument("product", help="the product whose licence sets are grouped")
@@ -885,6 +908,61 @@ class _Run:
         a = self.args
         op = AddSeats(maintenance=a.maintenance, quantity=a.seats, period=a.period)
         return self.operate(a.client, op, "seats added")
+
+    def cmd_usage_report(self) -> int:
+        report = self.console().usage_report(self.args.month, basis=self.args.basis)
+        fields = ("client_id", "item", "seat_days", "peak", "end_of_month", "billed")
+        if self.json:
+            self.emit(
+                {
+                    "month": report.month,
+                    "basis": report.basis.value,
+                    "rows": [{f: getattr(r, f) for f in fields} for r in report.rows],
+                    "totals": report.totals(),
+                }
+            )
+            return EXIT_OK
+        if self.args.csv:
+            import csv
+
+            writer = csv.writer(self.out, lineterminator="\n")
+            writer.writerow(fields)
+            for r in report.rows:
+                writer.writerow([getattr(r, f) for f in fields])
+            return EXIT_OK
+        t = self.lang
+        head = (
+            tr("client", t),
+            tr("item", t),
+            tr("seat-days", t),
+            tr("peak", t),
+            tr("end of month", t),
+            tr("billed", t),
+        )
+        rows = [
+            (r.client_id, r.item, str(r.seat_days), str(r.peak), str(r.end_of_month), str(r.billed))
+            for r in report.rows
+        ]
+        print(
+            tr(
+                "usage of {month}, billed by {basis}",
+                t,
+                month=report.month,
+                basis=tr(report.basis.value, t),
+            ),
+            file=self.out,
+        )
+        if not rows:
+            print(tr("no seats in force that month", t), file=self.out)
+            return EXIT_OK
+        widths = [max(len(x[i]) for x in (head, *rows)) for i in range(len(head))]
+        for row in (head, *rows):
+            cells = [
+                c.ljust(w) if i < 2 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ]
+            print("  ".join(cells).rstrip(), file=self.out)
+        return EXIT_OK
 
     def cmd_group(self) -> int:
         return self.operate(self.args.client, GroupSets(product=self.args.product), "grouped")

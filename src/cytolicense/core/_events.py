@@ -275,7 +275,20 @@ def _replaced(
     )
 
 
-def _maintenances(client: Client, event: Event) -> tuple[Maintenance, ...]:
+_MAINTENANCE_FIELDS = tuple(f.name for f in attrs.fields(Maintenance) if f.init)
+
+
+def _deleted_trusted(m: Maintenance, day: dt.date) -> Maintenance:
+    """*m* deleted on *day*, without the record's validators (a deletion on or after
+    its first day changes nothing else they check)."""
+    if day < m.starts_on:
+        return attrs.evolve(m, deleted_on=day)  # the validators say what is wrong
+    values = {name: getattr(m, name) for name in _MAINTENANCE_FIELDS}
+    values["deleted_on"] = day
+    return unchecked(Maintenance, values)
+
+
+def _maintenances(client: Client, event: Event, trusted: bool = False) -> tuple[Maintenance, ...]:
     """The client's maintenances after *event* (not ClientCreated/Deleted/Restored)."""
     day = event.on
     if isinstance(event, ProductAssigned):
@@ -287,7 +300,8 @@ def _maintenances(client: Client, event: Event) -> tuple[Maintenance, ...]:
         return _replace(client, attrs.evolve(m, management=event.management))
     if isinstance(event, ServiceDeleted):
         m = client.maintenance(event.maintenance_id)
-        return _replace(client, attrs.evolve(m, deleted_on=day))
+        gone = _deleted_trusted(m, day) if trusted else attrs.evolve(m, deleted_on=day)
+        return _replace(client, gone)
     if isinstance(event, ProductChanged):
         return _replaced(client, event.replaced, event.maintenance, day)
     if isinstance(event, TrialConverted):
@@ -390,7 +404,8 @@ def _apply(client: Client | None, event: Event, evolve: Callable[..., Client]) -
         return evolve(client, deleted_on=None, changed_on=day)
     if evolve is _evolve_trusted and isinstance(event, ProductAssigned):
         return _assigned_trusted(client, event.maintenance, day)
-    return evolve(client, maintenances=_maintenances(client, event), changed_on=day)
+    trusted = evolve is _evolve_trusted
+    return evolve(client, maintenances=_maintenances(client, event, trusted), changed_on=day)
 
 
 def replay(events: Iterable[Event], client: Client | None = None) -> Client:

@@ -72,6 +72,7 @@ from ..views._offer import ModuleOffer, ProductOffer
 if TYPE_CHECKING:
     from ..views._detail import ClientDetail, MonitoringList  # imported on first use
     from ..views._lifecycle import Expiry, Forecast
+    from ..views._usage import UsageBasis, UsageReport
 
 __all__ = ["Change", "Engine"]
 
@@ -1418,6 +1419,23 @@ class Engine:
         from ..views._lifecycle import forecast
 
         return forecast(clients, today, months)
+
+    @staticmethod
+    def usage_report(
+        clients: Iterable[Sequence[Event]],
+        month: str | dt.date,
+        *,
+        basis: UsageBasis | str = "seat-days",
+        devices: Mapping[str, Mapping[str, int]] | None = None,
+    ) -> UsageReport:
+        """The monthly usage report an MSP bills from, rebuilt from each client's events
+        (*clients*: one event list per client, oldest first): one row per (client,
+        item) with ``seat_days`` (grace included), ``peak`` and ``end_of_month``;
+        *basis* picks the billed figure; *devices* (client id -> item -> devices in
+        use) gives each row the excess over its term seats. *month*: ``"YYYY-MM"``."""
+        from ..views._usage import usage_report
+
+        return usage_report(clients, month, basis=basis, devices=devices)
 
     def usage(self, client: Client, devices: Mapping[str, int], today: dt.date) -> Decision:
         """Warnings ``usage.over_entitlement`` where *devices* in use exceed the seats in

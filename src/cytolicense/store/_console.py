@@ -44,6 +44,7 @@ from ._serialize import compact, from_json, to_data
 
 if TYPE_CHECKING:
     from ..views._lifecycle import Expiry
+    from ..views._usage import UsageBasis, UsageReport
 
 __all__ = ["MAX_KEY", "Console", "Retry"]
 
@@ -472,6 +473,22 @@ class Console:
     def history(self, client_id: str) -> list[Event]:
         """The stored client's events, oldest first."""
         return self.store.history(client_id)
+
+    def usage_report(
+        self,
+        month: str | dt.date,
+        *,
+        basis: UsageBasis | str = "seat-days",
+        devices: Mapping[str, Mapping[str, int]] | None = None,
+    ) -> UsageReport:
+        """:meth:`Engine.usage_report` of every stored client, from the store's events
+        (one query where the store has ``histories``)."""
+        read = getattr(self.store, "histories", None)
+        if read is not None:
+            histories = read()
+        else:
+            histories = [self.store.history(c.id) for c in self.store.clients()]
+        return self.engine.usage_report(histories, month, basis=basis, devices=devices)
 
     def monitoring(self, today: dt.date) -> list[Client]:
         """The partner's monitoring list."""

@@ -357,6 +357,32 @@ class SqlStore:
             client_id=client_id,
         )
 
+    def histories(self) -> list[list[Event]]:
+        """Every client's events, oldest first, a list per client in id order (one
+        query): what a usage report of any past month is rebuilt from."""
+        rows = self._ask(
+            self._sql(
+                "SELECT client_id, seq, document FROM events WHERE partner = ? "
+                "ORDER BY client_id, seq"
+            ),
+            (self.partner,),
+            "reading the clients' histories",
+        )
+        out: list[list[Event]] = []
+        start = 0
+        for i in range(1, len(rows) + 1):
+            if i == len(rows) or rows[i][0] != rows[start][0]:
+                out.append(
+                    self._documents(
+                        [(seq, doc) for _, seq, doc in rows[start:i]],
+                        Event,  # type: ignore[arg-type]  # a union of event types
+                        "{path}: event {seq} of client '{client_id}' is corrupt: {cause}",
+                        client_id=rows[start][0],
+                    )
+                )
+                start = i
+        return out
+
     def _documents(
         self, rows: Sequence[Sequence[Any]], cls: type[T], template: str, **values: object
     ) -> list[T]:
