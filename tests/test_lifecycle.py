@@ -314,8 +314,8 @@ def test_detail(engine: cl.Engine, acme: cl.Client) -> None:
     assert [ln.maintenance_id for ln in detail.lines] == ["m1", "m2"]
     m1 = detail.line("m1")
     assert (m1.product_name, m1.status, m1.duration) == ("EDR", Status.ACTIVE, "1 year")
-    assert m1.actions == {"modify", "manage", "delete", "renew"}
-    assert detail.line("m2").actions == {"modify", "delete", "renew"}  # centralized only
+    assert m1.actions == {"modify", "manage", "delete", "renew", "suspend"}
+    assert detail.line("m2").actions == {"modify", "delete", "renew", "suspend"}  # centralized
     assert [(x.name, x.quantity, x.duration) for x in m1.modules] == [
         ("Encryption", 4, "1 year"),
         ("Patch", 10, "1 year"),
@@ -374,8 +374,9 @@ def test_detail_of_unknown_catalog_entries(engine: cl.Engine) -> None:
     line = engine.detail(c, T0).line("m1")
     assert line.product_name == "retired" and line.modules[0].name == "old"
     # The view offers only what the engine accepts (R2 2/8): viewable, manageable and
-    # deletable, but not modified or renewed while the catalog no longer has it.
-    assert line.actions == {"delete", "manage"}
+    # deletable (and suspendable), but not modified or renewed while the catalog no
+    # longer has it.
+    assert line.actions == {"delete", "manage", "suspend"}
     assert refused(engine.modify, c, "m1", T0, quantity=2) == ["product.unknown", "module.unknown"]
     assert refused(engine.apply, c, cl.Renew(maintenance="m1"), T0)[0] == "product.unknown"
 

@@ -367,6 +367,10 @@ def lifecycle_ops() -> list[tuple[Any, dt.date]]:
         (trial(), D(2026, 3, 5)),
         (cl.ExtendTrial(maintenance="m4"), D(2026, 3, 6)),
         (cl.ConvertTrial(maintenance="m4", period="1y"), D(2026, 3, 7)),
+        (cl.Suspend(maintenance="m5"), D(2026, 3, 7)),
+        (cl.Resume(maintenance="m5"), D(2026, 3, 8)),
+        (cl.SuspendClient(), D(2026, 3, 8)),
+        (cl.ResumeClient(), D(2026, 3, 8)),
         (cl.DeleteClient(), D(2026, 3, 8)),
     ]
 

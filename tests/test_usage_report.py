@@ -190,12 +190,17 @@ OPS = st.sampled_from(
         cl.AddSeats(maintenance="m1", quantity=4, period="1y"),
         cl.ConvertTrial(maintenance="m2", period="1y"),
         cl.DeleteClient(),
+        cl.Suspend(maintenance="m1"),
+        cl.Resume(maintenance="m1"),
+        cl.SuspendClient(),
+        cl.ResumeClient(),
+        cl.Suspend(maintenance="m2"),
     ]
 )
 
 
-@settings(max_examples=80, deadline=None)
-@given(st.lists(st.tuples(OPS, st.integers(0, 40)), max_size=8), st.integers(0, 60))
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(OPS, st.integers(0, 40)), max_size=10), st.integers(0, 60))
 def test_seat_days_equal_the_daily_sum_of_entitlements(
     steps: list[tuple[Any, int]], start: int
 ) -> None:

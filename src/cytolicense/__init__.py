@@ -17,7 +17,7 @@ from .core._catalog_records import (
     Product,
     ProductFamily,
 )
-from .core._client_records import Client, Maintenance, ModuleLicense
+from .core._client_records import Client, Maintenance, ModuleLicense, Suspension
 from .core._dates import RETENTION_DAYS, commercial_expiry, trial_expiry
 from .core._enums import LicenseType, ManagementMode, QuantityRule, Severity, Status, TermEnd
 from .core._exceptions import (
@@ -53,7 +53,11 @@ from .core._operations import (
     Modify,
     Operation,
     Renew,
+    Resume,
+    ResumeClient,
     SetManagement,
+    Suspend,
+    SuspendClient,
 )
 from .core._period import Period
 from .core._pool import Pool, PoolChanged, PoolLine, replay_pool
@@ -82,6 +86,8 @@ if TYPE_CHECKING:
         ProductChanged,
         SeatsAdded,
         ServiceDeleted,
+        ServiceResumed,
+        ServiceSuspended,
         SetsGrouped,
         TrialConverted,
         TrialExtended,
@@ -119,6 +125,8 @@ _LAZY = {
     "ProductChanged": ".core._events",
     "SeatsAdded": ".core._events",
     "ServiceDeleted": ".core._events",
+    "ServiceResumed": ".core._events",
+    "ServiceSuspended": ".core._events",
     "SetsGrouped": ".core._events",
     "TrialConverted": ".core._events",
     "TrialExtended": ".core._events",
@@ -237,6 +245,8 @@ __all__ = [
     "QuantityRule",
     "ReleaseMissingError",
     "Renew",
+    "Resume",
+    "ResumeClient",
     "Retry",
     "RetryableError",
     "Rule",
@@ -245,12 +255,17 @@ __all__ = [
     "RuleViolation",
     "SeatsAdded",
     "ServiceDeleted",
+    "ServiceResumed",
+    "ServiceSuspended",
     "SetManagement",
     "SetsGrouped",
     "Severity",
     "Status",
     "Store",
     "StoreError",
+    "Suspend",
+    "SuspendClient",
+    "Suspension",
     "TermEnd",
     "TomlCatalog",
     "TrialConverted",

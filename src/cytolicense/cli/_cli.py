@@ -45,7 +45,11 @@ from ..core._operations import (
     Modify,
     Operation,
     Renew,
+    Resume,
+    ResumeClient,
     SetManagement,
+    Suspend,
+    SuspendClient,
 )
 from ..core._period import Period
 from ..engine._engine import Change, Engine
@@ -401,6 +405,12 @@ def _parser() -> argparse.ArgumentParser:
             help="default: the old maintenance's",
         )
     target("extend", "extend a trial once, by the product's extension days")
+    target("suspend", "suspend a service: nothing granted from tomorrow, the term runs on")
+    target("resume", "resume a suspended service (not after its expiry)")
+    p = add("suspend-client", "suspend every active service of a client")
+    p.add_argument("client", help="the client's id")
+    p = add("resume-client", "resume the services a client-wide suspension suspended")
+    p.add_argument("client", help="the client's id")
     p = target("add-seats", "add seats bought for a term, co-termed")
     p.add_argument("--seats", type=_seats, required=True, help="seats added")
     p.add_argument("--period", type=_period, required=True, help="the term they were bought for")
@@ -903,6 +913,20 @@ class _Run:
     def cmd_extend(self) -> int:
         op = ExtendTrial(maintenance=self.args.maintenance)
         return self.operate(self.args.client, op, "extended")
+
+    def cmd_suspend(self) -> int:
+        op = Suspend(maintenance=self.args.maintenance)
+        return self.operate(self.args.client, op, "suspended")
+
+    def cmd_resume(self) -> int:
+        op = Resume(maintenance=self.args.maintenance)
+        return self.operate(self.args.client, op, "resumed")
+
+    def cmd_suspend_client(self) -> int:
+        return self.operate(self.args.client, SuspendClient(), "suspended")
+
+    def cmd_resume_client(self) -> int:
+        return self.operate(self.args.client, ResumeClient(), "resumed")
 
     def cmd_add_seats(self) -> int:
         a = self.args

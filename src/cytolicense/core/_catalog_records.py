@@ -123,6 +123,9 @@ class Product:
         available_until: Last day the product may be assigned, converted to, changed to
             or renewed (C18); ``None``: no end.
         term_end: Where a commercial term ends: on the anniversary or the day before (C11).
+        suspend_extends_term: Whether resuming a suspended maintenance moves its end by
+            the days it spent suspended (default: the term keeps running, as
+            Microsoft's does).
     """
 
     id: str = attrs.field(metadata=_TEXT)
@@ -155,6 +158,7 @@ class Product:
         default=None, metadata={"usual": "v is None or type(v) is dt.date"}
     )
     term_end: TermEnd = attrs.field(default=TermEnd.ANNIVERSARY, converter=to_term_end)
+    suspend_extends_term: bool = attrs.field(default=False, metadata={"usual": "type(v) is bool"})
 
     def __attrs_post_init__(self) -> None:
         # The field checks ran in __init__ (fast_init): one inline test of each given
@@ -201,6 +205,11 @@ class Product:
         return license_type in self.license_types
 
 
+def _bool(inst: Any, attribute: Any, value: Any) -> None:
+    if type(value) is not bool:
+        raise TypeError(f"{attribute.name} must be True or False, got {value!r}")
+
+
 _PRODUCT_CHECKS: tuple[tuple[str, tuple[Validator, ...]], ...] = (
     ("id", (non_empty_str,)),
     ("name", (non_empty_str,)),
@@ -217,6 +226,7 @@ _PRODUCT_CHECKS: tuple[tuple[str, tuple[Validator, ...]], ...] = (
     ("changes_to", (each(non_empty_str),)),
     ("trial_extension_days", (non_negative_int, at_most(MAX_DAYS))),
     ("available_until", (optional_date,)),
+    ("suspend_extends_term", (_bool,)),
 )
 """The checks of each :class:`Product` field, in declaration order (run when a given
 value fails its field's usual test, to say what is wrong)."""

@@ -27,7 +27,7 @@ from ._validation import (
     to_management,
 )
 
-__all__ = ["Client", "Maintenance", "ModuleLicense"]
+__all__ = ["Client", "Maintenance", "ModuleLicense", "Suspension"]
 
 
 T = TypeVar("T")
@@ -53,6 +53,41 @@ def plus_days(day: dt.date, days: int) -> dt.date:
 
 def _sorted_modules(values: Iterable[ModuleLicense]) -> tuple[ModuleLicense, ...]:
     return tuple(sorted(_tuple_of(ModuleLicense, values), key=lambda m: m.module))
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Suspension:
+    """A stretch a maintenance was (or is) suspended.
+
+    The day of suspension is still served (and billed, as ESET MSP Administrator bills
+    it); from the next day the line grants nothing until the day it is resumed, which
+    is served again.
+
+    Attributes:
+        on: The day it was suspended.
+        resumed_on: The day it was resumed; ``None`` while it is still suspended.
+        by_client: Whether a client-wide suspension suspended it (then resuming the
+            client resumes it; a line suspended on its own stays suspended).
+    """
+
+    on: dt.date = attrs.field(validator=is_date)
+    resumed_on: dt.date | None = attrs.field(default=None, validator=optional_date)
+    by_client: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+    def __attrs_post_init__(self) -> None:
+        if self.resumed_on is not None and self.resumed_on < self.on:
+            raise ValueError(
+                f"Suspension: resumed on {self.resumed_on}, before it began on {self.on}"
+            )
+
+    def holds(self, today: dt.date) -> bool:
+        """Whether the line grants nothing on *today* because of it (the days after
+        ``on`` and before ``resumed_on``)."""
+        return self.on < today and (self.resumed_on is None or today < self.resumed_on)
+
+
+def _suspensions(values: Iterable[Suspension]) -> tuple[Suspension, ...]:
+    return _tuple_of(Suspension, values)
 
 
 def _maintenances(values: Iterable[Maintenance]) -> tuple[Maintenance, ...]:
@@ -113,6 +148,9 @@ class Maintenance:
             deletion or a change can give back at most).
         release: The catalog release it was sold (or last renewed) under; ``None``
             for the catalog's first release (see :class:`CatalogRelease`).
+        suspensions: Its suspensions, oldest first; the last may still be open
+            (``resumed_on`` ``None``): then it grants nothing after its day and gets
+            no grace (see :class:`Suspension`).
     """
 
     id: str = attrs.field(validator=non_empty_str)
@@ -131,6 +169,7 @@ class Maintenance:
     extended_on: dt.date | None = attrs.field(default=None, validator=optional_date)
     pooled: tuple[PoolLine, ...] = attrs.field(default=(), converter=pool_lines)
     release: str | None = attrs.field(default=None, validator=optional_str)
+    suspensions: tuple[Suspension, ...] = attrs.field(default=(), converter=_suspensions)
 
     _until: dt.date | None = attrs.field(init=False, eq=False, repr=False)
     _ended: dt.date = attrs.field(init=False, eq=False, repr=False)
@@ -141,6 +180,8 @@ class Maintenance:
         deletion or replacement day not), so that the family rule and the views test
         one comparison per line."""
         grace, stopped = self.grace_until, self.stopped_on
+        if self.suspensions and self.suspensions[-1].resumed_on is None:
+            grace = self.expires_on  # a line suspended at its expiry gets no grace
         until: dt.date | None = grace
         ended = grace
         if stopped is not None and stopped <= grace:
@@ -160,6 +201,7 @@ class Maintenance:
             and self.replaced_on is None
             and self.replaced_by is None
             and self.extended_on is None
+            and not self.suspensions
             and starts <= expires
             and (
                 self.period is not None
@@ -222,6 +264,16 @@ class Maintenance:
             )
         if self.license_type is LicenseType.COMMERCIAL and self.period is None:
             raise ValueError(f"Maintenance {self.id!r}: a commercial maintenance needs a period")
+        previous: dt.date | None = None
+        for i, susp in enumerate(self.suspensions):
+            if susp.on < self.starts_on or (previous is not None and susp.on < previous):
+                raise ValueError(
+                    f"Maintenance {self.id!r}: a suspension on {susp.on} is before "
+                    f"{previous or self.starts_on}"
+                )
+            if susp.resumed_on is None and i + 1 < len(self.suspensions):
+                raise ValueError(f"Maintenance {self.id!r}: only its last suspension may be open")
+            previous = susp.resumed_on
         if self.license_type is LicenseType.TRIAL and self.period is not None:
             raise ValueError(
                 f"Maintenance {self.id!r}: a trial has a fixed length and no period "
@@ -255,9 +307,21 @@ class Maintenance:
         return self.starts_on <= today <= self.expires_on and (stopped is None or today < stopped)
 
     def in_force(self, today: dt.date) -> bool:
-        """Whether it counts on *today*: active, or in its grace."""
+        """Whether it counts on *today*: active, or in its grace, and not suspended."""
         until = self._until
-        return until is not None and self.starts_on <= today <= until
+        if until is None or not self.starts_on <= today <= until:
+            return False
+        return not self.suspensions or not self.suspended_on_day(today)
+
+    @property
+    def suspension(self) -> Suspension | None:
+        """The suspension still open (not resumed), or ``None``."""
+        found = self.suspensions[-1] if self.suspensions else None
+        return found if found is not None and found.resumed_on is None else None
+
+    def suspended_on_day(self, today: dt.date) -> bool:
+        """Whether it grants nothing on *today* because it is suspended."""
+        return any(s.holds(today) for s in self.suspensions)
 
     def status(self, today: dt.date) -> Status:
         """The state on *today* (see :data:`Status`); a day before ``starts_on`` is
@@ -267,6 +331,12 @@ class Maintenance:
             return Status.DELETED
         if self.replaced_on is not None and today >= self.replaced_on:
             return Status.REPLACED
+        open_ = self.suspension
+        if open_ is not None and open_.on <= today:
+            return Status.SUSPENDED if today <= self.expires_on else Status.EXPIRED
+        for susp in self.suspensions:  # a past suspension, from its day to the resumption
+            if susp.on <= today and (susp.resumed_on is None or today < susp.resumed_on):
+                return Status.SUSPENDED
         if today > self.expires_on:
             return Status.GRACE if today <= self.grace_until else Status.EXPIRED
         if today < self.starts_on:
@@ -277,6 +347,8 @@ class Maintenance:
         """The latest day an operation touched it (as far as the record tells)."""
         days = [self.starts_on, *(m.starts_on for m in self.modules)]
         days.extend(d for d in (self.deleted_on, self.replaced_on, self.extended_on) if d)
+        for susp in self.suspensions:
+            days.append(susp.resumed_on or susp.on)
         return max(days)
 
     def module_license(self, module_id: str) -> ModuleLicense | None:

@@ -59,6 +59,10 @@ class Status(_Vocabulary):
     """From ``deleted_on`` on (deleting wins over expiring)."""
     REPLACED = "replaced"
     """From ``replaced_on`` on: changed to another product, converted, or grouped."""
+    SUSPENDED = "suspended"
+    """Suspended (from the day of suspension until it is resumed): the term keeps
+    running, the line grants nothing after that day and, suspended at its expiry,
+    gets no grace."""
 
 
 class TermEnd(_Vocabulary):

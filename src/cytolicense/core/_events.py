@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from ._client_records import Client, Maintenance
+from ._client_records import Client, Maintenance, Suspension
 from ._enums import ManagementMode
 from ._period import Period
 from ._trusted import maker, unchecked
@@ -27,6 +27,8 @@ __all__ = [
     "ProductChanged",
     "SeatsAdded",
     "ServiceDeleted",
+    "ServiceResumed",
+    "ServiceSuspended",
     "SetsGrouped",
     "TrialConverted",
     "TrialExtended",
@@ -222,6 +224,35 @@ class SeatsAdded(_EventBase):
     previous_expires_on: dt.date = attrs.field(validator=is_date)
 
 
+@attrs.frozen(kw_only=True, slots=True)
+class ServiceSuspended(_EventBase):
+    """A maintenance was suspended (served on the day, nothing from the next).
+
+    Attributes:
+        maintenance_id: The maintenance.
+        by_client: Whether a client-wide suspension did it.
+    """
+
+    maintenance_id: str = attrs.field(validator=non_empty_str)
+    by_client: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ServiceResumed(_EventBase):
+    """A suspended maintenance was resumed (served again from the day).
+
+    Attributes:
+        maintenance_id: The maintenance.
+        expires_on: Its expiry afterwards (moved by the days suspended when its product
+            says ``suspend_extends_term``).
+        previous_expires_on: Its expiry before.
+    """
+
+    maintenance_id: str = attrs.field(validator=non_empty_str)
+    expires_on: dt.date = attrs.field(validator=is_date)
+    previous_expires_on: dt.date = attrs.field(validator=is_date)
+
+
 Event = (
     ClientCreated
     | ProductAssigned
@@ -236,6 +267,8 @@ Event = (
     | TrialExtended
     | SetsGrouped
     | SeatsAdded
+    | ServiceSuspended
+    | ServiceResumed
 )
 """Any event record."""
 
@@ -253,6 +286,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     TrialExtended,
     SetsGrouped,
     SeatsAdded,
+    ServiceSuspended,
+    ServiceResumed,
 )
 
 
@@ -306,6 +341,23 @@ def _maintenances(client: Client, event: Event, trusted: bool = False) -> tuple[
         return _replaced(client, event.replaced, event.maintenance, day)
     if isinstance(event, TrialConverted):
         return _replaced(client, event.trial, event.maintenance, day)
+    if isinstance(event, ServiceSuspended):
+        m = client.maintenance(event.maintenance_id)
+        susp = Suspension(on=day, by_client=event.by_client)
+        return _replace(client, attrs.evolve(m, suspensions=(*m.suspensions, susp)))
+    if isinstance(event, ServiceResumed):
+        m = client.maintenance(event.maintenance_id)
+        if m.suspension is None:
+            raise ValueError(f"maintenance {m.id!r} of {client.id!r} is not suspended")
+        closed = attrs.evolve(m.suspensions[-1], resumed_on=day)
+        end = event.expires_on
+        modules = tuple(attrs.evolve(ml, expires_on=end) for ml in m.modules)
+        return _replace(
+            client,
+            attrs.evolve(
+                m, suspensions=(*m.suspensions[:-1], closed), expires_on=end, modules=modules
+            ),
+        )
     if isinstance(event, TrialExtended):
         m = client.maintenance(event.maintenance_id)
         end = event.expires_on
@@ -374,6 +426,12 @@ def _assigned_trusted(client: Client, m: Maintenance, day: dt.date) -> Client:
     return new
 
 
+def _held(m: Maintenance, day: dt.date) -> bool:
+    """Whether *m* is suspended, not stopped and not expired on *day* (deleting the
+    client deletes it too)."""
+    return m.suspension is not None and m.stopped_on is None and m.starts_on <= day <= m.expires_on
+
+
 def _apply(client: Client | None, event: Event, evolve: Callable[..., Client]) -> Client:
     if not isinstance(event, EVENT_TYPES):
         raise TypeError(f"not an event: {event!r}")
@@ -396,7 +454,7 @@ def _apply(client: Client | None, event: Event, evolve: Callable[..., Client]) -
             deleted_on=day,
             changed_on=day,
             maintenances=tuple(
-                attrs.evolve(m, deleted_on=day) if m.in_force(day) else m
+                attrs.evolve(m, deleted_on=day) if m.in_force(day) or _held(m, day) else m
                 for m in client.maintenances
             ),
         )

@@ -40,7 +40,11 @@ __all__ = [
     "ModuleSeats",
     "Operation",
     "Renew",
+    "Resume",
+    "ResumeClient",
     "SetManagement",
+    "Suspend",
+    "SuspendClient",
 ]
 
 ModuleSeats = Mapping[str, int | None]
@@ -301,6 +305,50 @@ class AddSeats:
     period: Period = attrs.field(converter=to_period)
 
 
+@attrs.frozen(kw_only=True, slots=True)
+class Suspend:
+    """Suspend an active maintenance: it grants nothing from the next day until it is
+    resumed; its term keeps running (unless its product's ``suspend_extends_term``);
+    the pool gets nothing back.
+
+    Attributes:
+        maintenance: The maintenance id.
+    """
+
+    kind: ClassVar[str] = "suspend"
+
+    maintenance: str = attrs.field(converter=_id)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Resume:
+    """Resume a suspended maintenance, on a day not after its expiry.
+
+    Attributes:
+        maintenance: The maintenance id.
+    """
+
+    kind: ClassVar[str] = "resume"
+
+    maintenance: str = attrs.field(converter=_id)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class SuspendClient:
+    """Suspend every active maintenance of the client (each remembers the client-wide
+    suspension, so that :class:`ResumeClient` resumes exactly those)."""
+
+    kind: ClassVar[str] = "suspend_client"
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ResumeClient:
+    """Resume the maintenances a client-wide suspension suspended (not those suspended
+    on their own)."""
+
+    kind: ClassVar[str] = "resume_client"
+
+
 Operation = (
     AssignmentRequest
     | Modify
@@ -313,6 +361,10 @@ Operation = (
     | ExtendTrial
     | GroupSets
     | AddSeats
+    | Suspend
+    | Resume
+    | SuspendClient
+    | ResumeClient
 )
 """Any console action."""
 
@@ -328,6 +380,10 @@ OPERATION_TYPES: tuple[type[Operation], ...] = (
     ExtendTrial,
     GroupSets,
     AddSeats,
+    Suspend,
+    Resume,
+    SuspendClient,
+    ResumeClient,
 )
 
 OPERATION_KINDS: tuple[str, ...] = tuple(t.kind for t in OPERATION_TYPES)

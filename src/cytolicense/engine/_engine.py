@@ -19,7 +19,7 @@ import attrs
 
 from ..core._catalog import Catalog
 from ..core._catalog_records import INITIAL_RELEASE, Product
-from ..core._client_records import Client, Maintenance, ModuleLicense
+from ..core._client_records import Client, Maintenance, ModuleLicense, plus_days
 from ..core._dates import RETENTION_DAYS, status
 from ..core._enums import LicenseType, ManagementMode, QuantityRule, Severity, Status
 from ..core._events import (
@@ -34,6 +34,8 @@ from ..core._events import (
     ProductChanged,
     SeatsAdded,
     ServiceDeleted,
+    ServiceResumed,
+    ServiceSuspended,
     SetsGrouped,
     TrialConverted,
     TrialExtended,
@@ -56,7 +58,11 @@ from ..core._operations import (
     ModuleSeats,
     Operation,
     Renew,
+    Resume,
+    ResumeClient,
     SetManagement,
+    Suspend,
+    SuspendClient,
 )
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
@@ -64,7 +70,7 @@ from ..core._rulespec import Rule, RuleContext, RuleSpec, Tables, as_spec
 from ..core._trusted import build, builder
 from ..core._validation import to_management, to_severity
 from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS, dropped_modules
-from ..rules._client import state_accepts, target_state
+from ..rules._client import live_lines, state_accepts, suspended_by_client, target_state
 from ..rules._lifecycle import TERMS_CHANGED
 from ..rules._terms import group_sets, new_end, pool_moves
 from ..views._offer import ModuleOffer, ProductOffer
@@ -93,6 +99,8 @@ def _actions_table(centralized: bool, trial: bool) -> tuple[Any, ...]:
         rows.append(("extend", ExtendTrial, lambda mid: ExtendTrial(maintenance=mid)))
     else:
         rows.append(("renew", Renew, lambda mid: Renew(maintenance=mid)))
+    rows.append(("suspend", Suspend, lambda mid: Suspend(maintenance=mid)))
+    rows.append(("resume", Resume, lambda mid: Resume(maintenance=mid)))
     return tuple(rows)
 
 
@@ -275,7 +283,7 @@ def _minimal(
     )
 
 
-_EXISTING_TERMS = (Modify, SetManagement, DeleteService, ExtendTrial)
+_EXISTING_TERMS = (Modify, SetManagement, DeleteService, ExtendTrial, Suspend, Resume)
 """Operations on an existing maintenance that its own release's terms decide."""
 
 
@@ -855,6 +863,13 @@ class Engine:
         base = {"client_id": client.id, "on": today, "catalog": origin, **who}
         if isinstance(op, DeleteClient):
             return [ClientDeleted(**base)], None
+        if isinstance(op, SuspendClient):
+            return [
+                ServiceSuspended(maintenance_id=x.id, by_client=True, **base)
+                for x in live_lines(client, today)
+            ], None
+        if isinstance(op, ResumeClient):
+            return [self._resumed(ctx, x, base) for x in suspended_by_client(client, today)], None
         if isinstance(op, AssignmentRequest):
             end = new_end(ctx)
             assert end is not None
@@ -883,6 +898,10 @@ class Engine:
             return [ManagementChanged(maintenance_id=m.id, management=op.mode, **base)], m.id
         if isinstance(op, DeleteService):
             return [ServiceDeleted(maintenance_id=m.id, **base)], m.id
+        if isinstance(op, Suspend):
+            return [ServiceSuspended(maintenance_id=m.id, **base)], m.id
+        if isinstance(op, Resume):
+            return [self._resumed(ctx, m, base)], m.id
         end = new_end(ctx)
         assert end is not None
         if isinstance(op, Renew):
@@ -942,6 +961,21 @@ class Engine:
                 )
             ], new.id
         return [TrialConverted(trial=m.id, maintenance=new, **base)], new.id
+
+    def _resumed(self, ctx: RuleContext, m: Maintenance, base: dict[str, Any]) -> Event:
+        """The resumption of *m* on the context's day: its end moved by the days it spent
+        suspended when its product says ``suspend_extends_term``."""
+        suspension = m.suspension
+        assert suspension is not None
+        end = m.expires_on
+        product = self.catalog.products.get(m.product)
+        if product is not None and product.suspend_extends_term:
+            days = (ctx.today - suspension.on).days - 1  # the days it granted nothing
+            if days > 0:
+                end = plus_days(end, days)
+        return ServiceResumed(
+            maintenance_id=m.id, expires_on=end, previous_expires_on=m.expires_on, **base
+        )
 
     def _modify(
         self, ctx: RuleContext, m: Maintenance, base: dict[str, Any]

@@ -18,6 +18,9 @@ from ..core._operations import (
     ExtendTrial,
     Operation,
     Renew,
+    Resume,
+    ResumeClient,
+    SuspendClient,
 )
 from ..core._rulespec import ProductPlan, RuleContext
 from ._registry import (
@@ -217,10 +220,81 @@ CHANGE_NOT_ALLOWED = CodeSpec(
     },
 )
 
+SUSPENDED = CodeSpec(
+    code="maintenance.suspended",
+    messages={
+        "en": "Maintenance '{maintenance}' is suspended: resume it first (only resuming "
+        "and deleting it are allowed).",
+        "es": "El mantenimiento '{maintenance}' está suspendido: reanúdalo antes (solo se "
+        "puede reanudar o borrar).",
+    },
+)
+NOT_SUSPENDED = CodeSpec(
+    code="maintenance.not_suspended",
+    messages={
+        "en": "Maintenance '{maintenance}' is not suspended: there is nothing to resume.",
+        "es": "El mantenimiento '{maintenance}' no está suspendido: no hay nada que reanudar.",
+    },
+)
+RESUME_EXPIRED = CodeSpec(
+    code="resume.after_expiry",
+    messages={
+        "en": "Maintenance '{maintenance}' expired on {expires_on} while suspended: it can "
+        "no longer be resumed (renewal is refused too; assign a new licence).",
+        "es": "El mantenimiento '{maintenance}' caducó el {expires_on} mientras estaba "
+        "suspendido: ya no se puede reanudar (asigna una licencia nueva).",
+    },
+)
+NOTHING_TO_SUSPEND = CodeSpec(
+    code="client.nothing_to_suspend",
+    messages={
+        "en": "Client '{client}' has no active maintenance to suspend.",
+        "es": "El cliente '{client}' no tiene ningún mantenimiento activo que suspender.",
+    },
+)
+NOTHING_TO_RESUME = CodeSpec(
+    code="client.nothing_to_resume",
+    messages={
+        "en": "Client '{client}' has no maintenance suspended by a client-wide suspension "
+        "to resume.",
+        "es": "El cliente '{client}' no tiene ningún mantenimiento suspendido con todo el "
+        "cliente que reanudar.",
+    },
+)
+
 # Which states each operation accepts.
 _IN_FORCE = frozenset({Status.ACTIVE, Status.GRACE})
 _ACTIVE = frozenset({Status.ACTIVE})
-_NOT_STOPPED = frozenset({Status.ACTIVE, Status.GRACE, Status.EXPIRED})
+_NOT_STOPPED = frozenset({Status.ACTIVE, Status.GRACE, Status.EXPIRED, Status.SUSPENDED})
+_SUSPENDED = frozenset({Status.SUSPENDED})
+
+
+def suspended_by_client(client: Client, today: dt.date) -> list[Maintenance]:
+    """The lines a :class:`ResumeClient` on *today* resumes: suspended by a client-wide
+    suspension, still open, not expired."""
+    return [
+        m
+        for m in client.maintenances
+        if (s := m.suspension) is not None and s.by_client and m.status(today) is Status.SUSPENDED
+    ]
+
+
+def live_lines(client: Client, today: dt.date) -> list[Maintenance]:
+    """The lines a :class:`SuspendClient` on *today* suspends: active ones."""
+    return [
+        m for m in client.maintenances if m.starts_on <= today and m.status(today) is Status.ACTIVE
+    ]
+
+
+@rule({"suspend_client", "resume_client"}, NOTHING_TO_SUSPEND, NOTHING_TO_RESUME)
+def rule_client_suspension(ctx: RuleContext) -> Iterable[Finding]:
+    """``client.nothing_to_suspend``, ``client.nothing_to_resume``."""
+    op, client = ctx.op, ctx.client
+    if isinstance(op, SuspendClient) and not live_lines(client, ctx.today):
+        return (NOTHING_TO_SUSPEND.finding(None, {"client": client.id}),)
+    if isinstance(op, ResumeClient) and not suspended_by_client(client, ctx.today):
+        return (NOTHING_TO_RESUME.finding(None, {"client": client.id}),)
+    return _NONE
 
 
 @rule(
@@ -231,6 +305,9 @@ _NOT_STOPPED = frozenset({Status.ACTIVE, Status.GRACE, Status.EXPIRED})
     RENEWAL_NOT_COMMERCIAL,
     NOT_COMMERCIAL,
     CHANGE_NOT_ALLOWED,
+    SUSPENDED,
+    NOT_SUSPENDED,
+    RESUME_EXPIRED,
 )
 def rule_target(ctx: RuleContext) -> Iterable[Finding]:
     """The maintenance must exist and be in a state the operation accepts:
@@ -255,6 +332,14 @@ def rule_target(ctx: RuleContext) -> Iterable[Finding]:
         return (NOT_COMMERCIAL.finding("maintenance", params),)
     if isinstance(op, ChangeProduct) and trial:
         return (CHANGE_NOT_ALLOWED.finding("maintenance", {**params, "reason": "trial"}),)
+    if isinstance(op, Resume) and state is not Status.SUSPENDED:
+        if m.suspension is not None and state is Status.EXPIRED:
+            expires = {**params, "expires_on": m.expires_on.isoformat()}
+            return (RESUME_EXPIRED.finding("maintenance", expires),)
+        if m.suspension is None and state not in (Status.DELETED, Status.REPLACED):
+            return (NOT_SUSPENDED.finding("maintenance", params),)
+    if state is Status.SUSPENDED and not state_accepts(type(op), state):
+        return (SUSPENDED.finding("maintenance", params),)
     if not state_accepts(type(op), state):
         return (NOT_ACTIVE.finding("maintenance", {**params, "status": state.value}),)
     return _NONE
@@ -272,6 +357,8 @@ def state_accepts(kind: type[Operation] | type[None], state: Status) -> bool:
     false, :func:`rule_target` refuses it (an error), whatever the other rules find."""
     if kind is DeleteService:
         return state in _NOT_STOPPED
+    if kind is Resume:
+        return state in _SUSPENDED
     if kind is Renew:
         return state in _IN_FORCE
     return state in _ACTIVE

@@ -15,7 +15,7 @@ from ..core._operations import (
 from ..core._period import Period
 from ..core._pool import stock_index
 from ..core._rulespec import ProductPlan, RuleContext
-from ._client import CHANGE_NOT_ALLOWED
+from ._client import CHANGE_NOT_ALLOWED, SUSPENDED
 from ._registry import (
     _NONE,
     _TRIAL,
@@ -186,13 +186,16 @@ SETS_DIFFER = CodeSpec(
 )
 
 
-@rule({"group_sets"}, NOTHING_TO_GROUP, SETS_DIFFER)
+@rule({"group_sets"}, NOTHING_TO_GROUP, SETS_DIFFER, SUSPENDED)
 def rule_group(ctx: RuleContext) -> Iterable[Finding]:
     """``group.nothing_to_group``, ``group.sets_differ`` (C20)."""
     op = ctx.op
     if not isinstance(op, GroupSets) or ctx.product is None:
         return _NONE
     sets = group_sets(ctx)
+    for m in sets:
+        if m.suspension is not None:  # a suspended set is not grouped
+            return (SUSPENDED.finding("maintenance", {"maintenance": m.id}),)
     if len(sets) < 2:
         return (
             NOTHING_TO_GROUP.finding(

@@ -35,9 +35,19 @@ _ALL = frozenset(
         "extend_trial",
         "group_sets",
         "add_seats",
+        "suspend",
+        "resume",
+        "suspend_client",
+        "resume_client",
     }
 )
-_ON_MAINTENANCE = _ALL - {"assign", "delete_client", "group_sets"}
+_ON_MAINTENANCE = _ALL - {
+    "assign",
+    "delete_client",
+    "group_sets",
+    "suspend_client",
+    "resume_client",
+}
 _NEW_TERMS = frozenset({"assign", "change_product", "convert_trial"})
 
 _rules: list[RuleSpec] = []

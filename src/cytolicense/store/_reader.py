@@ -19,7 +19,7 @@ import datetime as dt
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from ..core._client_records import Client, Maintenance, ModuleLicense
+from ..core._client_records import Client, Maintenance, ModuleLicense, Suspension
 from ..core._enums import LicenseType, ManagementMode
 from ..core._period import Period
 from ..core._pool import PoolLine, pool_lines
@@ -51,7 +51,7 @@ _MODULE_FIELDS = ("module", "quantity", "starts_on", "expires_on")
 _MAINTENANCE_SIZE, _MODULE_SIZE = len(_MAINTENANCE_FIELDS), len(_MODULE_FIELDS)
 
 make_module = maker(ModuleLicense, _MODULE_FIELDS)
-make_maintenance = maker(Maintenance, (*_MAINTENANCE_FIELDS, "release"))
+make_maintenance = maker(Maintenance, (*_MAINTENANCE_FIELDS, "release", "suspensions"))
 make_client = maker(
     Client, ("id", "name", "created_on", "deleted_on", "maintenances", "changed_on")
 )
@@ -111,14 +111,42 @@ def module_lines(made: list[ModuleLicense]) -> tuple[ModuleLicense, ...]:
     return tuple(sorted(made, key=by_module))
 
 
+def _suspensions(value: Any) -> tuple[Suspension, ...]:
+    if type(value) is not list:
+        raise _Unusual
+    out = []
+    for x in value:
+        if type(x) is not dict or len(x) != 3 or type(x.get("by_client")) is not bool:
+            raise _Unusual
+        resumed = x.get("resumed_on", _MISSING)
+        if resumed is _MISSING:
+            raise _Unusual
+        out.append(
+            Suspension(
+                on=_day(x["on"]),
+                resumed_on=None if resumed is None else _day(resumed),
+                by_client=x["by_client"],
+            )
+        )
+    return tuple(out)
+
+
 def _maintenance(d: Any) -> Maintenance:
     if type(d) is not dict:
         raise _Unusual
-    size = len(d)
+    extra = len(d) - _MAINTENANCE_SIZE
     release = None
-    if size != _MAINTENANCE_SIZE:  # a later catalog release's maintenance names it
-        release = d.get("release")
-        if size != _MAINTENANCE_SIZE + 1 or type(release) is not str or not plain_text(release):
+    suspended: tuple[Suspension, ...] = ()
+    if extra:  # written only when set: a later catalog release's, a suspended line's
+        if "release" in d:
+            release = d["release"]
+            if release is not None and (type(release) is not str or not plain_text(release)):
+                raise _Unusual
+            extra -= 1
+        if "suspensions" in d:
+            suspended = _suspensions(d["suspensions"])
+            extra -= 1
+        if extra:
             raise _Unusual
     (
         mid,
@@ -201,6 +229,7 @@ def _maintenance(d: Any) -> Maintenance:
         _new_day(extended) if extended_day is _MISSING else extended_day,
         pool_lines(map(_pool_line, pooled)) if pooled else (),
         release,
+        suspended,
     )
     m.__attrs_post_init__()  # the record's own cross-field checks, and its kept days
     return m

@@ -209,7 +209,10 @@ def make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(
         Maintenance,
         cattrs.gen.make_dict_unstructure_fn(
-            Maintenance, conv, release=cattrs.gen.override(omit_if_default=True)
+            Maintenance,
+            conv,
+            release=cattrs.gen.override(omit_if_default=True),
+            suspensions=cattrs.gen.override(omit_if_default=True),
         ),
     )
     configure_tagged_union(Event, conv, tag_name="type")
@@ -420,6 +423,11 @@ def _new_maintenance_data(m: Maintenance) -> dict[str, Any]:
     }
     if m.release is not None:  # a later catalog release's (the first release writes none)
         data["release"] = m.release
+    if m.suspensions:  # written only once suspended (older documents stay as they were)
+        data["suspensions"] = [
+            {"on": x.on.isoformat(), "resumed_on": _iso(x.resumed_on), "by_client": x.by_client}
+            for x in m.suspensions
+        ]
     return data
 
 
@@ -447,6 +455,7 @@ _FIELD_DATA: dict[str, str] = {
     "str": "{v}",
     "str | None": "{v}",
     "int": "{v}",
+    "bool": "{v}",
     "dt.date": "{v}.isoformat()",
     "Maintenance": "maintenance_data({v})",
     "ManagementMode": "{v}.value",

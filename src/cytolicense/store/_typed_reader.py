@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from ..core._client_records import Client, Maintenance, ModuleLicense
+from ..core._client_records import Client, Maintenance, ModuleLicense, Suspension
 from ..core._enums import LicenseType, ManagementMode
 from ..core._period import Period
 from ..core._pool import PoolLine, pool_lines
@@ -47,6 +47,12 @@ class _PoolLine(msgspec.Struct, forbid_unknown_fields=True):
     seats: int
 
 
+class _Suspension(msgspec.Struct, forbid_unknown_fields=True):
+    on: dt.date
+    resumed_on: dt.date | None
+    by_client: bool
+
+
 class _Maintenance(msgspec.Struct, forbid_unknown_fields=True):
     id: str
     product: str
@@ -64,6 +70,7 @@ class _Maintenance(msgspec.Struct, forbid_unknown_fields=True):
     extended_on: dt.date | None
     pooled: list[_PoolLine]
     release: str | None = None
+    suspensions: list[_Suspension] = []
 
 
 class _Client(msgspec.Struct, forbid_unknown_fields=True):
@@ -125,6 +132,10 @@ def _maintenance(d: _Maintenance) -> Maintenance:
         if d.pooled
         else (),
         d.release,
+        tuple(
+            Suspension(on=x.on, resumed_on=x.resumed_on, by_client=x.by_client)
+            for x in d.suspensions
+        ),
     )
     m.__attrs_post_init__()  # the record's own cross-field checks, and its kept days
     return m

@@ -15,6 +15,8 @@ from ..core._events import (
     ProductChanged,
     SeatsAdded,
     ServiceDeleted,
+    ServiceResumed,
+    ServiceSuspended,
     SetsGrouped,
     TrialConverted,
     TrialExtended,
@@ -39,6 +41,8 @@ _KINDS = {
     "TrialExtended": "trial extended",
     "SetsGrouped": "sets grouped",
     "SeatsAdded": "seats added",
+    "ServiceSuspended": "service suspended",
+    "ServiceResumed": "service resumed",
 }
 """Each event type in words (the interface table has the Spanish)."""
 
@@ -96,6 +100,18 @@ def _describe(before: Client | None, e: Event, lang: str) -> str:
         return f"{e.maintenance_id} -> {tr(e.management.value, lang)}"
     if isinstance(e, ServiceDeleted):
         return f"{e.maintenance_id}"
+    if isinstance(e, ServiceSuspended):
+        return e.maintenance_id + (" " + tr("(the whole client)", lang) if e.by_client else "")
+    if isinstance(e, ServiceResumed):
+        if e.expires_on == e.previous_expires_on:
+            return e.maintenance_id
+        return tr(
+            "{id}: end {old} -> {new}",
+            lang,
+            id=e.maintenance_id,
+            old=e.previous_expires_on,
+            new=e.expires_on,
+        )
     if isinstance(e, MaintenanceRenewed):
         m = e.maintenance
         term = period_words(m.period, lang) if m.period else "-"

@@ -23,6 +23,10 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "extend_trial": ("cannot extend the trial", "the trial can be extended"),
     "group_sets": ("cannot group the licence sets", "the licence sets can be grouped"),
     "add_seats": ("cannot add the seats", "the seats can be added"),
+    "suspend": ("cannot suspend the service", "the service can be suspended"),
+    "resume": ("cannot resume the service", "the service can be resumed"),
+    "suspend_client": ("cannot suspend the client", "the client can be suspended"),
+    "resume_client": ("cannot resume the client", "the client can be resumed"),
 }
 """Per operation, the header of its refusal and what its dry run says, in the
 action's words (English; the interface table has the Spanish)."""

@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 import attrs
 
-from ..core._client_records import Client
+from ..core._client_records import Client, Maintenance
 from ..core._events import Event, replay_trusted
 
 __all__ = ["UsageBasis", "UsageReport", "UsageRow", "month_of", "usage_report"]
@@ -145,13 +145,33 @@ def _client_spans(events: Sequence[Event], first: dt.date, last: dt.date) -> dic
             a, b = max(m.starts_on, seg_a), min(until, seg_b)
             if b < a:
                 continue
-            ia, ib = (a - first).days, (b - first).days
-            spans.setdefault(m.product, []).append((ia, ib, m.quantity))
-            for ml in m.modules:
-                ma = max(a, ml.starts_on)
-                if ma <= b:
-                    spans.setdefault(ml.module, []).append(((ma - first).days, ib, ml.quantity))
+            for sa, sb in _served(m, a, b) if m.suspensions else ((a, b),):
+                ib = (sb - first).days
+                spans.setdefault(m.product, []).append(((sa - first).days, ib, m.quantity))
+                for ml in m.modules:
+                    ma = max(sa, ml.starts_on)
+                    if ma <= sb:
+                        spans.setdefault(ml.module, []).append(((ma - first).days, ib, ml.quantity))
     return spans
+
+
+def _served(m: Maintenance, a: dt.date, b: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The stretches of ``a..b`` *m* is not suspended on (a suspension's own day and
+    its resumption day are served)."""
+    out: list[tuple[dt.date, dt.date]] = []
+    one = dt.timedelta(days=1)
+    start = a
+    for susp in m.suspensions:
+        held_from = susp.on + one
+        held_to = b if susp.resumed_on is None else min(b, susp.resumed_on - one)
+        if held_to < start or held_from > b or held_to < held_from:
+            continue
+        if held_from > start:
+            out.append((start, held_from - one))
+        start = held_to + one
+    if start <= b:
+        out.append((start, b))
+    return out
 
 
 def _figures(items: list[_Span], n: int) -> tuple[int, int, int]:

@@ -26,7 +26,9 @@ from ..core._operations import (
     Modify,
     Operation,
     Renew,
+    Resume,
     SetManagement,
+    Suspend,
 )
 from ..core._period import Period
 from ..views._charts import forecast_svg
@@ -267,6 +269,10 @@ def _action(
         return Renew(maintenance=maintenance)
     if name == "extend":
         return ExtendTrial(maintenance=maintenance)
+    if name == "suspend":
+        return Suspend(maintenance=maintenance)
+    if name == "resume":
+        return Resume(maintenance=maintenance)
     if name == "convert":
         convert = engine._conversion(client.maintenance(maintenance), today)
         if convert is None:
