@@ -348,6 +348,8 @@ def assign_floor(client: cl.Client, request: cl.AssignmentRequest, mid: str) -> 
             "grace_days": 0,
             "extended_on": None,
             "pooled": (),
+            "release": None,
+            "suspensions": (),
         },
     )
     return _record(

@@ -640,58 +640,42 @@ class Engine:
             "ctx = RuleContext('assign', catalog, client, op, product, None, today, op,"
             " pool, plan, tables, op.period, no_ids)"
         )
-        lines = ["def check_assign(client, op, today, pool):", "    ctx = None"]
+        lines = ["def check_assign(client, op, today, pool):"]
         names: dict[str, Any] = {}
+        # Every rule, built-in then plugin: (its usual case or None, how it is called). A
+        # plugin rule is called like a built-in one, its findings checked and its
+        # errors named (run_plugin).
+        entries: list[tuple[Any, str]] = []
         for i, spec in enumerate(builtin):
             names[f"r{i}"] = spec.check
-            usual = spec.usual if plan is not None else None
-            if usual is None:
-                lines += [
-                    "    if ctx is None:",
-                    f"        {make_ctx}",
-                    f"    f{i} = r{i}(ctx)",
-                ]
-                continue
-            # A rule whose declared usual case holds finds nothing (tests/test_rules.py
-            # holds every usual case to that promise): it is skipped.
-            names[f"u{i}"] = usual
-            lines += [
-                "    try:",
-                f"        s = u{i}(client, op, today, plan)",
-                "    except Exception:",
-                "        s = False  # a usual-case test that fails counts as false",
-                "    if s:",
-                f"        f{i} = ()",
-                "    else:",
-                "        if ctx is None:",
-                f"            {make_ctx}",
-                f"        f{i} = r{i}(ctx)",
-            ]
-        # A plugin rule is called like a built-in one (its findings checked, its
-        # errors named), and skipped too while the usual case it declares holds.
+            entries.append((spec.usual, f"r{i}(ctx)"))
         for j, spec in enumerate(plugin):
             names[f"p{j}"] = spec
-            if spec.usual is None or plan is None:
-                lines += [
-                    "    if ctx is None:",
-                    f"        {make_ctx}",
-                    f"    g{j} = run_plugin(p{j}, ctx)",
-                ]
+            entries.append((spec.usual, f"run_plugin(p{j}, ctx)"))
+        asked = []
+        for k, (usual, _) in enumerate(entries):
+            if usual is None or plan is None:
                 continue
-            names[f"pu{j}"] = spec.usual
+            # A rule whose declared usual case holds finds nothing (tests/test_rules.py
+            # holds every usual case to that promise): it is skipped. Each usual case
+            # is asked once.
+            names[f"u{k}"] = usual
             lines += [
                 "    try:",
-                f"        s = pu{j}(client, op, today, plan)",
+                f"        s{k} = u{k}(client, op, today, plan)",
                 "    except Exception:",
-                "        s = False",
-                "    if s:",
-                f"        g{j} = ()",
-                "    else:",
-                "        if ctx is None:",
-                f"            {make_ctx}",
-                f"        g{j} = run_plugin(p{j}, ctx)",
+                f"        s{k} = False  # a usual-case test that fails counts as false",
             ]
-        found = [f"f{i}" for i in range(len(builtin))] + [f"g{j}" for j in range(len(plugin))]
+            asked.append(k)
+        if entries and len(asked) == len(entries):
+            # The usual client: no context, no rule called.
+            lines += [f"    if {' and '.join(f's{k}' for k in asked)}:", "        return none"]
+        lines.append(f"    {make_ctx}")
+        for k, (_, call) in enumerate(entries):
+            lines.append(
+                f"    f{k} = () if s{k} else {call}" if k in asked else f"    f{k} = {call}"
+            )
+        found = [f"f{k}" for k in range(len(entries))]
         joined = "[" + ", ".join("*" + f for f in found) + "]"
         lines += [
             f"    if {' or '.join(found) or 'False'}:",
