@@ -34,8 +34,12 @@ def _session(console: cl.Console) -> list[Any]:
     console.apply("beta", request(quantity=5, period="1m"), TODAY)
     console.apply("acme", cl.Modify(maintenance="m1", quantity=12), D(2026, 12, 1))
     console.delete_client("beta", D(2026, 12, 2))
+    console.apply("acme", cl.Suspend(maintenance="m1"), D(2026, 12, 10))
+    console.apply("acme", cl.Resume(maintenance="m1"), D(2026, 12, 20))
     later = D(2027, 11, 10)
     return [
+        console.usage_report("2026-12"),
+        console.store.get("acme").maintenances[0].suspensions,
         [c.id for c in console.store.clients()],
         [c.id for c in console.monitoring(later)],
         console.pool(),

@@ -291,3 +291,24 @@ def test_a_language_is_one_catalog_file(tmp_path: Path) -> None:
     assert found["xx"]["ui"] == {"Monitoring": "Xonitoring", "no client to show": "nothing here"}
     with pytest.raises(ValueError, match="line 2"):
         parse_po('msgid "a"\nmsgstr unquoted\n')
+
+
+def test_suspend_and_resume_through_the_api_and_the_context_menu(client: TestClient) -> None:
+    client.post("/api/clients", json={"id": "acme", "name": "ACME"})
+    assert client.post("/api/clients/acme/operations", content=EDR_1M).status_code == 200
+    suspend = cl.to_json(cl.Suspend(maintenance="m1"))
+    done = client.post("/api/clients/acme/operations", content=suspend)
+    assert done.status_code == 200
+    line = done.json()["client"]["data"]["maintenances"][0]
+    assert line["suspensions"] == [{"on": "2026-11-27", "resumed_on": None, "by_client": False}]
+    again = client.post("/api/clients/acme/operations", content=suspend)
+    assert again.status_code == 422 and "maintenance.suspended" in again.text
+    page = client.get("/clients/acme?lang=es").text
+    assert 'id="resume-m1"' in page and "reanudar" in page and "suspendido" in page
+    token = _csrf(page)
+    r = client.post(
+        "/clients/acme/actions?lang=es",
+        data={"csrf": token, "action": "resume", "maintenance": "m1"},
+        follow_redirects=True,
+    )
+    assert r.status_code == 200 and 'id="suspend-m1"' in r.text
