@@ -96,12 +96,22 @@ def browser() -> Iterator[Any]:
 
 def _go(driver: Any, element: Any) -> None:
     """Click *element* and wait for the page it leads to (the old page goes stale)."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+
+    def gone(d: Any) -> bool:
+        try:
+            return bool(expected_conditions.staleness_of(page)(d))
+        except WebDriverException:
+            # chromedriver's "Node with given id does not belong to the document": the
+            # old page went away while it was asked about, which is what is awaited.
+            return True
+
+    WebDriverWait(driver, 15).until(gone)
 
 
 def _shot(driver: Any, name: str) -> None:
