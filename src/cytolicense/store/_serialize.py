@@ -382,20 +382,6 @@ def _iso(day: dt.date | None) -> str | None:
 
 
 def _maintenance_data(m: Maintenance) -> dict[str, Any]:
-    # The maintenance an operation creates or changes is written twice in a row: in
-    # its event and in the client's document (a bulk import: 1.7 us a client, measured). The
-    # last one's data is kept with the record itself (held, so its identity cannot be
-    # reused), replaced as one tuple: threads can only miss it, never mismatch it.
-    global _last_maintenance
-    last = _last_maintenance
-    if last[0] is m:
-        return last[1]
-    data = _new_maintenance_data(m)
-    _last_maintenance = (m, data)
-    return data
-
-
-def _new_maintenance_data(m: Maintenance) -> dict[str, Any]:
     data = {
         "id": m.id,
         "product": m.product,
@@ -429,9 +415,6 @@ def _new_maintenance_data(m: Maintenance) -> dict[str, Any]:
             for x in m.suspensions
         ]
     return data
-
-
-_last_maintenance: tuple[object, dict[str, Any]] = (None, {})
 
 
 def client_data(client: Client) -> dict[str, Any]:
