@@ -156,9 +156,12 @@ def test_two_batches_over_the_same_clients_wait_for_each_other(
     setup.close()
 
 
-def test_a_batch_holds_its_clients_and_pool_until_it_ends(
+def test_a_batch_holds_its_clients_until_it_ends_and_the_pool_only_at_its_end(
     postgres_url: str, engine: cl.Engine
 ) -> None:
+    """R3 3/6: a batch's pool movements are held back to its end (the pool's lock is
+    taken only for those statements and the commit), so another writer of the partner
+    is not kept waiting on the pool while the batch works."""
     partner = "lock-" + uuid.uuid4().hex[:6]
     store, other = cl.open_store(postgres_url, partner), cl.open_store(postgres_url, partner)
     console, elsewhere = cl.Console(engine, store), cl.Console(engine, other)
@@ -171,12 +174,13 @@ def test_a_batch_holds_its_clients_and_pool_until_it_ends(
         assert elsewhere.monitoring(TODAY)  # reading is never held up
         with pytest.raises(cl.StoreError, match="lock timeout"):
             elsewhere.apply("acme", cl.DeleteClient(), TODAY)  # the batch holds acme
-        with pytest.raises(cl.StoreError, match="lock timeout"):
-            elsewhere.credit_pool("edr", "1y", 5, TODAY)  # and the pool it read
+        elsewhere.credit_pool("edr", "1y", 5, TODAY)  # the pool is not held
+        assert store.pool().seats("edr", "1y") == 8  # its view: as read, with its own moves
+        assert other.pool().seats("edr", "1y") == 15  # the batch's moves are not written yet
         elsewhere.add_client("gamma", "Gamma", TODAY)  # the rest is free
-    assert "gamma" in store and store.pool().seats("edr", "1y") == 8
-    elsewhere.credit_pool("edr", "1y", 5, TODAY)  # free again once the batch ended
-    assert store.pool().seats("edr", "1y") == 13
+    assert "gamma" in store and store.pool().seats("edr", "1y") == 13
+    assert [e.seats for e in store.pool_history()] == [10, 5, -2]
+    assert store.verify() == []
     store.close()
     other.close()
 
@@ -635,3 +639,39 @@ def test_a_schema_6_database_gains_the_idempotency_keys(postgres_url: str) -> No
         assert forced
     finally:
         store.close()
+
+
+def test_a_batchs_pool_movements_are_checked_and_undone_with_it(
+    postgres_url: str, engine: cl.Engine
+) -> None:
+    """The held-back pool movements: a strict pool's floor is checked when the batch
+    ends (another writer took the seats meanwhile: the whole batch is undone), and an
+    inner batch that fails takes its movements with it."""
+    partner = "floor-" + uuid.uuid4().hex[:6]
+    strict = cl.Engine(cl.load_catalog(), pool_shortage="error")
+    store, other = cl.open_store(postgres_url, partner), cl.open_store(postgres_url, partner)
+    mine, theirs = cl.Console(strict, store), cl.Console(strict, other)
+    mine.credit_pool("cytomic-edr", "1y", 10, TODAY)
+    for cid in ("a", "b", "c"):
+        mine.add_client(cid, cid, TODAY)
+    take6 = cl.AssignmentRequest(
+        product="cytomic-edr", license_type="commercial", quantity=6, period="1y"
+    )
+    with pytest.raises(cl.PoolShortageError):
+        with store.batch():
+            mine.apply("a", take6, TODAY)  # the batch's view: 4 left
+            theirs.apply("b", take6, TODAY)  # not held up: committed, 4 left
+    assert store.pool().seats("cytomic-edr", "1y") == 4
+    assert store.get("a").maintenances == ()  # nothing of the batch kept
+    take2 = attrs.evolve(take6, quantity=2)
+    with store.batch():
+        mine.apply("a", take2, TODAY)
+        with pytest.raises(RuntimeError), store.batch():
+            mine.apply("c", take2, TODAY)
+            raise RuntimeError("the inner batch fails")
+        assert store.pool().seats("cytomic-edr", "1y") == 2
+    assert store.pool().seats("cytomic-edr", "1y") == 2
+    assert store.get("c").maintenances == () and len(store.get("a").maintenances) == 1
+    assert store.verify() == []
+    store.close()
+    other.close()

@@ -20,6 +20,7 @@ from ..core._exceptions import (
     ClientExistsError,
     ConnectionLostError,
     NotFoundError,
+    PoolShortageError,
     RetryableError,
     StoreError,
     said,
@@ -178,6 +179,11 @@ class PostgresStore(SqlStore):
         self.partner = partner
         self._in_batch = False
         self._pool_locked = False
+        # Inside a batch, the pool as first read (without its lock) and the movements
+        # held back to the batch's end, with those whose floor is then checked.
+        self._pool_base: Pool | None = None
+        self._pool_pending: list[PoolChanged] = []
+        self._floor_pending: list[tuple[str, tuple[PoolChanged, ...]]] = []
         self._temp_allowed: bool | None = None
         self._dead: str | None = None
         self._loaded: dict[str, tuple[int, int, Client]] = {}
@@ -312,8 +318,14 @@ class PostgresStore(SqlStore):
         if self._in_batch:
             if self._dead is not None:
                 raise self._dead_batch()
-            with self._db.transaction():  # a savepoint inside the batch
-                yield
+            marks = len(self._pool_pending), len(self._floor_pending)
+            try:
+                with self._db.transaction():  # a savepoint inside the batch
+                    yield
+            except BaseException:
+                # The savepoint undid its writes: its held-back pool movements go too.
+                del self._pool_pending[marks[0] :], self._floor_pending[marks[1] :]
+                raise
             return
         try:
             with self._db.transaction():
@@ -340,8 +352,11 @@ class PostgresStore(SqlStore):
                     self._flush()  # the batch's held-back saves
                     if self._dead is not None:  # a failure the caller went on from
                         raise self._dead_batch()
+                    self._write_pool_pending()
                 finally:
                     self._in_batch = self._pool_locked = False
+                    self._pool_base = None
+                    self._pool_pending, self._floor_pending = [], []
                     self._forget()
         finally:
             self._dead = None
@@ -418,18 +433,73 @@ class PostgresStore(SqlStore):
 
     def pool(self) -> Pool:
         """The partner's licence pool (empty: nothing tracked). Inside a batch it is
-        read once: the batch takes the pool's lock, so no other writer moves it."""
-        if self._in_batch and not self._pool_locked:
-            self._lock_pool()
-            self._pool_locked = True
-        return super().pool()
+        read once, without the pool's lock, and the batch's own movements (held back
+        to its end) are added to it: other writers are not kept waiting while the
+        batch works. A shortage another writer caused in between is found when the
+        batch ends (:class:`PoolShortageError` then, for a strict pool: nothing of
+        the batch is kept)."""
+        if not self._in_batch or self._pool_locked:
+            return super().pool()
+        if self._pool_base is None:
+            self._pool_base = super().pool()
+        pool = self._pool_base
+        for e in self._pool_pending:
+            pool = pool.credit(e.item, e.period, e.seats)
+        return pool
 
     def _pool_write(self, events: Sequence[PoolChanged]) -> None:
-        # Inside a save's savepoint: a failed save would give the lock back, so only
-        # pool() (outside any save) marks the batch as holding it.
-        if events and not self._pool_locked:
+        if not events:
+            return
+        if self._in_batch and not self._pool_locked:
+            self._pool_pending.extend(events)  # written, in order, when the batch ends
+            return
+        if not self._pool_locked:
             self._lock_pool()
         super()._pool_write(events)
+
+    def _pool_change(self, change: Change) -> None:
+        if self._in_batch and not self._pool_locked:
+            self._pool_write(change.pool_events)
+            if change.pool_floor:
+                self._floor_pending.append((change.client.id, tuple(change.pool_events)))
+            return
+        super()._pool_change(change)
+
+    def _write_pool_pending(self) -> None:
+        """The batch's held-back pool movements, at its end: the pool's lock taken
+        now (held only for these statements and the commit), the balances moved and
+        the movements recorded in the order they were made, then each strict debit's
+        floor checked (:class:`PoolShortageError` undoes the whole batch)."""
+        pending, floors = self._pool_pending, self._floor_pending
+        if not pending:
+            return
+        try:
+            self._lock_pool()
+            self._pool_locked = True
+            super()._pool_write(pending)
+            for client_id, events in floors:
+                for e in events:
+                    if e.seats >= 0:
+                        continue
+                    rows = self._query(
+                        "SELECT seats FROM pools WHERE partner = %s AND item = %s AND period = %s",
+                        (self.partner, e.item, str(e.period)),
+                        "reading the pool",
+                    )
+                    if rows and int(rows[0][0]) < 0:
+                        raise PoolShortageError(client_id, e.item, str(e.period), int(rows[0][0]))
+        except BaseException as exc:
+            self._dead = f"{type(exc).__name__}: {exc}"
+            raise
+
+    def pool_history(self) -> list[PoolChanged]:
+        """Every movement of the pool, oldest first (inside a batch, its held-back
+        movements are written first)."""
+        if self._in_batch and self._pool_pending and not self._pool_locked:
+            self._write_pool_pending()  # the lock is now held to the batch's end
+            self._pool_pending, self._floor_pending = [], []
+            self._pool_base = None
+        return super().pool_history()
 
     @contextmanager
     def _writing(self, doing: str, *, alone: bool = False) -> Iterator[None]:
