@@ -657,10 +657,9 @@ def test_a_batchs_pool_movements_are_checked_and_undone_with_it(
     take6 = cl.AssignmentRequest(
         product="cytomic-edr", license_type="commercial", quantity=6, period="1y"
     )
-    with pytest.raises(cl.PoolShortageError):
-        with store.batch():
-            mine.apply("a", take6, TODAY)  # the batch's view: 4 left
-            theirs.apply("b", take6, TODAY)  # not held up: committed, 4 left
+    with pytest.raises(cl.PoolShortageError), store.batch():
+        mine.apply("a", take6, TODAY)  # the batch's view: 4 left
+        theirs.apply("b", take6, TODAY)  # not held up: committed, 4 left
     assert store.pool().seats("cytomic-edr", "1y") == 4
     assert store.get("a").maintenances == ()  # nothing of the batch kept
     take2 = attrs.evolve(take6, quantity=2)
