@@ -495,3 +495,60 @@ def test_cli_catalog_on_a_day_and_diff(monkeypatch: pytest.MonkeyPatch, tmp_path
     data = json.loads(out)
     assert data["release"] == {"version": "initial", "effective": "0001-01-01"}
     assert [r["version"] for r in data["releases"]] == ["initial", "2027.1"]
+
+
+# -- TOML catalogs and the author kit ---------------------------------------------------
+
+TOML = """
+[[family]]
+id = "mail"
+name = "Mail"
+
+[[product]]
+id = "guard"
+name = "Guard"
+family = "mail"
+max_quantity = 500
+
+[[release]]
+version = "2027.1"
+effective = 2027-01-01
+existing_from = { "guard" = 2027-03-01 }
+
+  [[release.product]]
+  id = "guard"
+  name = "Guard"
+  family = "mail"
+  max_quantity = 200
+  enabled_periods = ["1y"]
+"""
+
+
+def test_a_toml_catalog_declares_releases() -> None:
+    catalog = load(cl.TomlCatalog(TOML, name="guard.toml"))
+    assert [r.version for r in catalog.releases] == ["initial", "2027.1"]
+    assert catalog.at(D(2027, 1, 1)).product("guard").max_quantity == 200
+    assert catalog.terms_for("guard", None, D(2027, 3, 1)).version == "2027.1"
+    bad = TOML.replace("effective = 2027-01-01", 'effective = "2027-01-01"')
+    with pytest.raises(cl.CatalogError, match=r"guard.toml: release\[0\].*TOML date"):
+        load(cl.TomlCatalog(bad, name="guard.toml"))
+    unknown = TOML.replace('version = "2027.1"', 'version = "2027.1"\nnotes = "x"')
+    with pytest.raises(cl.CatalogError, match="unknown field"):
+        load(cl.TomlCatalog(unknown, name="guard.toml"))
+    broken = TOML.replace('  family = "mail"\n  max_quantity = 200', '  family = "nope"')
+    with pytest.raises(cl.CatalogError, match="nope"):
+        load(cl.TomlCatalog(broken, name="guard.toml"))
+
+
+def test_the_author_kit_checks_every_release() -> None:
+    from cytolicense.testing import check_catalog_plugin
+
+    assert check_catalog_plugin(Later(), requires=[First()]).ok
+    no_trial = cl.CatalogRelease(
+        version="2027.2",
+        effective=D(2027, 6, 1),
+        products=(edr(modules=frozenset(), trial_max_quantity=None, enabled_periods=()),),
+    )
+    report = check_catalog_plugin(Later(no_trial), requires=[First()])
+    assert not report.ok
+    assert any(p.startswith("release '2027.2': product 'edr'") for p in report.problems)
