@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import random
 import statistics
 import sys
@@ -32,37 +31,20 @@ from typing import Any
 
 import psycopg
 from starlette.concurrency import run_in_threadpool
+from web_load import TODAY, batches
 
 import cytolicense as cl
 from cytolicense.store._serialize import stored_client
 
-TODAY = dt.date(2026, 11, 27)
 PARTNER = "bench-async"
 SQL = "SELECT document, version, seq FROM clients WHERE partner = %s AND id = %s"
 
 
 def build(url: str, count: int) -> None:
-    engine = cl.Engine(cl.load_catalog())
-    request = cl.AssignmentRequest(
-        product="cytomic-edr",
-        license_type="commercial",
-        quantity=10,
-        period="1y",
-        modules={"cytomic-patch": None},
-    )
     with cl.open_store(url, PARTNER) as store:
         if len(store.clients()) >= count:
             return
-        start = TODAY - dt.timedelta(days=30)
-        batch = []
-        for i in range(count):
-            created = engine.new_client(f"c{i:07d}", f"Client {i}", start)
-            done = engine.apply(created.client, request, start)
-            batch.append(cl.Change(client=done.client, events=created.events + done.events))
-            if len(batch) == 5000:
-                store.bulk(batch)
-                batch = []
-        if batch:
+        for batch in batches(count):
             store.bulk(batch)
 
 

@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import cytolicense as cl
@@ -29,7 +30,9 @@ import cytolicense as cl
 TODAY = dt.date(2026, 11, 27)
 
 
-def build(path: Path, count: int) -> None:
+def batches(count: int, size: int = 5000) -> Iterator[list[cl.Change]]:
+    """*count* new clients, each with a 1-year EDR line and Patch, sold 30 days before
+    TODAY, as store changes in batches of *size*."""
     engine = cl.Engine(cl.load_catalog())
     request = cl.AssignmentRequest(
         product="cytomic-edr",
@@ -38,16 +41,22 @@ def build(path: Path, count: int) -> None:
         period="1y",
         modules={"cytomic-patch": None},
     )
+    start = TODAY - dt.timedelta(days=30)
+    batch = []
+    for i in range(count):
+        created = engine.new_client(f"c{i:07d}", f"Client {i}", start)
+        done = engine.apply(created.client, request, start)
+        batch.append(cl.Change(client=done.client, events=created.events + done.events))
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def build(path: Path, count: int) -> None:
     with cl.Store(path, "p", durable=False) as store:
-        batch = []
-        for i in range(count):
-            created = engine.new_client(f"c{i:07d}", f"Client {i}", TODAY - dt.timedelta(days=30))
-            done = engine.apply(created.client, request, TODAY - dt.timedelta(days=30))
-            batch.append(cl.Change(client=done.client, events=created.events + done.events))
-            if len(batch) == 5000:
-                store.bulk(batch)
-                batch = []
-        if batch:
+        for batch in batches(count):
             store.bulk(batch)
 
 

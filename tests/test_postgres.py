@@ -178,6 +178,12 @@ def test_a_batch_holds_its_clients_until_it_ends_and_the_pool_only_at_its_end(
         assert store.pool().seats("edr", "1y") == 8  # its view: as read, with its own moves
         assert other.pool().seats("edr", "1y") == 15  # the batch's moves are not written yet
         elsewhere.add_client("gamma", "Gamma", TODAY)  # the rest is free
+        # Its history read inside the batch writes its held-back movements first (the
+        # pool's lock is then held to the batch's end) and sees them.
+        assert [e.seats for e in store.pool_history()] == [10, 5, -2]
+        assert store.pool().seats("edr", "1y") == 13
+        with pytest.raises(cl.StoreError, match="lock timeout"):
+            elsewhere.credit_pool("edr", "1y", 1, TODAY)
     assert "gamma" in store and store.pool().seats("edr", "1y") == 13
     assert [e.seats for e in store.pool_history()] == [10, 5, -2]
     assert store.verify() == []

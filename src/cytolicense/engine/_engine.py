@@ -1331,11 +1331,14 @@ class Engine:
     ) -> Change:
         seen, changed, release = self._renewal(client, op, today)
         engine = self._engine_for(seen, op, today)
-        if changed is not None:
-            decision = self._release_check(client, op, today, pool)
-            if not decision.ok:
-                raise RuleViolation(decision, op.kind)
-        change = engine.apply(seen, op, today, pool=pool, actor=actor, reason=reason)
+        try:
+            change = engine.apply(seen, op, today, pool=pool, actor=actor, reason=reason)
+        except RuleViolation as exc:
+            if changed is None:
+                raise
+            # The refusal says what check says: the release's findings and what changed.
+            decision = Decision((*exc.decision.findings, changed))
+            raise RuleViolation(decision, op.kind) from None
         if release is None:
             return change
         # The renewal moves the maintenance to the release in force (its terms: the

@@ -84,22 +84,31 @@ class TomlCatalog:
             self._records = records
         return self._records
 
-    def _releases(self, rows: Any) -> Iterable[CatalogRelease]:
+    def _rows(
+        self, table: str, rows: Any, known: set[str], key: str
+    ) -> Iterable[tuple[str, dict[str, Any]]]:
+        """Each table of the array *table*, with how errors name it (its *key* field
+        when it has one); an array that is not one, a row that is not a table, or a
+        field not *known* is a :class:`CatalogError`."""
         if not isinstance(rows, list):
-            raise CatalogError(f"{self.name}: release must be an array of tables [[release]]")
-        known = {"version", "effective", "existing_from", "product"}
+            raise CatalogError(f"{self.name}: {table} must be an array of tables [[{table}]]")
         for i, row in enumerate(rows):
-            where = f"{self.name}: release[{i}]"
+            where = f"{self.name}: {table}[{i}]"
             if not isinstance(row, dict):
                 raise CatalogError(f"{where}: expected a table, got {row!r}")
-            if "version" in row:
-                where += f" (version {row['version']!r})"
+            if key in row:
+                where += f" ({key} {row[key]!r})"
             extra = sorted(set(row) - known)
             if extra:
                 raise CatalogError(
                     f"{where}: unknown field(s) {', '.join(extra)} "
                     f"(known: {', '.join(sorted(known))})"
                 )
+            yield where, row
+
+    def _releases(self, rows: Any) -> Iterable[CatalogRelease]:
+        known = {"version", "effective", "existing_from", "product"}
+        for i, (where, row) in enumerate(self._rows("release", rows, known, "version")):
             effective = row.get("effective")
             if type(effective) is not dt.date:
                 raise CatalogError(f"{where}: effective must be a TOML date (2027-01-01)")
@@ -115,21 +124,8 @@ class TomlCatalog:
                 raise CatalogError(f"{where}: {exc}") from exc
 
     def _build(self, table: str, cls: type[Any], rows: Any) -> Iterable[Any]:
-        if not isinstance(rows, list):
-            raise CatalogError(f"{self.name}: {table} must be an array of tables [[{table}]]")
         fields = {a.alias for a in attrs.fields(cls) if a.init}
-        for i, row in enumerate(rows):
-            where = f"{self.name}: {table}[{i}]"
-            if not isinstance(row, dict):
-                raise CatalogError(f"{where}: expected a table, got {row!r}")
-            if "id" in row:
-                where += f" (id {row['id']!r})"
-            extra = sorted(set(row) - fields)
-            if extra:
-                raise CatalogError(
-                    f"{where}: unknown field(s) {', '.join(extra)} "
-                    f"(known: {', '.join(sorted(fields))})"
-                )
+        for where, row in self._rows(table, rows, fields, "id"):
             try:
                 yield cls(**row)
             except (TypeError, ValueError) as exc:

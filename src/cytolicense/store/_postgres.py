@@ -20,7 +20,6 @@ from ..core._exceptions import (
     ClientExistsError,
     ConnectionLostError,
     NotFoundError,
-    PoolShortageError,
     RetryableError,
     StoreError,
     said,
@@ -478,16 +477,7 @@ class PostgresStore(SqlStore):
             self._pool_locked = True
             super()._pool_write(pending)
             for client_id, events in floors:
-                for e in events:
-                    if e.seats >= 0:
-                        continue
-                    rows = self._query(
-                        "SELECT seats FROM pools WHERE partner = %s AND item = %s AND period = %s",
-                        (self.partner, e.item, str(e.period)),
-                        "reading the pool",
-                    )
-                    if rows and int(rows[0][0]) < 0:
-                        raise PoolShortageError(client_id, e.item, str(e.period), int(rows[0][0]))
+                self._check_floor(client_id, events)
         except BaseException as exc:
             self._dead = f"{type(exc).__name__}: {exc}"
             raise

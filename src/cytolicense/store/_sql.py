@@ -850,9 +850,13 @@ class SqlStore:
         error undoes) when the pool may not go below zero and its debits took it
         there: another writer took the seats since the engine read the pool."""
         self._pool_write(change.pool_events)
-        if not change.pool_floor:
-            return
-        for e in change.pool_events:
+        if change.pool_floor:
+            self._check_floor(change.client.id, change.pool_events)
+
+    def _check_floor(self, client_id: str, events: Sequence[PoolChanged]) -> None:
+        """:class:`PoolShortageError` when a debit of *events* (written) left its pool
+        line below zero."""
+        for e in events:
             if e.seats >= 0:
                 continue
             rows = self._query(
@@ -861,7 +865,7 @@ class SqlStore:
                 "reading the pool",
             )
             if rows and int(rows[0][0]) < 0:
-                raise PoolShortageError(change.client.id, e.item, str(e.period), int(rows[0][0]))
+                raise PoolShortageError(client_id, e.item, str(e.period), int(rows[0][0]))
 
     # -- the pool ----------------------------------------------------------------------------
 

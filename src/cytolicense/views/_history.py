@@ -47,6 +47,17 @@ _KINDS = {
 """Each event type in words (the interface table has the Spanish)."""
 
 
+def _end_moved(e: TrialExtended | ServiceResumed, lang: str) -> str:
+    """``m1: end OLD -> NEW``, for an event that moved a maintenance's end."""
+    return tr(
+        "{id}: end {old} -> {new}",
+        lang,
+        id=e.maintenance_id,
+        old=e.previous_expires_on,
+        new=e.expires_on,
+    )
+
+
 def _modules(old: Maintenance, new: Maintenance, lang: str) -> list[str]:
     before = {ml.module: ml.quantity for ml in old.modules}
     after = {ml.module: ml.quantity for ml in new.modules}
@@ -105,13 +116,7 @@ def _describe(before: Client | None, e: Event, lang: str) -> str:
     if isinstance(e, ServiceResumed):
         if e.expires_on == e.previous_expires_on:
             return e.maintenance_id
-        return tr(
-            "{id}: end {old} -> {new}",
-            lang,
-            id=e.maintenance_id,
-            old=e.previous_expires_on,
-            new=e.expires_on,
-        )
+        return _end_moved(e, lang)
     if isinstance(e, MaintenanceRenewed):
         m = e.maintenance
         term = period_words(m.period, lang) if m.period else "-"
@@ -135,13 +140,7 @@ def _describe(before: Client | None, e: Event, lang: str) -> str:
     if isinstance(e, TrialConverted):
         return f"{e.trial} -> {_line(e.maintenance, lang)}"
     if isinstance(e, TrialExtended):
-        return tr(
-            "{id}: end {old} -> {new}",
-            lang,
-            id=e.maintenance_id,
-            old=e.previous_expires_on,
-            new=e.expires_on,
-        )
+        return _end_moved(e, lang)
     if isinstance(e, SetsGrouped):
         m = e.maintenance
         return f"{m.id} + {', '.join(e.grouped)} -> {_line(m, lang)}"

@@ -183,13 +183,8 @@ def _figures(items: list[_Span], n: int) -> tuple[int, int, int]:
     for a, b, q in items:
         diff[a] += q
         diff[b + 1] -= q
-    running = total = peak = 0
-    for i in range(n):
-        running += diff[i]
-        total += running
-        if running > peak:
-            peak = running
-    return total, peak, running
+    days = _running(diff, n)
+    return sum(days), max(days), days[-1]
 
 
 def usage_report(
