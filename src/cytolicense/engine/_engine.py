@@ -438,13 +438,8 @@ class Engine:
         if type(today) is not dt.date:
             raise TypeError(f"today must be a datetime.date, got {today!r}")
         products = self.catalog.products
-        m: Maintenance | None = None
         mid = getattr(op, "maintenance", None)
-        if mid is not None:
-            for each in client.maintenances:
-                if each.id == mid:
-                    m = each
-                    break
+        m = _find(client, mid) if mid is not None else None
         request: AssignmentRequest | None = None
         period: Period | None = None
         excluded: frozenset[str] = _NO_IDS
