@@ -397,9 +397,9 @@ def test_every_operation_and_record_round_trips(engine: cl.Engine) -> None:
 
     trusted = replay_trusted(events)
     assert trusted == c
-    assert (trusted._end, trusted._commercial_until, trusted.changed_on) == (
+    assert (trusted._end, trusted._commercial_ends, trusted.changed_on) == (
         c._end,
-        c._commercial_until,
+        c._commercial_ends,
         c.changed_on,
     )
     objs += engine.expiring([c], D(2026, 3, 8), 1000) or []

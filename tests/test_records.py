@@ -608,10 +608,10 @@ def test_client_usual_case_agrees_with_its_checks(
         c = Client(id="c", name="C", created_on=created, deleted_on=deleted, maintenances=made)
     except ValueError:
         return
-    end, latest = c._end, c._commercial_until
+    end, latest = c._end, c._commercial_ends
     c._check()
     c._derive()
-    assert (c._end, c._commercial_until) == (end, latest)
+    assert (c._end, c._commercial_ends) == (end, latest)
 
 
 def test_client_checks_say_what_is_wrong() -> None:

@@ -474,24 +474,71 @@ def test_unknown_ids_list_the_known_ones_and_suggest_a_close_one(engine: cl.Engi
     assert "suggestion" not in far.params and "known: edr, epdr, mailguard" in far.message
 
 
-@given(clients(), requests, st.sampled_from([None, D(9998, 6, 1), D(9999, 12, 1)]))
+pools = st.none() | st.builds(
+    lambda lines: cl.Pool(tuple(lines)),
+    st.lists(
+        st.builds(
+            cl.PoolLine,
+            item=st.sampled_from(["edr", "epdr", "mailguard", "encryption", "patch", "watch"]),
+            period=PERIODS.filter(lambda p: p is not None),
+            seats=st.integers(-3, 40),
+        ),
+        max_size=4,
+        unique_by=lambda ln: (ln.item, str(ln.period)),
+    ),
+)
+
+
+@given(
+    clients(),
+    requests,
+    st.sampled_from([None, D(9998, 6, 1), D(9999, 12, 1)]),
+    pools,
+    st.sampled_from(list(cl.Severity)),
+)
 def test_a_rules_usual_case_finds_nothing_and_the_hot_path_agrees(
-    state: tuple[cl.Client, dt.date], req: cl.AssignmentRequest, late: dt.date | None
+    state: tuple[cl.Client, dt.date],
+    req: cl.AssignmentRequest,
+    late: dt.date | None,
+    pool: cl.Pool | None,
+    shortage: cl.Severity,
 ) -> None:
     """Each rule's declared usual case (RuleSpec.usual) holds only when the rule finds
     nothing: the engine's hot path skips the rules when all hold, so a wrong one would
-    hide a finding. And the hot path's decision equals the full path's."""
-    engine = cl.Engine(cl.load_catalog(TestCatalog(), entry_points=False))
+    hide a finding. And the hot path's decision equals the full path's (with a pool or
+    none, a pool shortage a warning or an error)."""
+    engine = cl.Engine(cl.load_catalog(TestCatalog(), entry_points=False), pool_shortage=shortage)
     client, today = state
     today = late or today
-    ctx = engine._context(client, req, today, None)
+    ctx = engine._context(client, req, today, pool)
     declared = [s for s in engine.rules if s.usual is not None]
-    assert len(declared) >= 10  # every assignment rule that can find something usually not
+    assert len(declared) >= 11  # every assignment rule that can find something usually not
     if ctx.plan is not None:
         for spec in declared:
-            if "assign" in spec.operations and spec.usual(client, req, today, ctx.plan):
+            if "assign" in spec.operations and spec.usual(client, req, today, ctx.plan, pool):
                 assert list(spec.check(ctx)) == [], spec.name
-    assert engine.check(client, req, today) == engine._decide(ctx)
+    assert engine.check(client, req, today, pool=pool) == engine._decide(ctx)
+
+
+@pytest.mark.parametrize(
+    ("item", "seats", "modules", "field"),
+    [
+        ("edr", 9, {}, "quantity"),  # the product's own seats
+        ("patch", 9, {"patch": None}, "modules.patch"),  # a linked module: the product's
+        ("encryption", 4, {"encryption": 5}, "modules.encryption"),  # its own seats
+    ],
+)
+def test_the_pool_rules_usual_case_fails_on_each_item_it_takes(
+    engine: cl.Engine, item: str, seats: int, modules: dict[str, int | None], field: str
+) -> None:
+    """The pool's usual case reads each item the request takes, the product and every
+    module, with the seats each takes: one seat short of any of them is a finding."""
+    pool = cl.Pool((cl.PoolLine(item=item, period="1y", seats=seats),))
+    req = request(modules=modules)
+    d = engine.check(fresh(engine), req, TODAY, pool=pool)
+    assert [(f.code, f.field) for f in d.findings] == [("pool.insufficient", field)]
+    enough = cl.Pool((cl.PoolLine(item=item, period="1y", seats=seats + 1),))
+    assert engine.check(fresh(engine), req, TODAY, pool=enough).findings == ()
 
 
 def test_a_usual_case_test_that_raises_counts_as_false() -> None:

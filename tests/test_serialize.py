@@ -477,9 +477,9 @@ def _assert_reader_agrees(data: Any) -> None:
         if fast is not None:
             assert fast == strict, data
             assert fast.changed_on == strict.changed_on
-            assert (fast.ended_on, fast._commercial_until) == (
+            assert (fast.ended_on, fast._commercial_ends) == (
                 strict.ended_on,
-                strict._commercial_until,
+                strict._commercial_ends,
             )
             for a, b in zip(fast.maintenances, strict.maintenances, strict=True):
                 assert (a._until, a._ended) == (b._until, b._ended)

@@ -302,9 +302,9 @@ class LifecycleSession(RuleBasedStateMachine):
         assert replayed == self.client
         # The kept days (not part of equality) of the engine's trusted client, built
         # step by step, are those a validated client computes from scratch.
-        assert (self.client._end, self.client._commercial_until) == (
+        assert (self.client._end, self.client._commercial_ends) == (
             replayed._end,
-            replayed._commercial_until,
+            replayed._commercial_ends,
         )
         assert [(m._ended, m._until) for m in self.client.maintenances] == [
             (m._ended, m._until) for m in replayed.maintenances

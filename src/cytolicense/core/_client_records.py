@@ -435,7 +435,9 @@ class Client:
     )
 
     _end: dt.date = attrs.field(init=False, eq=False, repr=False)
-    _commercial_until: dt.date | None = attrs.field(init=False, eq=False, repr=False)
+    _commercial_ends: tuple[tuple[str, dt.date], ...] = attrs.field(
+        init=False, eq=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         # A live client whose lines start after its creation, with distinct ids and no
@@ -489,15 +491,15 @@ class Client:
 
     def _derive(self) -> None:
         """Compute the kept days (see :meth:`Maintenance._derive`): the day the 90-day
-        rules count from, and the last day any commercial maintenance is in force (the
-        family rule has nothing to find on a later day: one comparison)."""
+        rules count from, and for each product the last day a commercial maintenance
+        of it is in force (the family rule reads these, not the lines)."""
         end = self.created_on
-        latest: dt.date | None = None
+        ends: tuple[tuple[str, dt.date], ...] = ()
         for m in self.maintenances:  # one pass over the kept days of each line
             if m._ended > end:
                 end = m._ended
-            latest = _later_in_force(latest, m)
-        self._keep(end, latest)
+            ends = _later_in_force(ends, m)
+        self._keep(end, ends)
 
     def _appended(self, before: Client, m: Maintenance) -> None:
         """The kept days when *self* is *before* with *m* appended (an assignment): from
@@ -507,13 +509,13 @@ class Client:
             if before.deleted_on is None
             else live_end(before.created_on, before.maintenances)
         )
-        self._keep(max(end, m._ended), _later_in_force(before._commercial_until, m))
+        self._keep(max(end, m._ended), _later_in_force(before._commercial_ends, m))
 
-    def _keep(self, end: dt.date, commercial_until: dt.date | None) -> None:
+    def _keep(self, end: dt.date, commercial_ends: tuple[tuple[str, dt.date], ...]) -> None:
         """Set the kept days: the end (the deletion day for a deleted client, else
-        *end*) and the last day a commercial line is in force."""
+        *end*) and, per product, the last day a commercial line of it is in force."""
         _set_end(self, end if self.deleted_on is None else self.deleted_on)
-        _set_commercial_until(self, commercial_until)
+        _set_commercial_ends(self, commercial_ends)
 
     @property
     def ended_on(self) -> dt.date:
@@ -574,17 +576,22 @@ def _plain_lines(created: dt.date, maintenances: tuple[Maintenance, ...]) -> boo
     return len({m.id for m in maintenances}) == len(maintenances)
 
 
-def _later_in_force(latest: dt.date | None, m: Maintenance) -> dt.date | None:
-    """*latest*, or *m*'s last day in force when *m* is commercial and in force later."""
+def _later_in_force(
+    ends: tuple[tuple[str, dt.date], ...], m: Maintenance
+) -> tuple[tuple[str, dt.date], ...]:
+    """*ends* (product -> the last day a commercial line of it is in force, in the
+    order products first appear) with *m* counted: unchanged unless *m* is commercial
+    and in force later than its product's day so far. Clients without commercial
+    lines share the empty tuple; most hold one pair."""
     until = m._until
-    if (
-        until is not None
-        and m.license_type is LicenseType.COMMERCIAL
-        and (latest is None or until > latest)
-    ):
-        return until
-    return latest
+    if until is None or m.license_type is not LicenseType.COMMERCIAL:
+        return ends
+    pid = m.product
+    for i, (product, day) in enumerate(ends):
+        if product == pid:
+            return ends if day >= until else (*ends[:i], (pid, until), *ends[i + 1 :])
+    return (*ends, (pid, until))
 
 
 _set_end = slot_setter(Client, "_end")
-_set_commercial_until = slot_setter(Client, "_commercial_until")
+_set_commercial_ends = slot_setter(Client, "_commercial_ends")

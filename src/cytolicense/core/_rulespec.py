@@ -79,9 +79,9 @@ class RuleContext:
 Rule = Callable[[RuleContext], Iterable[Finding]]
 """A rule: returns the findings it has about the context (often none)."""
 
-Usual = Callable[["Client", "AssignmentRequest", dt.date, "ProductPlan"], bool]
-"""A rule's usual case for an assignment: given the client, the request, the day and
-the product's plan, true only when the rule surely finds nothing."""
+Usual = Callable[["Client", "AssignmentRequest", dt.date, "ProductPlan", "Pool | None"], bool]
+"""A rule's usual case for an assignment: given the client, the request, the day, the
+product's plan and the pool (or ``None``), true only when the rule surely finds nothing."""
 
 
 def _operations(values: Iterable[str]) -> frozenset[str]:
@@ -170,6 +170,7 @@ class ProductPlan:
         "enabled",
         "enabled_text",
         "family",
+        "family_members",
         "id",
         "max_quantity",
         "modes",
@@ -185,11 +186,18 @@ class ProductPlan:
     )
 
     def __init__(
-        self, product: Product, catalog: Catalog, partner_enabled: Iterable[Period] | None
+        self,
+        product: Product,
+        catalog: Catalog,
+        partner_enabled: Iterable[Period] | None,
+        family_members: frozenset[str] = frozenset(),
     ) -> None:
         self.product = product
         self.id = product.id
         self.family = product.family
+        # The ids of the family's products (this one included; one set shared by the
+        # family's plans): what the family rule compares a client's kept days with.
+        self.family_members = family_members
         self.offered = tuple(product.license_types)  # tuples: `in` checks identity first
         self.offered_text = tuple(sorted(_texts(product.license_types)))
         self.sold = frozenset((p.years, p.months) for p in product.periods)
@@ -228,8 +236,13 @@ class Tables:
         self.catalog = catalog
         self.known_modules = frozenset(catalog.modules)
         partner = enabled_periods or {}
+        families: dict[str, set[str]] = {}
+        for pid, p in catalog.products.items():
+            families.setdefault(p.family, set()).add(pid)
+        members = {family: frozenset(ids) for family, ids in families.items()}
         self.plans: dict[str, ProductPlan] = {
-            pid: ProductPlan(p, catalog, partner.get(pid)) for pid, p in catalog.products.items()
+            pid: ProductPlan(p, catalog, partner.get(pid), members[p.family])
+            for pid, p in catalog.products.items()
         }
 
 

@@ -657,7 +657,7 @@ class Engine:
             names[f"u{k}"] = usual
             lines += [
                 "    try:",
-                f"        s{k} = u{k}(client, op, today, plan)",
+                f"        s{k} = u{k}(client, op, today, plan, pool)",
                 "    except Exception:",
                 f"        s{k} = False  # a usual-case test that fails counts as false",
             ]

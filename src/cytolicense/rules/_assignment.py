@@ -18,6 +18,7 @@ from ..core._operations import (
     SetManagement,
 )
 from ..core._period import Period
+from ..core._pool import Pool
 from ..core._rulespec import ProductPlan, RuleContext
 from ._registry import (
     _COMMERCIAL,
@@ -105,7 +106,9 @@ def _withdrawable(plan: ProductPlan, lt: LicenseType) -> bool:
     return plan.product.available_until is not None
 
 
-def _still_sold(client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan) -> bool:
+def _still_sold(
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
+) -> bool:
     until = plan.product.available_until
     return until is None or today <= until
 
@@ -185,7 +188,7 @@ def _seats_within(q: int, plan: ProductPlan | None) -> bool:
 
 
 def _seats_allowed(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
 ) -> bool:
     # _seats_within, inlined: usual-case tests run on every check (a call costs more)
     q, maximum = req.quantity, plan.max_quantity
@@ -241,7 +244,9 @@ NOT_APPLICABLE = CodeSpec(
 )
 
 
-def _no_period(client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan) -> bool:
+def _no_period(
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
+) -> bool:
     return req.period is None
 
 
@@ -294,7 +299,7 @@ def _enabled(period: Period | None, plan: ProductPlan) -> bool:
 
 
 def _period_enabled(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
 ) -> bool:
     period = req.period  # _enabled, inlined: usual-case tests run on every check
     return period is not None and (period.years, period.months) in plan.enabled
@@ -355,7 +360,7 @@ def _capped_trial(plan: ProductPlan, lt: LicenseType) -> bool:
 
 
 def _under_trial_cap(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
 ) -> bool:
     return plan.trial_cap is None or req.quantity <= plan.trial_cap
 
@@ -399,7 +404,9 @@ TRIAL_USED = CodeSpec(
 )
 
 
-def _first_trial(client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan) -> bool:
+def _first_trial(
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
+) -> bool:
     pid = plan.id
     for m in client.maintenances:  # noqa: SIM110 (a loop: twice as fast as all() here)
         if m.product == pid and m.license_type is _TRIAL:
@@ -460,22 +467,28 @@ FAMILY = CodeSpec(
 )
 
 
-def _no_commercial_in_force(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan
+def _no_rival_in_force(
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
 ) -> bool:
-    latest = client._commercial_until  # the last day any commercial line is in force
-    return latest is None or latest < today
+    """No other product of the family has a commercial line in force on *today*, by
+    the client's kept days (per product, the last day one is in force): one pair per
+    product the client ever bought commercially, not one line per maintenance."""
+    pid, members = plan.id, plan.family_members
+    for product, until in client._commercial_ends:
+        if until >= today and product != pid and product in members:
+            return False
+    return True
 
 
-@rule(_NEW_TERMS, FAMILY, relevant=_commercial_only, usual=_no_commercial_in_force)
+@rule(_NEW_TERMS, FAMILY, relevant=_commercial_only, usual=_no_rival_in_force)
 def rule_family(ctx: RuleContext) -> Iterable[Finding]:
     """``family.already_assigned``: a *different* commercial product of the family is active
     or in grace (C3, C10); more licence sets of the same product are allowed."""
     req, plan, today = ctx.request, ctx.plan, ctx.today
     if req is None or req.license_type is not _COMMERCIAL or plan is None:
         return _NONE
-    if _no_commercial_in_force(ctx.client, req, today, plan):
-        return _NONE  # one comparison
+    if _no_rival_in_force(ctx.client, req, today, plan, None):
+        return _NONE  # the kept days, not the lines
     family, pid = plan.family, plan.id
     plans = ctx.tables.plans if ctx.tables is not None else {}
     excluded = ctx.excluded
@@ -556,7 +569,9 @@ MODULE_INVALID = CodeSpec(
 )
 
 
-def _modules_fit(client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan) -> bool:
+def _modules_fit(
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
+) -> bool:
     """Every module compatible, with valid seats (one pass, no list)."""
     compatible, q, linked = plan.modules, req.quantity, _LINKED
     for mid, seats in req.modules.items():
@@ -585,7 +600,7 @@ def rule_modules(ctx: RuleContext) -> Iterable[Finding]:
     req, plan = ctx.request, ctx.plan
     if req is None or not req.modules:
         return _NONE
-    if plan is not None and _modules_fit(ctx.client, req, ctx.today, plan):
+    if plan is not None and _modules_fit(ctx.client, req, ctx.today, plan, None):
         return _NONE
     q = req.quantity
     compatible = plan.modules if plan is not None else None
@@ -645,7 +660,7 @@ def _some_modes(plan: ProductPlan, lt: LicenseType) -> bool:
 
 
 def _mode_supported(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
 ) -> bool:
     return req.management in plan.modes
 

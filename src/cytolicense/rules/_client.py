@@ -22,6 +22,7 @@ from ..core._operations import (
     ResumeClient,
     SuspendClient,
 )
+from ..core._pool import Pool
 from ..core._rulespec import ProductPlan, RuleContext
 from ._registry import (
     _ALL,
@@ -98,7 +99,11 @@ def client_not_visible(ctx: RuleContext) -> Finding:
 
 
 def _shown_and_after_history(
-    client: Client, req: AssignmentRequest | None, today: dt.date, plan: ProductPlan | None
+    client: Client,
+    req: AssignmentRequest | None,
+    today: dt.date,
+    plan: ProductPlan | None,
+    pool: Pool | None,
 ) -> bool:
     """The usual case in a few comparisons: dated on or after the last change, and the
     client ends today or later, or ended less than 90 days before today."""
@@ -116,7 +121,7 @@ def rule_client(ctx: RuleContext) -> Iterable[Finding]:
     """``date.before_history``: no operation is dated before the client's last change;
     ``client.not_visible``: the client left the console (deleted or inactive 90+ days)."""
     client, today = ctx.client, ctx.today
-    if _shown_and_after_history(client, None, today, None):
+    if _shown_and_after_history(client, None, today, None, None):
         return _NONE
     out = []
     history = before_history(ctx)

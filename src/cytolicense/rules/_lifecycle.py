@@ -13,10 +13,11 @@ from ..core._operations import (
     GroupSets,
 )
 from ..core._period import Period
-from ..core._pool import stock_index
+from ..core._pool import Pool, stock_index
 from ..core._rulespec import ProductPlan, RuleContext
 from ._client import CHANGE_NOT_ALLOWED, SUSPENDED
 from ._registry import (
+    _COMMERCIAL,
     _NONE,
     _TRIAL,
     _WARNING,
@@ -238,7 +239,7 @@ def _safe_years(year: int, period: Period | None) -> bool:
 
 
 def _far_from_the_end(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
 ) -> bool:
     """An assignment's usual case: :func:`_safe_years` from today, inlined (usual-case
     tests run on every check)."""
@@ -296,10 +297,30 @@ POOL_SHORT = CodeSpec(
 )
 
 
+def _pool_covers(
+    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
+) -> bool:
+    """An assignment's usual case: the pool holds the seats of each item it takes (or
+    does not track the item), read straight from the pool's index (no moves built)."""
+    period = req.period
+    if pool is None or period is None or req.license_type is not _COMMERCIAL:
+        return True
+    index, years, months, q = stock_index(pool), period.years, period.months, req.quantity
+    have = index.get((req.product, years, months))
+    if have is not None and have < q:
+        return False
+    for mid, seats in req.modules.items():
+        have = index.get((mid, years, months))
+        if have is not None and have < (q if seats is None else seats):
+            return False
+    return True
+
+
 @rule(
     {"assign", "modify", "renew", "change_product", "convert_trial", "add_seats"},
     POOL_SHORT,
     needs_pool=True,
+    usual=_pool_covers,
 )
 def rule_pool(ctx: RuleContext) -> Iterable[Finding]:
     """``pool.insufficient``: the operation takes more seats than the pool holds (C16).
