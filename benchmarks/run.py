@@ -1150,10 +1150,60 @@ def vendor_cap(ctx: Any) -> list[cl.Finding]:
     return []
 
 
+def floor_messages(
+    catalog: cl.Catalog,
+    client: cl.Client,
+    req: tuple[Any, ...],
+    errors: list[tuple[str, str | None]],
+    today: dt.date,
+) -> list[str]:
+    """The messages of the floor's *errors* for the matrix's refusals: each code's
+    params made by hand from the request and the catalog, then the English template
+    filled (render_floor), as a console showing a refusal needs them."""
+    product, _lt, quantity, period, _modules, _mode = req
+    p = catalog.products[product]
+    made: list[tuple[str, str | None, dict[str, Any]]] = []
+    for code, field in errors:
+        if code == "period.invalid":
+            params: dict[str, Any] = {
+                "period": period,
+                "product": product,
+                "allowed": tuple(str(x) for x in p.periods),
+            }
+        elif code == "family.already_assigned":
+            m = next(
+                m
+                for m in client.maintenances
+                if m.product != product
+                and catalog.products[m.product].family == p.family
+                and m.in_force(today)
+            )
+            params = {
+                "family": p.family,
+                "product": product,
+                "existing_product": m.product,
+                "maintenance": m.id,
+            }
+        elif code == "module.quantity_required":
+            params = {"module": field.removeprefix("modules."), "product_quantity": quantity}
+        elif code == "module.incompatible":
+            params = {
+                "module": field.removeprefix("modules."),
+                "product": product,
+                "compatible": tuple(sorted(p.modules)),
+            }
+        else:
+            raise AssertionError(f"the matrix floor does not word {code}")
+        made.append((code, field, params))
+    return render_floor(made)
+
+
 def bench_matrix(quick: bool) -> None:
     """check over client shapes, each against the hand-written floor making the same
     decisions (floor_check, plus the pool lookup or the vendor rule's own code where
-    the shape has them), interleaved; the worst ratio is the headline."""
+    the shape has them), interleaved; the worst ratio is the headline. A refused
+    shape is measured as a console shows it: both sides give every error's message
+    (ours reads each finding's message; the floor fills the same templates)."""
     print("\n== check matrix: client shapes against their floors ==")
     catalog = cl.load_catalog(MatrixCatalog(), entry_points=False)
     vendor_catalog = cl.load_catalog(MatrixCatalog(), VendorRule(), entry_points=False)
@@ -1162,7 +1212,9 @@ def bench_matrix(quick: bool) -> None:
     tables = floor_tables(catalog)
     known = frozenset(catalog.modules)
 
-    def request(product: str = "epdr", modules: int = 1, quantity: int = 20) -> Any:
+    def request(
+        product: str = "epdr", modules: int = 1, quantity: int = 20, period: str = "1y"
+    ) -> Any:
         mods: dict[str, int | None] = {}
         for mid in ("patch", "enc", "watch")[:modules]:
             mods[mid] = 5 if mid == "enc" else None
@@ -1172,7 +1224,7 @@ def bench_matrix(quick: bool) -> None:
             product=product,
             license_type="commercial",
             quantity=quantity,
-            period="1y",
+            period=period,
             modules=mods,
         )
 
@@ -1245,6 +1297,21 @@ def bench_matrix(quick: bool) -> None:
             cl.Pool((cl.PoolLine(item="epdr", period="1y", seats=100),)),
         ),
         ("a vendor rule", vendor, client_with(), request(), None),
+        (
+            # period.invalid, family.already_assigned, module.quantity_required (enc
+            # without its seats), module.incompatible (watch is EDR's only)
+            "refused with 4 findings",
+            engine,
+            client_with(("edr", "commercial", recent)),
+            cl.AssignmentRequest(
+                product="epdr",
+                license_type="commercial",
+                quantity=20,
+                period="5y",
+                modules={"enc": None, "watch": None},
+            ),
+            None,
+        ),
     ]
     n = 2_000 if quick else 10_000
     rounds = 7 if quick else 15
@@ -1254,12 +1321,19 @@ def bench_matrix(quick: bool) -> None:
         theirs = floor_check(tables, known, fc, fr, later)
         assert [f.code for f in ours.errors] == [c for c, _ in theirs], (name, ours, theirs)
         pool_seats = {(ln.item, str(ln.period)): ln.seats for ln in pool.lines} if pool else None
+        refused = not ours.ok
+        if refused:
+            assert [f.message for f in ours.errors] == floor_messages(
+                catalog, client, fr, theirs, later
+            ), name
 
         def floor(
             fc: Any = fc,
             fr: Any = fr,
             pool_seats: Any = pool_seats,
             vendor_rule: bool = eng is vendor,
+            client: cl.Client = client,
+            refused: bool = refused,
         ) -> Any:
             errors = floor_check(tables, known, fc, fr, later)
             if pool_seats is not None:
@@ -1268,15 +1342,23 @@ def bench_matrix(quick: bool) -> None:
                     errors.append(("pool.insufficient", "quantity"))
             if vendor_rule and fr[0] == "epdr" and fr[2] > 500:
                 errors.append(("vendor.cap", "quantity"))
+            if refused:
+                return floor_messages(catalog, client, fr, errors, later)
             return errors
 
-        measure(
-            f"check matrix: {name}",
-            lambda e=eng, c=client, r=req, p=pool: e.check(c, r, later, pool=p),
-            floor,
-            n,
-            rounds=rounds,
-        )
+        def contender(
+            e: cl.Engine = eng,
+            c: cl.Client = client,
+            r: Any = req,
+            p: Any = pool,
+            refused: bool = refused,
+        ) -> Any:
+            decision = e.check(c, r, later, pool=p)
+            if refused:
+                return [f.message for f in decision.errors]
+            return decision
+
+        measure(f"check matrix: {name}", contender, floor, n, rounds=rounds)
     ratios = {k: v["ratio"] for k, v in RESULTS.items() if k.startswith("check matrix: ")}
     worst = max(ratios, key=lambda k: ratios[k])
     fastest = min(RESULTS[k]["seconds"] for k in ratios)

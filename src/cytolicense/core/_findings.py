@@ -81,7 +81,7 @@ class CodeSpec:
             raise ValueError(f"finding {self.code!r}: no English message for {dict(params)!r}")
         finding = object.__new__(Finding)
         # The fields are known to be well formed (no converters); the message is
-        # rendered when first read (Finding.__getattr__).
+        # rendered when first read (_LazyMessage).
         finding.__dict__.update(
             code=self.code,
             severity=self.severity if severity is None else severity,
@@ -115,9 +115,20 @@ def _params(value: Mapping[str, Any]) -> dict[str, Any]:
         raise TypeError(f"Finding.params must be a mapping, got {value!r}")
     out = dict(value)
     for k, v in out.items():
-        if type(v) not in _SCALARS or type(k) is not str:  # the usual case: plain values
+        # The usual case: str keys, plain values and tuples of plain values (the
+        # "known"/"allowed" lists of a message), kept as they are.
+        if type(k) is not str or (
+            type(v) not in _SCALARS and not (type(v) is tuple and _plain_tuple(v))
+        ):
             return {str(k): _freeze(v, f"[{k!r}]") for k, v in value.items()}
     return out
+
+
+def _plain_tuple(value: tuple[Any, ...]) -> bool:
+    for v in value:  # noqa: SIM110 (a loop: cheaper than all() over a generator here)
+        if type(v) not in _SCALARS:
+            return False
+    return True
 
 
 def _translations(value: Mapping[str, str]) -> dict[str, str]:
@@ -151,20 +162,6 @@ class Finding:
     params: Mapping[str, Any] = attrs.field(factory=dict, converter=_params, hash=False)
     translations: Mapping[str, str] = attrs.field(factory=dict, converter=_translations, hash=False)
     spec: CodeSpec | None = attrs.field(init=False, default=None, eq=False, hash=False, repr=False)
-
-    def __getattr__(self, name: str) -> Any:
-        # Only reached when the attribute is missing: the English message of a finding
-        # made from its declaration is rendered on first read (checks that are only
-        # tested for ok-ness never pay for it), then kept.
-        if name == "message":
-            spec = self.__dict__.get("spec")
-            if spec is not None:
-                params = self.__dict__["params"]
-                template = spec.template("en", params)
-                text = render(template, params, "en") if template is not None else self.code
-                object.__setattr__(self, "message", text)
-                return text
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def is_error(self) -> bool:
@@ -242,6 +239,29 @@ def make_finding(
         params=params,
         translations=rendered,
     )
+
+
+class _LazyMessage:
+    """:attr:`Finding.message` of a finding made from its declaration (no message in
+    its ``__dict__``): rendered on first read, so that a check only tested for
+    ok-ness never pays for it, then kept in the finding's ``__dict__``, which hides
+    this descriptor (it defines no ``__set__``) from then on: a plain read."""
+
+    def __get__(self, inst: Finding | None, owner: type | None = None) -> Any:
+        if inst is None:
+            return self
+        values = inst.__dict__
+        spec = values.get("spec")
+        if spec is None:
+            raise AttributeError(f"{type(inst).__name__!r} object has no attribute 'message'")
+        params = values["params"]
+        template = spec.template("en", params)
+        text = render(template, params, "en") if template is not None else inst.code
+        values["message"] = text
+        return text
+
+
+Finding.message = _LazyMessage()  # type: ignore[assignment]
 
 
 def _findings(values: Iterable[Finding]) -> tuple[Finding, ...]:

@@ -70,6 +70,8 @@ def _text(name: str, value: object, values: Mapping[str, str]) -> str:
     if type(value) is str:
         return values.get(value, value) if name in LOCALIZED_PARAMS else value
     if isinstance(value, tuple | list):
+        if name not in LOCALIZED_PARAMS and all(type(v) is str for v in value):
+            return ", ".join(value) or "-"  # the usual list: ids and period texts
         return ", ".join(_text(name, v, values) for v in value) or "-"
     if value is None:
         return "-"
@@ -85,7 +87,19 @@ def _text(name: str, value: object, values: Mapping[str, str]) -> str:
 def render(template: str, params: Mapping[str, object], language: str) -> str:
     """Fill *template* with *params* for *language*."""
     values = VALUES.get(language, {})
-    return template.format_map({k: _text(k, v, values) for k, v in params.items()})
+    filled: dict[str, object] = {}
+    for k, v in params.items():
+        kind = type(v)
+        if (kind is str and k not in LOCALIZED_PARAMS) or (
+            kind is int and -_PLAIN_INT < v < _PLAIN_INT  # type: ignore[operator]
+        ):
+            filled[k] = v  # the usual value: format_map writes it as _text would
+        else:
+            filled[k] = _text(k, v, values)
+    return template.format_map(filled)
+
+
+_PLAIN_INT = 10**18  # below str()'s digit limit by far
 
 
 ERRORS: Mapping[str, Mapping[str, str]] = {

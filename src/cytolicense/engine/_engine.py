@@ -180,11 +180,17 @@ def _generate(
     return function
 
 
-def _run_plugin(spec: RuleSpec, ctx: RuleContext) -> list[Finding]:
+_EMPTY_KINDS = (list, tuple)
+
+
+def _run_plugin(spec: RuleSpec, ctx: RuleContext) -> Sequence[Finding]:
     """A plugin rule's findings on *ctx*, each checked to be a :class:`Finding`; a rule
     that raises or returns something else is a :class:`PluginRuleError` naming it."""
     try:
-        found = list(spec.check(ctx))
+        found = spec.check(ctx)
+        if type(found) in _EMPTY_KINDS and not found:
+            return ()  # the usual answer: nothing to copy or check
+        found = list(found)
         for f in found:
             if not isinstance(f, Finding):
                 raise TypeError(f"returned {f!r}, which is not a Finding")
