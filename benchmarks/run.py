@@ -647,8 +647,8 @@ def bench_json(catalog: cl.Catalog, quick: bool) -> None:
     # The same, on an install without the `fast` extra (the stdlib's json.loads).
     from cytolicense.store import _serialize
 
-    accelerator = _serialize._fast, _serialize._typed
-    _serialize._fast = _serialize._typed = None
+    accelerator = _serialize._fast
+    _serialize._fast = None
     try:
         measure(
             "from_json without msgspec / pydantic v2",
@@ -657,7 +657,7 @@ def bench_json(catalog: cl.Catalog, quick: bool) -> None:
             n,
         )
     finally:
-        _serialize._fast, _serialize._typed = accelerator
+        _serialize._fast = accelerator
 
 
 def _book(engine: cl.Engine, count: int) -> list[cl.Change]:

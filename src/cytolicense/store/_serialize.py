@@ -57,15 +57,12 @@ T = TypeVar("T")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 _fast: Callable[[str | bytes | bytearray], Any] | None
-_typed: Callable[[str | bytes | bytearray, int], Client | None] | None
 _fast_encode: Callable[[Any], bytes] | None
 try:  # the optional accelerator: ``pip install cytolicense[fast]``
     from msgspec.json import Decoder as _Decoder
     from msgspec.json import Encoder as _Encoder
-
-    from ._typed_reader import read_client_text as _typed
 except ImportError:  # pragma: no cover - the tests install it and cover both ways
-    _fast = _typed = _fast_encode = None
+    _fast = _fast_encode = None
 else:
     _fast = _Decoder().decode
     _fast_encode = _Encoder().encode
@@ -334,9 +331,8 @@ def _names(cls: Any) -> tuple[str, ...]:
 def from_json(cls: type[T], text: str | bytes) -> T:
     """Read a JSON document written by :func:`to_json` as *cls*.
 
-    Every value is checked. With the ``fast`` extra installed (msgspec), a client
-    document of this version is parsed and typed in C first; the answer, and any
-    error, is the same without it.
+    Every value is checked. With the ``fast`` extra installed (msgspec), the text is
+    parsed in C first; the answer, and any error, is the same without it.
 
     Raises:
         DataError: the text is not JSON, or the data does not make a valid *cls*;
@@ -344,10 +340,6 @@ def from_json(cls: type[T], text: str | bytes) -> T:
     """
     if not isinstance(text, str | bytes | bytearray):
         raise DataError(f"expected JSON text, got {type(text).__name__}")
-    if cls is Client and _typed is not None:
-        fast = _typed(text, FORMAT_VERSION)  # this version's client envelope, typed by msgspec
-        if fast is not None:
-            return fast  # type: ignore[return-value]  # cls is Client
     try:
         doc = loads(text)
     except (ValueError, RecursionError) as exc:
@@ -367,10 +359,6 @@ def stored_client(text: str | bytes) -> Client:
         DataError: the document is not a valid client (a corrupt row).
         ValueError, RecursionError: the text is not JSON.
     """
-    if _typed is not None:
-        fast = _typed(text, FORMAT_VERSION)
-        if fast is not None:
-            return fast
     return from_data(Client, loads(text))
 
 
