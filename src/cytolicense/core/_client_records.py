@@ -435,7 +435,10 @@ class Client:
     )
 
     _end: dt.date = attrs.field(init=False, eq=False, repr=False)
-    _commercial_ends: tuple[tuple[str, dt.date], ...] = attrs.field(
+    # Per product, its commercial line in force the longest: no allocation for the
+    # usual client (None, or the one line itself); a tuple only for several products
+    # (pairs of product and day took 104 bytes a client).
+    _commercial_ends: Maintenance | tuple[Maintenance, ...] | None = attrs.field(
         init=False, eq=False, repr=False
     )
 
@@ -494,7 +497,7 @@ class Client:
         rules count from, and for each product the last day a commercial maintenance
         of it is in force (the family rule reads these, not the lines)."""
         end = self.created_on
-        ends: tuple[tuple[str, dt.date], ...] = ()
+        ends: Maintenance | tuple[Maintenance, ...] | None = None
         for m in self.maintenances:  # one pass over the kept days of each line
             if m._ended > end:
                 end = m._ended
@@ -511,9 +514,11 @@ class Client:
         )
         self._keep(max(end, m._ended), _later_in_force(before._commercial_ends, m))
 
-    def _keep(self, end: dt.date, commercial_ends: tuple[tuple[str, dt.date], ...]) -> None:
+    def _keep(
+        self, end: dt.date, commercial_ends: Maintenance | tuple[Maintenance, ...] | None
+    ) -> None:
         """Set the kept days: the end (the deletion day for a deleted client, else
-        *end*) and, per product, the last day a commercial line of it is in force."""
+        *end*) and, per product, its commercial line in force the longest."""
         _set_end(self, end if self.deleted_on is None else self.deleted_on)
         _set_commercial_ends(self, commercial_ends)
 
@@ -576,21 +581,35 @@ def _plain_lines(created: dt.date, maintenances: tuple[Maintenance, ...]) -> boo
     return len({m.id for m in maintenances}) == len(maintenances)
 
 
-def _later_in_force(
-    ends: tuple[tuple[str, dt.date], ...], m: Maintenance
-) -> tuple[tuple[str, dt.date], ...]:
-    """*ends* (product -> the last day a commercial line of it is in force, in the
-    order products first appear) with *m* counted: unchanged unless *m* is commercial
-    and in force later than its product's day so far. Clients without commercial
-    lines share the empty tuple; most hold one pair."""
+CommercialEnds = Maintenance | tuple[Maintenance, ...] | None
+"""Per product, the commercial maintenance in force the longest (its ``_until`` the
+latest): ``None`` for none, the line itself for one product, a tuple (in the order
+products first appear) for several."""
+
+
+def commercial_ends(ends: CommercialEnds) -> tuple[Maintenance, ...]:
+    """*ends* as a tuple, whatever its form."""
+    if ends is None:
+        return ()
+    return ends if type(ends) is tuple else (ends,)  # type: ignore[return-value]
+
+
+def _later_in_force(ends: CommercialEnds, m: Maintenance) -> CommercialEnds:
+    """*ends* with *m* counted: unchanged unless *m* is commercial and in force later
+    than its product's line so far."""
     until = m._until
     if until is None or m.license_type is not LicenseType.COMMERCIAL:
         return ends
-    pid = m.product
-    for i, (product, day) in enumerate(ends):
-        if product == pid:
-            return ends if day >= until else (*ends[:i], (pid, until), *ends[i + 1 :])
-    return (*ends, (pid, until))
+    if ends is None:
+        return m
+    lines = commercial_ends(ends)
+    for i, line in enumerate(lines):
+        if line.product == m.product:
+            if line._until is not None and line._until >= until:
+                return ends
+            lines = (*lines[:i], m, *lines[i + 1 :])
+            return lines[0] if len(lines) == 1 else lines
+    return (*lines, m)
 
 
 _set_end = slot_setter(Client, "_end")

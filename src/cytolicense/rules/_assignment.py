@@ -471,11 +471,14 @@ def _no_rival_in_force(
     client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
 ) -> bool:
     """No other product of the family has a commercial line in force on *today*, by
-    the client's kept days (per product, the last day one is in force): one pair per
-    product the client ever bought commercially, not one line per maintenance."""
+    the client's kept lines (per product, the commercial line in force the longest):
+    one per product the client ever bought commercially, not every maintenance."""
+    ends = client._commercial_ends
+    if ends is None:
+        return True
     pid, members = plan.id, plan.family_members
-    for product, until in client._commercial_ends:
-        if until >= today and product != pid and product in members:
+    for m in ends if isinstance(ends, tuple) else (ends,):  # one product: the line itself
+        if m._until >= today and m.product != pid and m.product in members:  # type: ignore[operator]
             return False
     return True
 
