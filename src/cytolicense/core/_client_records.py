@@ -494,8 +494,8 @@ class Client:
 
     def _derive(self) -> None:
         """Compute the kept days (see :meth:`Maintenance._derive`): the day the 90-day
-        rules count from, and for each product the last day a commercial maintenance
-        of it is in force (the family rule reads these, not the lines)."""
+        rules count from, and per product its commercial line in force the longest
+        (the family rule reads these, not every line)."""
         end = self.created_on
         ends: Maintenance | tuple[Maintenance, ...] | None = None
         for m in self.maintenances:  # one pass over the kept days of each line

@@ -196,7 +196,7 @@ class ProductPlan:
         self.id = product.id
         self.family = product.family
         # The ids of the family's products (this one included; one set shared by the
-        # family's plans): what the family rule compares a client's kept days with.
+        # family's plans): what the family rule compares a client's kept lines with.
         self.family_members = family_members
         self.offered = tuple(product.license_types)  # tuples: `in` checks identity first
         self.offered_text = tuple(sorted(_texts(product.license_types)))

@@ -491,7 +491,7 @@ def rule_family(ctx: RuleContext) -> Iterable[Finding]:
     if req is None or req.license_type is not _COMMERCIAL or plan is None:
         return _NONE
     if _no_rival_in_force(ctx.client, req, today, plan, None):
-        return _NONE  # the kept days, not the lines
+        return _NONE  # the kept lines, not every line
     family, pid = plan.family, plan.id
     plans = ctx.tables.plans if ctx.tables is not None else {}
     excluded = ctx.excluded
