@@ -396,6 +396,42 @@ def test_a_plugin_rule_that_raises_is_an_error_naming_the_plugin() -> None:
         engine.check(c, request(), TODAY)
 
 
+@pytest.mark.parametrize("usual", [True, False], ids=["usual client", "refused client"])
+def test_a_rule_without_a_usual_case_runs_alike_whether_or_not_the_others_hold(
+    usual: bool,
+) -> None:
+    """A check skips the built-in rules whose usual case holds but always runs a rule
+    that declares none: its findings come after the built-in ones, a tuple answer is
+    taken as findings, its error is named, and an interrupt goes on as it is."""
+    answer: dict[str, object] = {}
+
+    def vendor(ctx: cl.RuleContext) -> object:
+        what = answer["what"]
+        if isinstance(what, BaseException):
+            raise what
+        return what
+
+    engine = cl.Engine(cl.load_catalog(TestCatalog(), entry_points=False), rules=[vendor])
+    c = engine.create_client("a", "A", TODAY)
+    req = request() if usual else request(quantity=0)
+    builtin = [] if usual else ["quantity.invalid"]
+    own = cl.make_finding("vendor.note", "quantity", {}, messages={"en": "note"})
+    answer["what"] = (own,)
+    assert codes(engine.check(c, req, TODAY)) == [*builtin, "vendor.note"]
+    answer["what"] = []
+    assert codes(engine.check(c, req, TODAY)) == builtin
+    answer["what"] = None
+    with pytest.raises(cl.PluginRuleError, match="vendor") as info:
+        engine.check(c, req, TODAY)
+    assert isinstance(info.value.__cause__, TypeError)
+    answer["what"] = ValueError("vendor down")
+    with pytest.raises(cl.PluginRuleError, match="vendor down"):
+        engine.check(c, req, TODAY)
+    answer["what"] = KeyboardInterrupt()
+    with pytest.raises(KeyboardInterrupt):
+        engine.check(c, req, TODAY)
+
+
 # -- properties ----------------------------------------------------------------------------
 
 PRODUCTS = st.sampled_from(["edr", "epdr", "mailguard", "nope"])

@@ -188,17 +188,32 @@ def _run_plugin(spec: RuleSpec, ctx: RuleContext) -> Sequence[Finding]:
     that raises or returns something else is a :class:`PluginRuleError` naming it."""
     try:
         found = spec.check(ctx)
-        if type(found) in _EMPTY_KINDS and not found:
-            return ()  # the usual answer: nothing to copy or check
-        found = list(found)
-        for f in found:
+    except BaseException as exc:
+        raise _plugin_error(spec, exc) from exc
+    if type(found) in _EMPTY_KINDS and not found:
+        return ()  # the usual answer: nothing to copy or check
+    return _plugin_found(spec, found)
+
+
+def _plugin_found(spec: RuleSpec, found: Iterable[Finding]) -> list[Finding]:
+    """*found*, a plugin rule's answer, as a list of findings, each checked to be a
+    :class:`Finding` (or the :class:`PluginRuleError` naming the rule)."""
+    try:
+        out = list(found)
+        for f in out:
             if not isinstance(f, Finding):
                 raise TypeError(f"returned {f!r}, which is not a Finding")
     except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt | GeneratorExit):
-            raise
-        raise PluginRuleError(spec.plugin, spec.name, exc) from exc
-    return found
+        raise _plugin_error(spec, exc) from exc
+    return out
+
+
+def _plugin_error(spec: RuleSpec, exc: BaseException) -> PluginRuleError:
+    """The error naming the plugin rule that raised *exc*; an interrupt is not the
+    rule's fault and goes on as it is."""
+    if isinstance(exc, KeyboardInterrupt | GeneratorExit):
+        raise exc
+    return PluginRuleError(spec.plugin, spec.name, exc)
 
 
 def compose(rules: Sequence[Rule]) -> _Runner:
@@ -643,16 +658,28 @@ class Engine:
         )
         lines = ["def check_assign(client, op, today, pool):"]
         names: dict[str, Any] = {}
-        # Every rule, built-in then plugin: (its usual case or None, how it is called). A
-        # plugin rule is called like a built-in one, its findings checked and its
-        # errors named (run_plugin).
-        entries: list[tuple[Any, str]] = []
+        # Every rule, built-in then plugin: (its usual case or None, how it is called:
+        # the lines that set fK). A plugin rule is called like a built-in one, its
+        # answer checked and its errors named (_plugin_found, _plugin_error).
+        entries: list[tuple[Any, list[str]]] = []
         for i, spec in enumerate(builtin):
             names[f"r{i}"] = spec.check
-            entries.append((spec.usual, f"r{i}(ctx)"))
+            entries.append((spec.usual, [f"fK = r{i}(ctx)"]))
         for j, spec in enumerate(plugin):
-            names[f"p{j}"] = spec
-            entries.append((spec.usual, f"run_plugin(p{j}, ctx)"))
+            names[f"p{j}"], names[f"c{j}"] = spec, spec.check
+            entries.append(
+                (
+                    spec.usual,
+                    [
+                        "try:",
+                        f"    fK = c{j}(ctx)",
+                        "except BaseException as exc:",
+                        f"    raise plugin_error(p{j}, exc) from exc",
+                        "if type(fK) not in empty_kinds or fK:",
+                        f"    fK = plugin_found(p{j}, fK)",
+                    ],
+                )
+            )
         asked = []
         for k, (usual, _) in enumerate(entries):
             if usual is None or plan is None:
@@ -668,21 +695,35 @@ class Engine:
                 f"        s{k} = False  # a usual-case test that fails counts as false",
             ]
             asked.append(k)
-        if entries and len(asked) == len(entries):
-            # The usual client: no context, no rule called.
-            lines += [f"    if {' and '.join(f's{k}' for k in asked)}:", "        return none"]
-        lines.append(f"    {make_ctx}")
-        for k, (_, call) in enumerate(entries):
-            lines.append(
-                f"    f{k} = () if s{k} else {call}" if k in asked else f"    f{k} = {call}"
-            )
-        found = [f"f{k}" for k in range(len(entries))]
-        joined = "[" + ", ".join("*" + f for f in found) + "]"
-        lines += [
-            f"    if {' or '.join(found) or 'False'}:",
-            f"        return finish(ctx, {joined}, ())",
-            "    return none",
-        ]
+
+        def run(ks: list[int], indent: str) -> None:
+            """The lines that run the rules *ks* on one context and return the
+            decision, each asked rule skipped while its usual case holds."""
+            lines.append(f"{indent}{make_ctx}")
+            for k in ks:
+                call = [indent + line.replace("fK", f"f{k}") for line in entries[k][1]]
+                if k in asked:
+                    lines.append(f"{indent}if s{k}:")
+                    lines.append(f"{indent}    f{k} = ()")
+                    lines.append(f"{indent}else:")
+                    call = ["    " + line for line in call]
+                lines.extend(call)
+            found = [f"f{k}" for k in ks]
+            joined = ", ".join("*" + f for f in found)
+            lines.append(f"{indent}if {' or '.join(found) or 'False'}:")
+            lines.append(f"{indent}    return finish(ctx, [{joined}], ())")
+            lines.append(f"{indent}return none")
+
+        unasked = [k for k in range(len(entries)) if k not in asked]
+        if asked:
+            # Every asked rule's usual case holds (the usual client): only the rules
+            # that declare none run (none at all: no context is made).
+            lines.append(f"    if {' and '.join(f's{k}' for k in asked)}:")
+            if unasked:
+                run(unasked, "        ")
+            else:
+                lines.append("        return none")
+        run(list(range(len(entries))), "    ")
         namespace: dict[str, Any] = {
             "RuleContext": RuleContext,
             "catalog": self.catalog,
@@ -691,7 +732,9 @@ class Engine:
             "tables": self._tables,
             "no_ids": _NO_IDS,
             "finish": self._finish,
-            "run_plugin": _run_plugin,
+            "plugin_error": _plugin_error,
+            "plugin_found": _plugin_found,
+            "empty_kinds": _EMPTY_KINDS,
             "none": _NO_FINDINGS,
             **names,
         }
