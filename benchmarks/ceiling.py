@@ -127,7 +127,7 @@ def main() -> int:
     print(f"{'shape':<36} {'floor':>8} {'check':>15} {'generated':>15} {'inlined':>15}")
     for name, client, req in shapes:
         decision = engine.check(client, req, day)
-        generated = engine._assign[(req.product, False, False)]
+        generated = engine._assign[False][False][req.product]
         spec_usuals = [
             u for k, u in generated.__globals__.items() if k[0] == "u" and k[1:].isdigit()
         ]

@@ -1143,10 +1143,13 @@ class VendorRule:
         return [vendor_cap]
 
 
+VENDOR_CAP = cl.CodeSpec(code="vendor.cap", messages={"en": "EPDR above {max} seats."})
+
+
 def vendor_cap(ctx: Any) -> list[cl.Finding]:
     req = ctx.request
     if req is not None and req.product == "epdr" and req.quantity > 500:
-        return [cl.make_finding("vendor.cap", "quantity", "EPDR above 500 seats")]
+        return [cl.make_finding(VENDOR_CAP, "quantity", {"max": 500})]
     return []
 
 

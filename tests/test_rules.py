@@ -5,6 +5,7 @@ import datetime as dt
 import re
 import string
 from collections.abc import Iterable
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 import cytolicense as cl
 from cytolicense import Severity
 from cytolicense.core._messages import VALUES
+from cytolicense.engine._inline import inline_usual
 from cytolicense.rules._builtin import messages_table
 
 from .conftest import TestCatalog, request
@@ -556,6 +558,38 @@ def test_a_rules_usual_case_finds_nothing_and_the_hot_path_agrees(
     assert engine.check(client, req, today, pool=pool) == engine._decide(ctx)
 
 
+@given(clients(), requests, st.sampled_from([None, D(9998, 6, 1), D(9999, 12, 1)]), pools)
+def test_each_usual_case_copied_into_the_check_answers_as_its_function(
+    state: tuple[cl.Client, dt.date],
+    req: cl.AssignmentRequest,
+    late: dt.date | None,
+    pool: cl.Pool | None,
+) -> None:
+    """The generated check copies each rule's usual case into its body
+    (engine/_inline.py): on any client, request, day and pool, the copy is true
+    exactly when the function is (false when either raises)."""
+    engine = cl.Engine(cl.load_catalog(TestCatalog(), entry_points=False))
+    client, today = state
+    today = late or today
+    plan = engine._tables.plans.get(req.product)
+    if plan is None:
+        return
+    for k, spec in enumerate(s for s in engine.rules if s.usual is not None):
+        if "assign" not in spec.operations:
+            continue
+        copied = inline_usual(spec.usual, k, plan)
+        source = "def usual(client, op, today, pool):\n"
+        source += "".join(f"    {line}\n" for line in copied.lines)
+        source += f"    return {copied.result}\n"
+        namespace: dict[str, Any] = {"plan": plan, **copied.names}
+        exec(compile(source, "<copied>", "exec"), namespace)
+        try:
+            expected = bool(spec.usual(client, req, today, plan, pool))
+        except Exception:
+            expected = False
+        assert bool(namespace["usual"](client, req, today, pool)) is expected, spec.name
+
+
 @pytest.mark.parametrize(
     ("item", "seats", "modules", "field"),
     [
@@ -613,4 +647,4 @@ def test_the_hot_path_keeps_one_function_per_product_not_per_typo() -> None:
     for i in range(50):
         assert codes(engine.check(c, request(product=f"typo{i}"), TODAY)) == ["product.unknown"]
     assert engine.check(c, request(), TODAY).ok
-    assert len(engine._assign) == 1
+    assert sum(len(table) for row in engine._assign for table in row) == 1

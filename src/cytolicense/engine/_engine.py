@@ -74,6 +74,7 @@ from ..rules._client import live_lines, state_accepts, suspended_by_client, targ
 from ..rules._lifecycle import TERMS_CHANGED
 from ..rules._terms import group_sets, new_end, pool_moves
 from ..views._offer import ModuleOffer, ProductOffer
+from ._inline import NotInlinable, inline_usual
 
 if TYPE_CHECKING:
     from ..views._detail import ClientDetail, MonitoringList  # imported on first use
@@ -400,8 +401,9 @@ class Engine:
                 codes.setdefault(code.code, code)
         self._codes = codes
         self._cache: dict[tuple[str, str | None, LicenseType | None, bool], _Cached] = {}
-        # The hot path, assign: (product id, licence type, pool or not) -> what to run.
-        self._assign: dict[tuple[str, bool, bool], _AssignCheck] = {}
+        # The hot path, assign: [pool or not][trial or not][product id] -> what to run
+        # (two tuple indexes and one str-keyed lookup: no key tuple built and hashed).
+        self._assign: tuple[tuple[dict[str, _AssignCheck], ...], ...] = (({}, {}), ({}, {}))
 
     def __repr__(self) -> str:
         return f"<Engine {self.catalog!r}>"
@@ -626,10 +628,10 @@ class Engine:
             return self._release_check(client, operation, today, pool)
         if type(operation) is AssignmentRequest and type(client) is Client and type(today) is _Date:
             # The hot path: everything the check of an assignment needs, found once per
-            # product, licence type and pool-or-not (booleans in the key: an enum's hash
+            # pool-or-not, licence type and product (booleans as indexes: an enum's hash
             # is a Python call).
-            fast = self._assign.get(
-                (operation.product, operation.license_type is _TRIAL, pool is not None)
+            fast = self._assign[pool is not None][operation.license_type is _TRIAL].get(
+                operation.product
             )
             if fast is not None:
                 return fast(client, operation, today, pool)
@@ -687,13 +689,19 @@ class Engine:
             # A rule whose declared usual case holds finds nothing (tests/test_rules.py
             # holds every usual case to that promise): it is skipped. Each usual case
             # is asked once.
-            names[f"u{k}"] = usual
-            lines += [
-                "    try:",
-                f"        s{k} = u{k}(client, op, today, plan, pool)",
-                "    except Exception:",
-                f"        s{k} = False  # a usual-case test that fails counts as false",
-            ]
+            try:  # its text copied into the check (engine/_inline.py), or else called
+                copied = inline_usual(usual, k, plan)
+            except NotInlinable:
+                names[f"u{k}"] = usual
+                lines += [
+                    "    try:",
+                    f"        s{k} = u{k}(client, op, today, plan, pool)",
+                    "    except Exception:",
+                    f"        s{k} = False  # a usual-case test that fails counts as false",
+                ]
+            else:
+                names.update(copied.names)
+                lines += ["    " + line for line in copied.lines]
             asked.append(k)
 
         def run(ks: list[int], indent: str) -> None:
@@ -745,7 +753,7 @@ class Engine:
             + (", ".join(getattr(spec.check, "__name__", "rule") for spec in builtin) or "no rule")
             + " (each skipped while its usual case holds)."
         )
-        self._assign[(op.product, op.license_type is _TRIAL, pool is not None)] = check
+        self._assign[pool is not None][op.license_type is _TRIAL][op.product] = check
         return check
 
     def apply(

@@ -1,0 +1,277 @@
+"""A rule's usual case written into the generated check of an assignment, not called.
+
+The check of an assignment (:meth:`Engine._assign_check`) asks each rule's declared
+usual case (:attr:`RuleSpec.usual`) once; a Python call costs about as much as the
+comparisons of a usual case, so each one that can be is copied into the generated
+function's body instead. The copy is made from the function's own source, so there
+is one text of each usual case: the function a test calls is the code the check runs.
+
+A usual case is copied when it is a plain module-level function of five positional
+parameters ``(client, req, today, plan, pool)`` whose source is at hand and compiles
+to exactly the function's code (so a file edited since import is not copied), built
+of assignments, ``if``, ``for`` and ``return`` (no ``while``, ``try``, ``with``,
+nested functions, lambdas or ``global``), that never assigns a parameter and
+returns from a ``for`` loop only at the loop's own level. Anything else is called,
+as before: copying is an optimisation, never a change of answer.
+
+What the copy keeps of the function:
+
+- its answer's truthiness, and an exception in it counting as false (the copy runs
+  in ``try``);
+- its names: parameters become the generated function's (``client``, ``op``,
+  ``today``, ``plan``, ``pool``), locals are renamed apart per rule, and each global
+  or builtin it reads is bound once, to the value it has when the check is built;
+- ``plan.<attribute>``: read once, when the check is built (a
+  :class:`~cytolicense.core._rulespec.ProductPlan` is never changed once made).
+
+Early returns become ``if``/``else`` (what follows goes in the branch that does not
+return) and a return inside a loop becomes ``break`` with what follows the loop in
+its ``else``: straight-line code, no flag, no wrapper loop.
+"""
+
+from __future__ import annotations
+import __future__
+
+import ast
+import builtins
+import inspect
+import textwrap
+import types
+from collections.abc import Callable
+from typing import Any
+
+ARGS = ("client", "op", "today", "plan", "pool")
+"""The generated check's names for a usual case's five parameters, in order."""
+
+_FUTURE_FLAGS = 0
+for _feature in __future__.all_feature_names:
+    _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
+
+_REFUSED = (
+    ast.AsyncFor,
+    ast.AsyncFunctionDef,
+    ast.AsyncWith,
+    ast.Assert,
+    ast.Await,
+    ast.ClassDef,
+    ast.Delete,
+    ast.FunctionDef,
+    ast.Global,
+    ast.Import,
+    ast.ImportFrom,
+    ast.Lambda,
+    ast.Match,
+    ast.Nonlocal,
+    ast.Raise,
+    ast.Try,
+    ast.TryStar,
+    ast.While,
+    ast.With,
+    ast.Yield,
+    ast.YieldFrom,
+)
+
+
+class NotInlinable(Exception):
+    """This usual case is called, not copied (the message says why)."""
+
+
+class Inlined:
+    """One usual case, copied: the lines that set its result name, and the values of
+    the names those lines read."""
+
+    __slots__ = ("lines", "names", "result")
+
+    def __init__(self, lines: list[str], names: dict[str, Any], result: str) -> None:
+        self.lines = lines
+        self.names = names
+        self.result = result
+
+
+def inline_usual(func: Callable[..., Any], k: int, plan: Any) -> Inlined:
+    """The lines that set ``s{k}`` as ``bool(func(client, op, today, plan, pool))``
+    would (false when it raises), for *plan*.
+
+    Raises:
+        NotInlinable: *func* is not a function this module can copy; call it.
+    """
+    if not isinstance(func, types.FunctionType):
+        raise NotInlinable(f"{func!r} is not a Python function")
+    code = func.__code__
+    if func.__closure__ or func.__defaults__ or func.__kwdefaults__:
+        raise NotInlinable(f"{func.__qualname__} has a closure or defaults")
+    if (
+        code.co_argcount != len(ARGS)
+        or code.co_posonlyargcount
+        or code.co_kwonlyargcount
+        or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
+        or code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE)
+        or code.co_flags & inspect.CO_ASYNC_GENERATOR
+    ):
+        raise NotInlinable(f"{func.__qualname__} does not take five positional parameters")
+    if func.__qualname__ != func.__name__:
+        raise NotInlinable(f"{func.__qualname__} is not a module-level function")
+    try:
+        source = textwrap.dedent(inspect.getsource(func))
+    except (OSError, TypeError) as exc:
+        raise NotInlinable(f"the source of {func.__qualname__} is not at hand") from exc
+    tree = ast.parse(source)
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+        raise NotInlinable(f"the source of {func.__qualname__} is not one function")
+    fn = tree.body[0]
+    if fn.decorator_list:
+        raise NotInlinable(f"{func.__qualname__} is decorated")
+    ast.increment_lineno(tree, code.co_firstlineno - 1)
+    compiled = compile(tree, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
+                       dont_inherit=True)  # fmt: skip
+    same = [c for c in compiled.co_consts if isinstance(c, types.CodeType) and c == code]
+    if not same:
+        raise NotInlinable(f"the source of {func.__qualname__} is not the code it runs")
+    return _Copier(func, fn, k, plan).copy()
+
+
+class _Copier:
+    """Copies one usual case's body (see the module's docstring)."""
+
+    def __init__(self, func: types.FunctionType, fn: ast.FunctionDef, k: int, plan: Any):
+        self.func, self.fn, self.k, self.plan = func, fn, k, plan
+        self.result = f"s{k}"
+        self.params = {a.arg: ARGS[i] for i, a in enumerate(fn.args.args)}
+        self.names: dict[str, Any] = {}
+
+    def copy(self) -> Inlined:
+        fn, name = self.fn, self.func.__qualname__
+        stored: set[str] = set()
+        for node in ast.walk(fn):
+            if node is not fn and isinstance(node, _REFUSED):
+                raise NotInlinable(f"{name} uses {type(node).__name__}")
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                stored.add(node.id)
+        if stored & self.params.keys():
+            raise NotInlinable(f"{name} assigns a parameter")
+        self.locals = stored
+        body = list(fn.body)
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # the docstring
+        stmts = self._block([self._rename(s) for s in body])
+        text = ast.unparse(ast.fix_missing_locations(ast.Module(body=stmts, type_ignores=[])))
+        lines = ["try:", *("    " + line for line in text.splitlines())]
+        lines += ["except Exception:", f"    {self.result} = False"]
+        return Inlined(lines, self.names, self.result)
+
+    # -- names ------------------------------------------------------------------------
+
+    def _rename(self, stmt: ast.stmt) -> ast.stmt:
+        copier = self
+
+        class Rename(ast.NodeTransformer):
+            def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+                value = node.value
+                if (
+                    isinstance(value, ast.Name)
+                    and copier.params.get(value.id) == "plan"
+                    and isinstance(node.ctx, ast.Load)
+                    and hasattr(copier.plan, node.attr)
+                ):
+                    return copier._bind(f"plan_{node.attr}", getattr(copier.plan, node.attr))
+                self.generic_visit(node)
+                return node
+
+            def visit_Name(self, node: ast.Name) -> ast.AST:
+                return copier._name(node)
+
+        out = Rename().visit(stmt)
+        assert isinstance(out, ast.stmt)
+        return out
+
+    def _name(self, node: ast.Name) -> ast.Name:
+        ident = node.id
+        if ident in self.params:
+            return ast.Name(self.params[ident], node.ctx)
+        if ident in self.locals:
+            return ast.Name(f"v{self.k}_{ident}", node.ctx)
+        if ident in self.func.__globals__:
+            return self._bind(ident, self.func.__globals__[ident])
+        if hasattr(builtins, ident):
+            return self._bind(ident, getattr(builtins, ident))
+        raise NotInlinable(f"{self.func.__qualname__} reads {ident!r}, which is not defined")
+
+    def _bind(self, name: str, value: Any) -> ast.Name:
+        bound = f"g{self.k}_{name}"
+        self.names[bound] = value
+        return ast.Name(bound, ast.Load())
+
+    # -- control flow -----------------------------------------------------------------
+
+    def _set(self, value: ast.expr | None) -> ast.stmt:
+        return ast.Assign(
+            targets=[ast.Name(self.result, ast.Store())],
+            value=value if value is not None else ast.Constant(None),
+        )
+
+    def _block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        """*stmts* rewritten so that every path through them ends by setting the
+        result (a function that falls off its end returns ``None``)."""
+        out: list[ast.stmt] = []
+        for i, stmt in enumerate(stmts):
+            rest = stmts[i + 1 :]
+            if isinstance(stmt, ast.Return):
+                out.append(self._set(stmt.value))
+                return out  # what follows is never run
+            if isinstance(stmt, ast.If) and _returns(stmt):
+                body = stmt.body if _always_returns(stmt.body) else stmt.body + rest
+                orelse = stmt.orelse if _always_returns(stmt.orelse) else stmt.orelse + rest
+                out.append(ast.If(stmt.test, self._block(body), self._block(orelse)))
+                return out
+            if isinstance(stmt, ast.For) and _returns(stmt):
+                if stmt.orelse or _breaks(stmt.body):
+                    raise NotInlinable(f"{self.func.__qualname__}: a loop with break or else")
+                loop = ast.For(stmt.target, stmt.iter, self._loop(stmt.body), [])
+                loop.orelse = self._block(rest)
+                out.append(loop)
+                return out
+            if _returns(stmt):
+                raise NotInlinable(f"{self.func.__qualname__}: a return it cannot place")
+            out.append(stmt)
+        out.append(self._set(None))
+        return out
+
+    def _loop(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        """A loop's body, each return made "set the result and break" (the loop's
+        ``else`` holds what follows the loop, run only when nothing returned)."""
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            if isinstance(stmt, ast.Return):
+                out += [self._set(stmt.value), ast.Break()]
+            elif isinstance(stmt, ast.If) and _returns(stmt):
+                orelse = self._loop(stmt.orelse) if stmt.orelse else []
+                out.append(ast.If(stmt.test, self._loop(stmt.body), orelse))
+            elif _returns(stmt):
+                raise NotInlinable(f"{self.func.__qualname__}: a return in a nested loop")
+            else:
+                out.append(stmt)
+        return out or [ast.Pass()]
+
+
+def _returns(stmt: ast.AST) -> bool:
+    return any(isinstance(node, ast.Return) for node in ast.walk(stmt))
+
+
+def _always_returns(stmts: list[ast.stmt]) -> bool:
+    """Whether every path through *stmts* ends in a ``return``."""
+    for stmt in stmts:
+        if isinstance(stmt, ast.Return):
+            return True
+        if isinstance(stmt, ast.If) and _always_returns(stmt.body) and _always_returns(stmt.orelse):
+            return True
+    return False
+
+
+def _breaks(stmts: list[ast.stmt]) -> bool:
+    """Whether *stmts* (a loop's body) break out of that loop (not of a nested one)."""
+    for stmt in stmts:
+        if isinstance(stmt, ast.Break):
+            return True
+        if isinstance(stmt, ast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
+            return True
+    return False

@@ -1,0 +1,340 @@
+"""engine/_inline.py: a rule's usual case copied into the generated check answers what
+the function answers, and anything the copier cannot copy faithfully is called."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import importlib.util
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import cytolicense as cl
+from cytolicense.engine._inline import ARGS, Inlined, NotInlinable, inline_usual
+
+LIMIT = 10
+
+
+class Plan:
+    __slots__ = ("cap", "id")
+
+    def __init__(self, cap: int | None, id: str = "p") -> None:
+        self.cap, self.id = cap, id
+
+
+class Req:
+    def __init__(self, quantity: Any, items: tuple[Any, ...] = ()) -> None:
+        self.quantity, self.items = quantity, items
+
+
+def run(copied: Inlined, *args: Any) -> Any:
+    """The copied lines in a function of their own: what the generated check runs."""
+    source = "def usual(client, op, today, plan, pool):\n"
+    source += "".join(f"    {line}\n" for line in copied.lines)
+    source += f"    return {copied.result}\n"
+    namespace: dict[str, Any] = {"plan": args[3], **copied.names}
+    exec(compile(source, "<test>", "exec"), namespace)
+    client, op, today, plan, pool = args
+    return namespace["usual"](client, op, today, plan, pool)
+
+
+def agree(func: Any, plan: Any, *cases: tuple[Any, Any, Any, Any]) -> None:
+    copied = inline_usual(func, 3, plan)
+    for client, req, today, pool in cases:
+        try:
+            expected = bool(func(client, req, today, plan, pool))
+        except Exception:
+            expected = False
+        assert bool(run(copied, client, req, today, plan, pool)) is expected, (client, req)
+
+
+# -- usual cases of the shapes the copier rewrites ----------------------------------------
+
+
+def straight(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    """A docstring, dropped."""
+    q, cap = req.quantity, plan.cap
+    return q >= 1 and (cap is None or q <= cap)
+
+
+def early(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    if pool is None:
+        return True
+    elif req.quantity > LIMIT:  # noqa: RET505 (an elif, rewritten as such)
+        return False
+    total = req.quantity + 1
+    return total <= pool
+
+
+def loop(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    seen = 0
+    for item in req.items:
+        if item is None:
+            continue
+        seen += 1
+        if item == plan.id:
+            return False
+    return seen < 3
+
+
+def branches_in_loop(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    for item in req.items:
+        if item == "a":
+            if req.quantity > 1:
+                return False
+        else:
+            return item == "b"
+    return True
+
+
+def falls_off(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    if req.quantity > 1:
+        return True
+    req.quantity.bit_length()  # an expression statement, kept
+    return None  # type: ignore[return-value]
+
+
+def half_returns(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    note = 0
+    if req.quantity == 0:
+        note = 1
+    elif req.quantity < 0:
+        return False
+    return note == 0
+
+
+def comprehension(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    return all(item != plan.id for item in req.items) and len(req.items) < LIMIT
+
+
+def raises(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    return req.quantity // 0 > 1
+
+
+PLAN = Plan(cap=5)
+CASES = [
+    (None, Req(q, items), None, pool)
+    for q in (-1, 0, 1, 5, 6, 11, "x")
+    for items in ((), ("p",), (None, "q"), ("a", "b"), ("a",), ("q", "r", "s"), ("b", "a"))
+    for pool in (None, 3, 20)
+]
+
+
+@pytest.mark.parametrize(
+    "func",
+    [straight, early, loop, branches_in_loop, falls_off, half_returns, comprehension, raises],
+)
+def test_a_copied_usual_case_answers_as_the_function_does(func: Any) -> None:
+    agree(func, PLAN, *CASES)
+    agree(func, Plan(cap=None, id="q"), *CASES)
+
+
+def test_the_copy_is_straight_line_code_with_renamed_names() -> None:
+    """Early returns become if/else and a loop's return a break with what follows in
+    the loop's else: no flag, no wrapper; locals renamed per rule, globals and plan
+    attributes bound once."""
+    copied = inline_usual(loop, 7, PLAN)
+    text = "\n".join(copied.lines)
+    assert "return" not in text and "break" in text and "else:" in text
+    assert "v7_seen" in text and "v7_item" in text
+    assert copied.names == {"g7_plan_id": "p"}
+    copied = inline_usual(comprehension, 2, PLAN)
+    assert copied.names["g2_all"] is all and copied.names["g2_LIMIT"] == LIMIT
+    assert [line for line in inline_usual(straight, 0, PLAN).lines if "docstring" in line] == []
+
+
+def test_plan_attributes_are_read_when_the_check_is_built() -> None:
+    plan = Plan(cap=5)
+    copied = inline_usual(straight, 0, plan)
+    plan.cap = 100  # a ProductPlan never changes once made; this one does, to show it
+    assert not run(copied, None, Req(50), None, plan, None)
+    assert straight(None, Req(50), None, plan, None)
+
+
+# -- what is called instead --------------------------------------------------------------
+
+
+def with_break(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    for item in req.items:
+        if item == "stop":
+            break
+        if item == plan.id:
+            return False
+    return True
+
+
+def nested_loop(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    for item in req.items:
+        for part in item:
+            if part == plan.id:
+                return False
+    return True
+
+
+def with_while(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    while req.quantity:
+        return False
+    return True
+
+
+def assigns_a_parameter(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    req = req.quantity
+    return bool(req)
+
+
+def with_lambda(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    return min(req.items, key=lambda item: len(item)) != ""
+
+
+def undefined(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    return NOT_DEFINED_ANYWHERE > 1  # type: ignore[name-defined]  # noqa: F821
+
+
+def four(client: Any, req: Any, today: Any, plan: Any) -> bool:
+    return True
+
+
+def with_default(client: Any, req: Any, today: Any, plan: Any, pool: Any = None) -> bool:
+    return True
+
+
+def closure() -> Any:
+    cap = 3
+
+    def inner(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+        return bool(req.quantity < cap)
+
+    return inner
+
+
+def decorated(func: Any) -> Any:
+    return func
+
+
+@decorated
+def decorated_usual(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    return True
+
+
+exec("def from_text(client, req, today, plan, pool):\n    return True\n", globals())
+
+
+@pytest.mark.parametrize(
+    ("func", "why"),
+    [
+        (with_break, "a loop with break or else"),
+        (nested_loop, "a return in a nested loop"),
+        (with_while, "uses While"),
+        (assigns_a_parameter, "assigns a parameter"),
+        (with_lambda, "uses Lambda"),
+        (undefined, "reads 'NOT_DEFINED_ANYWHERE'"),
+        (four, "five positional parameters"),
+        (with_default, "defaults"),
+        (closure(), "a closure"),
+        (decorated_usual, "decorated"),
+        (globals()["from_text"], "source"),
+        (functools.partial(straight, None), "not a Python function"),
+        (len, "not a Python function"),
+    ],
+)
+def test_what_the_copier_cannot_copy_faithfully_is_refused(func: Any, why: str) -> None:
+    with pytest.raises(NotInlinable, match=why):
+        inline_usual(func, 0, PLAN)
+
+
+def test_a_file_changed_since_import_is_not_copied(tmp_path: Path) -> None:
+    """The copy is made from the source file; when that no longer compiles to the code
+    the function runs (edited since import), the function is called."""
+    path = tmp_path / "edited_usual.py"
+    body = "def usual(client, req, today, plan, pool):\n    return req.quantity < {}\n"
+    path.write_text(body.format(10))
+    spec = importlib.util.spec_from_file_location("edited_usual", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["edited_usual"] = module
+    try:
+        spec.loader.exec_module(module)
+        assert inline_usual(module.usual, 0, PLAN).lines
+        path.write_text(body.format(99) + "\n# edited\n")
+        import linecache
+
+        linecache.checkcache(str(path))
+        with pytest.raises(NotInlinable, match="not the code it runs"):
+            inline_usual(module.usual, 0, PLAN)
+    finally:
+        del sys.modules["edited_usual"]
+
+
+# -- in the engine -----------------------------------------------------------------------
+
+TODAY = dt.date(2026, 6, 1)
+
+
+class OneProduct:
+    __name__ = "test.inline"
+
+    @cl.hookimpl
+    def cytolicense_families(self) -> list[cl.ProductFamily]:
+        return [cl.ProductFamily(id="endpoint", name="Endpoint")]
+
+    @cl.hookimpl
+    def cytolicense_products(self) -> list[cl.Product]:
+        return [cl.Product(id="edr", name="EDR", family="endpoint", max_quantity=100)]
+
+
+CAP = cl.CodeSpec(code="vendor.cap", messages={"en": "More than {max} seats."})
+
+
+def vendor_cap(ctx: cl.RuleContext) -> list[cl.Finding]:
+    assert ctx.request is not None
+    if ctx.request.quantity > LIMIT:
+        return [cl.make_finding(CAP, "quantity", {"max": LIMIT})]
+    return []
+
+
+def under_vendor_cap(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    return bool(req.quantity <= LIMIT)
+
+
+def test_every_built_in_usual_case_of_an_assignment_is_copied_not_called() -> None:
+    catalog = cl.load_catalog(OneProduct(), entry_points=False)
+    engine = cl.Engine(catalog)
+    plan = engine._tables.plans["edr"]
+    for spec in engine.rules:
+        if spec.usual is not None and "assign" in spec.operations:
+            assert inline_usual(spec.usual, 0, plan).lines, spec.name
+    c = engine.create_client("a", "A", TODAY)
+    for kind, period in (("commercial", "1y"), ("trial", None)):
+        req = cl.AssignmentRequest(product="edr", license_type=kind, quantity=5, period=period)
+        assert engine.check(c, req, TODAY).ok
+        check = engine._assign[False][kind == "trial"]["edr"]
+        called = [k for k in check.__globals__ if k[0] == "u" and k[1:].isdigit()]
+        assert called == [], kind
+
+
+def test_a_vendor_rules_usual_case_is_copied_and_decides_alike() -> None:
+    catalog = cl.load_catalog(OneProduct(), entry_points=False)
+    spec = cl.RuleSpec(check=vendor_cap, operations={"assign"}, codes=[CAP], usual=under_vendor_cap)
+    engine = cl.Engine(catalog, rules=[spec])
+    c = engine.create_client("a", "A", TODAY)
+    for quantity, codes in ((5, []), (LIMIT + 1, ["vendor.cap"]), (0, ["quantity.invalid"])):
+        req = cl.AssignmentRequest(product="edr", license_type="commercial", quantity=quantity,
+                                   period="1y")  # fmt: skip
+        decision = engine.check(c, req, TODAY)
+        assert [f.code for f in decision.findings] == codes
+        assert decision == engine._decide(engine._context(c, req, TODAY, None))
+    check = engine._assign[False][False]["edr"]
+    assert "under_vendor_cap" not in {
+        getattr(v, "__name__", "") for v in check.__globals__.values()
+    }
+
+
+def test_the_copies_names_are_the_generated_checks() -> None:
+    assert ARGS == ("client", "op", "today", "plan", "pool")
+    text = "\n".join(inline_usual(early, 1, PLAN).lines)
+    assert "pool is None" in text and "op.quantity" in text and "req" not in text
+    assert textwrap.dedent(text) == text
