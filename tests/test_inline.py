@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib.util
+import linecache
 import sys
 import textwrap
 from pathlib import Path
@@ -248,9 +249,13 @@ def test_what_the_copier_cannot_copy_faithfully_is_refused(func: Any, why: str) 
 
 def test_a_file_changed_since_import_is_not_copied(tmp_path: Path) -> None:
     """The copy is made from the source file; when that no longer compiles to the code
-    the function runs (edited since import), the function is called."""
+    the function runs (edited since import), the function is called. A function
+    copied before the edit keeps its copy: it was checked against this very code."""
     path = tmp_path / "edited_usual.py"
-    body = "def usual(client, req, today, plan, pool):\n    return req.quantity < {}\n"
+    body = (
+        "def first(client, req, today, plan, pool):\n    return req.quantity < 10\n\n\n"
+        "def second(client, req, today, plan, pool):\n    return req.quantity < {}\n"
+    )
     path.write_text(body.format(10))
     spec = importlib.util.spec_from_file_location("edited_usual", path)
     assert spec is not None and spec.loader is not None
@@ -258,15 +263,28 @@ def test_a_file_changed_since_import_is_not_copied(tmp_path: Path) -> None:
     sys.modules["edited_usual"] = module
     try:
         spec.loader.exec_module(module)
-        assert inline_usual(module.usual, 0, PLAN).lines
+        assert inline_usual(module.first, 0, PLAN).lines
         path.write_text(body.format(99) + "\n# edited\n")
-        import linecache
-
         linecache.checkcache(str(path))
         with pytest.raises(NotInlinable, match="not the code it runs"):
-            inline_usual(module.usual, 0, PLAN)
+            inline_usual(module.second, 0, PLAN)
+        assert inline_usual(module.first, 1, PLAN).lines
+        module.first.__code__ = module.second.__code__  # its code replaced: read again
+        with pytest.raises(NotInlinable, match="not the code it runs"):
+            inline_usual(module.first, 0, PLAN)
     finally:
         del sys.modules["edited_usual"]
+
+
+def test_the_copy_reads_globals_when_the_check_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert inline_usual(comprehension, 0, PLAN).names["g0_LIMIT"] == LIMIT
+    monkeypatch.setitem(globals(), "LIMIT", 3)
+    assert inline_usual(comprehension, 0, PLAN).names["g0_LIMIT"] == 3
+
+
+def test_a_plan_without_an_attribute_the_case_reads_is_refused() -> None:
+    with pytest.raises(NotInlinable, match="plan.cap"):
+        inline_usual(straight, 0, object())
 
 
 # -- in the engine -----------------------------------------------------------------------

@@ -27,6 +27,11 @@ What the copy keeps of the function:
 Early returns become ``if``/``else`` (what follows goes in the branch that does not
 return) and a return inside a loop becomes ``break`` with what follows the loop in
 its ``else``: straight-line code, no flag, no wrapper loop.
+
+Reading, checking and rewriting a source takes about a millisecond, so it is done
+once per function (a memo, held while the function lives and checked against the
+function's code at each read); each check built from it only numbers the names and
+reads the values (a few microseconds).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import builtins
 import inspect
 import textwrap
 import types
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -92,11 +98,62 @@ def inline_usual(func: Callable[..., Any], k: int, plan: Any) -> Inlined:
     """The lines that set ``s{k}`` as ``bool(func(client, op, today, plan, pool))``
     would (false when it raises), for *plan*.
 
+    The source is read, checked and rewritten once per function (kept while the
+    function lives); each check built from it only renames and binds.
+
     Raises:
         NotInlinable: *func* is not a function this module can copy; call it.
     """
     if not isinstance(func, types.FunctionType):
         raise NotInlinable(f"{func!r} is not a Python function")
+    kept = _TEMPLATES.get(func)
+    if kept is None or kept[0] is not func.__code__:
+        try:
+            kept = (func.__code__, _template(func))
+        except NotInlinable as exc:
+            kept = (func.__code__, str(exc))
+        _TEMPLATES[func] = kept
+    template = kept[1]
+    if isinstance(template, str):
+        raise NotInlinable(template)
+    key, scope = str(k), func.__globals__
+    names: dict[str, Any] = {}
+    for bound, ident in template.names.items():
+        if ident in scope:
+            names[bound.replace(_K, key)] = scope[ident]
+        elif hasattr(builtins, ident):
+            names[bound.replace(_K, key)] = getattr(builtins, ident)
+        else:
+            raise NotInlinable(f"{func.__qualname__} reads {ident!r}, which is not defined")
+    for attr in template.plan_attributes:
+        try:
+            names[f"g{k}_plan_{attr}"] = getattr(plan, attr)
+        except AttributeError:
+            raise NotInlinable(f"{func.__qualname__} reads plan.{attr}, which it lacks") from None
+    return Inlined([line.replace(_K, key) for line in template.lines], names, f"s{k}")
+
+
+_K = "__K__"
+"""Where the rule's number goes in a template's names (never in a copied source)."""
+
+
+class _Template:
+    """A usual case's body rewritten, its names numbered by :data:`_K`: the lines, the
+    global or builtin each bound name stands for, and the plan's attributes read."""
+
+    __slots__ = ("lines", "names", "plan_attributes")
+
+    def __init__(self, lines: list[str], names: dict[str, str], plan_attributes: set[str]):
+        self.lines, self.names, self.plan_attributes = lines, names, plan_attributes
+
+
+_TEMPLATES: weakref.WeakKeyDictionary[types.FunctionType, tuple[types.CodeType, _Template | str]]
+_TEMPLATES = weakref.WeakKeyDictionary()
+"""function -> (the code it had, its template or why it has none): a memo of a pure
+computation, checked against the function's code on every read."""
+
+
+def _template(func: types.FunctionType) -> _Template:
     code = func.__code__
     if func.__closure__ or func.__defaults__ or func.__kwdefaults__:
         raise NotInlinable(f"{func.__qualname__} has a closure or defaults")
@@ -121,25 +178,28 @@ def inline_usual(func: Callable[..., Any], k: int, plan: Any) -> Inlined:
     fn = tree.body[0]
     if fn.decorator_list:
         raise NotInlinable(f"{func.__qualname__} is decorated")
+    if _K in source:
+        raise NotInlinable(f"the source of {func.__qualname__} holds {_K!r}")
     ast.increment_lineno(tree, code.co_firstlineno - 1)
     compiled = compile(tree, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                        dont_inherit=True)  # fmt: skip
     same = [c for c in compiled.co_consts if isinstance(c, types.CodeType) and c == code]
     if not same:
         raise NotInlinable(f"the source of {func.__qualname__} is not the code it runs")
-    return _Copier(func, fn, k, plan).copy()
+    return _Copier(func, fn).copy()
 
 
 class _Copier:
-    """Copies one usual case's body (see the module's docstring)."""
+    """Rewrites one usual case's body (see the module's docstring)."""
 
-    def __init__(self, func: types.FunctionType, fn: ast.FunctionDef, k: int, plan: Any):
-        self.func, self.fn, self.k, self.plan = func, fn, k, plan
-        self.result = f"s{k}"
+    def __init__(self, func: types.FunctionType, fn: ast.FunctionDef):
+        self.func, self.fn = func, fn
+        self.result = f"s{_K}"
         self.params = {a.arg: ARGS[i] for i, a in enumerate(fn.args.args)}
-        self.names: dict[str, Any] = {}
+        self.names: dict[str, str] = {}
+        self.plan_attributes: set[str] = set()
 
-    def copy(self) -> Inlined:
+    def copy(self) -> _Template:
         fn, name = self.fn, self.func.__qualname__
         stored: set[str] = set()
         for node in ast.walk(fn):
@@ -157,7 +217,7 @@ class _Copier:
         text = ast.unparse(ast.fix_missing_locations(ast.Module(body=stmts, type_ignores=[])))
         lines = ["try:", *("    " + line for line in text.splitlines())]
         lines += ["except Exception:", f"    {self.result} = False"]
-        return Inlined(lines, self.names, self.result)
+        return _Template(lines, self.names, self.plan_attributes)
 
     # -- names ------------------------------------------------------------------------
 
@@ -171,9 +231,9 @@ class _Copier:
                     isinstance(value, ast.Name)
                     and copier.params.get(value.id) == "plan"
                     and isinstance(node.ctx, ast.Load)
-                    and hasattr(copier.plan, node.attr)
                 ):
-                    return copier._bind(f"plan_{node.attr}", getattr(copier.plan, node.attr))
+                    copier.plan_attributes.add(node.attr)
+                    return ast.Name(f"g{_K}_plan_{node.attr}", ast.Load())
                 self.generic_visit(node)
                 return node
 
@@ -189,16 +249,11 @@ class _Copier:
         if ident in self.params:
             return ast.Name(self.params[ident], node.ctx)
         if ident in self.locals:
-            return ast.Name(f"v{self.k}_{ident}", node.ctx)
-        if ident in self.func.__globals__:
-            return self._bind(ident, self.func.__globals__[ident])
-        if hasattr(builtins, ident):
-            return self._bind(ident, getattr(builtins, ident))
-        raise NotInlinable(f"{self.func.__qualname__} reads {ident!r}, which is not defined")
-
-    def _bind(self, name: str, value: Any) -> ast.Name:
-        bound = f"g{self.k}_{name}"
-        self.names[bound] = value
+            return ast.Name(f"v{_K}_{ident}", node.ctx)
+        if ident not in self.func.__globals__ and not hasattr(builtins, ident):
+            raise NotInlinable(f"{self.func.__qualname__} reads {ident!r}, which is not defined")
+        bound = f"g{_K}_{ident}"  # its value: read each time a check is built
+        self.names[bound] = ident
         return ast.Name(bound, ast.Load())
 
     # -- control flow -----------------------------------------------------------------
