@@ -8,6 +8,8 @@ Mechanisms measured (each turned off the way a reader could check by hand):
   generated per-product function, against the general path (context + every rule);
 - declared usual cases: the generated check with every rule's ``usual`` removed
   (each rule then runs on a context);
+- usual cases copied into the check (``engine/_inline.py``): the generated check
+  with each usual case called instead;
 - trusted construction (``core/_trusted.py`` ``builder``): the engine's new
   maintenance, module lines and event built without the validators, against the
   validated constructors;
@@ -40,7 +42,7 @@ import run as R
 
 import cytolicense as cl
 from cytolicense.core import _catalog_records
-from cytolicense.engine import _engine
+from cytolicense.engine import _engine, _inline
 from cytolicense.store import _serialize
 
 ROWS: list[tuple[str, str, float, float, float, float]] = []
@@ -117,6 +119,36 @@ def main() -> int:
             "declared usual cases", f"check: {name}",
             lambda c=c, p=p: engine.check(c, req, day, pool=p),
             lambda c=c, p=p: plain.check(c, req, day, pool=p),
+            n, rounds,
+        )  # fmt: skip
+
+    # 2b. The usual cases copied into the check: the same check with them called.
+    called = cl.Engine(catalog)
+
+    def refuse(*args: object) -> Any:
+        raise _inline.NotInlinable("called, for the comparison")
+
+    _engine.inline_usual = refuse
+    try:
+        for _, c, p in shapes:  # builds its checks (with the usual cases called)
+            assert called.check(c, req, day, pool=p) == engine.check(c, req, day, pool=p)
+    finally:
+        _engine.inline_usual = _inline.inline_usual
+
+    def calls(e: cl.Engine) -> set[str]:
+        """The usual cases *e*'s generated checks call (u0, u1, ...)."""
+        return {
+            k for row in e._assign for table in row for f in table.values()
+            for k in f.__globals__ if k[:1] == "u" and k[1:].isdigit()
+        }  # fmt: skip
+
+    assert calls(called)
+    assert not calls(engine)
+    for name, c, p in shapes:
+        compare(
+            "usual cases copied", f"check: {name}",
+            lambda c=c, p=p: engine.check(c, req, day, pool=p),
+            lambda c=c, p=p: called.check(c, req, day, pool=p),
             n, rounds,
         )  # fmt: skip
 

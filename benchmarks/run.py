@@ -1059,6 +1059,16 @@ def pg_run(engine: cl.Engine, url: str, size: int) -> None:
         lite.close()
 
 
+_FIRST_CHECK = (
+    "import datetime, cytolicense as cl\n"
+    "engine = cl.Engine(cl.load_catalog())\n"
+    "product = next(iter(engine.catalog.products))\n"
+    "day = datetime.date(2026, 6, 1)\n"
+    "engine.check(engine.create_client('a', 'A', day), cl.AssignmentRequest(product=product,"
+    " license_type='commercial', quantity=5, period='1y'), day)\n"
+)
+
+
 def bench_startup() -> None:
     """Fresh processes, interleaved so that machine noise hits every case alike.
 
@@ -1071,6 +1081,14 @@ def bench_startup() -> None:
         "python startup (baseline)": "pass",
         "import cytolicense": "import cytolicense",
         "import + load_catalog()": "import cytolicense; cytolicense.load_catalog()",
+        # The first check of a process reads and rewrites the rules' usual cases
+        # (engine/_inline.py), once; beside it, the same with them called.
+        "import + load_catalog() + first check": _FIRST_CHECK,
+        "import + load_catalog() + first check, usual cases called": (
+            "import cytolicense.engine._engine as E, cytolicense.engine._inline as I\n"
+            "def called(*args):\n    raise I.NotInlinable('called')\n"
+            "E.inline_usual = called\n" + _FIRST_CHECK
+        ),
     }
     with tempfile.TemporaryDirectory() as cache:
         cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
