@@ -112,6 +112,13 @@ def comprehension(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bo
     return all(item != plan.id for item in req.items) and len(req.items) < LIMIT
 
 
+def renamed(c: Any, r: Any, t: Any, p: Any, stock: Any) -> bool:
+    """Parameters named otherwise: they are the check's by position."""
+    if p.cap is not None:
+        return bool(r.quantity <= p.cap)
+    return stock is None or r.quantity != stock
+
+
 def raises(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
     return req.quantity // 0 > 1
 
@@ -127,7 +134,17 @@ CASES = [
 
 @pytest.mark.parametrize(
     "func",
-    [straight, early, loop, branches_in_loop, falls_off, half_returns, comprehension, raises],
+    [
+        straight,
+        early,
+        loop,
+        branches_in_loop,
+        falls_off,
+        half_returns,
+        comprehension,
+        renamed,
+        raises,
+    ],
 )
 def test_a_copied_usual_case_answers_as_the_function_does(func: Any) -> None:
     agree(func, PLAN, *CASES)

@@ -29,7 +29,7 @@ __all__ = [
     "PoolLine",
     "pool_lines",
     "replay_pool",
-    "stock_index",
+    "stock_of",
     "taken_from",
 ]
 
@@ -100,23 +100,26 @@ class Pool:
     """
 
     lines: tuple[PoolLine, ...] = attrs.field(default=(), converter=_merge)
-    # (item, years, months) -> seats: every check with a pool asks for a few of them
-    # (ints in the key: a Period's hash is a Python call).
-    _index: Mapping[tuple[str, int, int], int] = attrs.field(init=False, eq=False, repr=False)
+    # (years, months) -> item -> seats: every check with a pool asks for the product
+    # and each module of one period (ints in the key: a Period's hash is a Python
+    # call; one key a check, then str keys, which hash once per string).
+    _stock: Mapping[tuple[int, int], Mapping[str, int]] = attrs.field(
+        init=False, eq=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
+        stock: dict[tuple[int, int], dict[str, int]] = {}
+        for ln in self.lines:
+            stock.setdefault((ln.period.years, ln.period.months), {})[ln.item] = ln.seats
         object.__setattr__(
-            self,
-            "_index",
-            MappingProxyType(
-                {(ln.item, ln.period.years, ln.period.months): ln.seats for ln in self.lines}
-            ),
+            self, "_stock", MappingProxyType({k: MappingProxyType(v) for k, v in stock.items()})
         )
 
     def seats(self, item: str, period: Period | str) -> int | None:
         """Seats in stock of *item* for *period*; ``None`` when the pool does not track it."""
         p = period if type(period) is Period else to_period(period)
-        return self._index.get((item, p.years, p.months))
+        items = self._stock.get((p.years, p.months))
+        return None if items is None else items.get(item)
 
     def credit(self, item: str, period: Period | str, seats: int) -> Pool:
         """The pool with *seats* more of *item* for *period* (a new line if untracked)."""
@@ -184,7 +187,10 @@ def replay_pool(events: Iterable[PoolChanged], pool: Pool | None = None) -> Pool
     return result
 
 
-def stock_index(pool: Pool) -> Mapping[tuple[str, int, int], int]:
-    """*pool*'s ``(item, years, months) -> seats``, read-only: what the pool rule reads
-    for every move (an int key hashes in C; a :class:`Period` key would not)."""
-    return pool._index
+_NO_STOCK: Mapping[str, int] = MappingProxyType({})
+
+
+def stock_of(pool: Pool, years: int, months: int) -> Mapping[str, int]:
+    """*pool*'s ``item -> seats`` for the period of *years* and *months*, read-only
+    (empty when it tracks nothing for it): what the pool rule reads for every move."""
+    return pool._stock.get((years, months), _NO_STOCK)

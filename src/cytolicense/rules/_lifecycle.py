@@ -13,7 +13,7 @@ from ..core._operations import (
     GroupSets,
 )
 from ..core._period import Period
-from ..core._pool import Pool, stock_index
+from ..core._pool import Pool, stock_of
 from ..core._rulespec import ProductPlan, RuleContext
 from ._client import CHANGE_NOT_ALLOWED, SUSPENDED
 from ._registry import (
@@ -301,16 +301,20 @@ def _pool_covers(
     client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
 ) -> bool:
     """An assignment's usual case: the pool holds the seats of each item it takes (or
-    does not track the item), read straight from the pool's index (no moves built)."""
+    does not track the item), read straight from the pool's stock of the request's
+    period (no moves built)."""
     period = req.period
     if pool is None or period is None or req.license_type is not _COMMERCIAL:
         return True
-    index, years, months, q = stock_index(pool), period.years, period.months, req.quantity
-    have = index.get((req.product, years, months))
+    # stock_of(pool, ...), inlined: usual-case tests run on every check (a call costs more)
+    stock, q = pool._stock.get((period.years, period.months)), req.quantity
+    if stock is None:
+        return True
+    have = stock.get(req.product)
     if have is not None and have < q:
         return False
     for mid, seats in req.modules.items():
-        have = index.get((mid, years, months))
+        have = stock.get(mid)
         if have is not None and have < (q if seats is None else seats):
             return False
     return True
@@ -333,12 +337,11 @@ def rule_pool(ctx: RuleContext) -> Iterable[Finding]:
         moves = pool_moves(ctx)
     except (OverflowError, ValueError):
         return _NONE
-    balances = stock_index(pool)
     stock: dict[tuple[str, int, int], int] = {}  # balances after the moves so far
     out: list[Finding] = []
     for item, period, seats, _kind, _maintenance, field in moves:
         key = (item, period.years, period.months)
-        have = stock[key] if key in stock else balances.get(key)
+        have = stock[key] if key in stock else stock_of(pool, *key[1:]).get(item)
         if have is None:  # not tracked: never limits
             continue
         if seats < 0 and have < -seats:
