@@ -241,6 +241,12 @@ def decorated_usual(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> 
 exec("def from_text(client, req, today, plan, pool):\n    return True\n", globals())
 
 
+LAMBDAS = [
+    lambda client, req, today, plan, pool: True,
+    (lambda client, req, today, plan, pool: req.quantity > 1),
+]
+
+
 @pytest.mark.parametrize(
     ("func", "why"),
     [
@@ -255,6 +261,8 @@ exec("def from_text(client, req, today, plan, pool):\n    return True\n", global
         (closure(), "a closure"),
         (decorated_usual, "decorated"),
         (globals()["from_text"], "source"),
+        (LAMBDAS[0], "not one function"),
+        (LAMBDAS[1], "not one function"),
         (functools.partial(straight, None), "not a Python function"),
         (len, "not a Python function"),
     ],

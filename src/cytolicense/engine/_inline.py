@@ -112,6 +112,8 @@ def inline_usual(func: Callable[..., Any], k: int, plan: Any) -> Inlined:
             kept = (func.__code__, _template(func))
         except NotInlinable as exc:
             kept = (func.__code__, str(exc))
+        except Exception as exc:  # a source this module cannot read: the case is called
+            kept = (func.__code__, f"the source of {func.__qualname__} cannot be copied: {exc!r}")
         _TEMPLATES[func] = kept
     template = kept[1]
     if isinstance(template, str):
@@ -172,7 +174,10 @@ def _template(func: types.FunctionType) -> _Template:
         source = textwrap.dedent(inspect.getsource(func))
     except (OSError, TypeError) as exc:
         raise NotInlinable(f"the source of {func.__qualname__} is not at hand") from exc
-    tree = ast.parse(source)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:  # a lambda's line, cut out of its expression
+        raise NotInlinable(f"the source of {func.__qualname__} is not one function") from exc
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
         raise NotInlinable(f"the source of {func.__qualname__} is not one function")
     fn = tree.body[0]
