@@ -341,7 +341,10 @@ def rule_pool(ctx: RuleContext) -> Iterable[Finding]:
     out: list[Finding] = []
     for item, period, seats, _kind, _maintenance, field in moves:
         key = (item, period.years, period.months)
-        have = stock[key] if key in stock else stock_of(pool, *key[1:]).get(item)
+        if key in stock:
+            have: int | None = stock[key]
+        else:
+            have = stock_of(pool, period.years, period.months).get(item)
         if have is None:  # not tracked: never limits
             continue
         if seats < 0 and have < -seats:
