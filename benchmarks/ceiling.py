@@ -31,7 +31,6 @@ import run as R
 
 import cytolicense as cl
 from cytolicense.core._enums import QuantityRule
-from cytolicense.engine import _engine, _inline
 from cytolicense.rules import _client, _lifecycle
 
 _LINKED = QuantityRule.LINKED
@@ -128,17 +127,7 @@ def main() -> int:
     ]  # fmt: skip
     # The engine's generated check copies the usual cases (engine/_inline.py); one
     # built with them called is timed beside it, and names them.
-    called_engine = cl.Engine(catalog)
-
-    def refuse(*args: object) -> Any:
-        raise _inline.NotInlinable("called, for the comparison")
-
-    _engine.inline_usual = refuse
-    try:
-        for _, client, req in shapes:
-            called_engine.check(client, req, day)
-    finally:
-        _engine.inline_usual = _inline.inline_usual
+    called_engine = R.usual_cases_called(catalog, day, [(c, r, None) for _, c, r in shapes])
     heads = ("check", "generated", "called", "inlined")
     print(f"{'shape':<36} {'floor':>8} " + " ".join(f"{h:>15}" for h in heads))
     for name, client, req in shapes:

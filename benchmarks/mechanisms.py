@@ -42,7 +42,7 @@ import run as R
 
 import cytolicense as cl
 from cytolicense.core import _catalog_records
-from cytolicense.engine import _engine, _inline
+from cytolicense.engine import _engine
 from cytolicense.store import _serialize
 
 ROWS: list[tuple[str, str, float, float, float, float]] = []
@@ -110,30 +110,24 @@ def main() -> int:
             n, rounds,
         )  # fmt: skip
 
+    def against(mechanism: str, other: cl.Engine) -> None:
+        """*engine*'s check against *other*'s on every shape (same decisions)."""
+        for name, c, p in shapes:
+            assert other.check(c, req, day, pool=p) == engine.check(c, req, day, pool=p)
+            compare(
+                mechanism, f"check: {name}",
+                lambda c=c, p=p: engine.check(c, req, day, pool=p),
+                lambda c=c, p=p: other.check(c, req, day, pool=p),
+                n, rounds,
+            )  # fmt: skip
+
     # 2. The declared usual cases: the same generated check with none declared.
     plain = cl.Engine(catalog)
     plain._specs = tuple(attrs.evolve(s, usual=None) for s in plain._specs)
-    for name, c, p in shapes:
-        assert plain.check(c, req, day, pool=p) == engine.check(c, req, day, pool=p)
-        compare(
-            "declared usual cases", f"check: {name}",
-            lambda c=c, p=p: engine.check(c, req, day, pool=p),
-            lambda c=c, p=p: plain.check(c, req, day, pool=p),
-            n, rounds,
-        )  # fmt: skip
+    against("declared usual cases", plain)
 
     # 2b. The usual cases copied into the check: the same check with them called.
-    called = cl.Engine(catalog)
-
-    def refuse(*args: object) -> Any:
-        raise _inline.NotInlinable("called, for the comparison")
-
-    _engine.inline_usual = refuse
-    try:
-        for _, c, p in shapes:  # builds its checks (with the usual cases called)
-            assert called.check(c, req, day, pool=p) == engine.check(c, req, day, pool=p)
-    finally:
-        _engine.inline_usual = _inline.inline_usual
+    called = R.usual_cases_called(catalog, day, [(c, req, p) for _, c, p in shapes])
 
     def calls(e: cl.Engine) -> set[str]:
         """The usual cases *e*'s generated checks call (u0, u1, ...)."""
@@ -142,15 +136,11 @@ def main() -> int:
             for k in f.__globals__ if k[:1] == "u" and k[1:].isdigit()
         }  # fmt: skip
 
+    for _, c, p in shapes:
+        engine.check(c, req, day, pool=p)
     assert calls(called)
     assert not calls(engine)
-    for name, c, p in shapes:
-        compare(
-            "usual cases copied", f"check: {name}",
-            lambda c=c, p=p: engine.check(c, req, day, pool=p),
-            lambda c=c, p=p: called.check(c, req, day, pool=p),
-            n, rounds,
-        )  # fmt: skip
+    against("usual cases copied", called)
 
     # 3. Trusted construction of what an assignment creates.
     c0 = client_with()

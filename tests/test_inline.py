@@ -17,6 +17,8 @@ import pytest
 import cytolicense as cl
 from cytolicense.engine._inline import ARGS, Inlined, NotInlinable, inline_usual
 
+from .conftest import TestCatalog, request
+
 LIMIT = 10
 
 
@@ -317,18 +319,6 @@ def test_a_plan_without_an_attribute_the_case_reads_is_refused() -> None:
 TODAY = dt.date(2026, 6, 1)
 
 
-class OneProduct:
-    __name__ = "test.inline"
-
-    @cl.hookimpl
-    def cytolicense_families(self) -> list[cl.ProductFamily]:
-        return [cl.ProductFamily(id="endpoint", name="Endpoint")]
-
-    @cl.hookimpl
-    def cytolicense_products(self) -> list[cl.Product]:
-        return [cl.Product(id="edr", name="EDR", family="endpoint", max_quantity=100)]
-
-
 CAP = cl.CodeSpec(code="vendor.cap", messages={"en": "More than {max} seats."})
 
 
@@ -344,7 +334,7 @@ def under_vendor_cap(client: Any, req: Any, today: Any, plan: Any, pool: Any) ->
 
 
 def test_every_built_in_usual_case_of_an_assignment_is_copied_not_called() -> None:
-    catalog = cl.load_catalog(OneProduct(), entry_points=False)
+    catalog = cl.load_catalog(TestCatalog(), entry_points=False)
     engine = cl.Engine(catalog)
     plan = engine._tables.plans["edr"]
     for spec in engine.rules:
@@ -352,7 +342,7 @@ def test_every_built_in_usual_case_of_an_assignment_is_copied_not_called() -> No
             assert inline_usual(spec.usual, 0, plan).lines, spec.name
     c = engine.create_client("a", "A", TODAY)
     for kind, period in (("commercial", "1y"), ("trial", None)):
-        req = cl.AssignmentRequest(product="edr", license_type=kind, quantity=5, period=period)
+        req = request(license_type=kind, quantity=5, period=period)
         assert engine.check(c, req, TODAY).ok
         check = engine._assign[False][kind == "trial"]["edr"]
         called = [k for k in check.__globals__ if k[0] == "u" and k[1:].isdigit()]
@@ -360,13 +350,12 @@ def test_every_built_in_usual_case_of_an_assignment_is_copied_not_called() -> No
 
 
 def test_a_vendor_rules_usual_case_is_copied_and_decides_alike() -> None:
-    catalog = cl.load_catalog(OneProduct(), entry_points=False)
+    catalog = cl.load_catalog(TestCatalog(), entry_points=False)
     spec = cl.RuleSpec(check=vendor_cap, operations={"assign"}, codes=[CAP], usual=under_vendor_cap)
     engine = cl.Engine(catalog, rules=[spec])
     c = engine.create_client("a", "A", TODAY)
     for quantity, codes in ((5, []), (LIMIT + 1, ["vendor.cap"]), (0, ["quantity.invalid"])):
-        req = cl.AssignmentRequest(product="edr", license_type="commercial", quantity=quantity,
-                                   period="1y")  # fmt: skip
+        req = request(quantity=quantity)
         decision = engine.check(c, req, TODAY)
         assert [f.code for f in decision.findings] == codes
         assert decision == engine._decide(engine._context(c, req, TODAY, None))

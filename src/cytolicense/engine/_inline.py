@@ -194,31 +194,31 @@ def _template(func: types.FunctionType) -> _Template:
     return _Copier(func, fn).copy()
 
 
-class _Copier:
-    """Rewrites one usual case's body (see the module's docstring)."""
+class _Copier(ast.NodeTransformer):
+    """Rewrites one usual case's body (see the module's docstring): renames as it
+    visits (:meth:`visit_Name`, :meth:`visit_Attribute`), then places the returns."""
 
     def __init__(self, func: types.FunctionType, fn: ast.FunctionDef):
         self.func, self.fn = func, fn
         self.result = f"s{_K}"
         self.params = {a.arg: ARGS[i] for i, a in enumerate(fn.args.args)}
+        self.locals: set[str] = set()
         self.names: dict[str, str] = {}
         self.plan_attributes: set[str] = set()
 
     def copy(self) -> _Template:
         fn, name = self.fn, self.func.__qualname__
-        stored: set[str] = set()
         for node in ast.walk(fn):
             if node is not fn and isinstance(node, _REFUSED):
                 raise NotInlinable(f"{name} uses {type(node).__name__}")
             if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-                stored.add(node.id)
-        if stored & self.params.keys():
+                self.locals.add(node.id)
+        if self.locals & self.params.keys():
             raise NotInlinable(f"{name} assigns a parameter")
-        self.locals = stored
         body = list(fn.body)
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
             body = body[1:]  # the docstring
-        stmts = self._block([self._rename(s) for s in body])
+        stmts = self._block([self.visit(s) for s in body])
         text = ast.unparse(ast.fix_missing_locations(ast.Module(body=stmts, type_ignores=[])))
         lines = ["try:", *("    " + line for line in text.splitlines())]
         lines += ["except Exception:", f"    {self.result} = False"]
@@ -226,30 +226,19 @@ class _Copier:
 
     # -- names ------------------------------------------------------------------------
 
-    def _rename(self, stmt: ast.stmt) -> ast.stmt:
-        copier = self
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        value = node.value
+        if (
+            isinstance(value, ast.Name)
+            and self.params.get(value.id) == "plan"
+            and isinstance(node.ctx, ast.Load)
+        ):
+            self.plan_attributes.add(node.attr)
+            return ast.Name(f"g{_K}_plan_{node.attr}", ast.Load())
+        self.generic_visit(node)
+        return node
 
-        class Rename(ast.NodeTransformer):
-            def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-                value = node.value
-                if (
-                    isinstance(value, ast.Name)
-                    and copier.params.get(value.id) == "plan"
-                    and isinstance(node.ctx, ast.Load)
-                ):
-                    copier.plan_attributes.add(node.attr)
-                    return ast.Name(f"g{_K}_plan_{node.attr}", ast.Load())
-                self.generic_visit(node)
-                return node
-
-            def visit_Name(self, node: ast.Name) -> ast.AST:
-                return copier._name(node)
-
-        out = Rename().visit(stmt)
-        assert isinstance(out, ast.stmt)
-        return out
-
-    def _name(self, node: ast.Name) -> ast.Name:
+    def visit_Name(self, node: ast.Name) -> ast.Name:
         ident = node.id
         if ident in self.params:
             return ast.Name(self.params[ident], node.ctx)
