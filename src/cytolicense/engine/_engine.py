@@ -74,7 +74,7 @@ from ..rules._client import live_lines, state_accepts, suspended_by_client, targ
 from ..rules._lifecycle import TERMS_CHANGED
 from ..rules._terms import group_sets, new_end, pool_moves
 from ..views._offer import ModuleOffer, ProductOffer
-from ._inline import NotInlinable, inline_usual
+from ._inline import CONTEXT, NotInlinable, inline_rule, inline_usual
 
 if TYPE_CHECKING:
     from ..views._detail import ClientDetail, MonitoringList  # imported on first use
@@ -654,36 +654,33 @@ class Engine:
         no context at all."""
         builtin, plugin = self._select(self._context(client, op, today, pool))
         plan = self._tables.plans.get(op.product)
+        # The context, made only where a rule that is called needs it, or to finish
+        # a decision that found something (a copied rule reads its fields directly).
         make_ctx = (
-            "ctx = RuleContext('assign', catalog, client, op, product, None, today, op,"
-            " pool, plan, tables, op.period, no_ids)"
-        )
+            f"if ctx is None:\n    ctx = RuleContext({', '.join(CONTEXT.values())})"
+        ).splitlines()
         lines = ["def check_assign(client, op, today, pool):"]
         names: dict[str, Any] = {}
-        # Every rule, built-in then plugin: (its usual case or None, how it is called:
-        # the lines that set fK). A plugin rule is called like a built-in one, its
-        # answer checked and its errors named (_plugin_found, _plugin_error).
-        entries: list[tuple[Any, list[str]]] = []
+        # Every rule, built-in then plugin: its usual case (or None), the rule, the
+        # lines that call it (setting fK) and the lines that check its answer. A
+        # plugin rule is called like a built-in one, its answer checked and its
+        # errors named (_plugin_found, _plugin_error).
+        entries: list[tuple[Any, Any, list[str], list[str]]] = []
         for i, spec in enumerate(builtin):
             names[f"r{i}"] = spec.check
-            entries.append((spec.usual, [f"fK = r{i}(ctx)"]))
+            entries.append((spec.usual, spec.check, [f"fK = r{i}(ctx)"], []))
         for j, spec in enumerate(plugin):
             names[f"p{j}"], names[f"c{j}"] = spec, spec.check
-            entries.append(
-                (
-                    spec.usual,
-                    [
-                        "try:",
-                        f"    fK = c{j}(ctx)",
-                        "except BaseException as exc:",
-                        f"    raise plugin_error(p{j}, exc) from exc",
-                        "if type(fK) not in empty_kinds or fK:",
-                        f"    fK = plugin_found(p{j}, fK)",
-                    ],
-                )
-            )
+            call = [
+                "try:",
+                f"    fK = c{j}(ctx)",
+                "except BaseException as exc:",
+                f"    raise plugin_error(p{j}, exc) from exc",
+            ]
+            answer = ["if type(fK) not in empty_kinds or fK:", f"    fK = plugin_found(p{j}, fK)"]
+            entries.append((spec.usual, spec.check, call, answer))
         asked = []
-        for k, (usual, _) in enumerate(entries):
+        for k, (usual, *_) in enumerate(entries):
             if usual is None or plan is None:
                 continue
             # A rule whose declared usual case holds finds nothing (tests/test_rules.py
@@ -697,19 +694,42 @@ class Engine:
                     "    try:",
                     f"        s{k} = u{k}(client, op, today, plan, pool)",
                     "    except Exception:",
-                    f"        s{k} = False  # a usual-case test that fails counts as false",
+                    f"        s{k} = False  # a usual case that fails counts as false",
                 ]
             else:
                 names.update(copied.names)
                 lines += ["    " + line for line in copied.lines]
             asked.append(k)
 
+        def called(k: int) -> list[str]:
+            """The lines that run rule *k*: its text copied (engine/_inline.py), the
+            rule called on the context if the copy raises (so that its own exception
+            goes on), or else the call."""
+            _, rule, call, answer = entries[k]
+            call = make_ctx + call
+            try:
+                copied = inline_rule(rule, k, plan) if plan is not None else None
+            except NotInlinable:
+                copied = None
+            if copied is None:
+                return call + answer
+            names.update(copied.names)
+            return [
+                "try:",
+                *("    " + line for line in copied.lines),
+                "except (KeyboardInterrupt, GeneratorExit):",
+                "    raise",
+                "except BaseException:",
+                *("    " + line for line in call),
+                *answer,
+            ]
+
         def run(ks: list[int], indent: str) -> None:
-            """The lines that run the rules *ks* on one context and return the
-            decision, each asked rule skipped while its usual case holds."""
-            lines.append(f"{indent}{make_ctx}")
+            """The lines that run the rules *ks* and return the decision, each asked
+            rule skipped while its usual case holds."""
+            lines.append(f"{indent}ctx = None")
             for k in ks:
-                call = [indent + line.replace("fK", f"f{k}") for line in entries[k][1]]
+                call = [indent + line.replace("fK", f"f{k}") for line in called(k)]
                 if k in asked:
                     lines.append(f"{indent}if s{k}:")
                     lines.append(f"{indent}    f{k} = ()")
@@ -719,6 +739,7 @@ class Engine:
             found = [f"f{k}" for k in ks]
             joined = ", ".join("*" + f for f in found)
             lines.append(f"{indent}if {' or '.join(found) or 'False'}:")
+            lines.extend(f"{indent}    {line}" for line in make_ctx)
             lines.append(f"{indent}    return finish(ctx, [{joined}], ())")
             lines.append(f"{indent}return none")
 

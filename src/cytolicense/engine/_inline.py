@@ -1,4 +1,5 @@
-"""A rule's usual case written into the generated check of an assignment, not called.
+"""A rule's usual case, and a rule itself, written into the generated check of an
+assignment, not called.
 
 The check of an assignment (:meth:`Engine._assign_check`) asks each rule's declared
 usual case (:attr:`RuleSpec.usual`) once; a Python call costs about as much as the
@@ -28,6 +29,18 @@ Early returns become ``if``/``else`` (what follows goes in the branch that does 
 return) and a return inside a loop becomes ``break`` with what follows the loop in
 its ``else``: straight-line code, no flag, no wrapper loop.
 
+A rule itself (:attr:`RuleSpec.check`, a vendor's rule above all) is copied the same
+way when the generated check must run it (its usual case does not hold, or it
+declares none): a plain module-level function of one positional parameter, the
+context, that reads the context only as ``ctx.<field>``. Each field is what the
+generated check already holds (:data:`CONTEXT`: ``ctx.request`` is the request,
+``ctx.plan`` the plan, ``ctx.maintenance`` is ``None``), so no
+:class:`~cytolicense.RuleContext` is made unless a rule that is called needs one
+or something is found. A rule that passes its context on, sets a field, or reads
+one this module does not know is called. The copy's answer is the rule's: the
+check wraps it so that when the copy raises, the rule is called on a real context
+and its own exception (with its own traceback) is what goes on.
+
 Reading, checking and rewriting a source takes about a millisecond, so it is done
 once per function (a memo, held while the function lives and checked against the
 function's code at each read); each check built from it only numbers the names and
@@ -40,6 +53,7 @@ import __future__
 import ast
 import builtins
 import inspect
+import linecache
 import textwrap
 import types
 import weakref
@@ -48,6 +62,25 @@ from typing import Any
 
 ARGS = ("client", "op", "today", "plan", "pool")
 """The generated check's names for a usual case's five parameters, in order."""
+
+CONTEXT: dict[str, str] = {
+    "operation": "'assign'",
+    "catalog": "catalog",
+    "client": "client",
+    "request": "op",
+    "product": "product",
+    "maintenance": "None",
+    "today": "today",
+    "op": "op",
+    "pool": "pool",
+    "plan": "plan",
+    "tables": "tables",
+    "period": "op.period",
+    "excluded": "no_ids",
+}
+"""Each :class:`~cytolicense.RuleContext` field of an assignment's check -> the
+expression of the generated check that holds it (the context it would make is
+``RuleContext(*CONTEXT.values())``, in field order)."""
 
 _FUTURE_FLAGS = 0
 for _feature in __future__.all_feature_names:
@@ -104,35 +137,21 @@ def inline_usual(func: Callable[..., Any], k: int, plan: Any) -> Inlined:
     Raises:
         NotInlinable: *func* is not a function this module can copy; call it.
     """
-    if not isinstance(func, types.FunctionType):
-        raise NotInlinable(f"{func!r} is not a Python function")
-    kept = _TEMPLATES.get(func)
-    if kept is None or kept[0] is not func.__code__:
-        try:
-            kept = (func.__code__, _template(func))
-        except NotInlinable as exc:
-            kept = (func.__code__, str(exc))
-        except Exception as exc:  # a source this module cannot read: the case is called
-            kept = (func.__code__, f"the source of {func.__qualname__} cannot be copied: {exc!r}")
-        _TEMPLATES[func] = kept
-    template = kept[1]
-    if isinstance(template, str):
-        raise NotInlinable(template)
-    key, scope = str(k), func.__globals__
-    names: dict[str, Any] = {}
-    for bound, ident in template.names.items():
-        if ident in scope:
-            names[bound.replace(_K, key)] = scope[ident]
-        elif hasattr(builtins, ident):
-            names[bound.replace(_K, key)] = getattr(builtins, ident)
-        else:
-            raise NotInlinable(f"{func.__qualname__} reads {ident!r}, which is not defined")
-    for attr in template.plan_attributes:
-        try:
-            names[f"g{k}_plan_{attr}"] = getattr(plan, attr)
-        except AttributeError:
-            raise NotInlinable(f"{func.__qualname__} reads plan.{attr}, which it lacks") from None
-    return Inlined([line.replace(_K, key) for line in template.lines], names, f"s{k}")
+    return _USUAL.inline(func, k, plan)
+
+
+def inline_rule(func: Callable[..., Any], k: int, plan: Any) -> Inlined:
+    """The lines that set ``f{k}`` as ``func(ctx)`` would, for an assignment's context
+    on *plan* (its fields read as :data:`CONTEXT` says), without making the context.
+
+    The lines may raise where the rule would: the generated check runs them in
+    ``try`` and, when they raise, calls the rule on a real context, so that what goes
+    on is the rule's own exception.
+
+    Raises:
+        NotInlinable: *func* is not a function this module can copy; call it.
+    """
+    return _RULE.inline(func, k, plan)
 
 
 _K = "__K__"
@@ -140,7 +159,7 @@ _K = "__K__"
 
 
 class _Template:
-    """A usual case's body rewritten, its names numbered by :data:`_K`: the lines, the
+    """A function's body rewritten, its names numbered by :data:`_K`: the lines, the
     global or builtin each bound name stands for, and the plan's attributes read."""
 
     __slots__ = ("lines", "names", "plan_attributes")
@@ -149,25 +168,75 @@ class _Template:
         self.lines, self.names, self.plan_attributes = lines, names, plan_attributes
 
 
-_TEMPLATES: weakref.WeakKeyDictionary[types.FunctionType, tuple[types.CodeType, _Template | str]]
-_TEMPLATES = weakref.WeakKeyDictionary()
-"""function -> (the code it had, its template or why it has none): a memo of a pure
-computation, checked against the function's code on every read."""
+class _Kind:
+    """What is copied: a usual case (five parameters, its answer's truth as ``s{k}``, an
+    exception counting as false) or a rule (the context, its answer as ``f{k}``).
+
+    Each kind numbers its names with its own letters (result, locals, globals), so a
+    rule's usual case and the rule itself can be copied into one check."""
+
+    def __init__(self, name: str, result: str, local: str, bound: str, arity: int):
+        self.name, self.arity = name, arity
+        self.result, self.local, self.bound = result + _K, f"{local}{_K}_", f"{bound}{_K}_"
+        # function -> (the code it had, its template or why it has none): a memo of a
+        # pure computation, checked against the function's code on every read.
+        self.templates: weakref.WeakKeyDictionary[
+            types.FunctionType, tuple[types.CodeType, _Template | str]
+        ] = weakref.WeakKeyDictionary()
+
+    def inline(self, func: Callable[..., Any], k: int, plan: Any) -> Inlined:
+        if not isinstance(func, types.FunctionType):
+            raise NotInlinable(f"a {type(func).__name__} is not a Python function")
+        kept = self.templates.get(func)
+        if kept is None or kept[0] is not func.__code__:
+            try:
+                kept = (func.__code__, _template(func, self))
+            except NotInlinable as exc:
+                kept = (func.__code__, str(exc))
+            except Exception as exc:  # a source this module cannot read: it is called
+                why = f"the source of {func.__qualname__} cannot be copied: {exc!r}"
+                kept = (func.__code__, why)
+            self.templates[func] = kept
+        template = kept[1]
+        if isinstance(template, str):
+            raise NotInlinable(template)
+        key, scope = str(k), func.__globals__
+        names: dict[str, Any] = {}
+        for bound, ident in template.names.items():
+            if ident in scope:
+                names[bound.replace(_K, key)] = scope[ident]
+            elif hasattr(builtins, ident):
+                names[bound.replace(_K, key)] = getattr(builtins, ident)
+            else:
+                raise NotInlinable(f"{func.__qualname__} reads {ident!r}, which is not defined")
+        for attr in template.plan_attributes:
+            try:
+                names[f"{self.bound}plan_{attr}".replace(_K, key)] = getattr(plan, attr)
+            except AttributeError:
+                why = f"{func.__qualname__} reads plan.{attr}, which it lacks"
+                raise NotInlinable(why) from None
+        lines = [line.replace(_K, key) for line in template.lines]
+        return Inlined(lines, names, self.result.replace(_K, key))
 
 
-def _template(func: types.FunctionType) -> _Template:
+_USUAL = _Kind("usual case", "s", "v", "g", len(ARGS))
+_RULE = _Kind("rule", "f", "w", "h", 1)
+
+
+def _template(func: types.FunctionType, kind: _Kind) -> _Template:
     code = func.__code__
     if func.__closure__ or func.__defaults__ or func.__kwdefaults__:
         raise NotInlinable(f"{func.__qualname__} has a closure or defaults")
     if (
-        code.co_argcount != len(ARGS)
+        code.co_argcount != kind.arity
         or code.co_posonlyargcount
         or code.co_kwonlyargcount
         or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
         or code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE)
         or code.co_flags & inspect.CO_ASYNC_GENERATOR
     ):
-        raise NotInlinable(f"{func.__qualname__} does not take five positional parameters")
+        what = "five positional parameters" if kind.arity == len(ARGS) else "one parameter"
+        raise NotInlinable(f"{func.__qualname__} does not take {what}")
     if func.__qualname__ != func.__name__:
         raise NotInlinable(f"{func.__qualname__} is not a module-level function")
     try:
@@ -186,22 +255,53 @@ def _template(func: types.FunctionType) -> _Template:
     if _K in source:
         raise NotInlinable(f"the source of {func.__qualname__} holds {_K!r}")
     ast.increment_lineno(tree, code.co_firstlineno - 1)
-    compiled = compile(tree, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
-                       dont_inherit=True)  # fmt: skip
-    same = [c for c in compiled.co_consts if isinstance(c, types.CodeType) and c == code]
-    if not same:
+    if not _compiles_to(tree, code) and not _compiles_to(_with_imports(func, tree), code):
         raise NotInlinable(f"the source of {func.__qualname__} is not the code it runs")
-    return _Copier(func, fn).copy()
+    return _Copier(func, fn, kind).copy()
+
+
+def _compiles_to(tree: ast.Module, code: types.CodeType) -> bool:
+    flags = code.co_flags & _FUTURE_FLAGS
+    compiled = compile(tree, code.co_filename, "exec", flags=flags, dont_inherit=True)
+    return any(isinstance(c, types.CodeType) and c == code for c in compiled.co_consts)
+
+
+def _with_imports(func: types.FunctionType, tree: ast.Module) -> ast.Module:
+    """*tree* after one ``import`` per name its module imports: CPython 3.11 compiles
+    ``name.attr(...)`` differently when *name* is imported (``LOAD_ATTR`` rather than
+    ``LOAD_METHOD``), so the function's code is compared with the code it would
+    have beside its module's imports."""
+    source = "".join(linecache.getlines(func.__code__.co_filename, func.__globals__))
+    imported: set[str] = set()
+    stack: list[ast.stmt] = list(ast.parse(source).body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, ast.Import | ast.ImportFrom):
+            for alias in stmt.names:
+                imported.add((alias.asname or alias.name).partition(".")[0])
+        elif not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                stack.extend(getattr(stmt, field, []))
+    imports: list[ast.stmt] = [
+        ast.Import(names=[ast.alias(name=name, lineno=1, col_offset=0)], lineno=1, col_offset=0)
+        for name in sorted(imported - {"*"})
+    ]
+    return ast.Module(body=imports + tree.body, type_ignores=[])
 
 
 class _Copier(ast.NodeTransformer):
-    """Rewrites one usual case's body (see the module's docstring): renames as it
+    """Rewrites one function's body (see the module's docstring): renames as it
     visits (:meth:`visit_Name`, :meth:`visit_Attribute`), then places the returns."""
 
-    def __init__(self, func: types.FunctionType, fn: ast.FunctionDef):
-        self.func, self.fn = func, fn
-        self.result = f"s{_K}"
-        self.params = {a.arg: ARGS[i] for i, a in enumerate(fn.args.args)}
+    def __init__(self, func: types.FunctionType, fn: ast.FunctionDef, kind: _Kind):
+        self.func, self.fn, self.kind = func, fn, kind
+        self.result = kind.result
+        if kind is _RULE:
+            self.ctx: str | None = fn.args.args[0].arg
+            self.params: dict[str, str] = {}
+        else:
+            self.ctx = None
+            self.params = {a.arg: ARGS[i] for i, a in enumerate(fn.args.args)}
         self.locals: set[str] = set()
         self.names: dict[str, str] = {}
         self.plan_attributes: set[str] = set()
@@ -213,40 +313,58 @@ class _Copier(ast.NodeTransformer):
                 raise NotInlinable(f"{name} uses {type(node).__name__}")
             if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
                 self.locals.add(node.id)
-        if self.locals & self.params.keys():
+        if self.locals & (self.params.keys() | {self.ctx}):
             raise NotInlinable(f"{name} assigns a parameter")
         body = list(fn.body)
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
             body = body[1:]  # the docstring
         stmts = self._block([self.visit(s) for s in body])
         text = ast.unparse(ast.fix_missing_locations(ast.Module(body=stmts, type_ignores=[])))
-        lines = ["try:", *("    " + line for line in text.splitlines())]
-        lines += ["except Exception:", f"    {self.result} = False"]
+        lines = text.splitlines()
+        if self.kind is _USUAL:  # a usual case that raises counts as false
+            lines = ["try:", *("    " + line for line in lines)]
+            lines += ["except Exception:", f"    {self.result} = False"]
         return _Template(lines, self.names, self.plan_attributes)
 
     # -- names ------------------------------------------------------------------------
 
+    def _is_plan(self, node: ast.expr) -> bool:
+        """Whether *node* reads the plan: the usual case's parameter, ``ctx.plan``."""
+        if isinstance(node, ast.Name):
+            return self.params.get(node.id) == "plan"
+        return (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == self.ctx
+            and node.attr == "plan"
+        )
+
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-        value = node.value
-        if (
-            isinstance(value, ast.Name)
-            and self.params.get(value.id) == "plan"
-            and isinstance(node.ctx, ast.Load)
-        ):
+        value, name = node.value, self.func.__qualname__
+        if self._is_plan(value) and isinstance(node.ctx, ast.Load):
             self.plan_attributes.add(node.attr)
-            return ast.Name(f"g{_K}_plan_{node.attr}", ast.Load())
+            return ast.Name(f"{self.kind.bound}plan_{node.attr}", ast.Load())
+        if isinstance(value, ast.Name) and value.id == self.ctx:
+            if not isinstance(node.ctx, ast.Load):
+                raise NotInlinable(f"{name} sets {value.id}.{node.attr}")
+            if node.attr not in CONTEXT:
+                raise NotInlinable(f"{name} reads {value.id}.{node.attr}, not a context field")
+            held: ast.expr = ast.parse(CONTEXT[node.attr], mode="eval").body
+            return held
         self.generic_visit(node)
         return node
 
     def visit_Name(self, node: ast.Name) -> ast.Name:
         ident = node.id
+        if ident == self.ctx:  # not as ctx.<field> (visit_Attribute): passed on
+            raise NotInlinable(f"{self.func.__qualname__} uses its context as a whole")
         if ident in self.params:
             return ast.Name(self.params[ident], node.ctx)
         if ident in self.locals:
-            return ast.Name(f"v{_K}_{ident}", node.ctx)
+            return ast.Name(f"{self.kind.local}{ident}", node.ctx)
         if ident not in self.func.__globals__ and not hasattr(builtins, ident):
             raise NotInlinable(f"{self.func.__qualname__} reads {ident!r}, which is not defined")
-        bound = f"g{_K}_{ident}"  # its value: read each time a check is built
+        bound = f"{self.kind.bound}{ident}"  # its value: read each time a check is built
         self.names[bound] = ident
         return ast.Name(bound, ast.Load())
 
