@@ -9,17 +9,25 @@ import importlib.util
 import linecache
 import sys
 import textwrap
+import traceback
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 import cytolicense as cl
-from cytolicense.engine._inline import ARGS, Inlined, NotInlinable, inline_usual
+from cytolicense.engine._inline import (
+    ARGS,
+    CONTEXT,
+    Inlined,
+    NotInlinable,
+    inline_rule,
+    inline_usual,
+)
 
+from ._vendor import BAN, BANNED_DAY, CAP, LIMIT, vendor_rules, with_module_call
 from .conftest import TestCatalog, request
-
-LIMIT = 10
 
 
 class Plan:
@@ -319,9 +327,6 @@ def test_a_plan_without_an_attribute_the_case_reads_is_refused() -> None:
 TODAY = dt.date(2026, 6, 1)
 
 
-CAP = cl.CodeSpec(code="vendor.cap", messages={"en": "More than {max} seats."})
-
-
 def vendor_cap(ctx: cl.RuleContext) -> list[cl.Finding]:
     assert ctx.request is not None
     if ctx.request.quantity > LIMIT:
@@ -370,3 +375,106 @@ def test_the_copies_names_are_the_generated_checks() -> None:
     text = "\n".join(inline_usual(early, 1, PLAN).lines)
     assert "pool is None" in text and "op.quantity" in text and "req" not in text
     assert textwrap.dedent(text) == text
+
+
+# -- a rule itself, copied --------------------------------------------------------------
+
+
+def passes_ctx_on(ctx: cl.RuleContext) -> list[cl.Finding]:
+    return vendor_rules(ctx)
+
+
+def sets_a_field(ctx: Any) -> list[cl.Finding]:
+    ctx.today = None
+    return []
+
+
+def reads_a_property(ctx: Any) -> list[cl.Finding]:
+    return list(ctx.findings_so_far)
+
+
+def two_params(ctx: Any, more: Any) -> list[cl.Finding]:
+    return []
+
+
+class RuleObject:
+    """A callable rule whose repr raises: refused without showing it."""
+
+    def __call__(self, ctx: Any) -> list[cl.Finding]:
+        return []
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+@pytest.mark.parametrize(
+    ("func", "why"),
+    [
+        (passes_ctx_on, "uses its context as a whole"),
+        (sets_a_field, "sets ctx.today"),
+        (reads_a_property, "reads ctx.findings_so_far, not a context field"),
+        (two_params, "one parameter"),
+        (RuleObject(), "a RuleObject is not a Python function"),
+        (straight, "one parameter"),
+    ],
+)
+def test_a_rule_the_copier_cannot_copy_faithfully_is_refused(func: Any, why: str) -> None:
+    with pytest.raises(NotInlinable, match=why):
+        inline_rule(func, 0, PLAN)
+
+
+def test_the_context_the_copy_reads_is_the_one_a_call_is_given() -> None:
+    assert list(CONTEXT) == [f.name for f in attrs.fields(cl.RuleContext)]
+
+
+def test_a_rule_reading_an_imported_module_is_copied() -> None:
+    copied = inline_rule(with_module_call, 2, PLAN)
+    assert copied.result == "f2" and copied.names["h2_textwrap"] is textwrap
+    assert "op.period" in "\n".join(copied.lines)
+
+
+def vendor_engine(*checks: Any) -> cl.Engine:
+    catalog = cl.load_catalog(TestCatalog(), entry_points=False)
+    specs = [cl.RuleSpec(check=c, operations={"assign"}, codes=[CAP, BAN]) for c in checks]
+    return cl.Engine(catalog, rules=specs)
+
+
+def test_a_copied_vendor_rule_is_not_called_and_decides_as_the_call_does() -> None:
+    engine = vendor_engine(vendor_rules, with_module_call)
+    c = engine.create_client("a", "A", TODAY)
+    seen, ran = set(), set()
+    for today in (TODAY, BANNED_DAY):
+        for quantity in (0, 5, LIMIT + 1):
+            for period in ("1y", "2y"):
+                req = request(quantity=quantity, period=period)
+                sys.setprofile(lambda frame, event, arg: ran.add(frame.f_code))
+                try:
+                    decision = engine.check(c, req, today)
+                finally:
+                    sys.setprofile(None)
+                assert decision == engine._decide(engine._context(c, req, today, None))
+                seen.add(tuple(f.code for f in decision.findings))
+    assert {(), ("vendor.cap",), ("vendor.ban",), ("vendor.ban", "vendor.cap")} <= seen
+    assert vendor_rules.__code__ not in ran and with_module_call.__code__ not in ran
+
+
+def test_a_copied_rule_that_raises_raises_its_own_error_through_the_call() -> None:
+    engine = vendor_engine(vendor_rules)
+    c = engine.create_client("a", "A", TODAY)
+    before = engine.check(c, request(), TODAY)
+    with pytest.raises(cl.PluginRuleError, match="vendor_rules") as info:
+        engine.check(c, request(modules=["zz-boom"]), TODAY)
+    cause = info.value.__cause__
+    assert isinstance(cause, ValueError) and "zz-boom is not sold" in str(cause)
+    frames = [frame.name for frame in traceback.extract_tb(cause.__traceback__)]
+    assert frames[-1] == "vendor_rules"  # raised by the rule, not by its copy
+    assert engine.check(c, request(), TODAY) == before
+
+
+def test_a_rule_that_is_not_copied_is_called_in_the_check() -> None:
+    engine = vendor_engine(passes_ctx_on)
+    c = engine.create_client("a", "A", TODAY)
+    req = request(quantity=LIMIT + 1)
+    assert [f.code for f in engine.check(c, req, TODAY).findings] == ["vendor.cap"]
+    check = engine._assign[False][False]["edr"]
+    assert any(v is passes_ctx_on for v in check.__globals__.values())

@@ -17,6 +17,7 @@ from cytolicense.core._messages import VALUES
 from cytolicense.engine._inline import inline_usual
 from cytolicense.rules._builtin import messages_table
 
+from . import _vendor
 from .conftest import TestCatalog, request
 
 EN, ES = messages_table("en"), messages_table("es")
@@ -555,6 +556,29 @@ def test_a_rules_usual_case_finds_nothing_and_the_hot_path_agrees(
         for spec in declared:
             if "assign" in spec.operations and spec.usual(client, req, today, ctx.plan, pool):
                 assert list(spec.check(ctx)) == [], spec.name
+    assert engine.check(client, req, today, pool=pool) == engine._decide(ctx)
+
+
+@given(clients(), requests, st.sampled_from([None, D(9998, 6, 1), D(9999, 12, 1)]), pools)
+def test_vendor_rules_copied_into_the_check_decide_as_their_calls(
+    state: tuple[cl.Client, dt.date],
+    req: cl.AssignmentRequest,
+    late: dt.date | None,
+    pool: cl.Pool | None,
+) -> None:
+    """Vendor rules that are plain functions of their context are copied into the
+    generated check (engine/_inline.py), built-in rules too when their usual case does
+    not hold: on any client, request, day and pool, the check decides as the full
+    path, which calls each rule on a context."""
+    catalog = cl.load_catalog(TestCatalog(), entry_points=False)
+    specs = [
+        cl.RuleSpec(check=rule, operations={"assign"}, codes=[_vendor.CAP, _vendor.BAN])
+        for rule in (_vendor.vendor_rules, _vendor.with_module_call)
+    ]
+    engine = cl.Engine(catalog, rules=specs)
+    client, today = state
+    today = late or today
+    ctx = engine._context(client, req, today, pool)
     assert engine.check(client, req, today, pool=pool) == engine._decide(ctx)
 
 

@@ -10,10 +10,13 @@ is one text of each usual case: the function a test calls is the code the check 
 A usual case is copied when it is a plain module-level function of five positional
 parameters ``(client, req, today, plan, pool)`` whose source is at hand and compiles
 to exactly the function's code (so a file edited since import is not copied), built
-of assignments, ``if``, ``for`` and ``return`` (no ``while``, ``try``, ``with``,
-nested functions, lambdas or ``global``), that never assigns a parameter and
-returns from a ``for`` loop only at the loop's own level. Anything else is called,
-as before: copying is an optimisation, never a change of answer.
+of assignments, ``if``, ``for``, ``assert``, ``raise`` and ``return`` (no
+``while``, ``try``, ``with``, nested functions, lambdas or ``global``), that never
+assigns a parameter and returns from a ``for`` loop only at the loop's own level.
+(An ``assert`` or ``raise`` in a copy raises where the function would: a usual case
+that raises counts as false, a rule that raises is called to raise its own error.)
+Anything else is called, as before: copying is an optimisation, never a change of
+answer.
 
 What the copy keeps of the function:
 
@@ -90,7 +93,6 @@ _REFUSED = (
     ast.AsyncFor,
     ast.AsyncFunctionDef,
     ast.AsyncWith,
-    ast.Assert,
     ast.Await,
     ast.ClassDef,
     ast.Delete,
@@ -101,7 +103,6 @@ _REFUSED = (
     ast.Lambda,
     ast.Match,
     ast.Nonlocal,
-    ast.Raise,
     ast.Try,
     ast.TryStar,
     ast.While,
