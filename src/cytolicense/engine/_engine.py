@@ -624,21 +624,24 @@ class Engine:
         (never only the first). No side effects; never raises for a well-typed
         operation.
         """
-        if self._releases:
-            return self._release_check(client, operation, today, pool)
-        if type(operation) is AssignmentRequest and type(client) is Client and type(today) is _Date:
+        typed = (
+            type(operation) is AssignmentRequest and type(client) is Client and type(today) is _Date
+        )
+        if typed:
             # The hot path: everything the check of an assignment needs, found once per
             # pool-or-not, licence type and product (booleans as indexes: an enum's hash
-            # is a Python call).
+            # is a Python call). An engine of several releases never fills it.
             fast = self._assign[pool is not None][operation.license_type is _TRIAL].get(
                 operation.product
             )
             if fast is not None:
                 return fast(client, operation, today, pool)
-            if operation.product in self._tables.plans:  # one per product, never per typo
-                return self._assign_check(client, operation, today, pool)(
-                    client, operation, today, pool
-                )
+        if self._releases:
+            return self._release_check(client, operation, today, pool)
+        if typed and operation.product in self._tables.plans:  # one per product, not per typo
+            return self._assign_check(client, operation, today, pool)(
+                client, operation, today, pool
+            )
         return self._decide(self._context(client, operation, today, pool))
 
     def _assign_check(
