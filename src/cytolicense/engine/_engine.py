@@ -624,10 +624,7 @@ class Engine:
         (never only the first). No side effects; never raises for a well-typed
         operation.
         """
-        typed = (
-            type(operation) is AssignmentRequest and type(client) is Client and type(today) is _Date
-        )
-        if typed:
+        if type(operation) is AssignmentRequest and type(client) is Client and type(today) is _Date:
             # The hot path: everything the check of an assignment needs, found once per
             # pool-or-not, licence type and product (booleans as indexes: an enum's hash
             # is a Python call). An engine of several releases never fills it.
@@ -636,12 +633,12 @@ class Engine:
             )
             if fast is not None:
                 return fast(client, operation, today, pool)
+            if not self._releases and operation.product in self._tables.plans:
+                # made once per product, never per typo
+                check = self._assign_check(client, operation, today, pool)
+                return check(client, operation, today, pool)
         if self._releases:
             return self._release_check(client, operation, today, pool)
-        if typed and operation.product in self._tables.plans:  # one per product, not per typo
-            return self._assign_check(client, operation, today, pool)(
-                client, operation, today, pool
-            )
         return self._decide(self._context(client, operation, today, pool))
 
     def _assign_check(

@@ -238,15 +238,18 @@ def _safe_years(year: int, period: Period | None) -> bool:
     return year < _SAFE_YEAR
 
 
+_SAFE_DAY = dt.date(_SAFE_YEAR - 11, 1, 1)
+"""Before this day, :func:`_safe_years` holds for no period or any under ten years."""
+
+
 def _far_from_the_end(
     client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
 ) -> bool:
-    """An assignment's usual case: :func:`_safe_years` from today, inlined (usual-case
-    tests run on every check)."""
+    """An assignment's usual case: a day before :data:`_SAFE_DAY` and a period under
+    ten years, or none (then :func:`_safe_years` holds; one date comparison, as
+    usual-case tests run on every check, where ``today.year`` costs a call)."""
     period = req.period
-    if period is None:
-        return today.year < _SAFE_YEAR
-    return today.year + period.years + period.months // 12 + 1 < _SAFE_YEAR
+    return today < _SAFE_DAY and (period is None or period._months < 120)
 
 
 OUT_OF_RANGE = CodeSpec(
