@@ -1382,6 +1382,10 @@ def bench_matrix(quick: bool) -> None:
                 have = pool_seats.get((fr[0], fr[3]))
                 if have is not None and have < fr[2]:
                     errors.append(("pool.insufficient", "quantity"))
+                for mid, seats in fr[4]:  # a module's seats come from the pool too
+                    have = pool_seats.get((mid, fr[3]))
+                    if have is not None and have < (fr[2] if seats is None else seats):
+                        errors.append(("pool.insufficient", "modules." + mid))
             if vendor_rule and fr[0] == "epdr" and fr[2] > 500:
                 errors.append(("vendor.cap", "quantity"))
             if refused:

@@ -102,7 +102,9 @@ class Pool:
     lines: tuple[PoolLine, ...] = attrs.field(default=(), converter=_merge)
     # (years, months) -> item -> seats: every check with a pool asks for the product
     # and each module of one period (ints in the key: a Period's hash is a Python
-    # call; one key a check, then str keys, which hash once per string).
+    # call; one key a check, then str keys, which hash once per string). Plain dicts,
+    # never handed out but as Mapping: a mappingproxy's get() looks its method up by
+    # name, and a check with a pool makes one or more of them.
     _stock: Mapping[tuple[int, int], Mapping[str, int]] = attrs.field(
         init=False, eq=False, repr=False
     )
@@ -111,9 +113,7 @@ class Pool:
         stock: dict[tuple[int, int], dict[str, int]] = {}
         for ln in self.lines:
             stock.setdefault((ln.period.years, ln.period.months), {})[ln.item] = ln.seats
-        object.__setattr__(
-            self, "_stock", MappingProxyType({k: MappingProxyType(v) for k, v in stock.items()})
-        )
+        object.__setattr__(self, "_stock", stock)
 
     def seats(self, item: str, period: Period | str) -> int | None:
         """Seats in stock of *item* for *period*; ``None`` when the pool does not track it."""
@@ -191,6 +191,6 @@ _NO_STOCK: Mapping[str, int] = MappingProxyType({})
 
 
 def stock_of(pool: Pool, years: int, months: int) -> Mapping[str, int]:
-    """*pool*'s ``item -> seats`` for the period of *years* and *months*, read-only
+    """*pool*'s ``item -> seats`` for the period of *years* and *months*, not to be changed
     (empty when it tracks nothing for it): what the pool rule reads for every move."""
     return pool._stock.get((years, months), _NO_STOCK)

@@ -316,8 +316,9 @@ def _pool_covers(
     have = stock.get(req.product)
     if have is not None and have < q:
         return False
-    for mid, seats in req.modules.items():
-        have = stock.get(mid)
+    modules = req.modules
+    for mid in modules:  # keys then a subscript: cheaper than a mappingproxy's items()
+        have, seats = stock.get(mid), modules[mid]
         if have is not None and have < (q if seats is None else seats):
             return False
     return True
