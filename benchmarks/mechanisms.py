@@ -10,6 +10,8 @@ Mechanisms measured (each turned off the way a reader could check by hand):
   (each rule then runs on a context);
 - usual cases copied into the check (``engine/_inline.py``): the generated check
   with each usual case called instead;
+- rules copied into the check (the same module): the generated check with each rule
+  called on a context instead;
 - trusted construction (``core/_trusted.py`` ``builder``): the engine's new
   maintenance, module lines and event built without the validators, against the
   validated constructors;
@@ -42,7 +44,7 @@ import run as R
 
 import cytolicense as cl
 from cytolicense.core import _catalog_records
-from cytolicense.engine import _engine
+from cytolicense.engine import _engine, _inline
 from cytolicense.store import _serialize
 
 ROWS: list[tuple[str, str, float, float, float, float]] = []
@@ -141,6 +143,37 @@ def main() -> int:
     assert calls(called)
     assert not calls(engine)
     against("usual cases copied", called)
+
+    # 2c. Rules copied into the check (engine/_inline.py inline_rule): the same check
+    # with every rule called on a context, on the shapes where rules run (a built-in
+    # rule whose usual case fails; a vendor rule, which declares none).
+    vendor_catalog = cl.load_catalog(R.MatrixCatalog(), R.VendorRule(), entry_points=False)
+    copying, calling = cl.Engine(vendor_catalog), cl.Engine(vendor_catalog)
+    rule_shapes = [
+        ("a vendor rule", client_with(), req),
+        ("another family in force", shapes[1][1], req),
+        ("same family in force (refused)",
+         client_with(("edr", "commercial", day - dt.timedelta(10))), req),
+    ]  # fmt: skip
+
+    def refuse(*args: object) -> Any:
+        raise _inline.NotInlinable("measured without copied rules")
+
+    copy_rule = _engine.inline_rule
+    _engine.inline_rule = refuse
+    try:
+        for _, c, r in rule_shapes:
+            calling.check(c, r, day)
+    finally:
+        _engine.inline_rule = copy_rule
+    for name, c, r in rule_shapes:
+        assert copying.check(c, r, day) == calling.check(c, r, day)
+        compare(
+            "rules copied", f"check: {name}",
+            lambda c=c, r=r: copying.check(c, r, day),
+            lambda c=c, r=r: calling.check(c, r, day),
+            n, rounds,
+        )  # fmt: skip
 
     # 3. Trusted construction of what an assignment creates.
     c0 = client_with()

@@ -161,6 +161,10 @@ def test_a_copied_usual_case_answers_as_the_function_does(func: Any) -> None:
     agree(func, Plan(cap=None, id="q"), *CASES)
 
 
+def test_a_function_a_decorator_returned_as_it_was_is_copied() -> None:
+    assert run(inline_usual(decorated_usual, 0, PLAN), None, Req(1), None, PLAN, None) is True
+
+
 def test_the_copy_is_straight_line_code_with_renamed_names() -> None:
     """Early returns become if/else and a loop's return a break with what follows in
     the loop's else: no flag, no wrapper; locals renamed per rule, globals and plan
@@ -245,6 +249,21 @@ def decorated(func: Any) -> Any:
 
 @decorated
 def decorated_usual(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    """A decorator that returns the function itself: copied (see below)."""
+    return True
+
+
+def wrapping(func: Any) -> Any:
+    @functools.wraps(func)
+    def wrapper(*args: Any) -> Any:
+        return not func(*args)
+
+    return wrapper
+
+
+@wrapping
+def wrapped_usual(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    """Its source is found (inspect follows __wrapped__), but it is the wrapper."""
     return True
 
 
@@ -269,7 +288,7 @@ LAMBDAS = [
         (four, "five positional parameters"),
         (with_default, "defaults"),
         (closure(), "a closure"),
-        (decorated_usual, "decorated"),
+        (wrapped_usual, "closure"),
         (globals()["from_text"], "source"),
         (LAMBDAS[0], "not one function"),
         (LAMBDAS[1], "not one function"),

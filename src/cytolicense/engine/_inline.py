@@ -9,7 +9,8 @@ is one text of each usual case: the function a test calls is the code the check 
 
 A usual case is copied when it is a plain module-level function of five positional
 parameters ``(client, req, today, plan, pool)`` whose source is at hand and compiles
-to exactly the function's code (so a file edited since import is not copied), built
+to exactly the function's code (so a file edited since import, or a decorator that
+returned another function, is not copied; one that returned the function is fine), built
 of assignments, ``if``, ``for``, ``assert``, ``raise`` and ``return`` (no
 ``while``, ``try``, ``with``, nested functions, lambdas or ``global``), that never
 assigns a parameter and returns from a ``for`` loop only at the loop's own level.
@@ -251,13 +252,14 @@ def _template(func: types.FunctionType, kind: _Kind) -> _Template:
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
         raise NotInlinable(f"the source of {func.__qualname__} is not one function")
     fn = tree.body[0]
-    if fn.decorator_list:
-        raise NotInlinable(f"{func.__qualname__} is decorated")
     if _K in source:
         raise NotInlinable(f"the source of {func.__qualname__} holds {_K!r}")
     ast.increment_lineno(tree, code.co_firstlineno - 1)
     if not _compiles_to(tree, code) and not _compiles_to(_with_imports(func, tree), code):
         raise NotInlinable(f"the source of {func.__qualname__} is not the code it runs")
+    # A decorator that returned the function itself is harmless (its code is the one
+    # just compiled); one that returned another function was refused just above.
+    fn.decorator_list = []
     return _Copier(func, fn, kind).copy()
 
 
