@@ -34,7 +34,7 @@ from cytolicense.core._enums import QuantityRule
 from cytolicense.rules import _client, _lifecycle
 
 _LINKED = QuantityRule.LINKED
-_SAFE_YEAR = _lifecycle._SAFE_YEAR
+_SAFE_DAY = _lifecycle._SAFE_DAY
 _SHOWN_DAYS = _client._SHOWN_DAYS
 
 
@@ -56,14 +56,17 @@ def inlined(plan: Any, none: Any, fallback: Callable[..., Any]) -> Callable[...,
             and (maximum is None or q <= maximum)
             and period is not None
             and (period.years, period.months) in enabled
-            and today.year + period.years + period.months // 12 + 1 < _SAFE_YEAR
+            and today < _SAFE_DAY
+            and period._months < 120
         ):
             ends = client._commercial_ends
             if ends is not None:
                 for m in ends if isinstance(ends, tuple) else (ends,):
                     if m._until >= today and m.product != pid and m.product in members:
                         return fallback(client, req, today, pool)
-            for mid, seats in req.modules.items():
+            modules = req.modules
+            for mid in modules:
+                seats = modules[mid]
                 qrule = compatible.get(mid)
                 if qrule is _LINKED:
                     if seats is None or seats == q:
