@@ -528,13 +528,14 @@ pools = st.none() | st.builds(
 )
 
 
-@given(
-    clients(),
-    requests,
-    st.sampled_from([None, D(9998, 6, 1), D(9999, 12, 1)]),
-    pools,
-    st.sampled_from(list(cl.Severity)),
-)
+# A day near the calendar's end (where a period's end overflows), or None: the
+# client's own day.
+LATE = st.sampled_from([None, D(9998, 6, 1), D(9999, 12, 1)])
+# The arguments of the properties that hold the hot path to the general one.
+assign_cases = given(clients(), requests, LATE, pools)
+
+
+@given(clients(), requests, LATE, pools, st.sampled_from(list(cl.Severity)))
 def test_a_rules_usual_case_finds_nothing_and_the_hot_path_agrees(
     state: tuple[cl.Client, dt.date],
     req: cl.AssignmentRequest,
@@ -559,7 +560,7 @@ def test_a_rules_usual_case_finds_nothing_and_the_hot_path_agrees(
     assert engine.check(client, req, today, pool=pool) == engine._decide(ctx)
 
 
-@given(clients(), requests, st.sampled_from([None, D(9998, 6, 1), D(9999, 12, 1)]), pools)
+@assign_cases
 def test_vendor_rules_copied_into_the_check_decide_as_their_calls(
     state: tuple[cl.Client, dt.date],
     req: cl.AssignmentRequest,
@@ -582,7 +583,7 @@ def test_vendor_rules_copied_into_the_check_decide_as_their_calls(
     assert engine.check(client, req, today, pool=pool) == engine._decide(ctx)
 
 
-@given(clients(), requests, st.sampled_from([None, D(9998, 6, 1), D(9999, 12, 1)]), pools)
+@assign_cases
 def test_each_usual_case_copied_into_the_check_answers_as_its_function(
     state: tuple[cl.Client, dt.date],
     req: cl.AssignmentRequest,
