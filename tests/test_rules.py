@@ -673,3 +673,80 @@ def test_the_hot_path_keeps_one_function_per_product_not_per_typo() -> None:
         assert codes(engine.check(c, request(product=f"typo{i}"), TODAY)) == ["product.unknown"]
     assert engine.check(c, request(), TODAY).ok
     assert sum(len(table) for row in engine._assign for table in row) == 1
+
+
+def test_the_suite_checks_the_findings_built_in_rules_make() -> None:
+    """conftest.checked_found, which every built-in rule's finding goes through in
+    the suite, refuses the params CodeSpec.finding would have changed or refused."""
+    from cytolicense.core._findings import CodeSpec
+    from cytolicense.rules._builtin import CODE_SPECS
+
+    from .conftest import checked_found
+
+    assert CodeSpec._found is checked_found
+    spec = CODE_SPECS["module.incompatible"]
+    good = {"module": "watch", "product": "epdr", "compatible": ("enc", "patch")}
+    made = spec._found("modules.watch", good)
+    assert made.params is good
+    assert made == spec.finding("modules.watch", good)
+    assert made.message == "Module 'watch' cannot be added to 'epdr' (compatible: enc, patch)."
+    with pytest.raises(AssertionError):  # a list: finding() keeps a tuple
+        spec._found("modules.watch", {**good, "compatible": ["enc", "patch"]})
+    with pytest.raises(ValueError, match="no English message"):  # no template for it
+        CODE_SPECS["quantity.invalid"]._found("quantity", {"quantity": 0, "reason": "odd"})
+
+
+_names = st.sampled_from(["a", "module", "license_type", "n", "x1"])
+_literals = st.text(alphabet="ab %s(){}'-", max_size=6).map(
+    lambda t: t.replace("{", "{{").replace("}", "}}")
+)
+_values = st.one_of(
+    st.text(alphabet="ab%c", max_size=3),
+    st.integers(-(10**20), 10**20),
+    st.none(),
+    st.booleans(),
+    st.tuples(st.text(alphabet="ab", max_size=2), st.text(alphabet="ab", max_size=2)),
+    st.sampled_from(["centralized", "commercial", "trial"]),
+)
+
+
+@given(
+    st.lists(st.tuples(_literals, st.one_of(st.none(), _names)), max_size=4),
+    st.dictionaries(_names, _values),
+    st.sampled_from(["", "!r", ":>3"]),
+    st.sampled_from(["en", "es", "xx"]),
+)
+def test_a_message_filled_through_its_printf_form_is_format_maps(
+    parts: list[tuple[str, str | None]],
+    params: dict[str, object],
+    spec: str,
+    language: str,
+) -> None:
+    """render() fills a template through its printf form (%(name)s, kept per
+    template): the text is what format_map gives with a plain str or int as it is and
+    every other value written as _text writes it, for any literal (% and doubled braces included), any params, and
+    fields with a spec or a conversion (those are filled by format_map itself)."""
+    from cytolicense.core import _messages
+
+    template = "".join(
+        lit + ("" if name is None else "{" + name + spec + "}") for lit, name in parts
+    )
+    values = _messages.VALUES.get(language, {})
+    written = {  # a plain str or int as it is, the rest as _text writes it
+        k: v
+        if (type(v) is str and k not in _messages.LOCALIZED_PARAMS)
+        or (type(v) is int and abs(v) < 10**18)
+        else _messages._text(k, v, values)
+        for k, v in params.items()
+    }
+    try:
+        expected: str | type[Exception] = template.format_map(written)
+    except (KeyError, ValueError) as exc:
+        expected = type(exc)
+    _messages._FORMS.pop(template, None)
+    for _ in range(2):  # the form made, then the form kept
+        try:
+            got: str | type[Exception] = _messages.render(template, params, language)
+        except (KeyError, ValueError) as exc:
+            got = type(exc)
+        assert got == expected

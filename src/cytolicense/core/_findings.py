@@ -92,6 +92,28 @@ class CodeSpec:
         )
         return finding
 
+    def _found(self, field: str | None, params: dict[str, Any]) -> Finding:
+        """A finding of this code made by the library's own rules: *params* is a dict
+        the rule has just made, of plain values (str keys; str, int, ``None`` and
+        tuples of str), kept as it is and not checked; the message is rendered when
+        first read. :meth:`finding` does the same for anyone's params, copied and
+        checked (0.9-1.5 us against 0.25 here, measured); tests/conftest.py holds
+        every finding made here, over the whole suite, to what :meth:`finding` makes
+        of the same params."""
+        finding = _new(Finding)
+        values = finding.__dict__  # the keys in finding()'s order: one shared key table
+        values["code"] = self.code
+        values["severity"] = self.severity
+        values["field"] = field
+        values["params"] = params
+        values["translations"] = _NO_TRANSLATIONS
+        values["spec"] = self
+        return finding
+
+
+_new = object.__new__
+_ERROR, _WARNING = Severity.ERROR, Severity.WARNING
+
 
 def _freeze(value: Any, where: str) -> Any:
     """*value* as a JSON value (lists become tuples); anything else is a TypeError."""
@@ -290,12 +312,20 @@ class Decision:
     @property
     def errors(self) -> tuple[Finding, ...]:
         """The findings that refuse the request."""
-        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
+        found = self.findings
+        for f in found:
+            if f.severity is not _ERROR:
+                return tuple([f for f in found if f.severity is _ERROR])
+        return found  # the usual refusal: every finding an error
 
     @property
     def warnings(self) -> tuple[Finding, ...]:
         """The findings that only inform."""
-        return tuple(f for f in self.findings if f.severity is Severity.WARNING)
+        found = self.findings
+        for f in found:
+            if f.severity is _WARNING:
+                return tuple([f for f in found if f.severity is _WARNING])
+        return ()
 
     @property
     def codes(self) -> tuple[str, ...]:

@@ -67,7 +67,7 @@ from ..core._operations import (
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..core._rulespec import Rule, RuleContext, RuleSpec, Tables, as_spec
-from ..core._trusted import build, builder
+from ..core._trusted import build, builder, maker
 from ..core._validation import to_management, to_severity
 from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS, dropped_modules
 from ..rules._client import live_lines, state_accepts, suspended_by_client, target_state
@@ -111,6 +111,7 @@ _ACTIONS = {(c, t): _actions_table(c, t) for c in (True, False) for t in (True, 
 _RETENTION = dt.timedelta(days=RETENTION_DAYS - 1)
 _SLICE = 4096  # clients the monitoring list filters at a time
 _NO_FINDINGS = Decision(())
+_decision = maker(Decision, ("findings",))  # of findings the rules made: a tuple
 _TRIAL = LicenseType.TRIAL
 _COMMERCIAL = LicenseType.COMMERCIAL
 _CENTRALIZED = ManagementMode.CENTRALIZED
@@ -594,12 +595,18 @@ class Engine:
         and the pool shortage's severity set."""
         if plugin:
             out = self._plugin_findings(ctx, plugin, list(out))
-        if ctx.pool is not None and self._pool_shortage is Severity.ERROR:
+        return self._found(ctx.pool, out)
+
+    def _found(self, pool: Pool | None, out: Sequence[Finding]) -> Decision:
+        """The decision of the findings *out* (every rule's), the pool shortage's
+        severity set: what the generated check returns when a rule found something (no
+        context needed)."""
+        if pool is not None and self._pool_shortage is Severity.ERROR:
             out = [
                 attrs.evolve(f, severity=Severity.ERROR) if f.code == _POOL_SHORT else f
                 for f in out
             ]
-        return Decision(tuple(out)) if out else _NO_FINDINGS
+        return _decision(tuple(out)) if out else _NO_FINDINGS
 
     @staticmethod
     def _plugin_findings(
@@ -654,8 +661,8 @@ class Engine:
         no context at all."""
         builtin, plugin = self._select(self._context(client, op, today, pool))
         plan = self._tables.plans.get(op.product)
-        # The context, made only where a rule that is called needs it, or to finish
-        # a decision that found something (a copied rule reads its fields directly).
+        # The context, made only where a rule that is called needs it (a copied rule
+        # reads its fields directly; a decision that found something needs none).
         make_ctx = (
             f"if ctx is None:\n    ctx = RuleContext({', '.join(CONTEXT.values())})"
         ).splitlines()
@@ -739,8 +746,7 @@ class Engine:
             found = [f"f{k}" for k in ks]
             joined = ", ".join("*" + f for f in found)
             lines.append(f"{indent}if {' or '.join(found) or 'False'}:")
-            lines.extend(f"{indent}    {line}" for line in make_ctx)
-            lines.append(f"{indent}    return finish(ctx, [{joined}], ())")
+            lines.append(f"{indent}    return found(pool, [{joined}])")
             lines.append(f"{indent}return none")
 
         unasked = [k for k in range(len(entries)) if k not in asked]
@@ -760,7 +766,7 @@ class Engine:
             "plan": plan,
             "tables": self._tables,
             "no_ids": _NO_IDS,
-            "finish": self._finish,
+            "found": self._found,
             "plugin_error": _plugin_error,
             "plugin_found": _plugin_found,
             "empty_kinds": _EMPTY_KINDS,

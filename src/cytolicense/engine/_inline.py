@@ -39,9 +39,9 @@ declares none): a plain module-level function of one positional parameter, the
 context, that reads the context only as ``ctx.<field>``. Each field is what the
 generated check already holds (:data:`CONTEXT`: ``ctx.request`` is the request,
 ``ctx.plan`` the plan, ``ctx.maintenance`` is ``None``), so no
-:class:`~cytolicense.RuleContext` is made unless a rule that is called needs one
-or something is found. A rule that passes its context on, sets a field, or reads
-one this module does not know is called. The copy's answer is the rule's: the
+:class:`~cytolicense.RuleContext` is made unless a rule that is called needs
+one. A rule that passes its context on, sets a field, or reads one this module does
+not know is called. The copy's answer is the rule's: the
 check wraps it so that when the copy raises, the rule is called on a real context
 and its own exception (with its own traceback) is what goes on.
 

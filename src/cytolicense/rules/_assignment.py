@@ -87,7 +87,7 @@ def rule_product_known(ctx: RuleContext) -> Iterable[Finding]:
     if ctx.product is None:
         pid = getattr(op, "product", None) or (ctx.request.product if ctx.request else "?")
         params = _unknown_params("product", pid, ctx.catalog.products)
-        return (PRODUCT_UNKNOWN.finding("product", params),)
+        return (PRODUCT_UNKNOWN._found("product", params),)
     return _NONE
 
 
@@ -124,7 +124,7 @@ def rule_withdrawn(ctx: RuleContext) -> Iterable[Finding]:
     p = ctx.product
     if p is not None and p.available_until is not None and ctx.today > p.available_until:
         return (
-            WITHDRAWN.finding(
+            WITHDRAWN._found(
                 "product",
                 {"product": p.id, "available_until": p.available_until.isoformat()},
             ),
@@ -153,7 +153,7 @@ def rule_license_type(ctx: RuleContext) -> Iterable[Finding]:
     plan, req = ctx.plan, ctx.request
     if plan is not None and req is not None and req.license_type not in plan.offered:
         return (
-            NOT_OFFERED.finding(
+            NOT_OFFERED._found(
                 "license_type",
                 {
                     "product": plan.id,
@@ -213,7 +213,7 @@ def rule_quantity(ctx: RuleContext) -> Iterable[Finding]:
         if q >= 1:
             q = req.quantity  # the maximum applies to the seats afterwards
     if q < 1:
-        return (QUANTITY_INVALID.finding("quantity", {"quantity": q, "reason": "below_minimum"}),)
+        return (QUANTITY_INVALID._found("quantity", {"quantity": q, "reason": "below_minimum"}),)
     return _above_maximum(q, plan)
 
 
@@ -222,7 +222,7 @@ def _above_maximum(q: int, plan: ProductPlan | None) -> Iterable[Finding]:
     if plan is None or plan.max_quantity is None or q <= plan.max_quantity:
         return _NONE
     return (
-        QUANTITY_INVALID.finding(
+        QUANTITY_INVALID._found(
             "quantity",
             {
                 "quantity": q,
@@ -256,7 +256,7 @@ def rule_trial_period(ctx: RuleContext) -> Iterable[Finding]:
     req, plan = ctx.request, ctx.plan
     if req is not None and req.license_type is _TRIAL and req.period is not None:
         return (
-            NOT_APPLICABLE.finding(
+            NOT_APPLICABLE._found(
                 "period",
                 {
                     "period": str(req.period),
@@ -327,17 +327,17 @@ def rule_period(ctx: RuleContext) -> Iterable[Finding]:
     if isinstance(ctx.op, Renew) and ctx.maintenance is None:
         return _NONE
     if period is None:
-        return (PERIOD_REQUIRED.finding("period", {"product": plan.id, "allowed": plan.sold_text}),)
+        return (PERIOD_REQUIRED._found("period", {"product": plan.id, "allowed": plan.sold_text}),)
     key = (period.years, period.months)
     if key not in plan.sold:
         return (
-            PERIOD_INVALID.finding(
+            PERIOD_INVALID._found(
                 "period", {"period": str(period), "product": plan.id, "allowed": plan.sold_text}
             ),
         )
     if key not in plan.enabled:
         return (
-            NOT_ENABLED.finding(
+            NOT_ENABLED._found(
                 "period",
                 {"period": str(period), "product": plan.id, "enabled": plan.enabled_text},
             ),
@@ -377,7 +377,7 @@ def rule_trial_cap(ctx: RuleContext) -> Iterable[Finding]:
         and req.quantity > plan.trial_cap
     ):
         return (
-            TRIAL_CAP.finding(
+            TRIAL_CAP._found(
                 "quantity",
                 {"product": plan.id, "quantity": req.quantity, "maximum": plan.trial_cap},
             ),
@@ -426,7 +426,7 @@ def rule_trial_history(ctx: RuleContext) -> Iterable[Finding]:
             continue
         if m.is_active(today):
             return (
-                TRIAL_USED.finding(
+                TRIAL_USED._found(
                     "license_type",
                     {
                         "product": pid,
@@ -442,7 +442,7 @@ def rule_trial_history(ctx: RuleContext) -> Iterable[Finding]:
             left = (dt.date.max - ended).days
             available = ended + dt.timedelta(days=min(plan.cooldown, left))
             return (
-                TRIAL_USED.finding(
+                TRIAL_USED._found(
                     "license_type",
                     {
                         "product": pid,
@@ -508,7 +508,7 @@ def rule_family(ctx: RuleContext) -> Iterable[Finding]:
             and other.family == family
         ):
             return (
-                FAMILY.finding(
+                FAMILY._found(
                     "product",
                     {
                         "family": family,
@@ -615,14 +615,14 @@ def rule_modules(ctx: RuleContext) -> Iterable[Finding]:
         if qrule is None:
             if mid not in known:
                 out.append(
-                    MODULE_UNKNOWN.finding(
+                    MODULE_UNKNOWN._found(
                         f"modules.{mid}", _unknown_params("module", mid, ctx.catalog.modules)
                     )
                 )
                 continue
             if plan is not None:
                 out.append(
-                    MODULE_INCOMPATIBLE.finding(
+                    MODULE_INCOMPATIBLE._found(
                         f"modules.{mid}",
                         {"module": mid, "product": plan.id, "compatible": plan.compatible},
                     )
@@ -632,17 +632,17 @@ def rule_modules(ctx: RuleContext) -> Iterable[Finding]:
         if qrule is _LINKED:
             if seats is not None and seats != q:
                 out.append(
-                    MODULE_FIXED.finding(
+                    MODULE_FIXED._found(
                         f"modules.{mid}", {"module": mid, "quantity": seats, "product_quantity": q}
                     )
                 )
         elif seats is None:
             out.append(
-                MODULE_REQUIRED.finding(f"modules.{mid}", {"module": mid, "product_quantity": q})
+                MODULE_REQUIRED._found(f"modules.{mid}", {"module": mid, "product_quantity": q})
             )
         elif seats < 1 or seats > q:
             out.append(
-                MODULE_INVALID.finding(
+                MODULE_INVALID._found(
                     f"modules.{mid}", {"module": mid, "quantity": seats, "product_quantity": q}
                 )
             )
@@ -685,7 +685,7 @@ def rule_management(ctx: RuleContext) -> Iterable[Finding]:
         return _NONE
     if mode not in plan.modes:
         return (
-            MANAGEMENT.finding(
+            MANAGEMENT._found(
                 "management",
                 {"product": plan.id, "management": mode.value, "supported": plan.modes_text},
             ),

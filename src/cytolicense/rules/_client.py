@@ -51,7 +51,7 @@ def before_history(ctx: RuleContext) -> Finding | None:
     client's last change."""
     last = ctx.client.last_change
     if ctx.today < last:
-        return BEFORE_HISTORY.finding(
+        return BEFORE_HISTORY._found(
             "today",
             {
                 "client": ctx.client.id,
@@ -93,7 +93,7 @@ def client_not_visible(ctx: RuleContext) -> Finding:
         reason = "never_served"
     else:
         reason = "ended"
-    return NOT_VISIBLE.finding(
+    return NOT_VISIBLE._found(
         None, {"client": client.id, "ended_on": client.ended_on.isoformat(), "reason": reason}
     )
 
@@ -155,7 +155,7 @@ def _deletable(ctx: RuleContext) -> tuple[Finding, ...]:
     client = ctx.client
     if client.deleted_on is not None and ctx.today >= client.deleted_on:
         return (
-            ALREADY_DELETED.finding(
+            ALREADY_DELETED._found(
                 None, {"client": client.id, "deleted_on": client.deleted_on.isoformat()}
             ),
         )
@@ -296,9 +296,9 @@ def rule_client_suspension(ctx: RuleContext) -> Iterable[Finding]:
     """``client.nothing_to_suspend``, ``client.nothing_to_resume``."""
     op, client = ctx.op, ctx.client
     if isinstance(op, SuspendClient) and not live_lines(client, ctx.today):
-        return (NOTHING_TO_SUSPEND.finding(None, {"client": client.id}),)
+        return (NOTHING_TO_SUSPEND._found(None, {"client": client.id}),)
     if isinstance(op, ResumeClient) and not suspended_by_client(client, ctx.today):
-        return (NOTHING_TO_RESUME.finding(None, {"client": client.id}),)
+        return (NOTHING_TO_RESUME._found(None, {"client": client.id}),)
     return _NONE
 
 
@@ -322,7 +322,7 @@ def rule_target(ctx: RuleContext) -> Iterable[Finding]:
     if m is None:
         wanted = getattr(op, "maintenance", "?")
         return (
-            UNKNOWN_MAINTENANCE.finding(
+            UNKNOWN_MAINTENANCE._found(
                 "maintenance", {"client": ctx.client.id, "maintenance": wanted}
             ),
         )
@@ -330,23 +330,23 @@ def rule_target(ctx: RuleContext) -> Iterable[Finding]:
     params = {"maintenance": m.id}
     trial = m.license_type is _TRIAL
     if isinstance(op, ConvertTrial | ExtendTrial) and not trial:
-        return (NOT_TRIAL.finding("maintenance", params),)
+        return (NOT_TRIAL._found("maintenance", params),)
     if isinstance(op, Renew) and trial:
-        return (RENEWAL_NOT_COMMERCIAL.finding("maintenance", params),)
+        return (RENEWAL_NOT_COMMERCIAL._found("maintenance", params),)
     if isinstance(op, AddSeats) and trial:
-        return (NOT_COMMERCIAL.finding("maintenance", params),)
+        return (NOT_COMMERCIAL._found("maintenance", params),)
     if isinstance(op, ChangeProduct) and trial:
-        return (CHANGE_NOT_ALLOWED.finding("maintenance", {**params, "reason": "trial"}),)
+        return (CHANGE_NOT_ALLOWED._found("maintenance", {**params, "reason": "trial"}),)
     if isinstance(op, Resume) and state is not Status.SUSPENDED:
         if m.suspension is not None and state is Status.EXPIRED:
             expires = {**params, "expires_on": m.expires_on.isoformat()}
-            return (RESUME_EXPIRED.finding("maintenance", expires),)
+            return (RESUME_EXPIRED._found("maintenance", expires),)
         if m.suspension is None and state not in (Status.DELETED, Status.REPLACED):
-            return (NOT_SUSPENDED.finding("maintenance", params),)
+            return (NOT_SUSPENDED._found("maintenance", params),)
     if state is Status.SUSPENDED and not state_accepts(type(op), state):
-        return (SUSPENDED.finding("maintenance", params),)
+        return (SUSPENDED._found("maintenance", params),)
     if not state_accepts(type(op), state):
-        return (NOT_ACTIVE.finding("maintenance", {**params, "status": state.value}),)
+        return (NOT_ACTIVE._found("maintenance", {**params, "status": state.value}),)
     return _NONE
 
 

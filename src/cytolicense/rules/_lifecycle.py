@@ -52,7 +52,7 @@ def rule_renewal_window(ctx: RuleContext) -> Iterable[Finding]:
         except OverflowError:
             renewable = dt.date.min.isoformat()
         return (
-            TOO_EARLY.finding(
+            TOO_EARLY._found(
                 "maintenance",
                 {
                     "maintenance": m.id,
@@ -75,7 +75,7 @@ def rule_change_target(ctx: RuleContext) -> Iterable[Finding]:
     allowed = tuple(sorted(old.changes_to)) if old is not None else ()
     if op.product not in allowed:
         return (
-            CHANGE_NOT_ALLOWED.finding(
+            CHANGE_NOT_ALLOWED._found(
                 "product",
                 {
                     "product": m.product,
@@ -112,9 +112,7 @@ def rule_modules_dropped(ctx: RuleContext) -> Iterable[Finding]:
     """``change.modules_dropped`` (warning): modules the new product does not offer."""
     dropped = dropped_modules(ctx)
     if dropped and ctx.product is not None:
-        return (
-            MODULES_DROPPED.finding("modules", {"product": ctx.product.id, "modules": dropped}),
-        )
+        return (MODULES_DROPPED._found("modules", {"product": ctx.product.id, "modules": dropped}),)
     return _NONE
 
 
@@ -143,10 +141,10 @@ def rule_extension(ctx: RuleContext) -> Iterable[Finding]:
     if m is None or m.license_type is not _TRIAL:
         return _NONE
     if product is None or not product.trial_extension_days:
-        return (EXTENSION_NOT_OFFERED.finding("maintenance", {"product": m.product}),)
+        return (EXTENSION_NOT_OFFERED._found("maintenance", {"product": m.product}),)
     if m.extended_on is not None:
         return (
-            ALREADY_EXTENDED.finding(
+            ALREADY_EXTENDED._found(
                 "maintenance", {"maintenance": m.id, "extended_on": m.extended_on.isoformat()}
             ),
         )
@@ -196,10 +194,10 @@ def rule_group(ctx: RuleContext) -> Iterable[Finding]:
     sets = group_sets(ctx)
     for m in sets:
         if m.suspension is not None:  # a suspended set is not grouped
-            return (SUSPENDED.finding("maintenance", {"maintenance": m.id}),)
+            return (SUSPENDED._found("maintenance", {"maintenance": m.id}),)
     if len(sets) < 2:
         return (
-            NOTHING_TO_GROUP.finding(
+            NOTHING_TO_GROUP._found(
                 "product", {"client": ctx.client.id, "product": op.product, "count": len(sets)}
             ),
         )
@@ -213,7 +211,7 @@ def rule_group(ctx: RuleContext) -> Iterable[Finding]:
             differs.append("modules")
         if differs:
             return (
-                SETS_DIFFER.finding(
+                SETS_DIFFER._found(
                     "product",
                     {
                         "product": op.product,
@@ -285,7 +283,7 @@ def rule_dates(ctx: RuleContext) -> Iterable[Finding]:
         if end is not None and ctx.product is not None:
             end + dt.timedelta(days=ctx.product.grace_days)
     except (OverflowError, ValueError):
-        return (OUT_OF_RANGE.finding("today", {"max": dt.date.max.isoformat()}),)
+        return (OUT_OF_RANGE._found("today", {"max": dt.date.max.isoformat()}),)
     return _NONE
 
 
@@ -353,7 +351,7 @@ def rule_pool(ctx: RuleContext) -> Iterable[Finding]:
             continue
         if seats < 0 and have < -seats:
             params = {"item": item, "period": str(period), "needed": -seats, "available": have}
-            out.append(POOL_SHORT.finding(field, params))
+            out.append(POOL_SHORT._found(field, params))
         stock[key] = have + seats
     return out if out else _NONE
 
