@@ -389,6 +389,36 @@ def test_a_vendor_rules_usual_case_is_copied_and_decides_alike() -> None:
     }
 
 
+def under_cap_unless_seven(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    if req.quantity == 7:
+        raise ValueError("seven")  # a usual case that raises counts as false
+    return bool(req.quantity <= LIMIT)
+
+
+def test_a_usual_case_that_raises_sends_the_check_down_the_general_path() -> None:
+    """The generated check asks the usual cases one inside the other in one try, then
+    (the first failing or raising) each in a try of its own: a raising one counts as
+    false there, its rule runs, and the rules that declare no usual case run on both
+    paths."""
+    catalog = cl.load_catalog(TestCatalog(), entry_points=False)
+    specs = [
+        cl.RuleSpec(
+            check=vendor_cap, operations={"assign"}, codes=[CAP], usual=under_cap_unless_seven
+        ),
+        cl.RuleSpec(check=vendor_rules, operations={"assign"}, codes=[CAP, BAN]),
+    ]
+    engine = cl.Engine(catalog, rules=specs)
+    c = engine.create_client("a", "A", TODAY)
+    for today in (TODAY, BANNED_DAY):
+        for quantity in (5, 7, LIMIT + 1, 0):
+            req = request(quantity=quantity)
+            decision = engine.check(c, req, today)
+            assert decision == engine._decide(engine._context(c, req, today, None))
+            assert ("vendor.ban" in decision.codes) is (today == BANNED_DAY)
+            assert decision.codes.count("vendor.cap") == (2 if quantity > LIMIT else 0)
+    assert "hot" in engine._assign[False][False]["edr"].__code__.co_varnames
+
+
 def test_the_copies_names_are_the_generated_checks() -> None:
     assert ARGS == ("client", "op", "today", "plan", "pool")
     text = "\n".join(inline_usual(early, 1, PLAN).lines)

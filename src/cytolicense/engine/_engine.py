@@ -687,6 +687,7 @@ class Engine:
             answer = ["if type(fK) not in empty_kinds or fK:", f"    fK = plugin_found(p{j}, fK)"]
             entries.append((spec.usual, spec.check, call, answer))
         asked = []
+        bare: list[list[str]] = []  # each asked case's lines without their try
         for k, (usual, *_) in enumerate(entries):
             if usual is None or plan is None:
                 continue
@@ -703,9 +704,11 @@ class Engine:
                     "    except Exception:",
                     f"        s{k} = False  # a usual case that fails counts as false",
                 ]
+                bare.append([f"s{k} = u{k}(client, op, today, plan, pool)"])
             else:
                 names.update(copied.names)
                 lines += ["    " + line for line in copied.lines]
+                bare.append(copied.body)
             asked.append(k)
 
         def called(k: int) -> list[str]:
@@ -750,14 +753,29 @@ class Engine:
             lines.append(f"{indent}return none")
 
         unasked = [k for k in range(len(entries)) if k not in asked]
+        general = lines[1:]  # each case asked in a try of its own, then every rule
+        del lines[1:]
         if asked:
-            # Every asked rule's usual case holds (the usual client): only the rules
+            # The usual client first: the cases asked one inside the other, in one try,
+            # so that the first to fail (or raise) leaves for the general path, which
+            # asks them all again, each in its own try. When all hold, only the rules
             # that declare none run (none at all: no context is made).
-            lines.append(f"    if {' and '.join(f's{k}' for k in asked)}:")
+            indent = "        "
+            hot = [f"{indent}{'    ' * len(asked)}return none"]
             if unasked:
+                lines.append("    hot = False")
+                hot = [f"{indent}{'    ' * len(asked)}hot = True"]
+            lines.append("    try:")
+            for k, body in zip(asked, bare, strict=True):
+                lines.extend(indent + line for line in body)
+                lines.append(f"{indent}if s{k}:")
+                indent += "    "
+            lines.extend(hot)
+            lines += ["    except Exception:", "        pass"]
+            if unasked:
+                lines.append("    if hot:")
                 run(unasked, "        ")
-            else:
-                lines.append("        return none")
+        lines.extend(general)
         run(list(range(len(entries))), "    ")
         namespace: dict[str, Any] = {
             "RuleContext": RuleContext,

@@ -118,15 +118,20 @@ class NotInlinable(Exception):
 
 
 class Inlined:
-    """One usual case, copied: the lines that set its result name, and the values of
-    the names those lines read."""
+    """One usual case or rule, copied: the lines that set its result name, and the
+    values of the names those lines read. A usual case's *lines* run in ``try`` (an
+    exception sets the result false); its *body* is the same lines without it, for a
+    caller that runs several in one ``try`` of its own."""
 
-    __slots__ = ("lines", "names", "result")
+    __slots__ = ("body", "lines", "names", "result")
 
-    def __init__(self, lines: list[str], names: dict[str, Any], result: str) -> None:
+    def __init__(
+        self, lines: list[str], names: dict[str, Any], result: str, body: list[str] | None = None
+    ) -> None:
         self.lines = lines
         self.names = names
         self.result = result
+        self.body = lines if body is None else body
 
 
 def inline_usual(func: Callable[..., Any], k: int, plan: Any) -> Inlined:
@@ -217,8 +222,13 @@ class _Kind:
             except AttributeError:
                 why = f"{func.__qualname__} reads plan.{attr}, which it lacks"
                 raise NotInlinable(why) from None
-        lines = [line.replace(_K, key) for line in template.lines]
-        return Inlined(lines, names, self.result.replace(_K, key))
+        body = [line.replace(_K, key) for line in template.lines]
+        result = self.result.replace(_K, key)
+        if self is not _USUAL:
+            return Inlined(body, names, result)
+        # a usual case that raises counts as false
+        lines = ["try:", *("    " + line for line in body), "except Exception:"]
+        return Inlined([*lines, f"    {result} = False"], names, result, body)
 
 
 _USUAL = _Kind("usual case", "s", "v", "g", len(ARGS))
@@ -323,11 +333,7 @@ class _Copier(ast.NodeTransformer):
             body = body[1:]  # the docstring
         stmts = self._block([self.visit(s) for s in body])
         text = ast.unparse(ast.fix_missing_locations(ast.Module(body=stmts, type_ignores=[])))
-        lines = text.splitlines()
-        if self.kind is _USUAL:  # a usual case that raises counts as false
-            lines = ["try:", *("    " + line for line in lines)]
-            lines += ["except Exception:", f"    {self.result} = False"]
-        return _Template(lines, self.names, self.plan_attributes)
+        return _Template(text.splitlines(), self.names, self.plan_attributes)
 
     # -- names ------------------------------------------------------------------------
 
