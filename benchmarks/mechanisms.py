@@ -12,6 +12,8 @@ Mechanisms measured (each turned off the way a reader could check by hand):
   with each usual case called instead;
 - rules copied into the check (the same module): the generated check with each rule
   called on a context instead;
+- findings made as they are (``CodeSpec._found``): the built-in rules' findings
+  made through ``CodeSpec.finding`` instead (params copied and checked);
 - trusted construction (``core/_trusted.py`` ``builder``): the engine's new
   maintenance, module lines and event built without the validators, against the
   validated constructors;
@@ -19,8 +21,9 @@ Mechanisms measured (each turned off the way a reader could check by hand):
   against a subclass with attrs' own ``__init__`` and the same checks;
 - the document reader (``store/_reader.py`` on parsed data): ``stored_client``
   against the strict converter;
-- (the one-slot serializer cache measured 0.99x and the typed reader 1.17x; both were
-  removed; see the performance page).
+- (the one-slot serializer cache measured 0.99x, the typed reader 1.17x and
+  messages' printf forms 1.06-1.07x; all three were removed; see the performance
+  page).
 
     python benchmarks/mechanisms.py [--quick]
 """
@@ -44,6 +47,7 @@ import run as R
 
 import cytolicense as cl
 from cytolicense.core import _catalog_records
+from cytolicense.core._findings import CodeSpec
 from cytolicense.engine import _engine, _inline
 from cytolicense.store import _serialize
 
@@ -174,6 +178,38 @@ def main() -> int:
             lambda c=c, r=r: calling.check(c, r, day),
             n, rounds,
         )  # fmt: skip
+
+    # 2d. The built-in rules' findings made from their params as they are
+    # (CodeSpec._found) against CodeSpec.finding (params copied and checked): on
+    # refusals, their messages read as a console shows them.
+    refusals = [
+        ("same family in force (refused)", rule_shapes[2][1], req),
+        ("refused with 4 findings", rule_shapes[2][1], cl.AssignmentRequest(
+            product="epdr", license_type="commercial", quantity=20, period="5y",
+            modules={"enc": None, "watch": None},
+        )),
+    ]  # fmt: skip
+    found = CodeSpec._found
+
+    def shown(c: cl.Client, r: cl.AssignmentRequest) -> list[str]:
+        return [f.message for f in engine.check(c, r, day).errors]
+
+    def checked(c: cl.Client, r: cl.AssignmentRequest) -> list[str]:
+        CodeSpec._found = CodeSpec.finding  # type: ignore[method-assign, assignment]
+        try:
+            return shown(c, r)
+        finally:
+            CodeSpec._found = found  # type: ignore[method-assign]
+
+    for name, c, r in refusals:
+        assert checked(c, r) == shown(c, r)
+        assert len(shown(c, r)) in (1, 4)
+        compare("findings made as they are", f"check: {name}, messages",
+                lambda c=c, r=r: shown(c, r), lambda c=c, r=r: checked(c, r),
+                n, rounds)  # fmt: skip
+    # 2e. Messages filled through printf forms made once per template ("%(name)s",
+    # about half format_map's time per message) bought 1.06x and 1.07x on these two
+    # refusals (messages read), under the 20% line: removed the day they were measured.
 
     # 3. Trusted construction of what an assignment creates.
     c0 = client_with()

@@ -7,7 +7,6 @@ rule that finds it. Tuples are joined with ", " and the values of the params in
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +66,6 @@ VALUES: Mapping[str, Mapping[str, str]] = {
 }
 
 
-_FORMATTER = string.Formatter()
 _STR = frozenset({str})
 
 
@@ -91,9 +89,6 @@ def _text(name: str, value: object, values: Mapping[str, str]) -> str:
 
 def render(template: str, params: Mapping[str, object], language: str) -> str:
     """Fill *template* with *params* for *language*."""
-    form = _FORMS.get(template, _UNSEEN)
-    if form is _UNSEEN:
-        form = _form(template)
     copy: dict[str, object] | None = None  # made once a value is written out
     value: Any
     for k, value in params.items():
@@ -111,39 +106,11 @@ def render(template: str, params: Mapping[str, object], language: str) -> str:
         else:
             copy[k] = _text(k, value, VALUES.get(language, _NO_VALUES))
     filled = params if copy is None else copy
-    return template.format_map(filled) if form is None else form % filled
+    return template.format_map(filled)
 
 
 _PLAIN_INT = 10**18  # below str()'s digit limit by far
 _NO_VALUES: Mapping[str, str] = {}
-_UNSEEN = ""  # never a form (a form of an empty template is None: format_map)
-_FORMS: dict[str, str | None] = {}
-_MAX_FORMS = 4096  # templates are declared (codes, errors), so few; a bound all the same
-
-
-def _form(template: str) -> str | None:
-    """*template* (``{name}`` fields) as the printf-style form that fills the same way
-    (``%(name)s``; a ``%`` doubled), which Python fills in about half the time
-    ``format_map`` takes (350 against 600 ns for three fields, measured); ``None`` when
-    a field has a format spec, a conversion or a name that is not an identifier, or
-    the template does not parse: those are filled by ``format_map`` (so is the
-    empty template). Kept per template, up to :data:`_MAX_FORMS`."""
-    try:
-        parts = list(_FORMATTER.parse(template))
-    except ValueError:  # format_map raises its own error for it
-        parts = None
-    form: str | None = None
-    if parts and all(
-        name is None or (name.isidentifier() and not spec and conversion is None)
-        for _, name, spec, conversion in parts
-    ):
-        form = "".join(
-            literal.replace("%", "%%") + ("" if name is None else f"%({name})s")
-            for literal, name, _, _ in parts
-        )
-    if len(_FORMS) < _MAX_FORMS:
-        _FORMS[template] = form
-    return form
 
 
 ERRORS: Mapping[str, Mapping[str, str]] = {
