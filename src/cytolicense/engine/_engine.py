@@ -595,9 +595,9 @@ class Engine:
         and the pool shortage's severity set."""
         if plugin:
             out = self._plugin_findings(ctx, plugin, list(out))
-        return self._found(ctx.pool, out)
+        return self._decided(ctx.pool, out)
 
-    def _found(self, pool: Pool | None, out: Sequence[Finding]) -> Decision:
+    def _decided(self, pool: Pool | None, out: Sequence[Finding]) -> Decision:
         """The decision of the findings *out* (every rule's), the pool shortage's
         severity set: what the generated check returns when a rule found something (no
         context needed)."""
@@ -655,10 +655,13 @@ class Engine:
         pool): one generated function, with the product's plan and rules bound once.
 
         Each rule that declares its usual case (:attr:`RuleSpec.usual`) is skipped
-        while that case holds (a few comparisons on the client and the request, asked
-        once each); the rules whose usual case does not hold, and those that declare
-        none, run on one context built for the first of them. The usual client needs
-        no context at all."""
+        while that case holds (a few comparisons on the client and the request, copied
+        into the function where they can be). The usual client's cases are asked one
+        inside the other; when one fails, every case is asked again on the general
+        path, and the rules whose usual case does not hold, and those that declare
+        none, run, copied or on one context built for the first that is called. The
+        usual client needs no context at all, nor does a decision that found
+        something."""
         builtin, plugin = self._select(self._context(client, op, today, pool))
         plan = self._tables.plans.get(op.product)
         # The context, made only where a rule that is called needs it (a copied rule
@@ -749,7 +752,7 @@ class Engine:
             found = [f"f{k}" for k in ks]
             joined = ", ".join("*" + f for f in found)
             lines.append(f"{indent}if {' or '.join(found) or 'False'}:")
-            lines.append(f"{indent}    return found(pool, [{joined}])")
+            lines.append(f"{indent}    return decided(pool, [{joined}])")
             lines.append(f"{indent}return none")
 
         unasked = [k for k in range(len(entries)) if k not in asked]
@@ -784,7 +787,7 @@ class Engine:
             "plan": plan,
             "tables": self._tables,
             "no_ids": _NO_IDS,
-            "found": self._found,
+            "decided": self._decided,
             "plugin_error": _plugin_error,
             "plugin_found": _plugin_found,
             "empty_kinds": _EMPTY_KINDS,

@@ -41,9 +41,9 @@ generated check already holds (:data:`CONTEXT`: ``ctx.request`` is the request,
 ``ctx.plan`` the plan, ``ctx.maintenance`` is ``None``), so no
 :class:`~cytolicense.RuleContext` is made unless a rule that is called needs
 one. A rule that passes its context on, sets a field, or reads one this module does
-not know is called. The copy's answer is the rule's: the
-check wraps it so that when the copy raises, the rule is called on a real context
-and its own exception (with its own traceback) is what goes on.
+not know is called. The copy's answer is the rule's: the check wraps it so that
+when the copy raises, the rule is called on a real context and its own exception
+(with its own traceback) is what goes on.
 
 Reading, checking and rewriting a source takes about a millisecond, so it is done
 once per function (a memo, held while the function lives and checked against the
