@@ -527,3 +527,23 @@ def test_a_rule_that_is_not_copied_is_called_in_the_check() -> None:
     assert [f.code for f in engine.check(c, req, TODAY).findings] == ["vendor.cap"]
     check = engine._assign[False][False]["edr"]
     assert any(v is passes_ctx_on for v in check.__globals__.values())
+
+
+def junk_when_large(ctx: cl.RuleContext) -> list[Any]:
+    if ctx.request is not None and ctx.request.quantity > LIMIT:
+        return ["not a finding"]
+    return []
+
+
+def test_a_copy_answering_list_displays_has_its_empty_answer_taken_as_it_is() -> None:
+    """A copied plugin rule whose every answer is a list or tuple display is known to
+    answer a list or a tuple: an empty one is taken without the type test of a
+    plugin's answer, a non-empty one is still checked finding by finding."""
+    assert inline_rule(with_module_call, 0, PLAN).lists is True
+    assert inline_rule(junk_when_large, 0, PLAN).lists is True
+    assert inline_rule(vendor_rules, 0, PLAN).lists is False  # it answers a name
+    engine = vendor_engine(junk_when_large)
+    c = engine.create_client("a", "A", TODAY)
+    assert engine.check(c, request(quantity=5), TODAY).ok
+    with pytest.raises(cl.PluginRuleError, match="not a Finding"):
+        engine.check(c, request(quantity=LIMIT + 1), TODAY)

@@ -672,13 +672,13 @@ class Engine:
         lines = ["def check_assign(client, op, today, pool):"]
         names: dict[str, Any] = {}
         # Every rule, built-in then plugin: its usual case (or None), the rule, the
-        # lines that call it (setting fK) and the lines that check its answer. A
-        # plugin rule is called like a built-in one, its answer checked and its
-        # errors named (_plugin_found, _plugin_error).
-        entries: list[tuple[Any, Any, list[str], list[str]]] = []
+        # lines that call it (setting fK), the lines that check its answer, and those
+        # that check a list or a tuple. A plugin rule is called like a built-in one,
+        # its answer checked and its errors named (_plugin_found, _plugin_error).
+        entries: list[tuple[Any, Any, list[str], list[str], list[str]]] = []
         for i, spec in enumerate(builtin):
             names[f"r{i}"] = spec.check
-            entries.append((spec.usual, spec.check, [f"fK = r{i}(ctx)"], []))
+            entries.append((spec.usual, spec.check, [f"fK = r{i}(ctx)"], [], []))
         for j, spec in enumerate(plugin):
             names[f"p{j}"], names[f"c{j}"] = spec, spec.check
             call = [
@@ -688,7 +688,8 @@ class Engine:
                 f"    raise plugin_error(p{j}, exc) from exc",
             ]
             answer = ["if type(fK) not in empty_kinds or fK:", f"    fK = plugin_found(p{j}, fK)"]
-            entries.append((spec.usual, spec.check, call, answer))
+            listed = ["if fK:", f"    fK = plugin_found(p{j}, fK)"]  # an empty one is fine
+            entries.append((spec.usual, spec.check, call, answer, listed))
         asked = []
         bare: list[list[str]] = []  # each asked case's lines without their try
         for k, (usual, *_) in enumerate(entries):
@@ -718,7 +719,7 @@ class Engine:
             """The lines that run rule *k*: its text copied (engine/_inline.py), the
             rule called on the context if the copy raises (so that its own exception
             goes on), or else the call."""
-            _, rule, call, answer = entries[k]
+            _, rule, call, answer, listed = entries[k]
             call = make_ctx + call
             try:
                 copied = inline_rule(rule, k, plan) if plan is not None else None
@@ -727,14 +728,23 @@ class Engine:
             if copied is None:
                 return call + answer
             names.update(copied.names)
-            return [
+            out = [
                 "try:",
                 *("    " + line for line in copied.lines),
                 "except (KeyboardInterrupt, GeneratorExit):",
                 "    raise",
                 "except BaseException:",
                 *("    " + line for line in call),
-                *answer,
+            ]
+            if not (answer and copied.lists):
+                return out + answer
+            # The copy's every answer is a list or tuple display: an empty one needs no
+            # look (the call's answer, whatever it is, is checked in full).
+            return [
+                *out,
+                *("    " + line for line in answer),
+                "else:",
+                *("    " + x for x in listed),
             ]
 
         def run(ks: list[int], indent: str) -> None:

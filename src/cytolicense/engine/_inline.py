@@ -123,15 +123,21 @@ class Inlined:
     exception sets the result false); its *body* is the same lines without it, for a
     caller that runs several in one ``try`` of its own."""
 
-    __slots__ = ("body", "lines", "names", "result")
+    __slots__ = ("body", "lines", "lists", "names", "result")
 
     def __init__(
-        self, lines: list[str], names: dict[str, Any], result: str, body: list[str] | None = None
+        self,
+        lines: list[str],
+        names: dict[str, Any],
+        result: str,
+        body: list[str] | None = None,
+        lists: bool = False,
     ) -> None:
         self.lines = lines
         self.names = names
         self.result = result
         self.body = lines if body is None else body
+        self.lists = lists  # every answer a list or tuple display: a list or a tuple
 
 
 def inline_usual(func: Callable[..., Any], k: int, plan: Any) -> Inlined:
@@ -169,10 +175,13 @@ class _Template:
     """A function's body rewritten, its names numbered by :data:`_K`: the lines, the
     global or builtin each bound name stands for, and the plan's attributes read."""
 
-    __slots__ = ("lines", "names", "plan_attributes")
+    __slots__ = ("lines", "lists", "names", "plan_attributes")
 
-    def __init__(self, lines: list[str], names: dict[str, str], plan_attributes: set[str]):
+    def __init__(
+        self, lines: list[str], names: dict[str, str], plan_attributes: set[str], lists: bool
+    ):
         self.lines, self.names, self.plan_attributes = lines, names, plan_attributes
+        self.lists = lists
 
 
 class _Kind:
@@ -225,7 +234,7 @@ class _Kind:
         body = [line.replace(_K, key) for line in template.lines]
         result = self.result.replace(_K, key)
         if self is not _USUAL:
-            return Inlined(body, names, result)
+            return Inlined(body, names, result, lists=template.lists)
         # a usual case that raises counts as false
         lines = ["try:", *("    " + line for line in body), "except Exception:"]
         return Inlined([*lines, f"    {result} = False"], names, result, body)
@@ -318,6 +327,7 @@ class _Copier(ast.NodeTransformer):
         self.locals: set[str] = set()
         self.names: dict[str, str] = {}
         self.plan_attributes: set[str] = set()
+        self.lists = True  # until an answer that is not a list or tuple display
 
     def copy(self) -> _Template:
         fn, name = self.fn, self.func.__qualname__
@@ -333,7 +343,7 @@ class _Copier(ast.NodeTransformer):
             body = body[1:]  # the docstring
         stmts = self._block([self.visit(s) for s in body])
         text = ast.unparse(ast.fix_missing_locations(ast.Module(body=stmts, type_ignores=[])))
-        return _Template(text.splitlines(), self.names, self.plan_attributes)
+        return _Template(text.splitlines(), self.names, self.plan_attributes, self.lists)
 
     # -- names ------------------------------------------------------------------------
 
@@ -380,6 +390,8 @@ class _Copier(ast.NodeTransformer):
     # -- control flow -----------------------------------------------------------------
 
     def _set(self, value: ast.expr | None) -> ast.stmt:
+        if not isinstance(value, ast.List | ast.Tuple | ast.ListComp):
+            self.lists = False
         return ast.Assign(
             targets=[ast.Name(self.result, ast.Store())],
             value=value if value is not None else ast.Constant(None),
