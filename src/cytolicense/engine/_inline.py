@@ -121,7 +121,9 @@ class Inlined:
     """One usual case or rule, copied: the lines that set its result name, and the
     values of the names those lines read. A usual case's *lines* run in ``try`` (an
     exception sets the result false); its *body* is the same lines without it, for a
-    caller that runs several in one ``try`` of its own."""
+    caller that runs several in one ``try`` of its own. A rule's *lists* is true when
+    its every answer is a list or tuple display (so its answer is a list or a tuple:
+    an empty one needs no look)."""
 
     __slots__ = ("body", "lines", "lists", "names", "result")
 
@@ -137,7 +139,7 @@ class Inlined:
         self.names = names
         self.result = result
         self.body = lines if body is None else body
-        self.lists = lists  # every answer a list or tuple display: a list or a tuple
+        self.lists = lists
 
 
 def inline_usual(func: Callable[..., Any], k: int, plan: Any) -> Inlined:
