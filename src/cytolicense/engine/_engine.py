@@ -691,7 +691,10 @@ class Engine:
             listed = ["if fK:", f"    fK = plugin_found(p{j}, fK)"]  # an empty one is fine
             entries.append((spec.usual, spec.check, call, answer, listed))
         asked = []
-        bare: list[list[str]] = []  # each asked case's lines without their try
+        # The general path: each case asked in a try of its own, then every rule; and
+        # each asked case's lines without their try, for the usual client's path.
+        general: list[str] = []
+        bare: list[list[str]] = []
         for k, (usual, *_) in enumerate(entries):
             if usual is None or plan is None:
                 continue
@@ -702,7 +705,7 @@ class Engine:
                 copied = inline_usual(usual, k, plan)
             except NotInlinable:
                 names[f"u{k}"] = usual
-                lines += [
+                general += [
                     "    try:",
                     f"        s{k} = u{k}(client, op, today, plan, pool)",
                     "    except Exception:",
@@ -711,7 +714,7 @@ class Engine:
                 bare.append([f"s{k} = u{k}(client, op, today, plan, pool)"])
             else:
                 names.update(copied.names)
-                lines += ["    " + line for line in copied.lines]
+                general += ["    " + line for line in copied.lines]
                 bare.append(copied.body)
             asked.append(k)
 
@@ -766,8 +769,6 @@ class Engine:
             lines.append(f"{indent}return none")
 
         unasked = [k for k in range(len(entries)) if k not in asked]
-        general = lines[1:]  # each case asked in a try of its own, then every rule
-        del lines[1:]
         if asked:
             # The usual client first: the cases asked one inside the other, in one try,
             # so that the first to fail (or raise) leaves for the general path, which
@@ -788,7 +789,7 @@ class Engine:
             if unasked:
                 lines.append("    if hot:")
                 run(unasked, "        ")
-        lines.extend(general)
+        lines += general
         run(list(range(len(entries))), "    ")
         namespace: dict[str, Any] = {
             "RuleContext": RuleContext,
