@@ -53,6 +53,20 @@ def run(copied: Inlined, *args: Any) -> Any:
     return namespace["usual"](client, op, today, plan, pool)
 
 
+def run_test(copied: Inlined, *args: Any) -> bool:
+    """The copy's *body* then its *test*, in one try: what the usual client's path of
+    the generated check runs."""
+    source = "def usual(client, op, today, plan, pool):\n    try:\n"
+    source += "".join(f"        {line}\n" for line in copied.body)
+    source += f"        if {copied.test}:\n            return True\n"
+    source += "    except Exception:\n        pass\n    return False\n"
+    namespace: dict[str, Any] = {"plan": args[3], **copied.names}
+    exec(compile(source, "<test>", "exec"), namespace)
+    client, op, today, plan, pool = args
+    answer: bool = namespace["usual"](client, op, today, plan, pool)
+    return answer
+
+
 def agree(func: Any, plan: Any, *cases: tuple[Any, Any, Any, Any]) -> None:
     copied = inline_usual(func, 3, plan)
     for client, req, today, pool in cases:
@@ -61,6 +75,7 @@ def agree(func: Any, plan: Any, *cases: tuple[Any, Any, Any, Any]) -> None:
         except Exception:
             expected = False
         assert bool(run(copied, client, req, today, plan, pool)) is expected, (client, req)
+        assert run_test(copied, client, req, today, plan, pool) is expected, (client, req)
 
 
 # -- usual cases of the shapes the copier rewrites ----------------------------------------
@@ -133,6 +148,17 @@ def raises(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
     return req.quantity // 0 > 1
 
 
+def unpacked(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    """Four names from four values (made four assignments), then four that read the
+    names they assign (kept one: the values are all read first)."""
+    a, b, c, d = req.quantity, plan.cap, req.items, pool
+    a, b, c, d = b, a, d, c
+    if c is not None and len(d) > 1:
+        e, f, g, h = c, a, len(d), b
+        return bool(e > h and f is not None and g)
+    return a is None or a >= b
+
+
 PLAN = Plan(cap=5)
 CASES = [
     (None, Req(q, items), None, pool)
@@ -154,6 +180,7 @@ CASES = [
         comprehension,
         renamed,
         raises,
+        unpacked,
     ],
 )
 def test_a_copied_usual_case_answers_as_the_function_does(func: Any) -> None:
@@ -177,6 +204,25 @@ def test_the_copy_is_straight_line_code_with_renamed_names() -> None:
     copied = inline_usual(comprehension, 2, PLAN)
     assert copied.names["g2_all"] is all and copied.names["g2_LIMIT"] == LIMIT
     assert [line for line in inline_usual(straight, 0, PLAN).lines if "docstring" in line] == []
+
+
+def test_a_straight_usual_case_is_tested_by_its_answers_expression() -> None:
+    """One that runs straight to its one answer is asked as ``if <answer>:`` on the
+    usual client's path (no result stored); one that branches or loops sets its
+    result and is asked by it. Four names from four values become four assignments
+    unless a value reads a name the line assigns."""
+    copied = inline_usual(straight, 4, PLAN)
+    assert copied.test == "(v4_q >= 1 and (v4_cap is None or v4_q <= v4_cap))"
+    assert copied.body == ["v4_q = op.quantity", "v4_cap = g4_plan_cap"]
+    assert "s4" not in "\n".join(copied.body)
+    for func in (loop, early, half_returns):
+        branching = inline_usual(func, 4, PLAN)
+        assert branching.test == branching.result == "s4"
+        assert ["    " + line for line in branching.body] == branching.lines[1:-2]
+    lines = inline_usual(unpacked, 1, PLAN).lines
+    assert "    v1_a = op.quantity" in lines and "    v1_d = pool" in lines
+    assert "    v1_a, v1_b, v1_c, v1_d = (v1_b, v1_a, v1_d, v1_c)" in lines
+    assert "        v1_e = v1_c" in lines
 
 
 def test_plan_attributes_are_read_when_the_check_is_built() -> None:

@@ -694,7 +694,7 @@ class Engine:
         # The general path: each case asked in a try of its own, then every rule; and
         # each asked case's lines without their try, for the usual client's path.
         general: list[str] = []
-        bare: list[list[str]] = []
+        bare: list[tuple[list[str], str]] = []  # per asked case: its lines, its test
         for k, (usual, *_) in enumerate(entries):
             if usual is None or plan is None:
                 continue
@@ -711,11 +711,11 @@ class Engine:
                     "    except Exception:",
                     f"        s{k} = False  # a usual case that fails counts as false",
                 ]
-                bare.append([f"s{k} = u{k}(client, op, today, plan, pool)"])
+                bare.append(([], f"u{k}(client, op, today, plan, pool)"))
             else:
                 names.update(copied.names)
                 general += ["    " + line for line in copied.lines]
-                bare.append(copied.body)
+                bare.append((copied.body, copied.test))
             asked.append(k)
 
         def called(k: int) -> list[str]:
@@ -780,9 +780,9 @@ class Engine:
                 lines.append("    hot = False")
                 hot = [f"{indent}{'    ' * len(asked)}hot = True"]
             lines.append("    try:")
-            for k, body in zip(asked, bare, strict=True):
+            for body, test in bare:
                 lines.extend(indent + line for line in body)
-                lines.append(f"{indent}if s{k}:")
+                lines.append(f"{indent}if {test}:")
                 indent += "    "
             lines.extend(hot)
             lines += ["    except Exception:", "        pass"]

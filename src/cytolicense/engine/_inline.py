@@ -120,12 +120,15 @@ class NotInlinable(Exception):
 class Inlined:
     """One usual case or rule, copied: the lines that set its result name, and the
     values of the names those lines read. A usual case's *lines* run in ``try`` (an
-    exception sets the result false); its *body* is the same lines without it, for a
-    caller that runs several in one ``try`` of its own. A rule's *lists* is true when
-    its every answer is a list or tuple display (so its answer is a list or a tuple:
-    an empty one needs no look)."""
+    exception sets the result false). For a caller that runs several in one ``try``
+    of its own and only asks whether each holds, its *body* is the lines to run
+    without that ``try`` and *test* the expression that then tells (the result
+    name, or, for a usual case that runs straight to its one answer, that answer's
+    expression, so that no result is stored). A rule's *lists* is true when its
+    every answer is a list or tuple display (so its answer is a list or a tuple: an
+    empty one needs no look)."""
 
-    __slots__ = ("body", "lines", "lists", "names", "result")
+    __slots__ = ("body", "lines", "lists", "names", "result", "test")
 
     def __init__(
         self,
@@ -134,12 +137,14 @@ class Inlined:
         result: str,
         body: list[str] | None = None,
         lists: bool = False,
+        test: str | None = None,
     ) -> None:
         self.lines = lines
         self.names = names
         self.result = result
         self.body = lines if body is None else body
         self.lists = lists
+        self.test = result if test is None else test
 
 
 def inline_usual(func: Callable[..., Any], k: int, plan: Any) -> Inlined:
@@ -177,13 +182,22 @@ class _Template:
     """A function's body rewritten, its names numbered by :data:`_K`: the lines, the
     global or builtin each bound name stands for, and the plan's attributes read."""
 
-    __slots__ = ("lines", "lists", "names", "plan_attributes")
+    __slots__ = ("head", "lines", "lists", "names", "plan_attributes", "test")
 
     def __init__(
-        self, lines: list[str], names: dict[str, str], plan_attributes: set[str], lists: bool
+        self,
+        lines: list[str],
+        names: dict[str, str],
+        plan_attributes: set[str],
+        lists: bool,
+        straight: tuple[list[str], str] | None = None,
     ):
         self.lines, self.names, self.plan_attributes = lines, names, plan_attributes
         self.lists = lists
+        # A body that runs straight to its one answer: the lines before it, and the
+        # answer's expression.
+        self.head: list[str] = lines if straight is None else straight[0]
+        self.test: str | None = None if straight is None else straight[1]
 
 
 class _Kind:
@@ -239,7 +253,9 @@ class _Kind:
             return Inlined(body, names, result, lists=template.lists)
         # a usual case that raises counts as false
         lines = ["try:", *("    " + line for line in body), "except Exception:"]
-        return Inlined([*lines, f"    {result} = False"], names, result, body)
+        head = [line.replace(_K, key) for line in template.head]
+        test = template.test.replace(_K, key) if template.test is not None else None
+        return Inlined([*lines, f"    {result} = False"], names, result, head, test=test)
 
 
 _USUAL = _Kind("usual case", "s", "v", "g", len(ARGS))
@@ -343,9 +359,17 @@ class _Copier(ast.NodeTransformer):
         body = list(fn.body)
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
             body = body[1:]  # the docstring
-        stmts = self._block([self.visit(s) for s in body])
-        text = ast.unparse(ast.fix_missing_locations(ast.Module(body=stmts, type_ignores=[])))
-        return _Template(text.splitlines(), self.names, self.plan_attributes, self.lists)
+        stmts = self._block(_split([self.visit(s) for s in body]))
+        text = _unparse(stmts)
+        last = stmts[-1]
+        straight = None
+        if isinstance(last, ast.Assign) and not any(
+            isinstance(node, ast.Name) and node.id == self.result
+            for stmt in stmts[:-1]
+            for node in ast.walk(stmt)
+        ):  # straight to its one answer: the answer's expression is its test
+            straight = (_unparse(stmts[:-1]), f"({ast.unparse(last.value)})")
+        return _Template(text, self.names, self.plan_attributes, self.lists, straight)
 
     # -- names ------------------------------------------------------------------------
 
@@ -441,6 +465,45 @@ class _Copier(ast.NodeTransformer):
             else:
                 out.append(stmt)
         return out or [ast.Pass()]
+
+
+def _unparse(stmts: list[ast.stmt]) -> list[str]:
+    module = ast.Module(body=stmts, type_ignores=[])
+    return ast.unparse(ast.fix_missing_locations(module)).splitlines() if stmts else []
+
+
+def _split(stmts: list[ast.stmt]) -> list[ast.stmt]:
+    """*stmts* with each ``a, b, c, d = w, x, y, z`` made one assignment per name,
+    where no name assigned is read on the right; nested blocks too. (CPython 3.11
+    builds and unpacks a tuple of four or more values; of two or three it swaps them
+    on the stack. One assignment per name is never slower.)"""
+    out: list[ast.stmt] = []
+    for stmt in stmts:
+        for field in ("body", "orelse"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                setattr(stmt, field, _split(list(block)))
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) else None
+        value = stmt.value if isinstance(stmt, ast.Assign) else None
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(target, ast.Tuple)
+            and isinstance(value, ast.Tuple)
+            and len(target.elts) == len(value.elts)
+            and all(isinstance(t, ast.Name) for t in target.elts)
+            and not any(isinstance(v, ast.Starred) for v in value.elts)
+        ):
+            names = {t.id for t in target.elts if isinstance(t, ast.Name)}
+            read = {n.id for v in value.elts for n in ast.walk(v) if isinstance(n, ast.Name)}
+            if len(names) == len(target.elts) and not names & read:
+                out += [
+                    ast.Assign(targets=[t], value=v)
+                    for t, v in zip(target.elts, value.elts, strict=True)
+                ]
+                continue
+        out.append(stmt)
+    return out
 
 
 def _returns(stmt: ast.AST) -> bool:
