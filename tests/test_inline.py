@@ -593,3 +593,12 @@ def test_a_copy_answering_list_displays_has_its_empty_answer_taken_as_it_is() ->
     assert engine.check(c, request(quantity=5), TODAY).ok
     with pytest.raises(cl.PluginRuleError, match="not a Finding"):
         engine.check(c, request(quantity=LIMIT + 1), TODAY)
+
+
+def test_a_copied_rules_empty_list_is_the_empty_tuple() -> None:
+    """The check only asks whether a copied rule's answer is empty, so ``return []``
+    is copied as the constant ``()`` (nothing built); a list with findings in it is
+    copied as written."""
+    text = "\n".join(inline_rule(junk_when_large, 0, PLAN).lines)
+    assert "f0 = ()" in text and "f0 = []" not in text
+    assert "f0 = ['not a finding']" in text

@@ -418,6 +418,10 @@ class _Copier(ast.NodeTransformer):
     def _set(self, value: ast.expr | None) -> ast.stmt:
         if not isinstance(value, ast.List | ast.Tuple | ast.ListComp):
             self.lists = False
+        elif self.kind is _RULE and isinstance(value, ast.List) and not value.elts:
+            # A rule's empty list is only looked at (is it empty?) by the check that
+            # copies it: the empty tuple, a constant, is the same answer unbuilt.
+            value = ast.Tuple(elts=[], ctx=ast.Load())
         return ast.Assign(
             targets=[ast.Name(self.result, ast.Store())],
             value=value if value is not None else ast.Constant(None),
