@@ -61,9 +61,13 @@ def inlined(plan: Any, none: Any, fallback: Callable[..., Any]) -> Callable[...,
         ):
             ends = client._commercial_ends
             if ends is not None:
-                for m in ends if isinstance(ends, tuple) else (ends,):
-                    if m._until >= today and m.product != pid and m.product in members:
+                if not isinstance(ends, tuple):
+                    if ends.product in members and ends.product != pid and ends._until >= today:
                         return fallback(client, req, today, pool)
+                else:
+                    for m in ends:
+                        if m.product in members and m.product != pid and m._until >= today:
+                            return fallback(client, req, today, pool)
             modules = req.modules
             for mid in modules:
                 seats = modules[mid]

@@ -476,9 +476,13 @@ def _no_rival_in_force(
     ends = client._commercial_ends
     if ends is None:
         return True
+    # The cheapest test first: most lines in force are of another family. A date
+    # comparison is the dearest (a rich comparison, not a specialized one).
     pid, members = plan.id, plan.family_members
-    for m in ends if isinstance(ends, tuple) else (ends,):  # one product: the line itself
-        if m._until >= today and m.product != pid and m.product in members:  # type: ignore[operator]
+    if not isinstance(ends, tuple):  # one product: the line itself, no tuple built
+        return ends.product not in members or ends.product == pid or ends._until < today  # type: ignore[operator]
+    for m in ends:  # noqa: SIM110 (a loop the check copies; all() would be a call)
+        if m.product in members and m.product != pid and m._until >= today:  # type: ignore[operator]
             return False
     return True
 
