@@ -55,7 +55,7 @@ def inlined(plan: Any, none: Any, fallback: Callable[..., Any]) -> Callable[...,
             and q >= 1
             and (maximum is None or q <= maximum)
             and period is not None
-            and (period.years, period.months) in enabled
+            and period._id in enabled
             and today < _SAFE_DAY
             and period._months < 120
         ):

@@ -80,6 +80,21 @@ class TestPeriod:
             Period(years=1).add_to(D(9999, 6, 1))
 
     @given(
+        st.tuples(st.integers(0, 30), st.integers(0, 30)).filter(any),
+        st.tuples(st.integers(0, 30), st.integers(0, 30)).filter(any),
+    )
+    def test_the_key_of_period_tables_is_one_per_years_and_months(
+        self, a: tuple[int, int], b: tuple[int, int]
+    ) -> None:
+        """Plans and pools key their periods by Period._id: equal periods share it,
+        others never do (1y and 12m are two periods, and two stocks)."""
+        pa, pb = Period(*a), Period(*b)
+        assert (pa._id == pb._id) is (pa == pb) is (a == b)
+        assert Period.parse(str(pa))._id == pa._id
+        pool = cl.Pool((cl.PoolLine(item="x", period=pa, seats=1),))
+        assert pool.seats("x", pb) == (1 if a == b else None)
+
+    @given(
         st.dates(),
         # Mostly terms a catalog sells (the end within the calendar), some far out.
         st.integers(min_value=0, max_value=10) | st.integers(min_value=0, max_value=9999),

@@ -100,25 +100,23 @@ class Pool:
     """
 
     lines: tuple[PoolLine, ...] = attrs.field(default=(), converter=_merge)
-    # (years, months) -> item -> seats: every check with a pool asks for the product
-    # and each module of one period (ints in the key: a Period's hash is a Python
-    # call; one key a check, then str keys, which hash once per string). Plain dicts,
+    # Period._id -> item -> seats: every check with a pool asks for the product and
+    # each module of one period (str keys, which hash once per string; a Period's
+    # hash is a Python call). Plain dicts,
     # never handed out but as Mapping: a mappingproxy's get() looks its method up by
     # name, and a check with a pool makes one or more of them.
-    _stock: Mapping[tuple[int, int], Mapping[str, int]] = attrs.field(
-        init=False, eq=False, repr=False
-    )
+    _stock: Mapping[str, Mapping[str, int]] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        stock: dict[tuple[int, int], dict[str, int]] = {}
+        stock: dict[str, dict[str, int]] = {}
         for ln in self.lines:
-            stock.setdefault((ln.period.years, ln.period.months), {})[ln.item] = ln.seats
+            stock.setdefault(ln.period._id, {})[ln.item] = ln.seats
         object.__setattr__(self, "_stock", stock)
 
     def seats(self, item: str, period: Period | str) -> int | None:
         """Seats in stock of *item* for *period*; ``None`` when the pool does not track it."""
         p = period if type(period) is Period else to_period(period)
-        items = self._stock.get((p.years, p.months))
+        items = self._stock.get(p._id)
         return None if items is None else items.get(item)
 
     def credit(self, item: str, period: Period | str, seats: int) -> Pool:
@@ -190,7 +188,7 @@ def replay_pool(events: Iterable[PoolChanged], pool: Pool | None = None) -> Pool
 _NO_STOCK: Mapping[str, int] = MappingProxyType({})
 
 
-def stock_of(pool: Pool, years: int, months: int) -> Mapping[str, int]:
-    """*pool*'s ``item -> seats`` for the period of *years* and *months*, not to be changed
-    (empty when it tracks nothing for it): what the pool rule reads for every move."""
-    return pool._stock.get((years, months), _NO_STOCK)
+def stock_of(pool: Pool, period: Period) -> Mapping[str, int]:
+    """*pool*'s ``item -> seats`` for *period*, not to be changed (empty when it tracks
+    nothing for it): what the pool rule reads for every move."""
+    return pool._stock.get(period._id, _NO_STOCK)

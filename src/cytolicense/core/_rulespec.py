@@ -200,12 +200,12 @@ class ProductPlan:
         self.family_members = family_members
         self.offered = tuple(product.license_types)  # tuples: `in` checks identity first
         self.offered_text = tuple(sorted(_texts(product.license_types)))
-        self.sold = frozenset((p.years, p.months) for p in product.periods)
+        self.sold = frozenset(p._id for p in product.periods)  # see Period._id
         self.sold_text = _texts(product.periods)
         enabled = set(product.enabled)
         if partner_enabled is not None:
             enabled &= set(partner_enabled)
-        self.enabled = frozenset((p.years, p.months) for p in enabled)
+        self.enabled = frozenset(p._id for p in enabled)
         self.enabled_text = _texts(p for p in product.periods if p in enabled)
         self.modules: Mapping[str, QuantityRule] = {
             m: catalog.modules[m].quantity_rule for m in product.modules

@@ -295,14 +295,14 @@ NOT_ENABLED = CodeSpec(
 
 def _enabled(period: Period | None, plan: ProductPlan) -> bool:
     """A period sold and enabled for the product."""
-    return period is not None and (period.years, period.months) in plan.enabled
+    return period is not None and period._id in plan.enabled
 
 
 def _period_enabled(
     client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
 ) -> bool:
     period = req.period  # _enabled, inlined: usual-case tests run on every check
-    return period is not None and (period.years, period.months) in plan.enabled
+    return period is not None and period._id in plan.enabled
 
 
 @rule(
@@ -328,7 +328,7 @@ def rule_period(ctx: RuleContext) -> Iterable[Finding]:
         return _NONE
     if period is None:
         return (PERIOD_REQUIRED._found("period", {"product": plan.id, "allowed": plan.sold_text}),)
-    key = (period.years, period.months)
+    key = period._id
     if key not in plan.sold:
         return (
             PERIOD_INVALID._found(

@@ -308,7 +308,7 @@ def _pool_covers(
     if pool is None or period is None or req.license_type is not _COMMERCIAL:
         return True
     # stock_of(pool, ...), inlined: usual-case tests run on every check (a call costs more)
-    stock, q = pool._stock.get((period.years, period.months)), req.quantity
+    stock, q = pool._stock.get(period._id), req.quantity
     if stock is None:
         return True
     have = stock.get(req.product)
@@ -346,7 +346,7 @@ def rule_pool(ctx: RuleContext) -> Iterable[Finding]:
         if key in stock:
             have: int | None = stock[key]
         else:
-            have = stock_of(pool, period.years, period.months).get(item)
+            have = stock_of(pool, period).get(item)
         if have is None:  # not tracked: never limits
             continue
         if seats < 0 and have < -seats:
