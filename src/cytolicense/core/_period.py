@@ -51,15 +51,16 @@ class Period:
 
     _months: int = attrs.field(init=False, eq=False, repr=False)
     # The key of the sets and tables of periods (a plan's sold and enabled ones, a
-    # pool's stock): one per years and months, and a str, whose hash is kept once
-    # made (a tuple's is made at every lookup, an attrs class's is a Python call).
+    # pool's stock): its text ("1y", "12m": one per years and months), a str, whose
+    # hash is kept once made (a tuple's is made at every lookup, an attrs class's is
+    # a Python call).
     _id: str = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.years == 0 and self.months == 0:
             raise ValueError("a period must be at least one month: years and months are both 0")
         object.__setattr__(self, "_months", self.years * 12 + self.months)
-        object.__setattr__(self, "_id", f"{self.years}y{self.months}m")
+        object.__setattr__(self, "_id", str(self))
 
     @classmethod
     def parse(cls, text: str) -> Period:

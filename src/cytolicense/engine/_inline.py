@@ -31,7 +31,11 @@ What the copy keeps of the function:
 
 Early returns become ``if``/``else`` (what follows goes in the branch that does not
 return) and a return inside a loop becomes ``break`` with what follows the loop in
-its ``else``: straight-line code, no flag, no wrapper loop.
+its ``else``: straight-line code, no flag, no wrapper loop. ``a, b = x, y`` becomes
+one assignment per name where no value reads a name assigned. A usual case that runs
+straight to its one answer gives that answer's expression as its test
+(:attr:`Inlined.test`), so the check asks ``if <answer>:`` without storing it; a
+rule's ``return []`` is copied as ``()`` (the check only asks whether it is empty).
 
 A rule itself (:attr:`RuleSpec.check`, a vendor's rule above all) is copied the same
 way when the generated check must run it (its usual case does not hold, or it
@@ -487,27 +491,30 @@ def _split(stmts: list[ast.stmt]) -> list[ast.stmt]:
             block = getattr(stmt, field, None)
             if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
                 setattr(stmt, field, _split(list(block)))
-        target = stmt.targets[0] if isinstance(stmt, ast.Assign) else None
-        value = stmt.value if isinstance(stmt, ast.Assign) else None
-        if (
-            isinstance(stmt, ast.Assign)
-            and len(stmt.targets) == 1
-            and isinstance(target, ast.Tuple)
-            and isinstance(value, ast.Tuple)
-            and len(target.elts) == len(value.elts)
-            and all(isinstance(t, ast.Name) for t in target.elts)
-            and not any(isinstance(v, ast.Starred) for v in value.elts)
-        ):
-            names = {t.id for t in target.elts if isinstance(t, ast.Name)}
-            read = {n.id for v in value.elts for n in ast.walk(v) if isinstance(n, ast.Name)}
-            if len(names) == len(target.elts) and not names & read:
-                out += [
-                    ast.Assign(targets=[t], value=v)
-                    for t, v in zip(target.elts, value.elts, strict=True)
-                ]
-                continue
-        out.append(stmt)
+        pairs = _pairs(stmt)
+        out += [ast.Assign(targets=[t], value=v) for t, v in pairs] if pairs else [stmt]
     return out
+
+
+def _pairs(stmt: ast.stmt) -> list[tuple[ast.Name, ast.expr]] | None:
+    """The names and values of ``a, b, ... = x, y, ...`` when they can be assigned one
+    by one: distinct names, no starred value, and no value reading a name assigned."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+        return None
+    target, value = stmt.targets[0], stmt.value
+    if not (isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)):
+        return None
+    names = [t for t in target.elts if isinstance(t, ast.Name)]
+    assigned = {t.id for t in names}
+    read = {n.id for v in value.elts for n in ast.walk(v) if isinstance(n, ast.Name)}
+    if (
+        len(assigned) != len(target.elts)  # a name twice, or a target not a name
+        or len(target.elts) != len(value.elts)
+        or any(isinstance(v, ast.Starred) for v in value.elts)
+        or assigned & read
+    ):
+        return None
+    return list(zip(names, value.elts, strict=True))
 
 
 def _returns(stmt: ast.AST) -> bool:

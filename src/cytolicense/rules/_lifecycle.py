@@ -339,10 +339,10 @@ def rule_pool(ctx: RuleContext) -> Iterable[Finding]:
         moves = pool_moves(ctx)
     except (OverflowError, ValueError):
         return _NONE
-    stock: dict[tuple[str, int, int], int] = {}  # balances after the moves so far
+    stock: dict[tuple[str, str], int] = {}  # balances after the moves so far
     out: list[Finding] = []
     for item, period, seats, _kind, _maintenance, field in moves:
-        key = (item, period.years, period.months)
+        key = (item, period._id)
         if key in stock:
             have: int | None = stock[key]
         else:
