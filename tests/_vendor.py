@@ -37,3 +37,16 @@ def with_module_call(ctx: cl.RuleContext) -> list[cl.Finding]:
     if textwrap.dedent(str(ctx.period)) == "2y":
         return [cl.make_finding(CAP, "period", {"max": 1})]
     return []
+
+
+def first_big_module(ctx: cl.RuleContext) -> list[cl.Finding]:
+    """Returns from a loop: the first module with more seats than LIMIT."""
+    req = ctx.request
+    if req is None:
+        return []
+    for module, seats in req.modules.items():
+        if seats is not None and seats > LIMIT:
+            return [cl.make_finding(CAP, "modules." + module, {"max": LIMIT})]
+        if seats == 0:
+            return []
+    return []

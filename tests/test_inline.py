@@ -17,6 +17,7 @@ import attrs
 import pytest
 
 import cytolicense as cl
+import cytolicense.engine._engine as engine_module
 from cytolicense.engine._inline import (
     ARGS,
     CONTEXT,
@@ -26,7 +27,15 @@ from cytolicense.engine._inline import (
     inline_usual,
 )
 
-from ._vendor import BAN, BANNED_DAY, CAP, LIMIT, vendor_rules, with_module_call
+from ._vendor import (
+    BAN,
+    BANNED_DAY,
+    CAP,
+    LIMIT,
+    first_big_module,
+    vendor_rules,
+    with_module_call,
+)
 from .conftest import TestCatalog, request
 
 
@@ -159,6 +168,24 @@ def unpacked(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
     return a is None or a >= b
 
 
+def reads_before(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    """A local read before its one assignment (an UnboundLocalError, so false): not
+    read as what it is later given."""
+    for item in req.items:
+        if item == "a":
+            return seen is None  # noqa: F821 (read before it is assigned, on purpose)
+    seen = client
+    return seen is None and pool is None
+
+
+def narrowed(client: Any, req: Any, today: Any, plan: Any, pool: Any) -> bool:
+    """Names given the parameters again, and tests for None of what never is."""
+    r, p, nothing = req, plan, None
+    if r is None or p is None or nothing is not None:
+        return False
+    return pool is None or r.quantity <= pool
+
+
 PLAN = Plan(cap=5)
 CASES = [
     (None, Req(q, items), None, pool)
@@ -181,6 +208,8 @@ CASES = [
         renamed,
         raises,
         unpacked,
+        reads_before,
+        narrowed,
     ],
 )
 def test_a_copied_usual_case_answers_as_the_function_does(func: Any) -> None:
@@ -223,6 +252,37 @@ def test_a_straight_usual_case_is_tested_by_its_answers_expression() -> None:
     assert "    v1_a = op.quantity" in lines and "    v1_d = pool" in lines
     assert "    v1_a, v1_b, v1_c, v1_d = (v1_b, v1_a, v1_d, v1_c)" in lines
     assert "        v1_e = v1_c" in lines
+
+
+def test_a_name_given_a_parameter_again_is_read_as_the_parameter() -> None:
+    """``r = req`` assigned once and read after: ``r`` is read as ``op`` (no store);
+    ``x is None`` of the request, client, day or plan (never None where a copy runs)
+    or of the constant None is the constant it always is; a local read before it is
+    assigned keeps its name (and its error)."""
+    text = "\n".join(inline_usual(narrowed, 2, PLAN).lines)
+    assert "v2_r" not in text and "v2_nothing" not in text and "op.quantity" in text
+    # the if of a constant (False or False or False) is gone: straight to its answer
+    assert inline_usual(narrowed, 2, PLAN).test == "(pool is None or op.quantity <= pool)"
+    assert "v2_p" not in text  # a global read into a local, then never read: dropped
+    before = "\n".join(inline_usual(reads_before, 2, PLAN).lines)
+    assert "v2_seen = client" in before
+    rule = "\n".join(inline_rule(vendor_rules, 0, PLAN).lines)
+    assert "w0_req" not in rule and "op.product" in rule and "op.quantity" in rule
+    # ctx.maintenance is not None or ctx.operation != 'assign': never, so gone
+    assert "'assign'" not in rule and "h0_CAP, 'quantity', {'max': 0}" not in rule
+
+
+def test_a_rules_tail_returns_the_decision_that_found_nothing() -> None:
+    """The lines of a rule run last on the usual client's path: each empty answer is
+    ``return none`` (a loop's break after it dropped); other answers set the result."""
+    tail = "\n".join(inline_rule(with_module_call, 0, PLAN).tail)
+    assert "return none" in tail and "f0 = ()" not in tail and "f0 = [" in tail
+    looped = inline_rule(first_big_module, 1, PLAN)
+    lines, tail = "\n".join(looped.lines), "\n".join(looped.tail)
+    assert lines.count("break") == 2 and tail.count("break") == 1  # the finding's
+    assert tail.count("return none") == 2 and "f1 = ()" not in tail
+    assert "None" not in lines.replace("is not None", "")  # `if req is None` is gone
+    assert inline_rule(vendor_rules, 0, PLAN).tail == inline_rule(vendor_rules, 0, PLAN).lines
 
 
 def test_plan_attributes_are_read_when_the_check_is_built() -> None:
@@ -462,7 +522,60 @@ def test_a_usual_case_that_raises_sends_the_check_down_the_general_path() -> Non
             assert decision == engine._decide(engine._context(c, req, today, None))
             assert ("vendor.ban" in decision.codes) is (today == BANNED_DAY)
             assert decision.codes.count("vendor.cap") == (2 if quantity > LIMIT else 0)
-    assert "hot" in engine._assign[False][False]["edr"].__code__.co_varnames
+
+
+def _general_lines_run(engine: cl.Engine, client: cl.Client, req: Any, today: Any) -> int:
+    """How many lines of the general path (after the usual client's try) the generated
+    check of *req* runs: its text caught as it is compiled, its lines traced."""
+    seen: list[str] = []
+    compile_ = compile
+
+    def catch(source: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(source, str) and source.startswith("def check_assign"):
+            seen.append(source)
+        return compile_(source, *args, **kwargs)
+
+    engine._assign = ({}, {}), ({}, {})  # built anew, its text caught
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(engine_module.__dict__, "compile", catch)
+        engine.check(client, req, today)
+    lines = seen[-1].splitlines()
+    general = lines.index("    except (KeyboardInterrupt, GeneratorExit):") + 1
+    ran: list[int] = []
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        if frame.f_code.co_name != "check_assign":
+            return None
+        if event == "line" and frame.f_lineno > general:
+            ran.append(frame.f_lineno)
+        return trace
+
+    sys.settrace(trace)
+    try:
+        engine.check(client, req, today)
+    finally:
+        sys.settrace(None)
+    return len(ran)
+
+
+def test_the_rules_without_a_usual_case_run_on_the_usual_clients_path() -> None:
+    """A usual client's check runs the rules that declare no usual case inside the
+    usual client's try, and returns there when they find nothing; a finding, or a
+    usual case that raises, goes down the general path (which decides it all)."""
+    catalog = cl.load_catalog(TestCatalog(), entry_points=False)
+    specs = [
+        cl.RuleSpec(
+            check=vendor_cap, operations={"assign"}, codes=[CAP], usual=under_cap_unless_seven
+        ),
+        cl.RuleSpec(check=vendor_rules, operations={"assign"}, codes=[CAP, BAN]),
+        cl.RuleSpec(check=with_module_call, operations={"assign"}, codes=[CAP]),
+    ]
+    engine = cl.Engine(catalog, rules=specs)
+    c = engine.create_client("a", "A", TODAY)
+    assert _general_lines_run(engine, c, request(quantity=5), TODAY) == 0
+    assert _general_lines_run(engine, c, request(quantity=7), TODAY) > 0  # raises
+    assert _general_lines_run(engine, c, request(quantity=5), BANNED_DAY) > 0  # finds
+    assert _general_lines_run(engine, c, request(quantity=5, period="2y"), TODAY) > 0
 
 
 def test_the_copies_names_are_the_generated_checks() -> None:
@@ -573,6 +686,10 @@ def test_a_rule_that_is_not_copied_is_called_in_the_check() -> None:
     assert [f.code for f in engine.check(c, req, TODAY).findings] == ["vendor.cap"]
     check = engine._assign[False][False]["edr"]
     assert any(v is passes_ctx_on for v in check.__globals__.values())
+    assert engine.check(c, request(quantity=5), TODAY).ok  # on the usual client's path
+    with pytest.raises(cl.PluginRuleError, match="zz-boom") as info:
+        engine.check(c, request(quantity=5, modules={"zz-boom": None}), TODAY)
+    assert isinstance(info.value.__cause__, ValueError)
 
 
 def junk_when_large(ctx: cl.RuleContext) -> list[Any]:

@@ -74,7 +74,7 @@ from ..rules._client import live_lines, state_accepts, suspended_by_client, targ
 from ..rules._lifecycle import TERMS_CHANGED
 from ..rules._terms import group_sets, new_end, pool_moves
 from ..views._offer import ModuleOffer, ProductOffer
-from ._inline import CONTEXT, NotInlinable, inline_rule, inline_usual
+from ._inline import CONTEXT, Inlined, NotInlinable, inline_rule, inline_usual
 
 if TYPE_CHECKING:
     from ..views._detail import ClientDetail, MonitoringList  # imported on first use
@@ -666,30 +666,40 @@ class Engine:
         plan = self._tables.plans.get(op.product)
         # The context, made only where a rule that is called needs it (a copied rule
         # reads its fields directly; a decision that found something needs none).
-        make_ctx = (
-            f"if ctx is None:\n    ctx = RuleContext({', '.join(CONTEXT.values())})"
-        ).splitlines()
+        new_ctx = f"ctx = RuleContext({', '.join(CONTEXT.values())})"
+        make_ctx = ["if ctx is None:", "    " + new_ctx]
         lines = ["def check_assign(client, op, today, pool):"]
         names: dict[str, Any] = {}
         # Every rule, built-in then plugin: its usual case (or None), the rule, the
-        # lines that call it (setting fK), the lines that check its answer, and those
-        # that check a list or a tuple. A plugin rule is called like a built-in one,
-        # its answer checked and its errors named (_plugin_found, _plugin_error).
-        entries: list[tuple[Any, Any, list[str], list[str], list[str]]] = []
+        # call (setting fK), the lines that check its answer, and those that check a
+        # list or a tuple. A plugin rule is called like a built-in one, its answer
+        # checked and its errors named (_plugin_found, _plugin_error).
+        entries: list[tuple[Any, Any, str, list[str], list[str]]] = []
         for i, spec in enumerate(builtin):
             names[f"r{i}"] = spec.check
-            entries.append((spec.usual, spec.check, [f"fK = r{i}(ctx)"], [], []))
+            entries.append((spec.usual, spec.check, f"fK = r{i}(ctx)", [], []))
         for j, spec in enumerate(plugin):
             names[f"p{j}"], names[f"c{j}"] = spec, spec.check
-            call = [
-                "try:",
-                f"    fK = c{j}(ctx)",
-                "except BaseException as exc:",
-                f"    raise plugin_error(p{j}, exc) from exc",
-            ]
             answer = ["if type(fK) not in empty_kinds or fK:", f"    fK = plugin_found(p{j}, fK)"]
             listed = ["if fK:", f"    fK = plugin_found(p{j}, fK)"]  # an empty one is fine
-            entries.append((spec.usual, spec.check, call, answer, listed))
+            entries.append((spec.usual, spec.check, f"fK = c{j}(ctx)", answer, listed))
+        copies: dict[int, Inlined | None] = {}
+
+        def copy(k: int) -> Inlined | None:
+            """Rule *k*'s text copied (engine/_inline.py), or None: it is called."""
+            if k in copies:
+                return copies[k]
+            copied: Inlined | None = None
+            if plan is not None:
+                try:
+                    copied = inline_rule(entries[k][1], k, plan)
+                except NotInlinable:
+                    pass
+                else:
+                    names.update(copied.names)
+            copies[k] = copied
+            return copied
+
         asked = []
         # The general path: each case asked in a try of its own, then every rule; and
         # each asked case's lines without their try, for the usual client's path.
@@ -719,18 +729,29 @@ class Engine:
             asked.append(k)
 
         def called(k: int) -> list[str]:
-            """The lines that run rule *k*: its text copied (engine/_inline.py), the
+            """The lines that run rule *k* (on the general path): its text copied, the
             rule called on the context if the copy raises (so that its own exception
             goes on), or else the call."""
-            _, rule, call, answer, listed = entries[k]
-            call = make_ctx + call
-            try:
-                copied = inline_rule(rule, k, plan) if plan is not None else None
-            except NotInlinable:
-                copied = None
+            _, _, bare_call, answer, listed = entries[k]
+            key = f"f{k}"  # in the engine's own lines only (a copy names its own)
+            bare_call, answer, listed = (
+                bare_call.replace("fK", key),
+                [x.replace("fK", key) for x in answer],
+                [x.replace("fK", key) for x in listed],
+            )
+            call = make_ctx + (
+                [bare_call]
+                if not answer  # a built-in rule
+                else [
+                    "try:",
+                    "    " + bare_call,
+                    "except BaseException as exc:",
+                    f"    raise plugin_error(p{k - len(builtin)}, exc) from exc",
+                ]
+            )
+            copied = copy(k)
             if copied is None:
                 return call + answer
-            names.update(copied.names)
             out = [
                 "try:",
                 *("    " + line for line in copied.lines),
@@ -750,12 +771,36 @@ class Engine:
                 *("    " + x for x in listed),
             ]
 
+        def usual_path(ks: list[int], indent: str) -> list[str]:
+            """The lines that run the rules *ks* on the usual client's path, inside its
+            try: each copied rule without a try of its own (the last one's empty
+            answers return the decision that found nothing), or called; one that
+            finds something, or raises, leaves for the general path, which runs every
+            rule again (a rule's code may so run twice in one check: it is pure)."""
+            out: list[str] = []
+            context = False
+            for n, k in enumerate(ks):
+                copied, answer = copy(k), entries[k][3]
+                if copied is None:
+                    if not context:
+                        out.append(indent + new_ctx)
+                        context = True
+                    body = [entries[k][2].replace("fK", f"f{k}")]
+                else:
+                    body = copied.tail if n == len(ks) - 1 else copied.lines
+                listed = not answer or (copied is not None and copied.lists)
+                empty = f"not f{k}" if listed else f"type(f{k}) in empty_kinds and not f{k}"
+                out += [indent + line for line in body]
+                out.append(f"{indent}if {empty}:")
+                indent += "    "
+            return [*out, f"{indent}return none"]
+
         def run(ks: list[int], indent: str) -> None:
             """The lines that run the rules *ks* and return the decision, each asked
             rule skipped while its usual case holds."""
             lines.append(f"{indent}ctx = None")
             for k in ks:
-                call = [indent + line.replace("fK", f"f{k}") for line in called(k)]
+                call = [indent + line for line in called(k)]
                 if k in asked:
                     lines.append(f"{indent}if s{k}:")
                     lines.append(f"{indent}    f{k} = ()")
@@ -773,22 +818,21 @@ class Engine:
             # The usual client first: the cases asked one inside the other, in one try,
             # so that the first to fail (or raise) leaves for the general path, which
             # asks them all again, each in its own try. When all hold, only the rules
-            # that declare none run (none at all: no context is made).
+            # that declare none run, in the same try (usual_path), and when they find
+            # nothing the check returns from there (no context is made for a copy).
             indent = "        "
-            hot = [f"{indent}{'    ' * len(asked)}return none"]
-            if unasked:
-                lines.append("    hot = False")
-                hot = [f"{indent}{'    ' * len(asked)}hot = True"]
             lines.append("    try:")
             for body, test in bare:
                 lines.extend(indent + line for line in body)
                 lines.append(f"{indent}if {test}:")
                 indent += "    "
-            lines.extend(hot)
-            lines += ["    except Exception:", "        pass"]
-            if unasked:
-                lines.append("    if hot:")
-                run(unasked, "        ")
+            lines += usual_path(unasked, indent)
+            lines += [
+                "    except (KeyboardInterrupt, GeneratorExit):",
+                "        raise",
+                "    except BaseException:",
+                "        pass",
+            ]
         lines += general
         run(list(range(len(entries))), "    ")
         namespace: dict[str, Any] = {

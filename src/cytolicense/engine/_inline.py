@@ -90,6 +90,17 @@ CONTEXT: dict[str, str] = {
 expression of the generated check that holds it (the context it would make is
 ``RuleContext(*CONTEXT.values())``, in field order)."""
 
+NONE = "none"
+"""The generated check's name for the decision that found nothing (what a rule's
+:attr:`Inlined.tail` returns)."""
+
+_PARAMETERS = ("client", "op", "today", "pool")
+"""The generated check's own parameters (the names a copy reads as fast locals)."""
+
+_HELD = {"catalog", "client", "op", "today", "plan", "tables", "no_ids"}
+"""The generated check's names that never hold ``None`` where a copy runs (a copy is
+made only for a product's plan): ``name is None`` is copied as ``False``."""
+
 _FUTURE_FLAGS = 0
 for _feature in __future__.all_feature_names:
     _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
@@ -130,9 +141,11 @@ class Inlined:
     name, or, for a usual case that runs straight to its one answer, that answer's
     expression, so that no result is stored). A rule's *lists* is true when its
     every answer is a list or tuple display (so its answer is a list or a tuple: an
-    empty one needs no look)."""
+    empty one needs no look). A rule's *tail* is its lines for a caller that runs it
+    last, with nothing found so far: each empty answer (``()``) is ``return none``
+    (:data:`NONE`), every other answer sets the result."""
 
-    __slots__ = ("body", "lines", "lists", "names", "result", "test")
+    __slots__ = ("body", "lines", "lists", "names", "result", "tail", "test")
 
     def __init__(
         self,
@@ -142,6 +155,7 @@ class Inlined:
         body: list[str] | None = None,
         lists: bool = False,
         test: str | None = None,
+        tail: list[str] | None = None,
     ) -> None:
         self.lines = lines
         self.names = names
@@ -149,6 +163,7 @@ class Inlined:
         self.body = lines if body is None else body
         self.lists = lists
         self.test = result if test is None else test
+        self.tail = lines if tail is None else tail
 
 
 def inline_usual(func: Callable[..., Any], k: int, plan: Any) -> Inlined:
@@ -186,7 +201,7 @@ class _Template:
     """A function's body rewritten, its names numbered by :data:`_K`: the lines, the
     global or builtin each bound name stands for, and the plan's attributes read."""
 
-    __slots__ = ("head", "lines", "lists", "names", "plan_attributes", "test")
+    __slots__ = ("head", "lines", "lists", "names", "plan_attributes", "tail", "test")
 
     def __init__(
         self,
@@ -195,9 +210,11 @@ class _Template:
         plan_attributes: set[str],
         lists: bool,
         straight: tuple[list[str], str] | None = None,
+        tail: list[str] | None = None,
     ):
         self.lines, self.names, self.plan_attributes = lines, names, plan_attributes
         self.lists = lists
+        self.tail = lines if tail is None else tail  # a rule's, run last (Inlined.tail)
         # A body that runs straight to its one answer: the lines before it, and the
         # answer's expression.
         self.head: list[str] = lines if straight is None else straight[0]
@@ -254,7 +271,8 @@ class _Kind:
         body = [line.replace(_K, key) for line in template.lines]
         result = self.result.replace(_K, key)
         if self is not _USUAL:
-            return Inlined(body, names, result, lists=template.lists)
+            tail = [line.replace(_K, key) for line in template.tail]
+            return Inlined(body, names, result, lists=template.lists, tail=tail)
         # a usual case that raises counts as false
         lines = ["try:", *("    " + line for line in body), "except Exception:"]
         head = [line.replace(_K, key) for line in template.head]
@@ -363,7 +381,10 @@ class _Copier(ast.NodeTransformer):
         body = list(fn.body)
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
             body = body[1:]  # the docstring
-        stmts = self._block(_split([self.visit(s) for s in body]))
+        visited, aliases = _propagate(_split([self.visit(s) for s in body]), self.kind.local)
+        held = _HELD if self.kind is _RULE else _HELD & {*ARGS}
+        held = held | {alias for alias, name in aliases.items() if name in held}
+        stmts = self._block(_unread(_fold(visited, held), aliases))
         text = _unparse(stmts)
         last = stmts[-1]
         straight = None
@@ -373,7 +394,8 @@ class _Copier(ast.NodeTransformer):
             for node in ast.walk(stmt)
         ):  # straight to its one answer: the answer's expression is its test
             straight = (_unparse(stmts[:-1]), f"({ast.unparse(last.value)})")
-        return _Template(text, self.names, self.plan_attributes, self.lists, straight)
+        tail = _unparse(_tail(stmts, self.result)) if self.kind is _RULE else None
+        return _Template(text, self.names, self.plan_attributes, self.lists, straight, tail)
 
     # -- names ------------------------------------------------------------------------
 
@@ -515,6 +537,181 @@ def _pairs(stmt: ast.stmt) -> list[tuple[ast.Name, ast.expr]] | None:
     ):
         return None
     return list(zip(names, value.elts, strict=True))
+
+
+def _propagate(stmts: list[ast.stmt], local: str) -> tuple[list[ast.stmt], dict[str, str]]:
+    """*stmts* without each ``x = y`` at their top level where ``x`` is a local (its
+    name starts with *local*) assigned nowhere else and read only after it, and ``y``
+    a constant or one of the generated check's parameters (``client``, ``op``,
+    ``today``, ``pool``: never assigned in it): ``x`` is read as ``y``. Also, each
+    such local kept because ``y`` is another name that is not a local (a global: a
+    local is cheaper to read), with that name: the local always holds what it does."""
+    stores = [
+        node.id
+        for stmt in stmts
+        for node in ast.walk(stmt)
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)
+    ]
+    read: set[str] = set()
+    same: dict[str, ast.Name | ast.Constant] = {}
+    aliases: dict[str, str] = {}
+    out: list[ast.stmt] = []
+    for stmt in stmts:
+        stmt = _Same(same).visit(stmt)
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+            if (
+                isinstance(target, ast.Name)
+                and target.id.startswith(local)
+                and stores.count(target.id) == 1
+                and target.id not in read
+            ):
+                if isinstance(value, ast.Constant) or (
+                    isinstance(value, ast.Name) and value.id in _PARAMETERS
+                ):
+                    same[target.id] = value
+                    continue
+                if isinstance(value, ast.Name) and not value.id.startswith(local):
+                    aliases[target.id] = value.id
+        read.update(node.id for node in ast.walk(stmt) if isinstance(node, ast.Name))
+        out.append(stmt)
+    return out, aliases
+
+
+class _Same(ast.NodeTransformer):
+    """Each read of a name in *same* made a read of what it holds (_propagate)."""
+
+    def __init__(self, same: dict[str, ast.Name | ast.Constant]):
+        self.same = same
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        held = self.same.get(node.id)
+        if held is None or not isinstance(node.ctx, ast.Load):
+            return node
+        return ast.copy_location(
+            ast.Name(held.id, ast.Load())
+            if isinstance(held, ast.Name)
+            else ast.Constant(held.value),
+            node,
+        )
+
+
+def _fold(stmts: list[ast.stmt], held: set[str]) -> list[ast.stmt]:
+    """*stmts* with each ``name is None`` (``is not``) of a *held* name, or of the
+    constant ``None``, and each ``==`` (``!=``) of two plain constants, made the
+    constant it always is; an ``if`` of a constant made the branch it takes; and in
+    ``a and b and ...``
+    (``or``) each constant that decides nothing dropped (CPython folds a constant
+    test, not a constant operand)."""
+    folder = _Fold(held)
+    out: list[ast.stmt] = []
+    for stmt in stmts:
+        done = folder.visit(stmt)
+        out += done if isinstance(done, list) else [done]
+    for node in ast.walk(ast.Module(body=out, type_ignores=[])):
+        if isinstance(node, ast.If | ast.For) and not node.body:
+            node.body = [ast.Pass()]  # a branch that was an if of a constant, not taken
+    return out
+
+
+_PLAIN = (str, int, bool, type(None))
+"""The constants whose ``==`` the copier works out (none has an ``__eq__`` of its own)."""
+
+
+class _Fold(ast.NodeTransformer):
+    def __init__(self, held: set[str]):
+        self.held = held
+
+    def visit_Compare(self, node: ast.Compare) -> ast.expr:
+        self.generic_visit(node)
+        left, ops, right = node.left, node.ops, node.comparators
+        if (
+            len(ops) == 1
+            and isinstance(ops[0], ast.Is | ast.IsNot)
+            and isinstance(right[0], ast.Constant)
+            and right[0].value is None
+        ):
+            if isinstance(left, ast.Constant) and left.value is None:
+                is_none = True
+            elif isinstance(left, ast.Name) and left.id in self.held:
+                is_none = False
+            else:
+                return node
+            return ast.copy_location(ast.Constant(is_none is isinstance(ops[0], ast.Is)), node)
+        if (
+            len(ops) == 1
+            and isinstance(ops[0], ast.Eq | ast.NotEq)
+            and isinstance(left, ast.Constant)
+            and isinstance(right[0], ast.Constant)
+            and type(left.value) in _PLAIN
+            and type(right[0].value) in _PLAIN
+        ):  # ctx.operation == "assign", the field copied as its constant
+            equal = left.value == right[0].value
+            return ast.copy_location(ast.Constant(equal is isinstance(ops[0], ast.Eq)), node)
+        return node
+
+    def visit_If(self, node: ast.If) -> ast.stmt | list[ast.stmt]:
+        self.generic_visit(node)
+        if not isinstance(node.test, ast.Constant):
+            return node
+        return node.body if node.test.value else node.orelse
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.expr:
+        self.generic_visit(node)
+        # True in an and (False in an or) passes on to the next operand: dropped,
+        # unless last (it is then the answer).
+        passes = isinstance(node.op, ast.And)
+        values = [
+            v
+            for i, v in enumerate(node.values)
+            if not (i < len(node.values) - 1 and isinstance(v, ast.Constant) and v.value is passes)
+        ]
+        if len(values) == 1:
+            return values[0]
+        return ast.copy_location(ast.BoolOp(node.op, values), node)
+
+
+def _unread(stmts: list[ast.stmt], aliases: dict[str, str]) -> list[ast.stmt]:
+    """*stmts* without the assignment of each of the *aliases* (_propagate) that
+    nothing reads any more (its every test for None made a constant by _fold)."""
+    read = {
+        node.id
+        for stmt in stmts
+        for node in ast.walk(stmt)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }
+    return [
+        stmt
+        for stmt in stmts
+        if not (
+            isinstance(stmt, ast.Assign)
+            and isinstance(stmt.targets[0], ast.Name)
+            and stmt.targets[0].id in aliases.keys() - read
+        )
+    ]
+
+
+def _tail(stmts: list[ast.stmt], result: str) -> list[ast.stmt]:
+    """*stmts* (a rule's, its answers placed) with each empty answer ``result = ()``
+    made ``return none`` (:data:`NONE`), and the loop's ``break`` after it dropped."""
+    out: list[ast.stmt] = []
+    for stmt in stmts:
+        if (
+            isinstance(stmt, ast.Assign)
+            and isinstance(stmt.targets[0], ast.Name)
+            and stmt.targets[0].id == result
+            and isinstance(stmt.value, ast.Tuple | ast.List)
+            and not stmt.value.elts
+        ):
+            out.append(ast.Return(ast.Name(NONE, ast.Load())))
+            return out  # what follows (a loop's break) is never run
+        if isinstance(stmt, ast.If):
+            stmt = ast.If(stmt.test, _tail(stmt.body, result), _tail(stmt.orelse, result))
+        elif isinstance(stmt, ast.For):
+            body, orelse = _tail(stmt.body, result), _tail(stmt.orelse, result)
+            stmt = ast.For(stmt.target, stmt.iter, body, orelse)
+        out.append(stmt)
+    return out
 
 
 def _returns(stmt: ast.AST) -> bool:
