@@ -701,8 +701,9 @@ class Engine:
             return copied
 
         asked = []
-        # The general path: each case asked in a try of its own, then every rule; and
-        # each asked case's lines without their try, for the usual client's path.
+        # The general path: each case asked in a try of its own (unless the usual
+        # client's path already told: `held`, below), then every rule; and each asked
+        # case's lines without their try, for the usual client's path.
         general: list[str] = []
         bare: list[tuple[list[str], str]] = []  # per asked case: its lines, its test
         for k, (usual, *_) in enumerate(entries):
@@ -715,17 +716,23 @@ class Engine:
                 copied = inline_usual(usual, k, plan)
             except NotInlinable:
                 names[f"u{k}"] = usual
-                general += [
-                    "    try:",
-                    f"        s{k} = u{k}(client, op, today, plan, pool)",
-                    "    except Exception:",
-                    f"        s{k} = False  # a usual case that fails counts as false",
+                ask = [
+                    "try:",
+                    f"    s{k} = u{k}(client, op, today, plan, pool)",
+                    "except Exception:",
+                    f"    s{k} = False  # a usual case that fails counts as false",
                 ]
                 bare.append(([], f"u{k}(client, op, today, plan, pool)"))
             else:
                 names.update(copied.names)
-                general += ["    " + line for line in copied.lines]
+                ask = copied.lines
                 bare.append((copied.body, copied.test))
+            # The usual client's path asked the cases in order until one did not hold:
+            # those before it held, it did not; the rest are asked.
+            j = len(asked)
+            general += [f"    if held > {j}:", f"        s{k} = True"]
+            general += [f"    elif held == {j}:", f"        s{k} = False", "    else:"]
+            general += ["        " + line for line in ask]
             asked.append(k)
 
         def called(k: int) -> list[str]:
@@ -820,6 +827,8 @@ class Engine:
             # asks them all again, each in its own try. When all hold, only the rules
             # that declare none run, in the same try (usual_path), and when they find
             # nothing the check returns from there (no context is made for a copy).
+            # Leaving it, `held` is how many cases held before the first that did not
+            # (all of them when a rule found something; none known if one raised).
             indent = "        "
             lines.append("    try:")
             for body, test in bare:
@@ -827,11 +836,14 @@ class Engine:
                 lines.append(f"{indent}if {test}:")
                 indent += "    "
             lines += usual_path(unasked, indent)
+            lines.append(f"{indent}held = {len(bare)}")
+            for j in reversed(range(len(bare))):
+                lines += [f"        {'    ' * j}else:", f"        {'    ' * j}    held = {j}"]
             lines += [
                 "    except (KeyboardInterrupt, GeneratorExit):",
                 "        raise",
                 "    except BaseException:",
-                "        pass",
+                "        held = -1",
             ]
         lines += general
         run(list(range(len(entries))), "    ")
