@@ -42,8 +42,8 @@ def inlined(plan: Any, none: Any, fallback: Callable[..., Any]) -> Callable[...,
     """The usual cases of the client, quantity, period, family, modules and calendar
     rules for *plan*'s commercial assignments, in one body (no call per rule); when
     one does not hold, *fallback* (the engine's generated check) decides."""
-    maximum, enabled, pid = plan.max_quantity, plan.enabled, plan.id
-    members, compatible = plan.family_members, plan.modules
+    maximum, enabled = plan.max_quantity, plan.enabled
+    rivals, compatible = plan.rivals, plan.modules
 
     def check(client: Any, req: Any, today: Any, pool: Any) -> Any:
         end, last, q, period = client._end, client.changed_on, req.quantity, req.period
@@ -62,11 +62,11 @@ def inlined(plan: Any, none: Any, fallback: Callable[..., Any]) -> Callable[...,
             ends = client._commercial_ends
             if ends is not None:
                 if not isinstance(ends, tuple):
-                    if ends.product in members and ends.product != pid and ends._until >= today:
+                    if ends.product in rivals and ends._until >= today:
                         return fallback(client, req, today, pool)
                 else:
                     for m in ends:
-                        if m.product in members and m.product != pid and m._until >= today:
+                        if m.product in rivals and m._until >= today:
                             return fallback(client, req, today, pool)
             modules = req.modules
             for mid in modules:

@@ -170,7 +170,6 @@ class ProductPlan:
         "enabled",
         "enabled_text",
         "family",
-        "family_members",
         "id",
         "max_quantity",
         "modes",
@@ -179,6 +178,7 @@ class ProductPlan:
         "offered",
         "offered_text",
         "product",
+        "rivals",
         "sold",
         "sold_text",
         "trial_cap",
@@ -195,9 +195,9 @@ class ProductPlan:
         self.product = product
         self.id = product.id
         self.family = product.family
-        # The ids of the family's products (this one included; one set shared by the
-        # family's plans): what the family rule compares a client's kept lines with.
-        self.family_members = family_members
+        # The ids of the family's other products (*family_members* is every one):
+        # what the family rule compares a client's kept lines with.
+        self.rivals = family_members - {self.id}
         self.offered = tuple(product.license_types)  # tuples: `in` checks identity first
         self.offered_text = tuple(sorted(_texts(product.license_types)))
         self.sold = frozenset(p._id for p in product.periods)  # see Period._id

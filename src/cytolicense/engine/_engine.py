@@ -700,7 +700,7 @@ class Engine:
             copies[k] = copied
             return copied
 
-        asked = []
+        asked: list[int] = []
         # The general path: each case asked in a try of its own (unless the usual
         # client's path already told: `held`, below), then every rule; and each asked
         # case's lines without their try, for the usual client's path.

@@ -476,13 +476,14 @@ def _no_rival_in_force(
     ends = client._commercial_ends
     if ends is None:
         return True
-    # The cheapest test first: most lines in force are of another family. A date
-    # comparison is the dearest (a rich comparison, not a specialized one).
-    pid, members = plan.id, plan.family_members
+    # The cheapest test first: most lines in force are of another family (or of the
+    # product itself: a rival is another product of the family). A date comparison
+    # is the dearest (a rich comparison, not a specialized one).
+    rivals = plan.rivals
     if not isinstance(ends, tuple):  # one product: the line itself, no tuple built
-        return ends.product not in members or ends.product == pid or ends._until < today  # type: ignore[operator]
+        return ends.product not in rivals or ends._until < today  # type: ignore[operator]
     for m in ends:  # noqa: SIM110 (a loop the check copies; all() would be a call)
-        if m.product in members and m.product != pid and m._until >= today:  # type: ignore[operator]
+        if m.product in rivals and m._until >= today:  # type: ignore[operator]
             return False
     return True
 
