@@ -35,7 +35,12 @@ its ``else``: straight-line code, no flag, no wrapper loop. ``a, b = x, y`` beco
 one assignment per name where no value reads a name assigned. A usual case that runs
 straight to its one answer gives that answer's expression as its test
 (:attr:`Inlined.test`), so the check asks ``if <answer>:`` without storing it; a
-rule's ``return []`` is copied as ``()`` (the check only asks whether it is empty).
+rule's ``return []`` is copied as ``()`` (the check only asks whether it is empty),
+and a rule run last has its empty answers made ``return none`` (:attr:`Inlined.tail`).
+What the check knows is folded: a local given a parameter or a constant once, and
+read only after, is read as it; ``x is None`` of what is never ``None`` where a copy
+runs (the request, client, day, plan, catalog, tables), ``==`` of two plain
+constants and an ``if`` of a constant become what they always are.
 
 A rule itself (:attr:`RuleSpec.check`, a vendor's rule above all) is copied the same
 way when the generated check must run it (its usual case does not hold, or it
