@@ -570,11 +570,12 @@ def test_vendor_rules_copied_into_the_check_decide_as_their_calls(
     """Vendor rules that are plain functions of their context are copied into the
     generated check (engine/_inline.py), built-in rules too when their usual case does
     not hold: on any client, request, day and pool, the check decides as the full
-    path, which calls each rule on a context."""
+    path, which calls each rule on a context (the last, run last on the usual client's
+    path, answers from a loop: its empty answers return there)."""
     catalog = cl.load_catalog(TestCatalog(), entry_points=False)
     specs = [
         cl.RuleSpec(check=rule, operations={"assign"}, codes=[_vendor.CAP, _vendor.BAN])
-        for rule in (_vendor.vendor_rules, _vendor.with_module_call)
+        for rule in (_vendor.vendor_rules, _vendor.with_module_call, _vendor.first_big_module)
     ]
     engine = cl.Engine(catalog, rules=specs)
     client, today = state
