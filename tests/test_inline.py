@@ -445,6 +445,8 @@ def test_the_copy_reads_globals_when_the_check_is_built(monkeypatch: pytest.Monk
 def test_a_plan_without_an_attribute_the_case_reads_is_refused() -> None:
     with pytest.raises(NotInlinable, match="plan.cap"):
         inline_usual(straight, 0, object())
+    with pytest.raises(NotInlinable, match="no.* plan|there is none"):
+        inline_usual(straight, 0, None)  # a copy takes `plan is None` to be false
 
 
 # -- in the engine -----------------------------------------------------------------------

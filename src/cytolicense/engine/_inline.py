@@ -243,6 +243,8 @@ class _Kind:
         ] = weakref.WeakKeyDictionary()
 
     def inline(self, func: Callable[..., Any], k: int, plan: Any) -> Inlined:
+        if plan is None:  # a copy folds `plan is None` (_HELD): made for a plan only
+            raise NotInlinable("a copy is made for a product's plan, and there is none")
         if not isinstance(func, types.FunctionType):
             raise NotInlinable(f"a {type(func).__name__} is not a Python function")
         kept = self.templates.get(func)
@@ -605,9 +607,8 @@ def _fold(stmts: list[ast.stmt], held: set[str]) -> list[ast.stmt]:
     """*stmts* with each ``name is None`` (``is not``) of a *held* name, or of the
     constant ``None``, and each ``==`` (``!=``) of two plain constants, made the
     constant it always is; an ``if`` of a constant made the branch it takes; and in
-    ``a and b and ...``
-    (``or``) each constant that decides nothing dropped (CPython folds a constant
-    test, not a constant operand)."""
+    ``a and b and ...`` (``or``) each constant that decides nothing dropped (CPython
+    folds a constant test, not a constant operand)."""
     folder = _Fold(held)
     out: list[ast.stmt] = []
     for stmt in stmts:
@@ -624,6 +625,8 @@ _PLAIN = (str, int, bool, type(None))
 
 
 class _Fold(ast.NodeTransformer):
+    """The rewrites of :func:`_fold`, inner expressions first."""
+
     def __init__(self, held: set[str]):
         self.held = held
 
