@@ -537,7 +537,9 @@ def _general_lines_run(engine: cl.Engine, client: cl.Client, req: Any, today: An
             seen.append(source)
         return compile_(source, *args, **kwargs)
 
-    engine._assign = ({}, {}), ({}, {})  # built anew, its text caught
+    for by_type in engine._assign:
+        for checks in by_type:
+            checks.clear()  # built anew, its text caught
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(engine_module.__dict__, "compile", catch)
         engine.check(client, req, today)

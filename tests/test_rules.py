@@ -676,6 +676,23 @@ def test_the_hot_path_keeps_one_function_per_product_not_per_typo() -> None:
     assert sum(len(table) for row in engine._assign for table in row) == 1
 
 
+def test_the_hot_path_files_each_check_where_check_reads_it() -> None:
+    """A pool or none, a trial or a commercial licence: four tables of checks, which
+    check reads by name (the same dicts as `_assign`)."""
+    engine = cl.Engine(cl.load_catalog(TestCatalog(), entry_points=False))
+    c = engine.create_client("a", "A", TODAY)
+    pool = cl.Pool((cl.PoolLine(item="edr", period="1y", seats=100),))
+    for trial in (False, True):
+        req = request(license_type="trial", period=None) if trial else request()
+        for stock in (None, pool):
+            engine.check(c, req, TODAY, pool=stock)
+            table = engine._assign[stock is not None][trial]
+            assert list(table) == ["edr"]
+            assert table["edr"](c, req, TODAY, stock) == engine.check(c, req, TODAY, pool=stock)
+    named = [engine._commercial, engine._trial, engine._pooled_commercial, engine._pooled_trial]
+    assert [id(t) for t in named] == [id(t) for row in engine._assign for t in row]
+
+
 def test_the_suite_checks_the_findings_built_in_rules_make() -> None:
     """conftest.checked_found, which every built-in rule's finding goes through in
     the suite, refuses the params CodeSpec.finding would have changed or refused."""
