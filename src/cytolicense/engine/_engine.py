@@ -336,7 +336,6 @@ class Engine:
     """
 
     __slots__ = (
-        "_assign",
         "_by_release",
         "_cache",
         "_codes",
@@ -406,16 +405,21 @@ class Engine:
                 codes.setdefault(code.code, code)
         self._codes = codes
         self._cache: dict[tuple[str, str | None, LicenseType | None, bool], _Cached] = {}
-        # The hot path, assign: [pool or not][trial or not][product id] -> what to run
-        # (no key tuple built and hashed). check reads the same four dicts by name: a
-        # tuple indexed by a bool is not a specialized subscript (14 ns, measured).
-        self._assign: tuple[tuple[dict[str, _AssignCheck], ...], ...] = (({}, {}), ({}, {}))
-        (self._commercial, self._trial), (self._pooled_commercial, self._pooled_trial) = (
-            self._assign
-        )
+        # The hot path, assign: per pool or not and trial or not, product id -> what to
+        # run (no key tuple built and hashed; four names, not a tuple indexed by bools,
+        # which is not a specialized subscript: 14 ns, measured).
+        self._commercial: dict[str, _AssignCheck] = {}
+        self._trial: dict[str, _AssignCheck] = {}
+        self._pooled_commercial: dict[str, _AssignCheck] = {}
+        self._pooled_trial: dict[str, _AssignCheck] = {}
 
     def __repr__(self) -> str:
         return f"<Engine {self.catalog!r}>"
+
+    @property
+    def _assign(self) -> tuple[tuple[dict[str, _AssignCheck], ...], ...]:
+        """The generated assignment checks: [pool or not][trial or not][product id]."""
+        return (self._commercial, self._trial), (self._pooled_commercial, self._pooled_trial)
 
     @property
     def rules(self) -> tuple[RuleSpec, ...]:
@@ -848,7 +852,8 @@ class Engine:
                 lines.append(f"{indent}if {test}:")
                 indent += "    "
             lines += usual_path(unasked, indent)
-            lines.append(f"{indent}held = {len(bare)}")
+            if unasked:  # reached when a rule found something (else it returned)
+                lines.append(f"{indent}held = {len(bare)}")
             for j in reversed(range(len(bare))):
                 lines += [f"        {'    ' * j}else:", f"        {'    ' * j}    held = {j}"]
             lines += [
