@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
-from ._app import Identity, create_app, openapi
+from ._app import Identity, create_app
+from ._openapi import openapi
 
 __all__ = ["Identity", "create_app", "openapi"]
