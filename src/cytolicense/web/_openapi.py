@@ -1,115 +1,380 @@
-"""The OpenAPI 3.1 document of the JSON API, built from the library's JSON Schemas."""
+"""The OpenAPI 3.1 document of the JSON API, built from the library's JSON Schemas.
+
+Made for generators as much as for readers (openapi-python-client builds a working
+client from it; schemathesis tests the app against it in the suite):
+
+- every component has a title of its own (a document's schema is titled
+  ``<Type>Document``, not after the record it wraps, so no two models collide);
+- the unions (an operation document, an event document) carry a discriminator on
+  the envelope's ``type``;
+- every list answer is typed, every error body is the ``Error`` schema, and each
+  path declares every status the API answers there;
+- the inputs carry their bounds: a client id of 1 to 200 printable characters
+  without ``/``, seats from 1 to :data:`~cytolicense.core._validation.MAX_SEATS`,
+  an idempotency key of 1 to 200 printable characters.
+"""
 
 from __future__ import annotations
 
+import copy
+import functools
 from typing import Any
 
+from ..core._events import EVENT_TYPES
 from ..core._operations import OPERATION_TYPES
+from ..core._validation import MAX_SEATS
 from ..store._schema import json_schema
 
 __all__ = ["openapi"]
 
 OPERATIONS = [cls.__name__ for cls in OPERATION_TYPES]
+EVENTS = [cls.__name__ for cls in EVENT_TYPES]
+
+MAX_ID = 200
+"""The longest client id (and idempotency key) the API takes, in characters."""
+
+_PRINTABLE = r"[^\x00-\x1f\x7f-\x9f]"
+CLIENT_ID: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_ID,
+    # printable, not blank, no "/" (a path segment), not "." or ".." (which a URL
+    # resolves away): every id the API creates is reachable at /api/clients/{id}
+    "pattern": r"^(?!\.\.?$)(?=.*[^ ])[^/\x00-\x1f\x7f-\x9f]{1,200}$",
+    "description": "A client id: 1 to 200 printable characters, not blank, without '/'.",
+}
+NAME: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "pattern": rf"^(?=.*[^ ]){_PRINTABLE}+$",
+    "description": "A name: printable text, not blank.",
+}
+KEY: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_ID,
+    "pattern": r"^[\x21-\x7e]([\x20-\x7e]{0,198}[\x21-\x7e])?$",
+    "description": (
+        "An idempotency key: 1 to 200 printable characters. A repeated request with "
+        "the same key and body answers as the first and applies nothing; the same key "
+        "with another body is a 409."
+    ),
+}
+SEATS: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_SEATS}
+
+ERROR: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "properties": {
+        "error": {"type": "string", "description": "What was wrong, in a sentence."},
+        "request_id": {
+            "type": "string",
+            "description": "The request's id in the server's log (a server error).",
+        },
+        "retry": {
+            "type": "boolean",
+            "description": "True when the same request may succeed if sent again (409).",
+        },
+    },
+    "required": ["error"],
+    "description": "Every error the API answers (never a traceback, path or URL).",
+}
 
 
 def openapi() -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the JSON API (schemas from :func:`json_schema`)."""
-    names = [*OPERATIONS, "Client", "Decision", "ProductOffer", "Finding"]
+    """The OpenAPI 3.1 document of the JSON API (schemas from :func:`json_schema`).
+
+    A fresh copy each call.
+    """
+    return copy.deepcopy(_document())
+
+
+def _components() -> dict[str, Any]:
     components: dict[str, Any] = {}
-    for name in names:
+    for name in [*OPERATIONS, *EVENTS, "Client", "Decision", "ProductOffer", "Finding"]:
         schema = json_schema(name)
         for key, sub in schema.pop("$defs", {}).items():
             components.setdefault(key.replace(".", "_"), _relink(sub))
         schema.pop("$schema", None)
         schema.pop("$id", None)
+        schema["title"] = f"{name}Document"  # not the wrapped record's: no collision
         components[f"{name}Document"] = _relink(schema)
+    for name in OPERATIONS:
+        _bound_seats(components[name])
+    for key, schema in components.items():
+        schema.setdefault("title", key)
+    return components
 
-    def ref(name: str) -> dict[str, str]:
-        return {"$ref": f"#/components/schemas/{name}Document"}
 
-    def body(schema: dict[str, Any], description: str) -> dict[str, Any]:
-        return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _bound_seats(schema: dict[str, Any]) -> None:
+    """Seats in an operation (its ``quantity`` and each module's) from 1 to MAX_SEATS.
 
-    error = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
-    client_id = {"name": "client_id", "in": "path", "required": True, "schema": {"type": "string"}}
-    operation = {"oneOf": [ref(n) for n in OPERATIONS]}
-    decision = {"type": "object", "properties": {"decision": ref("Decision")}}
+    The documents themselves may hold any int (0 seats is a request ``check`` refuses
+    with ``quantity.invalid``); through the API a request outside the bounds is
+    refused (422 below 1, 400 above the maximum).
+    """
+    props = schema.get("properties", {})
+    quantity = props.get("quantity")
+    if quantity == {"type": "integer"}:
+        props["quantity"] = dict(SEATS)
+    elif quantity == {"anyOf": [{"type": "integer"}, {"type": "null"}]}:
+        props["quantity"] = {"anyOf": [dict(SEATS), {"type": "null"}]}
+    for modules in (props.get("modules"), *props.get("modules", {}).get("anyOf", ())):
+        if isinstance(modules, dict) and modules.get("type") == "object":
+            modules["additionalProperties"] = {"anyOf": [dict(SEATS), {"type": "null"}]}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _union(names: list[str]) -> dict[str, Any]:
+    """One of the documents *names*, told apart by the envelope's ``type``."""
     return {
-        "openapi": "3.1.0",
-        "info": {"title": "cytolicense console API", "version": "3"},
-        "paths": {
-            "/api/health": {"get": {"responses": {"200": body({"type": "object"}, "alive")}}},
-            "/api/clients": {
-                "get": {"responses": {"200": body({"type": "object"}, "the clients")}},
-                "post": {
-                    "requestBody": body(
-                        {
-                            "type": "object",
-                            "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
-                            "required": ["id", "name"],
-                            "additionalProperties": False,
-                        },
-                        "the new client",
-                    ),
-                    "responses": {
-                        "201": body(ref("Client"), "added"),
-                        "400": body(error, "a bad id or name"),
-                        "409": body(error, "the id is in use"),
+        "oneOf": [_ref(f"{n}Document") for n in names],
+        "discriminator": {
+            "propertyName": "type",
+            "mapping": {n: f"#/components/schemas/{n}Document" for n in names},
+        },
+    }
+
+
+def _body(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _body(_ref("Error"), description)
+
+
+def _object(title: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"title": title, "type": "object", "properties": properties, "required": required}
+
+
+def _schemas() -> dict[str, Any]:
+    date = {"type": "string", "format": "date"}
+    return {
+        "Error": ERROR,
+        "Health": _object("Health", {"status": {"type": "string", "enum": ["ok"]}}, ["status"]),
+        "ClientSummary": {
+            **_object(
+                "ClientSummary",
+                {
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "shown": {
+                        "type": "boolean",
+                        "description": "Whether the monitoring list shows it today.",
                     },
+                    "ended_on": {**date, "description": "Its last day of service so far."},
+                    "deleted_on": {"anyOf": [date, {"type": "null"}]},
+                    "products": {"type": "array", "items": {"type": "string"}},
+                },
+                ["id", "name", "shown", "ended_on", "deleted_on", "products"],
+            ),
+            "description": "One client in the list: enough to show it in a table.",
+        },
+        "ClientList": _object(
+            "ClientList",
+            {"clients": {"type": "array", "items": _ref("ClientSummary")}},
+            ["clients"],
+        ),
+        "NewClient": {
+            **_object("NewClient", {"id": CLIENT_ID, "name": NAME}, ["id", "name"]),
+            "additionalProperties": False,
+        },
+        "Offer": _object(
+            "Offer",
+            {"products": {"type": "array", "items": _ref("ProductOfferDocument")}},
+            ["products"],
+        ),
+        "EventDocument": {"title": "EventDocument", **_union(EVENTS)},
+        "History": _object(
+            "History",
+            {"events": {"type": "array", "items": _ref("EventDocument")}},
+            ["events"],
+        ),
+        "OperationDocument": {"title": "OperationDocument", **_union(OPERATIONS)},
+        "OperationResult": {
+            **_object(
+                "OperationResult",
+                {"decision": _ref("DecisionDocument"), "client": _ref("ClientDocument")},
+                ["decision"],
+            ),
+            "description": (
+                "The decision (its warnings), and the client after the change unless it "
+                "was a dry run."
+            ),
+        },
+        "Refusal": {
+            **_object("Refusal", {"decision": _ref("DecisionDocument")}, ["decision"]),
+            "description": "Refused: the decision, with its errors. Nothing changed.",
+        },
+    }
+
+
+def _paths() -> dict[str, Any]:
+    client_id = {
+        "name": "client_id",
+        "in": "path",
+        "required": True,
+        "schema": CLIENT_ID,
+        "example": "acme",
+    }
+    # What any request may be answered, besides its own statuses.
+    common = {
+        "401": _error("a token or a login is required (when the host configures one)"),
+        "500": _error("a fault of the server (the detail is in its log, by request id)"),
+        "503": _error("the database is unreachable: try again later"),
+    }
+    read = {
+        **common,
+        "403": _error("the operator may not do this"),
+        "404": _error("no such client (or out of the operator's scope)"),
+    }
+    write = {
+        **read,
+        "400": _error("a body that is not JSON, or not what this path takes"),
+        "409": _error(
+            "a conflict: another write to the client won the race (retry: true), or the "
+            "idempotency key is in use for another request"
+        ),
+        "413": _error("the body is over the limit (1 MiB by default)"),
+        "415": _error("the body is not sent as application/json"),
+    }
+
+    def get(op_id: str, summary: str, ok: dict[str, Any], errors: dict[str, Any]) -> Any:
+        parameters = [client_id] if "404" in errors else []
+        return {
+            "get": {
+                "operationId": op_id,
+                "summary": summary,
+                **({"parameters": parameters} if parameters else {}),
+                "responses": {"200": ok, **errors},
+            }
+        }
+
+    clients_read = {k: v for k, v in read.items() if k != "404"}
+    clients_write = {k: v for k, v in write.items() if k != "404"}
+    return {
+        "/api/health": {
+            "get": {
+                "operationId": "health",
+                "summary": "Whether the app and its database answer",
+                "responses": {
+                    "200": _body(_ref("Health"), "the app and its database answer"),
+                    "500": common["500"],
+                    "503": common["503"],
+                },
+            }
+        },
+        "/api/clients": {
+            "get": {
+                "operationId": "list_clients",
+                "summary": "The partner's clients",
+                "responses": {"200": _body(_ref("ClientList"), "the clients"), **clients_read},
+            },
+            "post": {
+                "operationId": "add_client",
+                "summary": "Add a client",
+                "requestBody": {
+                    "required": True,
+                    **_body(_ref("NewClient"), "the new client's id and name"),
+                },
+                "responses": {
+                    "201": _body(_ref("ClientDocument"), "added: the Client document"),
+                    **clients_write,
+                    "400": _error("not JSON, or a bad id or name"),
+                    "409": _error("the id is in use"),
                 },
             },
-            "/api/clients/{client_id}": {
-                "get": {
-                    "parameters": [client_id],
-                    "responses": {
-                        "200": body(ref("Client"), "the client"),
-                        "404": body(error, "unknown"),
-                    },
-                }
-            },
-            "/api/clients/{client_id}/offer": {
-                "get": {
-                    "parameters": [client_id],
-                    "responses": {
-                        "200": body(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "products": {"type": "array", "items": ref("ProductOffer")}
-                                },
-                            },
-                            "what the add-product dialog may offer",
-                        )
-                    },
-                }
-            },
-            "/api/clients/{client_id}/operations": {
-                "post": {
-                    "parameters": [
-                        client_id,
-                        {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}},
-                        {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}},
-                    ],
-                    "requestBody": body(operation, "an operation document"),
-                    "responses": {
-                        "200": body(decision, "applied (or, with dry_run, checked)"),
-                        "400": body(error, "not an operation document"),
-                        "404": body(error, "unknown client"),
-                        "409": body(error, "a conflict, or a key used for another body"),
-                        "413": body(error, "body too large"),
-                        "422": body(decision, "refused: the decision's errors"),
-                    },
-                }
-            },
-            "/api/clients/{client_id}/history": {
-                "get": {
-                    "parameters": [client_id],
-                    "responses": {"200": body({"type": "object"}, "the client's events")},
-                }
-            },
-            "/openapi.json": {"get": {"responses": {"200": body({"type": "object"}, "this")}}},
         },
-        "components": {"schemas": components},
+        "/api/clients/{client_id}": get(
+            "get_client",
+            "One client, every maintenance it ever had",
+            _body(_ref("ClientDocument"), "the Client document"),
+            read,
+        ),
+        "/api/clients/{client_id}/offer": get(
+            "get_offer",
+            "What the add-product dialog may offer the client today",
+            _body(_ref("Offer"), "one ProductOffer document per product"),
+            read,
+        ),
+        "/api/clients/{client_id}/operations": {
+            "post": {
+                "operationId": "apply_operation",
+                "summary": "Apply an operation to the client (or check it: dry_run)",
+                "parameters": [
+                    client_id,
+                    {
+                        "name": "dry_run",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "boolean", "default": False},
+                        "description": (
+                            "true: only check the operation (the decision; nothing "
+                            "changes). Written 'true' or 'false'; any other value is a 400."
+                        ),
+                    },
+                    {"name": "Idempotency-Key", "in": "header", "required": False, "schema": KEY},
+                ],
+                "requestBody": {
+                    "required": True,
+                    **_body(_ref("OperationDocument"), "an operation document"),
+                },
+                "responses": {
+                    "200": _body(
+                        _ref("OperationResult"),
+                        "applied: the decision and the client; with dry_run: the decision",
+                    ),
+                    **write,
+                    "400": _error("not JSON, not an operation document, or a bad parameter"),
+                    "422": _body(_ref("Refusal"), "refused: the decision's errors"),
+                },
+            }
+        },
+        "/api/clients/{client_id}/history": get(
+            "get_history",
+            "The client's events, oldest first",
+            _body(_ref("History"), "the events"),
+            read,
+        ),
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "responses": {"200": _body({"type": "object"}, "the OpenAPI document")},
+            }
+        },
+    }
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "cytolicense console API",
+            "version": "4",
+            "description": (
+                "The JSON API of the cytolicense web console. Bodies are JSON; records "
+                "are the library's documents as to_json writes them, envelope included."
+            ),
+        },
+        "paths": _paths(),
+        "components": {
+            "schemas": {**_components(), **_schemas()},
+            "securitySchemes": {
+                "token": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The shared token, when the app is given one.",
+                }
+            },
+        },
+        # the token is needed only when the host configures one
+        "security": [{}, {"token": []}],
     }
 
 
