@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Iterator
@@ -160,64 +161,95 @@ def _pg_bin(name: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A real PostgreSQL server started for the session (initdb + pg_ctl, on a Unix
-    socket in a temporary directory); as root, it runs as the ``postgres`` user."""
-    import pwd
-    import shutil
-    import subprocess
-    import tempfile
+class PostgresServer:
+    """A PostgreSQL server of the tests' own (initdb + pg_ctl, on a Unix socket in a
+    temporary directory; as root, run as the ``postgres`` user)."""
 
-    pytest.importorskip("psycopg")
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    if initdb is None or pg_ctl is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not installed")
-    # Not under pytest's tmp dir: its parents are private to root, and the server may
-    # run as another user.
-    base = Path(tempfile.mkdtemp(prefix="cytolicense-pg-"))
-    data, sock = base / "data", base / "sock"
-    sock.mkdir()
-    prefix: list[str] = []
-    user = "cytolicense"
-    if os.geteuid() == 0:
-        try:
-            pw = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run the server")
-        for path in (base, sock):
-            os.chown(path, pw.pw_uid, pw.pw_gid)
-        runuser = shutil.which("runuser")
-        prefix = [runuser, "-u", "postgres", "--"] if runuser else ["su", "postgres", "-c"]
-    os.chmod(base, 0o755)
+    def __init__(self) -> None:
+        import pwd
+        import shutil
+        import tempfile
 
-    def run(*cmd: str) -> None:
-        subprocess.run([*prefix, *cmd], check=True, capture_output=True)
-
-    run(initdb, "-D", str(data), "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync")
-    run(
-        pg_ctl,
-        "-D",
-        str(data),
-        "-w",
-        "-l",
-        str(base / "log"),
-        "-o",
-        f"-k {sock} -c listen_addresses='' -c fsync=off",
-        "start",
-    )
-    try:
+        initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+        if initdb is None or pg_ctl is None:
+            pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not installed")
+        self.pg_ctl = pg_ctl
+        # Not under pytest's tmp dir: its parents are private to root, and the server
+        # may run as another user.
+        self.base = Path(tempfile.mkdtemp(prefix="cytolicense-pg-"))
+        self.data, self.sock = self.base / "data", self.base / "sock"
+        self.sock.mkdir()
+        self.prefix: list[str] = []
+        if os.geteuid() == 0:
+            try:
+                pw = pwd.getpwnam("postgres")
+            except KeyError:
+                pytest.skip("running as root and there is no 'postgres' user to run the server")
+            for path in (self.base, self.sock):
+                os.chown(path, pw.pw_uid, pw.pw_gid)
+            runuser = shutil.which("runuser")
+            self.prefix = [runuser, "-u", "postgres", "--"] if runuser else ["su", "postgres", "-c"]
+        os.chmod(self.base, 0o755)
+        self.run(
+            initdb,
+            "-D",
+            str(self.data),
+            "-U",
+            "cytolicense",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        self.start()
         import psycopg
 
         # The store connects as an ordinary role that owns its database: row-level
         # security binds it (a superuser would bypass the policies).
-        with psycopg.connect(f"postgresql://{user}@/postgres?host={sock}", autocommit=True) as db:
+        admin = f"postgresql://cytolicense@/postgres?host={self.sock}"
+        with psycopg.connect(admin, autocommit=True) as db:
             db.execute("CREATE ROLE cytolicense_app LOGIN")
             db.execute("CREATE DATABASE cytolicense OWNER cytolicense_app")
-        yield f"postgresql://cytolicense_app@/cytolicense?host={sock}"
+        self.url = f"postgresql://cytolicense_app@/cytolicense?host={self.sock}"
+
+    def run(self, *cmd: str) -> None:
+        import subprocess
+
+        subprocess.run([*self.prefix, *cmd], check=True, capture_output=True)
+
+    def start(self) -> None:
+        self.run(
+            self.pg_ctl,
+            "-D",
+            str(self.data),
+            "-w",
+            "-l",
+            str(self.base / "log"),
+            "-o",
+            f"-k {self.sock} -c listen_addresses='' -c fsync=off",
+            "start",
+        )
+
+    def stop(self) -> None:
+        self.run(self.pg_ctl, "-D", str(self.data), "-m", "immediate", "stop")
+
+    def remove(self) -> None:
+        import shutil
+
+        with contextlib.suppress(Exception):
+            self.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server started for the session (see :class:`PostgresServer`)."""
+    pytest.importorskip("psycopg")
+    server = PostgresServer()
+    try:
+        yield server.url
     finally:
-        run(pg_ctl, "-D", str(data), "-m", "immediate", "stop")
-        shutil.rmtree(base, ignore_errors=True)
+        server.remove()
 
 
 def kill_mid_batch(target: str, partner: str, batches: int, batch: int = 5) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, TypeVar
@@ -14,6 +15,8 @@ from ..core._client_records import Client
 from ..core._enums import ManagementMode
 from ..core._events import Event
 from ..core._exceptions import (
+    ClientExistsError,
+    ConflictError,
     ConnectionLostError,
     KeyConflictError,
     KeyTakenError,
@@ -71,12 +74,21 @@ class Retry:
         backoff: Seconds before the second try; each later wait doubles it.
         max_backoff: The longest wait.
         without_key: Whether operations without a key are retried (when safe).
+        conflicts: Whether an operation that lost a race to another write of the
+            same client (:class:`ConflictError`: nothing was written) is decided
+            again on the client as it now is. Never a :class:`KeyConflictError`.
     """
 
     attempts: int = 8
     backoff: float = 0.05
     max_backoff: float = 2.0
     without_key: bool = False
+    conflicts: bool = False
+
+
+def _not_a_race(exc: ConflictError) -> bool:
+    """Whether *exc* is a conflict that deciding again would not resolve."""
+    return isinstance(exc, (KeyConflictError, ClientExistsError))
 
 
 def _key(key: object) -> str:
@@ -177,10 +189,17 @@ class Console:
                     key is None and not (retry.without_key and exc.outcome_known)
                 ):
                     raise
-                time.sleep(wait)
-                wait = min(wait * 2, retry.max_backoff)
-                if isinstance(exc, ConnectionLostError):
-                    self._reconnect()
+                lost = isinstance(exc, ConnectionLostError)
+            except ConflictError as exc:
+                # Nothing was written: decide again on the client as it now is.
+                if attempt == retry.attempts or not retry.conflicts or _not_a_race(exc):
+                    raise
+                lost = False
+            # Jittered, so that writers that collided do not collide again in step.
+            time.sleep(wait * random.uniform(0.5, 1.5))
+            wait = min(wait * 2, retry.max_backoff)
+            if lost:
+                self._reconnect()
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _reconnect(self) -> None:

@@ -398,6 +398,11 @@ class SqlStore:
                 ) from exc
         return out
 
+    def ping(self) -> None:
+        """One round trip to the database (a health check); the store's error when it
+        does not answer (:class:`ConnectionLostError` for a server gone away)."""
+        self._query("SELECT 1", (), "checking the connection")
+
     def rows(
         self,
         today: dt.date | None = None,

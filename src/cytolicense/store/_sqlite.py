@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..core._client_records import Client
 from ..core._exceptions import (
     ClientExistsError,
+    RetryableError,
     StoreError,
     said,
 )
@@ -333,8 +334,10 @@ class Store(SqlStore):
                 doing=doing,
             )
         if "locked" in text or "busy" in text:
+            # Another writer held the file for longer than the timeout; nothing was
+            # written (a failed COMMIT is rolled back): the caller may try again.
             return said(
-                StoreError,
+                RetryableError,
                 "{path}: the database is locked by another writer ({cause}) while {doing}",
                 path=self.path,
                 cause=text,

@@ -1,28 +1,37 @@
 """The console for a person and the JSON API for a service, on one ASGI application.
 
-A shell beside the command line, over the same layers: every request opens nothing
-but a store handle of its thread (SQLite and PostgreSQL handles are one connection,
-used by one thread at a time), every store call runs in Starlette's thread pool so
-the event loop never blocks, and every decision is the engine's.
+A shell beside the command line, over the same layers. Each request leases a store
+handle of its own (one database connection) for its whole life and gives it back
+when it ends, so no two requests in flight ever share a connection; every store call
+runs in Starlette's thread pool so the event loop never blocks, and every decision
+is the engine's. What a browser can forge is refused before any handler runs: a
+``Host`` the app does not serve (DNS rebinding), a cross-site write, a write that is
+not JSON.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import hmac
 import json
 import logging
+import re
 import secrets
 import threading
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -31,29 +40,43 @@ from ..core._catalog import Catalog
 from ..core._exceptions import (
     ClientExistsError,
     ConflictError,
+    ConnectionLostError,
     CytolicenseError,
     DataError,
+    KeyConflictError,
     NotFoundError,
+    RetryableError,
     RuleViolation,
+    StoreError,
 )
 from ..core._findings import Decision
 from ..core._messages import language_of
 from ..core._operations import OPERATION_TYPES
 from ..engine._engine import Engine
 from ..plugins._plugins import load_catalog
-from ..store._console import Console
-from ..store._protocol import ClientStore, open_store
+from ..store._console import Console, Retry
+from ..store._protocol import open_store
 from ..store._serialize import from_data, to_data
 from ._openapi import openapi
 from ._pages import PAGES, Page, _Refused
 
-__all__ = ["Identity", "create_app"]
+__all__ = ["LOOPBACK_HOSTS", "Identity", "create_app"]
 
 log = logging.getLogger("cytolicense.web")
 
 OPERATIONS = {cls.__name__: cls for cls in OPERATION_TYPES}
 MAX_BODY = 1 << 20
 """Request bodies larger than this (1 MiB) are refused with 413."""
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "testserver")
+"""The ``Host`` names an app answers by default: the loopback ones (and ``testserver``,
+Starlette's test client's, which no DNS name can rebind to)."""
+
+RETRY = Retry(attempts=8, backoff=0.005, max_backoff=0.25, without_key=True, conflicts=True)
+"""How the app's consoles retry a write: one that lost a race to another write of the
+same client is decided again on the client as it now is (up to 8 tries, jittered
+waits); a keyed one after any retryable fault; an unkeyed one only when the database
+said nothing was written."""
 
 
 @attrs.frozen
@@ -75,32 +98,80 @@ name), or ``None`` to refuse it (401)."""
 
 
 class _Consoles:
-    """One console per (thread, partner): a store handle is one connection."""
+    """The app's store handles: one per request in flight, never shared.
 
-    def __init__(self, db: str, engine: Engine) -> None:
+    A request leases a console (a store handle: one database connection) for its
+    whole life and gives it back when it ends, whatever the handler did. Idle handles
+    wait for the next request of their partner; at most *limit* are leased at once
+    (a request past that waits for one, holding no thread). A handle that saw a
+    store fault is closed, not reused, and a lost connection closes every idle one
+    too (the server restarted or failed over): the next requests connect afresh.
+    """
+
+    def __init__(self, db: str, engine: Engine, *, limit: int) -> None:
         self.db = db
         self.engine = engine
-        self._local = threading.local()
+        self.limit = limit
         self._lock = threading.Lock()
-        self._stores: list[ClientStore] = []
+        self._idle: dict[str, list[Console]] = {}
+        self._slots: asyncio.Semaphore | None = None
+        self.opened = 0
+        """Handles opened so far (for tests and the log)."""
 
-    def get(self, partner: str) -> Console:
-        consoles: dict[str, Console] | None = getattr(self._local, "consoles", None)
-        if consoles is None:
-            consoles = self._local.consoles = {}
-        console = consoles.get(partner)
-        if console is None:
-            store = open_store(self.db, partner)
-            with self._lock:
-                self._stores.append(store)
-            console = consoles[partner] = Console(self.engine, store)
+    def _open(self, partner: str) -> Console:
+        console = Console(self.engine, open_store(self.db, partner), retry=RETRY)
+        with self._lock:
+            self.opened += 1
         return console
 
-    def close(self) -> None:
+    @contextlib.asynccontextmanager
+    async def lease(self, partner: str) -> AsyncIterator[Console]:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.limit)
+        async with self._slots:
+            with self._lock:
+                idle = self._idle.get(partner)
+                console = idle.pop() if idle else None
+            if console is None:
+                console = await run_in_threadpool(self._open, partner)
+            try:
+                yield console
+            except BaseException as exc:
+                if _reusable(exc):
+                    self._give(partner, console)
+                else:
+                    await run_in_threadpool(self._discard, console, exc)
+                raise
+            self._give(partner, console)
+
+    def _give(self, partner: str, console: Console) -> None:
         with self._lock:
-            for store in self._stores:
-                store.close()
-            self._stores.clear()
+            self._idle.setdefault(partner, []).append(console)
+
+    def _discard(self, console: Console, exc: BaseException) -> None:
+        with contextlib.suppress(Exception):
+            console.store.close()
+        if isinstance(exc, ConnectionLostError):
+            self.close()
+
+    def close(self) -> None:
+        """Close every idle handle (leased ones are closed when given back broken)."""
+        with self._lock:
+            idle = [c for consoles in self._idle.values() for c in consoles]
+            self._idle.clear()
+        for console in idle:
+            with contextlib.suppress(Exception):
+                console.store.close()
+
+
+def _reusable(exc: BaseException) -> bool:
+    """Whether a handle that raised *exc* is fit for the next request: an answer about
+    the request (refused, unknown, a lost race), not a fault of the store."""
+    if isinstance(exc, (NotFoundError, ConflictError)):
+        return True
+    if isinstance(exc, StoreError):
+        return False
+    return isinstance(exc, (CytolicenseError, _Refused, HTTPException, ValueError, TypeError))
 
 
 class _BodyLimit:
@@ -117,7 +188,7 @@ class _BodyLimit:
         headers = dict(scope.get("headers") or ())
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
-            await _too_large(scope, receive, send)
+            await _error(413, "request body too large")(scope, receive, send)
             return
         seen = 0
 
@@ -130,19 +201,108 @@ class _BodyLimit:
                     raise _TooLarge
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _too_large(scope, receive, send)
+        await self.app(scope, limited, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(_Refused):
+    """A streamed (chunked) body grew past the limit while a handler read it."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "request body too large")
 
 
-async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
-    response = JSONResponse({"error": "request body too large"}, status_code=413)
-    await response(scope, receive, send)
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_JSON_TYPE = re.compile(r"application/([\w.+-]+\+)?json\s*(;.*)?", re.IGNORECASE)
+
+
+class _Guard:
+    """What a browser can forge, refused before any handler runs.
+
+    - A ``Host`` the app does not serve (421): a page on another site that rebinds
+      its DNS name to this address would otherwise read every client.
+    - A write from another site: ``Sec-Fetch-Site`` other than ``same-origin`` or
+      ``none`` (a person typing), or an ``Origin`` that is not this host (403).
+    - A write to the JSON API whose body is declared anything but JSON (415): a
+      cross-site ``text/plain`` form needs no CORS preflight, ``application/json``
+      does. A body with no ``Content-Type`` (``curl --data-binary``, a service's
+      client) is read as JSON: a browser sending one cross-site also sends the
+      ``Origin`` and ``Sec-Fetch-Site`` refused above.
+    """
+
+    def __init__(self, app: ASGIApp, hosts: frozenset[str] | None) -> None:
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get("host", "")
+        refusal = self._refusal(scope, headers, host)
+        if refusal is not None:
+            await _error(*refusal)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, scope: Scope, headers: dict[str, str], host: str) -> tuple[int, str] | None:
+        if self.hosts is not None and _hostname(host) not in self.hosts:
+            return 421, f"this server does not answer for the host {host[:100]!r}"
+        if scope["method"] not in _UNSAFE:
+            return None
+        site = headers.get("sec-fetch-site")
+        if site is not None and site not in ("same-origin", "none"):
+            return 403, f"a cross-site write is refused (Sec-Fetch-Site: {site[:40]})"
+        origin = headers.get("origin")
+        if origin is not None and urlsplit(origin).netloc.lower() != host.lower():
+            return 403, f"a write from another origin is refused (Origin: {origin[:100]})"
+        declared = headers.get("content-type")
+        if (
+            scope["path"].startswith("/api/")
+            and declared is not None
+            and not _JSON_TYPE.fullmatch(declared)
+        ):
+            return 415, "a write to the API is a JSON body: Content-Type: application/json"
+        return None
+
+
+def _hostname(host: str) -> str:
+    """The name of a ``Host`` header, without its port (``[::1]:8000`` -> ``::1``)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def _error(
+    status: int, message: str, *, request_id: str | None = None, retry: bool = False
+) -> JSONResponse:
+    body: dict[str, Any] = {"error": message}
+    if retry:
+        body["retry"] = True
+    headers = None if request_id is None else {"X-Request-Id": request_id}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def _request_id(request: Request) -> str:
+    """The caller's ``X-Request-Id`` when it is a plain token, else a new one."""
+    given = request.headers.get("x-request-id", "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
+
+
+def _fault(request: Request, exc: BaseException) -> tuple[int, str, bool]:
+    """The status, the sentence and whether to retry for a fault of the server or the
+    database: the detail (a path, a URL) goes to the log only."""
+    if isinstance(exc, ConnectionLostError):
+        return 503, "the database is unreachable; try again shortly", True
+    if isinstance(exc, RetryableError):  # a lock timeout, a deadlock: a lost race
+        return 409, "another write to the same data was in progress; try again", True
+    if isinstance(exc, StoreError):
+        return 503, "the database could not serve this request", False
+    return 500, "internal server error", False
 
 
 def create_app(
@@ -156,6 +316,8 @@ def create_app(
     token: str | None = None,
     max_body: int = MAX_BODY,
     secret: str | None = None,
+    allowed_hosts: Iterable[str] | None = LOOPBACK_HOSTS,
+    connections: int = 16,
 ) -> Starlette:
     """The console and its JSON API as one ASGI application (Starlette).
 
@@ -174,19 +336,33 @@ def create_app(
         max_body: The largest request body accepted (413 above it).
         secret: The key that signs the forms' CSRF tokens (default: a random one
             per process).
+        allowed_hosts: The ``Host`` names the app answers (421 for any other; ports
+            are ignored). Default: the loopback names. Behind a reverse proxy or on
+            a public name, list that name; ``None`` answers every host (only where
+            the proxy in front checks it).
+        connections: At most this many requests hold a store handle (a database
+            connection) at once; the others wait for one.
     """
     engine = Engine(catalog if catalog is not None else load_catalog())
-    consoles = _Consoles(db, engine)
+    consoles = _Consoles(db, engine, limit=connections)
     csrf_key = (secret or secrets.token_hex(32)).encode()
+    hosts = None if allowed_hosts is None else frozenset(_hostname(h) for h in allowed_hosts)
 
     def day() -> dt.date:
         return today or dt.date.today()
 
+    def token_ok(given: str) -> bool:
+        return token is None or hmac.compare_digest(given.encode(), token.encode())
+
     def identity(request: Request) -> Identity:
         if token is not None:
-            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            given = given or request.cookies.get("cytolicense_token", "")
-            if not hmac.compare_digest(given.encode(), token.encode()):
+            header = request.headers.get("authorization")
+            if header is not None:
+                scheme, _, given = header.strip().partition(" ")
+                given = given.strip() if scheme.lower() == "bearer" else ""
+            else:
+                given = request.cookies.get("cytolicense_token", "")
+            if not given or not token_ok(given):
                 raise _Refused(401, "a token is required (Authorization: Bearer TOKEN)")
         if authenticate is None:
             return Identity(actor="console", partner=partner)
@@ -214,81 +390,183 @@ def create_app(
     context = _Context(
         engine=engine,
         consoles=consoles,
+        partner=partner,
         day=day,
         identity=identity,
         lang=lang,
         csrf_token=csrf_token,
+        token_ok=token_ok,
     )
 
-    def api(handler: Callable[[_Context, Request], Awaitable[Response]]) -> Any:
+    async def leased(
+        handler: Callable[[_Context, Request], Awaitable[Response]], request: Request, lease: bool
+    ) -> Response:
+        """*handler* with the request's own console (when *lease*); a read whose
+        connection was lost (the database restarted) runs once more on a new one."""
+        if not lease:
+            return await handler(context, request)
+        who = identity(request)
+        assert who.partner is not None
+        for attempt in (1, 2):
+            try:
+                async with consoles.lease(who.partner) as console:
+                    request.state.console = (console, who)
+                    return await handler(context, request)
+            except ConnectionLostError:
+                if attempt == 2 or request.method not in ("GET", "HEAD"):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def api(handler: Callable[[_Context, Request], Awaitable[Response]], lease: bool = True) -> Any:
         async def endpoint(request: Request) -> Response:
             try:
-                return await handler(context, request)
+                return await leased(handler, request, lease)
             except _Refused as exc:
-                return JSONResponse({"error": exc.message}, status_code=exc.status)
+                return _error(exc.status, exc.message)
             except NotFoundError as exc:
-                return JSONResponse({"error": str(exc)}, status_code=404)
-            except ConflictError as exc:
-                return JSONResponse({"error": str(exc)}, status_code=409)
+                return _error(404, str(exc))
+            except (KeyConflictError, ClientExistsError) as exc:
+                return _error(409, str(exc))
+            except ConflictError as exc:  # a race the console's retries did not win
+                return _error(409, str(exc), retry=True)
             except (DataError, ValueError, TypeError) as exc:
-                return JSONResponse({"error": str(exc)}, status_code=400)
-            except CytolicenseError as exc:
-                return JSONResponse({"error": str(exc)}, status_code=400)
-            except Exception:  # never a traceback to the caller: it goes to the log
-                log.exception("error serving %s %s", request.method, request.url.path)
-                return JSONResponse({"error": "internal server error"}, status_code=500)
+                return _error(400, str(exc))
+            except RuleViolation as exc:
+                return _error(400, str(exc))
+            except Exception as exc:  # never a path, URL or traceback to the caller
+                rid = _request_id(request)
+                status, message, retry = _fault(request, exc)
+                log.exception(
+                    "request %s: error serving %s %s", rid, request.method, request.url.path
+                )
+                return _error(status, message, request_id=rid, retry=retry)
 
         return endpoint
 
-    def page(handler: Page) -> Any:
+    def page(handler: Page, lease: bool = True) -> Any:
         async def endpoint(request: Request) -> Response:
-            return await handler(context, request)
+            try:
+                return await leased(handler, request, lease)
+            except _Refused as exc:
+                return HTMLResponse(exc.message, status_code=exc.status)
+            except ConflictError:
+                return HTMLResponse(
+                    "The client changed while this was being done: go back and try again.",
+                    status_code=409,
+                )
+            except Exception as exc:
+                rid = _request_id(request)
+                status, message, _ = _fault(request, exc)
+                log.exception(
+                    "request %s: error serving %s %s", rid, request.method, request.url.path
+                )
+                return HTMLResponse(
+                    f"{message} (request {rid})", status_code=status, headers={"X-Request-Id": rid}
+                )
 
         return endpoint
 
+    async def router_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return _error(exc.status_code, str(exc.detail))
+
+    unleased = {"/login"}
     routes = [
-        Route("/api/health", api(_health)),
+        Route("/api/health", api(_health, lease=False)),
         Route("/api/clients", api(_clients), methods=["GET", "POST"]),
         Route("/api/clients/{client_id}", api(_client)),
         Route("/api/clients/{client_id}/offer", api(_offer)),
         Route("/api/clients/{client_id}/operations", api(_operations), methods=["POST"]),
         Route("/api/clients/{client_id}/history", api(_history)),
-        Route("/openapi.json", api(_openapi)),
-        *(Route(path, page(handler), methods=methods) for path, handler, methods in PAGES),
+        Route("/openapi.json", api(_openapi, lease=False)),
+        *(
+            Route(path, page(handler, lease=path not in unleased), methods=methods)
+            for path, handler, methods in PAGES
+        ),
         Mount("/static", StaticFiles(packages=[("cytolicense.web", "static")]), name="static"),
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(_BodyLimit, limit=max_body)],
+        middleware=[
+            Middleware(_Guard, hosts=hosts),
+            Middleware(_BodyLimit, limit=max_body),
+        ],
+        exception_handlers={HTTPException: router_error},
+        lifespan=lambda app: _closing(consoles),
     )
     app.state.consoles = consoles
     return app
+
+
+@contextlib.asynccontextmanager
+async def _closing(consoles: _Consoles) -> AsyncIterator[None]:
+    """The app's lifespan: its idle store handles are closed when the server stops."""
+    yield
+    consoles.close()
 
 
 @attrs.frozen
 class _Context:
     engine: Engine
     consoles: _Consoles
+    partner: str
     day: Callable[[], dt.date]
     identity: Callable[[Request], Identity]
     lang: Callable[[Request], str]
     csrf_token: Callable[[str], str]
+    token_ok: Callable[[str], bool]
 
     def console(self, request: Request) -> tuple[Console, Identity]:
-        who = self.identity(request)
-        assert who.partner is not None
-        return self.consoles.get(who.partner), who
+        """The request's own console (leased for it alone) and who it acts as."""
+        leased: tuple[Console, Identity] = request.state.console
+        return leased
+
+
+def _no_constant(name: str) -> Any:
+    raise _Refused(400, f"the body is not JSON: {name} is not a JSON number")
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > 4000:
+        raise _Refused(400, "the body has a number with more than 4000 digits")
+    return int(text)
 
 
 async def _json_body(request: Request) -> Any:
     raw = await request.body()
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):
-        raise _Refused(400, "the body is not JSON") from None
+        return json.loads(raw, parse_int=_integer, parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise _Refused(400, "the body is not JSON: it is not UTF-8 text") from None
+    except (ValueError, RecursionError) as exc:
+        where = f" ({exc})" if isinstance(exc, json.JSONDecodeError) else ""
+        raise _Refused(400, f"the body is not JSON{where}") from None
+
+
+_TRUE = frozenset({"true", "1"})
+_FALSE = frozenset({"false", "0", ""})
+
+
+def _flag(request: Request, name: str) -> bool:
+    """A boolean query parameter: ``true``/``1`` or ``false``/``0`` (400 for anything
+    else: an unrecognised ``dry_run`` never applies an operation)."""
+    given = request.query_params.getlist(name)
+    if len(given) > 1:
+        raise _Refused(400, f"{name} is given more than once")
+    value = given[0] if given else ""
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise _Refused(400, f"{name} must be true or false, got {value[:40]!r}")
 
 
 async def _health(ctx: _Context, request: Request) -> Response:
+    """Alive, and the database answers (503 while it does not)."""
+    async with ctx.consoles.lease(ctx.partner) as console:
+        ping = getattr(console.store, "ping", None)
+        if ping is not None:
+            await run_in_threadpool(ping)
     return JSONResponse({"status": "ok"})
 
 
@@ -366,8 +644,7 @@ async def _operations(ctx: _Context, request: Request) -> Response:
     except DataError as exc:
         raise _Refused(400, f"not an operation document: {exc}") from None
     today = ctx.day()
-    dry = request.query_params.get("dry_run", "").lower() in ("1", "true", "yes")
-    if dry:
+    if _flag(request, "dry_run"):
         decision = await run_in_threadpool(console.check, client_id, operation, today)
         return JSONResponse({"decision": to_data(decision)})
     key = request.headers.get("idempotency-key")
