@@ -27,7 +27,7 @@ import tempfile
 import time
 import timeit
 import tracemalloc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -143,27 +143,6 @@ def typical(engine: cl.Engine) -> tuple[cl.Client, cl.AssignmentRequest]:
     )
     assert engine.check(c, request, DAY).findings == ()
     return c, request
-
-
-def usual_cases_called(
-    catalog: cl.Catalog, day: dt.date, warm: Iterable[tuple[cl.Client, Any, cl.Pool | None]]
-) -> cl.Engine:
-    """An engine whose generated checks call each rule's usual case instead of copying
-    it (engine/_inline.py refused while the checks of *warm*'s requests are built): the
-    baseline the copier is measured against (mechanisms.py, ceiling.py)."""
-    from cytolicense.engine import _engine, _inline
-
-    def refuse(*args: object) -> Any:
-        raise _inline.NotInlinable("called, for the comparison")
-
-    engine = cl.Engine(catalog)
-    _engine.inline_usual = refuse
-    try:
-        for client, req, pool in warm:
-            engine.check(client, req, day, pool=pool)
-    finally:
-        _engine.inline_usual = _inline.inline_usual
-    return engine
 
 
 def floor_tables(catalog: cl.Catalog) -> dict[str, Any]:
@@ -1102,14 +1081,7 @@ def bench_startup() -> None:
         "python startup (baseline)": "pass",
         "import cytolicense": "import cytolicense",
         "import + load_catalog()": "import cytolicense; cytolicense.load_catalog()",
-        # The first check of a process reads and rewrites the rules' usual cases
-        # (engine/_inline.py), once; beside it, the same with them called.
         "import + load_catalog() + first check": _FIRST_CHECK,
-        "import + load_catalog() + first check, usual cases called": (
-            "import cytolicense.engine._engine as E, cytolicense.engine._inline as I\n"
-            "def called(*args):\n    raise I.NotInlinable('called')\n"
-            "E.inline_usual = called\n" + _FIRST_CHECK
-        ),
     }
     with tempfile.TemporaryDirectory() as cache:
         cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}

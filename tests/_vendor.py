@@ -1,6 +1,5 @@
-"""Vendor rules the copier copies (engine/_inline.py), kept out of test modules:
-pytest rewrites a test module's asserts, so a function there with an ``assert`` is
-not the code its source shows, and is (rightly) called rather than copied."""
+"""Vendor rules written as plain functions of their context (an ``assert``, a loop,
+an early return, a module-level setting), kept out of test modules."""
 
 from __future__ import annotations
 

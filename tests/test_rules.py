@@ -5,7 +5,6 @@ import datetime as dt
 import re
 import string
 from collections.abc import Iterable
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -14,10 +13,8 @@ from hypothesis import strategies as st
 import cytolicense as cl
 from cytolicense import Severity
 from cytolicense.core._messages import VALUES
-from cytolicense.engine._inline import inline_usual
 from cytolicense.rules._builtin import messages_table
 
-from . import _vendor
 from .conftest import TestCatalog, request
 
 EN, ES = messages_table("en"), messages_table("es")
@@ -513,109 +510,6 @@ def test_unknown_ids_list_the_known_ones_and_suggest_a_close_one(engine: cl.Engi
     assert "suggestion" not in far.params and "known: edr, epdr, mailguard" in far.message
 
 
-pools = st.none() | st.builds(
-    lambda lines: cl.Pool(tuple(lines)),
-    st.lists(
-        st.builds(
-            cl.PoolLine,
-            item=st.sampled_from(["edr", "epdr", "mailguard", "encryption", "patch", "watch"]),
-            period=PERIODS.filter(lambda p: p is not None),
-            seats=st.integers(-3, 40),
-        ),
-        max_size=4,
-        unique_by=lambda ln: (ln.item, str(ln.period)),
-    ),
-)
-
-
-# A day near the calendar's end (where a period's end overflows), or None: the
-# client's own day.
-LATE = st.sampled_from([None, D(9998, 6, 1), D(9999, 12, 1)])
-# The arguments of the properties that hold the hot path to the general one.
-assign_cases = given(clients(), requests, LATE, pools)
-
-
-@given(clients(), requests, LATE, pools, st.sampled_from(list(cl.Severity)))
-def test_a_rules_usual_case_finds_nothing_and_the_hot_path_agrees(
-    state: tuple[cl.Client, dt.date],
-    req: cl.AssignmentRequest,
-    late: dt.date | None,
-    pool: cl.Pool | None,
-    shortage: cl.Severity,
-) -> None:
-    """Each rule's declared usual case (RuleSpec.usual) holds only when the rule finds
-    nothing: the engine's hot path skips the rules when all hold, so a wrong one would
-    hide a finding. And the hot path's decision equals the full path's (with a pool or
-    none, a pool shortage a warning or an error)."""
-    engine = cl.Engine(cl.load_catalog(TestCatalog(), entry_points=False), pool_shortage=shortage)
-    client, today = state
-    today = late or today
-    ctx = engine._context(client, req, today, pool)
-    declared = [s for s in engine.rules if s.usual is not None]
-    assert len(declared) >= 11  # every assignment rule that can find something usually not
-    if ctx.plan is not None:
-        for spec in declared:
-            if "assign" in spec.operations and spec.usual(client, req, today, ctx.plan, pool):
-                assert list(spec.check(ctx)) == [], spec.name
-    assert engine.check(client, req, today, pool=pool) == engine._decide(ctx)
-
-
-@assign_cases
-def test_vendor_rules_copied_into_the_check_decide_as_their_calls(
-    state: tuple[cl.Client, dt.date],
-    req: cl.AssignmentRequest,
-    late: dt.date | None,
-    pool: cl.Pool | None,
-) -> None:
-    """Vendor rules that are plain functions of their context are copied into the
-    generated check (engine/_inline.py), built-in rules too when their usual case does
-    not hold: on any client, request, day and pool, the check decides as the full
-    path, which calls each rule on a context (the last, run last on the usual client's
-    path, answers from a loop: its empty answers return there)."""
-    catalog = cl.load_catalog(TestCatalog(), entry_points=False)
-    specs = [
-        cl.RuleSpec(check=rule, operations={"assign"}, codes=[_vendor.CAP, _vendor.BAN])
-        for rule in (_vendor.vendor_rules, _vendor.with_module_call, _vendor.first_big_module)
-    ]
-    engine = cl.Engine(catalog, rules=specs)
-    client, today = state
-    today = late or today
-    ctx = engine._context(client, req, today, pool)
-    assert engine.check(client, req, today, pool=pool) == engine._decide(ctx)
-
-
-@assign_cases
-def test_each_usual_case_copied_into_the_check_answers_as_its_function(
-    state: tuple[cl.Client, dt.date],
-    req: cl.AssignmentRequest,
-    late: dt.date | None,
-    pool: cl.Pool | None,
-) -> None:
-    """The generated check copies each rule's usual case into its body
-    (engine/_inline.py): on any client, request, day and pool, the copy is true
-    exactly when the function is (false when either raises)."""
-    engine = cl.Engine(cl.load_catalog(TestCatalog(), entry_points=False))
-    client, today = state
-    today = late or today
-    plan = engine._tables.plans.get(req.product)
-    if plan is None:
-        return
-    for k, spec in enumerate(s for s in engine.rules if s.usual is not None):
-        if "assign" not in spec.operations:
-            continue
-        copied = inline_usual(spec.usual, k, plan)
-        source = "def usual(client, op, today, pool):\n"
-        source += "".join(f"    {line}\n" for line in copied.lines)
-        source += f"    return {copied.result}\n"
-        namespace: dict[str, Any] = {"plan": plan, **copied.names}
-        exec(compile(source, "<copied>", "exec"), namespace)
-        try:
-            expected = bool(spec.usual(client, req, today, plan, pool))
-        except Exception:
-            expected = False
-        assert bool(namespace["usual"](client, req, today, pool)) is expected, spec.name
-
-
 @pytest.mark.parametrize(
     ("item", "seats", "modules", "field"),
     [
@@ -624,11 +518,11 @@ def test_each_usual_case_copied_into_the_check_answers_as_its_function(
         ("encryption", 4, {"encryption": 5}, "modules.encryption"),  # its own seats
     ],
 )
-def test_the_pool_rules_usual_case_fails_on_each_item_it_takes(
+def test_the_pool_rule_finds_each_item_it_takes_short(
     engine: cl.Engine, item: str, seats: int, modules: dict[str, int | None], field: str
 ) -> None:
-    """The pool's usual case reads each item the request takes, the product and every
-    module, with the seats each takes: one seat short of any of them is a finding."""
+    """The pool rule reads each item the request takes, the product and every module,
+    with the seats each takes: one seat short of any of them is a finding."""
     pool = cl.Pool((cl.PoolLine(item=item, period="1y", seats=seats),))
     req = request(modules=modules)
     d = engine.check(fresh(engine), req, TODAY, pool=pool)
@@ -637,60 +531,15 @@ def test_the_pool_rules_usual_case_fails_on_each_item_it_takes(
     assert engine.check(fresh(engine), req, TODAY, pool=enough).findings == ()
 
 
-def test_a_usual_case_test_that_raises_counts_as_false() -> None:
-    found = cl.make_finding("vendor.always", None, {}, messages={"en": "always"})
-
-    def always(ctx: cl.RuleContext) -> list[cl.Finding]:
-        return [found]
-
-    def broken(*args: object) -> bool:
-        raise RuntimeError("a broken usual-case test")
-
-    def wrongly_usual(*args: object) -> bool:
-        return True  # a plugin's mistake: its rule does find something
-
-    catalog = cl.load_catalog(TestCatalog(), entry_points=False)
-    c = cl.Engine(catalog).create_client("a", "A", TODAY)
-    raising = cl.Engine(
-        catalog, rules=[cl.RuleSpec(check=always, operations={"assign"}, usual=broken)]
-    )
-    assert codes(raising.check(c, request(), TODAY)) == ["vendor.always"]
-    plain = cl.Engine(catalog, rules=[cl.RuleSpec(check=always, operations={"assign"})])
-    assert codes(plain.check(c, request(), TODAY)) == ["vendor.always"]
-    # The declaration is trusted: a usual case that is wrong hides the finding (this
-    # is why the built-in ones are checked by the property above), whatever the other
-    # rules find: each rule is skipped on its own usual case (R3 3/6).
-    wrong = cl.Engine(
-        catalog, rules=[cl.RuleSpec(check=always, operations={"assign"}, usual=wrongly_usual)]
-    )
-    assert wrong.check(c, request(), TODAY).findings == ()
-    assert codes(wrong.check(c, request(quantity=0), TODAY)) == ["quantity.invalid"]
-
-
-def test_the_hot_path_keeps_one_function_per_product_not_per_typo() -> None:
+def test_rules_are_selected_once_per_product_not_per_typo() -> None:
+    """The engine keeps one tuple of rules per (operation, product, licence type, pool
+    or not): an unknown product's checks share one."""
     engine = cl.Engine(cl.load_catalog(TestCatalog(), entry_points=False))
     c = engine.create_client("a", "A", TODAY)
     for i in range(50):
         assert codes(engine.check(c, request(product=f"typo{i}"), TODAY)) == ["product.unknown"]
     assert engine.check(c, request(), TODAY).ok
-    assert sum(len(table) for row in engine._assign for table in row) == 1
-
-
-def test_the_hot_path_files_each_check_where_check_reads_it() -> None:
-    """A pool or none, a trial or a commercial licence: four tables of checks, which
-    check reads by name (the same dicts as `_assign`)."""
-    engine = cl.Engine(cl.load_catalog(TestCatalog(), entry_points=False))
-    c = engine.create_client("a", "A", TODAY)
-    pool = cl.Pool((cl.PoolLine(item="edr", period="1y", seats=100),))
-    for trial in (False, True):
-        req = request(license_type="trial", period=None) if trial else request()
-        for stock in (None, pool):
-            engine.check(c, req, TODAY, pool=stock)
-            table = engine._assign[stock is not None][trial]
-            assert list(table) == ["edr"]
-            assert table["edr"](c, req, TODAY, stock) == engine.check(c, req, TODAY, pool=stock)
-    named = [engine._commercial, engine._trial, engine._pooled_commercial, engine._pooled_trial]
-    assert [id(t) for t in named] == [id(t) for row in engine._assign for t in row]
+    assert sorted(k[1] or "" for k in engine._cache) == ["", "edr"]
 
 
 def test_the_suite_checks_the_findings_built_in_rules_make() -> None:

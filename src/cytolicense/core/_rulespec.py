@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ._operations import AssignmentRequest, Operation
     from ._pool import Pool
 
-__all__ = ["ProductPlan", "Rule", "RuleContext", "RuleSpec", "Tables", "Usual"]
+__all__ = ["ProductPlan", "Rule", "RuleContext", "RuleSpec", "Tables"]
 
 
 @attrs.define(slots=True, eq=False)
@@ -77,11 +77,8 @@ class RuleContext:
 
 
 Rule = Callable[[RuleContext], Iterable[Finding]]
-"""A rule: returns the findings it has about the context (often none)."""
-
-Usual = Callable[["Client", "AssignmentRequest", dt.date, "ProductPlan", "Pool | None"], bool]
-"""A rule's usual case for an assignment: given the client, the request, the day, the
-product's plan and the pool (or ``None``), true only when the rule surely finds nothing."""
+"""A rule: returns the findings it has about the context (often none): a generator,
+a list or a tuple, each called once per decision."""
 
 
 def _operations(values: Iterable[str]) -> frozenset[str]:
@@ -119,14 +116,6 @@ class RuleSpec:
             and licence type (computed once per product; ``None``: always run).
         needs_pool: The rule can only find something when a pool is given (it is
             not run otherwise).
-        usual: Optional, for assignments: a cheap test of the usual case (see
-            :data:`Usual`) that must be true only when the rule finds nothing. An
-            assignment's check skips each rule whose usual case holds and runs the
-            others on one context, built only when some rule must run (so a client
-            with one unusual fact pays for one rule, not for all; when every usual
-            case holds, no context is built at all). A test that raises counts as
-            false. The declaration is trusted: a usual case that is wrong hides the
-            rule's findings.
     """
 
     check: Rule
@@ -139,7 +128,6 @@ class RuleSpec:
         default=None, eq=False
     )
     needs_pool: bool = False
-    usual: Usual | None = attrs.field(default=None, eq=False)
 
     @property
     def name(self) -> str:

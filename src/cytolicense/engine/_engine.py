@@ -10,7 +10,7 @@ calls of :meth:`Engine.apply`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from itertools import islice
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -67,14 +67,13 @@ from ..core._operations import (
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..core._rulespec import Rule, RuleContext, RuleSpec, Tables, as_spec
-from ..core._trusted import build, builder, maker
+from ..core._trusted import build, builder
 from ..core._validation import to_management, to_severity
 from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS, dropped_modules
 from ..rules._client import live_lines, state_accepts, suspended_by_client, target_state
 from ..rules._lifecycle import TERMS_CHANGED
 from ..rules._terms import group_sets, new_end, pool_moves
 from ..views._offer import ModuleOffer, ProductOffer
-from ._inline import CONTEXT, Inlined, NotInlinable, inline_rule, inline_usual
 
 if TYPE_CHECKING:
     from ..views._detail import ClientDetail, MonitoringList  # imported on first use
@@ -111,7 +110,6 @@ _ACTIONS = {(c, t): _actions_table(c, t) for c in (True, False) for t in (True, 
 _RETENTION = dt.timedelta(days=RETENTION_DAYS - 1)
 _SLICE = 4096  # clients the monitoring list filters at a time
 _NO_FINDINGS = Decision(())
-_decision = maker(Decision, ("findings",))  # of findings the rules made: a tuple
 _TRIAL = LicenseType.TRIAL
 _COMMERCIAL = LicenseType.COMMERCIAL
 _CENTRALIZED = ManagementMode.CENTRALIZED
@@ -120,7 +118,6 @@ _NO_IDS: frozenset[str] = frozenset()
 _build_maintenance = builder(Maintenance)
 _build_module = builder(ModuleLicense)
 _build_assigned = builder(ProductAssigned)
-_Date = dt.date
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -157,30 +154,9 @@ def _next_id(client: Client, taken: Iterable[str] = ()) -> str:
     return f"m{n}"
 
 
-_Runner = Callable[[RuleContext], Sequence[Finding]]
-_Cached = tuple[_Runner, tuple[RuleSpec, ...]]
-
-
-def _generate(
-    name: str, params: str, head: list[str], rules: Sequence[Rule], tail: list[str], **names: Any
-) -> Any:
-    """Compile ``def name(params)``: *head*, then one call per rule (``fN = rN(ctx)``),
-    then *tail* (where ``found`` is the test that any rule found something and
-    ``findings`` their concatenation)."""
-    found = [f"f{i}" for i in range(len(rules))]
-    calls = [f"    f{i} = r{i}(ctx)" for i in range(len(rules))]
-    test = " or ".join(found) or "False"
-    joined = "[" + ", ".join("*" + f for f in found) + "]"
-    lines = [f"def {name}({params}):", *head, *calls]
-    lines += [t.replace("{found}", test).replace("{findings}", joined) for t in tail]
-    namespace: dict[str, Any] = {f"r{i}": r for i, r in enumerate(rules)} | names
-    exec(compile("\n".join(lines), f"<cytolicense {name}>", "exec"), namespace)
-    function = namespace[name]
-    function.__doc__ = (
-        "Runs " + (", ".join(getattr(r, "__name__", repr(r)) for r in rules) or "no rule") + "."
-    )
-    return function
-
+_Call = tuple[Rule, "RuleSpec | None"]
+"""A rule as the engine calls it: the function, and its declaration when a plugin's
+(its answer is then checked to be findings and its errors name it)."""
 
 _EMPTY_KINDS = (list, tuple)
 
@@ -218,18 +194,6 @@ def _plugin_error(spec: RuleSpec, exc: BaseException) -> PluginRuleError:
     return PluginRuleError(spec.plugin, spec.name, exc)
 
 
-def compose(rules: Sequence[Rule]) -> _Runner:
-    """One function that runs the built-in *rules* in order and returns their findings.
-
-    The engine composes one per (operation, product, licence type, pool or not) from
-    the rules' declarations, so that a check calls each rule that applies once, with
-    no loop, no per-rule test and no list when nothing is found (the usual case)."""
-    run: _Runner = _generate(
-        "run", "ctx", [], rules, ["    if {found}:", "        return {findings}", "    return ()"]
-    )
-    return run
-
-
 def _request(
     *,
     product: str,
@@ -258,9 +222,6 @@ def _type_of(ctx: RuleContext) -> LicenseType | None:
     if ctx.request is not None:
         return ctx.request.license_type
     return ctx.maintenance.license_type if ctx.maintenance is not None else None
-
-
-_AssignCheck = Callable[[Client, AssignmentRequest, dt.date, "Pool | None"], Decision]
 
 
 def _pooled_of(sets: list[Maintenance]) -> tuple[PoolLine, ...]:
@@ -339,17 +300,13 @@ class Engine:
         "_by_release",
         "_cache",
         "_codes",
-        "_commercial",
         "_offer_plan",
         "_options",
         "_pool_shortage",
-        "_pooled_commercial",
-        "_pooled_trial",
         "_releases",
         "_specs",
         "_stamp",
         "_tables",
-        "_trial",
         "catalog",
     )
 
@@ -404,22 +361,10 @@ class Engine:
             for code in spec.codes:
                 codes.setdefault(code.code, code)
         self._codes = codes
-        self._cache: dict[tuple[str, str | None, LicenseType | None, bool], _Cached] = {}
-        # The hot path, assign: per pool or not and trial or not, product id -> what to
-        # run (no key tuple built and hashed; four names, not a tuple indexed by bools,
-        # which is not a specialized subscript: 14 ns, measured).
-        self._commercial: dict[str, _AssignCheck] = {}
-        self._trial: dict[str, _AssignCheck] = {}
-        self._pooled_commercial: dict[str, _AssignCheck] = {}
-        self._pooled_trial: dict[str, _AssignCheck] = {}
+        self._cache: dict[tuple[str, str | None, LicenseType | None, bool], tuple[_Call, ...]] = {}
 
     def __repr__(self) -> str:
         return f"<Engine {self.catalog!r}>"
-
-    @property
-    def _assign(self) -> tuple[tuple[dict[str, _AssignCheck], ...], ...]:
-        """The generated assignment checks: [pool or not][trial or not][product id]."""
-        return (self._commercial, self._trial), (self._pooled_commercial, self._pooled_trial)
 
     @property
     def rules(self) -> tuple[RuleSpec, ...]:
@@ -554,7 +499,9 @@ class Engine:
 
     # -- decisions -----------------------------------------------------------------
 
-    def _rules_for(self, ctx: RuleContext) -> _Cached:
+    def _rules_for(self, ctx: RuleContext) -> tuple[_Call, ...]:
+        """The rules that apply to *ctx*, selected once per (operation, product, licence
+        type, pool or not) from their declarations and cached."""
         plan = ctx.plan
         key = (
             ctx.operation,
@@ -565,7 +512,10 @@ class Engine:
         found = self._cache.get(key)
         if found is None:
             builtin, plugin = self._select(ctx)
-            found = self._cache[key] = (compose([r.check for r in builtin]), plugin)
+            found = self._cache[key] = (
+                *((spec.check, None) for spec in builtin),
+                *((spec.check, spec) for spec in plugin),
+            )
         return found
 
     def _select(self, ctx: RuleContext) -> tuple[tuple[RuleSpec, ...], tuple[RuleSpec, ...]]:
@@ -591,42 +541,23 @@ class Engine:
         return tuple(builtin), tuple(plugin)
 
     def _decide(self, ctx: RuleContext) -> Decision:
-        run, plugin = self._rules_for(ctx)
-        return self._run(ctx, run, plugin)
-
-    def _run(self, ctx: RuleContext, run: _Runner, plugin: tuple[RuleSpec, ...]) -> Decision:
-        out = run(ctx)
-        if not out and not plugin:
+        """The decision on *ctx*: each rule that applies called once, in order, with a
+        plain loop (as pluggy calls hook implementations); a plugin rule's answer is
+        checked and its errors name it."""
+        out: list[Finding] = []
+        for check, plugin in self._rules_for(ctx):
+            if plugin is None:
+                out.extend(check(ctx))
+            else:
+                out.extend(_run_plugin(plugin, ctx))
+        if not out:
             return _NO_FINDINGS
-        return self._finish(ctx, out, plugin)
-
-    def _finish(
-        self, ctx: RuleContext, out: Sequence[Finding], plugin: tuple[RuleSpec, ...]
-    ) -> Decision:
-        """The decision from the built-in rules' findings *out*: the plugin rules' added,
-        and the pool shortage's severity set."""
-        if plugin:
-            out = self._plugin_findings(ctx, plugin, list(out))
-        return self._decided(ctx.pool, out)
-
-    def _decided(self, pool: Pool | None, out: Sequence[Finding]) -> Decision:
-        """The decision of the findings *out* (every rule's), the pool shortage's
-        severity set: what the generated check returns when a rule found something (no
-        context needed)."""
-        if pool is not None and self._pool_shortage is Severity.ERROR:
+        if ctx.pool is not None and self._pool_shortage is Severity.ERROR:
             out = [
                 attrs.evolve(f, severity=Severity.ERROR) if f.code == _POOL_SHORT else f
                 for f in out
             ]
-        return _decision(tuple(out)) if out else _NO_FINDINGS
-
-    @staticmethod
-    def _plugin_findings(
-        ctx: RuleContext, plugin: tuple[RuleSpec, ...], out: list[Finding]
-    ) -> list[Finding]:
-        for spec in plugin:
-            out.extend(_run_plugin(spec, ctx))
-        return out
+        return Decision(tuple(out))
 
     def check(
         self,
@@ -639,254 +570,14 @@ class Engine:
         """Decide whether *operation* may be applied to *client* on *today*: the dry run
         of every console action.
 
-        Every rule declared for the operation runs and every finding is returned
-        (never only the first). No side effects; never raises for a well-typed
-        operation.
+        Every rule declared for the operation is called once and every finding is
+        returned (never only the first). No side effects; never raises for a
+        well-typed operation (a plugin rule that raises is a
+        :class:`~cytolicense.PluginRuleError`).
         """
-        if type(operation) is AssignmentRequest and type(client) is Client and type(today) is _Date:
-            # The hot path: everything the check of an assignment needs, found once per
-            # pool-or-not, licence type and product (by identity: an enum's hash is a
-            # Python call). An engine of several releases never fills it.
-            if pool is None:
-                by_type = self._trial if operation.license_type is _TRIAL else self._commercial
-            elif operation.license_type is _TRIAL:
-                by_type = self._pooled_trial
-            else:
-                by_type = self._pooled_commercial
-            fast = by_type.get(operation.product)
-            if fast is not None:
-                return fast(client, operation, today, pool)
-            if not self._releases and operation.product in self._tables.plans:
-                # made once per product, never per typo
-                check = self._assign_check(client, operation, today, pool)
-                return check(client, operation, today, pool)
         if self._releases:
             return self._release_check(client, operation, today, pool)
         return self._decide(self._context(client, operation, today, pool))
-
-    def _assign_check(
-        self, client: Client, op: AssignmentRequest, today: dt.date, pool: Pool | None
-    ) -> _AssignCheck:
-        """The check of assignments of *op*'s product and licence type (with or without a
-        pool): one generated function, with the product's plan and rules bound once.
-
-        Each rule that declares its usual case (:attr:`RuleSpec.usual`) is skipped
-        while that case holds (a few comparisons on the client and the request, copied
-        into the function where they can be). The usual client's cases are asked one
-        inside the other; when one fails, every case is asked again on the general
-        path, and the rules whose usual case does not hold, and those that declare
-        none, run, copied or on one context built for the first that is called. The
-        usual client needs no context at all, nor does a decision that found
-        something."""
-        builtin, plugin = self._select(self._context(client, op, today, pool))
-        plan = self._tables.plans.get(op.product)
-        # The context, made only where a rule that is called needs it (a copied rule
-        # reads its fields directly; a decision that found something needs none).
-        new_ctx = f"ctx = RuleContext({', '.join(CONTEXT.values())})"
-        make_ctx = ["if ctx is None:", "    " + new_ctx]
-        lines = ["def check_assign(client, op, today, pool):"]
-        names: dict[str, Any] = {}
-        # Every rule, built-in then plugin: its usual case (or None), the rule, the
-        # call (setting fK), the lines that check its answer, and those that check a
-        # list or a tuple. A plugin rule is called like a built-in one, its answer
-        # checked and its errors named (_plugin_found, _plugin_error).
-        entries: list[tuple[Any, Any, str, list[str], list[str]]] = []
-        for i, spec in enumerate(builtin):
-            names[f"r{i}"] = spec.check
-            entries.append((spec.usual, spec.check, f"fK = r{i}(ctx)", [], []))
-        for j, spec in enumerate(plugin):
-            names[f"p{j}"], names[f"c{j}"] = spec, spec.check
-            answer = ["if type(fK) not in empty_kinds or fK:", f"    fK = plugin_found(p{j}, fK)"]
-            listed = ["if fK:", f"    fK = plugin_found(p{j}, fK)"]  # an empty one is fine
-            entries.append((spec.usual, spec.check, f"fK = c{j}(ctx)", answer, listed))
-        copies: dict[int, Inlined | None] = {}
-
-        def copy(k: int) -> Inlined | None:
-            """Rule *k*'s text copied (engine/_inline.py), or None: it is called."""
-            if k in copies:
-                return copies[k]
-            copied: Inlined | None = None
-            if plan is not None:
-                try:
-                    copied = inline_rule(entries[k][1], k, plan)
-                except NotInlinable:
-                    pass
-                else:
-                    names.update(copied.names)
-            copies[k] = copied
-            return copied
-
-        asked: list[int] = []
-        # The general path: each case asked in a try of its own (unless the usual
-        # client's path already told: `held`, below), then every rule; and each asked
-        # case's lines without their try, for the usual client's path.
-        general: list[str] = []
-        bare: list[tuple[list[str], str]] = []  # per asked case: its lines, its test
-        for k, (usual, *_) in enumerate(entries):
-            if usual is None or plan is None:
-                continue
-            # A rule whose declared usual case holds finds nothing (tests/test_rules.py
-            # holds every usual case to that promise): it is skipped. Each usual case
-            # is asked once.
-            try:  # its text copied into the check (engine/_inline.py), or else called
-                copied = inline_usual(usual, k, plan)
-            except NotInlinable:
-                names[f"u{k}"] = usual
-                ask = [
-                    "try:",
-                    f"    s{k} = u{k}(client, op, today, plan, pool)",
-                    "except Exception:",
-                    f"    s{k} = False  # a usual case that fails counts as false",
-                ]
-                bare.append(([], f"u{k}(client, op, today, plan, pool)"))
-            else:
-                names.update(copied.names)
-                ask = copied.lines
-                bare.append((copied.body, copied.test))
-            # The usual client's path asked the cases in order until one did not hold:
-            # those before it held, it did not; the rest are asked.
-            j = len(asked)
-            general += [f"    if held > {j}:", f"        s{k} = True"]
-            general += [f"    elif held == {j}:", f"        s{k} = False", "    else:"]
-            general += ["        " + line for line in ask]
-            asked.append(k)
-
-        def called(k: int) -> list[str]:
-            """The lines that run rule *k* (on the general path): its text copied, the
-            rule called on the context if the copy raises (so that its own exception
-            goes on), or else the call."""
-            _, _, bare_call, answer, listed = entries[k]
-            key = f"f{k}"  # in the engine's own lines only (a copy names its own)
-            bare_call, answer, listed = (
-                bare_call.replace("fK", key),
-                [x.replace("fK", key) for x in answer],
-                [x.replace("fK", key) for x in listed],
-            )
-            call = make_ctx + (
-                [bare_call]
-                if not answer  # a built-in rule
-                else [
-                    "try:",
-                    "    " + bare_call,
-                    "except BaseException as exc:",
-                    f"    raise plugin_error(p{k - len(builtin)}, exc) from exc",
-                ]
-            )
-            copied = copy(k)
-            if copied is None:
-                return call + answer
-            out = [
-                "try:",
-                *("    " + line for line in copied.lines),
-                "except (KeyboardInterrupt, GeneratorExit):",
-                "    raise",
-                "except BaseException:",
-                *("    " + line for line in call),
-            ]
-            if not (answer and copied.lists):
-                return out + answer
-            # The copy's every answer is a list or tuple display: an empty one needs no
-            # look (the call's answer, whatever it is, is checked in full).
-            return [
-                *out,
-                *("    " + line for line in answer),
-                "else:",
-                *("    " + x for x in listed),
-            ]
-
-        def usual_path(ks: list[int], indent: str) -> list[str]:
-            """The lines that run the rules *ks* on the usual client's path, inside its
-            try: each copied rule without a try of its own (the last one's empty
-            answers return the decision that found nothing), or called; one that
-            finds something, or raises, leaves for the general path, which runs every
-            rule again (a rule's code may so run twice in one check: it is pure)."""
-            out: list[str] = []
-            context = False
-            for n, k in enumerate(ks):
-                copied, answer = copy(k), entries[k][3]
-                if copied is None:
-                    if not context:
-                        out.append(indent + new_ctx)
-                        context = True
-                    body = [entries[k][2].replace("fK", f"f{k}")]
-                else:
-                    body = copied.tail if n == len(ks) - 1 else copied.lines
-                listed = not answer or (copied is not None and copied.lists)
-                empty = f"not f{k}" if listed else f"type(f{k}) in empty_kinds and not f{k}"
-                out += [indent + line for line in body]
-                out.append(f"{indent}if {empty}:")
-                indent += "    "
-            return [*out, f"{indent}return none"]
-
-        def run(ks: list[int], indent: str) -> None:
-            """The lines that run the rules *ks* and return the decision, each asked
-            rule skipped while its usual case holds."""
-            lines.append(f"{indent}ctx = None")
-            for k in ks:
-                call = [indent + line for line in called(k)]
-                if k in asked:
-                    lines.append(f"{indent}if s{k}:")
-                    lines.append(f"{indent}    f{k} = ()")
-                    lines.append(f"{indent}else:")
-                    call = ["    " + line for line in call]
-                lines.extend(call)
-            found = [f"f{k}" for k in ks]
-            joined = ", ".join("*" + f for f in found)
-            lines.append(f"{indent}if {' or '.join(found) or 'False'}:")
-            lines.append(f"{indent}    return decided(pool, [{joined}])")
-            lines.append(f"{indent}return none")
-
-        unasked = [k for k in range(len(entries)) if k not in asked]
-        if asked:
-            # The usual client first: the cases asked one inside the other, in one try,
-            # so that the first to fail (or raise) leaves for the general path, which
-            # asks them all again, each in its own try. When all hold, only the rules
-            # that declare none run, in the same try (usual_path), and when they find
-            # nothing the check returns from there (no context is made for a copy).
-            # Leaving it, `held` is how many cases held before the first that did not
-            # (all of them when a rule found something; none known if one raised).
-            indent = "        "
-            lines.append("    try:")
-            for body, test in bare:
-                lines.extend(indent + line for line in body)
-                lines.append(f"{indent}if {test}:")
-                indent += "    "
-            lines += usual_path(unasked, indent)
-            if unasked:  # reached when a rule found something (else it returned)
-                lines.append(f"{indent}held = {len(bare)}")
-            for j in reversed(range(len(bare))):
-                lines += [f"        {'    ' * j}else:", f"        {'    ' * j}    held = {j}"]
-            lines += [
-                "    except (KeyboardInterrupt, GeneratorExit):",
-                "        raise",
-                "    except BaseException:",
-                "        held = -1",
-            ]
-        lines += general
-        run(list(range(len(entries))), "    ")
-        namespace: dict[str, Any] = {
-            "RuleContext": RuleContext,
-            "catalog": self.catalog,
-            "product": self.catalog.products.get(op.product),
-            "plan": plan,
-            "tables": self._tables,
-            "no_ids": _NO_IDS,
-            "decided": self._decided,
-            "plugin_error": _plugin_error,
-            "plugin_found": _plugin_found,
-            "empty_kinds": _EMPTY_KINDS,
-            "none": _NO_FINDINGS,
-            **names,
-        }
-        exec(compile("\n".join(lines), "<cytolicense check_assign>", "exec"), namespace)
-        check: _AssignCheck = namespace["check_assign"]
-        check.__doc__ = (
-            "Runs "
-            + (", ".join(getattr(spec.check, "__name__", "rule") for spec in builtin) or "no rule")
-            + " (each skipped while its usual case holds)."
-        )
-        self._assign[pool is not None][op.license_type is _TRIAL][op.product] = check
-        return check
 
     def apply(
         self,

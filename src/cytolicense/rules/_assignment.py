@@ -18,7 +18,6 @@ from ..core._operations import (
     SetManagement,
 )
 from ..core._period import Period
-from ..core._pool import Pool
 from ..core._rulespec import ProductPlan, RuleContext
 from ._registry import (
     _COMMERCIAL,
@@ -106,18 +105,10 @@ def _withdrawable(plan: ProductPlan, lt: LicenseType) -> bool:
     return plan.product.available_until is not None
 
 
-def _still_sold(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
-) -> bool:
-    until = plan.product.available_until
-    return until is None or today <= until
-
-
 @rule(
     {"assign", "change_product", "convert_trial", "renew", "add_seats"},
     WITHDRAWN,
     relevant=_withdrawable,
-    usual=_still_sold,
 )
 def rule_withdrawn(ctx: RuleContext) -> Iterable[Finding]:
     """``product.withdrawn``: the product's ``available_until`` has passed (C18)."""
@@ -187,15 +178,7 @@ def _seats_within(q: int, plan: ProductPlan | None) -> bool:
     return q >= 1 and (plan is None or plan.max_quantity is None or q <= plan.max_quantity)
 
 
-def _seats_allowed(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
-) -> bool:
-    # _seats_within, inlined: usual-case tests run on every check (a call costs more)
-    q, maximum = req.quantity, plan.max_quantity
-    return q >= 1 and (maximum is None or q <= maximum)
-
-
-@rule(_NEW_TERMS | {"modify", "add_seats", "group_sets"}, QUANTITY_INVALID, usual=_seats_allowed)
+@rule(_NEW_TERMS | {"modify", "add_seats", "group_sets"}, QUANTITY_INVALID)
 def rule_quantity(ctx: RuleContext) -> Iterable[Finding]:
     """``quantity.invalid``: fewer than 1 seat, or more than the product's maximum
     (for a grouping, the grouped set's seats: their sum)."""
@@ -244,13 +227,7 @@ NOT_APPLICABLE = CodeSpec(
 )
 
 
-def _no_period(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
-) -> bool:
-    return req.period is None
-
-
-@rule({"assign"}, NOT_APPLICABLE, relevant=_trial_only, usual=_no_period)
+@rule({"assign"}, NOT_APPLICABLE, relevant=_trial_only)
 def rule_trial_period(ctx: RuleContext) -> Iterable[Finding]:
     """``period.not_applicable``: a trial has a fixed length, it takes no period."""
     req, plan = ctx.request, ctx.plan
@@ -298,20 +275,12 @@ def _enabled(period: Period | None, plan: ProductPlan) -> bool:
     return period is not None and period._id in plan.enabled
 
 
-def _period_enabled(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
-) -> bool:
-    period = req.period  # _enabled, inlined: usual-case tests run on every check
-    return period is not None and period._id in plan.enabled
-
-
 @rule(
     _NEW_TERMS | {"renew", "add_seats"},
     PERIOD_REQUIRED,
     PERIOD_INVALID,
     NOT_ENABLED,
     relevant=_commercial_only,
-    usual=_period_enabled,
 )
 def rule_period(ctx: RuleContext) -> Iterable[Finding]:
     """Commercial: ``period.required``, ``period.invalid``, ``period.not_enabled`` (warning)."""
@@ -359,13 +328,7 @@ def _capped_trial(plan: ProductPlan, lt: LicenseType) -> bool:
     return lt is _TRIAL and plan.trial_cap is not None
 
 
-def _under_trial_cap(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
-) -> bool:
-    return plan.trial_cap is None or req.quantity <= plan.trial_cap
-
-
-@rule({"assign", "modify"}, TRIAL_CAP, relevant=_capped_trial, usual=_under_trial_cap)
+@rule({"assign", "modify"}, TRIAL_CAP, relevant=_capped_trial)
 def rule_trial_cap(ctx: RuleContext) -> Iterable[Finding]:
     """``trial.quantity_exceeded``: a trial above the product's trial seat cap."""
     req, plan = ctx.request, ctx.plan
@@ -404,17 +367,7 @@ TRIAL_USED = CodeSpec(
 )
 
 
-def _first_trial(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
-) -> bool:
-    pid = plan.id
-    for m in client.maintenances:  # noqa: SIM110 (a loop: twice as fast as all() here)
-        if m.product == pid and m.license_type is _TRIAL:
-            return False
-    return True
-
-
-@rule({"assign"}, TRIAL_USED, relevant=_trial_only, usual=_first_trial)
+@rule({"assign"}, TRIAL_USED, relevant=_trial_only)
 def rule_trial_history(ctx: RuleContext) -> Iterable[Finding]:
     """``trial.already_used``: a trial of the product is active or ended < cool-down ago."""
     req, plan, today = ctx.request, ctx.plan, ctx.today
@@ -467,35 +420,27 @@ FAMILY = CodeSpec(
 )
 
 
-def _no_rival_in_force(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
-) -> bool:
+def _no_rival_in_force(client: Client, today: dt.date, plan: ProductPlan) -> bool:
     """No other product of the family has a commercial line in force on *today*, by
     the client's kept lines (per product, the commercial line in force the longest):
     one per product the client ever bought commercially, not every maintenance."""
     ends = client._commercial_ends
     if ends is None:
         return True
-    # The cheapest test first: most lines in force are of another family (or of the
-    # product itself: a rival is another product of the family). A date comparison
-    # is the dearest (a rich comparison, not a specialized one).
     rivals = plan.rivals
     if not isinstance(ends, tuple):  # one product: the line itself, no tuple built
         return ends.product not in rivals or ends._until < today  # type: ignore[operator]
-    for m in ends:  # noqa: SIM110 (a loop the check copies; all() would be a call)
-        if m.product in rivals and m._until >= today:  # type: ignore[operator]
-            return False
-    return True
+    return not any(m.product in rivals and m._until >= today for m in ends)  # type: ignore[operator]
 
 
-@rule(_NEW_TERMS, FAMILY, relevant=_commercial_only, usual=_no_rival_in_force)
+@rule(_NEW_TERMS, FAMILY, relevant=_commercial_only)
 def rule_family(ctx: RuleContext) -> Iterable[Finding]:
     """``family.already_assigned``: a *different* commercial product of the family is active
     or in grace (C3, C10); more licence sets of the same product are allowed."""
     req, plan, today = ctx.request, ctx.plan, ctx.today
     if req is None or req.license_type is not _COMMERCIAL or plan is None:
         return _NONE
-    if _no_rival_in_force(ctx.client, req, today, plan, None):
+    if _no_rival_in_force(ctx.client, today, plan):
         return _NONE  # the kept lines, not every line
     family, pid = plan.family, plan.id
     plans = ctx.tables.plans if ctx.tables is not None else {}
@@ -577,23 +522,6 @@ MODULE_INVALID = CodeSpec(
 )
 
 
-def _modules_fit(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
-) -> bool:
-    """Every module compatible, with valid seats (one pass, no list)."""
-    compatible, q, linked, modules = plan.modules, req.quantity, _LINKED, req.modules
-    for mid in modules:  # keys then a subscript: cheaper than a mappingproxy's items()
-        seats = modules[mid]
-        qrule = compatible.get(mid)
-        if qrule is linked:
-            if seats is None or seats == q:
-                continue
-        elif qrule is not None and seats is not None and 1 <= seats <= q:
-            continue
-        return False
-    return True
-
-
 @rule(
     _NEW_TERMS | {"modify"},
     MODULE_UNKNOWN,
@@ -601,15 +529,12 @@ def _modules_fit(
     MODULE_FIXED,
     MODULE_REQUIRED,
     MODULE_INVALID,
-    usual=_modules_fit,
 )
 def rule_modules(ctx: RuleContext) -> Iterable[Finding]:
     """``module.unknown``, ``module.incompatible``, ``module.quantity_fixed``,
     ``module.quantity_required``, ``module.quantity_invalid`` (C1, D5)."""
     req, plan = ctx.request, ctx.plan
     if req is None or not req.modules:
-        return _NONE
-    if plan is not None and _modules_fit(ctx.client, req, ctx.today, plan, None):
         return _NONE
     q = req.quantity
     compatible = plan.modules if plan is not None else None
@@ -668,13 +593,7 @@ def _some_modes(plan: ProductPlan, lt: LicenseType) -> bool:
     return not plan.all_modes
 
 
-def _mode_supported(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
-) -> bool:
-    return req.management in plan.modes
-
-
-@rule(_NEW_TERMS | {"set_management"}, MANAGEMENT, relevant=_some_modes, usual=_mode_supported)
+@rule(_NEW_TERMS | {"set_management"}, MANAGEMENT, relevant=_some_modes)
 def rule_management(ctx: RuleContext) -> Iterable[Finding]:
     """``management.unsupported``: the product does not support that management mode."""
     plan, op = ctx.plan, ctx.op

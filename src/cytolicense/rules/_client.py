@@ -11,7 +11,6 @@ from ..core._enums import Status
 from ..core._findings import CodeSpec, Finding
 from ..core._operations import (
     AddSeats,
-    AssignmentRequest,
     ChangeProduct,
     ConvertTrial,
     DeleteService,
@@ -22,8 +21,7 @@ from ..core._operations import (
     ResumeClient,
     SuspendClient,
 )
-from ..core._pool import Pool
-from ..core._rulespec import ProductPlan, RuleContext
+from ..core._rulespec import RuleContext
 from ._registry import (
     _ALL,
     _NONE,
@@ -98,13 +96,7 @@ def client_not_visible(ctx: RuleContext) -> Finding:
     )
 
 
-def _shown_and_after_history(
-    client: Client,
-    req: AssignmentRequest | None,
-    today: dt.date,
-    plan: ProductPlan | None,
-    pool: Pool | None,
-) -> bool:
+def _shown_and_after_history(client: Client, today: dt.date) -> bool:
     """The usual case in a few comparisons: dated on or after the last change, and the
     client ends today or later, or ended less than 90 days before today."""
     end, last = client._end, client.changed_on
@@ -116,12 +108,12 @@ def _shown_and_after_history(
     )
 
 
-@rule(_ALL - {"delete_client"}, BEFORE_HISTORY, NOT_VISIBLE, usual=_shown_and_after_history)
+@rule(_ALL - {"delete_client"}, BEFORE_HISTORY, NOT_VISIBLE)
 def rule_client(ctx: RuleContext) -> Iterable[Finding]:
     """``date.before_history``: no operation is dated before the client's last change;
     ``client.not_visible``: the client left the console (deleted or inactive 90+ days)."""
     client, today = ctx.client, ctx.today
-    if _shown_and_after_history(client, None, today, None, None):
+    if _shown_and_after_history(client, today):
         return _NONE
     out = []
     history = before_history(ctx)

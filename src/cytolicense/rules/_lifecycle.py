@@ -5,19 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from ..core._client_records import Client
 from ..core._findings import CodeSpec, Finding
 from ..core._operations import (
-    AssignmentRequest,
     ChangeProduct,
     GroupSets,
 )
 from ..core._period import Period
-from ..core._pool import Pool, stock_of
-from ..core._rulespec import ProductPlan, RuleContext
+from ..core._pool import stock_of
+from ..core._rulespec import RuleContext
 from ._client import CHANGE_NOT_ALLOWED, SUSPENDED
 from ._registry import (
-    _COMMERCIAL,
     _NONE,
     _TRIAL,
     _WARNING,
@@ -236,20 +233,6 @@ def _safe_years(year: int, period: Period | None) -> bool:
     return year < _SAFE_YEAR
 
 
-_SAFE_DAY = dt.date(_SAFE_YEAR - 11, 1, 1)
-"""Before this day, :func:`_safe_years` holds for no period or any under ten years."""
-
-
-def _far_from_the_end(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
-) -> bool:
-    """An assignment's usual case: a day before :data:`_SAFE_DAY` and a period under
-    ten years, or none (then :func:`_safe_years` holds; one date comparison, as
-    usual-case tests run on every check, where ``today.year`` costs a call)."""
-    period = req.period
-    return today < _SAFE_DAY and (period is None or period._months < 120)
-
-
 OUT_OF_RANGE = CodeSpec(
     code="date.out_of_range",
     messages={
@@ -270,7 +253,6 @@ OUT_OF_RANGE = CodeSpec(
         "add_seats",
     },
     OUT_OF_RANGE,
-    usual=_far_from_the_end,
 )
 def rule_dates(ctx: RuleContext) -> Iterable[Finding]:
     """``date.out_of_range``: the new end (or its grace) lies beyond ``date.max``."""
@@ -298,35 +280,10 @@ POOL_SHORT = CodeSpec(
 )
 
 
-def _pool_covers(
-    client: Client, req: AssignmentRequest, today: dt.date, plan: ProductPlan, pool: Pool | None
-) -> bool:
-    """An assignment's usual case: the pool holds the seats of each item it takes (or
-    does not track the item), read straight from the pool's stock of the request's
-    period (no moves built)."""
-    period = req.period
-    if pool is None or period is None or req.license_type is not _COMMERCIAL:
-        return True
-    # stock_of(pool, ...), inlined: usual-case tests run on every check (a call costs more)
-    stock, q = pool._stock.get(period._id), req.quantity
-    if stock is None:
-        return True
-    have = stock.get(req.product)
-    if have is not None and have < q:
-        return False
-    modules = req.modules
-    for mid in modules:  # keys then a subscript: cheaper than a mappingproxy's items()
-        have, seats = stock.get(mid), modules[mid]
-        if have is not None and have < (q if seats is None else seats):
-            return False
-    return True
-
-
 @rule(
     {"assign", "modify", "renew", "change_product", "convert_trial", "add_seats"},
     POOL_SHORT,
     needs_pool=True,
-    usual=_pool_covers,
 )
 def rule_pool(ctx: RuleContext) -> Iterable[Finding]:
     """``pool.insufficient``: the operation takes more seats than the pool holds (C16).

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 
 from ..core._enums import LicenseType, QuantityRule, Severity
 from ..core._findings import CodeSpec, Finding
-from ..core._rulespec import ProductPlan, RuleContext, RuleSpec, Usual
+from ..core._rulespec import ProductPlan, RuleContext, RuleSpec
 
 BUILTIN = "cytolicense"
 """The name the built-in rules' plugin is registered under."""
@@ -58,7 +58,6 @@ def rule(
     *codes: CodeSpec,
     relevant: Callable[[ProductPlan, LicenseType], bool] | None = None,
     needs_pool: bool = False,
-    usual: Usual | None = None,
 ) -> Callable[
     [Callable[[RuleContext], Iterable[Finding]]], Callable[[RuleContext], Iterable[Finding]]
 ]:
@@ -75,7 +74,6 @@ def rule(
                 plugin=BUILTIN,
                 relevant=relevant,
                 needs_pool=needs_pool,
-                usual=usual,
             )
         )
         return check
