@@ -241,6 +241,17 @@ class PostgresServer:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
+@pytest.fixture
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of the test's own, which it may stop and start."""
+    pytest.importorskip("psycopg")
+    server = PostgresServer()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL server started for the session (see :class:`PostgresServer`)."""

@@ -473,6 +473,8 @@ async def history(ctx: _Context, request: Request) -> Response:
 async def login(ctx: _Context, request: Request) -> Response:
     """``/login?token=T``: keep the token in a cookie for a browser (token mode)."""
     given = request.query_params.get("token", "")
+    if not given or not ctx.token_ok(given):  # a wrong token sets no cookie
+        raise _Refused(401, tr("that token is not this console's", ctx.lang(request)))
     response = RedirectResponse("/", status_code=303)
     response.set_cookie("cytolicense_token", given, httponly=True, samesite="strict")
     return response

@@ -1,0 +1,217 @@
+"""What a browser or a broken database can do to the console, refused or survived
+(R4 0/5): forged cross-site writes, DNS rebinding, tokens, dry runs that applied,
+oversized bodies, the router's errors, store faults in bodies, a restarted server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import cytolicense as cl
+
+pytest.importorskip("starlette")
+from starlette.testclient import TestClient
+
+from cytolicense.web import create_app
+
+TODAY = dt.date(2026, 11, 27)
+EDR = json.loads(
+    cl.to_json(
+        cl.AssignmentRequest(
+            product="cytomic-edr", license_type="commercial", quantity=5, period="1y"
+        )
+    )
+)
+
+
+@pytest.fixture
+def app_db(tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
+    db = str(tmp_path / "sec.db")
+    app = create_app(db, "p", today=TODAY)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as c:
+        assert c.post("/api/clients", json={"id": "acme", "name": "ACME"}).status_code == 201
+        yield c, db
+
+
+def _maintenances(db: str) -> int:
+    store = cl.open_store(db, "p")
+    try:
+        return len(store.get("acme").maintenances)
+    finally:
+        store.close()
+
+
+def test_a_cross_site_text_plain_post_changes_nothing(app_db: tuple[TestClient, str]) -> None:
+    c, db = app_db
+    path = "/api/clients/acme/operations"
+    forged = c.post(path, content=json.dumps(EDR), headers={"Content-Type": "text/plain"})
+    assert forged.status_code == 415 and "error" in forged.json()
+    form = c.post(
+        path, content="x=1", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert form.status_code == 415
+    other = c.post(path, json=EDR, headers={"Origin": "https://evil.example"})
+    assert other.status_code == 403 and "Origin" in other.json()["error"]
+    fetch = c.post(path, json=EDR, headers={"Sec-Fetch-Site": "cross-site"})
+    assert fetch.status_code == 403
+    sibling = c.post(path, json=EDR, headers={"Sec-Fetch-Site": "same-site"})
+    assert sibling.status_code == 403
+    deleted = c.post(
+        path,
+        content=cl.to_json(cl.DeleteClient()),
+        headers={"Content-Type": "text/plain;charset=UTF-8", "Origin": "https://evil.example"},
+    )
+    assert deleted.status_code == 403
+    assert _maintenances(db) == 0 and c.get("/api/clients/acme").status_code == 200
+    # The same origin, a person's own tab, and a service without Content-Type are served.
+    same = c.post(
+        path,
+        json=EDR,
+        headers={"Origin": "http://127.0.0.1:8000", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert same.status_code == 200
+    assert _maintenances(db) == 1
+
+
+def test_a_host_the_app_does_not_serve_is_refused(tmp_path: Path) -> None:
+    app = create_app(str(tmp_path / "h.db"), "p", today=TODAY)
+    with TestClient(app, base_url="http://rebound.evil.example") as c:
+        r = c.get("/api/clients")
+        assert r.status_code == 421 and "rebound.evil.example" in r.json()["error"]
+    for host in ("localhost:8000", "127.0.0.1", "[::1]:8000"):
+        with TestClient(app, base_url=f"http://{host}") as c:
+            assert c.get("/api/clients").status_code == 200, host
+    named = create_app(str(tmp_path / "h.db"), "p", today=TODAY, allowed_hosts=["licences.example"])
+    with TestClient(named, base_url="https://licences.example") as c:
+        assert c.get("/api/clients").status_code == 200
+    with TestClient(named, base_url="http://127.0.0.1") as c:
+        assert c.get("/api/clients").status_code == 421
+
+
+def test_tokens_are_checked_as_documented(tmp_path: Path) -> None:
+    app = create_app(str(tmp_path / "t.db"), "p", today=TODAY, token="s3cret")
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        assert c.get("/api/clients").status_code == 401
+        assert c.get("/api/clients", headers={"Authorization": "s3cret"}).status_code == 401
+        assert c.get("/api/clients", headers={"Authorization": "Basic s3cret"}).status_code == 401
+        assert c.get("/api/clients", headers={"Authorization": "Bearer nope"}).status_code == 401
+        assert c.get("/api/clients", headers={"Authorization": "bearer s3cret"}).status_code == 200
+        wrong = c.get("/login?token=anything", follow_redirects=False)
+        assert wrong.status_code == 401 and "cytolicense_token" not in wrong.cookies
+        assert c.get("/api/clients").status_code == 401
+        right = c.get("/login?token=s3cret", follow_redirects=False)
+        assert right.status_code == 303
+        assert c.get("/api/clients").status_code == 200
+
+
+@pytest.mark.parametrize("value", ["on", "y", "t", "2", " true", "yes", "TRUE"])
+def test_a_dry_run_flag_not_understood_applies_nothing(
+    app_db: tuple[TestClient, str], value: str
+) -> None:
+    c, db = app_db
+    r = c.post("/api/clients/acme/operations", params={"dry_run": value}, json=EDR)
+    assert r.status_code == 400 and "dry_run" in r.json()["error"]
+    assert _maintenances(db) == 0
+    for dry in ("true", "1"):
+        r = c.post("/api/clients/acme/operations", params={"dry_run": dry}, json=EDR)
+        assert r.status_code == 200 and set(r.json()) == {"decision"}
+    assert _maintenances(db) == 0
+    r = c.post("/api/clients/acme/operations", params={"dry_run": "false"}, json=EDR)
+    assert r.status_code == 200 and _maintenances(db) == 1
+
+
+def test_a_chunked_body_over_the_limit_is_413(app_db: tuple[TestClient, str]) -> None:
+    c, db = app_db
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"type": "AssignmentRequest", "pad": "'
+        for _ in range(20):
+            yield b"x" * 65536
+        yield b'"}'
+
+    r = c.post(
+        "/api/clients/acme/operations",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 413 and r.json() == {"error": "request body too large"}
+    assert _maintenances(db) == 0
+
+
+def test_the_routers_errors_are_json(app_db: tuple[TestClient, str]) -> None:
+    c, _ = app_db
+    r = c.get("/api/no-such-thing")
+    assert r.status_code == 404 and "error" in r.json()
+    r = c.delete("/api/clients/acme/operations")
+    assert r.status_code == 405 and "error" in r.json()
+
+
+def test_bodies_that_are_not_json_say_what_is_wrong(app_db: tuple[TestClient, str]) -> None:
+    c, _ = app_db
+    path = "/api/clients/acme/operations"
+    big = '{"type": "Modify", "data": {"maintenance": "m1", "quantity": ' + "9" * 4301 + "}}"
+    r = c.post(path, content=big, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "digits" in r.json()["error"]
+    r = c.post(path, content=b"\xff\xfe{", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "UTF-8" in r.json()["error"]
+    r = c.post(path, content='{"type": NaN}', headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "NaN" in r.json()["error"]
+
+
+def test_a_store_fault_is_5xx_naming_no_path_or_url(
+    app_db: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    c, db = app_db
+
+    def broken(*args: object, **kw: object) -> None:
+        raise cl.StoreError(f"{db}: disk I/O error at postgresql://admin:pw@db:5432/prod")
+
+    monkeypatch.setattr(cl.Console, "offer", broken)
+    with caplog.at_level(logging.ERROR, logger="cytolicense.web"):
+        r = c.get("/api/clients/acme/offer")
+    assert r.status_code == 503
+    assert db not in r.text and "postgresql" not in r.text and "pw" not in r.text
+    rid = r.headers["x-request-id"]
+    assert rid in caplog.text and db in caplog.text  # the detail is in the log
+
+
+def test_a_write_that_keeps_losing_races_is_409_retry(
+    app_db: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c, _ = app_db
+    calls = []
+
+    def raced(self: cl.Console, *args: object, **kw: object) -> None:
+        calls.append(1)
+        raise cl.ConflictError("acme", 1, 2)
+
+    monkeypatch.setattr(cl.Console, "_apply", raced)
+    r = c.post("/api/clients/acme/operations", json=EDR)
+    assert r.status_code == 409 and r.json()["retry"] is True
+    assert len(calls) > 1  # retried before giving up
+
+
+def test_the_console_reconnects_after_postgresql_restarts(postgres_server: Any) -> None:
+    server = postgres_server
+    app = create_app(server.url, "p", today=TODAY)
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        assert c.post("/api/clients", json={"id": "acme", "name": "ACME"}).status_code == 201
+        assert c.get("/api/clients/acme").status_code == 200
+        server.stop()
+        down = c.get("/api/health")
+        assert down.status_code == 503 and down.json()["retry"] is True
+        assert "host=" not in down.text and server.url not in down.text
+        r = c.get("/api/clients/acme")
+        assert r.status_code == 503
+        server.start()
+        assert c.get("/api/health").status_code == 200
+        assert c.get("/api/clients/acme").status_code == 200
+        r = c.post("/api/clients/acme/operations", json=EDR)
+        assert r.status_code == 200
+    app.state.consoles.close()
