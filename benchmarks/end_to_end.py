@@ -1,0 +1,305 @@
+"""End-to-end figures, one version of the library against another, interleaved.
+
+Each variant runs in its own process (``PYTHONPATH`` naming its ``src``), one
+workload per process, round after round, variants alternating inside each round,
+so that noise on a shared machine hits them alike. A figure is the median over the
+rounds of each process's own median time per call; the ratio is the median of
+per-round ratios against the first variant, with its spread (lowest..highest).
+
+    git worktree add /tmp/old <commit>
+    python benchmarks/end_to_end.py --variant old=/tmp/old/src --variant new=src
+    python benchmarks/end_to_end.py --variant new=src --variant untrusted=src:untrusted
+
+Workloads: ``Engine.check`` over the shapes of the check matrix (benchmarks/run.py),
+each also with one vendor rule written as a generator, as a function returning a
+list and as a ``RuleSpec``; ``Console.apply`` of an assignment on SQLite (durable:
+each apply commits); the import of a CSV of new clients (``import_file``, what
+``cytolicense import`` runs). A variant ``PATH:untrusted`` switches trusted
+construction (``core/_trusted.py``) off: records built and events applied through
+the validating constructors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+DAY = dt.date(2026, 1, 20)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- inside a variant's process --------------------------------------------------------
+
+
+def _untrusted() -> None:
+    """Trusted construction off: the engine's records and every event applied through
+    the validating constructors."""
+    import attrs
+
+    import cytolicense as cl
+    from cytolicense.core import _events
+    from cytolicense.engine import _engine
+
+    _engine._build_maintenance = lambda **kw: cl.Maintenance(**kw)
+    _engine._build_module = lambda **kw: cl.ModuleLicense(**kw)
+    _engine._build_assigned = lambda **kw: cl.ProductAssigned(**kw)
+    if hasattr(_engine, "build"):
+        _engine.build = lambda cls, **kw: cls(**kw)
+    _engine.apply_trusted = _events.apply
+    _events._evolve_trusted = lambda client, **changes: attrs.evolve(client, **changes)
+    for name in ("cytolicense.store._rows", "cytolicense.views._usage"):
+        module = __import__(name, fromlist=["_"])
+        if hasattr(module, "replay_trusted"):
+            module.replay_trusted = _events.replay
+
+
+def _time(call: Any, number: int, repeat: int = 5) -> float:
+    import timeit
+
+    return statistics.median(timeit.repeat(call, number=number, repeat=repeat)) / number
+
+
+def _rules() -> dict[str, Any]:
+    import cytolicense as cl
+
+    cap = cl.CodeSpec(code="vendor.cap", messages={"en": "More than {max} seats."})
+
+    def as_generator(ctx: Any) -> Any:
+        req = ctx.request
+        if req is not None and req.quantity > 500:
+            yield cap.finding("quantity", {"max": 500})
+
+    def as_list(ctx: Any) -> list[Any]:
+        req = ctx.request
+        if req is not None and req.quantity > 500:
+            return [cap.finding("quantity", {"max": 500})]
+        return []
+
+    return {
+        "built-in rules only": (),
+        "+ generator rule": (as_generator,),
+        "+ list rule": (as_list,),
+        "+ RuleSpec rule": (cl.RuleSpec(check=as_generator, operations={"assign"}),),
+    }
+
+
+def work_check(quick: bool) -> dict[str, float]:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import cytolicense as cl
+    from run import MatrixCatalog
+
+    catalog = cl.load_catalog(MatrixCatalog(), entry_points=False)
+    base = cl.Engine(catalog)
+
+    def request(product: str = "epdr", period: str = "1y", **kw: Any) -> Any:
+        return cl.AssignmentRequest(
+            product=product, license_type="commercial", quantity=20, period=period, **kw
+        )
+
+    def client_with(*lines: tuple[str, str, dt.date]) -> Any:
+        c = base.create_client("acme", "ACME", min((d for _, _, d in lines), default=DAY))
+        for product, kind, day in lines:
+            req = cl.AssignmentRequest(
+                product=product,
+                license_type=kind,
+                quantity=10,
+                period="1y" if kind == "commercial" else None,
+            )
+            c = base.apply(c, req, day).client
+        return c
+
+    def history(n: int) -> Any:
+        day = DAY - dt.timedelta(days=2 * n + 400)
+        c = base.create_client("acme", "ACME", day)
+        for _ in range(n):
+            c = base.apply(c, request("edr"), day).client
+            day += dt.timedelta(days=2)
+        return c
+
+    recent = DAY - dt.timedelta(days=10)
+    mods = {"patch": None}
+    pool = cl.Pool((cl.PoolLine(item="epdr", period="1y", seats=100),))
+    shapes = {
+        "new client": (client_with(), request(modules=mods), None),
+        "another family in force": (
+            client_with(("mail", "commercial", recent)),
+            request(modules=mods),
+            None,
+        ),
+        "same family in force (refused)": (
+            client_with(("edr", "commercial", recent)),
+            request(modules=mods),
+            None,
+        ),
+        "100 lines of history": (history(100), request(modules=mods), None),
+        "3 modules (EDR)": (
+            client_with(),
+            request("edr", modules={"patch": None, "enc": 5, "watch": None}),
+            None,
+        ),
+        "with a pool": (client_with(), request(modules=mods), pool),
+        "refused with 4 findings": (
+            client_with(("edr", "commercial", recent)),
+            request(period="5y", modules={"enc": None, "watch": None}),
+            None,
+        ),
+    }
+    out: dict[str, float] = {}
+    n = 2_000 if quick else 10_000
+    for style, rules in _rules().items():
+        engine = cl.Engine(catalog, rules=list(rules))
+        for name, (client, req, stock) in shapes.items():
+            decision = engine.check(client, req, DAY, pool=stock)
+
+            def call(e: Any = engine, c: Any = client, r: Any = req, p: Any = stock) -> Any:
+                d = e.check(c, r, DAY, pool=p)
+                return [f.message for f in d.errors]  # a refusal as a console shows it
+
+            call()
+            out[f"check: {name}, {style}"] = _time(call, n)
+            assert decision == engine.check(client, req, DAY, pool=stock)
+    return out
+
+
+def work_apply(quick: bool) -> dict[str, float]:
+    import cytolicense as cl
+
+    engine = cl.Engine(cl.load_catalog())
+    pid = "cytomic-epdr"
+    count = 100 if quick else 300
+    with tempfile.TemporaryDirectory() as tmp:
+        store = cl.Store(Path(tmp) / "c.db", "p")
+        console = cl.Console(engine, store)
+        for i in range(count):
+            console.add_client(f"c{i}", f"Client {i}", DAY)
+        req = cl.AssignmentRequest(
+            product=pid,
+            license_type="commercial",
+            quantity=20,
+            period="1y",
+            modules={"cytomic-patch": None},
+        )
+        times = []
+        for i in range(count):
+            start = time.perf_counter()
+            console.apply(f"c{i}", req, DAY)
+            times.append(time.perf_counter() - start)
+        store.close()
+    return {"Console.apply (SQLite, durable)": statistics.median(times)}
+
+
+def work_import(quick: bool) -> dict[str, float]:
+    import cytolicense as cl
+    from cytolicense.cli._transfer import import_file
+
+    engine = cl.Engine(cl.load_catalog())
+    count = 2_000 if quick else 10_000
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "clients.csv"
+        rows = [
+            "client_id,name,created_on,product,license_type,quantity,period,starts_on,"
+            "modules,management"
+        ]
+        rows += [
+            f"c{i},Client {i},2026-01-02,cytomic-epdr,commercial,{5 + i % 50},1y,"
+            f"2026-01-05,cytomic-patch,centralized"
+            for i in range(count)
+        ]
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        store = cl.Store(Path(tmp) / "c.db", "p")
+        start = time.perf_counter()
+        report = import_file(engine, store, path)
+        seconds = time.perf_counter() - start
+        store.close()
+    assert report.imported == count and not report.errors, report
+    return {"import of a CSV (per client)": seconds / count}
+
+
+WORKLOADS = {"check": work_check, "apply": work_apply, "import": work_import}
+
+
+def worker(workload: str, quick: bool) -> None:
+    if os.environ.get("E2E_UNTRUSTED") == "1":
+        _untrusted()
+    print(json.dumps(WORKLOADS[workload](quick)))
+
+
+# -- the parent: variants interleaved ----------------------------------------------------
+
+
+def run(variants: dict[str, str], workloads: list[str], rounds: int, quick: bool) -> Any:
+    times: dict[str, dict[str, list[float]]] = {}
+    for r in range(rounds):
+        for workload in workloads:
+            order = list(variants.items())
+            if r % 2:  # alternate which variant goes first
+                order.reverse()
+            for name, spec in order:
+                src, _, flag = spec.partition(":")
+                env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
+                env["E2E_UNTRUSTED"] = "1" if flag == "untrusted" else "0"
+                args = [sys.executable, __file__, "--worker", workload]
+                out = subprocess.run(
+                    args + (["--quick"] if quick else []),
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT,
+                )
+                for key, value in json.loads(out.stdout).items():
+                    times.setdefault(key, {}).setdefault(name, []).append(value)
+        print(f"round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
+    names = list(variants)
+    first = names[0]
+    rows = []
+    for key, by in times.items():
+        row: dict[str, Any] = {"path": key}
+        for name in names:
+            row[name] = statistics.median(by[name])
+        for name in names[1:]:
+            ratios = [o / f for o, f in zip(by[name], by[first], strict=True)]
+            row[f"{name}/{first}"] = (statistics.median(ratios), min(ratios), max(ratios))
+        rows.append(row)
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variant", action="append", default=[], help="NAME=SRC[:untrusted]")
+    parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS))
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--worker", choices=sorted(WORKLOADS))
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.quick)
+        return 0
+    variants = dict(v.split("=", 1) for v in args.variant) or {"new": "src"}
+    rows = run(variants, args.workload or list(WORKLOADS), args.rounds, args.quick)
+    names = list(variants)
+    for row in rows:
+        line = f"{row['path']:<62}"
+        for name in names:
+            line += f" {name} {row[name] * 1e6:9.2f} us"
+        for name in names[1:]:
+            median, low, high = row[f"{name}/{names[0]}"]
+            line += f"  {name}/{names[0]} {median:.3f} ({low:.3f}..{high:.3f})"
+        print(line)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
