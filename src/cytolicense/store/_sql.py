@@ -562,7 +562,8 @@ class SqlStore:
     def verify(self) -> list[str]:
         """What in this partner's data disagrees with itself, as sentences (empty: all
         is consistent): every client's events replayed equal to its stored document,
-        its event count, its projected columns and expiry index rows
+        each event row's ``type`` and ``on_day`` columns equal to its document, its
+        event count, its projected columns and expiry index rows
         equal to what its document says, the pool equal to its events. Reads only.
         (:meth:`cytolicense.Store.verify` also runs SQLite's integrity check.)"""
         problems: list[str] = []
@@ -591,7 +592,7 @@ class SqlStore:
                 problems.append(str(exc))
                 continue
             try:
-                events = self.history(cid)
+                events = self._verify_events(cid, problems)
                 replayed = replay(events)
             except (StoreError, ValueError, TypeError, KeyError) as exc:
                 problems.append(f"client '{cid}': its events do not replay: {exc}")
@@ -632,6 +633,39 @@ class SqlStore:
                     f"{replay_pool(history).lines}"
                 )
         return problems
+
+    def _verify_events(self, client_id: str, problems: list[str]) -> list[Event]:
+        """The client's events, oldest first (as :meth:`history` reads them), each row's
+        indexed columns (``type``, ``on_day``) checked against its document: a row
+        whose columns disagree with it adds a sentence to *problems*."""
+        rows = self._ask(
+            self._sql(
+                "SELECT seq, type, on_day, document FROM events WHERE partner = ? "
+                "AND client_id = ? ORDER BY seq"
+            ),
+            (self.partner, client_id),
+            "verifying a client's events",
+        )
+        events: list[Event] = self._documents(
+            [(seq, doc) for seq, _, _, doc in rows],
+            Event,  # type: ignore[arg-type]  # a union of event types, read by its tag
+            "{path}: event {seq} of client '{client_id}' is corrupt: {cause}",
+            client_id=client_id,
+        )
+        for (seq, kind, day, _), event in zip(rows, events, strict=True):
+            want = type(event).__name__
+            if kind != want:
+                problems.append(
+                    f"client '{client_id}': event {seq} has type {kind!r}, its document "
+                    f"says {want!r}"
+                )
+            on = event.on.isoformat()
+            if _iso(day) != on:
+                problems.append(
+                    f"client '{client_id}': event {seq} has on_day {_iso(day)!r}, its "
+                    f"document says {on!r}"
+                )
+        return events
 
     # -- idempotency keys ---------------------------------------------------------------------
 
