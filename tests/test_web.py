@@ -178,6 +178,16 @@ def test_the_hosts_authentication_names_the_actor_and_partner(tmp_path: Path) ->
         assert c.get("/api/clients/acme", headers={"x-user": "bob"}).status_code == 404
 
 
+def _hidden(html: str) -> dict[str, str]:
+    """The hidden fields of a page's forms (the last of each name)."""
+    import html as markup
+
+    return {
+        m.group(1): markup.unescape(m.group(2))
+        for m in re.finditer(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)
+    }
+
+
 def _csrf(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found
@@ -196,7 +206,8 @@ def test_forms_need_their_csrf_token_and_names_are_escaped(tmp_path: Path) -> No
         )
         evil = '<script>alert("pwned")</script>'
         ok = c.post("/clients", data={"id": "evil", "name": evil, "csrf": token})
-        assert ok.status_code == 303 and ok.headers["location"] == "/clients/evil"
+        assert ok.status_code == 303
+        assert ok.headers["location"] == "/clients/evil?done=add_client"
         for path in ("/", "/clients/evil"):
             html = c.get(path).text
             assert evil not in html and "&lt;script&gt;" in html
@@ -257,17 +268,20 @@ def test_a_refused_dialog_and_action_show_the_refusal_and_every_finding(tmp_path
         fields = {"csrf": token, "product": "cytomic-epdr", "license_type": "commercial"}
         r = c.post("/clients/acme/add?lang=es", data={**fields, "quantity": "3", "period": "1y"})
         assert r.status_code == 422
-        assert "no se puede asignar el producto:" in r.text
-        assert "[family.already_assigned]" in r.text and 'id="confirm"' not in r.text
+        assert "No se puede asignar el producto:" in r.text
+        assert 'data-code="family.already_assigned"' in r.text and 'id="confirm"' not in r.text
+        # A person reads names, not codes or ids.
+        assert "Cytomic Advanced EDR" in r.text and "[family.already_assigned]" not in r.text
+        assert "'cytomic-edr'" not in r.text
         bad = c.post("/clients/acme/add", data={**fields, "quantity": "1_0", "period": "1y"})
         assert bad.status_code == 400
-        # A refused action in the context menu: the detail with the refusal.
+        # A refused action in the context menu: its preview with the refusal, no Confirm.
         r = c.post(
             "/clients/acme/actions?lang=es",
             data={"csrf": token, "action": "modify", "maintenance": "m1", "seats": "0"},
         )
-        assert r.status_code == 422 and "no se pueden modificar las licencias:" in r.text
-        assert "[quantity.invalid]" in r.text
+        assert r.status_code == 422 and "No se pueden modificar las licencias:" in r.text
+        assert 'data-code="quantity.invalid"' in r.text and 'id="confirm"' not in r.text
 
 
 def test_a_language_is_one_catalog_file(tmp_path: Path) -> None:
@@ -305,10 +319,12 @@ def test_suspend_and_resume_through_the_api_and_the_context_menu(client: TestCli
     assert again.status_code == 422 and "maintenance.suspended" in again.text
     page = client.get("/clients/acme?lang=es").text
     assert 'id="resume-m1"' in page and "reanudar" in page and "suspendido" in page
-    token = _csrf(page)
+    preview = client.get("/clients/acme/actions?action=resume&maintenance=m1&lang=es")
+    assert preview.status_code == 200 and 'id="confirm"' in preview.text
     r = client.post(
         "/clients/acme/actions?lang=es",
-        data={"csrf": token, "action": "resume", "maintenance": "m1"},
+        data={**_hidden(preview.text), "step": "confirm"},
         follow_redirects=True,
     )
     assert r.status_code == 200 and 'id="suspend-m1"' in r.text
+    assert "Reanudado: Cytomic Advanced EDR vuelve a estar en servicio." in r.text

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
+
+from ..core._messages import tr
 
 if TYPE_CHECKING:
     from ._lifecycle import Forecast
@@ -11,7 +14,10 @@ if TYPE_CHECKING:
 __all__ = ["forecast_svg"]
 
 _PALETTE = ("#0969da", "#2da44e", "#bf8700", "#8250df", "#cf222e", "#1b7c83", "#9a6700")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"),
+}
 
 
 _CHAR_W = 6.6
@@ -33,14 +39,28 @@ def _fits(text: str, width: float) -> bool:
     return len(text) * _CHAR_W + 4 <= width
 
 
-def forecast_svg(forecast: Forecast, width: int | None = None, height: int = 300) -> str:
+def forecast_svg(
+    forecast: Forecast,
+    width: int | None = None,
+    height: int = 300,
+    *,
+    language: str = "en",
+    names: Mapping[str, str] | None = None,
+) -> str:
     """A stacked bar per month (one colour per product), seats labelled on each bar
     segment that has room and the total above each bar (shortened, ``7.9k``, when the
     full number would not fit), months on the axis (every month while they fit, else
     every second or third; the year on a second row), products in a legend.
 
     *width* defaults to what the months need: at least 30 pixels a month, so 36
-    months read as well as 12."""
+    months read as well as 12. The words are in *language*; *names* gives the legend's
+    name of each product id (the id itself by default)."""
+    months = _MONTHS.get(language, _MONTHS["en"])
+    names = names or {}
+
+    def seats_text(n: int) -> str:
+        return f"{n} {tr('licence' if n == 1 else 'licences', language)}"
+
     products = sorted(forecast.seats)
     n = len(forecast.months)
     left, right = 40, 10
@@ -58,10 +78,10 @@ def forecast_svg(forecast: Forecast, width: int | None = None, height: int = 300
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11" '
-        'role="img" aria-label="Seats expiring per month">',
+        f'role="img" aria-label="{e(tr("Licences expiring per month", language))}">',
         f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
         f'<text x="{left}" y="16" font-size="13" font-weight="bold">'
-        "Seats expiring per month</text>",
+        f"{e(tr('Licences expiring per month', language))}</text>",
         f'<line x1="{left}" y1="{bottom}" x2="{width - right}" y2="{bottom}" stroke="#57606a"/>',
     ]
     for i, (year, month) in enumerate(forecast.months):
@@ -76,7 +96,7 @@ def forecast_svg(forecast: Forecast, width: int | None = None, height: int = 300
             color = _PALETTE[j % len(_PALETTE)]
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
-                f'fill="{color}"><title>{e(p)}: {seats} seats</title></rect>'
+                f'fill="{color}"><title>{e(names.get(p, p))}: {seats_text(seats)}</title></rect>'
             )
             if h >= 13 and _fits(str(seats), bar_w):
                 parts.append(
@@ -87,13 +107,13 @@ def forecast_svg(forecast: Forecast, width: int | None = None, height: int = 300
             total = str(totals[i]) if _fits(str(totals[i]), slot) else _short(totals[i])
             parts.append(
                 f'<text x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle" '
-                f'font-weight="bold"><title>{totals[i]} seats</title>{total}</text>'
+                f'font-weight="bold"><title>{seats_text(totals[i])}</title>{total}</text>'
             )
         centre = left + i * slot + slot / 2
         if i % every == 0:
             parts.append(
                 f'<text x="{centre:.1f}" y="{bottom + 14}" text-anchor="middle">'
-                f"{_MONTHS[month - 1]}</text>"
+                f"{months[month - 1]}</text>"
             )
         if month == 1 or i == 0:
             parts.append(
@@ -105,11 +125,11 @@ def forecast_svg(forecast: Forecast, width: int | None = None, height: int = 300
         ly = bottom + 40 + (j // 3) * 22
         color = _PALETTE[j % len(_PALETTE)]
         parts.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{color}"/>')
-        parts.append(f'<text x="{lx + 18}" y="{ly + 10}">{e(p)}</text>')
+        parts.append(f'<text x="{lx + 18}" y="{ly + 10}">{e(names.get(p, p))}</text>')
     if not products:
         parts.append(
             f'<text x="{width / 2}" y="{(plot_top + bottom) / 2}" text-anchor="middle" '
-            'fill="#57606a">no seats expire in the window</text>'
+            f'fill="#57606a">{e(tr("no licence expires in the window", language))}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
