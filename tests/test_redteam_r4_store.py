@@ -88,3 +88,34 @@ def test_verify_reports_an_event_row_whose_columns_disagree_with_its_document(
     assert store.verify() == []
     _raw(store, damage, store.partner)
     assert expected in store.verify()
+
+
+# -- 2. a key is stored whatever the change, also one that changed nothing -----------------
+
+
+def test_a_key_used_for_an_operation_that_changed_nothing_is_kept(
+    backend: tuple[str, Factory], engine: cl.Engine
+) -> None:
+    _, open_store = backend
+    store = open_store("p")
+    console = cl.Console(engine, store)
+    console.add_client("acme", "ACME", TODAY)
+    console.apply("acme", REQUEST, TODAY)
+    same = cl.Modify(maintenance="m1", quantity=REQUEST.quantity)
+    first = console.apply("acme", same, TODAY, key="k-1")
+    assert first.events == () and store.load("acme")[1] == 2  # nothing changed
+    assert store.find_key("k-1") is not None
+    # The same request again answers the same; another operation under it is refused.
+    assert console.apply("acme", same, TODAY, key="k-1") == first
+    with pytest.raises(cl.KeyConflictError):
+        console.apply("acme", cl.Modify(maintenance="m1", quantity=3), TODAY, key="k-1")
+    assert store.get("acme").maintenances[0].quantity == REQUEST.quantity
+    assert store.load("acme")[1] == 2
+    # In a batch too (each client's key is KEY/CLIENT_ID).
+    answered = console.apply_each(["acme"], same, TODAY, key="b")
+    assert store.find_key("b/acme") is not None
+    assert console.apply_each(["acme"], same, TODAY, key="b") == answered
+    # A refused apply still stores no key.
+    with pytest.raises(cl.RuleViolation):
+        console.apply("acme", cl.Modify(maintenance="m9", quantity=1), TODAY, key="k-2")
+    assert store.find_key("k-2") is None

@@ -156,10 +156,11 @@ class Console:
             key: An idempotency key (text, at most 200 characters), for a caller that
                 may send the same request twice (an HTTP retry after a timeout, a
                 double click). The first apply stores the key with the change, in
-                the same transaction; a later apply with the same key, the same
-                client and an equal operation returns an equal :class:`Change` and
-                applies nothing. Keys belong to the partner; they are kept until
-                :meth:`prune_keys`.
+                the same transaction, whatever the change (one that changed nothing
+                too); a later apply with the same key, the same client and an equal
+                operation returns an equal :class:`Change` and applies nothing, and
+                another operation or client under it is refused. Keys belong to the
+                partner; they are kept until :meth:`prune_keys`.
 
         Raises:
             RuleViolation: the engine refuses it; nothing changed (no key stored).

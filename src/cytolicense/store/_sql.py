@@ -482,9 +482,10 @@ class SqlStore:
         the batch as a whole, and nothing of it is kept.
 
         *key* (an idempotency key, as :meth:`Console.apply` gives it) is stored with
-        the change in the same transaction; a key this partner already holds refuses
-        the whole save (:class:`KeyTakenError`: another request with that key came
-        first).
+        the change in the same transaction, also for a change without events (one
+        that changed nothing: only the key is written); a key this partner already
+        holds refuses the whole save (:class:`KeyTakenError`: another request with
+        that key came first).
 
         Raises:
             ConflictError: the stored version is not *version* (someone else wrote
@@ -495,6 +496,13 @@ class SqlStore:
         client = change.client
         if not check_change(change, version):
             assert version is not None
+            if key is not None:
+                # Nothing to write but the key: a retry with it answers this change,
+                # and another operation under it is refused (KeyConflictError).
+                if self._behind is not None:
+                    self._flush()
+                with self._writing("saving an idempotency key"):
+                    self._save_key(key, change)
             return version
         held = self._held.get(client.id)
         if held is not None and version is not None and not change.pool_events and key is None:
