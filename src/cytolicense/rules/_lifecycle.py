@@ -7,14 +7,16 @@ from collections.abc import Iterable
 
 from ..core._findings import CodeSpec, Finding
 from ..core._operations import (
+    AssignmentRequest,
     ChangeProduct,
     GroupSets,
 )
 from ..core._period import Period
-from ..core._pool import stock_of
+from ..core._pool import Pool, stock_of
 from ..core._rulespec import RuleContext
 from ._client import CHANGE_NOT_ALLOWED, SUSPENDED
 from ._registry import (
+    _COMMERCIAL,
     _NONE,
     _TRIAL,
     _WARNING,
@@ -280,6 +282,26 @@ POOL_SHORT = CodeSpec(
 )
 
 
+def _covers(pool: Pool, req: AssignmentRequest) -> bool:
+    """Whether the pool holds the seats of each item an assignment takes (or does not
+    track the item), read straight from its stock of the request's period: a new
+    assignment's answer without building the pool's moves."""
+    period = req.period
+    if period is None or req.license_type is not _COMMERCIAL:
+        return True
+    stock, q = pool._stock.get(period._id), req.quantity
+    if stock is None:
+        return True
+    have = stock.get(req.product)
+    if have is not None and have < q:
+        return False
+    for mid, seats in req.modules.items():
+        have = stock.get(mid)
+        if have is not None and have < (q if seats is None else seats):
+            return False
+    return True
+
+
 @rule(
     {"assign", "modify", "renew", "change_product", "convert_trial", "add_seats"},
     POOL_SHORT,
@@ -291,6 +313,9 @@ def rule_pool(ctx: RuleContext) -> Iterable[Finding]:
     Its severity is the engine's ``pool_shortage`` setting (warning by default)."""
     pool = ctx.pool
     if pool is None:
+        return _NONE
+    op = ctx.op
+    if type(op) is AssignmentRequest and _covers(pool, op):
         return _NONE
     try:
         moves = pool_moves(ctx)
