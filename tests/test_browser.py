@@ -133,9 +133,9 @@ def test_a_person_adds_modifies_and_deletes_a_product_in_spanish(
     assert "ACME Señor & Cía" in rows and "Globex" not in rows  # Globex: 200 days, hidden
     _shot(b, f"{backend}-1-monitorizacion")
     _go(b, b.find_element(By.ID, "show-hidden"))
-    assert "ya no se muestra" in b.find_element(By.ID, "clients").text
+    assert "ya no se muestra (90 días sin servicio)" in b.find_element(By.ID, "clients").text
     b.get(f"{url}/?lang=es")
-    _go(b, b.find_element(By.LINK_TEXT, "acme"))
+    _go(b, b.find_element(By.LINK_TEXT, "ACME Señor & Cía"))
     assert "ACME Señor & Cía" in b.find_element(By.TAG_NAME, "h1").text
     _shot(b, f"{backend}-2-detalle")
     _go(b, b.find_element(By.ID, "add-product"))
@@ -156,31 +156,51 @@ def test_a_person_adds_modifies_and_deletes_a_product_in_spanish(
     b.find_element(By.ID, "seats-cytomic-encryption").send_keys("4")
     _shot(b, f"{backend}-3-anadir-producto")
     _go(b, b.find_element(By.ID, "add"))
-    # The preview: the decision in Spanish, then the management window.
+    # The preview: the decision in Spanish, in words (no codes), then the management.
     findings = b.find_element(By.ID, "findings").text
-    assert "aviso [period.not_enabled]" in findings
+    assert "aviso" in findings and "1 mes" in findings and "period.not_enabled" not in findings
+    assert "Cytomic Advanced EDR" in b.find_element(By.ID, "changes").text
     b.find_element(By.ID, "management-unmanaged").click()
     _shot(b, f"{backend}-4-gestion")
     _go(b, b.find_element(By.ID, "confirm"))
-    # Back in the detail: the line with its modules and expiry.
+    # Back in the detail: what was done, the line with its modules and expiry.
+    assert "Añadido: Cytomic Advanced EDR, 10 licencias" in b.find_element(By.ID, "flash").text
     line = b.find_element(By.ID, "line-m1").text
     assert "Cytomic Advanced EDR" in line and "27/12/2026" in line
     assert "+ Cytomic Patch" in line and "+ Cytomic Encryption" in line
-    assert "sin gestión" in line
+    assert "sin gestión" in line and "caduca pronto" in line
     _shot(b, f"{backend}-5-linea")
-    # Modify its seats through the context menu.
-    field = b.find_element(By.ID, "seats-m1")
+    # Modify its seats and Encryption's: a preview, then a confirmation.
+    _go(b, b.find_element(By.ID, "modify-m1"))
+    field = b.find_element(By.ID, "seats")
     field.clear()
     field.send_keys("12")
-    _go(b, b.find_element(By.ID, "modify-m1"))
+    own = b.find_element(By.ID, "seats-cytomic-encryption")
+    own.clear()
+    own.send_keys("6")
+    _go(b, b.find_element(By.ID, "check"))
+    changes = b.find_element(By.ID, "changes").text
+    assert "licencias: 10 → 12" in changes and "Cytomic Encryption: 4 → 6" in changes
+    _shot(b, f"{backend}-6-modificar")
+    _go(b, b.find_element(By.ID, "confirm"))
+    assert "tiene ahora 12 licencias" in b.find_element(By.ID, "flash").text
     assert "12 licencias" in b.find_element(By.ID, "line-m1").text
-    # Delete it.
+    # Delete it: one click shows what it will do; nothing is deleted before Confirm.
     _go(b, b.find_element(By.ID, "delete-m1"))
+    assert "eliminado" in b.find_element(By.ID, "changes").text
+    _shot(b, f"{backend}-7-eliminar")
+    _go(b, b.find_element(By.ID, "confirm"))
+    assert "Eliminado: Cytomic Advanced EDR" in b.find_element(By.ID, "flash").text
     assert "eliminado" in b.find_element(By.ID, "line-m1").text
-    _shot(b, f"{backend}-6-eliminado")
+    _shot(b, f"{backend}-8-eliminado")
     # The monitoring list still shows the client (90 days from the deletion).
     _go(b, b.find_element(By.ID, "nav-monitoring"))
     assert "ACME Señor & Cía" in b.find_element(By.ID, "clients").text
     with cl.open_store(db, partner) as store:
         kinds = [type(e).__name__ for e in store.history("acme")]
-    assert kinds == ["ClientCreated", "ProductAssigned", "LicensesModified", "ServiceDeleted"]
+    assert kinds == [
+        "ClientCreated",
+        "ProductAssigned",
+        "LicensesModified",
+        "ServiceDeleted",
+    ]

@@ -385,12 +385,14 @@ def client_state(row: Any, today: dt.date) -> tuple[str, str, dt.date | None]:
     """A monitoring row's state as a person reads it: ``(css class, words, day)``."""
     if row.deleted_on is not None and row.deleted_on <= today:
         return "deleted", "deleted on {day}", row.deleted_on
+    if row.shown_until < today:
+        return "ended", "no longer shown (90 days without service)", None
     if row.ended_on < today:
-        return "ended", "no service since {day}", row.ended_on
+        return "ended", "no service", None
     if not row.products:
         return "none", "no product yet", None
     if (row.ended_on - today).days < EXPIRING_DAYS:
-        return "expiring", "expiring on {day}", row.ended_on
+        return "expiring", "expiring", None
     return "active", "active", None
 
 
