@@ -9,7 +9,6 @@ import attrs
 
 from ._enums import LicenseType, ManagementMode, QuantityRule, TermEnd
 from ._period import Period
-from ._trusted import fast_init
 from ._validation import (
     ALL_LICENSE_TYPES,
     ALL_MANAGEMENT_MODES,
@@ -85,17 +84,6 @@ def _non_empty(inst: object, attribute: attrs.Attribute[Any], value: object) -> 
         raise ValueError(f"{type(inst).__name__}.{attribute.name} must not be empty")
 
 
-# Each field's usual values, tested inline by Product's __init__ (see fast_init).
-_TEXT = {"usual": "type(v) is str and v.isprintable() and v and not v.isspace()"}
-_IDS = {"usual": "not v or all(map(plain_text, v))"}
-_SOME = {"usual": "v"}  # not empty
-_SEATS = {"usual": "v is None or (type(v) is int and v >= 1)"}
-
-
-def _usual_days(low: int, high: int = MAX_DAYS) -> dict[str, str]:
-    return {"usual": f"type(v) is int and {low} <= v <= {high}"}
-
-
 @attrs.frozen(kw_only=True, slots=True)
 class Product:
     """A sellable security product and the rules its assignments follow.
@@ -128,10 +116,10 @@ class Product:
             Microsoft's does).
     """
 
-    id: str = attrs.field(metadata=_TEXT)
-    name: str = attrs.field(metadata=_TEXT)
-    family: str = attrs.field(metadata=_TEXT)
-    modules: frozenset[str] = attrs.field(factory=frozenset, converter=str_set, metadata=_IDS)
+    id: str
+    name: str
+    family: str
+    modules: frozenset[str] = attrs.field(factory=frozenset, converter=str_set)
     periods: tuple[Period, ...] = attrs.field(
         default=DEFAULT_PERIODS,
         converter=periods_tuple,
@@ -141,32 +129,25 @@ class Product:
         converter=optional_periods_tuple,
     )
     license_types: frozenset[LicenseType] = attrs.field(
-        default=ALL_LICENSE_TYPES, converter=to_license_types, metadata=_SOME
+        default=ALL_LICENSE_TYPES, converter=to_license_types
     )
-    trial_days: int = attrs.field(default=30, metadata=_usual_days(1))
-    trial_max_quantity: int | None = attrs.field(default=None, metadata=_SEATS)
-    trial_cooldown_days: int = attrs.field(default=90, metadata=_usual_days(0))
+    trial_days: int = 30
+    trial_max_quantity: int | None = None
+    trial_cooldown_days: int = 90
     management_modes: frozenset[ManagementMode] = attrs.field(
-        default=ALL_MANAGEMENT_MODES, converter=to_management_modes, metadata=_SOME
+        default=ALL_MANAGEMENT_MODES, converter=to_management_modes
     )
-    max_quantity: int | None = attrs.field(default=None, metadata=_SEATS)
-    grace_days: int = attrs.field(default=0, metadata=_usual_days(0))
-    renewal_window_days: int = attrs.field(default=365, metadata=_usual_days(1, 10 * MAX_DAYS))
-    changes_to: frozenset[str] = attrs.field(factory=frozenset, converter=str_set, metadata=_IDS)
-    trial_extension_days: int = attrs.field(default=0, metadata=_usual_days(0))
-    available_until: dt.date | None = attrs.field(
-        default=None, metadata={"usual": "v is None or type(v) is dt.date"}
-    )
+    max_quantity: int | None = None
+    grace_days: int = 0
+    renewal_window_days: int = 365
+    changes_to: frozenset[str] = attrs.field(factory=frozenset, converter=str_set)
+    trial_extension_days: int = 0
+    available_until: dt.date | None = None
     term_end: TermEnd = attrs.field(default=TermEnd.ANNIVERSARY, converter=to_term_end)
-    suspend_extends_term: bool = attrs.field(default=False, metadata={"usual": "type(v) is bool"})
+    suspend_extends_term: bool = False
 
     def __attrs_post_init__(self) -> None:
-        # The field checks ran in __init__ (fast_init): one inline test of each given
-        # value, the field checks in declaration order when one is unusual. What is left
-        # is the checks across fields (and every check for a subclass, which has its own
-        # attrs __init__).
-        if type(self) is not Product:
-            run_checks(self, _PRODUCT_CHECKS)
+        run_checks(self, _PRODUCT_CHECKS)  # each field, in declaration order
         periods = self.periods  # sorted: the last is the longest
         if periods and periods[-1].total_months > MAX_PERIOD_MONTHS:
             too_long = [str(p) for p in periods if p.total_months > MAX_PERIOD_MONTHS]
@@ -228,11 +209,7 @@ _PRODUCT_CHECKS: tuple[tuple[str, tuple[Validator, ...]], ...] = (
     ("available_until", (optional_date,)),
     ("suspend_extends_term", (_bool,)),
 )
-"""The checks of each :class:`Product` field, in declaration order (run when a given
-value fails its field's usual test, to say what is wrong)."""
-
-# Catalogs build thousands of products.
-fast_init(Product, _PRODUCT_CHECKS, scope={"plain_text": plain_text, "dt": dt})
+"""The checks of each :class:`Product` field, in declaration order."""
 
 
 INITIAL_RELEASE = "initial"

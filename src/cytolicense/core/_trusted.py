@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-__all__ = ["build", "builder", "fast_init", "maker", "slot_setter", "unchecked"]
+__all__ = ["build", "builder", "maker", "slot_setter", "unchecked"]
 
 T = TypeVar("T")
 
@@ -130,82 +130,3 @@ def maker(cls: type[T], names: tuple[str, ...]) -> Callable[..., T]:
     make: Callable[..., T] = namespace["make"]
     make.__qualname__ = f"maker.<{cls.__name__}>"
     return make
-
-
-def fast_init(cls: type[Any], checks: Any = None, scope: dict[str, Any] | None = None) -> None:
-    """Give *cls* (a frozen, slotted, keyword-only attrs class without validators) a
-    faster ``__init__`` that behaves as attrs' does, checks included.
-
-    Generated from ``attrs.fields(cls)`` as attrs generates its own, with three
-    differences. Each slot is set through its descriptor (35 ns against 55 for
-    ``object.__setattr__``). A field left at its default takes the default converted
-    once, here, instead of running its converter on every call (a default that is not
-    hashable, so maybe mutable, is still made and converted on every call). A field
-    whose metadata declares a ``"usual"`` test (a Python expression of the converted
-    value ``v`` and of the names in *scope*) is tested inline when given; when a given
-    value is not usual, *checks* (``(field, validators)`` pairs for
-    :func:`~cytolicense.core._validation.run_checks`) run in declaration order and say
-    what is wrong. Then ``__attrs_post_init__`` makes the cross-field checks. Every
-    default must pass its field's usual test (checked here). Type checkers still read
-    the attrs signature.
-    """
-    fields = [f for f in attrs.fields(cls) if f.init]
-    if any(f.validator is not None or not f.kw_only for f in fields):
-        raise TypeError(f"{cls.__name__}: fast_init needs keyword-only fields without validators")
-    reserved = {"self", "v", "usual", "maker", "NOTHING", "checks", "run_checks"}
-    if any(f.alias in reserved or f.alias[1:].isdigit() for f in fields):
-        raise TypeError(f"{cls.__name__}: a field's name is one fast_init's code uses")
-    scope = dict(scope or {})
-    namespace: dict[str, Any] = {"NOTHING": attrs.NOTHING, "checks": checks}
-    params, body = [], ["    usual = True\n"]
-    for k, f in enumerate(fields):
-        namespace[f"s{k}"] = slot_setter(cls, f.name)
-        arg, test = f.alias, f.metadata.get("usual")
-        converter = f.converter
-        if converter is not None:
-            namespace[f"c{k}"] = converter
-        given = f"    v = c{k}({arg})\n" if converter is not None else f"    v = {arg}\n"
-        if test is not None:
-            given += f"    if not ({test}):\n        usual = False\n"
-        given += f"    s{k}(self, v)\n"
-        if f.default is attrs.NOTHING:
-            params.append(arg)
-            body.append(given)
-            continue
-        factory = f.default.factory if isinstance(f.default, attrs.Factory) else None  # type: ignore[arg-type]
-        default = factory() if factory is not None else f.default
-        if converter is not None:
-            default = converter(default)
-        if test is not None and not eval(test, scope, {"v": default}):
-            raise TypeError(f"{cls.__name__}.{f.name}: its default fails its usual test")
-        params.append(f"{arg}=NOTHING")
-        try:
-            hash(default)
-        except TypeError:  # maybe mutable: made on every call, as attrs does
-            namespace[f"f{k}"] = factory if factory is not None else (lambda d=f.default: d)
-            made = f"f{k}()" if converter is None else f"c{k}(f{k}())"
-            body.append(f"    if {arg} is NOTHING:\n        s{k}(self, {made})\n")
-        else:
-            namespace[f"d{k}"] = default
-            body.append(f"    if {arg} is NOTHING:\n        s{k}(self, d{k})\n")
-        body.append("    else:\n" + "".join("    " + line for line in given.splitlines(True)))
-    if checks is not None:
-        from ._validation import run_checks
-
-        namespace["run_checks"] = run_checks
-        body.append("    if not usual:\n        run_checks(self, checks)\n")
-    if hasattr(cls, "__attrs_post_init__"):  # looked up on the instance, as attrs does
-        body.append("    self.__attrs_post_init__()\n")
-    # The generated function reads its setters, converters and defaults as closure
-    # variables of a maker (faster than globals).
-    inner = "".join("    " + line for line in "".join(body).splitlines(True))
-    source = (
-        f"def maker({', '.join(namespace)}):\n"
-        f"    def __init__(self, *, {', '.join(params)}):\n{inner}"
-        "    return __init__\n"
-    )
-    globs = dict(scope)
-    exec(compile(source, f"<fast_init {cls.__qualname__}>", "exec"), globs)
-    init: Callable[..., None] = globs["maker"](**namespace)
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    cls.__init__ = init
