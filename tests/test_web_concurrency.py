@@ -50,7 +50,7 @@ def _get(url: str, timeout: float = 5) -> tuple[int, Any]:
 
 
 @contextlib.contextmanager
-def serving(db: str, partner: str) -> Iterator[str]:
+def serving(db: str, partner: str, *options: str) -> Iterator[str]:
     """``cytolicense serve`` on a free loopback port; stopped (SIGINT, as Ctrl-C) after."""
     port = _free_port()
     proc = subprocess.Popen(
@@ -67,6 +67,7 @@ def serving(db: str, partner: str) -> Iterator[str]:
             "serve",
             "--port",
             str(port),
+            *options,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -92,6 +93,11 @@ def serving(db: str, partner: str) -> Iterator[str]:
         assert b"Traceback" not in err, err.decode()
 
 
+@pytest.fixture(params=[1, 2], ids=["1-worker", "2-workers"])
+def workers(request: pytest.FixtureRequest) -> int:
+    return int(request.param)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
@@ -104,7 +110,7 @@ def _console(db: str, partner: str) -> cl.Console:
     return cl.Console(cl.Engine(cl.load_catalog()), cl.open_store(db, partner))
 
 
-def test_concurrent_writers_lose_nothing_and_apply_each_key_once(db: str) -> None:
+def test_concurrent_writers_lose_nothing_and_apply_each_key_once(db: str, workers: int) -> None:
     partner = f"race-{os.getpid()}-{time.monotonic_ns() % 10**9}"
     setup = _console(db, partner)
     setup.add_client("shared", "Shared", TODAY)
@@ -112,8 +118,8 @@ def test_concurrent_writers_lose_nothing_and_apply_each_key_once(db: str) -> Non
     setup.store.close()
 
     processes, threads, rounds = 3, 4, 6
-    with serving(db, partner) as base:
-        workers = [
+    with serving(db, partner, "--workers", str(workers)) as base:
+        writers = [
             subprocess.Popen(
                 [sys.executable, str(WORKER), base, f"w{p}", str(threads), str(rounds), shared],
                 stdout=subprocess.PIPE,
@@ -122,7 +128,7 @@ def test_concurrent_writers_lose_nothing_and_apply_each_key_once(db: str) -> Non
             for p in range(processes)
         ]
         lines = []
-        for w in workers:
+        for w in writers:
             out, err = w.communicate(timeout=300)
             assert w.returncode == 0, err.decode()
             lines += [json.loads(line) for line in out.decode().splitlines()]
@@ -195,3 +201,25 @@ def test_requests_in_flight_never_share_a_connection(tmp_path: Path) -> None:
     assert set(codes) == {200}
     consoles = app.state.consoles
     assert 1 < consoles.opened <= 16  # concurrent requests had their own; then reused
+
+
+def test_serve_answers_its_public_names_only(tmp_path: Path) -> None:
+    import http.client
+
+    db = str(tmp_path / "named.db")
+    _console(db, "p").store.close()
+    with serving(db, "p", "--public-name", "licences.example") as base:
+        port = int(base.rpartition(":")[2])
+
+        def status(host: str) -> int:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            try:
+                conn.request("GET", "/api/clients", headers={"Host": host})
+                return conn.getresponse().status
+            finally:
+                conn.close()
+
+        assert status("licences.example") == 200
+        assert status(f"127.0.0.1:{port}") == 200
+        assert status(f"localhost:{port}") == 200
+        assert status("rebound.evil.example") == 421

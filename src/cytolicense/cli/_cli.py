@@ -171,6 +171,11 @@ def _period(text: str) -> str:
         ) from None
 
 
+def _wildcard(host: str) -> bool:
+    """Whether *host* is an address that listens on every interface."""
+    return host in ("", "0.0.0.0", "::", "[::]")
+
+
 def _counted(low: int, high: int | None = None) -> Callable[[str], int]:
     """An argparse type: a whole number from *low* (to *high*), else a usage error."""
 
@@ -490,6 +495,17 @@ def _parser() -> argparse.ArgumentParser:
         "--token",
         default=None,
         help=f"a token every request must carry (default: ${TOKEN_ENV}); required off loopback",
+    )
+    p.add_argument(
+        "--public-name",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a host name browsers reach the console by (repeatable); other Host headers "
+        "are refused, as DNS rebinding would send them",
+    )
+    p.add_argument(
+        "--workers", type=_counted(1, 64), default=1, help="server processes (default 1)"
     )
     p = add("backup", "copy the database while it is in use (SQLite's online backup)")
     p.add_argument("destination", help="the new file (never overwritten)")
@@ -1128,7 +1144,7 @@ class _Run:
         try:
             import uvicorn
 
-            from ..web import create_app
+            from ..web import LOOPBACK_HOSTS, SERVE_ENV, ServeSettings, create_app
         except ImportError:
             raise UsageError(
                 tr("the web console needs its extra: pip install 'cytolicense[web]'", self.lang)
@@ -1137,12 +1153,16 @@ class _Run:
         if not partner.strip():
             raise UsageError(tr("the partner is empty: give --partner NAME", self.lang))
         db = str(self.args.db or os.environ.get(DB_ENV) or DEFAULT_DB)
-        app = create_app(
-            db,
-            partner,
+        hosts = [*LOOPBACK_HOSTS, *self.args.public_name]
+        if not _wildcard(host):
+            hosts.append(host)
+        settings = ServeSettings(
+            db=db,
+            partner=partner,
             today=self.args.today,
             language=self.lang,
             token=token,
+            allowed_hosts=tuple(hosts),
         )
         print(
             tr(
@@ -1150,7 +1170,23 @@ class _Run:
             ),
             file=self.err,
         )
-        uvicorn.run(app, host=host, port=self.args.port, log_level="warning")
+        if self.args.workers == 1:
+            uvicorn.run(
+                create_app(**settings.app_args()),
+                host=host,
+                port=self.args.port,
+                log_level="warning",
+            )
+        else:  # each worker process builds its app from the settings in its environment
+            os.environ[SERVE_ENV] = settings.to_env()
+            uvicorn.run(
+                "cytolicense.web:app_from_environment",
+                factory=True,
+                host=host,
+                port=self.args.port,
+                workers=self.args.workers,
+                log_level="warning",
+            )
         return EXIT_OK
 
     def _sqlite_path(self) -> Path | None:

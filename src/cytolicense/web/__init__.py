@@ -6,7 +6,17 @@
 
 from __future__ import annotations
 
-from ._app import Identity, create_app
+from ._app import LOOPBACK_HOSTS, RETRY, Identity, create_app
 from ._openapi import openapi
+from ._serve import SERVE_ENV, ServeSettings, app_from_environment
 
-__all__ = ["Identity", "create_app", "openapi"]
+__all__ = [
+    "LOOPBACK_HOSTS",
+    "RETRY",
+    "SERVE_ENV",
+    "Identity",
+    "ServeSettings",
+    "app_from_environment",
+    "create_app",
+    "openapi",
+]
