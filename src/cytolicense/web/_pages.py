@@ -131,6 +131,11 @@ def human_value(key: str, value: object, catalog: Catalog, language: str) -> obj
         found = table.get(value)
         if found is not None:
             return str(found.name)
+    if len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return format_day(dt.date.fromisoformat(value), language)
+        except ValueError:
+            return value
     if "period" in key or key in ("enabled", "sold"):
         try:
             return period_words(Period.parse(value), language)
