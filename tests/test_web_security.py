@@ -215,3 +215,28 @@ def test_the_console_reconnects_after_postgresql_restarts(postgres_server: Any) 
         r = c.post("/api/clients/acme/operations", json=EDR)
         assert r.status_code == 200
     app.state.consoles.close()
+
+
+def test_the_api_speaks_the_callers_language(app_db: tuple[TestClient, str]) -> None:
+    c, _ = app_db
+    too_many = json.loads(
+        cl.to_json(
+            cl.AssignmentRequest(
+                product="cytomic-edr",
+                license_type="commercial",
+                quantity=5,
+                period="1y",
+                modules={"cytomic-encryption": 50},
+            )
+        )
+    )
+    path = "/api/clients/acme/operations"
+    es = c.post(path, json=too_many, headers={"Accept-Language": "es-ES,es;q=0.9"})
+    assert es.status_code == 422 and es.headers["content-language"] == "es"
+    assert "licencias" in es.json()["messages"][0].lower()
+    en = c.post(path, params={"dry_run": "true", "lang": "en"}, json=too_many)
+    assert en.status_code == 200 and "seats" in en.json()["messages"][0].lower()
+    plain = c.post(path, json=too_many)  # a service that asks for no language
+    assert set(plain.json()) == {"decision"}
+    missing = c.get("/api/clients/nope", headers={"Accept-Language": "es"})
+    assert missing.status_code == 404 and "no tiene ningún cliente" in missing.json()["error"]

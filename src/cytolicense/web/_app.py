@@ -419,20 +419,23 @@ def create_app(
 
     def api(handler: Callable[[_Context, Request], Awaitable[Response]], lease: bool = True) -> Any:
         async def endpoint(request: Request) -> Response:
+            def said(exc: Exception) -> str:  # in the caller's language when it asks
+                if isinstance(exc, CytolicenseError) and _asks_language(request):
+                    return exc.message_in(lang(request))
+                return str(exc)
+
             try:
                 return await leased(handler, request, lease)
             except _Refused as exc:
                 return _error(exc.status, exc.message)
             except NotFoundError as exc:
-                return _error(404, str(exc))
+                return _error(404, said(exc))
             except (KeyConflictError, ClientExistsError) as exc:
-                return _error(409, str(exc))
+                return _error(409, said(exc))
             except ConflictError as exc:  # a race the console's retries did not win
-                return _error(409, str(exc), retry=True)
-            except (DataError, ValueError, TypeError) as exc:
-                return _error(400, str(exc))
-            except RuleViolation as exc:
-                return _error(400, str(exc))
+                return _error(409, said(exc), retry=True)
+            except (DataError, ValueError, TypeError, RuleViolation) as exc:
+                return _error(400, said(exc))
             except Exception as exc:  # never a path, URL or traceback to the caller
                 rid = _request_id(request)
                 status, message, retry = _fault(request, exc)
@@ -646,17 +649,39 @@ async def _operations(ctx: _Context, request: Request) -> Response:
     today = ctx.day()
     if _flag(request, "dry_run"):
         decision = await run_in_threadpool(console.check, client_id, operation, today)
-        return JSONResponse({"decision": to_data(decision)})
+        return _decided(ctx, request, decision)
     key = request.headers.get("idempotency-key")
     try:
         change = await run_in_threadpool(
             lambda: console.apply(client_id, operation, today, actor=who.actor, key=key)
         )
     except RuleViolation as exc:
-        return JSONResponse({"decision": to_data(exc.decision)}, status_code=422)
-    return JSONResponse(
-        {"decision": to_data(Decision(change.warnings)), "client": to_data(change.client)}
-    )
+        return _decided(ctx, request, exc.decision, status=422)
+    return _decided(ctx, request, Decision(change.warnings), client=to_data(change.client))
+
+
+def _decided(
+    ctx: _Context,
+    request: Request,
+    decision: Decision,
+    *,
+    status: int = 200,
+    client: dict[str, Any] | None = None,
+) -> JSONResponse:
+    """A decision's answer; with ``"messages"`` (each finding's message, in order) in
+    the language the caller asked for (``Accept-Language`` or ``?lang=``)."""
+    body: dict[str, Any] = {"decision": to_data(decision)}
+    if client is not None:
+        body["client"] = client
+    if _asks_language(request):
+        lang = ctx.lang(request)
+        body["messages"] = decision.messages(lang)
+        return JSONResponse(body, status_code=status, headers={"Content-Language": lang})
+    return JSONResponse(body, status_code=status)
+
+
+def _asks_language(request: Request) -> bool:
+    return "lang" in request.query_params or "accept-language" in request.headers
 
 
 async def _openapi(ctx: _Context, request: Request) -> Response:
