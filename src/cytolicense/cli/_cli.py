@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import re
+import secrets
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -1163,6 +1164,7 @@ class _Run:
             language=self.lang,
             token=token,
             allowed_hosts=tuple(hosts),
+            secret=secrets.token_hex(32),
         )
         print(
             tr(

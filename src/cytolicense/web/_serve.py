@@ -29,6 +29,9 @@ class ServeSettings:
     language: str = "en"
     token: str | None = None
     allowed_hosts: tuple[str, ...] = ()
+    secret: str | None = None
+    """The forms' CSRF key: one for every worker, or a form one worker served would be
+    refused by the next."""
 
     def app_args(self) -> dict[str, Any]:
         return attrs.asdict(self, recurse=False)
