@@ -204,3 +204,57 @@ def test_a_person_adds_modifies_and_deletes_a_product_in_spanish(
         "LicensesModified",
         "ServiceDeleted",
     ]
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_every_screen_fits_the_width_in_both_languages(
+    server: tuple[str, str, str], browser: Any, request: pytest.FixtureRequest, width: int
+) -> None:
+    """At a phone's width (375 px) and a desktop's, in English and Spanish: no page
+    scrolls sideways (a wide table scrolls inside its own box), every state is a word."""
+    url, db, partner = server
+    if request.node.callspec.params["server"] != "sqlite":
+        pytest.skip("the layout does not depend on the store")
+    with cl.open_store(db, partner) as store:
+        console = cl.Console(cl.Engine(cl.load_catalog()), store)
+        console.apply(
+            "acme",
+            cl.AssignmentRequest(
+                product="cytomic-edr",
+                license_type="commercial",
+                quantity=12500,
+                period="1m",
+                modules={"cytomic-encryption": 40, "cytomic-patch": None},
+            ),
+            TODAY,
+        )
+        console.apply(
+            "acme",
+            cl.AssignmentRequest(product="cytomic-epdr", license_type="trial", quantity=1),
+            TODAY,
+        )
+    b = browser
+    b.set_window_size(width, 900)
+    screens = [
+        ("monitoring", "/"),
+        ("hidden", "/?hidden=1"),
+        ("detail", "/clients/acme"),
+        ("add", "/clients/acme/add"),
+        ("modify", "/clients/acme/actions?action=modify&maintenance=m1"),
+        ("renew", "/clients/acme/actions?action=renew&maintenance=m1"),
+        ("convert", "/clients/acme/actions?action=convert&maintenance=m2"),
+        ("delete-client", "/clients/acme/actions?action=delete_client"),
+        ("expiring", "/expiring"),
+        ("forecast", "/forecast"),
+        ("pool", "/pool"),
+        ("history", "/clients/acme/history"),
+    ]
+    for lang in ("en", "es"):
+        for name, path in screens:
+            b.get(f"{url}{path}{'&' if '?' in path else '?'}lang={lang}")
+            wide = b.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            _shot(b, f"width{width}-{lang}-{name}")
+            assert wide <= 0, f"{name} ({lang}) scrolls sideways by {wide} px at {width} px"
+            assert "Traceback" not in b.page_source
