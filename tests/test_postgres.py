@@ -11,6 +11,7 @@ import attrs
 import pytest
 
 import cytolicense as cl
+from cytolicense.store._postgres import SCHEMA_VERSION
 
 from .conftest import assert_whole_batches, kill_mid_batch, request
 
@@ -345,13 +346,15 @@ def test_a_schema_2_database_gains_the_listing_index(postgres_url: str, engine: 
     store._db.execute("UPDATE cytolicense_meta SET value = '2' WHERE key = 'schema'")
     store.close()
     store = cl.open_store(postgres_url, f"p-{uuid.uuid4().hex[:8]}")
-    assert store._schema_version() == "7"
+    assert store._schema_version() == SCHEMA_VERSION
     found = store._db.execute("SELECT to_regclass('clients_listing')").fetchone()
     assert found is not None and found[0] is not None
     store._db.execute("UPDATE cytolicense_meta SET value = '1' WHERE key = 'schema'")
     with pytest.raises(cl.StoreError, match="schema version 1 is not supported"):
         cl.open_store(postgres_url, "other")
-    store._db.execute("UPDATE cytolicense_meta SET value = '7' WHERE key = 'schema'")
+    store._db.execute(
+        "UPDATE cytolicense_meta SET value = %s WHERE key = 'schema'", (SCHEMA_VERSION,)
+    )
     store.close()
 
 
@@ -371,7 +374,7 @@ def test_a_schema_3_database_gains_the_lower_case_names(
     store._db.execute("UPDATE cytolicense_meta SET value = '3' WHERE key = 'schema'")
     store.close()
     store = cl.open_store(postgres_url, partner)
-    assert store._schema_version() == "7"
+    assert store._schema_version() == SCHEMA_VERSION
     assert [r.id for r in store.rows(search="ácme SEÑ")] == ["acme"]
     assert [r.id for r in store.rows(search="50%")] == []
     (index,) = store._db.execute("SELECT pg_get_indexdef('clients_listing'::regclass)").fetchone()
@@ -404,7 +407,7 @@ def test_a_schema_4_database_loses_the_indexes_no_query_reads(
     store.close()
     store = cl.open_store(postgres_url, partner)
     try:
-        assert store._schema_version() == "7"
+        assert store._schema_version() == SCHEMA_VERSION
         assert _indexes(store) == fresh
         assert [r.id for r in store.rows(TODAY, shown=True, search="acm")] == ["acme"]
         assert [c.id for c in store.monitoring(TODAY)] == ["acme"]
@@ -637,7 +640,7 @@ def test_a_schema_6_database_gains_the_idempotency_keys(postgres_url: str) -> No
     store.close()
     store = cl.open_store(postgres_url, partner)
     try:
-        assert store._schema_version() == "7"
+        assert store._schema_version() == SCHEMA_VERSION
         assert store.find_key("nothing") is None
         (forced,) = store._db.execute(
             "SELECT relforcerowsecurity FROM pg_class WHERE relname = 'idempotency_keys'"

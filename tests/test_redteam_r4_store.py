@@ -119,3 +119,149 @@ def test_a_key_used_for_an_operation_that_changed_nothing_is_kept(
     with pytest.raises(cl.RuleViolation):
         console.apply("acme", cl.Modify(maintenance="m9", quantity=1), TODAY, key="k-2")
     assert store.find_key("k-2") is None
+
+
+# -- 3. the pool's history is in commit order (PostgreSQL numbers it per partner) ----------
+
+
+def test_the_pool_history_replays_in_commit_order_under_racing_writers(
+    postgres_url: str,
+) -> None:
+    """Writers in several threads, each with its own handle, credit the pool one seat at
+    a time and take seats from it (a strict pool: a debit only commits when the seats
+    are there). Replayed from a new connection, the history never goes below zero, ends
+    at the pool, and is numbered 1, 2, 3... for the partner whatever other partners
+    wrote."""
+    import threading
+    import time
+
+    strict = cl.Engine(cl.load_catalog(), pool_shortage=cl.Severity.ERROR)
+    partner = "order-" + uuid.uuid4().hex[:6]
+    other = cl.open_store(postgres_url, "other-" + uuid.uuid4().hex[:6])
+    cl.Console(strict, other).credit_pool("cytomic-edr", "1y", 5, TODAY)  # another partner
+    setup = cl.open_store(postgres_url, partner)
+    clients = 24
+    for i in range(clients):
+        cl.Console(strict, setup).add_client(f"c{i:02d}", f"C{i}", TODAY)
+    # The pool tracks the item from its first credit on (an untracked item is not
+    # limited by the pool).
+    cl.Console(strict, setup).credit_pool("cytomic-edr", "1y", 1, TODAY)
+    one = cl.AssignmentRequest(
+        product="cytomic-edr", license_type="commercial", quantity=1, period="1y"
+    )
+    errors: list[BaseException] = []
+
+    def creditor() -> None:
+        with cl.open_store(postgres_url, partner) as store:
+            console = cl.Console(strict, store)
+            try:
+                for _ in range(clients - 1):
+                    console.credit_pool("cytomic-edr", "1y", 1, TODAY)
+                    time.sleep(0.002)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+    def debtor(k: int) -> None:
+        with cl.open_store(postgres_url, partner) as store:
+            console = cl.Console(strict, store)
+            try:
+                for i in range(k, clients, 3):
+                    deadline = time.monotonic() + 30
+                    while time.monotonic() < deadline:
+                        try:
+                            if k == 0:  # a batch writer too
+                                done = console.apply_each([f"c{i:02d}"], one, TODAY)
+                                if isinstance(done[f"c{i:02d}"], Exception):
+                                    raise done[f"c{i:02d}"]
+                            else:
+                                console.apply(f"c{i:02d}", one, TODAY)
+                            break
+                        except (cl.RuleViolation, cl.PoolShortageError):
+                            time.sleep(0.002)  # no seat yet: wait for a credit
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=creditor)]
+    threads += [threading.Thread(target=debtor, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    setup.close()
+    other.close()
+    with cl.open_store(postgres_url, partner) as fresh:
+        history = fresh.pool_history()
+        balance = 0
+        for event in history:
+            balance += event.seats
+            assert balance >= 0, "the history shows an overdraft"
+        assert cl.replay_pool(history) == fresh.pool()
+        assert fresh.pool().seats("cytomic-edr", "1y") == 0  # every seat credited was taken
+        assert len(history) == 2 * clients
+        seqs = [
+            row[0]
+            for row in fresh._db.execute(
+                "SELECT seq FROM pool_events WHERE partner = %s ORDER BY seq", (partner,)
+            )
+        ]
+        assert seqs == list(range(1, len(history) + 1))
+        assert fresh.verify() == []
+
+
+def test_a_schema_7_database_keys_the_pool_history_by_partner(postgres_url: str) -> None:
+    """Schema 8 keys ``pool_events`` by ``(partner, seq)`` and numbers it in the store: a
+    schema 7 database (a serial key of its own) moves to it when a store opens it, its
+    history kept in order, and goes on numbering after the partner's last."""
+    import psycopg
+
+    from cytolicense.store._postgres import SCHEMA_VERSION
+
+    schema = "r4_" + uuid.uuid4().hex[:8]
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        db.execute(f"CREATE SCHEMA {schema}")
+    url = f"{postgres_url}&options=-csearch_path%3D{schema}"
+    partner = "mig-" + uuid.uuid4().hex[:6]
+    engine = cl.Engine(cl.load_catalog())
+    try:
+        store = cl.open_store(url, partner)
+        # Back to schema 7's table: a serial key of its own, numbers from a sequence.
+        store._db.execute(
+            "ALTER TABLE pool_events DROP CONSTRAINT pool_events_pkey; "
+            "CREATE SEQUENCE pool_events_seq_seq OWNED BY pool_events.seq; "
+            "SELECT setval('pool_events_seq_seq', 40); "
+            "ALTER TABLE pool_events ALTER COLUMN seq SET DEFAULT "
+            "nextval('pool_events_seq_seq'); "
+            "ALTER TABLE pool_events ADD PRIMARY KEY (seq); "
+            "UPDATE cytolicense_meta SET value = '7' WHERE key = 'schema'"
+        )
+        from cytolicense.store._rows import dumps
+
+        old = [
+            cl.PoolChanged(on=TODAY, item="cytomic-edr", period="1y", seats=n, kind="credited")
+            for n in (5, 3)
+        ]
+        for event in old:  # as schema 7 wrote them
+            store._db.execute(
+                "INSERT INTO pool_events (partner, document) VALUES (%s, %s)",
+                (partner, dumps(event)),
+            )
+        store.close()
+        store = cl.open_store(url, partner)
+        try:
+            assert store._schema_version() == SCHEMA_VERSION
+            (key,) = store._db.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conname = 'pool_events_pkey' AND connamespace = %s::regnamespace",
+                (schema,),
+            ).fetchone()
+            assert key == "PRIMARY KEY (partner, seq)"
+            cl.Console(engine, store).credit_pool("cytomic-edr", "1y", 2, TODAY)
+            assert [e.seats for e in store.pool_history()] == [5, 3, 2]
+            seqs = [r[0] for r in store._db.execute("SELECT seq FROM pool_events ORDER BY seq")]
+            assert seqs == [41, 42, 43]
+        finally:
+            store.close()
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as db:
+            db.execute(f"DROP SCHEMA {schema} CASCADE")

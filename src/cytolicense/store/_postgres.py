@@ -326,6 +326,7 @@ class PostgresStore(SqlStore):
                 del self._pool_pending[marks[0] :], self._floor_pending[marks[1] :]
                 raise
             return
+        self._revive()
         try:
             with self._db.transaction():
                 yield
@@ -375,7 +376,15 @@ class PostgresStore(SqlStore):
     def _where(self) -> str:
         return _safe(self.url)
 
+    def _revive(self) -> None:
+        """Connect again when the last call found the connection lost (the server
+        restarted): the handle's next call works once the server is back, batch or
+        not (a batch's connection is gone with the batch)."""
+        if self._db.broken and not self._in_batch:
+            self.reconnect()
+
     def _query(self, sql: str, args: Sequence[object], doing: str = "") -> list[Any]:
+        self._revive()
         try:
             return self._db.execute(sql, args).fetchall()
         except self._psycopg.Error as exc:
@@ -493,6 +502,7 @@ class PostgresStore(SqlStore):
 
     @contextmanager
     def _writing(self, doing: str, *, alone: bool = False) -> Iterator[None]:
+        self._revive()
         if alone and not self._in_batch:
             # One statement (the client's row, events and expiry rows: see _write) is a
             # transaction by itself on this autocommit connection: no BEGIN and no

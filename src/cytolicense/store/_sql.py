@@ -927,6 +927,12 @@ class SqlStore:
             return
         self._pool_seen = None
         self._many(self._sql(POOL_UPSERT), pool_event_rows(self.partner, events))
+        self._record_pool_events(events)
+
+    def _record_pool_events(self, events: Sequence[PoolChanged]) -> None:
+        """Append *events* to the pool's history, numbered in commit order within the
+        partner (SQLite: ``AUTOINCREMENT`` under the database's one write lock;
+        PostgreSQL numbers them under the partner's pool lock)."""
         self._many(
             self._sql("INSERT INTO pool_events (partner, document) VALUES (?, ?)"),
             [(self.partner, dumps(e)) for e in events],
