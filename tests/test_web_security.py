@@ -240,3 +240,21 @@ def test_the_api_speaks_the_callers_language(app_db: tuple[TestClient, str]) -> 
     assert set(plain.json()) == {"decision"}
     missing = c.get("/api/clients/nope", headers={"Accept-Language": "es"})
     assert missing.status_code == 404 and "no tiene ningún cliente" in missing.json()["error"]
+
+
+def test_a_library_console_reconnects_after_postgresql_restarts(postgres_server: Any) -> None:
+    """Unkeyed library calls (``add_client``) on a handle whose server restarted: the
+    call that finds the connection lost fails, the next ones work."""
+    server = postgres_server
+    console = cl.Console(cl.Engine(cl.load_catalog()), cl.open_store(server.url, "p"))
+    try:
+        console.add_client("before", "Before", TODAY)
+        server.stop()
+        with pytest.raises(cl.ConnectionLostError):
+            console.add_client("during", "During", TODAY)
+        server.start()
+        console.add_client("after", "After", TODAY)
+        assert console.store.get("before").name == "Before"
+        assert {c.id for c in console.store.clients()} == {"before", "after"}
+    finally:
+        console.store.close()
