@@ -258,3 +258,21 @@ def test_a_library_console_reconnects_after_postgresql_restarts(postgres_server:
         assert {c.id for c in console.store.clients()} == {"before", "after"}
     finally:
         console.store.close()
+
+
+def test_the_client_list_comes_in_pages(app_db: tuple[TestClient, str]) -> None:
+    c, _ = app_db
+    for i in range(5):
+        c.post("/api/clients", json={"id": f"c{i}", "name": f"Ñandú {i}"})
+    seen, after = [], ""
+    while True:
+        page = c.get("/api/clients", params={"limit": 2, "after": after}).json()
+        seen += [row["id"] for row in page["clients"]]
+        if page["next"] is None:
+            break
+        after = page["next"]
+    assert seen == sorted(["acme", *(f"c{i}" for i in range(5))])
+    assert len(c.get("/api/clients").json()["clients"]) == 6  # no limit: every client
+    for bad in ("0", "-1", "x", "1001"):
+        r = c.get("/api/clients", params={"limit": bad})
+        assert r.status_code == 400 and "limit" in r.json()["error"]

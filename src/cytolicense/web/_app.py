@@ -594,22 +594,39 @@ async def _clients(ctx: _Context, request: Request) -> Response:
         except ClientExistsError as exc:
             raise _Refused(409, str(exc)) from None
         return JSONResponse(to_data(client), status_code=201)
-    rows = await run_in_threadpool(console.store.rows, today)
-    return JSONResponse(
-        {
-            "clients": [
-                {
-                    "id": r.id,
-                    "name": r.name,
-                    "shown": r.shown_until >= today,
-                    "ended_on": r.ended_on.isoformat(),
-                    "deleted_on": r.deleted_on.isoformat() if r.deleted_on else None,
-                    "products": list(r.products),
-                }
-                for r in rows
-            ]
-        }
-    )
+    limit = _bounded(request, "limit", 1, MAX_PAGE)
+    after = request.query_params.get("after") or None
+    rows = await run_in_threadpool(lambda: console.store.rows(today, limit=limit, after=after))
+    body: dict[str, Any] = {
+        "clients": [
+            {
+                "id": r.id,
+                "name": r.name,
+                "shown": r.shown_until >= today,
+                "ended_on": r.ended_on.isoformat(),
+                "deleted_on": r.deleted_on.isoformat() if r.deleted_on else None,
+                "products": list(r.products),
+            }
+            for r in rows
+        ]
+    }
+    if limit is not None:  # a page: where the next one starts (null: this was the last)
+        body["next"] = rows[-1].id if len(rows) == limit else None
+    return JSONResponse(body)
+
+
+MAX_PAGE = 1000
+"""The largest page ``GET /api/clients?limit=`` gives."""
+
+
+def _bounded(request: Request, name: str, low: int, high: int) -> int | None:
+    """An optional whole-number query parameter within ``[low, high]`` (400 otherwise)."""
+    text = request.query_params.get(name)
+    if text is None:
+        return None
+    if not text.isdecimal() or not low <= int(text) <= high:
+        raise _Refused(400, f"{name} must be a whole number from {low} to {high}")
+    return int(text)
 
 
 async def _client(ctx: _Context, request: Request) -> Response:
