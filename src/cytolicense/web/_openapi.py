@@ -33,21 +33,33 @@ EVENTS = [cls.__name__ for cls in EVENT_TYPES]
 MAX_ID = 200
 """The longest client id (and idempotency key) the API takes, in characters."""
 
-_PRINTABLE = r"[^\x00-\x1f\x7f-\x9f]"
+# Characters a JSON Schema pattern can name without Unicode property classes: the
+# controls, the format characters of the BMP, the spaces other than " " and the
+# private use area (ids and names are "printable": str.isprintable, which no
+# portable pattern spells exactly; the server's check is the last word).
+_CONTROL = r"\x00-\x1f\x7f-\x9f"
+_FORMAT = (
+    r"\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    r"\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)
+_SPACES = r"\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_PRIVATE = r"\ue000-\uf8ff"
+_ID_CHAR = rf"[^/{_CONTROL}{_FORMAT}\u200d{_SPACES}{_PRIVATE}]"
 CLIENT_ID: dict[str, Any] = {
     "type": "string",
     "minLength": 1,
     "maxLength": MAX_ID,
     # printable, not blank, no "/" (a path segment), not "." or ".." (which a URL
     # resolves away): every id the API creates is reachable at /api/clients/{id}
-    "pattern": r"^(?!\.\.?$)(?=.*[^ ])[^/\x00-\x1f\x7f-\x9f]{1,200}$",
+    "pattern": rf"^(?!\.\.?$)(?=.*[^ ]){_ID_CHAR}{{1,{MAX_ID}}}$",
     "description": "A client id: 1 to 200 printable characters, not blank, without '/'.",
 }
 NAME: dict[str, Any] = {
     "type": "string",
     "minLength": 1,
-    "pattern": rf"^(?=.*[^ ]){_PRINTABLE}+$",
-    "description": "A name: printable text, not blank.",
+    # a name may hold any text but controls and format characters (a ZWJ joins emoji)
+    "pattern": rf"^(?=.*\S)[^{_CONTROL}{_FORMAT}]+$",
+    "description": "A name: text without control or format characters, not blank.",
 }
 KEY: dict[str, Any] = {
     "type": "string",
