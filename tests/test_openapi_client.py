@@ -34,6 +34,7 @@ pytest.importorskip("httpx")  # the generated client's HTTP library
 
 import uvicorn
 
+from cytolicense.core._validation import MAX_SEATS
 from cytolicense.web import create_app, openapi
 
 TODAY = dt.date(2026, 11, 27)
@@ -147,9 +148,17 @@ def test_the_generated_client_calls_every_endpoint(api: Any, base_url: str) -> N
         assert again.status_code == HTTPStatus.CONFLICT
         assert isinstance(again.parsed, m.Error) and again.parsed.error
 
+        call["add_client.py"].sync(client=c, body=m.NewClient(id="bravo", name="Bravo"))
+        page = call["list_clients.py"].sync(client=c, limit=1)
+        assert [r.id for r in page.clients] == ["acme"] and page.next_ == "acme"
+        page = call["list_clients.py"].sync(client=c, limit=1, after=page.next_)
+        assert [r.id for r in page.clients] == ["bravo"]
         listed = call["list_clients.py"].sync(client=c)
         assert isinstance(listed, m.ClientList)
-        assert [(r.id, r.name, r.shown) for r in listed.clients] == [("acme", "ACME Ñandú", True)]
+        assert [(r.id, r.name, r.shown) for r in listed.clients] == [
+            ("acme", "ACME Ñandú", True),
+            ("bravo", "Bravo", True),
+        ]
         assert isinstance(listed.clients[0], m.ClientSummary)
 
         one = call["get_client.py"].sync(client_id="acme", client=c)
@@ -210,6 +219,14 @@ def test_the_generated_client_calls_every_endpoint(api: Any, base_url: str) -> N
         assert [(f.code, f.severity) for f in refused.parsed.decision.data.findings] == [
             ("family.already_assigned", m.FindingSeverity.ERROR)
         ]
+        assert isinstance(refused.parsed.messages, api.types.Unset)
+        # in Spanish when asked: the messages, in order
+        spanish = apply.sync_detailed(client_id="acme", client=c, body=epdr, lang="es")
+        assert spanish.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+        [english] = [f.message for f in refused.parsed.decision.data.findings]
+        [message] = spanish.parsed.messages
+        assert message and message != english
+        assert spanish.headers["content-language"] == "es"
 
         # another kind of operation through the same function: modify the seats
         modify = m.ModifyDocument(
@@ -234,3 +251,31 @@ def test_the_generated_client_calls_every_endpoint(api: Any, base_url: str) -> N
 
         document = call["openapi.py"].sync(client=c)
         assert document.to_dict()["paths"].keys() == openapi()["paths"].keys()
+
+
+def test_the_document_is_one_a_generator_can_use() -> None:
+    """Unique titles, the bounds, the statuses (what the generated client relies on)."""
+    from cytolicense.web import _app
+
+    doc = openapi()
+    schemas = doc["components"]["schemas"]
+    titles = [s.get("title", name) for name, s in schemas.items()]
+    assert len(titles) == len(set(titles))
+    assert all(schemas[f"{n}Document"]["title"] == f"{n}Document" for n in ("Client", "Modify"))
+    ops = doc["paths"]["/api/clients/{client_id}/operations"]["post"]
+    assert {"400", "401", "403", "404", "409", "413", "415", "422", "503"} <= set(ops["responses"])
+    params = {p["name"]: p["schema"] for p in ops["parameters"]}
+    assert params["client_id"]["maxLength"] == 200 and params["dry_run"]["type"] == "boolean"
+    assert params["Idempotency-Key"]["maxLength"] == 200
+    assert schemas["AssignmentRequest"]["properties"]["quantity"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_SEATS,
+    }
+    limit = doc["paths"]["/api/clients"]["get"]["parameters"][0]
+    assert limit["schema"]["maximum"] == _app.MAX_PAGE
+    error = schemas["Error"]["properties"]
+    assert set(error) == {"error", "request_id", "retry"}
+    # a fresh copy each call
+    doc["paths"].clear()
+    assert openapi()["paths"]

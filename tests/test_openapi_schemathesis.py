@@ -44,7 +44,7 @@ from cytolicense.web import create_app, openapi
 
 TODAY = dt.date(2026, 11, 27)
 SOAK = os.environ.get("CYTOLICENSE_PROFILE") == "soak"
-MAX_EXAMPLES = 2000 if SOAK else 25
+MAX_EXAMPLES = 2000 if SOAK else 50
 CLIENTS = ("acme", "bravo", "charlie", "delta")
 CHECKS = [
     not_a_server_error,

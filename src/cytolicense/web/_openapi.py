@@ -73,6 +73,16 @@ KEY: dict[str, Any] = {
     ),
 }
 SEATS: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_SEATS}
+MAX_PAGE = 1000
+"""The largest page ``GET /api/clients?limit=`` gives (``_app.MAX_PAGE``)."""
+MESSAGES: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "string"},
+    "description": (
+        "Each finding's message, in order, in the language asked for (?lang= or "
+        "Accept-Language); only when one is asked for."
+    ),
+}
 
 ERROR: dict[str, Any] = {
     "title": "Error",
@@ -155,8 +165,29 @@ def _body(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _error(description: str) -> dict[str, Any]:
-    return _body(_ref("Error"), description)
+def _error(description: str, *, fault: bool = False) -> dict[str, Any]:
+    out = _body(_ref("Error"), description)
+    if fault:  # the server's faults carry the request id, in the body and a header
+        out["headers"] = {
+            "X-Request-Id": {
+                "description": "The request's id in the server's log.",
+                "required": False,
+                "schema": {"type": "string"},
+            }
+        }
+    return out
+
+
+def _said(response: dict[str, Any]) -> dict[str, Any]:
+    """A decision's answer: in the language asked for, when one is."""
+    response["headers"] = {
+        "Content-Language": {
+            "description": "The language of the messages, when one was asked for.",
+            "required": False,
+            "schema": {"type": "string"},
+        }
+    }
+    return response
 
 
 def _object(title: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -188,7 +219,16 @@ def _schemas() -> dict[str, Any]:
         },
         "ClientList": _object(
             "ClientList",
-            {"clients": {"type": "array", "items": _ref("ClientSummary")}},
+            {
+                "clients": {"type": "array", "items": _ref("ClientSummary")},
+                "next": {
+                    "anyOf": [{"type": "string"}, {"type": "null"}],
+                    "description": (
+                        "With ?limit: the id to pass as ?after= for the next page "
+                        "(null: this was the last)."
+                    ),
+                },
+            },
             ["clients"],
         ),
         "NewClient": {
@@ -210,7 +250,11 @@ def _schemas() -> dict[str, Any]:
         "OperationResult": {
             **_object(
                 "OperationResult",
-                {"decision": _ref("DecisionDocument"), "client": _ref("ClientDocument")},
+                {
+                    "decision": _ref("DecisionDocument"),
+                    "client": _ref("ClientDocument"),
+                    "messages": MESSAGES,
+                },
                 ["decision"],
             ),
             "description": (
@@ -219,7 +263,11 @@ def _schemas() -> dict[str, Any]:
             ),
         },
         "Refusal": {
-            **_object("Refusal", {"decision": _ref("DecisionDocument")}, ["decision"]),
+            **_object(
+                "Refusal",
+                {"decision": _ref("DecisionDocument"), "messages": MESSAGES},
+                ["decision"],
+            ),
             "description": "Refused: the decision, with its errors. Nothing changed.",
         },
     }
@@ -233,11 +281,27 @@ def _paths() -> dict[str, Any]:
         "schema": CLIENT_ID,
         "example": "acme",
     }
+    lang = {
+        "name": "lang",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "example": "es",
+        "description": (
+            "The language of the messages (en, es; else English), as an Accept-Language "
+            "header would ask."
+        ),
+    }
     # What any request may be answered, besides its own statuses.
+    anywhere = {
+        "421": _error("the Host is not a name this app answers for"),
+        "500": _error("a fault of the server (the detail is in its log)", fault=True),
+    }
+    unavailable = _error("the database is unreachable: try again shortly", fault=True)
     common = {
+        **anywhere,
         "401": _error("a token or a login is required (when the host configures one)"),
-        "500": _error("a fault of the server (the detail is in its log, by request id)"),
-        "503": _error("the database is unreachable: try again later"),
+        "503": unavailable,
     }
     read = {
         **common,
@@ -251,17 +315,17 @@ def _paths() -> dict[str, Any]:
             "a conflict: another write to the client won the race (retry: true), or the "
             "idempotency key is in use for another request"
         ),
+        "403": _error("the operator may not do this, or a write from another site"),
         "413": _error("the body is over the limit (1 MiB by default)"),
         "415": _error("the body is not sent as application/json"),
     }
 
     def get(op_id: str, summary: str, ok: dict[str, Any], errors: dict[str, Any]) -> Any:
-        parameters = [client_id] if "404" in errors else []
         return {
             "get": {
                 "operationId": op_id,
                 "summary": summary,
-                **({"parameters": parameters} if parameters else {}),
+                "parameters": [client_id, lang],
                 "responses": {"200": ok, **errors},
             }
         }
@@ -275,20 +339,42 @@ def _paths() -> dict[str, Any]:
                 "summary": "Whether the app and its database answer",
                 "responses": {
                     "200": _body(_ref("Health"), "the app and its database answer"),
-                    "500": common["500"],
-                    "503": common["503"],
+                    **anywhere,
+                    "503": unavailable,
                 },
             }
         },
         "/api/clients": {
             "get": {
                 "operationId": "list_clients",
-                "summary": "The partner's clients",
-                "responses": {"200": _body(_ref("ClientList"), "the clients"), **clients_read},
+                "summary": "The partner's clients (every one, or a page of them)",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+                        "description": "At most this many clients, in id order (a page).",
+                    },
+                    {
+                        "name": "after",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "The page starts after this id (the last page's next).",
+                    },
+                    lang,
+                ],
+                "responses": {
+                    "200": _body(_ref("ClientList"), "the clients"),
+                    **clients_read,
+                    "400": _error("a limit that is not a whole number from 1 to 1000"),
+                },
             },
             "post": {
                 "operationId": "add_client",
                 "summary": "Add a client",
+                "parameters": [lang],
                 "requestBody": {
                     "required": True,
                     **_body(_ref("NewClient"), "the new client's id and name"),
@@ -326,23 +412,27 @@ def _paths() -> dict[str, Any]:
                         "schema": {"type": "boolean", "default": False},
                         "description": (
                             "true: only check the operation (the decision; nothing "
-                            "changes). Written 'true' or 'false'; any other value is a 400."
+                            "changes). Written true or false (or 1 or 0); any other value "
+                            "is a 400."
                         ),
                     },
                     {"name": "Idempotency-Key", "in": "header", "required": False, "schema": KEY},
+                    lang,
                 ],
                 "requestBody": {
                     "required": True,
                     **_body(_ref("OperationDocument"), "an operation document"),
                 },
                 "responses": {
-                    "200": _body(
-                        _ref("OperationResult"),
-                        "applied: the decision and the client; with dry_run: the decision",
+                    "200": _said(
+                        _body(
+                            _ref("OperationResult"),
+                            "applied: the decision and the client; with dry_run: the decision",
+                        )
                     ),
                     **write,
                     "400": _error("not JSON, not an operation document, or a bad parameter"),
-                    "422": _body(_ref("Refusal"), "refused: the decision's errors"),
+                    "422": _said(_body(_ref("Refusal"), "refused: the decision's errors")),
                 },
             }
         },
@@ -356,7 +446,10 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "operationId": "openapi",
                 "summary": "This document",
-                "responses": {"200": _body({"type": "object"}, "the OpenAPI document")},
+                "responses": {
+                    "200": _body({"type": "object"}, "the OpenAPI document"),
+                    **anywhere,
+                },
             }
         },
     }
