@@ -265,3 +265,89 @@ def test_a_schema_7_database_keys_the_pool_history_by_partner(postgres_url: str)
     finally:
         with psycopg.connect(postgres_url, autocommit=True) as db:
             db.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+# -- 4. restore verifies every partner it installs, and never hangs behind a lock ----------
+
+
+def _cli(*args: str, code: int | None = 0, timeout: float = 60) -> Any:
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "cytolicense", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if code is not None:
+        assert r.returncode == code, (r.stdout, r.stderr)
+    return r
+
+
+def _two_partners(path: Path, engine: cl.Engine) -> None:
+    for partner in ("p", "q"):
+        with cl.Store(path, partner) as store:
+            console = cl.Console(engine, store)
+            console.credit_pool("cytomic-edr", "1y", 50, TODAY)
+            console.add_client("acme", "ACME", TODAY)
+            console.apply("acme", REQUEST, TODAY)
+
+
+def test_restore_verifies_every_partner_of_the_backup(tmp_path: Path, engine: cl.Engine) -> None:
+    """A restore puts the whole file in place, every partner's data with it: a backup in
+    which another partner's data is damaged is refused, whatever --partner says."""
+    import sqlite3
+
+    live, copy = tmp_path / "live.db", tmp_path / "copy.db"
+    _two_partners(live, engine)
+    with cl.Store(live, "p") as store:
+        store.backup(copy)
+    db = sqlite3.connect(copy)
+    db.execute("UPDATE pools SET seats = 1 WHERE partner = 'q'")
+    db.commit()
+    db.close()
+    with cl.Store(copy, "p") as store:
+        assert store.verify() == []  # partner p alone is fine
+    checked = copy.read_bytes()
+    r = _cli("--db", str(live), "--partner", "p", "restore", str(copy), "--replace", code=1)
+    assert "partner 'q': the pool is" in r.stderr
+    assert "nothing restored: the backup does not verify" in r.stderr
+    with cl.Store(live, "q") as store:
+        assert store.pool().seats("cytomic-edr", "1y") == 40  # untouched
+    assert copy.read_bytes() == checked  # a private copy was checked, not the backup
+    # A good backup of both partners is restored whole.
+    good = tmp_path / "good.db"
+    with cl.Store(live, "p") as store:
+        store.backup(good)
+    target = tmp_path / "restored.db"
+    _cli("--db", str(target), "--partner", "p", "restore", str(good))
+    for partner in ("p", "q"):
+        with cl.Store(target, partner) as store:
+            assert store.verify() == [] and [c.id for c in store.clients()] == ["acme"]
+
+
+def test_restore_gives_up_behind_a_held_write_lock(tmp_path: Path, engine: cl.Engine) -> None:
+    import sqlite3
+    import time
+
+    live, copy = tmp_path / "live.db", tmp_path / "copy.db"
+    _two_partners(live, engine)
+    with cl.Store(live, "p") as store:
+        store.backup(copy)
+    holder = sqlite3.connect(live, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer, mid-transaction
+    try:
+        start = time.monotonic()  # the default wait: 10 s
+        r = _cli("--db", str(live), "--partner", "p", "restore", str(copy), "--replace",
+                 code=3, timeout=40)  # fmt: skip
+        assert time.monotonic() - start < 30
+        assert str(live) in r.stderr and "held its lock for 10 s" in r.stderr
+        assert "nothing was restored" in r.stderr
+        r = _cli("--db", str(live), "--partner", "p", "restore", str(copy), "--replace",
+                 "--wait", "0", code=3)  # fmt: skip
+        assert "held its lock for 0 s" in r.stderr
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    _cli("--db", str(live), "--partner", "p", "restore", str(copy), "--replace", "--wait", "1")

@@ -58,7 +58,7 @@ from ..plugins._plugins import load_catalog
 from ..store._console import Console
 from ..store._protocol import ClientStore, open_store
 from ..store._serialize import converter, to_data
-from ..store._sqlite import Store
+from ..store._sqlite import Store, copy_database, verify_database
 from ..views._catalog_diff import catalog_diff
 from ..views._detail import MonitoringList
 from ..views._history import describe_history
@@ -513,6 +513,13 @@ def _parser() -> argparse.ArgumentParser:
     p = add("restore", "put a backup in place of the database (checked first)")
     p.add_argument("source", help="a file `backup` wrote")
     p.add_argument("--replace", action="store_true", help="replace an existing database at --db")
+    p.add_argument(
+        "--wait",
+        type=_counted(0, 3600),
+        default=10,
+        metavar="SECONDS",
+        help="how long to wait for another writer's lock before giving up",
+    )
     add("verify", "check that the partner's data agrees with itself (exit 1 if not)")
     p = add("keys", "manage idempotency keys: `keys prune --before DATE`")
     p.add_argument("action", choices=["prune"], help="what to do")
@@ -1218,7 +1225,8 @@ class _Run:
         return EXIT_OK
 
     def cmd_restore(self) -> int:
-        import sqlite3
+        import shutil
+        import tempfile
 
         target = self._sqlite_path()
         if target is None:
@@ -1236,26 +1244,27 @@ class _Run:
                     path=target,
                 )
             )
-        partner = self.args.partner or os.environ.get(PARTNER_ENV, "default")
-        with Store(source, partner) as checked:
-            problems = checked.verify()
-        if problems:
-            for line in problems:
-                print(clean(line), file=self.err)
-            print(tr("nothing restored: the backup does not verify", self.lang), file=self.err)
-            return EXIT_REFUSED
-        if self.args.dry_run:
-            print(tr("ok: the backup verifies (nothing changed)", self.lang), file=self.out)
-            return EXIT_OK
-        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+        folder = target.resolve().parent
+        if not folder.is_dir():
+            raise UsageError(tr("no folder {path}", self.lang, path=folder))
+        # The whole file is put in place, every partner's data with it: so every
+        # partner is verified, on a private copy (the very bytes installed after).
+        staged = Path(tempfile.mkdtemp(prefix=".cytolicense-restore-", dir=folder))
         try:
-            dst = sqlite3.connect(target)
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
+            copy = staged / "backup.db"
+            copy_database(source, copy, wait=self.args.wait, locked=source)
+            problems = verify_database(copy, timeout=self.args.wait)
+            if problems:
+                for line in problems:
+                    print(clean(line), file=self.err)
+                print(tr("nothing restored: the backup does not verify", self.lang), file=self.err)
+                return EXIT_REFUSED
+            if self.args.dry_run:
+                print(tr("ok: the backup verifies (nothing changed)", self.lang), file=self.out)
+                return EXIT_OK
+            copy_database(copy, target, wait=self.args.wait, locked=target)
         finally:
-            src.close()
+            shutil.rmtree(staged, ignore_errors=True)
         print(
             tr("restored {path} from {source}", self.lang, path=target, source=source),
             file=self.out,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 
-__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "Store"]
+__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "Store", "copy_database", "verify_database"]
 
 APPLICATION_ID = 0x43594C43
 """``PRAGMA application_id`` of a cytolicense database ("CYLC"): how a file is known
@@ -560,3 +561,88 @@ class Store(SqlStore):
 
 def _cause(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
+
+
+_BUSY = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
+
+
+class _GaveUp(Exception):
+    """The bounded wait of :func:`copy_database` ran out."""
+
+
+def copy_database(
+    source: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+    *,
+    wait: float,
+    locked: str | os.PathLike[str],
+) -> None:
+    """Copy the SQLite database *source* over *target* with the online backup API, all
+    in one step: the whole copy commits in *target*, or nothing of it does. *source* is
+    opened read-only.
+
+    Another connection's lock is waited for at most *wait* seconds (SQLite's own
+    backup loop would wait for ever), then :class:`StoreError` names *locked* (the
+    file whose lock the caller expects: the other one is its own).
+    """
+    deadline = time.monotonic() + wait
+
+    def progress(status: int, remaining: int, total: int) -> None:
+        if status in _BUSY and time.monotonic() >= deadline:
+            raise _GaveUp
+
+    try:
+        src = sqlite3.connect(
+            f"{Path(source).resolve().as_uri()}?mode=ro", uri=True, timeout=min(wait, 1.0)
+        )
+        try:
+            dst = sqlite3.connect(target, timeout=min(wait, 1.0))
+            try:
+                src.backup(dst, pages=-1, progress=progress, sleep=0.05)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except _GaveUp:
+        raise said(
+            StoreError,
+            "{path}: another connection held its lock for {seconds} s; gave up, nothing "
+            "was restored (stop the writer, or give restore a longer --wait)",
+            path=Path(locked),
+            seconds=wait,
+        ) from None
+    except sqlite3.Error as exc:
+        raise said(
+            StoreError, "{path}: the copy failed: {cause}", path=Path(target), cause=exc
+        ) from exc
+
+
+def verify_database(path: str | os.PathLike[str], *, timeout: float = 5.0) -> list[str]:
+    """What disagrees with itself in the SQLite database at *path*, for *every*
+    partner it holds (a restore installs them all): SQLite's integrity check once, then
+    :meth:`SqlStore.verify` of each partner, each sentence naming its partner. Opens the
+    file as a store (an older schema is migrated)."""
+    with Store(path, "-", timeout=timeout) as store:
+        try:
+            checked = [row[0] for row in store._db.execute("PRAGMA integrity_check")]
+            names = [
+                row[0]
+                for row in store._db.execute(
+                    " UNION ".join(f"SELECT partner FROM {table}" for table in _PARTNER_TABLES)
+                    + " ORDER BY 1"
+                )
+            ]
+        except sqlite3.DatabaseError as exc:
+            return [f"{store.path}: the integrity check failed: {exc}"]
+    problems = [] if checked == ["ok"] else [f"{Path(path)}: {line}" for line in checked]
+    for partner in names:
+        if not isinstance(partner, str) or not partner.strip():
+            problems.append(f"{Path(path)}: rows of a partner named {partner!r}")
+            continue
+        with Store(path, partner, timeout=timeout) as store:
+            problems += [f"partner '{partner}': {line}" for line in SqlStore.verify(store)]
+    return problems
+
+
+_PARTNER_TABLES = ("clients", "events", "pools", "pool_events", "expiries", "idempotency_keys")
+"""Every table holding a partner's rows."""
