@@ -36,7 +36,7 @@ def test_a_version_1_file_is_migrated_in_place(v1: Path, engine: cl.Engine) -> N
         assert [e.client_id for e in store.expiring(day, 30)] == ["acme"]
         assert store.pool() == cl.Pool()
     db = sqlite3.connect(v1)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("5",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("6",)
     assert _indexes(db) == _FRESH
     db.close()
     with cl.Store(v1, "msp-2") as other:  # partners stay apart after the migration
@@ -80,7 +80,7 @@ def test_a_version_2_file_gains_the_listing_index(tmp_path: Path) -> None:
     with cl.Store(path, "msp-1") as store:
         assert [row.id for row in store.rows(dt.date(2026, 12, 1), shown=True)] == ["acme"]
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("5",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("6",)
     assert "COVERING INDEX clients_listing" in _plan(db)
     db.close()
 
@@ -94,7 +94,13 @@ def _indexes(db: sqlite3.Connection) -> set[str]:
     }
 
 
-_FRESH = {"clients_by_end", "clients_listing", "expiries_by_end", "idempotency_keys_by_day"}
+_FRESH = {
+    "clients_by_end",
+    "clients_listing",
+    "expiries_by_grace",
+    "expiries_listing",
+    "idempotency_keys_by_day",
+}
 """The indexes of a schema 4 file: each one a query of the store reads."""
 
 
@@ -117,7 +123,7 @@ def test_a_version_3_file_loses_the_indexes_no_query_reads(tmp_path: Path) -> No
         assert [row.id for row in store.rows(day, shown=True, search="acm")] == ["acme"]
         assert [c.id for c in store.monitoring(day)] == ["acme"]
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("5",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("6",)
     assert _indexes(db) == _FRESH
     assert "COVERING INDEX clients_listing" in _plan(db)
     db.close()
@@ -159,5 +165,5 @@ def test_a_version_4_file_gains_the_idempotency_keys(tmp_path: Path, engine: cl.
         )
         assert store.load("acme")[1] == 2
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("5",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("6",)
     db.close()

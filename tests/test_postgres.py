@@ -398,7 +398,14 @@ def test_a_schema_4_database_loses_the_indexes_no_query_reads(
     database loses them when a store opens it, and its lists still answer."""
     partner = f"p-{uuid.uuid4().hex[:8]}"
     store = cl.open_store(postgres_url, partner)
-    fresh = {"clients_by_end", "clients_listing", "expiries_by_end", "idempotency_keys_by_day"}
+    fresh = {
+        "clients_by_end",
+        "clients_listing",
+        "expiries_by_grace",
+        "expiries_listing",
+        "expiries_unfilled",
+        "idempotency_keys_by_day",
+    }
     assert _indexes(store) == fresh
     cl.Console(engine, store).add_client("acme", "ACME", TODAY)
     store._db.execute("CREATE INDEX clients_by_shown ON clients (partner, shown_until)")

@@ -1106,7 +1106,7 @@ class _Run:
         return EXIT_OK
 
     def cmd_forecast(self) -> int:
-        fc = self.engine.forecast(self.console().store.clients(), self.today, self.args.months)
+        fc = self.console().forecast(self.today, self.args.months)
         if self.json:
             self.emit(
                 {

@@ -405,7 +405,10 @@ def export_clients(store: ClientStore, out: TextIO) -> int:
     the partner's pool history (a line ``{"pool_event": ...}`` a movement: an import
     rebuilds the pool from them)."""
     count = 0
-    for client in store.clients():
+    # A batch of clients in memory at a time where the store can stream them.
+    sweep = getattr(store, "iter_clients", None)
+    clients: Iterable[Client] = store.clients() if sweep is None else sweep()
+    for client in clients:
         doc = {
             "client": to_data(client),
             "events": [to_data(e) for e in store.history(client.id)],

@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 import attrs
@@ -46,7 +46,7 @@ from ._protocol import ClientStore, KeyRecord
 from ._serialize import compact, from_json, to_data
 
 if TYPE_CHECKING:
-    from ..views._lifecycle import Expiry
+    from ..views._lifecycle import ExpiringPage, Expiry, Forecast
     from ..views._usage import UsageBasis, UsageReport
 
 __all__ = ["MAX_KEY", "Console", "Retry"]
@@ -477,6 +477,46 @@ class Console:
         """What expires within *within_days* (and what is in grace), from the store's index."""
         return self.store.expiring(today, within_days)
 
+    def expiring_page(
+        self,
+        today: dt.date,
+        within_days: int = 30,
+        *,
+        after: tuple[dt.date, str, str] | None = None,
+        limit: int = 100,
+    ) -> ExpiringPage:
+        """A page of :meth:`expiring`: at most *limit* lines after the key *after*
+        (the previous page's ``next``), from the store's index. A store without
+        ``expiring_page`` gives the page cut from :meth:`expiring`."""
+        page = getattr(self.store, "expiring_page", None)
+        if page is not None:
+            found: ExpiringPage = page(today, within_days, after=after, limit=limit)
+            return found
+        from ..views._lifecycle import ExpiringPage
+
+        if type(limit) is not int or limit < 1:
+            raise ValueError(f"limit must be an int >= 1, got {limit!r}")
+        rows = [
+            e
+            for e in self.store.expiring(today, within_days)
+            if after is None or (e.expires_on, e.client_id, e.maintenance_id) > after
+        ]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        last = rows[-1] if more else None
+        return ExpiringPage(
+            rows, None if last is None else (last.expires_on, last.client_id, last.maintenance_id)
+        )
+
+    def forecast(self, today: dt.date, months: int = 12) -> Forecast:
+        """:meth:`Engine.forecast` of the stored clients: one aggregate query where the
+        store has ``forecast`` (SQLite, PostgreSQL), else read from every client."""
+        aggregate = getattr(self.store, "forecast", None)
+        if aggregate is not None:
+            found: Forecast = aggregate(today, months)
+            return found
+        return self.engine.forecast(self.store.clients(), today, months)
+
     def offer(self, client_id: str, today: dt.date) -> tuple[ProductOffer, ...]:
         """What the add-product dialog may offer the stored client on *today*
         (:meth:`Engine.offer` with the partner's stored pool)."""
@@ -503,13 +543,27 @@ class Console:
     ) -> UsageReport:
         """:meth:`Engine.usage_report` of every stored client, from the store's events
         (one query where the store has ``histories``)."""
+        streamed = getattr(self.store, "iter_histories", None)
         read = getattr(self.store, "histories", None)
-        if read is not None:
+        histories: Iterable[list[Event]]
+        if streamed is not None:  # a batch of clients' events at a time
+            histories = streamed()
+        elif read is not None:
             histories = read()
         else:
             histories = [self.store.history(c.id) for c in self.store.clients()]
         return self.engine.usage_report(histories, month, basis=basis, devices=devices)
 
     def monitoring(self, today: dt.date) -> list[Client]:
-        """The partner's monitoring list."""
+        """The partner's monitoring list (every client it shows, held in a list: a
+        sweep that reads them once is :meth:`iter_monitoring`)."""
         return self.store.monitoring(today)
+
+    def iter_monitoring(self, today: dt.date, *, batch: int = 1000) -> Iterator[Client]:
+        """:meth:`monitoring`, one client at a time: the store reads *batch* clients a
+        query (where it has ``iter_monitoring``), so a sweep holds one batch."""
+        streamed = getattr(self.store, "iter_monitoring", None)
+        if streamed is not None:
+            found: Iterator[Client] = streamed(today, batch=batch)
+            return found
+        return iter(self.store.monitoring(today))

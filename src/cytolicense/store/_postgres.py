@@ -26,7 +26,17 @@ from ..core._exceptions import (
 )
 from ..core._pool import Pool, PoolChanged
 from ..engine._engine import Change
-from ._rows import BULK_COLUMNS, INSERT_ROWS, bulk_rows, dumps, event_rows
+from ._rows import (
+    BULK_COLUMNS,
+    EXPIRY_COLUMNS,
+    EXPIRY_SET,
+    INSERT_ROWS,
+    ExpiryRow,
+    bulk_rows,
+    dumps,
+    event_rows,
+    expiry_rows,
+)
 from ._sql import SqlStore
 from ._urls import redact
 from ._urls import safe as _safe
@@ -134,7 +144,30 @@ under the partner's pool lock (one after the partner's last), no longer by a seq
 taken at insert time; the numbers already given stay (they were unique and in
 order), and a partner's history is read from the key."""
 
-SCHEMA_VERSION = "8"
+_EXPIRY_COLUMNS = """
+ALTER TABLE expiries ADD COLUMN IF NOT EXISTS product TEXT,
+    ADD COLUMN IF NOT EXISTS license_type TEXT, ADD COLUMN IF NOT EXISTS quantity INTEGER,
+    ADD COLUMN IF NOT EXISTS suspended INTEGER NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS grace INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE expiries ALTER COLUMN maintenance_id TYPE TEXT COLLATE "C";
+DROP INDEX IF EXISTS expiries_by_end;
+CREATE INDEX IF NOT EXISTS expiries_listing ON expiries
+    (partner, expires_on, client_id, maintenance_id)
+    INCLUDE (starts_on, in_force_until, product, license_type, quantity, suspended);
+CREATE INDEX IF NOT EXISTS expiries_by_grace ON expiries (partner, grace);
+CREATE INDEX IF NOT EXISTS expiries_unfilled ON expiries (partner) WHERE product IS NULL;
+"""
+"""Schema 9: each expiry row carries what the expiring list and the forecast show of
+its line (product, licence type, seats), whether it was ever suspended and its grace;
+one covering index in the list's order (the maintenance id compared byte by byte, as
+the client id) serves the list's keyset pages and the forecast's aggregate without the
+documents (the index on ``(partner, expires_on)`` is its prefix, and goes); the index
+on the grace gives the longest one, where the list's scan starts. The rows of a
+database migrated to 9 get their new columns from the documents when a handle of
+their partner first opens it (row-level security shows a handle its own partner's
+rows alone): until then their product is NULL (``expiries_unfilled`` finds them)."""
+
+SCHEMA_VERSION = "9"
 _MIGRATIONS = {
     # 2 -> 3: list pages (rows()) scan one covering index in id order, not the heap
     # holding the documents (monitoring rows 89 -> 59 ms at 100,000 clients, measured).
@@ -159,6 +192,8 @@ _MIGRATIONS = {
     "6": _KEYS,
     # 7 -> 8: the pool's movements keyed and numbered per partner.
     "7": _POOL_EVENTS_BY_PARTNER,
+    # 8 -> 9: the expiry index's own columns (the expiring list's pages, the forecast).
+    "8": _EXPIRY_COLUMNS,
 }
 
 
@@ -263,6 +298,7 @@ class PostgresStore(SqlStore):
                     self._db.execute(_SCHEMA)
                     self._db.execute(self._schema_sql(_RLS))
                     self._db.execute(_KEYS)
+                    self._db.execute(_EXPIRY_COLUMNS)
                     self._db.execute(
                         "INSERT INTO cytolicense_meta VALUES ('schema', %s)", (SCHEMA_VERSION,)
                     )
@@ -275,6 +311,7 @@ class PostgresStore(SqlStore):
                     )
         if found == SCHEMA_VERSION:
             self._check_tenant()
+            self._fill_expiries()
         if found != SCHEMA_VERSION:
             raise said(
                 StoreError,
@@ -285,6 +322,36 @@ class PostgresStore(SqlStore):
                 first=min(_MIGRATIONS, default=SCHEMA_VERSION),
                 last=SCHEMA_VERSION,
             )
+
+    def _fill_expiries(self) -> None:
+        """Give the partner's expiry rows of before schema 9 their new columns, from
+        the documents, in one transaction (once: then no row of it lacks them)."""
+        if not self._db.execute(
+            "SELECT 1 FROM expiries WHERE partner = %s AND product IS NULL LIMIT 1",
+            (self.partner,),
+        ).fetchone():
+            return
+        with self._transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock(4243, hashtext(%s))", (self.partner,))
+            rows = self._db.execute(
+                "SELECT id, document FROM clients WHERE partner = %s AND id IN (SELECT "
+                "client_id FROM expiries WHERE partner = %s AND product IS NULL)",
+                (self.partner, self.partner),
+            ).fetchall()
+            for client_id, document in rows:
+                try:
+                    client = self._read(client_id, document)
+                except StoreError:
+                    continue  # reported when read; its rows stay as they were
+                with self._db.cursor() as cur:
+                    cur.execute(
+                        "DELETE FROM expiries WHERE partner = %s AND client_id = %s",
+                        (self.partner, client_id),
+                    )
+                    cur.executemany(
+                        self._sql(INSERT_ROWS["expiries"]),
+                        [(self.partner, client_id, *r) for r in expiry_rows(client)],
+                    )
 
     def _schema_sql(self, sql: str) -> str:
         """*sql* with ``{schema}`` naming the schema the tables are in (quoted)."""
@@ -543,13 +610,13 @@ class PostgresStore(SqlStore):
         change: Change,
         seq: int,
         gone: Sequence[str],
-        expiries: Sequence[tuple[str, str, str, str]],
+        expiries: Sequence[ExpiryRow],
     ) -> bool:
         # The client's row, its events and its expiry rows in one statement: a round
         # trip is 50-60 us here, and a write in a batch took about seven.
         events = event_rows(self.partner, change.client.id, seq, change.events)
         seqs, types, days, documents = ([r[k] for r in events] for k in range(2, 6))
-        ids, starts, ends, until = ([r[k] for r in expiries] for k in range(4))
+        lines = [[r[k] for r in expiries] for k in range(9)]
         row = self._db.execute(
             _one_statement(self._sql(head)),
             (
@@ -562,10 +629,7 @@ class PostgresStore(SqlStore):
                 self.partner,
                 list(gone),
                 self.partner,
-                ids,
-                starts,
-                ends,
-                until,
+                *lines,
             ),
         ).fetchone()
         if row is None or row[0] != 1:
@@ -675,12 +739,11 @@ def _one_statement(head: str) -> str:
         "unnest(%s::integer[], %s::text[], %s::date[], %s::text[]) AS e(s, t, d, doc)), "
         "gone AS (DELETE FROM expiries x USING up WHERE x.partner = %s "
         "AND x.client_id = up.id AND x.maintenance_id = ANY(%s::text[])), "
-        "ex AS (INSERT INTO expiries (partner, client_id, maintenance_id, starts_on, "
-        "expires_on, in_force_until) SELECT %s, up.id, r.m, r.s, r.e, r.u FROM up, "
-        "unnest(%s::text[], %s::date[], %s::date[], %s::date[]) AS r(m, s, e, u) "
-        "ON CONFLICT (partner, client_id, maintenance_id) DO UPDATE SET "
-        "starts_on = excluded.starts_on, expires_on = excluded.expires_on, "
-        "in_force_until = excluded.in_force_until) "
+        f"ex AS (INSERT INTO expiries ({EXPIRY_COLUMNS}) SELECT %s, up.id, r.m, r.s, r.e, "
+        "r.u, r.p, r.l, r.q, r.x, r.g FROM up, unnest(%s::text[], %s::date[], %s::date[], "
+        "%s::date[], %s::text[], %s::text[], %s::integer[], %s::integer[], %s::integer[]) "
+        "AS r(m, s, e, u, p, l, q, x, g) "
+        f"ON CONFLICT (partner, client_id, maintenance_id) DO UPDATE SET {EXPIRY_SET}) "
         "SELECT count(*) FROM up"
     )
 

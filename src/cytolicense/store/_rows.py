@@ -22,21 +22,26 @@ from ._serialize import client_data, compact, event_data, to_data
 
 __all__ = [
     "BULK_COLUMNS",
+    "EXPIRY_COLUMNS",
     "EXPIRY_DELETE",
+    "EXPIRY_SET",
     "EXPIRY_UPSERT",
     "INSERT_ROWS",
     "POOL_UPSERT",
     "PROJECTED",
     "CorruptRow",
+    "ExpiryRow",
     "bulk_rows",
     "check_change",
     "client_rows",
     "columns",
     "dumps",
     "event_rows",
+    "expiring_page_query",
     "expiring_query",
     "expiry_rows",
     "follows",
+    "forecast_query",
     "pool_event_rows",
     "pool_of",
     "projection",
@@ -69,20 +74,46 @@ def projection(client: Client) -> tuple[str, str | None, str, str]:
     return client.name, deleted, until, ",".join(products)
 
 
-def expiry_rows(client: Client) -> list[tuple[str, str, str, str]]:
+ExpiryRow = tuple[str, str, str, str, str, str, int, int, int]
+"""An expiry index row without its partner and client: ``(maintenance_id, starts_on,
+expires_on, in_force_until, product, license_type, quantity, suspended, grace)``, in
+:data:`EXPIRY_COLUMNS` order (after ``partner, client_id``)."""
+
+EXPIRY_COLUMNS = (
+    "partner, client_id, maintenance_id, starts_on, expires_on, in_force_until, "
+    "product, license_type, quantity, suspended, grace"
+)
+"""The expiry index's columns. ``suspended`` is 1 for a line with any suspension (its
+day-by-day state is read from the document); ``grace`` is ``in_force_until`` minus
+``expires_on`` in days, so that the largest one bounds where a line in grace can
+expire (the expiring list's scan starts there)."""
+
+
+def expiry_rows(client: Client) -> list[ExpiryRow]:
     """The expiry index rows of *client*: each maintenance that can be in force, with
-    its start, expiry and last day in force."""
+    its start, expiry and last day in force, and what the expiring list and the
+    forecast show of it (product, licence type, seats)."""
     return [row for row in map(_expiry_row, client.maintenances) if row is not None]
 
 
-def _expiry_row(m: Maintenance) -> tuple[str, str, str, str] | None:
+def _expiry_row(m: Maintenance) -> ExpiryRow | None:
     stopped = m.stopped_on
     until = m.grace_until
     if stopped is not None:
         if stopped <= m.starts_on:
             return None  # never in force
         until = min(until, stopped - dt.timedelta(days=1))
-    return (m.id, m.starts_on.isoformat(), m.expires_on.isoformat(), until.isoformat())
+    return (
+        m.id,
+        m.starts_on.isoformat(),
+        m.expires_on.isoformat(),
+        until.isoformat(),
+        m.product,
+        m.license_type.value,
+        m.quantity,
+        1 if m.suspensions else 0,
+        (until - m.expires_on).days,
+    )
 
 
 def event_rows(
@@ -180,7 +211,7 @@ BULK_COLUMNS = {
     "clients": "partner, id, version, ended_on, document, name, deleted_on, shown_until, "
     "products, seq",
     "events": "partner, client_id, seq, type, on_day, document",
-    "expiries": "partner, client_id, maintenance_id, starts_on, expires_on, in_force_until",
+    "expiries": EXPIRY_COLUMNS,
 }
 """The columns of each table a bulk import writes, in the order of :func:`bulk_rows`."""
 
@@ -205,7 +236,7 @@ def columns(client: Client) -> tuple[str | None, ...]:
 
 def update_plan(
     before: Client, client: Client
-) -> tuple[tuple[str, ...], tuple[str | None, ...], list[str], list[tuple[str, str, str, str]]]:
+) -> tuple[tuple[str, ...], tuple[str | None, ...], list[str], list[ExpiryRow]]:
     """What updating *before* to *client* changes in the indexed rows: the projected
     columns that differ and their new values, the ids of expiry rows to delete, the
     expiry rows to write (new or changed). An unchanged indexed value costs its index
@@ -219,7 +250,7 @@ def update_plan(
     changed = tuple(i for i in range(len(PROJECTED)) if old[i] != new[i])
     lines = {m.id: m for m in before.maintenances}
     gone: list[str] = []
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[ExpiryRow] = []
     matched = 0
     for m in client.maintenances:
         was = lines.get(m.id)
@@ -310,6 +341,65 @@ def expiring_query(partner: str, today: dt.date, within_days: int) -> tuple[str,
     return sql, [partner, last, day, day, partner]
 
 
+def _last_day(today: dt.date, within_days: int) -> str:
+    try:
+        return (today + dt.timedelta(days=within_days)).isoformat()
+    except OverflowError:
+        return dt.date.max.isoformat()
+
+
+def expiring_page_query(
+    partner: str,
+    today: dt.date,
+    within_days: int,
+    *,
+    grace: int,
+    after: tuple[dt.date, str, str] | None,
+    limit: int,
+) -> tuple[str, list[object]]:
+    """A page of the expiring list straight from the expiry index, in the list's order
+    ``(expires_on, client_id, maintenance_id)``, after the key *after* (keyset), each
+    row with its client's name: ``(expires_on, client_id, maintenance_id, name,
+    product, license_type, quantity, suspended)``.
+
+    The scan starts *grace* days (the partner's longest) before *today*: no line that
+    expired earlier is still in force, so the lines long gone are never read."""
+    day = today.isoformat()
+    try:
+        first = (today - dt.timedelta(days=max(grace, 0))).isoformat()
+    except OverflowError:
+        first = dt.date.min.isoformat()
+    where = (
+        "e.partner = ? AND e.expires_on >= ? AND e.expires_on <= ? AND e.starts_on <= ? "
+        "AND e.in_force_until >= ?"
+    )
+    args: list[object] = [partner, first, _last_day(today, within_days), day, day]
+    if after is not None:
+        where += " AND (e.expires_on, e.client_id, e.maintenance_id) > (?, ?, ?)"
+        args += [after[0].isoformat(), after[1], after[2]]
+    sql = (
+        "SELECT e.expires_on, e.client_id, e.maintenance_id, c.name, e.product, "
+        "e.license_type, e.quantity, e.suspended FROM expiries AS e JOIN clients AS c "
+        f"ON c.partner = e.partner AND c.id = e.client_id WHERE {where} "
+        "ORDER BY e.expires_on, e.client_id, e.maintenance_id LIMIT ?"
+    )
+    return sql, [*args, int(limit)]
+
+
+def forecast_query(partner: str, today: dt.date, last: dt.date) -> tuple[str, list[object]]:
+    """Seats per (expiry day, product) of the lines active on *today* (started, not
+    stopped, not yet expired) that expire by *last*: one aggregate over the expiry
+    index (:meth:`Maintenance.is_active` is ``starts_on <= today <= expires_on`` and
+    not stopped, and a line stopped by *today* has ``in_force_until`` before it)."""
+    day = today.isoformat()
+    sql = (
+        "SELECT expires_on, product, sum(quantity) FROM expiries WHERE partner = ? "
+        "AND expires_on >= ? AND expires_on <= ? AND starts_on <= ? AND in_force_until >= ? "
+        "GROUP BY expires_on, product"
+    )
+    return sql, [partner, day, last.isoformat(), day, day]
+
+
 def pool_of(rows: Sequence[Sequence[Any]]) -> Pool:
     """The pool from its rows ``(item, period, seats)``; ``ValueError`` or ``TypeError``
     for a corrupt row."""
@@ -324,11 +414,17 @@ def pool_event_rows(partner: str, events: Sequence[PoolChanged]) -> list[tuple[A
 EXPIRY_DELETE = "DELETE FROM expiries WHERE partner = ? AND client_id = ? AND maintenance_id = ?"
 """Drop a client's expiry row (a line that can no longer be in force)."""
 
-EXPIRY_UPSERT = (
-    "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (partner, client_id, maintenance_id) DO UPDATE SET "
+EXPIRY_SET = (
     "starts_on = excluded.starts_on, expires_on = excluded.expires_on, "
-    "in_force_until = excluded.in_force_until"
+    "in_force_until = excluded.in_force_until, product = excluded.product, "
+    "license_type = excluded.license_type, quantity = excluded.quantity, "
+    "suspended = excluded.suspended, grace = excluded.grace"
+)
+"""The columns an expiry row's upsert sets (every one but its key)."""
+
+EXPIRY_UPSERT = (
+    f"INSERT INTO expiries ({EXPIRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    f"ON CONFLICT (partner, client_id, maintenance_id) DO UPDATE SET {EXPIRY_SET}"
 )
 """Write a client's expiry row, new or changed."""
 

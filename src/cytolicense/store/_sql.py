@@ -41,14 +41,17 @@ from ._rows import (
     POOL_UPSERT,
     PROJECTED,
     CorruptRow,
+    ExpiryRow,
     check_change,
     client_rows,
     columns,
     dumps,
     event_rows,
+    expiring_page_query,
     expiring_query,
     expiry_rows,
     follows,
+    forecast_query,
     pool_event_rows,
     pool_of,
     rows_query,
@@ -58,7 +61,7 @@ from ._rows import (
 from ._serialize import compact, from_data, loads, stored_client, to_data
 
 if TYPE_CHECKING:
-    from ..views._lifecycle import Expiry
+    from ..views._lifecycle import ExpiringPage, Expiry, Forecast
 
 __all__ = ["SqlStore"]
 
@@ -339,6 +342,74 @@ class SqlStore:
         )
         return Engine.monitoring([self._read(cid, doc) for cid, doc in rows], today)
 
+    def iter_clients(self, *, batch: int = 1000) -> Iterator[Client]:
+        """:meth:`clients`, one at a time: read *batch* documents a query, by id from
+        the last one read (keyset), so a sweep holds one batch, not the partner.
+
+        Not one snapshot: a client written during the sweep is seen as it is when its
+        batch is read (each client once, in id order)."""
+        yield from self._sweep("", (), batch, "listing clients")
+
+    def iter_monitoring(self, today: dt.date, *, batch: int = 1000) -> Iterator[Client]:
+        """:meth:`monitoring`, one client at a time (read as :meth:`iter_clients`)."""
+        days = min(RETENTION_DAYS - 1, (today - dt.date.min).days)
+        limit = (today - dt.timedelta(days=days)).isoformat()
+        for part in self._batches(
+            " AND ended_on >= ?", (limit,), batch, "listing the monitoring clients"
+        ):
+            yield from Engine.monitoring(part, today)
+
+    def _sweep(
+        self, where: str, args: Sequence[object], batch: int, doing: str
+    ) -> Iterator[Client]:
+        for part in self._batches(where, args, batch, doing):
+            yield from part
+
+    def _batches(
+        self, where: str, args: Sequence[object], batch: int, doing: str
+    ) -> Iterator[list[Client]]:
+        """The partner's clients matching *where* (``AND ...``), *batch* at a time."""
+        if type(batch) is not int or batch < 1:
+            raise ValueError(f"batch must be an int >= 1, got {batch!r}")
+        first = self._sql(
+            f"SELECT id, document FROM clients WHERE partner = ?{where} ORDER BY id LIMIT ?"
+        )
+        after = self._sql(
+            f"SELECT id, document FROM clients WHERE partner = ?{where} AND id > ? "
+            "ORDER BY id LIMIT ?"
+        )
+        rows = self._ask(first, (self.partner, *args, batch), doing)
+        while rows:
+            yield [self._read(cid, doc) for cid, doc in rows]
+            if len(rows) < batch:
+                return
+            rows = self._ask(after, (self.partner, *args, rows[-1][0], batch), doing)
+
+    def iter_histories(self, *, batch: int = 1000) -> Iterator[list[Event]]:
+        """:meth:`histories`, one client's events at a time: the events of *batch*
+        clients a query (keyset on the client id)."""
+        if type(batch) is not int or batch < 1:
+            raise ValueError(f"batch must be an int >= 1, got {batch!r}")
+        ids = self._sql("SELECT id FROM clients WHERE partner = ? AND id > ? ORDER BY id LIMIT ?")
+        events = self._sql(
+            "SELECT client_id, seq, document FROM events WHERE partner = ? AND client_id >= ? "
+            "AND client_id <= ? ORDER BY client_id, seq"
+        )
+        after = ""
+        while True:
+            found = self._ask(ids, (self.partner, after, batch), "reading the clients' histories")
+            if not found:
+                return
+            rows = self._ask(
+                events,
+                (self.partner, found[0][0], found[-1][0]),
+                "reading the clients' histories",
+            )
+            yield from self._group_events(rows)
+            if len(found) < batch:
+                return
+            after = found[-1][0]
+
     def history(self, client_id: str) -> list[Event]:
         """The client's events, oldest first; :class:`NotFoundError` if there is no client."""
         if client_id not in self:
@@ -368,20 +439,21 @@ class SqlStore:
             (self.partner,),
             "reading the clients' histories",
         )
-        out: list[list[Event]] = []
+        return list(self._group_events(rows))
+
+    def _group_events(self, rows: Sequence[Sequence[Any]]) -> Iterator[list[Event]]:
+        """The events of ``(client_id, seq, document)`` *rows* (by client, then seq),
+        one list per client."""
         start = 0
         for i in range(1, len(rows) + 1):
             if i == len(rows) or rows[i][0] != rows[start][0]:
-                out.append(
-                    self._documents(
-                        [(seq, doc) for _, seq, doc in rows[start:i]],
-                        Event,  # type: ignore[arg-type]  # a union of event types
-                        "{path}: event {seq} of client '{client_id}' is corrupt: {cause}",
-                        client_id=rows[start][0],
-                    )
+                yield self._documents(
+                    [(seq, doc) for _, seq, doc in rows[start:i]],
+                    Event,  # type: ignore[arg-type]  # a union of event types
+                    "{path}: event {seq} of client '{client_id}' is corrupt: {cause}",
+                    client_id=rows[start][0],
                 )
                 start = i
-        return out
 
     def _documents(
         self, rows: Sequence[Sequence[Any]], cls: type[T], template: str, **values: object
@@ -461,6 +533,129 @@ class SqlStore:
         sql, args = expiring_query(self.partner, today, within_days)
         rows = self._ask(self._sql(sql), args, "listing what expires")
         return expiring([self._read(cid, doc) for cid, doc in rows], today, within_days)
+
+    def expiring_page(
+        self,
+        today: dt.date,
+        within_days: int = 30,
+        *,
+        after: tuple[dt.date, str, str] | None = None,
+        limit: int = 100,
+    ) -> ExpiringPage:
+        """A page of :meth:`expiring`: at most *limit* lines, in its order
+        ``(expires_on, client_id, maintenance_id)``, after the key *after* (the
+        :attr:`~ExpiringPage.next` of the page before; ``None``: the first page).
+
+        Read from the expiry index alone (each line's product, licence type and seats
+        are there, its client's name in the client's row), from the partner's longest
+        grace before *today* on: a page costs the same at any depth and any size.
+        Only a line that has ever been suspended is checked against its client's
+        document (its state on *today* depends on the suspensions' days)."""
+        from ..views._lifecycle import ExpiringPage
+
+        if type(within_days) is not int or within_days < 0:
+            raise ValueError(f"within_days must be an int >= 0, got {within_days!r}")
+        if type(limit) is not int or limit < 1:
+            raise ValueError(f"limit must be an int >= 1, got {limit!r}")
+        found: list[Expiry] = []
+        cursor = after
+        grace = self._longest_grace()
+        while True:
+            sql, args = expiring_page_query(
+                self.partner, today, within_days, grace=grace, after=cursor, limit=limit + 1
+            )
+            rows = self._ask(self._sql(sql), args, "listing what expires")
+            found.extend(self._expiries(rows, today))
+            if len(found) > limit:
+                last = found[limit - 1]
+                return ExpiringPage(
+                    found[:limit], (last.expires_on, last.client_id, last.maintenance_id)
+                )
+            if len(rows) <= limit:
+                return ExpiringPage(found, None)
+            day = rows[-1][0]
+            cursor = (dt.date.fromisoformat(day) if self._TEXT_DATES else day, *rows[-1][1:3])
+
+    def iter_expiring(
+        self, today: dt.date, within_days: int = 30, *, batch: int = 1000
+    ) -> Iterator[Expiry]:
+        """:meth:`expiring`, line by line, read a page of *batch* lines at a time."""
+        after: tuple[dt.date, str, str] | None = None
+        while True:
+            page = self.expiring_page(today, within_days, after=after, limit=batch)
+            yield from page.rows
+            if page.next is None:
+                return
+            after = page.next
+
+    def _longest_grace(self) -> int:
+        """The partner's longest grace in the expiry index, in days (0: none)."""
+        rows = self._ask(
+            self._sql("SELECT max(grace) FROM expiries WHERE partner = ?"),
+            (self.partner,),
+            "listing what expires",
+        )
+        return int(rows[0][0] or 0) if rows else 0
+
+    def _expiries(self, rows: Sequence[Sequence[Any]], today: dt.date) -> list[Expiry]:
+        """The :class:`Expiry` of each row of :func:`expiring_page_query`; a line that
+        has been suspended only when its document says it is in force *today*."""
+        from ..core._enums import LicenseType, Status
+        from ..views._lifecycle import Expiry
+
+        suspended = {r[1] for r in rows if r[7]}
+        documents = self.load_many(suspended) if suspended else {}
+        out: list[Expiry] = []
+        kinds = {t.value: t for t in LicenseType}
+        text = self._TEXT_DATES
+        for day, cid, mid, name, product, kind, quantity, held in rows:
+            expires = dt.date.fromisoformat(day) if text else day
+            if held:
+                client = documents.get(cid)
+                line = (
+                    None
+                    if client is None
+                    else next((m for m in client[0].maintenances if m.id == mid), None)
+                )
+                if line is None or not line.in_force(today):
+                    continue
+            left = (expires - today).days
+            out.append(
+                Expiry(
+                    client_id=cid,
+                    client_name=name,
+                    maintenance_id=mid,
+                    product=product,
+                    license_type=kinds[kind],
+                    quantity=int(quantity),
+                    expires_on=expires,
+                    days_left=left,
+                    status=Status.ACTIVE if left >= 0 else Status.GRACE,
+                )
+            )
+        return out
+
+    def forecast(self, today: dt.date, months: int = 12) -> Forecast:
+        """:meth:`Engine.forecast` over this partner's clients, with one aggregate
+        query over the expiry index (no document is read)."""
+        from ..views._lifecycle import Forecast, forecast_window
+
+        window = forecast_window(today, months)
+        year, month = window[-1]
+        try:
+            last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+        except ValueError:  # the window ends in 9999
+            last = dt.date.max
+        sql, args = forecast_query(self.partner, today, last)
+        rows = self._ask(self._sql(sql), args, "forecasting renewals")
+        index = {ym: i for i, ym in enumerate(window)}
+        seats: dict[str, list[int]] = {}
+        text = self._TEXT_DATES
+        for day, product, total in rows:
+            expires = dt.date.fromisoformat(day) if text else day
+            i = index[(expires.year, expires.month)]
+            seats.setdefault(product, [0] * months)[i] += int(total)
+        return Forecast(months=window, seats={p: tuple(v) for p, v in sorted(seats.items())})
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -583,16 +778,17 @@ class SqlStore:
             (self.partner,),
             "verifying clients",
         )
-        expiries: dict[str, set[tuple[str, str, str, str]]] = {}
-        for cid, mid, start, end, until in self._ask(
+        expiries: dict[str, set[tuple[object, ...]]] = {}
+        for cid, mid, start, end, until, *shown in self._ask(
             self._sql(
-                "SELECT client_id, maintenance_id, starts_on, expires_on, in_force_until "
+                "SELECT client_id, maintenance_id, starts_on, expires_on, in_force_until, "
+                "product, license_type, quantity, suspended, grace "
                 "FROM expiries WHERE partner = ?"
             ),
             (self.partner,),
             "verifying the expiry index",
         ):
-            expiries.setdefault(cid, set()).add((mid, _iso(start), _iso(end), _iso(until)))
+            expiries.setdefault(cid, set()).add((mid, _iso(start), _iso(end), _iso(until), *shown))
         for cid, document, seq, *stored in rows:
             try:
                 client = self._read(cid, document)
@@ -620,7 +816,7 @@ class SqlStore:
                     problems.append(
                         f"client '{cid}': column {name} is {have!r}, its document says {want!r}"
                     )
-            rows_expected = set(expiry_rows(client))
+            rows_expected: set[tuple[object, ...]] = set(expiry_rows(client))
             rows_found = expiries.pop(cid, set())
             if rows_expected != rows_found:
                 problems.append(
@@ -780,7 +976,7 @@ class SqlStore:
         partner = self.partner
         updates: dict[str, list[tuple[object, ...]]] = {}
         gone: list[tuple[str, str, str]] = []
-        kept: list[tuple[str, ...]] = []
+        kept: list[tuple[object, ...]] = []
         for client_id, (version, before, now, client, seq) in behind.clients.items():
             changed, values, dropped, expiries = update_plan(before, client)
             updates.setdefault(update_sql(changed, to_version=True), []).append(
@@ -855,7 +1051,7 @@ class SqlStore:
         change: Change,
         seq: int,
         gone: Sequence[str],
-        expiries: Sequence[tuple[str, str, str, str]],
+        expiries: Sequence[ExpiryRow],
     ) -> bool:
         """Run *head* (the client's INSERT or its version-checked UPDATE, written with
         ``?``); when it wrote the client's row, write the rest of *change* (see
@@ -871,7 +1067,7 @@ class SqlStore:
         change: Change,
         seq: int,
         gone: Sequence[str],
-        expiries: Sequence[tuple[str, str, str, str]],
+        expiries: Sequence[ExpiryRow],
     ) -> None:
         """The events after *seq*, the expiry index rows *gone* (by maintenance id) and
         *expiries* (new or changed), the pool's movements."""

@@ -26,6 +26,7 @@ from ..core._exceptions import (
 )
 from ..engine._engine import Change
 from ._rows import (
+    EXPIRY_COLUMNS,
     INSERT_ROWS,
     bulk_rows,
     expiry_rows,
@@ -44,10 +45,31 @@ APPLICATION_ID = 0x43594C43
 """``PRAGMA application_id`` of a cytolicense database ("CYLC"): how a file is known
 as one before anything in it is touched."""
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Version 2 adds each partner's pool, its events, and the expiry index; version 3 the
 covering index list pages read; version 4 drops two indexes no query reads; version 5
-the idempotency keys."""
+the idempotency keys; version 6 the expiry index's own columns for the expiring list's
+pages and the forecast."""
+
+_EXPIRY_V6 = {
+    "product": "TEXT NOT NULL DEFAULT ''",
+    "license_type": "TEXT NOT NULL DEFAULT ''",
+    "quantity": "INTEGER NOT NULL DEFAULT 0",
+    "suspended": "INTEGER NOT NULL DEFAULT 0",
+    "grace": "INTEGER NOT NULL DEFAULT 0",
+}
+_SCHEMA_V6 = """
+DROP INDEX IF EXISTS expiries_by_end;
+CREATE INDEX IF NOT EXISTS expiries_listing ON expiries (partner, expires_on, client_id,
+    maintenance_id, starts_on, in_force_until, product, license_type, quantity, suspended);
+CREATE INDEX IF NOT EXISTS expiries_by_grace ON expiries (partner, grace);
+"""
+"""Schema 6: each expiry row carries what the expiring list and the forecast show of
+its line (product, licence type, seats), whether it was ever suspended and its grace;
+one covering index in the list's order ``(expires_on, client_id, maintenance_id)``
+serves the list's keyset pages and the forecast's aggregate without the documents
+(the index on ``(partner, expires_on)`` is its prefix, and goes), and the index on the
+grace gives the longest one, where the list's scan starts."""
 
 _SCHEMA_V5 = """
 CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -210,6 +232,9 @@ class Store(SqlStore):
                         self._run(_SCHEMA_V5)
                         self._db.execute("UPDATE meta SET value = '5' WHERE key = 'schema'")
                         found = "5"
+                    if found == "5":
+                        self._migrate_5_to_6()
+                        found = "6"
             if found == str(SCHEMA_VERSION) and (
                 self._db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID
             ):
@@ -301,8 +326,9 @@ class Store(SqlStore):
                 # client, and every other partner, opens.
                 continue
             self._db.executemany(
-                "INSERT INTO expiries VALUES (?, ?, ?, ?, ?, ?)",
-                [(partner, client_id, *row) for row in expiry_rows(client)],
+                "INSERT INTO expiries (partner, client_id, maintenance_id, starts_on, "
+                "expires_on, in_force_until) VALUES (?, ?, ?, ?, ?, ?)",
+                [(partner, client_id, *row[:4]) for row in expiry_rows(client)],
             )
             seq = self._db.execute(
                 "SELECT coalesce(max(seq), 0) FROM events WHERE partner = ? AND client_id = ?",
@@ -314,6 +340,29 @@ class Store(SqlStore):
                 (*projection(client), seq, partner, client_id),
             )
         self._db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+
+    def _migrate_5_to_6(self) -> None:
+        """Schema 5 -> 6: the expiry index's new columns, its rows written again from
+        the documents (every partner's; a corrupt row is left without them, as in
+        :meth:`_migrate_1_to_2`)."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(expiries)")}
+        for name, kind in _EXPIRY_V6.items():
+            if name not in have:  # (a file marked older than it is gets them once)
+                self._db.execute(f"ALTER TABLE expiries ADD COLUMN {name} {kind}")
+        self._run(_SCHEMA_V6)
+        self._db.execute("DELETE FROM expiries")
+        insert = f"INSERT INTO expiries ({EXPIRY_COLUMNS}) VALUES ({', '.join('?' * 11)})"
+        for partner, client_id, document in self._db.execute(
+            "SELECT partner, id, document FROM clients"
+        ):
+            try:
+                client = self._read(client_id, document, partner)
+            except StoreError:
+                continue
+            self._db.executemany(
+                insert, [(partner, client_id, *row) for row in expiry_rows(client)]
+            )
+        self._db.execute("UPDATE meta SET value = '6' WHERE key = 'schema'")
 
     def _schema_version(self) -> str | None:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import attrs
 
@@ -12,7 +13,7 @@ from ..core._enums import LicenseType, Status
 from ..core._html import html_table, styled
 from ..views._text import clean, tr
 
-__all__ = ["Expiry", "Forecast", "expiring", "forecast"]
+__all__ = ["ExpiringPage", "Expiry", "Forecast", "expiring", "forecast", "forecast_window"]
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -113,6 +114,20 @@ def expiring(clients: Iterable[Client], today: dt.date, within_days: int = 30) -
     return ExpiryList(found)
 
 
+class ExpiringPage(NamedTuple):
+    """A page of the expiring list (a store's ``expiring_page``).
+
+    Attributes:
+        rows: Its lines, in the list's order ``(expires_on, client_id,
+            maintenance_id)``.
+        next: The key ``(expires_on, client_id, maintenance_id)`` of its last line,
+            which the next page starts after; ``None`` on the last page.
+    """
+
+    rows: list[Expiry]
+    next: tuple[dt.date, str, str] | None
+
+
 def _month_add(year: int, month: int, n: int) -> tuple[int, int]:
     total = year * 12 + (month - 1) + n
     return total // 12, total % 12 + 1
@@ -167,9 +182,7 @@ class Forecast:
 def forecast(clients: Iterable[Client], today: dt.date, months: int = 12) -> Forecast:
     """For every maintenance active on *today*, its seats counted in the calendar month of
     its ``expires_on``, per product, for *months* months from *today*'s month on."""
-    if type(months) is not int or not 1 <= months <= 1200:
-        raise ValueError(f"months must be an int from 1 to 1200, got {months!r}")
-    window = tuple(_month_add(today.year, today.month, i) for i in range(months))
+    window = forecast_window(today, months)
     index = {ym: i for i, ym in enumerate(window)}
     seats: dict[str, list[int]] = {}
     for c in clients:
@@ -181,3 +194,11 @@ def forecast(clients: Iterable[Client], today: dt.date, months: int = 12) -> For
                 continue
             seats.setdefault(m.product, [0] * months)[i] += m.quantity
     return Forecast(months=window, seats={p: tuple(v) for p, v in sorted(seats.items())})
+
+
+def forecast_window(today: dt.date, months: int) -> tuple[tuple[int, int], ...]:
+    """The calendar months a forecast of *months* months from *today* covers, as
+    ``(year, month)``; :class:`ValueError` unless *months* is an int from 1 to 1200."""
+    if type(months) is not int or not 1 <= months <= 1200:
+        raise ValueError(f"months must be an int from 1 to 1200, got {months!r}")
+    return tuple(_month_add(today.year, today.month, i) for i in range(months))
