@@ -288,3 +288,65 @@ def test_a_schema_8_postgres_database_gains_the_expiry_columns(postgres_server: 
             assert unfilled.fetchone() == (0,)  # this partner's (RLS), none left
         finally:
             store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_the_expiring_page_walks_every_line_once_through_its_next_links(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """/expiring shows a page of 100 lines and a Next link carrying the last line's key;
+    following the links shows every line of the 60-day window once, in order; /forecast
+    draws the aggregate."""
+    import html
+    import re
+
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from cytolicense.web import create_app
+    from cytolicense.web._pages import EXPIRING_DAYS, EXPIRING_PAGE
+
+    catalog = cl.load_catalog(Lifecycle(), entry_points=False)
+    partner = f"web-{uuid.uuid4().hex[:8]}"
+    db = (
+        str(tmp_path / "w.db")
+        if backend == "sqlite"
+        else str(request.getfixturevalue("postgres_url"))
+    )
+    store = cl.open_store(db, partner)
+    console = cl.Console(cl.Engine(catalog), store)
+    for i in range(250):  # a line each, sold a year before a day of the window
+        day = TODAY - dt.timedelta(days=360 - i % 50)
+        cid = f"w{i:03d}" if i % 9 else f"Ñ/{i:03d}"
+        console.add_client(cid, f"Web {i}", day)
+        console.assign(
+            cid,
+            cl.AssignmentRequest(
+                product="edr", license_type="commercial", quantity=1 + i % 5, period="1y"
+            ),
+            day,
+        )
+    want = console.expiring(TODAY, EXPIRING_DAYS)
+    assert len(want) > 2 * EXPIRING_PAGE  # three pages at least
+    store.close()
+    app = create_app(db, partner, catalog=catalog, today=TODAY)
+    seen: list[str] = []
+    with TestClient(app) as c:
+        url: str | None = "/expiring"
+        pages = 0
+        while url is not None:
+            page = c.get(url)
+            assert page.status_code == 200
+            rows = re.findall(r'<td class="lead"><a href="/clients/([^"]+)">', page.text)
+            assert len(rows) <= EXPIRING_PAGE
+            seen += [html.unescape(r) for r in rows]
+            found = re.search(r'href="(/expiring\?[^"]+)" id="next"', page.text)
+            url = html.unescape(found.group(1)) if found else None
+            pages += 1
+            assert pages < 20
+        assert c.get("/forecast?months=24").status_code == 200
+        assert "Licences expiring per month" in c.get("/forecast").text
+    from urllib.parse import quote
+
+    assert seen == [quote(e.client_id, safe="") for e in want]
+    assert pages == -(-len(want) // EXPIRING_PAGE)

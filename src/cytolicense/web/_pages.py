@@ -1100,12 +1100,43 @@ def _fingerprint(req: AssignmentRequest) -> str:
 
 # -- lists ----------------------------------------------------------------------------------
 
+EXPIRING_PAGE = 100
+"""Lines a page of the Expiring list shows."""
+
 
 @_guard
 async def expiring(ctx: _Context, request: Request) -> Response:
+    """A page of :data:`EXPIRING_PAGE` lines from the store's expiry index; the next
+    page's link carries the last line's ``(expires_on, client_id, maintenance_id)``
+    (keyset: the same cost at any depth). A malformed key starts from the first page."""
     console, _ = await _console(ctx, request)
-    rows = await run_in_threadpool(console.expiring, ctx.day(), EXPIRING_DAYS)
-    return _render(ctx, request, "expiring.html", rows=rows, days=EXPIRING_DAYS)
+    params = request.query_params
+    after: tuple[dt.date, str, str] | None = None
+    on, cid, line = params.get("after_on"), params.get("after_client"), params.get("after_line")
+    if on and cid is not None and line is not None:
+        try:
+            after = (dt.date.fromisoformat(on), cid, line)
+        except ValueError:
+            after = None
+    page = await run_in_threadpool(
+        functools.partial(
+            console.expiring_page, ctx.day(), EXPIRING_DAYS, after=after, limit=EXPIRING_PAGE
+        )
+    )
+    next_query = None
+    if page.next is not None:
+        day, cid, line = page.next
+        next_query = urlencode(
+            {"after_on": day.isoformat(), "after_client": cid, "after_line": line}
+        )
+    return _render(
+        ctx,
+        request,
+        "expiring.html",
+        rows=page.rows,
+        days=EXPIRING_DAYS,
+        next_query=next_query,
+    )
 
 
 @_guard
@@ -1113,8 +1144,8 @@ async def forecast(ctx: _Context, request: Request) -> Response:
     console, _ = await _console(ctx, request)
     months = request.query_params.get("months", "12")
     count = int(months) if months.isdigit() and 1 <= int(months) <= 36 else 12
-    clients = await run_in_threadpool(console.store.clients)
-    fc = ctx.engine.forecast(clients, ctx.day(), count)
+    # One aggregate query over the expiry index (no client document is read).
+    fc = await run_in_threadpool(console.forecast, ctx.day(), count)
     lang = ctx.lang(request)
     names = {p: _name(ctx.engine.catalog, p) for p in fc.seats}
     return _render(
