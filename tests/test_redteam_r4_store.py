@@ -351,3 +351,39 @@ def test_restore_gives_up_behind_a_held_write_lock(tmp_path: Path, engine: cl.En
         holder.execute("ROLLBACK")
         holder.close()
     _cli("--db", str(live), "--partner", "p", "restore", str(copy), "--replace", "--wait", "1")
+
+
+# -- 5. a damaged file is named, with what is wrong, never a bare codec error --------------
+
+
+def test_a_damaged_idempotency_key_row_is_a_store_error_naming_the_file(
+    tmp_path: Path, engine: cl.Engine
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "keys.db"
+    with cl.Store(path, "p") as store:
+        console = cl.Console(engine, store)
+        console.add_client("acme", "ACME", TODAY)
+        console.apply("acme", REQUEST, TODAY, key="k-1")
+    db = sqlite3.connect(path)
+    db.execute("UPDATE idempotency_keys SET change = X'7B22ff22'")  # bytes, not UTF-8
+    db.commit()
+    db.close()
+    with cl.Store(path, "p") as store:
+        console = cl.Console(engine, store)
+        with pytest.raises(cl.StoreError) as caught:
+            console.apply("acme", REQUEST, TODAY, key="k-1")
+    message = str(caught.value)
+    assert str(path) in message and "idempotency key 'k-1' is corrupt" in message
+    assert "invalid start byte" in message
+
+
+def test_a_catalog_file_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.toml"
+    path.write_bytes(b'[[family]]\nid = "end\xffpoint"\nname = "Endpoint"\n')
+    with pytest.raises(cl.CatalogError) as caught:
+        cl.TomlCatalog(path).records()
+    assert str(caught.value).startswith(f"{path}: not UTF-8 text at line 2, byte 10 of the line")
+    with pytest.raises(cl.CatalogError, match="not UTF-8 text at line 2"):
+        cl.load_catalog(cl.TomlCatalog(path), entry_points=False)

@@ -58,9 +58,18 @@ class TomlCatalog:
         source = self._source
         if isinstance(source, Path | Traversable):
             try:
-                return source.read_text(encoding="utf-8")
+                raw = source.read_bytes()
             except OSError as exc:
                 raise CatalogError(f"{self.name}: cannot read catalog file: {exc}") from exc
+            try:
+                return raw.decode("utf-8")
+            except UnicodeDecodeError as exc:  # TOML is UTF-8: say where it is not
+                line = raw.count(b"\n", 0, exc.start) + 1
+                column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+                raise CatalogError(
+                    f"{self.name}: not UTF-8 text at line {line}, byte {column} of the "
+                    f"line ({exc.reason}): save the catalog file as UTF-8"
+                ) from exc
         return source
 
     def records(self) -> dict[str, tuple[Any, ...]]:

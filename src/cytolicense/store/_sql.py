@@ -57,7 +57,7 @@ from ._rows import (
     update_plan,
     update_sql,
 )
-from ._serialize import compact, from_data, loads, stored_client, to_data
+from ._serialize import compact, from_data, from_json, loads, stored_client, to_data
 
 if TYPE_CHECKING:
     from ..views._lifecycle import ExpiringPage, Expiry, Forecast
@@ -910,7 +910,21 @@ class SqlStore:
         if not rows:
             return None
         client_id, operation, change, created = rows[0]
-        day = created if isinstance(created, dt.date) else dt.date.fromisoformat(created)
+        try:  # a damaged row is named with its file, never a bare codec or JSON error
+            if not (type(client_id) is str and type(operation) is str):
+                raise TypeError(f"client {client_id!r}, operation {operation!r:.60}")
+            if type(change) is not str:
+                change = bytes(change).decode("utf-8")  # a BLOB: UTF-8 text or damage
+            from_json(Change, change)
+            day = created if isinstance(created, dt.date) else dt.date.fromisoformat(created)
+        except (DataError, ValueError, TypeError, RecursionError) as exc:
+            raise said(
+                StoreError,
+                "{path}: the row of idempotency key '{key}' is corrupt: {cause}",
+                path=self._where(),
+                key=key,
+                cause=exc,
+            ) from exc
         return KeyRecord(
             key=key, client_id=client_id, operation=operation, created_on=day, change=change
         )
