@@ -387,3 +387,39 @@ def test_a_catalog_file_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) 
     assert str(caught.value).startswith(f"{path}: not UTF-8 text at line 2, byte 10 of the line")
     with pytest.raises(cl.CatalogError, match="not UTF-8 text at line 2"):
         cl.load_catalog(cl.TomlCatalog(path), entry_points=False)
+
+
+# -- 6. serve refuses a SQLite path that names no file, unless --create ---------------------
+
+
+def test_serve_refuses_a_missing_database_unless_told_to_create_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    pytest.importorskip("uvicorn")
+    import uvicorn
+
+    from cytolicense.cli._cli import main
+
+    served: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
+    monkeypatch.delenv("CYTOLICENSE_DB", raising=False)
+    typo = tmp_path / "typo.db"
+    err = io.StringIO()
+    assert main(["--db", str(typo), "serve"], out=io.StringIO(), err=err) == 2
+    assert f"no database at {typo}" in err.getvalue() and "--create" in err.getvalue()
+    assert not typo.exists() and served == []
+    err = io.StringIO()
+    assert main(["--db", f"sqlite:///{typo}", "serve"], out=io.StringIO(), err=err) == 2
+    assert main(["--db", "", "serve"], out=io.StringIO(), err=io.StringIO()) == 2
+    es = io.StringIO()
+    assert main(["--db", str(typo), "--lang", "es", "serve"], out=io.StringIO(), err=es) == 2
+    assert "dé --create" in es.getvalue()
+    assert served == []
+    # --create starts a new one; an existing file needs nothing.
+    assert main(["--db", str(typo), "serve", "--create"], out=io.StringIO(), err=err) == 0
+    assert len(served) == 1
+    cl.Store(typo, "default").close()
+    assert main(["--db", str(typo), "serve"], out=io.StringIO(), err=err) == 0
+    assert len(served) == 2

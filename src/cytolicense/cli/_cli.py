@@ -508,6 +508,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workers", type=_counted(1, 64), default=1, help="server processes (default 1)"
     )
+    p.add_argument(
+        "--create",
+        action="store_true",
+        help="start a new, empty SQLite database when --db names no file (else refused)",
+    )
     p = add("backup", "copy the database while it is in use (SQLite's online backup)")
     p.add_argument("destination", help="the new file (never overwritten)")
     p = add("restore", "put a backup in place of the database (checked first)")
@@ -1160,7 +1165,7 @@ class _Run:
         partner = self.args.partner or os.environ.get(PARTNER_ENV, "default")
         if not partner.strip():
             raise UsageError(tr("the partner is empty: give --partner NAME", self.lang))
-        db = str(self.args.db or os.environ.get(DB_ENV) or DEFAULT_DB)
+        db = self._served_db()
         hosts = [*LOOPBACK_HOSTS, *self.args.public_name]
         if not _wildcard(host):
             hosts.append(host)
@@ -1197,6 +1202,32 @@ class _Run:
                 log_level="warning",
             )
         return EXIT_OK
+
+    def _served_db(self) -> str:
+        """The database ``serve`` opens: a SQLite file must exist unless ``--create``
+        (a mistyped ``--db`` never starts an empty console), and an empty ``--db``
+        never falls back to another."""
+        if self.args.db == "":
+            raise UsageError(
+                tr(
+                    "the database is empty: give --db PATH or URL (or set {env}); an "
+                    "empty --db never falls back to another",
+                    self.lang,
+                    env=DB_ENV,
+                )
+            )
+        path = self._sqlite_path()
+        if path is not None and not path.exists() and not self.args.create:
+            raise UsageError(
+                tr(
+                    "no database at {path} (check --db or ${env}); give --create to start "
+                    "a new, empty one",
+                    self.lang,
+                    path=path,
+                    env=DB_ENV,
+                )
+            )
+        return str(self.args.db or os.environ.get(DB_ENV) or DEFAULT_DB)
 
     def _sqlite_path(self) -> Path | None:
         where = str(self.args.db or os.environ.get(DB_ENV) or DEFAULT_DB)
