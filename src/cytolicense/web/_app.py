@@ -597,7 +597,7 @@ async def _clients(ctx: _Context, request: Request) -> Response:
     limit = _bounded(request, "limit", 1, MAX_PAGE)
     after = request.query_params.get("after") or None
     rows = await run_in_threadpool(lambda: console.store.rows(today, limit=limit, after=after))
-    body: dict[str, Any] = {
+    listed: dict[str, Any] = {
         "clients": [
             {
                 "id": r.id,
@@ -611,8 +611,8 @@ async def _clients(ctx: _Context, request: Request) -> Response:
         ]
     }
     if limit is not None:  # a page: where the next one starts (null: this was the last)
-        body["next"] = rows[-1].id if len(rows) == limit else None
-    return JSONResponse(body)
+        listed["next"] = rows[-1].id if len(rows) == limit else None
+    return JSONResponse(listed)
 
 
 MAX_PAGE = 1000
