@@ -423,3 +423,55 @@ def test_serve_refuses_a_missing_database_unless_told_to_create_it(
     cl.Store(typo, "default").close()
     assert main(["--db", str(typo), "serve"], out=io.StringIO(), err=err) == 0
     assert len(served) == 2
+
+
+# -- 7. a new client's id must be one URL path segment --------------------------------------
+
+
+@pytest.mark.parametrize("client_id", ["contoso/add", "a/b/c", "/", "x/", ".", ".."])
+def test_an_id_a_url_cannot_reach_is_refused_when_the_client_is_created(
+    backend: tuple[str, Factory], engine: cl.Engine, client_id: str
+) -> None:
+    _, open_store = backend
+    store = open_store("p")
+    console = cl.Console(engine, store)
+    with pytest.raises(cl.ClientIdError) as caught:
+        console.add_client(client_id, "Contoso", TODAY)
+    assert isinstance(caught.value, ValueError) and caught.value.client_id == client_id
+    assert f"client id '{client_id}'" in str(caught.value)
+    assert f"el id de cliente '{client_id}'" in caught.value.message_in("es")
+    with pytest.raises(cl.ClientIdError):
+        engine.new_client(client_id, "Contoso", TODAY)
+    assert len(store) == 0
+
+
+def test_ids_that_a_url_segment_carries_stay_valid(engine: cl.Engine) -> None:
+    for client_id in ["contoso", "a.b", "..a", "a..", "ACME S.A.", "ñandú", "a\\b", "50%", "a?b#c"]:
+        assert engine.new_client(client_id, "N", TODAY).client.id == client_id
+    # A client stored before keeps its id: only a new client is refused.
+    old = cl.Client(id="legacy/1", name="Legacy", created_on=TODAY)
+    assert engine.assign(old, REQUEST, TODAY).client.id == "legacy/1"
+
+
+def test_the_command_line_and_the_api_refuse_such_an_id(tmp_path: Path) -> None:
+    import io
+
+    from cytolicense.cli._cli import main
+
+    db = str(tmp_path / "ids.db")
+    err = io.StringIO()
+    assert main(["--db", db, "add-client", "contoso/add", "X"], out=io.StringIO(), err=err) == 3
+    assert "client id 'contoso/add' contains '/'" in err.getvalue()
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from cytolicense.web import create_app
+
+    with cl.Store(db, "p"):
+        pass
+    with TestClient(create_app(db, "p", today=TODAY)) as client:
+        r = client.post("/api/clients", json={"id": "contoso/add", "name": "X"})
+        assert r.status_code == 400 and "contains '/'" in r.json()["error"]
+        r = client.post("/api/clients", json={"id": "..", "name": "X"})
+        assert r.status_code == 400
+        assert client.get("/api/clients").json()["clients"] == []

@@ -23,6 +23,7 @@ from .core._enums import LicenseType, ManagementMode, QuantityRule, Severity, St
 from .core._exceptions import (
     CatalogError,
     ClientExistsError,
+    ClientIdError,
     ConflictError,
     ConnectionLostError,
     CytolicenseError,
@@ -192,6 +193,7 @@ __all__ = [
     "ClientDeleted",
     "ClientDetail",
     "ClientExistsError",
+    "ClientIdError",
     "ClientRestored",
     "ClientRow",
     "ClientStore",

@@ -157,6 +157,21 @@ class DataError(CytolicenseError, ValueError):
         self.reason = message
 
 
+class ClientIdError(CytolicenseError, ValueError):
+    """A new client's id that its address could not hold: the web console and the
+    JSON API name a client with one segment of a URL path (``/clients/ID``), so an id
+    may not contain ``/`` nor be ``.`` or ``..`` (which URLs drop). Refused when the
+    client is created (:meth:`Engine.new_client`, :meth:`Console.add_client`, every
+    path that adds a client); nothing was created. Clients stored earlier keep their
+    ids.
+
+    Attributes:
+        client_id: The id refused.
+    """
+
+    client_id: str = ""
+
+
 class PoolCreditError(CytolicenseError, ValueError):
     """A credit to the pool that :meth:`Console.credit_pool` refuses: a period not
     sold for the item, or a correction that would take the pool below zero. Nothing

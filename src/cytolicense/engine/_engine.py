@@ -68,7 +68,7 @@ from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..core._rulespec import Rule, RuleContext, RuleSpec, Tables, as_spec
 from ..core._trusted import build, builder
-from ..core._validation import to_management, to_severity
+from ..core._validation import check_new_client_id, to_management, to_severity
 from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS, dropped_modules
 from ..rules._client import live_lines, state_accepts, suspended_by_client, target_state
 from ..rules._lifecycle import TERMS_CHANGED
@@ -904,7 +904,14 @@ class Engine:
         actor: str | None = None,
         reason: str | None = None,
     ) -> Change:
-        """Add a client: a :class:`Change` whose event is :class:`ClientCreated`."""
+        """Add a client: a :class:`Change` whose event is :class:`ClientCreated`.
+
+        Raises:
+            ClientIdError: the id holds ``/`` or is ``.`` or ``..``: the client's
+                address (``/clients/ID``) could not name it.
+            ValueError: the id or the name is empty or holds control characters.
+        """
+        check_new_client_id(client_id)
         event = ClientCreated(client_id=client_id, on=today, name=name, actor=actor, reason=reason)
         return Change(client=apply(None, event), events=(event,))
 
