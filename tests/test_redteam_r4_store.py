@@ -475,3 +475,12 @@ def test_the_command_line_and_the_api_refuse_such_an_id(tmp_path: Path) -> None:
         r = client.post("/api/clients", json={"id": "..", "name": "X"})
         assert r.status_code == 400
         assert client.get("/api/clients").json()["clients"] == []
+
+
+def test_restore_names_a_backup_that_is_not_a_database(tmp_path: Path) -> None:
+    source = tmp_path / "notes.db"
+    source.write_text("not a database\n")
+    r = _cli("--db", str(tmp_path / "new.db"), "restore", str(source), code=3)
+    assert f"{source}: the copy failed: file is not a database" in r.stderr
+    assert not (tmp_path / "new.db").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.db"]  # no copy left behind

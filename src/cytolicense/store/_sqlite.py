@@ -631,8 +631,9 @@ def copy_database(
     opened read-only.
 
     Another connection's lock is waited for at most *wait* seconds (SQLite's own
-    backup loop would wait for ever), then :class:`StoreError` names *locked* (the
-    file whose lock the caller expects: the other one is its own).
+    backup loop would wait for ever), then :class:`StoreError` names *locked*: the
+    file the caller does not own (the other one is its private copy), which the
+    error of a failed copy names too.
     """
     deadline = time.monotonic() + wait
 
@@ -662,7 +663,7 @@ def copy_database(
         ) from None
     except sqlite3.Error as exc:
         raise said(
-            StoreError, "{path}: the copy failed: {cause}", path=Path(target), cause=exc
+            StoreError, "{path}: the copy failed: {cause}", path=Path(locked), cause=exc
         ) from exc
 
 
