@@ -97,8 +97,9 @@ if TYPE_CHECKING:
     )
     from .engine._engine import Change, Engine
     from .store._console import Console, Retry
+    from .store._open import open_store
     from .store._postgres import PostgresStore
-    from .store._protocol import ClientRow, ClientStore, KeyRecord, open_store
+    from .store._protocol import ClientRow, ClientStore, KeyRecord
     from .store._schema import json_schema
     from .store._serialize import FORMAT_VERSION, from_json, to_json
     from .store._sqlite import Store
@@ -154,7 +155,7 @@ _LAZY = {
     "ClientStore": ".store._protocol",
     "ClientRow": ".store._protocol",
     "KeyRecord": ".store._protocol",
-    "open_store": ".store._protocol",
+    "open_store": ".store._open",
     "PostgresStore": ".store._postgres",
     "Expiry": ".views._lifecycle",
     "Forecast": ".views._lifecycle",

@@ -56,7 +56,8 @@ from ..core._period import Period
 from ..engine._engine import Change, Engine
 from ..plugins._plugins import load_catalog
 from ..store._console import Console
-from ..store._protocol import ClientStore, open_store
+from ..store._open import open_store
+from ..store._protocol import ClientStore
 from ..store._serialize import converter, to_data
 from ..store._sqlite import Store, copy_database, verify_database
 from ..views._catalog_diff import catalog_diff

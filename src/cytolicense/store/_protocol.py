@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
@@ -17,7 +16,7 @@ from ..engine._engine import Change
 if TYPE_CHECKING:
     from ..views._lifecycle import Expiry
 
-__all__ = ["ClientRow", "ClientStore", "KeyRecord", "open_store"]
+__all__ = ["ClientRow", "ClientStore", "KeyRecord"]
 
 
 class KeyRecord(NamedTuple):
@@ -165,27 +164,3 @@ class ClientStore(Protocol):
 
     def __len__(self) -> int: ...
 
-
-def open_store(url: str | os.PathLike[str], partner: str) -> ClientStore:
-    """Open the store *url* names for *partner*.
-
-    A file path or ``sqlite:///path`` opens :class:`~cytolicense.Store` (SQLite); a
-    ``postgresql://`` (or ``postgres://``) URL opens
-    :class:`~cytolicense.PostgresStore` (needs ``cytolicense[postgres]``).
-    """
-    text = os.fspath(url)
-    if text.startswith(("postgresql://", "postgres://")):
-        from ._postgres import PostgresStore
-
-        return PostgresStore(text, partner)
-    if text.startswith("sqlite:///"):
-        text = text[len("sqlite:///") :]
-    elif "://" in text:
-        from ._urls import safe
-
-        raise ValueError(
-            f"unsupported store URL {safe(text)!r} (use a file path, sqlite:/// or postgresql://)"
-        )
-    from ._sqlite import Store
-
-    return Store(text, partner)

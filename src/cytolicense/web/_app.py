@@ -55,7 +55,7 @@ from ..core._operations import OPERATION_TYPES
 from ..engine._engine import Engine
 from ..plugins._plugins import load_catalog
 from ..store._console import Console, Retry
-from ..store._protocol import open_store
+from ..store._open import open_store
 from ..store._serialize import from_data, to_data
 from ._openapi import openapi
 from ._pages import PAGES, Page, _Refused
