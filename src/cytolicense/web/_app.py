@@ -57,6 +57,7 @@ from ..plugins._plugins import load_catalog
 from ..store._console import Console, Retry
 from ..store._open import open_store
 from ..store._serialize import from_data, to_data
+from ..views._text import tr
 from ._openapi import openapi
 from ._pages import PAGES, Page, _Refused
 
@@ -293,7 +294,7 @@ def _request_id(request: Request) -> str:
     return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
 
 
-def _fault(request: Request, exc: BaseException) -> tuple[int, str, bool]:
+def _fault(exc: BaseException) -> tuple[int, str, bool]:
     """The status, the sentence and whether to retry for a fault of the server or the
     database: the detail (a path, a URL) goes to the log only."""
     if isinstance(exc, ConnectionLostError):
@@ -438,7 +439,7 @@ def create_app(
                 return _error(400, said(exc))
             except Exception as exc:  # never a path, URL or traceback to the caller
                 rid = _request_id(request)
-                status, message, retry = _fault(request, exc)
+                status, message, retry = _fault(exc)
                 log.exception(
                     "request %s: error serving %s %s", rid, request.method, request.url.path
                 )
@@ -454,12 +455,16 @@ def create_app(
                 return HTMLResponse(exc.message, status_code=exc.status)
             except ConflictError:
                 return HTMLResponse(
-                    "The client changed while this was being done: go back and try again.",
+                    tr(
+                        "The client changed while this was being done: go back and try again.",
+                        lang(request),
+                    ),
                     status_code=409,
                 )
             except Exception as exc:
                 rid = _request_id(request)
-                status, message, _ = _fault(request, exc)
+                status, message, _ = _fault(exc)
+                message = tr(message, lang(request))
                 log.exception(
                     "request %s: error serving %s %s", rid, request.method, request.url.path
                 )
