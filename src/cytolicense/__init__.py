@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .core._access import PERMISSIONS, AuditEntry, Grant, OperationRequest, Operator, Role
 from .core._catalog import Catalog
 from .core._catalog_checks import CatalogCheck, CatalogDraft, CatalogProblem
 from .core._catalog_records import (
@@ -28,6 +29,7 @@ from .core._exceptions import (
     ConnectionLostError,
     CytolicenseError,
     DataError,
+    ForbiddenError,
     KeyConflictError,
     NotFoundError,
     PluginRuleError,
@@ -177,9 +179,11 @@ __all__ = [
     "INITIAL_RELEASE",
     "LANGUAGES",
     "OPERATION_TYPES",
+    "PERMISSIONS",
     "RETENTION_DAYS",
     "AddSeats",
     "AssignmentRequest",
+    "AuditEntry",
     "Catalog",
     "CatalogChange",
     "CatalogCheck",
@@ -214,7 +218,9 @@ __all__ = [
     "Expiry",
     "ExtendTrial",
     "Finding",
+    "ForbiddenError",
     "Forecast",
+    "Grant",
     "GroupSets",
     "KeyConflictError",
     "KeyRecord",
@@ -232,6 +238,8 @@ __all__ = [
     "MonitoringList",
     "NotFoundError",
     "Operation",
+    "OperationRequest",
+    "Operator",
     "Period",
     "PluginRuleError",
     "Pool",
@@ -252,6 +260,7 @@ __all__ = [
     "ResumeClient",
     "Retry",
     "RetryableError",
+    "Role",
     "Rule",
     "RuleContext",
     "RuleSpec",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 from ._messages import ERRORS, render
 
 if TYPE_CHECKING:
-    from ._findings import Decision
+    from ._findings import Decision, Finding
 
 __all__ = [
     "CatalogError",
@@ -17,6 +17,7 @@ __all__ = [
     "ConflictError",
     "CytolicenseError",
     "DataError",
+    "ForbiddenError",
     "NotFoundError",
     "PluginRuleError",
     "ReleaseMissingError",
@@ -124,6 +125,28 @@ class RuleViolation(CytolicenseError):
         lines = [f"{operation} refused:"]
         lines += [f"  [{f.code}] {f.message}" for f in decision.errors]
         super().__init__("\n".join(lines))
+
+
+class ForbiddenError(CytolicenseError):
+    """An operator tried an action its role does not allow (or a request of its own
+    to decide); nothing was changed.
+
+    Attributes:
+        finding: The ``auth.forbidden`` finding (field ``"operator"``, params
+            ``operator`` and ``action``).
+        operator: The operator's id.
+        action: What it tried (an operation's kind, ``add_client``, ``approve``, ...).
+    """
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+        self.operator = str(finding.params.get("operator", ""))
+        self.action = str(finding.params.get("action", ""))
+
+    def message_in(self, language: str) -> str:
+        """The finding's message in *language*."""
+        return self.finding.message_in(language)
 
 
 class PluginRuleError(CytolicenseError):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..core._access import ACCESS_CODES
 from ..core._findings import CodeSpec
 from ..core._rulespec import RuleSpec
 from . import _assignment, _client, _lifecycle
@@ -38,6 +39,7 @@ CODE_SPECS: Mapping[str, CodeSpec] = {
     **{c.code: c for r in BUILTIN_RULES for c in r.codes},
     OVER_ENTITLEMENT.code: OVER_ENTITLEMENT,
     TERMS_CHANGED.code: TERMS_CHANGED,
+    **{c.code: c for c in ACCESS_CODES},
 }
 """Every code the library finds -> its declaration."""
 

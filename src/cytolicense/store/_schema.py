@@ -22,6 +22,7 @@ from typing import Any, get_args, get_origin
 import attrs
 
 from ..core._events import EVENT_TYPES, Event
+from ..core._operations import OPERATION_TYPES, Operation
 from ..core._period import Period
 from ._serialize import FORMAT_VERSION, SERIALIZABLE
 
@@ -30,6 +31,7 @@ __all__ = ["SCHEMA_NAMES", "json_schema"]
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 _DATE = {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+_MOMENT = {"type": "string", "format": "date-time"}
 _PERIOD = {
     "type": "string",
     "pattern": r"^(?=.)([0-9]{1,4}[yY])?([0-9]{1,4}[mM])?$",
@@ -60,6 +62,8 @@ class _Builder:
             return {"type": "string"}
         if tp is float:
             return {"type": "number"}
+        if tp is dt.datetime:
+            return dict(_MOMENT)
         if tp is dt.date:
             return dict(_DATE)
         if tp is Period:
@@ -68,6 +72,8 @@ class _Builder:
             return {"type": "string", "enum": [m.value for m in tp]}
         if tp is Event:
             return {"oneOf": [self.tagged(cls) for cls in EVENT_TYPES]}
+        if tp == Operation:
+            return {"oneOf": [self.tagged(cls) for cls in OPERATION_TYPES]}
         if isinstance(tp, type) and attrs.has(tp):
             return self.ref(tp)
         origin, args = get_origin(tp), get_args(tp)

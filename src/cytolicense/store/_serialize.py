@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast, get_args, get_origin
 
 import attrs
 
+from ..core._access import AuditEntry, Grant, OperationRequest, Operator
 from ..core._catalog_records import Module, Product, ProductFamily
 from ..core._client_records import Client, Maintenance, ModuleLicense
 from ..core._events import EVENT_TYPES, Event
 from ..core._exceptions import DataError
 from ..core._findings import Decision, Finding
-from ..core._operations import OPERATION_TYPES
+from ..core._operations import OPERATION_TYPES, Operation
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..engine._engine import Change
@@ -125,6 +126,10 @@ SERIALIZABLE: dict[str, type[Any]] = {
         ModuleOffer,
         ProductOffer,
         *EVENT_TYPES,
+        Grant,
+        Operator,
+        OperationRequest,
+        AuditEntry,
     )
 }
 
@@ -140,6 +145,24 @@ def _iso_day(text: str) -> dt.date:
     if not _DATE_RE.match(text):
         raise ValueError(f"expected an ISO date 'YYYY-MM-DD', got {text!r}")
     return dt.date.fromisoformat(text)
+
+
+def _structure_moment(value: Any, _: type) -> dt.datetime:
+    """An ISO date and time with its offset (an aware moment, as UTC)."""
+    if type(value) is not str:
+        raise ValueError(f"expected an ISO date and time with an offset, got {value!r}")
+    moment = dt.datetime.fromisoformat(value)
+    if moment.utcoffset() is None:
+        raise ValueError(f"expected an ISO date and time with an offset, got {value!r}")
+    return moment.astimezone(dt.UTC)
+
+
+def _sorted_items(values: list[Any]) -> list[Any]:
+    """A set's items in a stable order: their own order, or (records) their JSON's."""
+    try:
+        return sorted(values)
+    except TypeError:
+        return sorted(values, key=compact)
 
 
 def _structure_period(value: Any, _: type) -> Period:
@@ -181,13 +204,15 @@ def make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     conv.register_unstructure_hook(dt.date, dt.date.isoformat)
     conv.register_structure_hook(dt.date, _structure_date)
+    conv.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
+    conv.register_structure_hook(dt.datetime, _structure_moment)
     conv.register_unstructure_hook(Period, str)
     conv.register_structure_hook(Period, _structure_period)
     for kind in (int, str, bool):
         conv.register_structure_hook(kind, _strict(kind))
     conv.register_structure_hook_func(lambda t: t == Mapping[str, Any], _structure_any_mapping)
     conv.register_unstructure_hook_func(
-        is_frozenset, lambda s: sorted(conv.unstructure(x) for x in s)
+        is_frozenset, lambda s: _sorted_items([conv.unstructure(x) for x in s])
     )
 
     def arrays_only(type_: Any) -> Any:
@@ -213,6 +238,9 @@ def make_converter() -> cattrs.Converter:
         ),
     )
     configure_tagged_union(Event, conv, tag_name="type")
+    # An operation inside a record (a request's) is tagged with its type, as in the
+    # documents of the JSON API.
+    configure_tagged_union(Operation, conv, tag_name="type")
     base_finding = cattrs.gen.make_dict_structure_fn(Finding, conv)
 
     def structure_finding(value: Any, t: type) -> Finding:
