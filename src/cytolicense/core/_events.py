@@ -57,6 +57,15 @@ class _EventBase:
     reason: str | None = attrs.field(default=None, validator=optional_str)
     catalog: str | None = attrs.field(default=None, validator=optional_str, eq=False)
 
+    def _applied(self, client: Client, evolve: Callable[..., Client]) -> Client:
+        """The client after this event (*evolve* builds it: validated or trusted)."""
+        trusted = evolve is _evolve_trusted
+        return evolve(client, maintenances=self._after(client, trusted), changed_on=self.on)
+
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        """The client's maintenances after this event (*trusted*: the engine made it)."""
+        raise NotImplementedError(type(self).__name__)
+
 
 @attrs.frozen(kw_only=True, slots=True)
 class ClientCreated(_EventBase):
@@ -79,6 +88,14 @@ class ProductAssigned(_EventBase):
 
     maintenance: Maintenance
 
+    def _applied(self, client: Client, evolve: Callable[..., Client]) -> Client:
+        if evolve is _evolve_trusted:
+            return _assigned_trusted(client, self.maintenance, self.on)
+        return evolve(client, maintenances=self._after(client, False), changed_on=self.on)
+
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        return (*client.maintenances, self.maintenance)
+
 
 @attrs.frozen(kw_only=True, slots=True)
 class LicensesModified(_EventBase):
@@ -89,6 +106,9 @@ class LicensesModified(_EventBase):
     """
 
     maintenance: Maintenance
+
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        return _replace(client, self.maintenance)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -103,6 +123,10 @@ class ManagementChanged(_EventBase):
     maintenance_id: str = attrs.field(validator=non_empty_str)
     management: ManagementMode = attrs.field(converter=to_management)
 
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        m = client.maintenance(self.maintenance_id)
+        return _replace(client, attrs.evolve(m, management=self.management))
+
 
 @attrs.frozen(kw_only=True, slots=True)
 class ServiceDeleted(_EventBase):
@@ -116,6 +140,11 @@ class ServiceDeleted(_EventBase):
 
     maintenance_id: str = attrs.field(validator=non_empty_str)
 
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        m, day = client.maintenance(self.maintenance_id), self.on
+        gone = _deleted_trusted(m, day) if trusted else attrs.evolve(m, deleted_on=day)
+        return _replace(client, gone)
+
 
 @attrs.frozen(kw_only=True, slots=True)
 class ClientDeleted(_EventBase):
@@ -124,6 +153,18 @@ class ClientDeleted(_EventBase):
     Attributes:
     """
 
+    def _applied(self, client: Client, evolve: Callable[..., Client]) -> Client:
+        day = self.on
+        return evolve(
+            client,
+            deleted_on=day,
+            changed_on=day,
+            maintenances=tuple(
+                attrs.evolve(m, deleted_on=day) if m.in_force(day) or _held(m, day) else m
+                for m in client.maintenances
+            ),
+        )
+
 
 @attrs.frozen(kw_only=True, slots=True)
 class ClientRestored(_EventBase):
@@ -131,6 +172,9 @@ class ClientRestored(_EventBase):
 
     Attributes:
     """
+
+    def _applied(self, client: Client, evolve: Callable[..., Client]) -> Client:
+        return evolve(client, deleted_on=None, changed_on=self.on)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -145,6 +189,9 @@ class MaintenanceRenewed(_EventBase):
 
     maintenance: Maintenance
     previous_expires_on: dt.date = attrs.field(validator=is_date)
+
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        return _replace(client, self.maintenance)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -161,6 +208,9 @@ class ProductChanged(_EventBase):
     maintenance: Maintenance
     dropped_modules: tuple[str, ...] = ()
 
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        return _replaced(client, self.replaced, self.maintenance, self.on)
+
 
 @attrs.frozen(kw_only=True, slots=True)
 class TrialConverted(_EventBase):
@@ -173,6 +223,9 @@ class TrialConverted(_EventBase):
 
     trial: str = attrs.field(validator=non_empty_str)
     maintenance: Maintenance
+
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        return _replaced(client, self.trial, self.maintenance, self.on)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -188,6 +241,13 @@ class TrialExtended(_EventBase):
     maintenance_id: str = attrs.field(validator=non_empty_str)
     expires_on: dt.date = attrs.field(validator=is_date)
     previous_expires_on: dt.date = attrs.field(validator=is_date)
+
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        m, end = client.maintenance(self.maintenance_id), self.expires_on
+        modules = tuple(attrs.evolve(ml, expires_on=end) for ml in m.modules)
+        return _replace(
+            client, attrs.evolve(m, expires_on=end, modules=modules, extended_on=self.on)
+        )
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -206,6 +266,14 @@ class SetsGrouped(_EventBase):
     seats: tuple[int, ...]
     previous_ends: tuple[dt.date, ...]
 
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        kept = self.maintenance
+        others = [
+            attrs.evolve(client.maintenance(mid), replaced_on=self.on, replaced_by=kept.id)
+            for mid in self.grouped
+        ]
+        return _replace(client, kept, *others)
+
 
 @attrs.frozen(kw_only=True, slots=True)
 class SeatsAdded(_EventBase):
@@ -223,6 +291,9 @@ class SeatsAdded(_EventBase):
     period: Period = attrs.field(converter=to_period)
     previous_expires_on: dt.date = attrs.field(validator=is_date)
 
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        return _replace(client, self.maintenance)
+
 
 @attrs.frozen(kw_only=True, slots=True)
 class ServiceSuspended(_EventBase):
@@ -235,6 +306,11 @@ class ServiceSuspended(_EventBase):
 
     maintenance_id: str = attrs.field(validator=non_empty_str)
     by_client: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        m = client.maintenance(self.maintenance_id)
+        susp = Suspension(on=self.on, by_client=self.by_client)
+        return _replace(client, attrs.evolve(m, suspensions=(*m.suspensions, susp)))
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -251,6 +327,20 @@ class ServiceResumed(_EventBase):
     maintenance_id: str = attrs.field(validator=non_empty_str)
     expires_on: dt.date = attrs.field(validator=is_date)
     previous_expires_on: dt.date = attrs.field(validator=is_date)
+
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        m = client.maintenance(self.maintenance_id)
+        if m.suspension is None:
+            raise ValueError(f"maintenance {m.id!r} of {client.id!r} is not suspended")
+        closed = attrs.evolve(m.suspensions[-1], resumed_on=self.on)
+        end = self.expires_on
+        modules = tuple(attrs.evolve(ml, expires_on=end) for ml in m.modules)
+        return _replace(
+            client,
+            attrs.evolve(
+                m, suspensions=(*m.suspensions[:-1], closed), expires_on=end, modules=modules
+            ),
+        )
 
 
 Event = (
@@ -323,55 +413,6 @@ def _deleted_trusted(m: Maintenance, day: dt.date) -> Maintenance:
     return unchecked(Maintenance, values)
 
 
-def _maintenances(client: Client, event: Event, trusted: bool = False) -> tuple[Maintenance, ...]:
-    """The client's maintenances after *event* (not ClientCreated/Deleted/Restored)."""
-    day = event.on
-    if isinstance(event, ProductAssigned):
-        return (*client.maintenances, event.maintenance)
-    if isinstance(event, LicensesModified | MaintenanceRenewed | SeatsAdded):
-        return _replace(client, event.maintenance)
-    if isinstance(event, ManagementChanged):
-        m = client.maintenance(event.maintenance_id)
-        return _replace(client, attrs.evolve(m, management=event.management))
-    if isinstance(event, ServiceDeleted):
-        m = client.maintenance(event.maintenance_id)
-        gone = _deleted_trusted(m, day) if trusted else attrs.evolve(m, deleted_on=day)
-        return _replace(client, gone)
-    if isinstance(event, ProductChanged):
-        return _replaced(client, event.replaced, event.maintenance, day)
-    if isinstance(event, TrialConverted):
-        return _replaced(client, event.trial, event.maintenance, day)
-    if isinstance(event, ServiceSuspended):
-        m = client.maintenance(event.maintenance_id)
-        susp = Suspension(on=day, by_client=event.by_client)
-        return _replace(client, attrs.evolve(m, suspensions=(*m.suspensions, susp)))
-    if isinstance(event, ServiceResumed):
-        m = client.maintenance(event.maintenance_id)
-        if m.suspension is None:
-            raise ValueError(f"maintenance {m.id!r} of {client.id!r} is not suspended")
-        closed = attrs.evolve(m.suspensions[-1], resumed_on=day)
-        end = event.expires_on
-        modules = tuple(attrs.evolve(ml, expires_on=end) for ml in m.modules)
-        return _replace(
-            client,
-            attrs.evolve(
-                m, suspensions=(*m.suspensions[:-1], closed), expires_on=end, modules=modules
-            ),
-        )
-    if isinstance(event, TrialExtended):
-        m = client.maintenance(event.maintenance_id)
-        end = event.expires_on
-        modules = tuple(attrs.evolve(ml, expires_on=end) for ml in m.modules)
-        return _replace(client, attrs.evolve(m, expires_on=end, modules=modules, extended_on=day))
-    assert isinstance(event, SetsGrouped)
-    kept = event.maintenance
-    others = [
-        attrs.evolve(client.maintenance(mid), replaced_on=day, replaced_by=kept.id)
-        for mid in event.grouped
-    ]
-    return _replace(client, kept, *others)
-
-
 def apply(client: Client | None, event: Event) -> Client:
     """The client after *event*. ``client`` is ``None`` only for :class:`ClientCreated`.
 
@@ -403,7 +444,7 @@ def _evolve_trusted(client: Client, **changes: Any) -> Client:
 
 
 _make_client = maker(
-    Client, ("id", "name", "created_on", "deleted_on", "maintenances", "changed_on")
+    Client, ("id", "name", "created_on", "deleted_on", "maintenances", "changed_on", "group")
 )
 """A client from its fields in that order, not validated, its kept days not derived
 (each assignment and each creation replayed builds one: 0.3 us against 1.2 through a
@@ -421,6 +462,7 @@ def _assigned_trusted(client: Client, m: Maintenance, day: dt.date) -> Client:
         client.deleted_on,
         (*client.maintenances, m),
         day,
+        client.group,
     )
     new._appended(client, m)
     return new
@@ -440,7 +482,7 @@ def _apply(client: Client | None, event: Event, evolve: Callable[..., Client]) -
         if client is not None:
             raise ValueError(f"client {event.client_id!r} already exists")
         if evolve is _evolve_trusted:  # the event's own validators checked these values
-            new = _make_client(event.client_id, event.name, day, None, (), day)
+            new = _make_client(event.client_id, event.name, day, None, (), day, "")
             new._derive()
             return new
         return Client(id=event.client_id, name=event.name, created_on=day, changed_on=day)
@@ -448,22 +490,7 @@ def _apply(client: Client | None, event: Event, evolve: Callable[..., Client]) -
         raise ValueError(f"{type(event).__name__} before ClientCreated for {event.client_id!r}")
     if client.id != event.client_id:
         raise ValueError(f"event for client {event.client_id!r} applied to {client.id!r}")
-    if isinstance(event, ClientDeleted):
-        return evolve(
-            client,
-            deleted_on=day,
-            changed_on=day,
-            maintenances=tuple(
-                attrs.evolve(m, deleted_on=day) if m.in_force(day) or _held(m, day) else m
-                for m in client.maintenances
-            ),
-        )
-    if isinstance(event, ClientRestored):
-        return evolve(client, deleted_on=None, changed_on=day)
-    if evolve is _evolve_trusted and isinstance(event, ProductAssigned):
-        return _assigned_trusted(client, event.maintenance, day)
-    trusted = evolve is _evolve_trusted
-    return evolve(client, maintenances=_maintenances(client, event, trusted), changed_on=day)
+    return event._applied(client, evolve)
 
 
 def replay(events: Iterable[Event], client: Client | None = None) -> Client:

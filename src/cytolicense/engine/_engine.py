@@ -12,68 +12,42 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence, Sized
 from itertools import islice
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..core._catalog import Catalog
-from ..core._catalog_records import INITIAL_RELEASE, Product
-from ..core._client_records import Client, Maintenance, ModuleLicense, plus_days
+from ..core._catalog_records import INITIAL_RELEASE
+from ..core._client_records import Client, Maintenance
 from ..core._dates import RETENTION_DAYS, status
-from ..core._enums import LicenseType, ManagementMode, QuantityRule, Severity, Status
-from ..core._events import (
-    ClientCreated,
-    ClientDeleted,
-    ClientRestored,
-    Event,
-    LicensesModified,
-    MaintenanceRenewed,
-    ManagementChanged,
-    ProductAssigned,
-    ProductChanged,
-    SeatsAdded,
-    ServiceDeleted,
-    ServiceResumed,
-    ServiceSuspended,
-    SetsGrouped,
-    TrialConverted,
-    TrialExtended,
-    apply,
-    apply_trusted,
-)
-from ..core._exceptions import PluginRuleError, ReleaseMissingError, RuleViolation, UnknownIdError
+from ..core._enums import LicenseType, ManagementMode, Severity, Status
+from ..core._events import ClientCreated, Event, apply, apply_trusted
+from ..core._exceptions import ReleaseMissingError, RuleViolation
 from ..core._findings import CodeSpec, Decision, Finding
 from ..core._operations import (
     OPERATION_TYPES,
-    AddSeats,
     AssignmentRequest,
-    ChangeProduct,
     ConvertTrial,
     DeleteClient,
     DeleteService,
-    ExtendTrial,
-    GroupSets,
     Modify,
     ModuleSeats,
     Operation,
-    Renew,
-    Resume,
-    ResumeClient,
     SetManagement,
-    Suspend,
-    SuspendClient,
 )
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..core._rulespec import Rule, RuleContext, RuleSpec, Tables, as_spec
-from ..core._trusted import build, builder
 from ..core._validation import check_new_client_id, to_management, to_severity
-from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS, dropped_modules
-from ..rules._client import live_lines, state_accepts, suspended_by_client, target_state
-from ..rules._lifecycle import TERMS_CHANGED
-from ..rules._terms import group_sets, new_end, pool_moves
-from ..views._offer import ModuleOffer, ProductOffer
+from ..operations._family import find, modules_of
+from ..operations._table import FAMILIES, KINDS, kind_of, pool_moves, state_accepts
+from ..operations._trials import conversion
+from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS
+from ..rules._client import target_state
+from ..views._offer import ProductOffer
+from . import _offer, _releases
+from ._calls import Call, run_plugin
+from ._offer import _minimal as _minimal  # benchmarks/run.py reads it here
 
 if TYPE_CHECKING:
     from ..views._detail import ClientDetail, MonitoringList  # imported on first use
@@ -83,41 +57,27 @@ if TYPE_CHECKING:
 __all__ = ["Change", "Engine"]
 
 
-def _actions_table(centralized: bool, trial: bool) -> tuple[Any, ...]:
-    """The candidate actions of a line by management and licence type (conversion,
-    which needs the catalog, is added per line): name, operation type, builder."""
-
-    def manage(mid: str) -> Operation:
-        return SetManagement(maintenance=mid, mode="unmanaged" if centralized else "centralized")
-
-    rows: list[Any] = [
-        ("modify", Modify, lambda mid: Modify(maintenance=mid)),
-        ("delete", DeleteService, lambda mid: DeleteService(maintenance=mid)),
-        ("unmanage" if centralized else "manage", SetManagement, manage),
-    ]
-    if trial:
-        rows.append(("extend", ExtendTrial, lambda mid: ExtendTrial(maintenance=mid)))
-    else:
-        rows.append(("renew", Renew, lambda mid: Renew(maintenance=mid)))
-    rows.append(("suspend", Suspend, lambda mid: Suspend(maintenance=mid)))
-    rows.append(("resume", Resume, lambda mid: Resume(maintenance=mid)))
+def _actions_table(centralized: bool, trial: bool) -> tuple[tuple[str, type[Operation], Any], ...]:
+    """The actions the client's detail may offer a line by its management and licence
+    type, as the families declare them: name, operation type, builder of the line's id."""
+    rows = []
+    for family in FAMILIES:
+        for kind in family.kinds:
+            found = kind.action(centralized, trial) if kind.action is not None else None
+            if found is not None:
+                rows.append((found[0], kind.type, found[1]))
     return tuple(rows)
 
 
 _ACTIONS = {(c, t): _actions_table(c, t) for c in (True, False) for t in (True, False)}
-
+_LINE_ACTIONS = tuple(k for f in FAMILIES for k in f.kinds if k.line_action is not None)
+"""The kinds whose action on a line depends on the catalog (a trial's conversion)."""
 
 _RETENTION = dt.timedelta(days=RETENTION_DAYS - 1)
 _SLICE = 4096  # clients the monitoring list filters at a time
 _NO_FINDINGS = Decision(())
-_TRIAL = LicenseType.TRIAL
-_COMMERCIAL = LicenseType.COMMERCIAL
-_CENTRALIZED = ManagementMode.CENTRALIZED
 _POOL_SHORT = "pool.insufficient"
 _NO_IDS: frozenset[str] = frozenset()
-_build_maintenance = builder(Maintenance)
-_build_module = builder(ModuleLicense)
-_build_assigned = builder(ProductAssigned)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -146,136 +106,11 @@ class Change:
     pool_floor: bool = False
 
 
-def _next_id(client: Client, taken: Iterable[str] = ()) -> str:
-    used = {m.id for m in client.maintenances} | set(taken)
-    n = len(client.maintenances) + 1
-    while f"m{n}" in used:
-        n += 1
-    return f"m{n}"
-
-
-_Call = tuple[Rule, "RuleSpec | None"]
-"""A rule as the engine calls it: the function, and its declaration when a plugin's
-(its answer is then checked to be findings and its errors name it)."""
-
-_EMPTY_KINDS = (list, tuple)
-
-
-def _run_plugin(spec: RuleSpec, ctx: RuleContext) -> Sequence[Finding]:
-    """A plugin rule's findings on *ctx*, each checked to be a :class:`Finding`; a rule
-    that raises or returns something else is a :class:`PluginRuleError` naming it."""
-    try:
-        found = spec.check(ctx)
-    except BaseException as exc:
-        raise _plugin_error(spec, exc) from exc
-    if type(found) in _EMPTY_KINDS and not found:
-        return ()  # the usual answer: nothing to copy or check
-    return _plugin_found(spec, found)
-
-
-def _plugin_found(spec: RuleSpec, found: Iterable[Finding]) -> list[Finding]:
-    """*found*, a plugin rule's answer, as a list of findings, each checked to be a
-    :class:`Finding` (or the :class:`PluginRuleError` naming the rule)."""
-    try:
-        out = list(found)
-        for f in out:
-            if not isinstance(f, Finding):
-                raise TypeError(f"returned {f!r}, which is not a Finding")
-    except BaseException as exc:
-        raise _plugin_error(spec, exc) from exc
-    return out
-
-
-def _plugin_error(spec: RuleSpec, exc: BaseException) -> PluginRuleError:
-    """The error naming the plugin rule that raised *exc*; an interrupt is not the
-    rule's fault and goes on as it is."""
-    if isinstance(exc, KeyboardInterrupt | GeneratorExit):
-        raise exc
-    return PluginRuleError(spec.plugin, spec.name, exc)
-
-
-def _request(
-    *,
-    product: str,
-    license_type: LicenseType,
-    quantity: int,
-    period: Period | None,
-    modules: Mapping[str, int | None],
-    management: ManagementMode,
-) -> AssignmentRequest:
-    """The terms an operation on a maintenance would leave, as an assignment: built
-    trusted (every value comes from a valid maintenance or an operation record that
-    validated its own fields), modules sorted by id as the request's converter does."""
-    return build(
-        AssignmentRequest,
-        product=product,
-        license_type=license_type,
-        quantity=quantity,
-        period=period,
-        modules=MappingProxyType(dict(sorted(modules.items()))),
-        management=management,
-    )
-
-
 def _type_of(ctx: RuleContext) -> LicenseType | None:
     """The licence type at stake: the request's, else the maintenance's."""
     if ctx.request is not None:
         return ctx.request.license_type
     return ctx.maintenance.license_type if ctx.maintenance is not None else None
-
-
-def _pooled_of(sets: list[Maintenance]) -> tuple[PoolLine, ...]:
-    """What a grouped set took from the pool: every set's record, added up (seats
-    conserved: deleting the group gives back at most what its sets took). No set
-    with a record: none (the formula alone, as for each of them). A set without a
-    record among sets with one adds its seats as it was sold (what the formula
-    would have allowed it to give back)."""
-    if not any(s.pooled for s in sets):
-        return ()
-    lines: list[PoolLine] = []
-    for s in sets:
-        if s.pooled:
-            lines.extend(s.pooled)
-        elif s.period is not None:
-            lines.append(PoolLine(item=s.product, period=s.period, seats=s.quantity))
-            lines.extend(
-                PoolLine(item=ml.module, period=s.period, seats=ml.quantity) for ml in s.modules
-            )
-    return tuple(lines)
-
-
-class _OfferPlan(NamedTuple):
-    """What :meth:`Engine.offer` checks for one product: each licence type's minimal
-    request, and per compatible module the same requests with it added."""
-
-    product: Product
-    minimal: tuple[tuple[LicenseType, AssignmentRequest], ...]
-    modules: tuple[tuple[ModuleOffer, tuple[AssignmentRequest, ...]], ...]
-
-
-def _within(errors: tuple[Finding, ...], before: tuple[Finding, ...]) -> bool:
-    """Whether every finding of *errors* is among *before* (a module adds no error)."""
-    return not errors or all(e in before for e in errors)
-
-
-def _minimal(
-    product: str, license_type: LicenseType, mode: ManagementMode, period: Period | None
-) -> AssignmentRequest:
-    """The contract's minimal request of a product and licence type."""
-    return AssignmentRequest(
-        product=product, license_type=license_type, quantity=1, period=period, management=mode
-    )
-
-
-_EXISTING_TERMS = (Modify, SetManagement, DeleteService, ExtendTrial, Suspend, Resume)
-"""Operations on an existing maintenance that its own release's terms decide."""
-
-
-def _find(client: Client, maintenance_id: str) -> Maintenance | None:
-    for m in client.maintenances:
-        if m.id == maintenance_id:
-            return m
-    return None
 
 
 class Engine:
@@ -328,7 +163,7 @@ class Engine:
                 partner[pid] = tuple(Period.coerce(p) for p in periods)
         self._setup(catalog, partner, rules, pool_shortage)
         # A catalog with later releases: each operation is decided by the engine of the
-        # release whose terms apply (see _engine_for); one engine per release, on demand.
+        # release whose terms apply (see _releases.engine_for); one engine per release, on demand.
         self._releases = len(catalog.releases) > 1
         self._by_release: dict[str, Engine] = {}
         self._options = (partner, tuple(rules), pool_shortage)
@@ -345,7 +180,7 @@ class Engine:
         self._stamp = None if catalog.version == INITIAL_RELEASE else catalog.version
         self._tables = Tables(catalog, partner)
         self._pool_shortage = to_severity(pool_shortage)
-        self._offer_plan: tuple[_OfferPlan, ...] | None = None
+        self._offer_plan: tuple[_offer._OfferPlan, ...] | None = None
         extra: list[RuleSpec] = []
         for rule in rules:
             if not (isinstance(rule, RuleSpec) or callable(rule)):
@@ -361,7 +196,7 @@ class Engine:
             for code in spec.codes:
                 codes.setdefault(code.code, code)
         self._codes = codes
-        self._cache: dict[tuple[str, str | None, LicenseType | None, bool], tuple[_Call, ...]] = {}
+        self._cache: dict[tuple[str, str | None, LicenseType | None, bool], tuple[Call, ...]] = {}
 
     def __repr__(self) -> str:
         return f"<Engine {self.catalog!r}>"
@@ -381,15 +216,7 @@ class Engine:
     def modules_of(self, m: Maintenance) -> dict[str, int | None]:
         """*m*'s modules as a request's ``modules``: a linked module ``None`` (it follows
         the seats), an independent one its seats. What ``Modify(modules=None)`` keeps."""
-        mods = self.catalog.modules
-        return {
-            ml.module: (
-                ml.quantity
-                if ml.module in mods and mods[ml.module].quantity_rule is QuantityRule.INDEPENDENT
-                else None
-            )
-            for ml in m.modules
-        }
+        return modules_of(self.catalog, m)
 
     def _context(
         self, client: Client, op: Operation, today: dt.date, pool: Pool | None
@@ -418,75 +245,16 @@ class Engine:
             raise TypeError(f"not a Client: {client!r}")
         if type(today) is not dt.date:
             raise TypeError(f"today must be a datetime.date, got {today!r}")
-        products = self.catalog.products
+        kind = kind_of(op)
         mid = getattr(op, "maintenance", None)
-        m = _find(client, mid) if mid is not None else None
-        request: AssignmentRequest | None = None
-        period: Period | None = None
-        excluded: frozenset[str] = _NO_IDS
-        if isinstance(op, AssignmentRequest):
-            pid: str | None = op.product
-            request, period = op, op.period
-        elif isinstance(op, GroupSets):
-            pid = op.product
-        elif isinstance(op, DeleteClient):
-            pid = None
-        elif m is None:
-            pid = op.product if isinstance(op, ChangeProduct) else None
-        else:
-            pid = m.product
-            if isinstance(op, Modify):
-                period = m.period
-                request = _request(
-                    product=m.product,
-                    license_type=m.license_type,
-                    quantity=m.quantity if op.quantity is None else op.quantity,
-                    period=m.period,
-                    modules=self.modules_of(m) if op.modules is None else op.modules,
-                    management=m.management,
-                )
-            elif isinstance(op, Renew):
-                period = op.period if op.period is not None else m.period
-            elif isinstance(op, ChangeProduct | ConvertTrial):
-                if isinstance(op, ChangeProduct):
-                    pid = op.product
-                period = op.period
-                excluded = frozenset({m.id})
-                quantity = m.quantity if op.quantity is None else op.quantity
-                modules = op.modules
-                if modules is None:
-                    target = products.get(pid)
-                    offered = target.modules if target is not None else frozenset()
-                    modules = {
-                        k: (v if v is None else min(v, quantity))
-                        for k, v in self.modules_of(m).items()
-                        if k in offered
-                    }
-                request = _request(
-                    product=pid,
-                    license_type=_COMMERCIAL,
-                    quantity=quantity,
-                    period=op.period,
-                    modules=modules,
-                    management=m.management if op.management is None else op.management,
-                )
-            elif isinstance(op, AddSeats):
-                period = op.period
-                request = _request(
-                    product=m.product,
-                    license_type=_COMMERCIAL,
-                    quantity=m.quantity + op.quantity,
-                    period=op.period,
-                    modules={},
-                    management=m.management,
-                )
-        product = products.get(pid) if pid is not None else None
+        m = find(client, mid) if mid is not None else None
+        pid, request, period, excluded = kind.terms(self.catalog, op, m)
         return RuleContext(  # positional, in field order: half the cost of keywords
             op.kind,
             self.catalog,
             client,
             request,
-            product,
+            self.catalog.products.get(pid) if pid is not None else None,
             m,
             today,
             op,
@@ -499,7 +267,7 @@ class Engine:
 
     # -- decisions -----------------------------------------------------------------
 
-    def _rules_for(self, ctx: RuleContext) -> tuple[_Call, ...]:
+    def _rules_for(self, ctx: RuleContext) -> tuple[Call, ...]:
         """The rules that apply to *ctx*, selected once per (operation, product, licence
         type, pool or not) from their declarations and cached."""
         plan = ctx.plan
@@ -549,7 +317,7 @@ class Engine:
             if plugin is None:
                 out.extend(check(ctx))
             else:
-                out.extend(_run_plugin(plugin, ctx))
+                out.extend(run_plugin(plugin, ctx))
         if not out:
             return _NO_FINDINGS
         if ctx.pool is not None and self._pool_shortage is Severity.ERROR:
@@ -576,7 +344,7 @@ class Engine:
         :class:`~cytolicense.PluginRuleError`).
         """
         if self._releases:
-            return self._release_check(client, operation, today, pool)
+            return _releases.release_check(self, client, operation, today, pool)
         return self._decide(self._context(client, operation, today, pool))
 
     def apply(
@@ -601,7 +369,7 @@ class Engine:
             RuleViolation: the decision :meth:`check` gives has errors; nothing changed.
         """
         if self._releases:
-            return self._release_apply(client, operation, today, pool, actor, reason)
+            return _releases.release_apply(self, client, operation, today, pool, actor, reason)
         ctx = self._context(client, operation, today, pool)
         decision = self._decide(ctx)
         if not decision.ok:
@@ -683,215 +451,13 @@ class Engine:
 
     # -- from a decided operation to its events --------------------------------------------
 
-    def _new_maintenance(
-        self, ctx: RuleContext, request: AssignmentRequest, end: dt.date, mid: str
-    ) -> Maintenance:
-        today = ctx.today
-        q = request.quantity
-        product = ctx.product
-        assert product is not None
-        commercial = request.license_type is _COMMERCIAL
-        # Trusted construction: the request was validated when it was built and the
-        # rules have just accepted it (the validators would only say so again).
-        return _build_maintenance(
-            id=mid,
-            product=product.id,
-            license_type=request.license_type,
-            quantity=q,
-            period=request.period,
-            starts_on=today,
-            expires_on=end,
-            management=request.management,
-            modules=tuple(
-                _build_module(
-                    module=module,
-                    quantity=q if seats is None else seats,
-                    starts_on=today,
-                    expires_on=end,
-                )
-                for module, seats in request.modules.items()
-            ),
-            grace_days=product.grace_days if commercial else 0,
-            release=self._stamp,
-        )
-
     def _events(self, ctx: RuleContext, who: dict[str, Any]) -> tuple[list[Event], str | None]:
-        """The events of a decided operation and the id of the maintenance it touched."""
-        op, client, today, m = ctx.op, ctx.client, ctx.today, ctx.maintenance
-        origin = self.catalog.origin(ctx.product.id) if ctx.product is not None else None
-        base = {"client_id": client.id, "on": today, "catalog": origin, **who}
-        if isinstance(op, DeleteClient):
-            return [ClientDeleted(**base)], None
-        if isinstance(op, SuspendClient):
-            return [
-                ServiceSuspended(maintenance_id=x.id, by_client=True, **base)
-                for x in live_lines(client, today)
-            ], None
-        if isinstance(op, ResumeClient):
-            return [self._resumed(ctx, x, base) for x in suspended_by_client(client, today)], None
-        if isinstance(op, AssignmentRequest):
-            end = new_end(ctx)
-            assert end is not None
-            new = self._new_maintenance(ctx, op, end, _next_id(client))
-            events: list[Event] = []
-            if client.deleted_on is not None:
-                events.append(ClientRestored(**base))
-            if who["actor"] is None and who["reason"] is None:
-                # Every field is the library's own (a valid client's id, a checked date,
-                # the catalog's origin): built trusted, as the maintenance is. Text the
-                # caller gave (actor, reason) goes through the validators.
-                events.append(
-                    _build_assigned(client_id=client.id, on=today, catalog=origin, maintenance=new)
-                )
-            else:
-                events.append(ProductAssigned(maintenance=new, **base))
-            return events, new.id
-        if isinstance(op, GroupSets):
-            return self._group(ctx, base)
-        assert m is not None
-        if isinstance(op, Modify):
-            return self._modify(ctx, m, base)
-        if isinstance(op, SetManagement):
-            if m.management is op.mode:
-                return [], m.id
-            return [ManagementChanged(maintenance_id=m.id, management=op.mode, **base)], m.id
-        if isinstance(op, DeleteService):
-            return [ServiceDeleted(maintenance_id=m.id, **base)], m.id
-        if isinstance(op, Suspend):
-            return [ServiceSuspended(maintenance_id=m.id, **base)], m.id
-        if isinstance(op, Resume):
-            return [self._resumed(ctx, m, base)], m.id
-        end = new_end(ctx)
-        assert end is not None
-        if isinstance(op, Renew):
-            assert ctx.period is not None
-            renewed = attrs.evolve(
-                m,
-                expires_on=end,
-                period=ctx.period,
-                modules=tuple(attrs.evolve(ml, expires_on=end) for ml in m.modules),
-            )
-            return [
-                MaintenanceRenewed(maintenance=renewed, previous_expires_on=m.expires_on, **base)
-            ], m.id
-        if isinstance(op, ExtendTrial):
-            return [
-                TrialExtended(
-                    maintenance_id=m.id, expires_on=end, previous_expires_on=m.expires_on, **base
-                )
-            ], m.id
-        if isinstance(op, AddSeats):
-            q = m.quantity + op.quantity
-            mods = self.catalog.modules
-            added = attrs.evolve(
-                m,
-                quantity=q,
-                expires_on=end,
-                modules=tuple(
-                    attrs.evolve(
-                        ml,
-                        expires_on=end,
-                        quantity=(
-                            q
-                            if ml.module in mods
-                            and mods[ml.module].quantity_rule is QuantityRule.LINKED
-                            else ml.quantity
-                        ),
-                    )
-                    for ml in m.modules
-                ),
-            )
-            return [
-                SeatsAdded(
-                    maintenance=added,
-                    seats=op.quantity,
-                    period=op.period,
-                    previous_expires_on=m.expires_on,
-                    **base,
-                )
-            ], m.id
-        assert isinstance(op, ChangeProduct | ConvertTrial)
-        assert ctx.request is not None
-        new = self._new_maintenance(ctx, ctx.request, end, _next_id(client))
-        if isinstance(op, ChangeProduct):
-            return [
-                ProductChanged(
-                    replaced=m.id, maintenance=new, dropped_modules=dropped_modules(ctx), **base
-                )
-            ], new.id
-        return [TrialConverted(trial=m.id, maintenance=new, **base)], new.id
-
-    def _resumed(self, ctx: RuleContext, m: Maintenance, base: dict[str, Any]) -> Event:
-        """The resumption of *m* on the context's day: its end moved by the days it spent
-        suspended when its product says ``suspend_extends_term``."""
-        suspension = m.suspension
-        assert suspension is not None
-        end = m.expires_on
-        product = self.catalog.products.get(m.product)
-        if product is not None and product.suspend_extends_term:
-            days = (ctx.today - suspension.on).days - 1  # the days it granted nothing
-            if days > 0:
-                end = plus_days(end, days)
-        return ServiceResumed(
-            maintenance_id=m.id, expires_on=end, previous_expires_on=m.expires_on, **base
-        )
-
-    def _modify(
-        self, ctx: RuleContext, m: Maintenance, base: dict[str, Any]
-    ) -> tuple[list[Event], str | None]:
-        request = ctx.request
-        assert request is not None
-        new_q = request.quantity
-        current = {ml.module: ml for ml in m.modules}
-        new_modules = []
-        for mid, seats in request.modules.items():
-            old = current.get(mid)
-            new_modules.append(
-                ModuleLicense(
-                    module=mid,
-                    quantity=new_q if seats is None else seats,
-                    starts_on=old.starts_on if old is not None else ctx.today,
-                    expires_on=m.expires_on,
-                )
-            )
-        updated = attrs.evolve(m, quantity=new_q, modules=tuple(new_modules))
-        if updated == m:
-            return [], m.id
-        return [LicensesModified(maintenance=updated, **base)], m.id
-
-    def _group(self, ctx: RuleContext, base: dict[str, Any]) -> tuple[list[Event], str | None]:
-        sets = group_sets(ctx)
-        end = new_end(ctx)
-        assert end is not None
-        assert len(sets) >= 2
-        first = sets[0]
-        q = sum(s.quantity for s in sets)
-        mods = self.catalog.modules
-        modules = []
-        for ml in first.modules:
-            linked = ml.module not in mods or mods[ml.module].quantity_rule is QuantityRule.LINKED
-            seats = (
-                q
-                if linked
-                else sum(
-                    found.quantity
-                    for s in sets
-                    if (found := s.module_license(ml.module)) is not None
-                )
-            )
-            modules.append(attrs.evolve(ml, quantity=seats, expires_on=end))
-        kept = attrs.evolve(
-            first, quantity=q, expires_on=end, modules=tuple(modules), pooled=_pooled_of(sets)
-        )
-        return [
-            SetsGrouped(
-                maintenance=kept,
-                grouped=tuple(s.id for s in sets[1:]),
-                seats=tuple(s.quantity for s in sets),
-                previous_ends=tuple(s.expires_on for s in sets),
-                **base,
-            )
-        ], first.id
+        """The events of a decided operation and the id of the maintenance it touched:
+        its family's (:mod:`cytolicense.operations`)."""
+        product = ctx.product
+        origin = self.catalog.origin(product.id) if product is not None else None
+        base = {"client_id": ctx.client.id, "on": ctx.today, "catalog": origin, **who}
+        return KINDS[ctx.operation].events(ctx, base, self._stamp)
 
     # -- version 1 operations: thin calls of apply ------------------------------------------
 
@@ -1036,80 +602,14 @@ class Engine:
         """
         if self._releases:  # what is sold today: the release in force
             return self._engine(self.catalog.at(today)).offer(client, today, pool=pool)
-        offers: list[ProductOffer] = []
-        check = self.check
-        for plan in self._offers():
-            product = plan.product
-            until = product.available_until
-            if until is not None and until < today:
-                continue
-            allowed: list[LicenseType] = []
-            refusals: dict[LicenseType, tuple[Finding, ...]] = {}
-            errors_of: list[tuple[Finding, ...]] = []
-            for lt, req in plan.minimal:
-                errors = check(client, req, today, pool=pool).errors
-                errors_of.append(errors)
-                if errors:
-                    refusals[lt] = errors
-                else:
-                    allowed.append(lt)
-            modules = tuple(
-                module
-                for module, variants in plan.modules
-                if all(
-                    _within(check(client, req, today, pool=pool).errors, before)
-                    for req, before in zip(variants, errors_of, strict=True)
-                )
-            )
-            offers.append(
-                ProductOffer(
-                    product=product.id,
-                    name=product.name,
-                    family=product.family,
-                    license_types=frozenset(allowed),
-                    periods=product.periods,
-                    enabled_periods=product.enabled,
-                    modules=modules,
-                    management_modes=product.management_modes,
-                    max_quantity=product.max_quantity,
-                    trial_max_quantity=product.trial_max_quantity,
-                    trial_days=product.trial_days,
-                    refusals=refusals,
-                )
-            )
-        return tuple(offers)
+        return _offer.offer(self, client, today, pool)
 
-    def _offers(self) -> tuple[_OfferPlan, ...]:
+    def _offers(self) -> tuple[_offer._OfferPlan, ...]:
         """Per product, the requests :meth:`offer` checks (they depend on the catalog
         alone): built once per engine."""
         plans = self._offer_plan
         if plans is None:
-            built = []
-            catalog = self.catalog
-            for product in catalog.products.values():
-                modes = sorted(product.management_modes, key=lambda m: m is not _CENTRALIZED)
-                period = (product.enabled or product.periods or (None,))[0]
-                minimal = tuple(
-                    (lt, _minimal(product.id, lt, modes[0], period if lt is _COMMERCIAL else None))
-                    for lt in sorted(product.license_types, key=lambda x: x.value)
-                )
-                modules = tuple(
-                    (
-                        ModuleOffer(module=m.id, name=m.name, quantity_rule=m.quantity_rule),
-                        tuple(
-                            attrs.evolve(
-                                req,
-                                modules={
-                                    m.id: None if m.quantity_rule is QuantityRule.LINKED else 1
-                                },
-                            )
-                            for _, req in minimal
-                        ),
-                    )
-                    for m in catalog.compatible_modules(product.id)
-                )
-                built.append(_OfferPlan(product, minimal, modules))
-            plans = self._offer_plan = tuple(built)
+            plans = self._offer_plan = _offer.plans(self)
         return plans
 
     # -- catalog releases ---------------------------------------------------------------
@@ -1130,122 +630,6 @@ class Engine:
             found._by_release = {}
             self._by_release[release.version] = found
         return found
-
-    def _engine_for(self, client: Client, op: Operation, today: dt.date) -> Engine:
-        """The engine of the release whose terms decide *op*: the release in force on
-        *today* for new terms (an assignment, a conversion, a product change, added
-        seats, a grouping, a renewal); for an operation on an existing maintenance, the
-        release that maintenance is under (:meth:`Catalog.terms_for`)."""
-        catalog = self.catalog
-        if not isinstance(op, _EXISTING_TERMS):
-            return self._engine(catalog.at(today))
-        m = _find(client, op.maintenance)
-        if m is None:
-            return self._engine(catalog.at(today))
-        return self._engine(catalog.terms_for(m.product, m.release, today))
-
-    def _renewal(
-        self, client: Client, op: Operation, today: dt.date
-    ) -> tuple[Client, Finding | None, Catalog | None]:
-        """For a renewal under a newer release than the maintenance's: the client as the
-        new release sees it (modules it no longer offers dropped), the
-        ``renewal.terms_changed`` warning, and the new release."""
-        if not isinstance(op, Renew):
-            return client, None, None
-        m = _find(client, op.maintenance)
-        if m is None:
-            return client, None, None
-        try:
-            old = self.catalog.terms_for(m.product, m.release, today)
-        except UnknownIdError:
-            return client, None, None
-        new = self.catalog.at(today)
-        before, after = old.products.get(m.product), new.products.get(m.product)
-        if new is old or before is None or after is None:
-            return client, None, None
-        changes: list[str] = []
-        kept = tuple(ml for ml in m.modules if ml.module in after.modules)
-        changes += [f"module:{ml.module}" for ml in m.modules if ml not in kept]
-        period = op.period or m.period
-        if period is not None and period not in after.enabled and period in before.enabled:
-            changes.append(f"period:{period}")
-        if after.max_quantity != before.max_quantity:
-            changes.append(f"max_quantity:{before.max_quantity}->{after.max_quantity}")
-        if after.grace_days != before.grace_days and m.license_type is _COMMERCIAL:
-            changes.append(f"grace_days:{before.grace_days}->{after.grace_days}")
-        seen = client
-        if len(kept) != len(m.modules) or m.release != self._engine(new)._stamp:
-            moved = attrs.evolve(m, modules=kept)
-            seen = attrs.evolve(
-                client,
-                maintenances=tuple(moved if x.id == m.id else x for x in client.maintenances),
-            )
-        finding = None
-        if changes:
-            finding = TERMS_CHANGED.finding(
-                "maintenance",
-                {
-                    "maintenance": m.id,
-                    "release": new.version,
-                    "previous_release": old.version,
-                    "changes": ", ".join(changes),
-                },
-            )
-        return seen, finding, new
-
-    def _release_check(
-        self, client: Client, op: Operation, today: dt.date, pool: Pool | None
-    ) -> Decision:
-        seen, changed, _ = self._renewal(client, op, today)
-        decision = self._engine_for(seen, op, today).check(seen, op, today, pool=pool)
-        if changed is None:
-            return decision
-        return Decision((*decision.findings, changed))
-
-    def _release_apply(
-        self,
-        client: Client,
-        op: Operation,
-        today: dt.date,
-        pool: Pool | None,
-        actor: str | None,
-        reason: str | None,
-    ) -> Change:
-        seen, changed, release = self._renewal(client, op, today)
-        engine = self._engine_for(seen, op, today)
-        try:
-            change = engine.apply(seen, op, today, pool=pool, actor=actor, reason=reason)
-        except RuleViolation as exc:
-            if changed is None:
-                raise
-            # The refusal says what check says: the release's findings and what changed.
-            decision = Decision((*exc.decision.findings, changed))
-            raise RuleViolation(decision, op.kind) from None
-        if release is None:
-            return change
-        # The renewal moves the maintenance to the release in force (its terms: the
-        # modules it still offers, its grace), from the stored client's state.
-        events: list[Event] = []
-        for event in change.events:
-            if isinstance(event, MaintenanceRenewed):
-                m = event.maintenance
-                product = release.products[m.product]
-                grace = product.grace_days if m.license_type is _COMMERCIAL else 0
-                moved = attrs.evolve(m, release=engine._stamp, grace_days=grace)
-                event = attrs.evolve(event, maintenance=moved)
-            events.append(event)
-        new = client
-        for event in events:
-            new = apply_trusted(new, event)
-        touched = change.maintenance.id if change.maintenance is not None else None
-        warnings = change.warnings if changed is None else (*change.warnings, changed)
-        return attrs.evolve(
-            change,
-            client=new,
-            events=tuple(events),
-            maintenance=new.maintenance(touched) if touched is not None else None,
-            warnings=tuple(warnings),
-        )
 
     def check_releases(self, client: Client) -> None:
         """Raise :class:`ReleaseMissingError` when a maintenance of *client* names a
@@ -1272,26 +656,26 @@ class Engine:
         # only the others are built and checked (a history line: one check, not four).
         m = maintenance
         state = target_state(m, today)
-        trial = m.license_type is _TRIAL
+        trial = m.license_type is LicenseType.TRIAL
         found = [
             name
             for name, kind, make in _ACTIONS[m.management is ManagementMode.CENTRALIZED, trial]
             if state_accepts(kind, state) and self.check(client, make(m.id), today).ok
         ]
-        if trial and state_accepts(ConvertTrial, state):
-            convert = self._conversion(m, today)
-            if convert is not None and self.check(client, convert, today).ok:
-                found.append("convert")
+        for line in _LINE_ACTIONS:
+            if not state_accepts(line.type, state):
+                continue
+            assert line.line_action is not None
+            offered = line.line_action(m, self.catalog, today)
+            if offered is not None and self.check(client, offered[1], today).ok:
+                found.append(offered[0])
         return frozenset(found)
 
     def _conversion(self, trial: Maintenance, today: dt.date) -> ConvertTrial | None:
         """The conversion the detail offers for *trial*: to the first enabled period of
         its product (in the release in force on *today*), or ``None`` when the catalog
         sells it for no period."""
-        product = self.catalog.at(today).products.get(trial.product)
-        if product is None or not product.periods:
-            return None
-        return ConvertTrial(maintenance=trial.id, period=(product.enabled or product.periods)[0])
+        return conversion(trial, self.catalog, today)
 
     @staticmethod
     def entitlements(client: Client, today: dt.date) -> dict[str, int]:

@@ -19,6 +19,7 @@ from ..core._operations import (
 )
 from ..core._period import Period
 from ..core._rulespec import ProductPlan, RuleContext
+from ..operations._sets import group_sets
 from ._registry import (
     _COMMERCIAL,
     _LINKED,
@@ -30,7 +31,6 @@ from ._registry import (
     _trial_only,
     rule,
 )
-from ._terms import group_sets
 
 # -- the product and its terms ------------------------------------------------------------
 

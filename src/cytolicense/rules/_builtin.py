@@ -1,11 +1,13 @@
 """The built-in rules, each declared in one place: the function, the operations it
 applies to, and its codes with severity and English and Spanish messages.
 
-The rules live in three modules by subject (:mod:`._client`, :mod:`._assignment`,
-:mod:`._lifecycle`), imported here in the order they run. :data:`BUILTIN_RULES` is
+The rules shared by several operations live in three modules by subject
+(:mod:`._client`, :mod:`._assignment`, :mod:`._lifecycle`); a family's own rules live
+in its module of :mod:`cytolicense.operations`. They run in that order: the client
+and the terms, each family's own, then dates and the pool. :data:`BUILTIN_RULES` is
 what the internal plugin contributes through the ``cytolicense_rules`` hook;
 :data:`CODES` and the message tables of the docs are generated from these
-declarations. Adding a rule is one block in the module of its subject.
+declarations. Adding a rule is one block in the module of its subject or family.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from collections.abc import Mapping
 from ..core._access import ACCESS_CODES
 from ..core._findings import CodeSpec
 from ..core._rulespec import RuleSpec
+from ..operations._lifecycle import dropped_modules
+from ..operations._table import FAMILIES
 from . import _assignment, _client, _lifecycle
-from ._lifecycle import OVER_ENTITLEMENT, TERMS_CHANGED, dropped_modules
+from ._lifecycle import OVER_ENTITLEMENT, TERMS_CHANGED
 from ._registry import BUILTIN, _rules
 
 __all__ = [
@@ -28,10 +32,16 @@ __all__ = [
     "messages_table",
 ]
 
-_ORDER = (_client.__name__, _assignment.__name__, _lifecycle.__name__)
 
-BUILTIN_RULES: tuple[RuleSpec, ...] = tuple(
-    sorted(_rules, key=lambda spec: _ORDER.index(spec.check.__module__))  # stable
+def _of(module: str) -> tuple[RuleSpec, ...]:
+    return tuple(spec for spec in _rules if spec.check.__module__ == module)
+
+
+BUILTIN_RULES: tuple[RuleSpec, ...] = (
+    *_of(_client.__name__),
+    *_of(_assignment.__name__),
+    *(spec for family in FAMILIES for spec in family.rules),
+    *_of(_lifecycle.__name__),
 )
 """Every built-in rule, in the order they run."""
 

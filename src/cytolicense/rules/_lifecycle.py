@@ -1,4 +1,8 @@
-"""Rules of the rest of a licence's life: renewals, changes, trials, co-terming, dates, the pool."""
+"""Rules on what an operation leaves: its new dates within the calendar, the pool's seats.
+
+The rules of one family (renewal window, product change, trial extension, grouping)
+live with it in :mod:`cytolicense.operations`.
+"""
 
 from __future__ import annotations
 
@@ -6,223 +10,12 @@ import datetime as dt
 from collections.abc import Iterable
 
 from ..core._findings import CodeSpec, Finding
-from ..core._operations import (
-    AssignmentRequest,
-    ChangeProduct,
-    GroupSets,
-)
+from ..core._operations import AssignmentRequest
 from ..core._period import Period
 from ..core._pool import Pool, stock_of
 from ..core._rulespec import RuleContext
-from ._client import CHANGE_NOT_ALLOWED, SUSPENDED
-from ._registry import (
-    _COMMERCIAL,
-    _NONE,
-    _TRIAL,
-    _WARNING,
-    rule,
-)
-from ._terms import group_sets, new_end, pool_moves
-
-# -- the lifecycle: renewals, changes, trials, co-terming -------------------------------
-
-TOO_EARLY = CodeSpec(
-    code="renewal.too_early",
-    messages={
-        "en": "Maintenance '{maintenance}' has {days_left} days left: it can be renewed "
-        "when fewer than {window} days are left (from {renewable_on}).",
-        "es": "Al mantenimiento '{maintenance}' le quedan {days_left} días: se puede renovar "
-        "cuando queden menos de {window} días (a partir del {renewable_on}).",
-    },
-)
-
-
-@rule({"renew"}, TOO_EARLY)
-def rule_renewal_window(ctx: RuleContext) -> Iterable[Finding]:
-    """``renewal.too_early``: renewal only while fewer than ``renewal_window_days`` are left."""
-    m, product = ctx.maintenance, ctx.product
-    if m is None or product is None or m.license_type is _TRIAL:
-        return _NONE
-    left = (m.expires_on - ctx.today).days
-    window = product.renewal_window_days
-    if left >= window:
-        try:
-            renewable = (m.expires_on - dt.timedelta(days=window - 1)).isoformat()
-        except OverflowError:
-            renewable = dt.date.min.isoformat()
-        return (
-            TOO_EARLY._found(
-                "maintenance",
-                {
-                    "maintenance": m.id,
-                    "days_left": left,
-                    "window": window,
-                    "renewable_on": renewable,
-                },
-            ),
-        )
-    return _NONE
-
-
-@rule({"change_product"}, CHANGE_NOT_ALLOWED)
-def rule_change_target(ctx: RuleContext) -> Iterable[Finding]:
-    """``change.not_allowed``: the new product is not in the old one's ``changes_to``."""
-    op, m = ctx.op, ctx.maintenance
-    if not isinstance(op, ChangeProduct) or m is None or m.license_type is _TRIAL:
-        return _NONE
-    old = ctx.catalog.products.get(m.product)
-    allowed = tuple(sorted(old.changes_to)) if old is not None else ()
-    if op.product not in allowed:
-        return (
-            CHANGE_NOT_ALLOWED._found(
-                "product",
-                {
-                    "product": m.product,
-                    "target": op.product,
-                    "allowed": allowed,
-                    "reason": "not_offered" if allowed else "no_changes",
-                },
-            ),
-        )
-    return _NONE
-
-
-MODULES_DROPPED = CodeSpec(
-    code="change.modules_dropped",
-    severity=_WARNING,
-    messages={
-        "en": "'{product}' does not offer {modules}: they are cancelled with the change.",
-        "es": "'{product}' no ofrece {modules}: se cancelan con el cambio.",
-    },
-)
-
-
-def dropped_modules(ctx: RuleContext) -> tuple[str, ...]:
-    """The old maintenance's modules a product change leaves out because the new
-    product does not offer them (only when the modules were not given)."""
-    op, m, product = ctx.op, ctx.maintenance, ctx.product
-    if not isinstance(op, ChangeProduct) or op.modules is not None or m is None or not product:
-        return ()
-    return tuple(ml.module for ml in m.modules if ml.module not in product.modules)
-
-
-@rule({"change_product"}, MODULES_DROPPED)
-def rule_modules_dropped(ctx: RuleContext) -> Iterable[Finding]:
-    """``change.modules_dropped`` (warning): modules the new product does not offer."""
-    dropped = dropped_modules(ctx)
-    if dropped and ctx.product is not None:
-        return (MODULES_DROPPED._found("modules", {"product": ctx.product.id, "modules": dropped}),)
-    return _NONE
-
-
-EXTENSION_NOT_OFFERED = CodeSpec(
-    code="trial.extension_not_offered",
-    messages={
-        "en": "Trials of '{product}' cannot be extended.",
-        "es": "Las pruebas de '{product}' no se pueden ampliar.",
-    },
-)
-ALREADY_EXTENDED = CodeSpec(
-    code="trial.already_extended",
-    messages={
-        "en": "Trial '{maintenance}' was already extended on {extended_on}: a trial is "
-        "extended once.",
-        "es": "La prueba '{maintenance}' ya se amplió el {extended_on}: una prueba se amplía "
-        "una sola vez.",
-    },
-)
-
-
-@rule({"extend_trial"}, EXTENSION_NOT_OFFERED, ALREADY_EXTENDED)
-def rule_extension(ctx: RuleContext) -> Iterable[Finding]:
-    """``trial.extension_not_offered``, ``trial.already_extended`` (C14)."""
-    m, product = ctx.maintenance, ctx.product
-    if m is None or m.license_type is not _TRIAL:
-        return _NONE
-    if product is None or not product.trial_extension_days:
-        return (EXTENSION_NOT_OFFERED._found("maintenance", {"product": m.product}),)
-    if m.extended_on is not None:
-        return (
-            ALREADY_EXTENDED._found(
-                "maintenance", {"maintenance": m.id, "extended_on": m.extended_on.isoformat()}
-            ),
-        )
-    return _NONE
-
-
-NOTHING_TO_GROUP = CodeSpec(
-    code="group.nothing_to_group",
-    messages={
-        "en": "Client '{client}' has {count} active commercial licence set(s) of '{product}': "
-        "grouping needs at least two.",
-        "es": "El cliente '{client}' tiene {count} conjunto(s) de licencias comerciales activos "
-        "de '{product}': para agrupar hacen falta al menos dos.",
-    },
-)
-SETS_DIFFER = CodeSpec(
-    code="group.sets_differ",
-    messages={
-        "en": {
-            reason: f"Licence sets {{first}} and {{other}} of '{{product}}' differ in {words}: "
-            "only sets with the same management and modules are grouped."
-            for reason, words in (
-                ("management", "management"),
-                ("modules", "modules"),
-                ("both", "management and modules"),
-            )
-        },
-        "es": {
-            reason: f"Los conjuntos de licencias {{first}} y {{other}} de '{{product}}' difieren "
-            f"en {words}: solo se agrupan conjuntos con la misma gestión y los mismos módulos."
-            for reason, words in (
-                ("management", "la gestión"),
-                ("modules", "los módulos"),
-                ("both", "la gestión y los módulos"),
-            )
-        },
-    },
-)
-
-
-@rule({"group_sets"}, NOTHING_TO_GROUP, SETS_DIFFER, SUSPENDED)
-def rule_group(ctx: RuleContext) -> Iterable[Finding]:
-    """``group.nothing_to_group``, ``group.sets_differ`` (C20)."""
-    op = ctx.op
-    if not isinstance(op, GroupSets) or ctx.product is None:
-        return _NONE
-    sets = group_sets(ctx)
-    for m in sets:
-        if m.suspension is not None:  # a suspended set is not grouped
-            return (SUSPENDED._found("maintenance", {"maintenance": m.id}),)
-    if len(sets) < 2:
-        return (
-            NOTHING_TO_GROUP._found(
-                "product", {"client": ctx.client.id, "product": op.product, "count": len(sets)}
-            ),
-        )
-    first = sets[0]
-    ids = {ml.module for ml in first.modules}
-    for other in sets[1:]:
-        differs = []
-        if other.management is not first.management:
-            differs.append("management")
-        if {ml.module for ml in other.modules} != ids:
-            differs.append("modules")
-        if differs:
-            return (
-                SETS_DIFFER._found(
-                    "product",
-                    {
-                        "product": op.product,
-                        "first": first.id,
-                        "other": other.id,
-                        "differs": tuple(differs),
-                        "reason": differs[0] if len(differs) == 1 else "both",
-                    },
-                ),
-            )
-    return _NONE
-
+from ..operations._table import DATED, POOLED, new_end, pool_moves
+from ._registry import _COMMERCIAL, _NONE, _WARNING, rule
 
 _SAFE_YEAR = dt.date.max.year - 25  # ten-year grace/trial/extension caps, plus margin
 
@@ -244,18 +37,7 @@ OUT_OF_RANGE = CodeSpec(
 )
 
 
-@rule(
-    {
-        "assign",
-        "renew",
-        "change_product",
-        "convert_trial",
-        "extend_trial",
-        "group_sets",
-        "add_seats",
-    },
-    OUT_OF_RANGE,
-)
+@rule(DATED, OUT_OF_RANGE)
 def rule_dates(ctx: RuleContext) -> Iterable[Finding]:
     """``date.out_of_range``: the new end (or its grace) lies beyond ``date.max``."""
     m = ctx.maintenance
@@ -302,11 +84,7 @@ def _covers(pool: Pool, req: AssignmentRequest) -> bool:
     return True
 
 
-@rule(
-    {"assign", "modify", "renew", "change_product", "convert_trial", "add_seats"},
-    POOL_SHORT,
-    needs_pool=True,
-)
+@rule(POOLED, POOL_SHORT, needs_pool=True)
 def rule_pool(ctx: RuleContext) -> Iterable[Finding]:
     """``pool.insufficient``: the operation takes more seats than the pool holds (C16).
 

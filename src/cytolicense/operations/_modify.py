@@ -1,0 +1,113 @@
+"""Changing a maintenance in force: its seats and modules (:class:`Modify`, kind
+``modify``) and its management (:class:`SetManagement`, kind ``set_management``).
+
+Their rules are the shared ones (:mod:`cytolicense.rules`): a modification is judged
+as the assignment it would leave.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from ..core._catalog import Catalog
+from ..core._client_records import Maintenance, ModuleLicense
+from ..core._events import LicensesModified, ManagementChanged
+from ..core._operations import Modify, SetManagement
+from ..core._rulespec import RuleContext
+from ._family import COMMERCIAL, Action, Family, Kind, Terms, Who, Written, modules_of, terms
+from ._terms import Move, request_seats, taken
+
+__all__ = ["FAMILY"]
+
+
+def _modify_terms(catalog: Catalog, op: Modify, m: Maintenance | None) -> Terms:
+    """The maintenance as the modification would leave it, as an assignment."""
+    if m is None:
+        return Terms(None)
+    request = terms(
+        product=m.product,
+        license_type=m.license_type,
+        quantity=m.quantity if op.quantity is None else op.quantity,
+        period=m.period,
+        modules=modules_of(catalog, m) if op.modules is None else op.modules,
+        management=m.management,
+    )
+    return Terms(m.product, request, m.period)
+
+
+def _modify_moves(ctx: RuleContext) -> list[Move]:
+    """A commercial line's added seats (product and modules) come from the pool."""
+    m, req = ctx.maintenance, ctx.request
+    if m is None or req is None or m.period is None or m.license_type is not COMMERCIAL:
+        return []
+    old = {ml.module: ml.quantity for ml in m.modules}
+    rise = {k: v - old.get(k, 0) for k, v in request_seats(req).items()}
+    return taken(
+        m.product,
+        m.period,
+        req.quantity - m.quantity,
+        {k: v for k, v in rise.items() if v > 0},
+        m.id,
+    )
+
+
+def _modified(ctx: RuleContext, who: Who, release: str | None) -> Written:
+    """:class:`LicensesModified`, or nothing when the line would stay as it is."""
+    m, request = ctx.maintenance, ctx.request
+    assert m is not None
+    assert request is not None
+    new_q = request.quantity
+    current = {ml.module: ml for ml in m.modules}
+    new_modules = []
+    for mid, seats in request.modules.items():
+        old = current.get(mid)
+        new_modules.append(
+            ModuleLicense(
+                module=mid,
+                quantity=new_q if seats is None else seats,
+                starts_on=old.starts_on if old is not None else ctx.today,
+                expires_on=m.expires_on,
+            )
+        )
+    updated = attrs.evolve(m, quantity=new_q, modules=tuple(new_modules))
+    if updated == m:
+        return [], m.id
+    return [LicensesModified(maintenance=updated, **who)], m.id
+
+
+def _managed(ctx: RuleContext, who: Who, release: str | None) -> Written:
+    """:class:`ManagementChanged`, or nothing when the line already has that mode."""
+    op, m = ctx.op, ctx.maintenance
+    assert isinstance(op, SetManagement)
+    assert m is not None
+    if m.management is op.mode:
+        return [], m.id
+    return [ManagementChanged(maintenance_id=m.id, management=op.mode, **who)], m.id
+
+
+def _modify_action(centralized: bool, trial: bool) -> Action:
+    return "modify", lambda mid: Modify(maintenance=mid)
+
+
+def _manage_action(centralized: bool, trial: bool) -> Action:
+    if centralized:
+        return "unmanage", lambda mid: SetManagement(maintenance=mid, mode="unmanaged")
+    return "manage", lambda mid: SetManagement(maintenance=mid, mode="centralized")
+
+
+FAMILY = Family(
+    name="modify",
+    kinds=(
+        Kind(
+            type=Modify,
+            terms=_modify_terms,
+            events=_modified,
+            moves=_modify_moves,
+            takes_seats=True,
+            line_terms=True,
+            action=_modify_action,
+        ),
+        Kind(type=SetManagement, events=_managed, line_terms=True, action=_manage_action),
+    ),
+    events=(LicensesModified, ManagementChanged),
+)
