@@ -276,3 +276,22 @@ def test_the_client_list_comes_in_pages(app_db: tuple[TestClient, str]) -> None:
     for bad in ("0", "-1", "x", "1001"):
         r = c.get("/api/clients", params={"limit": bad})
         assert r.status_code == 400 and "limit" in r.json()["error"]
+
+
+def test_whole_numbers_written_with_a_fraction_and_bad_keys_on_dry_runs(
+    app_db: tuple[TestClient, str],
+) -> None:
+    c, db = app_db
+    path = "/api/clients/acme/operations"
+    body = json.dumps(EDR).replace('"quantity": 5', '"quantity": 5.0')
+    body = body.replace('"cytolicense": 2', '"cytolicense": 2.0')
+    assert "5.0" in body and "2.0" in body
+    headers = {"Content-Type": "application/json"}
+    r = c.post(path, params={"dry_run": "true"}, content=body, headers=headers)
+    assert r.status_code == 200, r.text  # JSON Schema's integer: 5.0 is 5
+    half = body.replace('"quantity": 5.0', '"quantity": 5.5')
+    assert c.post(path, content=half, headers=headers).status_code == 400
+    long_key = {"Idempotency-Key": "k" * 201}
+    r = c.post(path, params={"dry_run": "true"}, json=EDR, headers=long_key)
+    assert r.status_code == 400 and "key" in r.json()["error"]
+    assert _maintenances(db) == 0

@@ -54,7 +54,7 @@ from ..core._messages import language_of
 from ..core._operations import OPERATION_TYPES
 from ..engine._engine import Engine
 from ..plugins._plugins import load_catalog
-from ..store._console import Console, Retry
+from ..store._console import Console, Retry, _key
 from ..store._open import open_store
 from ..store._serialize import from_data, to_data
 from ..views._text import tr
@@ -540,10 +540,17 @@ def _integer(text: str) -> int:
     return int(text)
 
 
+def _whole(text: str) -> int | float:
+    """A JSON number with a fraction or exponent; a whole one (``2.0``, ``1e3``) is the
+    integer it equals, as JSON Schema counts it (no document field is fractional)."""
+    value = float(text)
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
 async def _json_body(request: Request) -> Any:
     raw = await request.body()
     try:
-        return json.loads(raw, parse_int=_integer, parse_constant=_no_constant)
+        return json.loads(raw, parse_int=_integer, parse_float=_whole, parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise _Refused(400, "the body is not JSON: it is not UTF-8 text") from None
     except (ValueError, RecursionError) as exc:
@@ -669,10 +676,12 @@ async def _operations(ctx: _Context, request: Request) -> Response:
     except DataError as exc:
         raise _Refused(400, f"not an operation document: {exc}") from None
     today = ctx.day()
+    key = request.headers.get("idempotency-key")
+    if key is not None:
+        _key(key)  # a dry run refuses a bad key as the apply would (400)
     if _flag(request, "dry_run"):
         decision = await run_in_threadpool(console.check, client_id, operation, today)
         return _decided(ctx, request, decision)
-    key = request.headers.get("idempotency-key")
     try:
         change = await run_in_threadpool(
             lambda: console.apply(client_id, operation, today, actor=who.actor, key=key)
