@@ -375,6 +375,10 @@ def expiring_page_query(
     )
     args: list[object] = [partner, first, _last_day(today, within_days), day, day]
     if after is not None:
+        # The key's day is also the scan's first day: SQLite seeks the index by one
+        # lower bound, and with the grace's alone it read every line before the key
+        # (a page at 90% of 83,909 lines: 30 ms against 6 ms for the first).
+        args[1] = max(first, after[0].isoformat())
         where += " AND (e.expires_on, e.client_id, e.maintenance_id) > (?, ?, ?)"
         args += [after[0].isoformat(), after[1], after[2]]
     sql = (
