@@ -36,17 +36,17 @@ from ..core._operations import (
     SetManagement,
 )
 from ..core._period import Period
-from ..core._pool import Pool, PoolChanged, PoolLine
+from ..core._pool import Pool, PoolChanged
 from ..core._rulespec import Rule, RuleContext, RuleSpec, Tables, as_spec
 from ..core._validation import check_new_client_id, to_management, to_severity
 from ..operations._family import find, modules_of
-from ..operations._table import FAMILIES, KINDS, kind_of, pool_moves, state_accepts
+from ..operations._table import KINDS, kind_of
 from ..operations._trials import conversion
 from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS
-from ..rules._client import target_state
 from ..views._offer import ProductOffer
-from . import _offer, _releases
+from . import _lines, _offer, _pool, _releases
 from ._calls import Call, run_plugin
+from ._lines import _ACTIONS as _ACTIONS  # tests read the table here
 from ._offer import _minimal as _minimal  # benchmarks/run.py reads it here
 
 if TYPE_CHECKING:
@@ -56,22 +56,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Change", "Engine"]
 
-
-def _actions_table(centralized: bool, trial: bool) -> tuple[tuple[str, type[Operation], Any], ...]:
-    """The actions the client's detail may offer a line by its management and licence
-    type, as the families declare them: name, operation type, builder of the line's id."""
-    rows = []
-    for family in FAMILIES:
-        for kind in family.kinds:
-            found = kind.action(centralized, trial) if kind.action is not None else None
-            if found is not None:
-                rows.append((found[0], kind.type, found[1]))
-    return tuple(rows)
-
-
-_ACTIONS = {(c, t): _actions_table(c, t) for c in (True, False) for t in (True, False)}
-_LINE_ACTIONS = tuple(k for f in FAMILIES for k in f.kinds if k.line_action is not None)
-"""The kinds whose action on a line depends on the catalog (a trial's conversion)."""
 
 _RETENTION = dt.timedelta(days=RETENTION_DAYS - 1)
 _SLICE = 4096  # clients the monitoring list filters at a time
@@ -376,7 +360,7 @@ class Engine:
             raise RuleViolation(decision, operation.kind)
         events, touched = self._events(ctx, {"actor": actor, "reason": reason})
         if pool is not None and touched is not None and events:
-            events = self._record_pooled(ctx, pool, events, touched)
+            events = _pool.record_pooled(ctx, pool, events, touched)
         new = client
         for event in events:
             new = apply_trusted(new, event)
@@ -384,7 +368,7 @@ class Engine:
         new_pool: Pool | None = pool
         pool_events: tuple[PoolChanged, ...] = ()
         if pool is not None and events:
-            new_pool, pool_events = self._pool_after(ctx, pool, actor, reason, touched)
+            new_pool, pool_events = _pool.pool_after(ctx, pool, actor, reason, touched)
         return Change(
             client=new,
             maintenance=maintenance,
@@ -394,60 +378,6 @@ class Engine:
             pool_events=pool_events,
             pool_floor=self._pool_shortage is Severity.ERROR and bool(pool_events),
         )
-
-    @staticmethod
-    def _record_pooled(
-        ctx: RuleContext, pool: Pool, events: list[Event], touched: str
-    ) -> list[Event]:
-        """The maintenance an operation creates or extends remembers the seats it took
-        from the pool (so that a deletion gives back at most those). An item the pool
-        does not track is recorded with zero seats: the maintenance took none, and
-        gives none back if the pool starts tracking it later."""
-        taken = [
-            PoolLine(
-                item=mv.item,
-                period=mv.period,
-                seats=-mv.seats if pool.tracks(mv.item, mv.period) else 0,
-            )
-            for mv in pool_moves(ctx)
-            if mv.kind == "debited"
-        ]
-        last = events[-1]
-        m = getattr(last, "maintenance", None)
-        if not taken or not isinstance(m, Maintenance) or m.id != touched:
-            return events
-        m = attrs.evolve(m, pooled=(*m.pooled, *taken))
-        return [*events[:-1], attrs.evolve(last, maintenance=m)]  # type: ignore[arg-type]
-
-    def _pool_after(
-        self,
-        ctx: RuleContext,
-        pool: Pool,
-        actor: str | None,
-        reason: str | None,
-        touched: str | None,
-    ) -> tuple[Pool, tuple[PoolChanged, ...]]:
-        """The pool after the operation's movements, and their events (seats taken for
-        a new maintenance name it: *touched*)."""
-        events: list[PoolChanged] = []
-        for mv in pool_moves(ctx):
-            if not pool.tracks(mv.item, mv.period):
-                continue
-            pool = pool.credit(mv.item, mv.period, mv.seats)
-            events.append(
-                PoolChanged(
-                    on=ctx.today,
-                    item=mv.item,
-                    period=mv.period,
-                    seats=mv.seats,
-                    kind=mv.kind,
-                    client_id=ctx.client.id,
-                    maintenance=mv.maintenance if mv.maintenance is not None else touched,
-                    actor=actor,
-                    reason=reason,
-                )
-            )
-        return pool, tuple(events)
 
     # -- from a decided operation to its events --------------------------------------------
 
@@ -652,24 +582,7 @@ class Engine:
         ``check`` accepts (``"modify"``, ``"manage"``/``"unmanage"``, ``"delete"``,
         ``"renew"``, ``"convert"``, ``"extend"``). The detail view shows exactly these,
         so it never offers what the engine would refuse."""
-        # An operation the line's state refuses is refused whatever else the rules find:
-        # only the others are built and checked (a history line: one check, not four).
-        m = maintenance
-        state = target_state(m, today)
-        trial = m.license_type is LicenseType.TRIAL
-        found = [
-            name
-            for name, kind, make in _ACTIONS[m.management is ManagementMode.CENTRALIZED, trial]
-            if state_accepts(kind, state) and self.check(client, make(m.id), today).ok
-        ]
-        for line in _LINE_ACTIONS:
-            if not state_accepts(line.type, state):
-                continue
-            assert line.line_action is not None
-            offered = line.line_action(m, self.catalog, today)
-            if offered is not None and self.check(client, offered[1], today).ok:
-                found.append(offered[0])
-        return frozenset(found)
+        return _lines.actions(self, client, maintenance, today)
 
     def _conversion(self, trial: Maintenance, today: dt.date) -> ConvertTrial | None:
         """The conversion the detail offers for *trial*: to the first enabled period of
@@ -681,15 +594,7 @@ class Engine:
     def entitlements(client: Client, today: dt.date) -> dict[str, int]:
         """Product and module id -> seats in force on *today* (active or in grace),
         summed over the maintenances (licence sets add up)."""
-        seats: dict[str, int] = {}
-        for m in client.maintenances:
-            if not m.in_force(today):
-                continue
-            seats[m.product] = seats.get(m.product, 0) + m.quantity
-            for ml in m.modules:
-                if ml.starts_on <= today:
-                    seats[ml.module] = seats.get(ml.module, 0) + ml.quantity
-        return seats
+        return _lines.entitlements(client, today)
 
     def expiring(
         self, clients: Iterable[Client], today: dt.date, within_days: int = 30
@@ -727,15 +632,4 @@ class Engine:
     def usage(self, client: Client, devices: Mapping[str, int], today: dt.date) -> Decision:
         """Warnings ``usage.over_entitlement`` where *devices* in use exceed the seats in
         force (grace included); an id with no seats is entitled to 0."""
-        seats = self.entitlements(client, today)
-        spec = self._codes["usage.over_entitlement"]
-        out = []
-        for item, in_use in sorted(devices.items()):
-            if type(in_use) is not int or in_use < 0:
-                raise TypeError(f"usage: devices[{item!r}] must be an int >= 0, got {in_use!r}")
-            entitled = seats.get(item, 0)
-            if in_use > entitled:
-                out.append(
-                    spec.finding(item, {"item": item, "in_use": in_use, "entitled": entitled})
-                )
-        return Decision(tuple(out)) if out else _NO_FINDINGS
+        return _lines.usage(self, client, devices, today)
