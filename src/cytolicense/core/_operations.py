@@ -42,6 +42,7 @@ __all__ = [
     "Renew",
     "Resume",
     "ResumeClient",
+    "SetGroup",
     "SetManagement",
     "Suspend",
     "SuspendClient",
@@ -57,6 +58,12 @@ def _int(value: Any, where: str) -> int:
     if not -MAX_SEATS <= value <= MAX_SEATS:
         bounded(value, where)
     return value
+
+
+def _group(value: Any) -> str:
+    from ._access import check_group
+
+    return check_group(value, "SetGroup.group")
 
 
 def module_seats(value: Mapping[str, int | None] | Iterable[str]) -> Mapping[str, int | None]:
@@ -349,6 +356,16 @@ class ResumeClient:
     kind: ClassVar[str] = "resume_client"
 
 
+@attrs.frozen(kw_only=True, slots=True)
+class SetGroup:
+    """Move the client into another group (a path of names joined by ``/``; ``""`` is
+    the default group). Operators reach clients by their group."""
+
+    kind: ClassVar[str] = "set_group"
+
+    group: str = attrs.field(converter=_group)
+
+
 Operation = (
     AssignmentRequest
     | Modify
@@ -365,6 +382,7 @@ Operation = (
     | Resume
     | SuspendClient
     | ResumeClient
+    | SetGroup
 )
 """Any console action."""
 
@@ -384,6 +402,7 @@ OPERATION_TYPES: tuple[type[Operation], ...] = (
     Resume,
     SuspendClient,
     ResumeClient,
+    SetGroup,
 )
 
 OPERATION_KINDS: tuple[str, ...] = tuple(t.kind for t in OPERATION_TYPES)

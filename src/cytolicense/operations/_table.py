@@ -13,7 +13,7 @@ import datetime as dt
 from ..core._enums import Status
 from ..core._operations import OPERATION_KINDS, Operation
 from ..core._rulespec import RuleContext
-from . import _assign, _deletion, _lifecycle, _modify, _sets, _suspension, _trials
+from . import _assign, _deletion, _groups, _lifecycle, _modify, _sets, _suspension, _trials
 from ._family import ACTIVE, Family, Kind
 from ._terms import Move
 
@@ -35,6 +35,7 @@ FAMILIES: tuple[Family, ...] = (
     _sets.FAMILY,
     _suspension.FAMILY,
     _deletion.FAMILY,
+    _groups.FAMILY,
 )
 """Every operation family; their rules run in this order (after the shared rules on
 the client and the terms, before those on dates and the pool)."""

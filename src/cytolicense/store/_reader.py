@@ -19,6 +19,7 @@ import datetime as dt
 from operator import attrgetter, itemgetter
 from typing import Any
 
+from ..core._access import check_group
 from ..core._client_records import Client, Maintenance, ModuleLicense, Suspension
 from ..core._enums import LicenseType, ManagementMode
 from ..core._period import Period
@@ -53,7 +54,7 @@ _MAINTENANCE_SIZE, _MODULE_SIZE = len(_MAINTENANCE_FIELDS), len(_MODULE_FIELDS)
 make_module = maker(ModuleLicense, _MODULE_FIELDS)
 make_maintenance = maker(Maintenance, (*_MAINTENANCE_FIELDS, "release", "suspensions"))
 make_client = maker(
-    Client, ("id", "name", "created_on", "deleted_on", "maintenances", "changed_on")
+    Client, ("id", "name", "created_on", "deleted_on", "maintenances", "changed_on", "group")
 )
 _LICENSE_TYPES = {m.value: m for m in LicenseType}
 _MODES = {m.value: m for m in ManagementMode}
@@ -250,8 +251,16 @@ def read_client(data: Any) -> Client | None:
     converter checks it; ``None`` when it is not of the usual shape or not valid (the
     caller then reads it through the converter)."""
     try:
-        if type(data) is not dict or len(data) != 6:
+        if type(data) is not dict:
             return None
+        group = ""
+        if len(data) != 6:  # a client outside the default group has a seventh key
+            if len(data) != 7:
+                return None
+            group = data["group"]
+            if type(group) is not str or not group:
+                return None
+            check_group(group)
         cid, name, maintenances = data["id"], data["name"], data["maintenances"]
         if not (plain_text(cid) and plain_text(name) and type(maintenances) is list):
             return None
@@ -266,6 +275,7 @@ def read_client(data: Any) -> Client | None:
             _new_day(data["deleted_on"]) if deleted is _MISSING else deleted,
             tuple(map(_maintenance, maintenances)),
             _new_day(data["changed_on"]) if changed is _MISSING else changed,
+            group,
         )
         client.__attrs_post_init__()
     except Exception:  # anything unexpected: the converter decides

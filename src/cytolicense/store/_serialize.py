@@ -237,6 +237,13 @@ def make_converter() -> cattrs.Converter:
             suspensions=cattrs.gen.override(omit_if_default=True),
         ),
     )
+    # A client of the default group writes no "group" (documents stay as they were).
+    conv.register_unstructure_hook(
+        Client,
+        cattrs.gen.make_dict_unstructure_fn(
+            Client, conv, group=cattrs.gen.override(omit_if_default=True)
+        ),
+    )
     configure_tagged_union(Event, conv, tag_name="type")
     # An operation inside a record (a request's) is tagged with its type, as in the
     # documents of the JSON API.
@@ -436,18 +443,17 @@ def _maintenance_data(m: Maintenance) -> dict[str, Any]:
 def client_data(client: Client) -> dict[str, Any]:
     """:func:`to_data` of a client, built directly (the store writes one per change;
     equal to the converter's output, which a test checks over many clients)."""
-    return {
-        "cytolicense": FORMAT_VERSION,
-        "type": "Client",
-        "data": {
-            "id": client.id,
-            "name": client.name,
-            "created_on": client.created_on.isoformat(),
-            "deleted_on": _iso(client.deleted_on),
-            "maintenances": [_maintenance_data(m) for m in client.maintenances],
-            "changed_on": _iso(client.changed_on),
-        },
+    data = {
+        "id": client.id,
+        "name": client.name,
+        "created_on": client.created_on.isoformat(),
+        "deleted_on": _iso(client.deleted_on),
+        "maintenances": [_maintenance_data(m) for m in client.maintenances],
+        "changed_on": _iso(client.changed_on),
     }
+    if client.group:  # written only outside the default group
+        data["group"] = client.group
+    return {"cytolicense": FORMAT_VERSION, "type": "Client", "data": data}
 
 
 _FIELD_DATA: dict[str, str] = {
