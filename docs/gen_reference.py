@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from cytolicense import CODES
-from cytolicense.cli._cli import _parser
+from cytolicense.cli._main import _parser
 from cytolicense.plugins._hookspecs import HOOK_NAMES, CatalogSpec
 from cytolicense.rules._builtin import CODE_SPECS, messages_table
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import cytolicense as cl
-from cytolicense.cli._cli import main
+from cytolicense.cli._main import main
 
 TODAY = "2026-11-27"
 
@@ -400,3 +400,24 @@ def test_a_period_is_written_one_way_in_every_view(cli: Cli) -> None:
     assert " 2 años " in es
     cli("renew", "acme", "m1", "--period", "1y", today="2028-11-01")
     assert "cytomic-edr for 1 year, end 2028-11-27 -> 2029-11-27" in cli("history", "acme").stdout
+
+
+def test_every_command_group_declares_its_commands_once_and_help_lists_them_all() -> None:
+    """Each file in ``cli/commands/`` holds its commands' arguments and handlers; a
+    command declared there but missing from the help's order (or named twice) fails."""
+    import importlib
+    import pkgutil
+
+    from cytolicense.cli import commands
+    from cytolicense.cli._main import _parser
+
+    declared = [
+        c.name
+        for info in pkgutil.iter_modules(commands.__path__)
+        for c in importlib.import_module(f"{commands.__name__}.{info.name}").COMMANDS
+    ]
+    assert sorted(declared) == sorted(commands.HELP_ORDER)
+    assert len(set(declared)) == len(declared)
+    assert [c.name for c in commands.COMMANDS] == list(commands.HELP_ORDER)
+    (sub,) = (a for a in _parser()._actions if a.dest == "command")
+    assert list(sub.choices) == list(commands.HELP_ORDER)

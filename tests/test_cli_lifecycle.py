@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cytolicense.cli._cli import main
+from cytolicense.cli._main import main
 
 
 class Run:
@@ -162,7 +162,7 @@ def test_every_string_a_person_reads_has_its_spanish() -> None:
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "id", getattr(node.func, "attr", None))
-            index = {"tr": 0, "said": 1, "_arg_error": 0}.get(name or "")
+            index = {"tr": 0, "said": 1, "arg_error": 0}.get(name or "")
             if index is None or len(node.args) <= index:
                 continue
             arg = node.args[index]
@@ -173,7 +173,7 @@ def test_every_string_a_person_reads_has_its_spanish() -> None:
                 if isinstance(t, ast.Constant) and isinstance(t.value, str):
                     table = "ERRORS" if name == "said" else "UI"
                     used.append((table, t.value, f"{path.name}:{node.lineno}"))
-    from cytolicense.cli._cli import ACTIONS
+    from cytolicense.views._input import ACTIONS
 
     used += [("UI", text, "ACTIONS") for pair in ACTIONS.values() for text in pair]
     for cls in vars(_exceptions).values():
@@ -190,7 +190,7 @@ def test_every_string_a_person_reads_has_its_spanish() -> None:
 def test_every_option_and_argument_has_help_with_its_spanish() -> None:
     import argparse
 
-    from cytolicense.cli._cli import _parser
+    from cytolicense.cli._main import _parser
     from cytolicense.core._messages import UI
 
     def walk(parser: argparse.ArgumentParser) -> list[tuple[str, str | None]]:

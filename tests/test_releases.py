@@ -452,11 +452,11 @@ def test_replayed_under_a_later_release_answers_as_before_its_first_day(
 def run_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, *argv: str) -> tuple[int, str, str]:
     import io
 
-    from cytolicense.cli import _cli
+    from cytolicense.cli import _main, _run
 
-    monkeypatch.setattr(_cli, "load_catalog", lambda: AB)
+    monkeypatch.setattr(_run, "load_catalog", lambda: AB)
     out, err = io.StringIO(), io.StringIO()
-    code = _cli.main([*argv, "--db", str(tmp_path / "c.db")], out=out, err=err)
+    code = _main.main([*argv, "--db", str(tmp_path / "c.db")], out=out, err=err)
     return code, out.getvalue(), err.getvalue()
 
 

@@ -203,11 +203,11 @@ def test_a_suspended_line_is_not_billed_after_its_day() -> None:
 
 
 def run_cli(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[int, str]:
-    from cytolicense.cli import _cli
+    from cytolicense.cli import _main, _run
 
-    monkeypatch.setattr(_cli, "load_catalog", catalog)
+    monkeypatch.setattr(_run, "load_catalog", catalog)
     out, err = io.StringIO(), io.StringIO()
-    code = _cli.main([*argv, "--db", str(tmp_path / "c.db")], out=out, err=err)
+    code = _main.main([*argv, "--db", str(tmp_path / "c.db")], out=out, err=err)
     return code, out.getvalue() + err.getvalue()
 
 

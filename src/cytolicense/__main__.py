@@ -1,5 +1,5 @@
 """``python -m cytolicense``: the command line."""
 
-from .cli._cli import main
+from .cli._main import main
 
 raise SystemExit(main())
