@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from ..core._messages import tr
 
-if TYPE_CHECKING:
-    from ._lifecycle import Forecast
+__all__ = ["MonthlyCounts", "forecast_svg"]
 
-__all__ = ["forecast_svg"]
+
+class MonthlyCounts(Protocol):
+    """What the chart draws: counts per product per calendar month (a
+    :class:`~cytolicense.Forecast` is one)."""
+
+    @property
+    def months(self) -> Sequence[tuple[int, int]]:
+        """The calendar months, as ``(year, month)``, in order."""
+        ...
+
+    @property
+    def seats(self) -> Mapping[str, Sequence[int]]:
+        """Product id -> its count in each of :attr:`months` (same order)."""
+        ...
+
 
 _PALETTE = ("#0969da", "#2da44e", "#bf8700", "#8250df", "#cf222e", "#1b7c83", "#9a6700")
 _MONTHS = {
@@ -40,7 +53,7 @@ def _fits(text: str, width: float) -> bool:
 
 
 def forecast_svg(
-    forecast: Forecast,
+    forecast: MonthlyCounts,
     width: int | None = None,
     height: int = 300,
     *,

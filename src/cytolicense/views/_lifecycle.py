@@ -12,6 +12,7 @@ from ..core._client_records import Client
 from ..core._enums import LicenseType, Status
 from ..core._html import html_table, styled
 from ..views._text import clean, tr
+from ._charts import forecast_svg
 
 __all__ = ["ExpiringPage", "Expiry", "Forecast", "expiring", "forecast", "forecast_window"]
 
@@ -174,8 +175,6 @@ class Forecast:
     def _repr_html_(self) -> str:
         """A stacked bar chart (inline SVG): seats labelled on the bars, months on the
         axis, products in a legend."""
-        from ._charts import forecast_svg
-
         return styled(forecast_svg(self))
 
 

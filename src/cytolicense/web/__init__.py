@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from ._app import LOOPBACK_HOSTS, RETRY, Identity, create_app
+from ._app import LOOPBACK_HOSTS, create_app
+from ._context import RETRY, Identity
 from ._openapi import openapi
 from ._serve import SERVE_ENV, ServeSettings, app_from_environment
 

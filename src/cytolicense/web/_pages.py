@@ -57,12 +57,12 @@ from ..views._charts import forecast_svg
 from ..views._detail import human_duration
 from ..views._input import assignment, refusal_header, whole_number
 from ..views._text import tr
+from ._context import Identity, _Context, _Refused
 
 if TYPE_CHECKING:
     from ..core._catalog import Catalog
     from ..engine._engine import Engine
     from ..store._console import Console
-    from ._app import Identity, _Context
 
 __all__ = ["PAGES", "Page"]
 
@@ -289,15 +289,6 @@ def _one(form: Mapping[str, list[str]], name: str, default: str = "") -> str:
 
 class _Forbidden(Exception):
     pass
-
-
-class _Refused(Exception):
-    """A request refused with an HTTP *status* and a sentence (401, 400, 409, ...)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class _BadInput(Exception):
