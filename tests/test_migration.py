@@ -14,6 +14,7 @@ import pytest
 import cytolicense as cl
 from cytolicense.store._rows import rows_query
 from cytolicense.store._sql import SqlStore
+from cytolicense.store._sqlite import SCHEMA_VERSION
 
 DATA = Path(__file__).parent / "data"
 
@@ -36,7 +37,9 @@ def test_a_version_1_file_is_migrated_in_place(v1: Path, engine: cl.Engine) -> N
         assert [e.client_id for e in store.expiring(day, 30)] == ["acme"]
         assert store.pool() == cl.Pool()
     db = sqlite3.connect(v1)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("6",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
+        str(SCHEMA_VERSION),
+    )
     assert _indexes(db) == _FRESH
     db.close()
     with cl.Store(v1, "msp-2") as other:  # partners stay apart after the migration
@@ -80,7 +83,9 @@ def test_a_version_2_file_gains_the_listing_index(tmp_path: Path) -> None:
     with cl.Store(path, "msp-1") as store:
         assert [row.id for row in store.rows(dt.date(2026, 12, 1), shown=True)] == ["acme"]
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("6",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
+        str(SCHEMA_VERSION),
+    )
     assert "COVERING INDEX clients_listing" in _plan(db)
     db.close()
 
@@ -97,6 +102,7 @@ def _indexes(db: sqlite3.Connection) -> set[str]:
 _FRESH = {
     "clients_by_end",
     "clients_listing",
+    "deliveries_due",  # the delivery worker's claim
     "expiries_by_grace",
     "expiries_listing",
     "idempotency_keys_by_day",
@@ -123,7 +129,9 @@ def test_a_version_3_file_loses_the_indexes_no_query_reads(tmp_path: Path) -> No
         assert [row.id for row in store.rows(day, shown=True, search="acm")] == ["acme"]
         assert [c.id for c in store.monitoring(day)] == ["acme"]
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("6",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
+        str(SCHEMA_VERSION),
+    )
     assert _indexes(db) == _FRESH
     assert "COVERING INDEX clients_listing" in _plan(db)
     db.close()
@@ -165,5 +173,7 @@ def test_a_version_4_file_gains_the_idempotency_keys(tmp_path: Path, engine: cl.
         )
         assert store.load("acme")[1] == 2
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("6",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
+        str(SCHEMA_VERSION),
+    )
     db.close()

@@ -20,6 +20,8 @@ import pytest
 
 import cytolicense as cl
 from cytolicense.core._exceptions import CytolicenseError
+from cytolicense.store._postgres import SCHEMA_VERSION as PG_SCHEMA
+from cytolicense.store._sqlite import SCHEMA_VERSION as SQLITE_SCHEMA
 
 from ._decisions import Lifecycle
 
@@ -232,7 +234,9 @@ def test_a_version_5_file_gains_the_expiry_columns(tmp_path: Path) -> None:
             every, TODAY, 60
         )
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("6",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
+        str(SQLITE_SCHEMA),
+    )
     db.close()
 
 
@@ -277,7 +281,7 @@ def test_a_schema_8_postgres_database_gains_the_expiry_columns(postgres_server: 
         store = cl.PostgresStore(postgres_server.url, partner)
         try:
             console = cl.Console(_engine(), store)
-            assert store._schema_version() == "9"
+            assert store._schema_version() == PG_SCHEMA
             assert store.verify() == []
             _check_forecast(console)
             every = store.clients()

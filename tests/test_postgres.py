@@ -401,6 +401,7 @@ def test_a_schema_4_database_loses_the_indexes_no_query_reads(
     fresh = {
         "clients_by_end",
         "clients_listing",
+        "deliveries_due",  # the delivery worker's claim
         "expiries_by_grace",
         "expiries_listing",
         "expiries_unfilled",
@@ -562,7 +563,7 @@ def _tenancy(postgres_url: str) -> tuple[str, str, str]:
         for role, partner in ((role_a, "A"), (role_b, "B")):
             conn.execute(
                 f"GRANT SELECT, INSERT, UPDATE, DELETE ON clients, events, pools, "
-                f"pool_events, expiries TO {role}"
+                f"pool_events, expiries, feed_heads, feed, webhooks, deliveries TO {role}"
             )
             conn.execute(f"GRANT SELECT ON cytolicense_meta TO {role}")
             conn.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
@@ -613,8 +614,10 @@ def test_a_partners_role_cannot_reach_another_partner(postgres_url: str, engine:
         "INSERT INTO pools VALUES ('B', 'cytomic-edr', '1y', 1000) RETURNING item",
         "UPDATE pools SET seats = 0 WHERE partner = 'B' RETURNING item",
         "TRUNCATE clients CASCADE",
+        "SELECT partner, client_id FROM feed",  # B's events, in its feed
+        "SELECT partner, position FROM feed_heads WHERE partner = 'B'",
     ]
-    assert len(attempts) == 22
+    assert len(attempts) == 24
     reached = []
     for sql in attempts:
         with psycopg.connect(url_a, autocommit=True) as conn:

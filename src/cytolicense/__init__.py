@@ -41,6 +41,7 @@ from .core._exceptions import (
     StoreError,
     UnknownIdError,
 )
+from .core._feed import Delivery, FeedItem, Webhook
 from .core._findings import CodeSpec, Decision, Finding, make_finding
 from .core._messages import LANGUAGES
 from .core._operations import (
@@ -199,10 +200,10 @@ __all__ = [
     "Client",
     "ClientCreated",
     "ClientDeleted",
-    "ClientMoved",
     "ClientDetail",
     "ClientExistsError",
     "ClientIdError",
+    "ClientMoved",
     "ClientRestored",
     "ClientRow",
     "ClientStore",
@@ -216,11 +217,13 @@ __all__ = [
     "Decision",
     "DeleteClient",
     "DeleteService",
+    "Delivery",
     "DetailLine",
     "Engine",
     "Event",
     "Expiry",
     "ExtendTrial",
+    "FeedItem",
     "Finding",
     "ForbiddenError",
     "Forecast",
@@ -291,6 +294,7 @@ __all__ = [
     "UsageBasis",
     "UsageReport",
     "UsageRow",
+    "Webhook",
     "apply",
     "catalog_diff",
     "commercial_expiry",

@@ -46,8 +46,12 @@ from ._protocol import ClientStore, KeyRecord
 from ._serialize import compact, from_json, to_data
 
 if TYPE_CHECKING:
+    import threading
+
+    from ..core._feed import Delivery, FeedItem, Webhook
     from ..views._lifecycle import ExpiringPage, Expiry, Forecast
     from ..views._usage import UsageBasis, UsageReport
+    from ._outbox import Outbox
 
 __all__ = ["MAX_KEY", "Console", "Retry"]
 
@@ -567,3 +571,72 @@ class Console:
             found: Iterator[Client] = streamed(today, batch=batch)
             return found
         return iter(self.store.monitoring(today))
+
+    # -- the feed and webhooks ---------------------------------------------------------------
+
+    def _outbox(self) -> Outbox:
+        from ._outbox import Outbox
+
+        if not isinstance(self.store, Outbox):
+            raise TypeError(f"{self.store!r} keeps no event feed")
+        return self.store
+
+    def feed(self, after: int = 0, limit: int = 100) -> tuple[FeedItem, ...]:
+        """The first *limit* items of the partner's feed after position *after*, in
+        increasing position: every event a change wrote, numbered in commit order
+        (a reader resumes from the last position it read and misses nothing)."""
+        return self._outbox().feed(after, limit)
+
+    def add_webhook(
+        self, url: str, secret: str, today: dt.date, *, events: Iterable[str] | None = None
+    ) -> Webhook:
+        """Send the partner's events to *url* from now on, signed with *secret*
+        (``whsec_`` and the key in base64), only those of *events* (type names;
+        ``None``: all).
+
+        Raises:
+            ValueError: the URL is not ``http(s)``, its host is a loopback, private or
+                link-local address (unless ``CYTOLICENSE_WEBHOOK_ALLOW_PRIVATE=1``) or
+                does not resolve; the secret or an event name is not valid.
+        """
+        from ._delivery import check_url
+
+        return self._outbox().add_webhook(check_url(url), secret, today, events=events)
+
+    def webhooks(self) -> tuple[Webhook, ...]:
+        """The partner's webhooks, oldest first."""
+        return self._outbox().webhooks()
+
+    def remove_webhook(self, webhook_id: str, today: dt.date) -> None:
+        """Send nothing more to the webhook; its deliveries go with it
+        (:class:`NotFoundError` when there is no such webhook)."""
+        self._outbox().remove_webhook(webhook_id)
+
+    def deliveries(
+        self, webhook_id: str | None = None, *, status: str | None = None, limit: int = 50
+    ) -> tuple[Delivery, ...]:
+        """The latest deliveries (of one webhook, of one status), newest event first."""
+        return self._outbox().deliveries(webhook_id, status=status, limit=limit)
+
+    def resend(self, delivery_id: str, now: dt.datetime | None = None) -> Delivery:
+        """Make a dead (or delivered) delivery due again (at *now*, default the clock):
+        the next :meth:`deliver` sends it once more with the same ``webhook-id``."""
+        return self._outbox().resend(delivery_id, now or dt.datetime.now(dt.UTC))
+
+    def deliver(
+        self,
+        now: dt.datetime | None = None,
+        *,
+        timeout: float = 10.0,
+        batch: int = 10,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Send what is due to the webhooks (at *now*, an aware datetime; ``None``: the
+        clock); how many requests were sent. At least once: a failed attempt is tried
+        again (1 and 5 minutes later, then longer, over about three days), then the
+        delivery is dead (:meth:`resend` sends it again); a 410 Gone disables the
+        webhook. *timeout* bounds each request's connection and reads; *stop* ends
+        the pass after the request in flight (see :func:`~._delivery.deliver`)."""
+        from ._delivery import deliver
+
+        return deliver(self._outbox(), now, timeout=timeout, batch=batch, stop=stop)

@@ -26,6 +26,7 @@ from ..core._exceptions import (
 )
 from ..core._pool import Pool, PoolChanged
 from ..engine._engine import Change
+from ._outbox import FeedRow, feed_postgres
 from ._rows import (
     BULK_COLUMNS,
     EXPIRY_COLUMNS,
@@ -167,7 +168,24 @@ database migrated to 9 get their new columns from the documents when a handle of
 their partner first opens it (row-level security shows a handle its own partner's
 rows alone): until then their product is NULL (``expiries_unfilled`` finds them)."""
 
-SCHEMA_VERSION = "9"
+
+def _policy(table: str) -> str:
+    """The partner's row-level security on *table* (as every table has it)."""
+    return f"""
+ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS cytolicense_partner ON {table};
+CREATE POLICY cytolicense_partner ON {table}
+  USING (partner = cytolicense_partner())
+  WITH CHECK (partner = cytolicense_partner());"""
+
+
+_FEED = feed_postgres(_policy)
+"""Schema 10: the partner's event feed (positions in commit order, numbered from
+``feed_heads``), its webhooks and their deliveries (under the same row-level
+security)."""
+
+SCHEMA_VERSION = "10"
 _MIGRATIONS = {
     # 2 -> 3: list pages (rows()) scan one covering index in id order, not the heap
     # holding the documents (monitoring rows 89 -> 59 ms at 100,000 clients, measured).
@@ -194,6 +212,8 @@ _MIGRATIONS = {
     "7": _POOL_EVENTS_BY_PARTNER,
     # 8 -> 9: the expiry index's own columns (the expiring list's pages, the forecast).
     "8": _EXPIRY_COLUMNS,
+    # 9 -> 10: the event feed, webhooks and their deliveries.
+    "9": _FEED,
 }
 
 
@@ -212,6 +232,8 @@ class PostgresStore(SqlStore):
     _NAME_LIKE = "name_key LIKE lower(?)"
     _TEXT_DATES = False
     _LOCK_ROW = " FOR UPDATE"
+    _CLAIM_LOCK = " FOR UPDATE OF d SKIP LOCKED"
+    _QUEUE_LOCK = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str, partner: str) -> None:
         if not isinstance(partner, str) or not partner.strip():
@@ -232,6 +254,8 @@ class PostgresStore(SqlStore):
         self._pool_base: Pool | None = None
         self._pool_pending: list[PoolChanged] = []
         self._floor_pending: list[tuple[str, tuple[PoolChanged, ...]]] = []
+        # Inside a batch, the feed items of its saves, numbered when it ends.
+        self._feed_pending: list[FeedRow] = []
         self._temp_allowed: bool | None = None
         self._dead: str | None = None
         self._loaded: dict[str, tuple[int, int, Client]] = {}
@@ -299,6 +323,7 @@ class PostgresStore(SqlStore):
                     self._db.execute(self._schema_sql(_RLS))
                     self._db.execute(_KEYS)
                     self._db.execute(_EXPIRY_COLUMNS)
+                    self._db.execute(_FEED)
                     self._db.execute(
                         "INSERT INTO cytolicense_meta VALUES ('schema', %s)", (SCHEMA_VERSION,)
                     )
@@ -398,13 +423,14 @@ class PostgresStore(SqlStore):
         if self._in_batch:
             if self._dead is not None:
                 raise self._dead_batch()
-            marks = len(self._pool_pending), len(self._floor_pending)
+            marks = len(self._pool_pending), len(self._floor_pending), len(self._feed_pending)
             try:
                 with self._db.transaction():  # a savepoint inside the batch
                     yield
             except BaseException:
                 # The savepoint undid its writes: its held-back pool movements go too.
                 del self._pool_pending[marks[0] :], self._floor_pending[marks[1] :]
+                del self._feed_pending[marks[2] :]
                 raise
             return
         self._revive()
@@ -433,11 +459,13 @@ class PostgresStore(SqlStore):
                     self._flush()  # the batch's held-back saves
                     if self._dead is not None:  # a failure the caller went on from
                         raise self._dead_batch()
+                    self._write_feed_pending()
                     self._write_pool_pending()
                 finally:
                     self._in_batch = self._pool_locked = False
                     self._pool_base = None
                     self._pool_pending, self._floor_pending = [], []
+                    self._feed_pending = []
                     self._forget()
         finally:
             self._dead = None
@@ -561,6 +589,25 @@ class PostgresStore(SqlStore):
             return
         super()._pool_change(change)
 
+    def _feed_write(self, rows: Sequence[FeedRow]) -> None:
+        if self._in_batch:
+            # Numbered when the batch ends (_write_feed_pending): the numbering lock is
+            # held from then to the commit only, not while the batch works.
+            self._feed_pending.extend(rows)
+            return
+        super()._feed_write(rows)
+
+    def _write_feed_pending(self) -> None:
+        """The batch's feed items, at its end: numbered under the partner's feed lock
+        (taken now, held to the commit), in the order the batch saved them."""
+        pending, self._feed_pending = self._feed_pending, []
+        if pending:
+            try:
+                super()._feed_write(pending)
+            except BaseException as exc:
+                self._dead = f"{type(exc).__name__}: {exc}"
+                raise
+
     def _write_pool_pending(self) -> None:
         """The batch's held-back pool movements, at its end: the pool's lock taken
         now (held only for these statements and the commit), the balances moved and
@@ -617,6 +664,9 @@ class PostgresStore(SqlStore):
         events = event_rows(self.partner, change.client.id, seq, change.events)
         seqs, types, days, documents = ([r[k] for r in events] for k in range(2, 6))
         lines = [[r[k] for r in expiries] for k in range(9)]
+        # The feed's items are written by the statement itself, numbered under the
+        # feed's lock (outside a batch; a batch numbers its items when it ends).
+        fed = 0 if self._in_batch else len(events)
         row = self._db.execute(
             _one_statement(self._sql(head)),
             (
@@ -630,10 +680,19 @@ class PostgresStore(SqlStore):
                 list(gone),
                 self.partner,
                 *lines,
+                self.partner,
+                fed,
+                fed,
+                self.partner,
+                fed,
+                types,
+                documents,
             ),
         ).fetchone()
         if row is None or row[0] != 1:
             return False
+        if self._in_batch:
+            self._feed_write([(change.client.id, r[3], r[5]) for r in events])
         self._pool_change(change)
         return True
 
@@ -743,7 +802,15 @@ def _one_statement(head: str) -> str:
         "r.u, r.p, r.l, r.q, r.x, r.g FROM up, unnest(%s::text[], %s::date[], %s::date[], "
         "%s::date[], %s::text[], %s::text[], %s::integer[], %s::integer[], %s::integer[]) "
         "AS r(m, s, e, u, p, l, q, x, g) "
-        f"ON CONFLICT (partner, client_id, maintenance_id) DO UPDATE SET {EXPIRY_SET}) "
+        f"ON CONFLICT (partner, client_id, maintenance_id) DO UPDATE SET {EXPIRY_SET}), "
+        # The events' feed positions: the partner's head row moved on by their count
+        # (locked to the commit: positions in commit order), then the items after it.
+        "hd AS (INSERT INTO feed_heads (partner, position) SELECT %s, %s FROM up "
+        "WHERE %s > 0 ON CONFLICT (partner) DO UPDATE SET position = feed_heads.position "
+        "+ excluded.position RETURNING position), "
+        "fd AS (INSERT INTO feed (partner, position, client_id, type, document) "
+        "SELECT %s, hd.position - %s + e.i, up.id, e.t, e.doc FROM up, hd, "
+        "unnest(%s::text[], %s::text[]) WITH ORDINALITY AS e(t, doc, i)) "
         "SELECT count(*) FROM up"
     )
 

@@ -24,6 +24,7 @@ from ..core._catalog_records import Module, Product, ProductFamily
 from ..core._client_records import Client, Maintenance, ModuleLicense
 from ..core._events import EVENT_TYPES, Event
 from ..core._exceptions import DataError
+from ..core._feed import Delivery, FeedItem, Webhook
 from ..core._findings import Decision, Finding
 from ..core._operations import OPERATION_TYPES, Operation
 from ..core._period import Period
@@ -130,6 +131,9 @@ SERIALIZABLE: dict[str, type[Any]] = {
         Operator,
         OperationRequest,
         AuditEntry,
+        FeedItem,
+        Webhook,
+        Delivery,
     )
 }
 

@@ -33,6 +33,7 @@ from ..core._exceptions import (
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, replay_pool
 from ..engine._engine import Change, Engine
+from ._outbox import Outbox
 from ._protocol import ClientRow, KeyRecord
 from ._rows import (
     EXPIRY_DELETE,
@@ -111,8 +112,9 @@ def _iso(value: object) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
-class SqlStore:
-    """The store protocol over SQL, for one partner (see :class:`ClientStore`)."""
+class SqlStore(Outbox):
+    """The store protocol over SQL, for one partner (see :class:`ClientStore`); the
+    feed and the webhooks' outbox come from :class:`Outbox`."""
 
     _MARKER: ClassVar[str] = "?"
     _NAME_LIKE: ClassVar[str] = "name LIKE ? ESCAPE '\\'"
@@ -1005,6 +1007,7 @@ class SqlStore:
                     path=self._where(),
                 )
         self._many(self._sql(INSERT_ROWS["events"]), behind.events)
+        self._feed_write([(str(r[1]), str(r[3]), str(r[5])) for r in behind.events])
         if gone:
             self._many(self._sql(EXPIRY_DELETE), gone)
         if kept:
@@ -1084,10 +1087,9 @@ class SqlStore:
         """The events after *seq*, the expiry index rows *gone* (by maintenance id) and
         *expiries* (new or changed), the pool's movements."""
         partner, client = self.partner, change.client
-        self._many(
-            self._sql(INSERT_ROWS["events"]),
-            event_rows(partner, client.id, seq, change.events),
-        )
+        events = event_rows(partner, client.id, seq, change.events)
+        self._many(self._sql(INSERT_ROWS["events"]), events)
+        self._feed_write([(client.id, r[3], r[5]) for r in events])  # the same transaction
         if gone:
             self._many(
                 self._sql(EXPIRY_DELETE),

@@ -25,6 +25,7 @@ from ..core._exceptions import (
     said,
 )
 from ..engine._engine import Change
+from ._outbox import FEED_SQLITE
 from ._rows import (
     EXPIRY_COLUMNS,
     INSERT_ROWS,
@@ -45,11 +46,11 @@ APPLICATION_ID = 0x43594C43
 """``PRAGMA application_id`` of a cytolicense database ("CYLC"): how a file is known
 as one before anything in it is touched."""
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """Version 2 adds each partner's pool, its events, and the expiry index; version 3 the
 covering index list pages read; version 4 drops two indexes no query reads; version 5
 the idempotency keys; version 6 the expiry index's own columns for the expiring list's
-pages and the forecast."""
+pages and the forecast; version 7 the event feed, webhooks and their deliveries."""
 
 _EXPIRY_V6 = {
     "product": "TEXT NOT NULL DEFAULT ''",
@@ -235,6 +236,10 @@ class Store(SqlStore):
                     if found == "5":
                         self._migrate_5_to_6()
                         found = "6"
+                    if found == "6":
+                        self._run(FEED_SQLITE)  # the feed, webhooks, deliveries
+                        self._db.execute("UPDATE meta SET value = '7' WHERE key = 'schema'")
+                        found = "7"
             if found == str(SCHEMA_VERSION) and (
                 self._db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID
             ):
@@ -694,5 +699,14 @@ def verify_database(path: str | os.PathLike[str], *, timeout: float = 5.0) -> li
     return problems
 
 
-_PARTNER_TABLES = ("clients", "events", "pools", "pool_events", "expiries", "idempotency_keys")
+_PARTNER_TABLES = (
+    "clients",
+    "events",
+    "pools",
+    "pool_events",
+    "expiries",
+    "idempotency_keys",
+    "feed",
+    "webhooks",
+)
 """Every table holding a partner's rows."""
