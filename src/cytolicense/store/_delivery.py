@@ -36,6 +36,7 @@ __all__ = [
     "check_url",
     "deliver",
     "post",
+    "watch",
 ]
 
 ALLOW_PRIVATE_ENV = "CYTOLICENSE_WEBHOOK_ALLOW_PRIVATE"
@@ -271,8 +272,10 @@ def deliver(
             stamp = int(moment.timestamp())
             body = body_of(partner, item)
             status, error = send(item.url, headers_of(item, stamp, body), body, timeout)
-            sent += 1
-            if status is None and not (error or "").startswith("refused"):
+            refused = status is None and (error or "").startswith("refused")
+            if not refused:  # a request went out
+                sent += 1
+            if status is None and not refused:
                 silent.add(item.webhook)
             gone = status == 410
             store.record_delivery(
@@ -281,4 +284,29 @@ def deliver(
             if gone:
                 store.disable_webhook(item.webhook, moment.date())
                 silent.add(item.webhook)
+    return sent
+
+
+def watch(
+    store: Outbox,
+    stop: threading.Event,
+    *,
+    interval: float = 1.0,
+    timeout: float = 10.0,
+    batch: int = 10,
+    on_pass: Callable[[int], None] | None = None,
+) -> int:
+    """Run :func:`deliver` until *stop* is set (a signal handler sets it), waiting
+    *interval* seconds after a pass that sent nothing; how many requests were sent.
+    A pass in flight ends after its request in flight, its unsent claims released,
+    so a worker started again resumes where this one was (a worker killed outright
+    leaves its claims to their lease's end)."""
+    sent = 0
+    while not stop.is_set():
+        n = deliver(store, timeout=timeout, batch=batch, stop=stop)
+        sent += n
+        if on_pass is not None:
+            on_pass(n)
+        if not n:
+            stop.wait(interval)
     return sent
