@@ -72,7 +72,7 @@ def forecast_svg(
     names = names or {}
 
     def seats_text(n: int) -> str:
-        return f"{n} {tr('licence' if n == 1 else 'licences', language)}"
+        return f"{n} {tr('seat' if n == 1 else 'seats', language)}"
 
     products = sorted(forecast.seats)
     n = len(forecast.months)
