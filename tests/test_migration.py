@@ -101,11 +101,13 @@ def _indexes(db: sqlite3.Connection) -> set[str]:
 
 _FRESH = {
     "clients_by_end",
+    "clients_by_group",  # a scoped operator's lists (partner, grp, id)
     "clients_listing",
     "deliveries_due",  # the delivery worker's claim
     "expiries_by_grace",
     "expiries_listing",
     "idempotency_keys_by_day",
+    "requests_by_status",  # the pending requests
 }
 """The indexes of a schema 4 file: each one a query of the store reads."""
 

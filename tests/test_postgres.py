@@ -400,12 +400,14 @@ def test_a_schema_4_database_loses_the_indexes_no_query_reads(
     store = cl.open_store(postgres_url, partner)
     fresh = {
         "clients_by_end",
+        "clients_by_group",  # a scoped operator's lists
         "clients_listing",
         "deliveries_due",  # the delivery worker's claim
         "expiries_by_grace",
         "expiries_listing",
         "expiries_unfilled",
         "idempotency_keys_by_day",
+        "requests_by_status",
     }
     assert _indexes(store) == fresh
     cl.Console(engine, store).add_client("acme", "ACME", TODAY)
@@ -563,8 +565,10 @@ def _tenancy(postgres_url: str) -> tuple[str, str, str]:
         for role, partner in ((role_a, "A"), (role_b, "B")):
             conn.execute(
                 f"GRANT SELECT, INSERT, UPDATE, DELETE ON clients, events, pools, "
-                f"pool_events, expiries, feed_heads, feed, webhooks, deliveries TO {role}"
+                f"pool_events, expiries, feed_heads, feed, webhooks, deliveries, "
+                f"operators, requests TO {role}"
             )
+            conn.execute(f"GRANT SELECT, INSERT ON audit TO {role}")  # append-only
             conn.execute(f"GRANT SELECT ON cytolicense_meta TO {role}")
             conn.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
             conn.execute(

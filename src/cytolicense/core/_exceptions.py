@@ -19,6 +19,7 @@ __all__ = [
     "DataError",
     "ForbiddenError",
     "NotFoundError",
+    "OperatorExistsError",
     "PluginRuleError",
     "ReleaseMissingError",
     "RuleViolation",
@@ -147,6 +148,11 @@ class ForbiddenError(CytolicenseError):
     def message_in(self, language: str) -> str:
         """The finding's message in *language*."""
         return self.finding.message_in(language)
+
+
+class OperatorExistsError(CytolicenseError, ValueError):
+    """:meth:`Console.add_operator` of an id the partner already has; nothing was
+    written."""
 
 
 class PluginRuleError(CytolicenseError):

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
+from ..core._access import Grant, forbidden, reaches
 from ..core._client_records import Client
+from ..core._dates import RETENTION_DAYS
 from ..core._enums import ManagementMode
 from ..core._events import Event
 from ..core._exceptions import (
@@ -34,6 +36,7 @@ from ..core._operations import (
     DeleteService,
     Modify,
     Operation,
+    SetGroup,
     SetManagement,
 )
 from ..core._period import Period
@@ -42,8 +45,10 @@ from ..core._validation import to_period
 from ..engine._engine import Change, Engine
 from ..views._detail import ClientDetail
 from ..views._offer import ProductOffer
-from ._protocol import ClientStore, KeyRecord
+from ._guard import Guard
+from ._protocol import ClientRow, ClientStore, KeyRecord
 from ._serialize import compact, from_json, to_data
+from ._team_console import TeamConsole
 
 if TYPE_CHECKING:
     import threading
@@ -104,7 +109,7 @@ def _key(key: object) -> str:
     return key
 
 
-class Console:
+class Console(TeamConsole):
     """An :class:`Engine` and a store (any :class:`ClientStore`) working together.
 
     Each operation loads the client (and the partner's pool), lets the engine
@@ -112,12 +117,17 @@ class Console:
     one transaction. A refused operation (:class:`RuleViolation`) writes nothing; a
     concurrent write in between (:class:`ConflictError`) writes nothing either:
     load again and retry.
+
+    A console acts with every right; :meth:`as_operator` gives one that acts as an
+    operator, every call checked against its role and scope. Every attempted write
+    is audited (:meth:`audit`), an applied one in the change's own transaction.
     """
 
     def __init__(self, engine: Engine, store: ClientStore, *, retry: Retry | None = None) -> None:
         self.engine = engine
         self.store = store
         self.retry = retry
+        self._guard = Guard(None)
 
     def __repr__(self) -> str:
         return f"<Console {self.store!r}>"
@@ -128,17 +138,95 @@ class Console:
         name: str,
         today: dt.date,
         *,
+        group: str = "",
         actor: str | None = None,
         reason: str | None = None,
     ) -> Client:
-        """Create and store a new client (:class:`ConflictError` if the id is taken)."""
-        change = self.engine.new_client(client_id, name, today, actor=actor, reason=reason)
-        self.store.save(change, None)
-        return change.client
+        """Create and store a new client in *group* (``""``: the default group);
+        :class:`ConflictError` if the id is taken, :class:`ForbiddenError` for a group
+        out of the operator's scope."""
+
+        def run() -> Client:
+            change = self.engine.new_client(client_id, name, today, actor=actor, reason=reason)
+            if group:
+                self._within_scope(SetGroup(group=group))
+                moved = self.engine.apply(
+                    change.client, SetGroup(group=group), today, actor=actor, reason=reason
+                )
+                change = attrs.evolve(
+                    change, client=moved.client, events=(*change.events, *moved.events)
+                )
+            self.store.save(change, None)
+            return change.client
+
+        return self._attempt("add_client", client_id, run)
+
+    def get(self, client_id: str) -> Client:
+        """The stored client (:class:`NotFoundError` when there is none, or it is out
+        of the operator's scope)."""
+        return self._get(client_id)
+
+    def clients(self) -> list[Client]:
+        """Every client in the operator's scope, by id."""
+        grants = self._guard.grants
+        if grants is None:
+            self._guard.require("read")
+            return self.store.clients()
+        return list(self._scoped(grants))
+
+    def rows(
+        self,
+        today: dt.date | None = None,
+        *,
+        shown: bool | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+        group: str | None = None,
+    ) -> list[ClientRow]:
+        """The store's light list rows (:meth:`~cytolicense.Store.rows`) of the
+        clients in the operator's scope, filtered in SQL; *group*: only that group
+        and its subgroups."""
+        from ..core._access import Grant
+
+        self._guard.require("read")
+        grants = self._guard.grants
+        if group is not None:
+            wanted = Grant(group=group)
+            if grants is None:
+                grants = frozenset({wanted})
+            else:  # the part of the scope inside the group
+                grants = frozenset(
+                    g for g in grants if g.group == group or g.group.startswith(group + "/")
+                ) | frozenset(
+                    Grant(group=group, subgroups=g.subgroups)
+                    for g in grants
+                    if g.subgroups and (g.group == "" or group.startswith(g.group + "/"))
+                )
+        rows: list[ClientRow] = self.store.rows(
+            today, shown=shown, search=search, limit=limit, after=after, grants=grants
+        )
+        return rows
+
+    def _scoped(self, grants: frozenset[Grant], shown_since: str | None = None) -> Iterator[Client]:
+        """The clients *grants* reach (from the store's group index where it has one)."""
+        self._guard.require("read")
+        scoped = getattr(self.store, "iter_scoped", None)
+        if scoped is not None:
+            found: Iterator[Client] = scoped(grants, shown_since=shown_since)
+            return found
+        return (c for c in self.store.clients() if reaches(grants, c.group))
+
+    def _within_scope(self, operation: Operation) -> None:
+        """A :class:`SetGroup` into a group out of the operator's scope is forbidden."""
+        if isinstance(operation, SetGroup) and not self._guard.reaches(operation.group):
+            assert self._guard.who is not None
+            raise forbidden(self._guard.who, operation.kind)
 
     def check(self, client_id: str, operation: Operation, today: dt.date) -> Decision:
         """What :meth:`Engine.check` says about *operation* on the stored client, with the
         partner's stored pool."""
+        self._guard.require("check")
         return self.engine.check(
             self._get(client_id), operation, today, pool=self._pool_if_tracked()
         )
@@ -173,10 +261,13 @@ class Console:
         """
         if key is not None:
             key = _key(key)
-        if self._in_batch:  # apply_each retries the batch as a whole
-            return self._apply(client_id, operation, today, actor, reason, key)
-        return self._retrying(
-            lambda: self._apply(client_id, operation, today, actor, reason, key), key
+        # apply_each retries the batch as a whole
+        return self._attempt(
+            operation.kind,
+            client_id,
+            lambda: self._apply(client_id, operation, today, actor, reason, key),
+            retry=not self._in_batch,
+            key=key,
         )
 
     def _retrying(self, run: Callable[[], R], key: str | None) -> R:
@@ -226,6 +317,7 @@ class Console:
     ) -> Change:
         if key is not None:
             return self._apply_once(client_id, operation, today, actor, reason, key)
+        self._within_scope(operation)
         client, version, pool = self._read(client_id)
         change = self.engine.apply(
             client, operation, today, pool=pool if pool.lines else None, actor=actor, reason=reason
@@ -239,13 +331,18 @@ class Console:
             client, version, pool = read(client_id)
         else:
             (client, version), pool = self.store.load(client_id), self.store.pool()
+        if not self._guard.reaches(client.group):
+            raise NotFoundError(getattr(self.store, "partner", ""), client_id)
         self.engine.check_releases(client)
         return client, version, pool
 
     def _get(self, client_id: str) -> Client:
         """The stored client, refused (:class:`ReleaseMissingError`) when a line names a
         catalog release the engine's catalog lacks."""
+        self._guard.require("read")
         client = self.store.get(client_id)
+        if not self._guard.reaches(client.group):
+            raise NotFoundError(getattr(self.store, "partner", ""), client_id)
         self.engine.check_releases(client)
         return client
 
@@ -263,6 +360,8 @@ class Console:
         if find is None:
             raise TypeError(f"{self.store!r} does not keep idempotency keys")
         document = compact(to_data(operation))
+        self._within_scope(operation)
+        self._get(client_id)  # out of scope: not found, whatever a key answered
         answered = self._answered(find(key), key, client_id, document)
         if answered is not None:
             return answered
@@ -369,8 +468,13 @@ class Console:
                             client_id, operation, today, actor=actor, reason=reason
                         )
                     else:
-                        out[client_id] = self._apply_once(
-                            client_id, operation, today, actor, reason, f"{key}/{client_id}"
+                        keyed = f"{key}/{client_id}"
+                        out[client_id] = self._attempt(
+                            operation.kind,
+                            client_id,
+                            lambda c=client_id, k=keyed: self._apply_once(  # type: ignore[misc]
+                                c, operation, today, actor, reason, k
+                            ),
                         )
                 except (RuleViolation, NotFoundError) as exc:
                     out[client_id] = exc
@@ -414,6 +518,7 @@ class Console:
 
     def pool(self) -> Pool:
         """The partner's licence pool."""
+        self._guard.require("read")
         return self.store.pool()
 
     def credit_pool(
@@ -475,10 +580,18 @@ class Console:
             )
         if dry_run:
             return after
-        return self.store.credit_pool(item, p, seats, today, actor=actor, reason=reason)
+        return self._attempt(
+            "credit_pool",
+            None,
+            lambda: self.store.credit_pool(item, p, seats, today, actor=actor, reason=reason),
+        )
 
     def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
         """What expires within *within_days* (and what is in grace), from the store's index."""
+        grants = self._guard.grants
+        if grants is not None:
+            return self.engine.expiring(list(self._scoped(grants)), today, within_days)
+        self._guard.require("read")
         return self.store.expiring(today, within_days)
 
     def expiring_page(
@@ -492,8 +605,9 @@ class Console:
         """A page of :meth:`expiring`: at most *limit* lines after the key *after*
         (the previous page's ``next``), from the store's index. A store without
         ``expiring_page`` gives the page cut from :meth:`expiring`."""
+        self._guard.require("read")
         page = getattr(self.store, "expiring_page", None)
-        if page is not None:
+        if page is not None and self._guard.grants is None:
             found: ExpiringPage = page(today, within_days, after=after, limit=limit)
             return found
         from ..views._lifecycle import ExpiringPage
@@ -502,7 +616,7 @@ class Console:
             raise ValueError(f"limit must be an int >= 1, got {limit!r}")
         rows = [
             e
-            for e in self.store.expiring(today, within_days)
+            for e in self.expiring(today, within_days)
             if after is None or (e.expires_on, e.client_id, e.maintenance_id) > after
         ]
         more = len(rows) > limit
@@ -515,6 +629,10 @@ class Console:
     def forecast(self, today: dt.date, months: int = 12) -> Forecast:
         """:meth:`Engine.forecast` of the stored clients: one aggregate query where the
         store has ``forecast`` (SQLite, PostgreSQL), else read from every client."""
+        grants = self._guard.grants
+        if grants is not None:
+            return self.engine.forecast(list(self._scoped(grants)), today, months)
+        self._guard.require("read")
         aggregate = getattr(self.store, "forecast", None)
         if aggregate is not None:
             found: Forecast = aggregate(today, months)
@@ -536,6 +654,8 @@ class Console:
 
     def history(self, client_id: str) -> list[Event]:
         """The stored client's events, oldest first."""
+        if self._guard.operator is not None:
+            self._get(client_id)  # in scope, or not found
         return self.store.history(client_id)
 
     def usage_report(
@@ -550,7 +670,11 @@ class Console:
         streamed = getattr(self.store, "iter_histories", None)
         read = getattr(self.store, "histories", None)
         histories: Iterable[list[Event]]
-        if streamed is not None:  # a batch of clients' events at a time
+        grants = self._guard.grants
+        self._guard.require("read")
+        if grants is not None:
+            histories = [self.store.history(c.id) for c in self._scoped(grants)]
+        elif streamed is not None:  # a batch of clients' events at a time
             histories = streamed()
         elif read is not None:
             histories = read()
@@ -561,11 +685,21 @@ class Console:
     def monitoring(self, today: dt.date) -> list[Client]:
         """The partner's monitoring list (every client it shows, held in a list: a
         sweep that reads them once is :meth:`iter_monitoring`)."""
+        grants = self._guard.grants
+        if grants is not None:
+            return list(self.iter_monitoring(today))
+        self._guard.require("read")
         return self.store.monitoring(today)
 
     def iter_monitoring(self, today: dt.date, *, batch: int = 1000) -> Iterator[Client]:
         """:meth:`monitoring`, one client at a time: the store reads *batch* clients a
         query (where it has ``iter_monitoring``), so a sweep holds one batch."""
+        grants = self._guard.grants
+        if grants is not None:  # the scope's clients alone, from the group index
+            days = min(RETENTION_DAYS - 1, (today - dt.date.min).days)
+            since = (today - dt.timedelta(days=days)).isoformat()
+            return iter(self.engine.monitoring(list(self._scoped(grants, since)), today))
+        self._guard.require("read")
         streamed = getattr(self.store, "iter_monitoring", None)
         if streamed is not None:
             found: Iterator[Client] = streamed(today, batch=batch)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
+from ..core._access import Grant
 from ..core._client_records import Client
 from ..core._events import Event
 from ..core._period import Period
@@ -119,8 +120,10 @@ class ClientStore(Protocol):
         search: str | None = None,
         limit: int | None = None,
         after: str | None = None,
+        grants: Iterable[Grant] | None = None,
     ) -> list[ClientRow]:
-        """Light rows for list pages, from indexed columns."""
+        """Light rows for list pages, from indexed columns (*grants*: only the clients
+        of the groups they reach)."""
         ...
 
     def batch(self) -> AbstractContextManager[ClientStore]:

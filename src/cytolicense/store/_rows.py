@@ -200,6 +200,7 @@ def bulk_rows(
                 dumps(client),
                 *projection(client),
                 len(change.events),
+                client.group,
             )
         )
         events.extend(event_rows(partner, client.id, 0, change.events))
@@ -209,7 +210,7 @@ def bulk_rows(
 
 BULK_COLUMNS = {
     "clients": "partner, id, version, ended_on, document, name, deleted_on, shown_until, "
-    "products, seq",
+    "products, seq, grp",
     "events": "partner, client_id, seq, type, on_day, document",
     "expiries": EXPIRY_COLUMNS,
 }
@@ -225,13 +226,13 @@ import's rows, and every save's events."""
 
 # -- what an update changes, and the queries both stores ask ------------------------------
 
-PROJECTED = ("ended_on", "name", "deleted_on", "shown_until", "products")
+PROJECTED = ("ended_on", "name", "deleted_on", "shown_until", "products", "grp")
 """The projected columns of the clients table, in the order :func:`columns` gives them."""
 
 
 def columns(client: Client) -> tuple[str | None, ...]:
     """The client's projected column values, in :data:`PROJECTED` order."""
-    return (client.ended_on.isoformat(), *projection(client))
+    return (client.ended_on.isoformat(), *projection(client), client.group)
 
 
 def update_plan(
@@ -293,11 +294,16 @@ def rows_query(
     limit: int | None,
     after: str | None,
     name_like: str,
+    scope: tuple[str, list[object]] = ("", []),
 ) -> tuple[str, list[object]]:
     """The SELECT behind ``rows()`` and its arguments, for a store whose
-    case-insensitive name match is *name_like* (with one ``?`` for the pattern)."""
+    case-insensitive name match is *name_like* (with one ``?`` for the pattern);
+    *scope*: a condition on the group (`` AND ...``) and its arguments."""
     where = ["partner = ?"]
     args: list[object] = [partner]
+    if scope[0]:
+        where.append(scope[0].removeprefix(" AND "))
+        args += scope[1]
     if shown is not None:
         if today is None:
             raise ValueError("rows(shown=...) needs today")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from ..core._access import Grant
 from ..core._client_records import Client
 from ..core._dates import RETENTION_DAYS
 from ..core._events import Event, replay
@@ -59,6 +60,7 @@ from ._rows import (
     update_sql,
 )
 from ._serialize import compact, from_data, from_json, loads, stored_client, to_data
+from ._team import Team, scope_where
 
 if TYPE_CHECKING:
     from ..views._lifecycle import ExpiringPage, Expiry, Forecast
@@ -112,7 +114,7 @@ def _iso(value: object) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
-class SqlStore(Outbox):
+class SqlStore(Outbox, Team):
     """The store protocol over SQL, for one partner (see :class:`ClientStore`); the
     feed and the webhooks' outbox come from :class:`Outbox`."""
 
@@ -484,6 +486,7 @@ class SqlStore(Outbox):
         search: str | None = None,
         limit: int | None = None,
         after: str | None = None,
+        grants: Iterable[Grant] | None = None,
     ) -> list[ClientRow]:
         """Light rows for list pages, from the indexed columns (no document is read).
 
@@ -497,6 +500,8 @@ class SqlStore(Outbox):
             limit: At most this many rows (a page).
             after: Keyset paging: only ids after this one (the last id of the
                 previous page).
+            grants: Only the clients of the groups these grants reach (an operator's
+                scope, from the index on the group); ``None``: every client.
         """
         if self._behind is not None:
             self._flush()
@@ -508,6 +513,7 @@ class SqlStore(Outbox):
             limit=limit,
             after=after,
             name_like=self._NAME_LIKE,
+            scope=scope_where(grants),
         )
         try:
             return self._read_rows(
@@ -712,8 +718,8 @@ class SqlStore(Outbox):
                 follows(None, change)
                 added = self._write(
                     "INSERT INTO clients (partner, id, version, document, seq, ended_on, "
-                    "name, deleted_on, shown_until, products) "
-                    "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    "name, deleted_on, shown_until, products, grp) "
+                    "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (self.partner, client.id, document, n, *columns(client)),
                     change,
                     0,
@@ -773,7 +779,7 @@ class SqlStore(Outbox):
         rows = self._ask(
             self._sql(
                 "SELECT id, document, seq, ended_on, name, deleted_on, shown_until, "
-                "products FROM clients WHERE partner = ? ORDER BY id"
+                "products, grp FROM clients WHERE partner = ? ORDER BY id"
             ),
             (self.partner,),
             "verifying clients",
