@@ -19,5 +19,5 @@ if __name__ == "__main__":
     else:
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        watch(store, stop, interval=0.1, batch=3)
+        watch(lambda s: console.deliver(batch=3, stop=s), stop, interval=0.1)
     store.close()

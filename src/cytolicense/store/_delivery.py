@@ -11,11 +11,13 @@ checked), and records the outcome under the lease.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import http.client
 import ipaddress
 import json
 import os
+import secrets
 import socket
 import ssl
 import threading
@@ -35,6 +37,7 @@ __all__ = [
     "Sent",
     "check_url",
     "deliver",
+    "new_secret",
     "post",
     "watch",
 ]
@@ -288,25 +291,29 @@ def deliver(
 
 
 def watch(
-    store: Outbox,
+    deliver: Callable[[threading.Event], int],
     stop: threading.Event,
     *,
     interval: float = 1.0,
-    timeout: float = 10.0,
-    batch: int = 10,
     on_pass: Callable[[int], None] | None = None,
 ) -> int:
-    """Run :func:`deliver` until *stop* is set (a signal handler sets it), waiting
-    *interval* seconds after a pass that sent nothing; how many requests were sent.
-    A pass in flight ends after its request in flight, its unsent claims released,
-    so a worker started again resumes where this one was (a worker killed outright
-    leaves its claims to their lease's end)."""
+    """Run *deliver* (a pass of :func:`deliver` given the *stop* event, as
+    :meth:`Console.deliver` is) until *stop* is set (a signal handler sets it),
+    waiting *interval* seconds after a pass that sent nothing; how many requests were
+    sent. A pass in flight ends after its request in flight, its unsent claims
+    released, so a worker started again resumes where this one was (a worker killed
+    outright leaves its claims to their lease's end)."""
     sent = 0
     while not stop.is_set():
-        n = deliver(store, timeout=timeout, batch=batch, stop=stop)
+        n = deliver(stop)
         sent += n
         if on_pass is not None:
             on_pass(n)
         if not n:
             stop.wait(interval)
     return sent
+
+
+def new_secret() -> str:
+    """A new Standard Webhooks secret: ``whsec_`` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")

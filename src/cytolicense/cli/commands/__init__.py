@@ -10,6 +10,7 @@ from . import (
     catalog,
     clients,
     demo,
+    integrations,
     keys,
     lifecycle,
     operations,
@@ -60,6 +61,9 @@ HELP_ORDER = (
     "restore",
     "verify",
     "keys",
+    "feed",
+    "webhooks",
+    "deliver",
 )
 """The order ``cytolicense --help`` lists the commands in: the console's work, from
 the catalog through a client's services to the data's care."""
@@ -69,6 +73,7 @@ _GROUPS = (
     catalog,
     clients,
     demo,
+    integrations,
     keys,
     lifecycle,
     operations,
