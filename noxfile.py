@@ -8,6 +8,7 @@ from its classifiers.
 from __future__ import annotations
 
 import re
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -135,12 +136,24 @@ def notebook(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks of every hot path against its floor (a few minutes; see benchmarks/)."""
     session.install(
-        ".[web]", "./catalogs/cytomic", "psycopg[binary]>=3.1", "pydantic>=2", "msgspec>=0.19"
+        ".[web]",
+        "./catalogs/cytomic",
+        "psycopg[binary,pool]>=3.1",
+        "pydantic>=2",
+        "msgspec>=0.19",
     )
     session.run("python", "benchmarks/run.py", *session.posargs)
+    postgres: list[str] = []
     if "--postgres" in session.posargs:  # the console's two ways to PostgreSQL, and writers
         url = session.posargs[session.posargs.index("--postgres") + 1]
+        postgres = ["--postgres", url]
         session.run("python", "benchmarks/pg_async.py", "--postgres", url)
+    # The console over HTTP against its floor app (issue 46): needs wrk; without
+    # --postgres it starts a PostgreSQL of its own when the server binaries exist.
+    if shutil.which("wrk"):
+        session.run("python", "benchmarks/http.py", "--quick", *postgres)
+    else:
+        session.log("benchmarks/http.py skipped: wrk is not installed (apt-get install wrk)")
 
 
 @nox.session
