@@ -127,6 +127,7 @@ def test_the_generated_client_calls_every_endpoint(api: Any, base_url: str) -> N
             "get_offer",
             "apply_operation",
             "get_history",
+            "get_feed",
             "openapi",
         )
     }
@@ -193,6 +194,9 @@ def test_the_generated_client_calls_every_endpoint(api: Any, base_url: str) -> N
         assert isinstance(dry.parsed.client, api.types.Unset)  # no client: nothing applied
         history = call["get_history.py"].sync(client_id="acme", client=c)
         assert [e.type_ for e in history.events] == ["ClientCreated"]
+        feed = call["get_feed.py"].sync_detailed(client=c, after=0, limit=10)
+        assert feed.status_code == HTTPStatus.OK, feed.content
+        assert json.loads(feed.content)["next"] >= 1  # the clients added so far
 
         # applied, with an idempotency key; the same request again answers the same
         done = apply.sync_detailed(client_id="acme", client=c, body=edr, idempotency_key="k-1")

@@ -57,6 +57,8 @@ from ..views._text import tr
 from ._context import Identity, _Consoles, _Context, _Refused
 from ._openapi import openapi
 from ._pages import PAGES, Page
+from ._webhooks import API as WEBHOOK_API
+from ._webhooks import PAGES as WEBHOOK_PAGES
 
 __all__ = ["LOOPBACK_HOSTS", "Identity", "create_app"]
 
@@ -388,9 +390,10 @@ def create_app(
         Route("/api/clients/{client_id}/operations", api(_operations), methods=["POST"]),
         Route("/api/clients/{client_id}/history", api(_history)),
         Route("/openapi.json", api(_openapi, lease=False)),
+        *(Route(path, api(handler), methods=methods) for path, handler, methods in WEBHOOK_API),
         *(
             Route(path, page(handler, lease=path not in unleased), methods=methods)
-            for path, handler, methods in PAGES
+            for path, handler, methods in (*PAGES, *WEBHOOK_PAGES)
         ),
         Mount("/static", StaticFiles(packages=[("cytolicense.web", "static")]), name="static"),
     ]

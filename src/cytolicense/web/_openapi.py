@@ -113,7 +113,7 @@ def openapi() -> dict[str, Any]:
 
 def _components() -> dict[str, Any]:
     components: dict[str, Any] = {}
-    for name in [*OPERATIONS, *EVENTS, "Client", "Decision", "ProductOffer", "Finding"]:
+    for name in [*OPERATIONS, *EVENTS, "Client", "Decision", "ProductOffer", "Finding", "FeedItem"]:
         schema = json_schema(name)
         for key, sub in schema.pop("$defs", {}).items():
             components.setdefault(key.replace(".", "_"), _relink(sub))
@@ -245,6 +245,14 @@ def _schemas() -> dict[str, Any]:
             "History",
             {"events": {"type": "array", "items": _ref("EventDocument")}},
             ["events"],
+        ),
+        "Feed": _object(
+            "Feed",
+            {
+                "items": {"type": "array", "items": _ref("FeedItemDocument")},
+                "next": {"type": ["integer", "null"], "minimum": 1},
+            },
+            ["items", "next"],
         ),
         "OperationDocument": {"title": "OperationDocument", **_union(OPERATIONS)},
         "OperationResult": {
@@ -442,6 +450,36 @@ def _paths() -> dict[str, Any]:
             _body(_ref("History"), "the events"),
             read,
         ),
+        "/api/feed": {
+            "get": {
+                "operationId": "get_feed",
+                "summary": "The partner's event feed after a position, in commit order",
+                "parameters": [
+                    {
+                        "name": "after",
+                        "in": "query",
+                        "required": False,
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "maximum": 2**63 - 1,
+                            "default": 0,
+                        },
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
+                ],
+                "responses": {
+                    "200": _body(_ref("Feed"), "the items, and the position to ask after next"),
+                    "400": _error("after or limit is not a whole number in its range"),
+                    **clients_read,
+                },
+            }
+        },
         "/openapi.json": {
             "get": {
                 "operationId": "openapi",
