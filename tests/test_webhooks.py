@@ -485,3 +485,32 @@ def test_sigterm_stops_a_watching_worker_cleanly_and_a_new_one_resumes(
     finally:
         store.close()
         receiver.close()
+
+
+def test_only_a_total_control_operator_reads_the_feed_and_manages_webhooks(
+    console: cl.Console, receiver: Receiver
+) -> None:
+    console.add_operator(cl.Operator(id="boss", name="Boss", role=cl.Role.TOTAL_CONTROL), TODAY)
+    console.add_operator(
+        cl.Operator(
+            id="lic",
+            name="Lic",
+            role=cl.Role.LICENSE_ADMIN,
+            grants=frozenset({cl.Grant(group="")}),
+        ),
+        TODAY,
+    )
+    boss, lic = console.as_operator("boss"), console.as_operator("lic")
+    hook = boss.add_webhook(receiver.url, SECRET, TODAY)
+    lic.add_client("a", "A", TODAY)
+    assert [i.client for i in boss.feed()] == ["a"]
+    for call in (
+        lambda: lic.feed(),
+        lambda: lic.webhooks(),
+        lambda: lic.add_webhook(receiver.url, SECRET, TODAY),
+        lambda: lic.remove_webhook(hook.id, TODAY),
+        lambda: lic.deliver(),
+    ):
+        with pytest.raises(cl.ForbiddenError):
+            call()
+    assert boss.deliver() == 1

@@ -708,9 +708,13 @@ class Console(TeamConsole):
 
     # -- the feed and webhooks ---------------------------------------------------------------
 
-    def _outbox(self) -> Outbox:
+    def _outbox(self, action: str = "operators") -> Outbox:
+        """The store's feed and outbox, for an operator allowed *action* (the feed
+        shows every client's events and webhooks send them all: a partner's
+        ``total_control`` operators, or a console without an operator)."""
         from ._outbox import Outbox
 
+        self._guard.require(action)
         if not isinstance(self.store, Outbox):
             raise TypeError(f"{self.store!r} keeps no event feed")
         return self.store
@@ -719,7 +723,7 @@ class Console(TeamConsole):
         """The first *limit* items of the partner's feed after position *after*, in
         increasing position: every event a change wrote, numbered in commit order
         (a reader resumes from the last position it read and misses nothing)."""
-        return self._outbox().feed(after, limit)
+        return self._outbox("audit").feed(after, limit)
 
     def add_webhook(
         self, url: str, secret: str, today: dt.date, *, events: Iterable[str] | None = None
