@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TextIO
 
-from ..core._exceptions import CytolicenseError, RuleViolation
+from ..core._exceptions import CytolicenseError, ForbiddenError, RuleViolation
+from ..core._findings import Decision
 from ..core._messages import language_of
 from ..views._text import tr
 from ._args import day, lang
@@ -81,6 +82,13 @@ def _options(suppress: bool) -> argparse.ArgumentParser:
         help=f"language of messages (default: ${LANG_ENV} or en)",
     )
     common.add_argument("--actor", default=none, help="who acts (recorded in the events)")
+    common.add_argument(
+        "--operator",
+        default=none,
+        metavar="ID",
+        help="act as this operator: its role and client groups are checked, and it is "
+        "the actor (default: every right)",
+    )
     common.add_argument("--reason", default=none, help="why (recorded in the events)")
     common.add_argument(
         "--json",
@@ -197,6 +205,8 @@ def main(
         return command.handler(run)
     except RuleViolation as exc:
         return run.refused(exc.decision, exc.operation)
+    except ForbiddenError as exc:  # the operator's role or scope: refused, not an error
+        return run.refused(Decision((exc.finding,)), exc.action)
     except UsageError as exc:
         print(tr("error: {message}", run.lang, message=exc), file=err)
         return EXIT_USAGE

@@ -171,7 +171,15 @@ class Run:
                         env=DB_ENV,
                     )
                 store = Store(path, partner)
-            self._console = Console(self.engine, store)
+            console = Console(self.engine, store)
+            operator = getattr(self.args, "operator", None)
+            if operator:
+                try:
+                    console = console.as_operator(operator)
+                except BaseException:
+                    store.close()
+                    raise
+            self._console = console
         return self._console
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ from . import (
     pool,
     report,
     serve,
+    team,
     transfer,
 )
 
@@ -64,6 +65,12 @@ HELP_ORDER = (
     "feed",
     "webhooks",
     "deliver",
+    "operators",
+    "requests",
+    "request",
+    "approve",
+    "reject",
+    "audit",
 )
 """The order ``cytolicense --help`` lists the commands in: the console's work, from
 the catalog through a client's services to the data's care."""
@@ -80,6 +87,7 @@ _GROUPS = (
     pool,
     report,
     serve,
+    team,
     transfer,
 )
 _DECLARED = {c.name: c for group in _GROUPS for c in group.COMMANDS}

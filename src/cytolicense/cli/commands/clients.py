@@ -48,7 +48,7 @@ def add_client(run: Run) -> int:
             args.client, args.name, run.today, actor=args.actor, reason=args.reason
         )
     except ClientExistsError as exc:
-        existing = console.store.get(args.client)
+        existing = console.get(args.client)
         if run.engine.visible(existing, run.today):
             how = tr(
                 "it was deleted and is still shown: assign it a product to restore it"
@@ -122,7 +122,7 @@ def monitoring(run: Run) -> int:
 
 
 def clients(run: Run) -> int:
-    _table(run, run.console().store.clients(), every=True)
+    _table(run, run.console().clients(), every=True)
     return EXIT_OK
 
 

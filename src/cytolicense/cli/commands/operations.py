@@ -117,7 +117,7 @@ def modify(run: Run) -> int:
         modules = {}
     elif a.modules is not None or a.drop:
         # --module adds or changes the named modules and keeps the rest.
-        current = run.console().store.get(a.client)
+        current = run.console().get(a.client)
         try:
             m = current.maintenance(a.maintenance)
         except UnknownIdError:

@@ -93,7 +93,7 @@ def _usage(p: argparse.ArgumentParser) -> None:
 
 
 def devices(run: Run) -> int:
-    client = run.console().store.get(run.args.client)
+    client = run.console().get(run.args.client)
     decision = run.engine.usage(client, dict(run.args.devices), run.today)
     if run.json:
         run.emit(converter().unstructure(decision))
