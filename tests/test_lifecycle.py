@@ -314,8 +314,14 @@ def test_detail(engine: cl.Engine, acme: cl.Client) -> None:
     assert [ln.maintenance_id for ln in detail.lines] == ["m1", "m2"]
     m1 = detail.line("m1")
     assert (m1.product_name, m1.status, m1.duration) == ("EDR", Status.ACTIVE, "1 year")
-    assert m1.actions == {"modify", "manage", "delete", "renew", "suspend"}
-    assert detail.line("m2").actions == {"modify", "delete", "renew", "suspend"}  # centralized
+    assert m1.actions == {"modify", "manage", "delete", "renew", "suspend", "auto_renew_on"}
+    assert detail.line("m2").actions == {  # centralized
+        "modify",
+        "delete",
+        "renew",
+        "suspend",
+        "auto_renew_on",
+    }
     assert [(x.name, x.quantity, x.duration) for x in m1.modules] == [
         ("Encryption", 4, "1 year"),
         ("Patch", 10, "1 year"),

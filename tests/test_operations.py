@@ -362,6 +362,8 @@ def lifecycle_ops() -> list[tuple[Any, dt.date]]:
         (cl.AddSeats(maintenance="m1", quantity=2, period="1y"), T0),
         (cl.GroupSets(product="edr"), D(2026, 3, 2)),
         (cl.Renew(maintenance="m1"), D(2026, 3, 3)),
+        (cl.SetAutoRenew(maintenance="m1", on=True), D(2026, 3, 3)),
+        (cl.ScheduleChange(maintenance="m1", quantity=14), D(2026, 3, 3)),
         (cl.ChangeProduct(maintenance="m1", product="epdr", period="1y"), D(2026, 3, 4)),
         (cl.DeleteService(maintenance="m3"), D(2026, 3, 5)),
         (trial(), D(2026, 3, 5)),
@@ -412,6 +414,7 @@ def test_every_operation_and_record_round_trips(engine: cl.Engine) -> None:
     v1 |= {"Finding", "Decision", "Period", "ClientRestored", "ClientCreated", "Expiry"}
     v1 |= {"ProductOffer", "ModuleOffer"}  # round-tripped in tests/test_offer.py
     v1 |= {"Grant", "Operator", "OperationRequest", "AuditEntry"}  # test_access_records.py
+    v1 |= {"SeatLot", "ScheduledChange", "DayRun"}  # test_renewal_day.py
     assert set(SERIALIZABLE) - kinds <= v1
     # The store writes events and clients without the converter: the same documents.
     # With the fast extra, msgspec writes them: the same text as the standard encoder.

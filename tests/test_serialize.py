@@ -72,6 +72,8 @@ def test_every_record_and_event_round_trips(
     v2 |= {"ServiceSuspended", "ServiceResumed"}  # v3: test_operations.py, test_suspend.py
     v2 |= {"Grant", "Operator", "OperationRequest", "AuditEntry"}  # v4: test_access_records.py
     v2 |= {"ClientMoved"}  # v4: test_groups.py
+    v2 |= {"AutoRenewChanged", "ChangeScheduled", "ScheduleCancelled"}  # v4: test_operations.py
+    v2 |= {"SeatLot", "ScheduledChange", "DayRun"}  # v4: test_renewal_day.py
     assert seen | v2 == set(SERIALIZABLE)  # the v2 records: test_operations.py
 
 

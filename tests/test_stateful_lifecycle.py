@@ -19,6 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 import cytolicense as cl
 from cytolicense.engine._engine import _ACTIONS
+from cytolicense.engine._lines import _LINE_ACTIONS
 
 from .conftest import SOAK, EndpointModules
 
@@ -287,6 +288,13 @@ class LifecycleSession(RuleBasedStateMachine):
                 if convert is not None:
                     candidates.append(convert)
                     names.append("convert")
+                for line in _LINE_ACTIONS:  # those of the line's own state (auto-renewal)
+                    if line.type is cl.ConvertTrial or line.line_action is None:
+                        continue
+                    offered = line.line_action(m, self.engine.catalog, day)
+                    if offered is not None:
+                        names.append(offered[0])
+                        candidates.append(offered[1])
                 expected = {
                     name
                     for name, op in zip(names, candidates, strict=True)

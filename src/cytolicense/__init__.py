@@ -18,7 +18,14 @@ from .core._catalog_records import (
     Product,
     ProductFamily,
 )
-from .core._client_records import Client, Maintenance, ModuleLicense, Suspension
+from .core._client_records import (
+    Client,
+    Maintenance,
+    ModuleLicense,
+    ScheduledChange,
+    SeatLot,
+    Suspension,
+)
 from .core._dates import RETENTION_DAYS, commercial_expiry, trial_expiry
 from .core._enums import LicenseType, ManagementMode, QuantityRule, Severity, Status, TermEnd
 from .core._exceptions import (
@@ -60,6 +67,8 @@ from .core._operations import (
     Renew,
     Resume,
     ResumeClient,
+    ScheduleChange,
+    SetAutoRenew,
     SetGroup,
     SetManagement,
     Suspend,
@@ -79,8 +88,11 @@ from .plugins._toml import TomlCatalog
 from .rules._builtin import CODES
 
 if TYPE_CHECKING:
+    from .core._day_run import DayRun
     from .core._events import (
         EVENT_TYPES,
+        AutoRenewChanged,
+        ChangeScheduled,
         ClientCreated,
         ClientDeleted,
         ClientMoved,
@@ -91,6 +103,7 @@ if TYPE_CHECKING:
         ManagementChanged,
         ProductAssigned,
         ProductChanged,
+        ScheduleCancelled,
         SeatsAdded,
         ServiceDeleted,
         ServiceResumed,
@@ -122,6 +135,10 @@ _LAZY = {
     "Engine": ".engine._engine",
     "Change": ".engine._engine",
     "EVENT_TYPES": ".core._events",
+    "AutoRenewChanged": ".core._events",
+    "ChangeScheduled": ".core._events",
+    "ScheduleCancelled": ".core._events",
+    "DayRun": ".core._day_run",
     "ClientCreated": ".core._events",
     "ClientDeleted": ".core._events",
     "ClientMoved": ".core._events",
@@ -189,6 +206,7 @@ __all__ = [
     "AddSeats",
     "AssignmentRequest",
     "AuditEntry",
+    "AutoRenewChanged",
     "Catalog",
     "CatalogChange",
     "CatalogCheck",
@@ -198,6 +216,7 @@ __all__ = [
     "CatalogRelease",
     "Change",
     "ChangeProduct",
+    "ChangeScheduled",
     "Client",
     "ClientCreated",
     "ClientDeleted",
@@ -215,6 +234,7 @@ __all__ = [
     "ConvertTrial",
     "CytolicenseError",
     "DataError",
+    "DayRun",
     "Decision",
     "DeleteClient",
     "DeleteService",
@@ -274,10 +294,15 @@ __all__ = [
     "RuleContext",
     "RuleSpec",
     "RuleViolation",
+    "ScheduleCancelled",
+    "ScheduleChange",
+    "ScheduledChange",
+    "SeatLot",
     "SeatsAdded",
     "ServiceDeleted",
     "ServiceResumed",
     "ServiceSuspended",
+    "SetAutoRenew",
     "SetGroup",
     "SetManagement",
     "SetsGrouped",

@@ -114,6 +114,12 @@ class Product:
         suspend_extends_term: Whether resuming a suspended maintenance moves its end by
             the days it spent suspended (default: the term keeps running, as
             Microsoft's does).
+        return_window_days: Days in which seats just added can be given back in full
+            (Microsoft's seven): each lot of seats (an assignment, a conversion, a
+            renewal, added seats, a raise) on the days ``0 <= (today - added_on).days <
+            return_window_days``; after it, seats are lowered only at a renewal
+            (``modify.window_closed``). ``None``: no window, seats are lowered at any
+            time and give nothing back.
     """
 
     id: str
@@ -145,6 +151,7 @@ class Product:
     available_until: dt.date | None = None
     term_end: TermEnd = attrs.field(default=TermEnd.ANNIVERSARY, converter=to_term_end)
     suspend_extends_term: bool = False
+    return_window_days: int | None = None
 
     def __attrs_post_init__(self) -> None:
         run_checks(self, _PRODUCT_CHECKS)  # each field, in declaration order
@@ -191,6 +198,11 @@ def _bool(inst: Any, attribute: Any, value: Any) -> None:
         raise TypeError(f"{attribute.name} must be True or False, got {value!r}")
 
 
+def _optional_at_most_days(inst: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        at_most(MAX_DAYS)(inst, attribute, value)
+
+
 _PRODUCT_CHECKS: tuple[tuple[str, tuple[Validator, ...]], ...] = (
     ("id", (non_empty_str,)),
     ("name", (non_empty_str,)),
@@ -208,6 +220,7 @@ _PRODUCT_CHECKS: tuple[tuple[str, tuple[Validator, ...]], ...] = (
     ("trial_extension_days", (non_negative_int, at_most(MAX_DAYS))),
     ("available_until", (optional_date,)),
     ("suspend_extends_term", (_bool,)),
+    ("return_window_days", (optional_positive_int, _optional_at_most_days)),
 )
 """The checks of each :class:`Product` field, in declaration order."""
 

@@ -21,13 +21,15 @@ from ._validation import (
     non_negative_int,
     optional_date,
     optional_period,
+    optional_positive_int,
     optional_str,
     positive_int,
     to_license_type,
     to_management,
+    to_period,
 )
 
-__all__ = ["Client", "Maintenance", "ModuleLicense", "Suspension"]
+__all__ = ["Client", "Maintenance", "ModuleLicense", "ScheduledChange", "SeatLot", "Suspension"]
 
 
 T = TypeVar("T")
@@ -88,6 +90,54 @@ class Suspension:
 
 def _suspensions(values: Iterable[Suspension]) -> tuple[Suspension, ...]:
     return _tuple_of(Suspension, values)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class SeatLot:
+    """Seats added to a maintenance on one day (an assignment, a conversion, a renewal,
+    added seats, a raise by :class:`Modify`), for a product with a return window: they
+    can be given back in full on the days ``0 <= (today - added_on).days <
+    return_window_days``.
+
+    Attributes:
+        added_on: The day the seats were added.
+        seats: The seats of the lot still held (a return takes them off, newest lot
+            first).
+        period: The term they were bought for (what the pool gets back).
+    """
+
+    added_on: dt.date = attrs.field(validator=is_date)
+    seats: int = attrs.field(validator=positive_int)
+    period: Period = attrs.field(converter=to_period)
+
+    def open_on(self, today: dt.date, window_days: int | None) -> bool:
+        """Whether the lot can still be returned in full on *today*."""
+        return window_days is not None and 0 <= (today - self.added_on).days < window_days
+
+
+def _lots(values: Iterable[SeatLot]) -> tuple[SeatLot, ...]:
+    return _tuple_of(SeatLot, values)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ScheduledChange:
+    """The change the next (automatic) renewal of a maintenance makes
+    (:class:`ScheduleChange`).
+
+    Attributes:
+        on: The day it was scheduled.
+        quantity: The seats the renewal renews (``None``: as they are then).
+        period: The renewal's term (``None``: the maintenance's period).
+    """
+
+    on: dt.date = attrs.field(validator=is_date)
+    quantity: int | None = attrs.field(default=None, validator=optional_positive_int)
+    period: Period | None = attrs.field(default=None, converter=optional_period)
+
+
+def _scheduled(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(value, ScheduledChange):
+        raise TypeError(f"{attribute.name} must be a ScheduledChange or None, got {value!r}")
 
 
 def _maintenances(values: Iterable[Maintenance]) -> tuple[Maintenance, ...]:
@@ -151,6 +201,13 @@ class Maintenance:
         suspensions: Its suspensions, oldest first; the last may still be open
             (``resumed_on`` ``None``): then it grants nothing after its day and gets
             no grace (see :class:`Suspension`).
+        auto_renew: Whether the day's run renews it on its expiry (commercial only;
+            :class:`SetAutoRenew`).
+        scheduled: The change its next renewal makes (:class:`ScheduleChange`), or
+            ``None``; only with ``auto_renew``.
+        lots: For a product with a return window, the seats added by each operation
+            that added seats, oldest first (see :class:`SeatLot`); their seats add up
+            to at most :attr:`quantity`.
     """
 
     id: str = attrs.field(validator=non_empty_str)
@@ -170,6 +227,9 @@ class Maintenance:
     pooled: tuple[PoolLine, ...] = attrs.field(default=(), converter=pool_lines)
     release: str | None = attrs.field(default=None, validator=optional_str)
     suspensions: tuple[Suspension, ...] = attrs.field(default=(), converter=_suspensions)
+    auto_renew: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    scheduled: ScheduledChange | None = attrs.field(default=None, validator=_scheduled)
+    lots: tuple[SeatLot, ...] = attrs.field(default=(), converter=_lots)
 
     _until: dt.date | None = attrs.field(init=False, eq=False, repr=False)
     _ended: dt.date = attrs.field(init=False, eq=False, repr=False)
@@ -202,6 +262,9 @@ class Maintenance:
             and self.replaced_by is None
             and self.extended_on is None
             and not self.suspensions
+            and not self.auto_renew
+            and not self.lots
+            and self.scheduled is None
             and starts <= expires
             and (
                 self.period is not None
@@ -279,6 +342,26 @@ class Maintenance:
                 f"Maintenance {self.id!r}: a trial has a fixed length and no period "
                 f"(got {self.period})"
             )
+        self._check_renewal_day()
+
+    def _check_renewal_day(self) -> None:
+        """Auto-renewal, its scheduled change and the lots of seats (version 4)."""
+        if self.auto_renew and self.license_type is not LicenseType.COMMERCIAL:
+            raise ValueError(f"Maintenance {self.id!r}: only a commercial maintenance auto-renews")
+        if self.scheduled is not None and not self.auto_renew:
+            raise ValueError(
+                f"Maintenance {self.id!r}: a change is scheduled for a renewal without auto-renewal"
+            )
+        if self.lots:
+            if sum(lot.seats for lot in self.lots) > self.quantity:
+                raise ValueError(
+                    f"Maintenance {self.id!r}: its lots hold more seats than its {self.quantity}"
+                )
+            if any(lot.added_on < self.starts_on for lot in self.lots):
+                raise ValueError(
+                    f"Maintenance {self.id!r}: a lot of seats is dated before starts_on "
+                    f"{self.starts_on}"
+                )
 
     @property
     def grace_until(self) -> dt.date:

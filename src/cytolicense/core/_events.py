@@ -8,14 +8,24 @@ from typing import Any
 
 import attrs
 
-from ._client_records import Client, Maintenance, Suspension
+from ._client_records import Client, Maintenance, ScheduledChange, Suspension
 from ._enums import ManagementMode
 from ._period import Period
 from ._trusted import maker, unchecked
-from ._validation import is_date, non_empty_str, optional_str, to_management, to_period
+from ._validation import (
+    is_date,
+    non_empty_str,
+    optional_period,
+    optional_positive_int,
+    optional_str,
+    to_management,
+    to_period,
+)
 
 __all__ = [
     "EVENT_TYPES",
+    "AutoRenewChanged",
+    "ChangeScheduled",
     "ClientCreated",
     "ClientDeleted",
     "ClientMoved",
@@ -26,6 +36,7 @@ __all__ = [
     "ManagementChanged",
     "ProductAssigned",
     "ProductChanged",
+    "ScheduleCancelled",
     "SeatsAdded",
     "ServiceDeleted",
     "ServiceResumed",
@@ -360,6 +371,63 @@ class ServiceResumed(_EventBase):
         )
 
 
+@attrs.frozen(kw_only=True, slots=True)
+class AutoRenewChanged(_EventBase):
+    """Automatic renewal was turned on or off for a maintenance (by
+    :class:`SetAutoRenew`, or off by a suspension).
+
+    Attributes:
+        maintenance_id: The maintenance.
+        auto_renew: Whether it renews by itself now.
+    """
+
+    maintenance_id: str = attrs.field(validator=non_empty_str)
+    auto_renew: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        m = client.maintenance(self.maintenance_id)
+        return _replace(client, attrs.evolve(m, auto_renew=self.auto_renew))
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ChangeScheduled(_EventBase):
+    """A change was scheduled for a maintenance's next renewal (it replaces any
+    scheduled before).
+
+    Attributes:
+        maintenance_id: The maintenance.
+        quantity: The seats the renewal renews (``None``: as they are then).
+        period: The renewal's term (``None``: the maintenance's period).
+    """
+
+    maintenance_id: str = attrs.field(validator=non_empty_str)
+    quantity: int | None = attrs.field(default=None, validator=optional_positive_int)
+    period: Period | None = attrs.field(default=None, converter=optional_period)
+
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        m = client.maintenance(self.maintenance_id)
+        change = ScheduledChange(on=self.on, quantity=self.quantity, period=self.period)
+        return _replace(client, attrs.evolve(m, scheduled=change))
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ScheduleCancelled(_EventBase):
+    """The change scheduled for a maintenance's renewal was dropped: a mid-term change,
+    a suspension, auto-renewal turned off or a deletion came first.
+
+    Attributes:
+        maintenance_id: The maintenance.
+        reason: The kind of the operation that dropped it (``"modify"``,
+            ``"suspend"``, ...), in place of the caller's reason the other events carry.
+    """
+
+    maintenance_id: str = attrs.field(validator=non_empty_str)
+
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        m = client.maintenance(self.maintenance_id)
+        return _replace(client, attrs.evolve(m, scheduled=None))
+
+
 Event = (
     ClientCreated
     | ProductAssigned
@@ -377,6 +445,9 @@ Event = (
     | ServiceSuspended
     | ServiceResumed
     | ClientMoved
+    | AutoRenewChanged
+    | ChangeScheduled
+    | ScheduleCancelled
 )
 """Any event record."""
 
@@ -397,6 +468,9 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ServiceSuspended,
     ServiceResumed,
     ClientMoved,
+    AutoRenewChanged,
+    ChangeScheduled,
+    ScheduleCancelled,
 )
 
 

@@ -42,6 +42,8 @@ __all__ = [
     "Renew",
     "Resume",
     "ResumeClient",
+    "ScheduleChange",
+    "SetAutoRenew",
     "SetGroup",
     "SetManagement",
     "Suspend",
@@ -207,12 +209,15 @@ class Renew:
     Attributes:
         maintenance: The maintenance id.
         period: The renewal's term; ``None`` renews for the maintenance's own period.
+        quantity: The seats renewed; ``None`` keeps them. Linked modules follow; an
+            independent module keeps its seats, at most the new quantity.
     """
 
     kind: ClassVar[str] = "renew"
 
     maintenance: str = attrs.field(converter=_id)
     period: Period | None = attrs.field(default=None, converter=optional_period)
+    quantity: int | None = attrs.field(default=None, converter=_optional_quantity)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -366,6 +371,48 @@ class SetGroup:
     group: str = attrs.field(converter=_group)
 
 
+def _on(value: bool) -> bool:
+    if type(value) is not bool:
+        raise TypeError(f"on must be True or False, got {value!r}")
+    return value
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class SetAutoRenew:
+    """Turn the automatic renewal of a commercial maintenance on or off: the day's run
+    (:meth:`Console.run_day`) renews it on its expiry. Turning it off drops the change
+    scheduled for the renewal.
+
+    Attributes:
+        maintenance: The maintenance id.
+        on: Whether it renews by itself.
+    """
+
+    kind: ClassVar[str] = "set_auto_renew"
+
+    maintenance: str = attrs.field(converter=_id)
+    on: bool = attrs.field(converter=_on)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ScheduleChange:
+    """Schedule the change the next automatic renewal makes: another number of seats,
+    another term (the way down once the return window has closed). Needs
+    auto-renewal; a new one replaces the old; a mid-term change drops it.
+
+    Attributes:
+        maintenance: The maintenance id.
+        quantity: The seats the renewal renews; ``None`` keeps them.
+        period: The renewal's term; ``None``: the maintenance's period.
+    """
+
+    kind: ClassVar[str] = "schedule_change"
+
+    maintenance: str = attrs.field(converter=_id)
+    quantity: int | None = attrs.field(default=None, converter=_optional_quantity)
+    period: Period | None = attrs.field(default=None, converter=optional_period)
+
+
 Operation = (
     AssignmentRequest
     | Modify
@@ -383,6 +430,8 @@ Operation = (
     | SuspendClient
     | ResumeClient
     | SetGroup
+    | SetAutoRenew
+    | ScheduleChange
 )
 """Any console action."""
 
@@ -403,6 +452,8 @@ OPERATION_TYPES: tuple[type[Operation], ...] = (
     SuspendClient,
     ResumeClient,
     SetGroup,
+    SetAutoRenew,
+    ScheduleChange,
 )
 
 OPERATION_KINDS: tuple[str, ...] = tuple(t.kind for t in OPERATION_TYPES)

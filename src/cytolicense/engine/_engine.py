@@ -40,6 +40,7 @@ from ..core._pool import Pool, PoolChanged
 from ..core._rulespec import Rule, RuleContext, RuleSpec, Tables, as_spec
 from ..core._validation import check_new_client_id, to_management, to_severity
 from ..operations._family import find, modules_of
+from ..operations._renewal_day import dropping, due
 from ..operations._table import KINDS, kind_of
 from ..operations._trials import conversion
 from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS
@@ -387,7 +388,10 @@ class Engine:
         product = ctx.product
         origin = self.catalog.origin(product.id) if product is not None else None
         base = {"client_id": ctx.client.id, "on": ctx.today, "catalog": origin, **who}
-        return KINDS[ctx.operation].events(ctx, base, self._stamp)
+        kind = KINDS[ctx.operation]
+        if kind.drops_schedule:  # the scheduled renewal change it drops goes first
+            return dropping(kind, ctx, base, self._stamp)
+        return kind.events(ctx, base, self._stamp)
 
     # -- version 1 operations: thin calls of apply ------------------------------------------
 
@@ -589,6 +593,15 @@ class Engine:
         its product (in the release in force on *today*), or ``None`` when the catalog
         sells it for no period."""
         return conversion(trial, self.catalog, today)
+
+    def due(self, client: Client, today: dt.date) -> tuple[Operation, ...]:
+        """What the day's run (:meth:`Console.run_day`) does for *client* on *today*: a
+        :class:`Renew` (with the scheduled seats and term, if any) of every
+        ``auto_renew`` maintenance whose ``expires_on`` is *today*, or that is in grace
+        on *today* and not yet renewed. A suspended, replaced, deleted or withdrawn
+        maintenance is never due. Each is for :meth:`apply` to decide (a pool short of
+        seats may refuse it: it is due again the next day, until its grace ends)."""
+        return due(self.catalog, client, today)
 
     @staticmethod
     def entitlements(client: Client, today: dt.date) -> dict[str, int]:

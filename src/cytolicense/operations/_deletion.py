@@ -12,15 +12,17 @@ from ..core._events import ClientDeleted, ServiceDeleted
 from ..core._operations import DeleteClient, DeleteService
 from ..core._rulespec import RuleContext
 from ._family import NOT_STOPPED, Action, Family, Kind, Terms, Who, Written
+from ._returns import ended_moves
 from ._terms import Move, recovered
 
 __all__ = ["FAMILY"]
 
 
 def _service_moves(ctx: RuleContext) -> list[Move]:
-    """The line's unused seats go back to the pool."""
+    """The line's unused seats go back to the pool: open lots of a return window in
+    full, the rest pro rata."""
     m = ctx.maintenance
-    return [] if m is None else recovered(m, ctx.today)
+    return [] if m is None else ended_moves(ctx.catalog, ctx.product, m, ctx.today)
 
 
 def _service_deleted(ctx: RuleContext, who: Who, release: str | None) -> Written:
@@ -40,8 +42,12 @@ def _client_terms(catalog: Catalog, op: DeleteClient, m: Maintenance | None) -> 
 def _client_moves(ctx: RuleContext) -> list[Move]:
     """Every line's unused seats go back to the pool."""
     moves: list[Move] = []
+    products = ctx.catalog.products
     for each in ctx.client.maintenances:
-        moves.extend(recovered(each, ctx.today))
+        if each.lots:
+            moves.extend(ended_moves(ctx.catalog, products.get(each.product), each, ctx.today))
+        else:
+            moves.extend(recovered(each, ctx.today))
     return moves
 
 
@@ -59,6 +65,7 @@ FAMILY = Family(
             accepts=NOT_STOPPED,
             line_terms=True,
             action=_delete_action,
+            drops_schedule=True,
         ),
         Kind(
             type=DeleteClient,
@@ -66,6 +73,7 @@ FAMILY = Family(
             events=_client_deleted,
             moves=_client_moves,
             accepts=None,
+            drops_schedule=True,
         ),
     ),
     events=(ServiceDeleted, ClientDeleted),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
-from ..core._client_records import Client, Maintenance, ModuleLicense
+from ..core._client_records import Client, Maintenance, ModuleLicense, SeatLot
 from ..core._enums import LicenseType, ManagementMode, QuantityRule, Status
 from ..core._findings import CodeSpec, Finding
 from ..core._operations import AssignmentRequest, Operation
@@ -28,6 +28,7 @@ from ..core._trusted import build, builder
 
 if TYPE_CHECKING:
     from ..core._catalog import Catalog
+    from ..core._catalog_records import Product
     from ..core._events import Event
     from ._terms import Move
 
@@ -115,8 +116,11 @@ class Kind:
         action: ``(centralized, trial) -> (name, make) or None``: the action the
             client's detail offers for a line of that management and licence type
             (``make(maintenance_id)`` builds the operation, checked before shown).
-        line_action: For an action that depends on the catalog:
+        line_action: For an action that depends on the catalog or the line:
             ``(maintenance, catalog, today) -> (name, operation) or None``.
+        drops_schedule: Whether it drops the change scheduled for the renewal of the
+            maintenance it acts on (``ScheduleCancelled``, written first; a
+            suspension also turns auto-renewal off): the engine does it for it.
     """
 
     type: type[Operation]
@@ -133,6 +137,7 @@ class Kind:
     line_action: Callable[[Maintenance, Catalog, dt.date], tuple[str, Operation] | None] | None = (
         None
     )
+    drops_schedule: bool = False
 
     @property
     def kind(self) -> str:
@@ -285,7 +290,17 @@ def new_maintenance(
         ),
         grace_days=product.grace_days if commercial else 0,
         release=release,
+        lots=_lots(product, request, today),
     )
+
+
+def _lots(product: Product, request: AssignmentRequest, today: dt.date) -> tuple[SeatLot, ...]:
+    """The first lot of a commercial maintenance of a product with a return window."""
+    if product.return_window_days is None or request.period is None:
+        return ()
+    from ._returns import added_lot
+
+    return added_lot(product, request.license_type, today, request.quantity, request.period)
 
 
 def commercial_only(plan: ProductPlan, lt: LicenseType) -> bool:

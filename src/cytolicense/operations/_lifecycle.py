@@ -16,7 +16,8 @@ from ..core._dates import commercial_expiry
 from ..core._enums import Severity, Status
 from ..core._events import MaintenanceRenewed, ProductChanged
 from ..core._findings import CodeSpec, Finding
-from ..core._operations import ChangeProduct, Renew
+from ..core._operations import AssignmentRequest, ChangeProduct, Renew
+from ..core._period import Period
 from ..core._rulespec import RuleContext, RuleSpec
 from ._family import (
     COMMERCIAL,
@@ -29,12 +30,15 @@ from ._family import (
     Terms,
     Who,
     Written,
+    modules_of,
     new_maintenance,
     next_id,
     replacing,
     rule_into,
+    terms,
 )
-from ._terms import Move, recovered, request_seats, taken
+from ._returns import added_lot, ended_moves
+from ._terms import Move, request_seats, taken
 
 __all__ = ["CHANGE_NOT_ALLOWED", "FAMILY", "dropped_modules"]
 
@@ -75,7 +79,29 @@ CHANGE_NOT_ALLOWED = CodeSpec(
 def _renew_terms(catalog: Catalog, op: Renew, m: Maintenance | None) -> Terms:
     if m is None:
         return Terms(None)
-    return Terms(m.product, None, op.period if op.period is not None else m.period)
+    period = op.period if op.period is not None else m.period
+    if op.quantity is None or m.license_type is not COMMERCIAL:
+        return Terms(m.product, None, period)
+    # Another number of seats: judged as the terms the renewal leaves.
+    return Terms(m.product, renewed_terms(catalog, m, op.quantity, period), period)
+
+
+def renewed_terms(
+    catalog: Catalog, m: Maintenance, quantity: int, period: Period | None
+) -> AssignmentRequest:
+    """*m* renewed with *quantity* seats for *period*, as an assignment: linked modules
+    follow the seats, an independent one keeps its own (at most the new seats)."""
+    return terms(
+        product=m.product,
+        license_type=m.license_type,
+        quantity=quantity,
+        period=period,
+        modules={
+            k: (v if v is None else max(1, min(v, quantity)))
+            for k, v in modules_of(catalog, m).items()
+        },
+        management=m.management,
+    )
 
 
 def _renew_end(ctx: RuleContext) -> dt.date | None:
@@ -95,6 +121,9 @@ def _renew_moves(ctx: RuleContext) -> list[Move]:
     m = ctx.maintenance
     if m is None or ctx.period is None or m.license_type is not COMMERCIAL:
         return []
+    req = ctx.request
+    if req is not None:  # another number of seats
+        return taken(m.product, ctx.period, req.quantity, request_seats(req), m.id)
     seats = {ml.module: ml.quantity for ml in m.modules}
     return taken(m.product, ctx.period, m.quantity, seats, m.id)
 
@@ -104,11 +133,22 @@ def _renewed(ctx: RuleContext, who: Who, release: str | None) -> Written:
     assert m is not None
     assert end is not None
     assert ctx.period is not None
+    req, period = ctx.request, ctx.period
+    q = m.quantity if req is None else req.quantity
+    seats = {ml.module: ml.quantity for ml in m.modules} if req is None else request_seats(req)
     renewed = attrs.evolve(
         m,
+        quantity=q,
         expires_on=end,
-        period=ctx.period,
-        modules=tuple(attrs.evolve(ml, expires_on=end) for ml in m.modules),
+        period=period,
+        modules=tuple(
+            attrs.evolve(ml, expires_on=end, quantity=seats.get(ml.module, ml.quantity))
+            for ml in m.modules
+        ),
+        # The renewal makes the change scheduled for it (or none): it is done; its
+        # seats are a new lot, returnable from the renewal day.
+        scheduled=None,
+        lots=added_lot(ctx.product, m.license_type, ctx.today, q, period),
     )
     return [MaintenanceRenewed(maintenance=renewed, previous_expires_on=m.expires_on, **who)], m.id
 
@@ -185,7 +225,8 @@ def _change_moves(ctx: RuleContext) -> list[Move]:
     assert isinstance(op, ChangeProduct)
     if m is None or req is None:
         return []
-    back = recovered(m, ctx.today)
+    old = ctx.catalog.products.get(m.product)
+    back = ended_moves(ctx.catalog, old, m, ctx.today)
     return [*back, *taken(req.product, op.period, req.quantity, request_seats(req), None)]
 
 
@@ -281,6 +322,7 @@ FAMILY = Family(
             moves=_change_moves,
             takes_seats=True,
             target=_change_target,
+            drops_schedule=True,
         ),
     ),
     events=(MaintenanceRenewed, ProductChanged),

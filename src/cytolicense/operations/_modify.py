@@ -15,6 +15,7 @@ from ..core._events import LicensesModified, ManagementChanged
 from ..core._operations import Modify, SetManagement
 from ..core._rulespec import RuleContext
 from ._family import COMMERCIAL, Action, Family, Kind, Terms, Who, Written, modules_of, terms
+from ._returns import WINDOW_RULES, added_lot, lowered, open_seats, returned_moves, window_of
 from ._terms import Move, request_seats, taken
 
 __all__ = ["FAMILY"]
@@ -42,13 +43,22 @@ def _modify_moves(ctx: RuleContext) -> list[Move]:
         return []
     old = {ml.module: ml.quantity for ml in m.modules}
     rise = {k: v - old.get(k, 0) for k, v in request_seats(req).items()}
-    return taken(
+    moves = taken(
         m.product,
         m.period,
         req.quantity - m.quantity,
         {k: v for k, v in rise.items() if v > 0},
         m.id,
     )
+    k = m.quantity - req.quantity
+    window = window_of(ctx.product)
+    if k > 0 and window is not None and 0 < k <= open_seats(m, ctx.today, window):
+        # Inside the return window: the seats lowered go back in full, newest lot
+        # first, with the linked modules that follow them.
+        following = [mid for mid, seats in req.modules.items() if seats is None and mid in old]
+        _, parts = lowered(m.lots, k)
+        moves.extend(returned_moves(ctx.catalog, m, parts, "quantity", following))
+    return moves
 
 
 def _modified(ctx: RuleContext, who: Who, release: str | None) -> Written:
@@ -69,7 +79,15 @@ def _modified(ctx: RuleContext, who: Who, release: str | None) -> Written:
                 expires_on=m.expires_on,
             )
         )
-    updated = attrs.evolve(m, quantity=new_q, modules=tuple(new_modules))
+    lots = m.lots
+    if new_q < m.quantity:
+        lots = lowered(lots, m.quantity - new_q)[0]
+    elif new_q > m.quantity and m.period is not None:
+        lots = (
+            *lots,
+            *added_lot(ctx.product, m.license_type, ctx.today, new_q - m.quantity, m.period),
+        )
+    updated = attrs.evolve(m, quantity=new_q, modules=tuple(new_modules), lots=lots)
     if updated == m:
         return [], m.id
     return [LicensesModified(maintenance=updated, **who)], m.id
@@ -106,8 +124,10 @@ FAMILY = Family(
             takes_seats=True,
             line_terms=True,
             action=_modify_action,
+            drops_schedule=True,
         ),
         Kind(type=SetManagement, events=_managed, line_terms=True, action=_manage_action),
     ),
     events=(LicensesModified, ManagementChanged),
+    rules=WINDOW_RULES,
 )

@@ -19,6 +19,7 @@ from ..core._operations import AddSeats, GroupSets
 from ..core._pool import PoolLine
 from ..core._rulespec import RuleContext, RuleSpec
 from ._family import COMMERCIAL, NONE, TRIAL, Family, Kind, Terms, Who, Written, rule_into, terms
+from ._returns import added_lot
 from ._suspension import SUSPENDED
 from ._terms import Move, coterm, taken, term_length
 
@@ -95,7 +96,15 @@ def _grouped(ctx: RuleContext, who: Who, release: str | None) -> Written:
         )
         modules.append(attrs.evolve(ml, quantity=seats, expires_on=end))
     kept = attrs.evolve(
-        first, quantity=q, expires_on=end, modules=tuple(modules), pooled=_pooled_of(sets)
+        first,
+        quantity=q,
+        expires_on=end,
+        modules=tuple(modules),
+        pooled=_pooled_of(sets),
+        # Each set's lots keep their days (their return windows run on).
+        lots=tuple(sorted((lot for s in sets for lot in s.lots), key=lambda lot: lot.added_on))
+        if any(s.lots for s in sets)
+        else (),
     )
     return [
         SetsGrouped(
@@ -258,6 +267,7 @@ def _added(ctx: RuleContext, who: Who, release: str | None) -> Written:
             )
             for ml in m.modules
         ),
+        lots=(*m.lots, *added_lot(ctx.product, m.license_type, ctx.today, op.quantity, op.period)),
     )
     event = SeatsAdded(
         maintenance=added,
@@ -284,6 +294,7 @@ FAMILY = Family(
             events=_grouped,
             new_end=_group_end,
             accepts=None,
+            drops_schedule=True,
         ),
         Kind(
             type=AddSeats,
@@ -293,6 +304,7 @@ FAMILY = Family(
             moves=_add_moves,
             takes_seats=True,
             target=_add_target,
+            drops_schedule=True,
         ),
     ),
     events=(SetsGrouped, SeatsAdded),

@@ -160,7 +160,13 @@ def rule_client_suspension(ctx: RuleContext) -> Iterable[Finding]:
 FAMILY = Family(
     name="suspension",
     kinds=(
-        Kind(type=Suspend, events=_suspended, line_terms=True, action=_suspend_action),
+        Kind(
+            type=Suspend,
+            events=_suspended,
+            line_terms=True,
+            action=_suspend_action,
+            drops_schedule=True,
+        ),
         Kind(
             type=Resume,
             events=_resumed,
@@ -169,7 +175,7 @@ FAMILY = Family(
             line_terms=True,
             action=_resume_action,
         ),
-        Kind(type=SuspendClient, events=_client_suspended, accepts=None),
+        Kind(type=SuspendClient, events=_client_suspended, accepts=None, drops_schedule=True),
         Kind(type=ResumeClient, events=_client_resumed, accepts=None),
     ),
     events=(ServiceSuspended, ServiceResumed),

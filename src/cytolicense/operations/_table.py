@@ -13,7 +13,17 @@ import datetime as dt
 from ..core._enums import Status
 from ..core._operations import OPERATION_KINDS, Operation
 from ..core._rulespec import RuleContext
-from . import _assign, _deletion, _groups, _lifecycle, _modify, _sets, _suspension, _trials
+from . import (
+    _assign,
+    _deletion,
+    _groups,
+    _lifecycle,
+    _modify,
+    _renewal_day,
+    _sets,
+    _suspension,
+    _trials,
+)
 from ._family import ACTIVE, Family, Kind
 from ._terms import Move
 
@@ -36,6 +46,7 @@ FAMILIES: tuple[Family, ...] = (
     _suspension.FAMILY,
     _deletion.FAMILY,
     _groups.FAMILY,
+    _renewal_day.FAMILY,
 )
 """Every operation family; their rules run in this order (after the shared rules on
 the client and the terms, before those on dates and the pool)."""

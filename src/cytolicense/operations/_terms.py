@@ -52,8 +52,17 @@ def request_seats(request: AssignmentRequest) -> dict[str, int]:
     return {mid: q if seats is None else seats for mid, seats in request.modules.items()}
 
 
-def recovered(m: Maintenance, today: dt.date, field: str = "maintenance") -> list[Move]:
-    """Seats a commercial maintenance active on *today* gives back when it ends today."""
+def recovered(
+    m: Maintenance,
+    today: dt.date,
+    field: str = "maintenance",
+    *,
+    less: int = 0,
+    linked: frozenset[str] = frozenset(),
+) -> list[Move]:
+    """Seats a commercial maintenance active on *today* gives back when it ends today
+    (pro rata to the days left). *less*: seats already given back in full (open lots
+    of a return window), left out of the product's seats and of the *linked* modules'."""
     if m.license_type is not _COMMERCIAL or not m.is_active(today) or m.period is None:
         return []
     days_left = (m.expires_on - today).days + 1
@@ -87,12 +96,12 @@ def recovered(m: Maintenance, today: dt.date, field: str = "maintenance") -> lis
 
     moves = [
         Move(m.product, p, seats, "recovered", m.id, field)
-        for p, seats in back(m.product, m.quantity)
+        for p, seats in back(m.product, m.quantity - less)
     ]
     for ml in m.modules:
+        q = ml.quantity - less if ml.module in linked else ml.quantity
         moves.extend(
-            Move(ml.module, p, seats, "recovered", m.id, field)
-            for p, seats in back(ml.module, ml.quantity)
+            Move(ml.module, p, seats, "recovered", m.id, field) for p, seats in back(ml.module, q)
         )
     return [mv for mv in moves if mv.seats > 0]
 

@@ -15,6 +15,7 @@ from ..core._operations import (
     ChangeProduct,
     GroupSets,
     Renew,
+    ScheduleChange,
     SetManagement,
 )
 from ..core._period import Period
@@ -71,7 +72,17 @@ def _never(plan: ProductPlan, lt: LicenseType) -> bool:
 
 
 @rule(
-    {"assign", "modify", "change_product", "group_sets", "renew", "convert_trial", "add_seats"},
+    {
+        "assign",
+        "modify",
+        "change_product",
+        "group_sets",
+        "renew",
+        "convert_trial",
+        "add_seats",
+        "set_auto_renew",
+        "schedule_change",
+    },
     PRODUCT_UNKNOWN,
     relevant=_never,
 )
@@ -178,7 +189,10 @@ def _seats_within(q: int, plan: ProductPlan | None) -> bool:
     return q >= 1 and (plan is None or plan.max_quantity is None or q <= plan.max_quantity)
 
 
-@rule(_NEW_TERMS | {"modify", "add_seats", "group_sets"}, QUANTITY_INVALID)
+@rule(
+    _NEW_TERMS | {"modify", "add_seats", "group_sets", "renew", "schedule_change"},
+    QUANTITY_INVALID,
+)
 def rule_quantity(ctx: RuleContext) -> Iterable[Finding]:
     """``quantity.invalid``: fewer than 1 seat, or more than the product's maximum
     (for a grouping, the grouped set's seats: their sum)."""
@@ -276,7 +290,7 @@ def _enabled(period: Period | None, plan: ProductPlan) -> bool:
 
 
 @rule(
-    _NEW_TERMS | {"renew", "add_seats"},
+    _NEW_TERMS | {"renew", "add_seats", "schedule_change"},
     PERIOD_REQUIRED,
     PERIOD_INVALID,
     NOT_ENABLED,
@@ -293,7 +307,7 @@ def rule_period(ctx: RuleContext) -> Iterable[Finding]:
     req = ctx.request
     if req is not None and req.license_type is _TRIAL:
         return _NONE
-    if isinstance(ctx.op, Renew) and ctx.maintenance is None:
+    if isinstance(ctx.op, Renew | ScheduleChange) and ctx.maintenance is None:
         return _NONE
     if period is None:
         return (PERIOD_REQUIRED._found("period", {"product": plan.id, "allowed": plan.sold_text}),)

@@ -7,7 +7,7 @@ import datetime as dt
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -53,6 +53,7 @@ from ._team_console import TeamConsole
 if TYPE_CHECKING:
     import threading
 
+    from ..core._day_run import DayRun
     from ..core._feed import Delivery, FeedItem, Webhook
     from ..views._lifecycle import ExpiringPage, Expiry, Forecast
     from ..views._usage import UsageBasis, UsageReport
@@ -107,6 +108,17 @@ def _key(key: object) -> str:
             f"an idempotency key is 1 to {MAX_KEY} printable characters, got {key!r:.60}"
         )
     return key
+
+
+class _Lister:
+    """:meth:`Console.rows` in one group, called as a store's ``rows``."""
+
+    def __init__(self, console: Console, group: str | None) -> None:
+        self._console = console
+        self._group = group
+
+    def rows(self, *args: Any, **options: Any) -> list[ClientRow]:
+        return self._console.rows(*args, group=self._group, **options)
 
 
 class Console(TeamConsole):
@@ -181,12 +193,13 @@ class Console(TeamConsole):
         shown: bool | None = None,
         search: str | None = None,
         limit: int | None = None,
-        after: str | None = None,
+        after: Any = None,
         group: str | None = None,
+        **options: Any,
     ) -> list[ClientRow]:
         """The store's light list rows (:meth:`~cytolicense.Store.rows`) of the
         clients in the operator's scope, filtered in SQL; *group*: only that group
-        and its subgroups."""
+        and its subgroups. Other *options* go to the store's ``rows``."""
         from ..core._access import Grant
 
         self._guard.require("read")
@@ -204,9 +217,14 @@ class Console(TeamConsole):
                     if g.subgroups and (g.group == "" or group.startswith(g.group + "/"))
                 )
         rows: list[ClientRow] = self.store.rows(
-            today, shown=shown, search=search, limit=limit, after=after, grants=grants
+            today, shown=shown, search=search, limit=limit, after=after, grants=grants, **options
         )
         return rows
+
+    def lister(self, group: str | None = None) -> Any:
+        """An object whose ``rows(...)`` is :meth:`rows` in *group* (what a list page
+        calls where it called the store's ``rows``)."""
+        return _Lister(self, group)
 
     def _scoped(self, grants: frozenset[Grant], shown_since: str | None = None) -> Iterator[Client]:
         """The clients *grants* reach (from the store's group index where it has one)."""
@@ -225,8 +243,10 @@ class Console(TeamConsole):
 
     def check(self, client_id: str, operation: Operation, today: dt.date) -> Decision:
         """What :meth:`Engine.check` says about *operation* on the stored client, with the
-        partner's stored pool."""
+        partner's stored pool (a :class:`SetGroup` into a group out of the operator's
+        scope: :class:`ForbiddenError`)."""
         self._guard.require("check")
+        self._within_scope(operation)
         return self.engine.check(
             self._get(client_id), operation, today, pool=self._pool_if_tracked()
         )
@@ -705,6 +725,37 @@ class Console(TeamConsole):
             found: Iterator[Client] = streamed(today, batch=batch)
             return found
         return iter(self.store.monitoring(today))
+
+    # -- the renewal day ---------------------------------------------------------------------
+
+    def run_day(
+        self,
+        today: dt.date,
+        *,
+        dry_run: bool = False,
+        batch: int = 500,
+        on_batch: Callable[[int, DayRun], None] | None = None,
+    ) -> DayRun:
+        """The day's run: every client's due operations (:meth:`Engine.due`: the
+        renewals of auto-renewing lines that expire *today* or are in grace), each
+        applied under the idempotency key ``auto-renew:<client>:<maintenance>:<expires_on>``,
+        *batch* clients a transaction; then the expiry notices. The candidates come
+        from the store's expiry index, not from every document.
+
+        Safe to repeat and to run twice at once: a second run of the same day applies
+        nothing new, and a run killed halfway loses at most its open batch, which the
+        next run applies. A refused renewal (a pool short of seats with
+        ``pool_shortage=ERROR``) stores nothing: it is due again the next day, until
+        its grace ends. With *dry_run*, nothing is written: what it would do, each
+        operation's dry run deciding. *on_batch* is called after each committed batch
+        with its number and the run so far.
+        """
+        from ._day import plan_day, run_day
+
+        if dry_run:
+            self._guard.require("check")
+            return plan_day(self, today)
+        return run_day(self, today, batch=batch, on_batch=on_batch)
 
     # -- the feed and webhooks ---------------------------------------------------------------
 

@@ -20,7 +20,14 @@ from operator import attrgetter, itemgetter
 from typing import Any
 
 from ..core._access import check_group
-from ..core._client_records import Client, Maintenance, ModuleLicense, Suspension
+from ..core._client_records import (
+    Client,
+    Maintenance,
+    ModuleLicense,
+    ScheduledChange,
+    SeatLot,
+    Suspension,
+)
 from ..core._enums import LicenseType, ManagementMode
 from ..core._period import Period
 from ..core._pool import PoolLine, pool_lines
@@ -52,7 +59,10 @@ _MODULE_FIELDS = ("module", "quantity", "starts_on", "expires_on")
 _MAINTENANCE_SIZE, _MODULE_SIZE = len(_MAINTENANCE_FIELDS), len(_MODULE_FIELDS)
 
 make_module = maker(ModuleLicense, _MODULE_FIELDS)
-make_maintenance = maker(Maintenance, (*_MAINTENANCE_FIELDS, "release", "suspensions"))
+make_maintenance = maker(
+    Maintenance,
+    (*_MAINTENANCE_FIELDS, "release", "suspensions", "auto_renew", "scheduled", "lots"),
+)
 make_client = maker(
     Client, ("id", "name", "created_on", "deleted_on", "maintenances", "changed_on", "group")
 )
@@ -132,12 +142,45 @@ def _suspensions(value: Any) -> tuple[Suspension, ...]:
     return tuple(out)
 
 
+def _period(value: Any) -> Period:
+    if type(value) is not str:
+        raise _Unusual
+    return PERIODS.get(value) or Period.parse(value)
+
+
+def _scheduled(value: Any) -> ScheduledChange:
+    if type(value) is not dict or len(value) != 3:
+        raise _Unusual
+    q, period = value["quantity"], value["period"]
+    if q is not None and (type(q) is not int or q < 1):
+        raise _Unusual
+    return ScheduledChange(
+        on=_day(value["on"]), quantity=q, period=None if period is None else _period(period)
+    )
+
+
+def _lots(value: Any) -> tuple[SeatLot, ...]:
+    if type(value) is not list:
+        raise _Unusual
+    out = []
+    for x in value:
+        if type(x) is not dict or len(x) != 3 or type(x.get("seats")) is not int:
+            raise _Unusual
+        out.append(
+            SeatLot(added_on=_day(x["added_on"]), seats=x["seats"], period=_period(x["period"]))
+        )
+    return tuple(out)
+
+
 def _maintenance(d: Any) -> Maintenance:
     if type(d) is not dict:
         raise _Unusual
     extra = len(d) - _MAINTENANCE_SIZE
     release = None
     suspended: tuple[Suspension, ...] = ()
+    auto_renew = False
+    scheduled: ScheduledChange | None = None
+    lots: tuple[SeatLot, ...] = ()
     if extra:  # written only when set: a later catalog release's, a suspended line's
         if "release" in d:
             release = d["release"]
@@ -146,6 +189,17 @@ def _maintenance(d: Any) -> Maintenance:
             extra -= 1
         if "suspensions" in d:
             suspended = _suspensions(d["suspensions"])
+            extra -= 1
+        if "auto_renew" in d:  # the renewal day's fields
+            auto_renew = d["auto_renew"]
+            if type(auto_renew) is not bool:
+                raise _Unusual
+            extra -= 1
+        if "scheduled" in d:
+            scheduled = None if d["scheduled"] is None else _scheduled(d["scheduled"])
+            extra -= 1
+        if "lots" in d:
+            lots = _lots(d["lots"])
             extra -= 1
         if extra:
             raise _Unusual
@@ -231,6 +285,9 @@ def _maintenance(d: Any) -> Maintenance:
         pool_lines(map(_pool_line, pooled)) if pooled else (),
         release,
         suspended,
+        auto_renew,
+        scheduled,
+        lots,
     )
     m.__attrs_post_init__()  # the record's own cross-field checks, and its kept days
     return m

@@ -21,12 +21,13 @@ import attrs
 
 from ..core._access import AuditEntry, Grant, OperationRequest, Operator
 from ..core._catalog_records import Module, Product, ProductFamily
-from ..core._client_records import Client, Maintenance, ModuleLicense
+from ..core._client_records import Client, Maintenance, ModuleLicense, ScheduledChange, SeatLot
+from ..core._day_run import DayRun
 from ..core._events import EVENT_TYPES, Event
 from ..core._exceptions import DataError
 from ..core._feed import Delivery, FeedItem, Webhook
 from ..core._findings import Decision, Finding
-from ..core._operations import OPERATION_TYPES, Operation
+from ..core._operations import OPERATION_TYPES, Operation, Renew
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..engine._engine import Change
@@ -134,6 +135,9 @@ SERIALIZABLE: dict[str, type[Any]] = {
         FeedItem,
         Webhook,
         Delivery,
+        SeatLot,
+        ScheduledChange,
+        DayRun,
     )
 }
 
@@ -239,6 +243,9 @@ def make_converter() -> cattrs.Converter:
             conv,
             release=cattrs.gen.override(omit_if_default=True),
             suspensions=cattrs.gen.override(omit_if_default=True),
+            auto_renew=cattrs.gen.override(omit_if_default=True),
+            scheduled=cattrs.gen.override(omit_if_default=True),
+            lots=cattrs.gen.override(omit_if_default=True),
         ),
     )
     # A client of the default group writes no "group" (documents stay as they were).
@@ -246,6 +253,14 @@ def make_converter() -> cattrs.Converter:
         Client,
         cattrs.gen.make_dict_unstructure_fn(
             Client, conv, group=cattrs.gen.override(omit_if_default=True)
+        ),
+    )
+    # A renewal of the same seats writes no "quantity" (documents, and the idempotency
+    # keys stored with them, stay as round 2 wrote them).
+    conv.register_unstructure_hook(
+        Renew,
+        cattrs.gen.make_dict_unstructure_fn(
+            Renew, conv, quantity=cattrs.gen.override(omit_if_default=True)
         ),
     )
     configure_tagged_union(Event, conv, tag_name="type")
@@ -409,7 +424,7 @@ def _iso(day: dt.date | None) -> str | None:
 
 
 def _maintenance_data(m: Maintenance) -> dict[str, Any]:
-    data = {
+    data: dict[str, Any] = {
         "id": m.id,
         "product": m.product,
         "license_type": m.license_type.value,
@@ -441,6 +456,20 @@ def _maintenance_data(m: Maintenance) -> dict[str, Any]:
             {"on": x.on.isoformat(), "resumed_on": _iso(x.resumed_on), "by_client": x.by_client}
             for x in m.suspensions
         ]
+    if m.auto_renew:  # the renewal day's fields: written only when set
+        data["auto_renew"] = True
+    if m.scheduled is not None:
+        s = m.scheduled
+        data["scheduled"] = {
+            "on": s.on.isoformat(),
+            "quantity": s.quantity,
+            "period": None if s.period is None else str(s.period),
+        }
+    if m.lots:
+        data["lots"] = [
+            {"added_on": x.added_on.isoformat(), "seats": x.seats, "period": str(x.period)}
+            for x in m.lots
+        ]
     return data
 
 
@@ -469,6 +498,8 @@ _FIELD_DATA: dict[str, str] = {
     "Maintenance": "maintenance_data({v})",
     "ManagementMode": "{v}.value",
     "Period": "str({v})",
+    "Period | None": "None if {v} is None else str({v})",
+    "int | None": "{v}",
     "tuple[str, ...]": "list({v})",
     "tuple[int, ...]": "list({v})",
     "tuple[dt.date, ...]": "[d.isoformat() for d in {v}]",

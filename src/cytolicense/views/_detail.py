@@ -11,13 +11,15 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from ..core._catalog import Catalog
-from ..core._client_records import Client, Maintenance
+from ..core._catalog_records import Product
+from ..core._client_records import Client, Maintenance, ScheduledChange
 from ..core._dates import RETENTION_DAYS, line_shown, status, visible
 from ..core._enums import LicenseType, ManagementMode, Status
 from ..core._html import html_table, styled
 from ..core._messages import unit
 from ..core._period import Period
 from ..core._trusted import maker
+from ..operations._returns import open_seats, returnable_until
 from ._text import clean, table, tr
 
 __all__ = ["ClientDetail", "DetailLine", "ModuleLine", "MonitoringList", "build_detail"]
@@ -89,6 +91,12 @@ class DetailLine:
             them (its checks pass): ``"modify"``, ``"manage"`` or ``"unmanage"``,
             ``"delete"``, ``"renew"``, ``"convert"``, ``"extend"``.
         stopped_on: The day it was deleted or replaced, if it was.
+        auto_renew: Whether the day's run renews it on its expiry.
+        scheduled: The change its next renewal makes, or ``None``.
+        returnable_seats: Seats that can be given back in full today (those in lots
+            still inside the product's return window).
+        returnable_until: The last day seats can be given back in full (the newest
+            open lot's), or ``None`` when none can.
     """
 
     maintenance_id: str
@@ -106,6 +114,10 @@ class DetailLine:
     modules: tuple[ModuleLine, ...]
     actions: frozenset[str]
     stopped_on: dt.date | None = None
+    auto_renew: bool = False
+    scheduled: ScheduledChange | None = None
+    returnable_seats: int = 0
+    returnable_until: dt.date | None = None
 
 
 # The detail builds a line per maintenance on every view: its records (plain values
@@ -147,7 +159,20 @@ def _line(catalog: Catalog, m: Maintenance, today: dt.date, actions: frozenset[s
         tuple(modules),
         actions,
         m.stopped_on,
+        m.auto_renew,
+        m.scheduled,
+        *_returnable(product, m, today),
     )
+
+
+def _returnable(
+    product: Product | None, m: Maintenance, today: dt.date
+) -> tuple[int, dt.date | None]:
+    """The seats that can be given back in full on *today*, and until when."""
+    if not m.lots or product is None or product.return_window_days is None:
+        return 0, None
+    window = product.return_window_days
+    return open_seats(m, today, window), returnable_until(m, today, window)
 
 
 _COLORS = {
