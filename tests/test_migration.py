@@ -100,13 +100,15 @@ def _indexes(db: sqlite3.Connection) -> set[str]:
 
 
 _FRESH = {
-    "clients_by_end",
     "clients_by_group",  # a scoped operator's lists (partner, grp, id)
     "clients_listing",
+    "clients_sorted_by_end",  # the monitoring list by last day of service
+    "clients_sorted_by_name",  # the monitoring list by (folded) name
     "deliveries_due",  # the delivery worker's claim
     "expiries_by_grace",
     "expiries_listing",
     "idempotency_keys_by_day",
+    "pool_events_by_partner",  # the pool page's last movements
     "requests_by_status",  # the pending requests
 }
 """The indexes of a schema 4 file: each one a query of the store reads."""

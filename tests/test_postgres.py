@@ -399,9 +399,11 @@ def test_a_schema_4_database_loses_the_indexes_no_query_reads(
     partner = f"p-{uuid.uuid4().hex[:8]}"
     store = cl.open_store(postgres_url, partner)
     fresh = {
-        "clients_by_end",
         "clients_by_group",  # a scoped operator's lists
         "clients_listing",
+        "clients_sorted_by_end",  # the monitoring list by last day of service
+        "clients_sorted_by_name",  # the monitoring list by (folded) name
+        "clients_unfolded",  # the rows of before schema 12 without their folded name
         "deliveries_due",  # the delivery worker's claim
         "expiries_by_grace",
         "expiries_listing",

@@ -181,8 +181,8 @@ def test_directory_is_refused(tmp_path: Path) -> None:
 def test_foreign_schema_version(db: Path) -> None:
     cl.Store(db, "p1").close()
     with closing(sqlite3.connect(db)) as raw, raw:
-        raw.execute("UPDATE meta SET value = '9' WHERE key = 'schema'")
-    with pytest.raises(cl.StoreError, match="schema version 9 is not supported"):
+        raw.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
+    with pytest.raises(cl.StoreError, match="schema version 99 is not supported"):
         cl.Store(db, "p1")
 
 

@@ -119,11 +119,14 @@ class ClientStore(Protocol):
         shown: bool | None = None,
         search: str | None = None,
         limit: int | None = None,
-        after: str | None = None,
+        after: str | tuple[object, str] | None = None,
         grants: Iterable[Grant] | None = None,
+        order: str = "id",
     ) -> list[ClientRow]:
         """Light rows for list pages, from indexed columns (*grants*: only the clients
-        of the groups they reach)."""
+        of the groups they reach; *order*: ``id``, ``name`` or ``ended_on``, ``-`` in
+        front descending, *after* the last row's ``(sort key, id)`` outside the id
+        order)."""
         ...
 
     def batch(self) -> AbstractContextManager[ClientStore]:
@@ -151,8 +154,8 @@ class ClientStore(Protocol):
         """Add seats to the pool; the pool afterwards."""
         ...
 
-    def pool_history(self) -> list[PoolChanged]:
-        """The pool's movements, oldest first."""
+    def pool_history(self, last: int | None = None) -> list[PoolChanged]:
+        """The pool's movements, oldest first (*last*: only the last so many)."""
         ...
 
     def import_pool(self, events: Sequence[PoolChanged]) -> Pool:

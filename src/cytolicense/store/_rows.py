@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ __all__ = [
     "EXPIRY_SET",
     "EXPIRY_UPSERT",
     "INSERT_ROWS",
+    "ORDERS",
     "POOL_UPSERT",
     "PROJECTED",
     "CorruptRow",
@@ -40,12 +42,15 @@ __all__ = [
     "expiring_page_query",
     "expiring_query",
     "expiry_rows",
+    "fold",
     "follows",
     "forecast_query",
     "pool_event_rows",
     "pool_of",
+    "pool_tail_query",
     "projection",
     "rows_query",
+    "sort_key",
     "update_plan",
     "update_sql",
 ]
@@ -60,9 +65,18 @@ def dumps(obj: Any) -> str:
     return compact(to_data(obj))
 
 
-def projection(client: Client) -> tuple[str, str | None, str, str]:
+def fold(text: str) -> str:
+    """*text* as a name search compares it and the name sort orders it: case folded for
+    every script (``str.casefold``: "Straße" and "STRASSE" are both ``strasse``), in
+    composed form (an "ñ" typed as "n" and a combining tilde is the stored "ñ")."""
+    return unicodedata.normalize("NFC", text.casefold())
+
+
+def projection(client: Client) -> tuple[str, str | None, str, str, str]:
     """The indexed columns a list page reads: name, deletion day, the last day the
-    console shows the client, the products in force at its last change."""
+    console shows the client, the products in force at its last change, and the name
+    folded (:func:`fold`: what a search compares and the name sort orders, written
+    here, with every save, so that both stores compare it alike)."""
     end = client.ended_on
     try:
         until = (end + dt.timedelta(days=RETENTION_DAYS - 1)).isoformat()
@@ -71,7 +85,7 @@ def projection(client: Client) -> tuple[str, str | None, str, str]:
     day = client.last_change
     products = sorted({m.product for m in client.maintenances if m.in_force(day)})
     deleted = client.deleted_on.isoformat() if client.deleted_on is not None else None
-    return client.name, deleted, until, ",".join(products)
+    return client.name, deleted, until, ",".join(products), fold(client.name)
 
 
 ExpiryRow = tuple[str, str, str, str, str, str, int, int, int]
@@ -210,7 +224,7 @@ def bulk_rows(
 
 BULK_COLUMNS = {
     "clients": "partner, id, version, ended_on, document, name, deleted_on, shown_until, "
-    "products, seq, grp",
+    "products, name_key, seq, grp",
     "events": "partner, client_id, seq, type, on_day, document",
     "expiries": EXPIRY_COLUMNS,
 }
@@ -226,7 +240,7 @@ import's rows, and every save's events."""
 
 # -- what an update changes, and the queries both stores ask ------------------------------
 
-PROJECTED = ("ended_on", "name", "deleted_on", "shown_until", "products", "grp")
+PROJECTED = ("ended_on", "name", "deleted_on", "shown_until", "products", "name_key", "grp")
 """The projected columns of the clients table, in the order :func:`columns` gives them."""
 
 
@@ -285,6 +299,45 @@ def update_sql(changed: tuple[str, ...], *, to_version: bool = False) -> str:
     )
 
 
+ORDERS = ("id", "-id", "name", "-name", "ended_on", "-ended_on")
+"""The orders ``rows()`` lists in: by id (the default), by the folded name or by the
+last day of service, each ascending or (``-``) descending, ties by id. Each is one
+index's order (``clients_listing``, ``clients_sorted_by_name``,
+``clients_sorted_by_end``), so that a page reads a page of entries at any depth."""
+
+_ORDER_COLUMNS = {"id": "id", "name": "name_key", "ended_on": "ended_on"}
+
+
+def _order(order: str) -> tuple[str, bool]:
+    """The column *order* sorts by and whether it descends."""
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
+    return _ORDER_COLUMNS[order.removeprefix("-")], order.startswith("-")
+
+
+def sort_key(row: ClientRow, order: str) -> str | tuple[str, str]:
+    """Where the page after *row* starts in *order* (``rows(after=...)``): its id in
+    the id order, else its ``(sort key, id)`` (the folded name or the day as ISO
+    text)."""
+    column, _ = _order(order)
+    if column == "id":
+        return row.id
+    if column == "name_key":
+        return fold(row.name), row.id
+    return row.ended_on.isoformat(), row.id
+
+
+def pool_tail_query(partner: str, last: int) -> tuple[str, list[object]]:
+    """The partner's last *last* pool movements ``(seq, document)``, newest first: a
+    backward scan of the key ``(partner, seq)`` that stops after them."""
+    if type(last) is not int or last < 0:
+        raise ValueError(f"last must be an int >= 0, got {last!r}")
+    return (
+        "SELECT seq, document FROM pool_events WHERE partner = ? ORDER BY seq DESC LIMIT ?",
+        [partner, last],
+    )
+
+
 def rows_query(
     partner: str,
     today: dt.date | None,
@@ -292,13 +345,17 @@ def rows_query(
     shown: bool | None,
     search: str | None,
     limit: int | None,
-    after: str | None,
+    after: str | tuple[object, str] | None,
     name_like: str,
     scope: tuple[str, list[object]] = ("", []),
+    order: str = "id",
 ) -> tuple[str, list[object]]:
-    """The SELECT behind ``rows()`` and its arguments, for a store whose
-    case-insensitive name match is *name_like* (with one ``?`` for the pattern);
-    *scope*: a condition on the group (`` AND ...``) and its arguments."""
+    """The SELECT behind ``rows()`` and its arguments, for a store whose folded name
+    match is *name_like* (with one ``?`` for the pattern, :func:`fold` ed here);
+    *scope*: a condition on the group (`` AND ...``) and its arguments; *order*: one
+    of :data:`ORDERS`, with *after* the previous page's last ``(sort key, id)``
+    (:func:`sort_key`), or its last id in the id order."""
+    column, descending = _order(order)
     where = ["partner = ?"]
     args: list[object] = [partner]
     if scope[0]:
@@ -313,15 +370,31 @@ def rows_query(
             where.append("shown_until < ? AND (deleted_on IS NULL OR deleted_on <= ?)")
         args += [today.isoformat(), today.isoformat()]
     if search:
-        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        folded = fold(search)
+        escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append(name_like)
         args.append(f"%{escaped}%")
-    if after is not None:
-        where.append("id > ?")
+    sign = "<" if descending else ">"
+    if after is not None and column == "id":
+        if not isinstance(after, str):
+            raise TypeError(f"rows(order={order!r}, after=...) takes an id, got {after!r}")
+        where.append(f"id {sign} ?")
         args.append(after)
+    elif after is not None:
+        if not (isinstance(after, tuple) and len(after) == 2 and isinstance(after[1], str)):
+            raise TypeError(f"rows(order={order!r}, after=...) takes (sort key, id), got {after!r}")
+        key = after[0].isoformat() if isinstance(after[0], dt.date) else after[0]
+        if not isinstance(key, str):
+            raise TypeError(f"rows(order={order!r}): a sort key is text or a day, got {key!r}")
+        # The key's own bound as well as the pair's: the scan starts at the key (SQLite
+        # seeks the index by a column's bound, then compares the pair).
+        where.append(f"{column} {sign}= ? AND ({column}, id) {sign} (?, ?)")
+        args += [key, key, after[1]]
+    way = " DESC" if descending else ""
     sql = (
         "SELECT id, name, deleted_on, ended_on, shown_until, products FROM clients "
-        f"WHERE {' AND '.join(where)} ORDER BY id"
+        f"WHERE {' AND '.join(where)} ORDER BY "
+        + (f"id{way}" if column == "id" else f"{column}{way}, id{way}")
     )
     if limit is not None:
         sql += " LIMIT ?"

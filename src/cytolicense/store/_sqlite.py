@@ -25,16 +25,18 @@ from ..core._exceptions import (
     said,
 )
 from ..engine._engine import Change
+from ._marks import BUMP_IMPORTS, MARKS_SQLITE
 from ._outbox import FEED_SQLITE
-from ._team import TEAM_SQLITE, TEAM_SQLITE_GROUP, TEAM_SQLITE_TRIGGERS, TEAM_TABLES
 from ._rows import (
     EXPIRY_COLUMNS,
     INSERT_ROWS,
     bulk_rows,
     expiry_rows,
+    fold,
     projection,
 )
 from ._sql import SqlStore
+from ._team import TEAM_SQLITE, TEAM_SQLITE_GROUP, TEAM_SQLITE_TRIGGERS, TEAM_TABLES
 
 if TYPE_CHECKING:
     pass
@@ -47,12 +49,30 @@ APPLICATION_ID = 0x43594C43
 """``PRAGMA application_id`` of a cytolicense database ("CYLC"): how a file is known
 as one before anything in it is touched."""
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """Version 2 adds each partner's pool, its events, and the expiry index; version 3 the
 covering index list pages read; version 4 drops two indexes no query reads; version 5
 the idempotency keys; version 6 the expiry index's own columns for the expiring list's
 pages and the forecast; version 7 the event feed, webhooks and their deliveries;
-version 8 the client group column and its index, operators, requests and the audit."""
+version 8 the client group column and its index, operators, requests and the audit;
+version 9 the folded name (searched, sorted), the sort indexes, the pool history by
+partner and the partner's count of imports (its change mark, with the feed's head)."""
+
+_SCHEMA_V9 = (
+    """
+CREATE INDEX clients_listing ON clients (partner, id, shown_until, deleted_on, name,
+    ended_on, products, name_key);
+CREATE INDEX IF NOT EXISTS clients_sorted_by_name ON clients (partner, name_key, id);
+CREATE INDEX IF NOT EXISTS clients_sorted_by_end ON clients (partner, ended_on, id, name_key);
+CREATE INDEX IF NOT EXISTS pool_events_by_partner ON pool_events (partner);
+"""
+    + MARKS_SQLITE
+)
+"""Schema 9: list pages sorted by the folded name or the last day of service read
+their own index from the page's key (the index on ``(partner, ended_on)`` becomes the
+end sort's ``(partner, ended_on, id, name_key)``); the listing index carries the
+folded name a search compares; a partner's pool history is read from ``(partner,
+seq)``; ``change_marks`` counts a partner's bulk imports."""
 
 _EXPIRY_V6 = {
     "product": "TEXT NOT NULL DEFAULT ''",
@@ -250,6 +270,9 @@ class Store(SqlStore):
                             self._db.execute(trigger)
                         self._db.execute("UPDATE meta SET value = '8' WHERE key = 'schema'")
                         found = "8"
+                    if found == "8":
+                        self._migrate_8_to_9()
+                        found = "9"
             if found == str(SCHEMA_VERSION) and (
                 self._db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID
             ):
@@ -352,7 +375,7 @@ class Store(SqlStore):
             self._db.execute(
                 "UPDATE clients SET name = ?, deleted_on = ?, shown_until = ?, products = ?, "
                 "seq = ? WHERE partner = ? AND id = ?",
-                (*projection(client), seq, partner, client_id),
+                (*projection(client)[:4], seq, partner, client_id),
             )
         self._db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
 
@@ -381,6 +404,20 @@ class Store(SqlStore):
 
     def _columns(self, table: str) -> set[str]:
         return {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+
+    def _migrate_8_to_9(self) -> None:
+        """Schema 8 -> 9: every client's folded name written (as a save writes it,
+        with :func:`~cytolicense.store._rows.fold`), the listing index rebuilt with it,
+        the sort indexes, the pool history's, and the import counts."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(clients)")}
+        self._db.execute("DROP INDEX IF EXISTS clients_listing")
+        self._db.execute("DROP INDEX IF EXISTS clients_by_end")
+        if "name_key" not in have:  # (once: see 5 -> 6)
+            self._db.execute("ALTER TABLE clients ADD COLUMN name_key TEXT NOT NULL DEFAULT ''")
+        self._db.create_function("cytolicense_fold", 1, fold, deterministic=True)
+        self._db.execute("UPDATE clients SET name_key = cytolicense_fold(name)")
+        self._run(_SCHEMA_V9)
+        self._db.execute("UPDATE meta SET value = '9' WHERE key = 'schema'")
 
     def _schema_version(self) -> str | None:
         try:
@@ -612,6 +649,7 @@ class Store(SqlStore):
             try:
                 for table, rows in zip(INSERT_ROWS, (clients, events, expiries), strict=True):
                     self._db.executemany(INSERT_ROWS[table], rows)
+                self._db.execute(BUMP_IMPORTS, (self.partner,))  # the change mark
             except sqlite3.IntegrityError as exc:
                 for c in clients:
                     found = self._db.execute(
@@ -720,6 +758,7 @@ _PARTNER_TABLES = (
     "expiries",
     "idempotency_keys",
     "feed",
+    "change_marks",
     "webhooks",
     *TEAM_TABLES,
 )
