@@ -34,6 +34,7 @@ from ..core._exceptions import (
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, replay_pool
 from ..engine._engine import Change, Engine
+from ._marks import FORECASTS, MARK_QUERY
 from ._outbox import Outbox
 from ._protocol import ClientRow, KeyRecord
 from ._rows import (
@@ -55,6 +56,7 @@ from ._rows import (
     forecast_query,
     pool_event_rows,
     pool_of,
+    pool_tail_query,
     rows_query,
     update_plan,
     update_sql,
@@ -119,7 +121,7 @@ class SqlStore(Outbox, Team):
     feed and the webhooks' outbox come from :class:`Outbox`."""
 
     _MARKER: ClassVar[str] = "?"
-    _NAME_LIKE: ClassVar[str] = "name LIKE ? ESCAPE '\\'"
+    _NAME_LIKE: ClassVar[str] = "name_key LIKE ? ESCAPE '\\'"
     _TEXT_DATES: ClassVar[bool] = True
 
     partner: str
@@ -485,8 +487,9 @@ class SqlStore(Outbox, Team):
         shown: bool | None = None,
         search: str | None = None,
         limit: int | None = None,
-        after: str | None = None,
+        after: str | tuple[object, str] | None = None,
         grants: Iterable[Grant] | None = None,
+        order: str = "id",
     ) -> list[ClientRow]:
         """Light rows for list pages, from the indexed columns (no document is read).
 
@@ -496,12 +499,18 @@ class SqlStore(Outbox, Team):
                 ``False``: only the hidden ones; ``None``: all. A client deleted
                 after *today* is judged on its deletion day's terms: it is listed
                 as shown (it was live on *today*).
-            search: Only clients whose name contains this text (case-insensitive).
+            search: Only clients whose name contains this text, case folded for
+                every script (``ñandú`` finds "Ñandú", ``STRASSE`` "Straße"): the
+                stored folded name (:func:`~cytolicense.store._rows.fold`) holds it.
             limit: At most this many rows (a page).
-            after: Keyset paging: only ids after this one (the last id of the
-                previous page).
+            after: Keyset paging: where the previous page ended, as
+                :func:`~cytolicense.store._rows.sort_key` gives it for its last row:
+                its id in the id order, else ``(sort key, id)``.
             grants: Only the clients of the groups these grants reach (an operator's
                 scope, from the index on the group); ``None``: every client.
+            order: ``"id"`` (the default), ``"name"`` (the folded name),
+                ``"ended_on"`` (the last day of service), each descending with a
+                ``-`` in front (``"-name"``); ties by id. Each order is one index's.
         """
         if self._behind is not None:
             self._flush()
@@ -514,6 +523,7 @@ class SqlStore(Outbox, Team):
             after=after,
             name_like=self._NAME_LIKE,
             scope=scope_where(grants),
+            order=order,
         )
         try:
             return self._read_rows(
@@ -666,7 +676,22 @@ class SqlStore(Outbox, Team):
 
     def forecast(self, today: dt.date, months: int = 12) -> Forecast:
         """:meth:`Engine.forecast` over this partner's clients, with one aggregate
-        query over the expiry index (no document is read)."""
+        query over the expiry index (no document is read), kept per (database,
+        partner, *today*, *months*) until the partner's data changes (its change mark,
+        one indexed read a call: see :mod:`cytolicense.store._marks`)."""
+        if self._holds_what_it_reads():  # inside a batch: its writes are not committed
+            return self._forecast(today, months)
+        key = (self._where(), self.partner, today, months)
+        found = self._ask(self._sql(MARK_QUERY), (self.partner, self.partner), "forecasting")
+        mark = (found[0][0], found[0][1])
+        kept = FORECASTS.get(key, mark)
+        if kept is not None:
+            return kept
+        answer = self._forecast(today, months)
+        FORECASTS.put(key, mark, answer)
+        return answer
+
+    def _forecast(self, today: dt.date, months: int) -> Forecast:
         from ..views._lifecycle import Forecast, forecast_window
 
         window = forecast_window(today, months)
@@ -741,8 +766,8 @@ class SqlStore(Outbox, Team):
                 follows(None, change)
                 added = self._write(
                     "INSERT INTO clients (partner, id, version, document, seq, ended_on, "
-                    "name, deleted_on, shown_until, products, grp) "
-                    "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    "name, deleted_on, shown_until, products, name_key, grp) "
+                    "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (self.partner, client.id, document, n, *columns(client)),
                     change,
                     0,
@@ -802,7 +827,7 @@ class SqlStore(Outbox, Team):
         rows = self._ask(
             self._sql(
                 "SELECT id, document, seq, ended_on, name, deleted_on, shown_until, "
-                "products, grp FROM clients WHERE partner = ? ORDER BY id"
+                "products, name_key, grp FROM clients WHERE partner = ? ORDER BY id"
             ),
             (self.partner,),
             "verifying clients",
@@ -1245,11 +1270,17 @@ class SqlStore(Outbox, Team):
             self._pool_write(events)
         return self.pool()
 
-    def pool_history(self) -> list[PoolChanged]:
-        """Every movement of the partner's pool, oldest first."""
-        rows = self._ask(
-            self._sql("SELECT seq, document FROM pool_events WHERE partner = ? ORDER BY seq"),
-            (self.partner,),
-            "reading the pool's history",
-        )
+    def pool_history(self, last: int | None = None) -> list[PoolChanged]:
+        """Every movement of the partner's pool, oldest first; *last*: only the last
+        so many (read backwards from the key ``(partner, seq)``: the cost of a page, not
+        of the history)."""
+        if last is not None:
+            sql, args = pool_tail_query(self.partner, last)
+            rows = self._ask(self._sql(sql), args, "reading the pool's history")[::-1]
+        else:
+            rows = self._ask(
+                self._sql("SELECT seq, document FROM pool_events WHERE partner = ? ORDER BY seq"),
+                (self.partner,),
+                "reading the pool's history",
+            )
         return self._documents(rows, PoolChanged, "{path}: pool event {seq} is corrupt: {cause}")
