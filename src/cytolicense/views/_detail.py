@@ -384,6 +384,7 @@ class ClientDetail:
             return "\n".join(out)
         header, rows = self._grid(t)
         out += ["  " + r for r in table(header, rows)]
+        out += ["  " + note for ln in self.lines for note in _renewal_notes(ln, t)]
         return "\n".join(out)
 
     def _repr_html_(self) -> str:
@@ -394,6 +395,35 @@ class ClientDetail:
             f"{e(self._state())}{table or '<p>no maintenance to show</p>'}"
             f"{timeline_svg(self.lines, self.today)}</div>"
         )
+
+
+def _renewal_notes(line: DetailLine, t: str) -> list[str]:
+    """What the renewal day says of a line: auto-renewal and its scheduled change, and
+    until when seats can be given back in full (nothing for a line without them)."""
+    notes = []
+    mid = clean(line.maintenance_id)
+    if line.auto_renew:
+        s = line.scheduled
+        terms = []
+        if s is not None and s.quantity is not None:
+            terms.append(tr("{n} seats", t, n=s.quantity))
+        if s is not None and s.period is not None:
+            terms.append(str(s.period))
+        notes.append(
+            tr("{id}: renews by itself on {day}", t, id=mid, day=line.expires_on)
+            + ("; " + tr("scheduled: {terms}", t, terms=", ".join(terms)) if terms else "")
+        )
+    if line.returnable_until is not None:
+        notes.append(
+            tr(
+                "{id}: {n} seats can be given back in full until {day}",
+                t,
+                id=mid,
+                n=line.returnable_seats,
+                day=line.returnable_until,
+            )
+        )
+    return notes
 
 
 def build_detail(

@@ -27,6 +27,14 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "resume": ("cannot resume the service", "the service can be resumed"),
     "suspend_client": ("cannot suspend the client", "the client can be suspended"),
     "resume_client": ("cannot resume the client", "the client can be resumed"),
+    "set_auto_renew": (
+        "cannot change the automatic renewal",
+        "the automatic renewal can be changed",
+    ),
+    "schedule_change": (
+        "cannot schedule the change for the renewal",
+        "the change can be scheduled for the renewal",
+    ),
 }
 """Per operation, the header of its refusal and what its dry run says, in the
 action's words (English; the interface table has the Spanish)."""

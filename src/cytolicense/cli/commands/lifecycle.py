@@ -32,10 +32,12 @@ def _renew(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--period", type=period, default=None, help="default: the maintenance's own period"
     )
+    p.add_argument("--seats", type=seats, default=None, help="default: the seats it has")
 
 
 def renew(run: Run) -> int:
-    op = Renew(maintenance=run.args.maintenance, period=run.args.period)
+    a = run.args
+    op = Renew(maintenance=a.maintenance, period=a.period, quantity=a.seats)
     return run.operate(run.args.client, op, "renewed")
 
 
