@@ -52,6 +52,7 @@ from ..core._operations import (
     Suspend,
 )
 from ..core._period import Period
+from ..store._rows import ORDERS, sort_key
 from ..store._serialize import to_json
 from ..views._charts import forecast_svg
 from ..views._detail import human_duration
@@ -84,9 +85,6 @@ _MONTHS = {
 }
 SESSION = "cytolicense_session"
 PAGE_SIZE = 50
-SCAN_LIMIT = 5000
-"""A search folding Unicode case reads at most this many rows a page (then offers the
-next page from where it stopped)."""
 EXPIRING_DAYS = 60
 """An active line ending within this many days reads "expiring" (the Expiring page's
 window)."""
@@ -187,11 +185,6 @@ def _name(catalog: Catalog, product: str) -> str:
 def _module_name(catalog: Catalog, module: str) -> str:
     found = catalog.modules.get(module)
     return found.name if found is not None else module
-
-
-def fold(text: str) -> str:
-    """Text compared as a search compares it: case folded for every script."""
-    return text.casefold()
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -374,7 +367,12 @@ def _text_field(value: str, what: str) -> str:
 
 # -- Monitorización -------------------------------------------------------------------------
 
-_SORTS = ("id", "name", "ended_on")
+SORTS = {"name": "name", "ended_on": "ended_on"}
+"""The monitoring columns a person can sort by (``?sort=name``, ``?sort=-name``):
+the name (folded, as a search compares it) and the last day of service. The state is
+not a sort of its own: it follows the last day of service (no longer shown, no
+service, expiring, active), which that sort orders; without ``sort`` the list is in
+id order."""
 
 
 def client_state(row: Any, today: dt.date) -> tuple[str, str, dt.date | None]:
@@ -392,64 +390,111 @@ def client_state(row: Any, today: dt.date) -> tuple[str, str, dt.date | None]:
     return "active", "active", None
 
 
-async def _search_rows(
-    console: Console, today: dt.date, *, hidden: bool, q: str | None, after: str | None
-) -> tuple[list[Any], str | None]:
-    """A page of rows and the id the next page starts after.
+def _sort_of(params: Mapping[str, str]) -> str:
+    """The page's order (one of the store's :data:`ORDERS`); ``id`` for none or an
+    unknown one."""
+    wanted = params.get("sort") or "id"
+    return wanted if wanted in ORDERS and wanted.removeprefix("-") in SORTS else "id"
 
-    A search folds case for every script (``ñandú`` finds "Ñandú"): the store narrows
-    the rows by the longest ASCII run of the text (its LIKE folds ASCII only), and the
-    page keeps those whose folded name holds the folded text, reading at most
-    :data:`SCAN_LIMIT` rows a page."""
+
+def _after_of(params: Mapping[str, str], order: str) -> str | tuple[object, str] | None:
+    """Where the page starts: ``after`` (an id) in the id order, ``after`` and
+    ``after_key`` (its sort key) in another; a malformed key starts from the first
+    page."""
+    after = params.get("after") or None
+    if after is None or order == "id":
+        return after
+    key = params.get("after_key")
+    if key is None:
+        return None
+    if order.removeprefix("-") == "ended_on":
+        try:
+            dt.date.fromisoformat(key)
+        except ValueError:
+            return None
+    return key, after
+
+
+async def _page_rows(
+    console: Console,
+    today: dt.date,
+    *,
+    hidden: bool,
+    q: str | None,
+    order: str,
+    after: str | tuple[object, str] | None,
+) -> tuple[list[Any], str | tuple[str, str] | None]:
+    """A page of rows in *order* and where the next page starts (``None``: the last
+    page). A search folds case for every script (``ñandú`` finds "Ñandú", ``STRASSE``
+    "Straße"): the store compares its folded names."""
     store = console.store
-    if not q:
-        rows = await run_in_threadpool(
-            lambda: store.rows(today, shown=not hidden, limit=PAGE_SIZE + 1, after=after)
+    rows = await run_in_threadpool(
+        functools.partial(
+            store.rows,
+            today,
+            shown=not hidden,
+            search=q,
+            limit=PAGE_SIZE + 1,
+            after=after,
+            order=order,
         )
-        more = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE]
-        return rows, rows[-1].id if more and rows else None
-    wanted = fold(q)
-    narrow: str | None = q
-    batch = PAGE_SIZE + 1
-    if not q.isascii():
-        runs = "".join(ch if ch.isascii() else " " for ch in q.lower()).split()
-        narrow = max(runs, key=len) if runs else None
-        batch = 500
-    found: list[Any] = []
-    cursor, read = after, 0
-    while True:
-        chunk = await run_in_threadpool(
-            functools.partial(
-                store.rows, today, shown=not hidden, search=narrow, limit=batch, after=cursor
-            )
-        )
-        read += len(chunk)
-        for r in chunk:
-            if wanted in fold(r.name):
-                found.append(r)
-                if len(found) > PAGE_SIZE:
-                    return found[:PAGE_SIZE], found[PAGE_SIZE - 1].id
-        if len(chunk) < batch:
-            return found, None
-        cursor = chunk[-1].id
-        if read >= SCAN_LIMIT:
-            return found, cursor
+    )
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return rows, sort_key(rows[-1], order) if more and rows else None
+
+
+def _list_query(
+    *, q: str | None, hidden: bool, order: str, after: str | tuple[str, str] | None = None
+) -> str:
+    """The query string of a monitoring page (the language is added by ``link``)."""
+    query: dict[str, str] = {}
+    if q:
+        query["q"] = q
+    if hidden:
+        query["hidden"] = "1"
+    if order != "id":
+        query["sort"] = order
+    if isinstance(after, tuple):
+        query["after_key"], query["after"] = after
+    elif after is not None:
+        query["after"] = after
+    return urlencode(query)
 
 
 @_guard
 async def monitoring(ctx: _Context, request: Request) -> Response:
     console, _ = await _console(ctx, request)
     today = ctx.day()
-    q = (request.query_params.get("q") or "").strip() or None
-    after = request.query_params.get("after") or None
-    hidden = request.query_params.get("hidden") == "1"
-    rows, next_after = await _search_rows(console, today, hidden=hidden, q=q, after=after)
+    params = request.query_params
+    q = (params.get("q") or "").strip() or None
+    hidden = params.get("hidden") == "1"
+    order = _sort_of(params)
+    rows, next_after = await _page_rows(
+        console, today, hidden=hidden, q=q, order=order, after=_after_of(params, order)
+    )
     lang = ctx.lang(request)
     shown = []
     for r in rows:
         css, words, day = client_state(r, today)
         shown.append((r, css, tr(words, lang, day=format_day(day, lang))))
+    # Each sortable header: its link (ascending, or descending when it is the sort
+    # now) and its aria-sort ("ascending", "descending", or none).
+    headers = {}
+    for column in SORTS:
+        current = order.removeprefix("-") == column
+        descending = order.startswith("-")
+        target = f"-{column}" if current and not descending else column
+        query = _list_query(q=q, hidden=hidden, order=target)
+        headers[column] = (
+            f"/?{query}" if query else "/",
+            ("descending" if descending else "ascending") if current else None,
+        )
+    next_query = (
+        None
+        if next_after is None
+        else _list_query(q=q, hidden=hidden, order=order, after=next_after)
+    )
     return _render(
         ctx,
         request,
@@ -457,7 +502,9 @@ async def monitoring(ctx: _Context, request: Request) -> Response:
         rows=shown,
         q=q or "",
         hidden=hidden,
-        next_after=next_after,
+        order=order,
+        headers=headers,
+        next_query=next_query,
     )
 
 
@@ -1152,14 +1199,15 @@ async def forecast(ctx: _Context, request: Request) -> Response:
 async def pool(ctx: _Context, request: Request) -> Response:
     console, _ = await _console(ctx, request)
     lines = await run_in_threadpool(console.pool)
-    history = await run_in_threadpool(console.store.pool_history)
+    # The last movements alone, read backwards from the key (not the whole history).
+    history = await run_in_threadpool(functools.partial(console.store.pool_history, last=50))
     catalog = ctx.engine.catalog
     return _render(
         ctx,
         request,
         "pool.html",
         pool=lines,
-        history=history[-50:],
+        history=history,
         item_name=lambda i: (
             _name(catalog, i) if i in catalog.products else _module_name(catalog, i)
         ),
