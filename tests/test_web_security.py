@@ -295,3 +295,44 @@ def test_whole_numbers_written_with_a_fraction_and_bad_keys_on_dry_runs(
     r = c.post(path, params={"dry_run": "true"}, json=EDR, headers=long_key)
     assert r.status_code == 400 and "key" in r.json()["error"]
     assert _maintenances(db) == 0
+
+
+def test_a_caller_that_leaves_mid_body_is_no_server_fault(tmp_path: Path, caplog: Any) -> None:
+    """wrk closing its connections while a POST body is read: no traceback, no 500."""
+    import asyncio
+
+    app = create_app(str(tmp_path / "gone.db"), "p", today=TODAY)
+    sent: list[dict[str, Any]] = []
+
+    async def run() -> None:
+        messages = [
+            {"type": "http.request", "body": b'{"type": "Del', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/api/clients/acme/operations",
+            "raw_path": b"/api/clients/acme/operations",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json")],
+            "client": ("127.0.0.1", 5000),
+            "server": ("127.0.0.1", 8000),
+        }
+        await app(scope, receive, send)
+
+    with caplog.at_level(logging.DEBUG, logger="cytolicense.web"):
+        asyncio.run(run())
+    assert "Traceback" not in caplog.text and "error serving" not in caplog.text
+    assert sent[0]["status"] != 500

@@ -14,11 +14,12 @@ import contextlib
 import datetime as dt
 import threading
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import attrs
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from ..core._exceptions import (
     ConflictError,
@@ -48,10 +49,14 @@ class Identity:
     Attributes:
         actor: Recorded as the actor of every event the request causes.
         partner: The partner it acts for; ``None``: the app's own partner.
+        operator: The operator it acts as (its role and client groups are checked
+            on every call); ``None``: every right (a service holding the token, or a
+            console without operators).
     """
 
     actor: str
     partner: str | None = None
+    operator: str | None = None
 
 
 class _Refused(Exception):
@@ -137,7 +142,9 @@ def _reusable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, StoreError):
         return False
-    return isinstance(exc, (CytolicenseError, _Refused, HTTPException, ValueError, TypeError))
+    return isinstance(
+        exc, (CytolicenseError, _Refused, HTTPException, ValueError, TypeError, ClientDisconnect)
+    )
 
 
 @attrs.frozen
@@ -150,6 +157,7 @@ class _Context:
     lang: Callable[[Request], str]
     csrf_token: Callable[[str], str]
     token_ok: Callable[[str], bool]
+    auth: Any = None
 
     def console(self, request: Request) -> tuple[Console, Identity]:
         """The request's own console (leased for it alone) and who it acts as."""
