@@ -7,7 +7,7 @@ import datetime as dt
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -110,6 +110,17 @@ def _key(key: object) -> str:
     return key
 
 
+class _Lister:
+    """:meth:`Console.rows` in one group, called as a store's ``rows``."""
+
+    def __init__(self, console: Console, group: str | None) -> None:
+        self._console = console
+        self._group = group
+
+    def rows(self, *args: Any, **options: Any) -> list[ClientRow]:
+        return self._console.rows(*args, group=self._group, **options)
+
+
 class Console(TeamConsole):
     """An :class:`Engine` and a store (any :class:`ClientStore`) working together.
 
@@ -182,12 +193,13 @@ class Console(TeamConsole):
         shown: bool | None = None,
         search: str | None = None,
         limit: int | None = None,
-        after: str | None = None,
+        after: Any = None,
         group: str | None = None,
+        **options: Any,
     ) -> list[ClientRow]:
         """The store's light list rows (:meth:`~cytolicense.Store.rows`) of the
         clients in the operator's scope, filtered in SQL; *group*: only that group
-        and its subgroups."""
+        and its subgroups. Other *options* go to the store's ``rows``."""
         from ..core._access import Grant
 
         self._guard.require("read")
@@ -205,9 +217,14 @@ class Console(TeamConsole):
                     if g.subgroups and (g.group == "" or group.startswith(g.group + "/"))
                 )
         rows: list[ClientRow] = self.store.rows(
-            today, shown=shown, search=search, limit=limit, after=after, grants=grants
+            today, shown=shown, search=search, limit=limit, after=after, grants=grants, **options
         )
         return rows
+
+    def lister(self, group: str | None = None) -> Any:
+        """An object whose ``rows(...)`` is :meth:`rows` in *group* (what a list page
+        calls where it called the store's ``rows``)."""
+        return _Lister(self, group)
 
     def _scoped(self, grants: frozenset[Grant], shown_since: str | None = None) -> Iterator[Client]:
         """The clients *grants* reach (from the store's group index where it has one)."""
@@ -226,8 +243,10 @@ class Console(TeamConsole):
 
     def check(self, client_id: str, operation: Operation, today: dt.date) -> Decision:
         """What :meth:`Engine.check` says about *operation* on the stored client, with the
-        partner's stored pool."""
+        partner's stored pool (a :class:`SetGroup` into a group out of the operator's
+        scope: :class:`ForbiddenError`)."""
         self._guard.require("check")
+        self._within_scope(operation)
         return self.engine.check(
             self._get(client_id), operation, today, pool=self._pool_if_tracked()
         )
@@ -269,6 +288,7 @@ class Console(TeamConsole):
             lambda: self._apply(client_id, operation, today, actor, reason, key),
             retry=not self._in_batch,
             key=key,
+            scope=client_id,
         )
 
     def _retrying(self, run: Callable[[], R], key: str | None) -> R:

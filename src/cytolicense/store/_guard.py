@@ -30,6 +30,7 @@ ACTIONS: Mapping[str, str] = MappingProxyType(
         "add_operator": "operators",
         "update_operator": "operators",
         "remove_operator": "operators",
+        "set_password": "operators",
         "audit": "audit",
     }
 )

@@ -84,6 +84,12 @@ class TeamConsole:
 
     # -- who acts ------------------------------------------------------------------------------
 
+    def may(self, action: str) -> bool:
+        """Whether this console's operator may do *action* (an operation's kind, or
+        ``add_client``, ``request``, ``approve``, ``credit_pool``, ``operators``,
+        ``audit``, ...): what a page offers."""
+        return self._guard.may(action)
+
     @property
     def operator(self) -> Operator | None:
         """The operator this console acts as (``None``: every right)."""
@@ -137,6 +143,8 @@ class TeamConsole:
         *,
         retry: bool = False,
         key: str | None = None,
+        name: str | None = None,
+        scope: str | None = None,
     ) -> R:
         """*run* (a write) with its audit entry: applied in *run*'s own transaction,
         refused or forbidden in one of its own afterwards. *client* is the client's id,
@@ -144,6 +152,7 @@ class TeamConsole:
         console's :class:`Retry` runs it again as :meth:`apply` would (under *key*)."""
         audits = self._audits()
         store: Any = self.store
+        permission, action = action, name or action
 
         def once() -> R:
             if not audits:
@@ -154,7 +163,9 @@ class TeamConsole:
             return result
 
         try:
-            self._guard.require(action)
+            if scope is not None and self._guard.grants is not None:
+                self._get(scope)  # out of scope: not found, before any right is asked
+            self._guard.require(permission)
             return self._retrying(once, key) if retry else once()
         except ForbiddenError as exc:
             if audits:
@@ -257,6 +268,29 @@ class TeamConsole:
 
         self._attempt("remove_operator", None, run)
 
+    def set_password_hash(self, operator_id: str, secret: str | None, today: dt.date) -> None:
+        """Keep the hash of the operator's password (made by the web console's
+        ``hash_password``: a memory-hard function; ``None`` removes it). An operator
+        may set its own; another's needs the ``operators`` permission.
+
+        Raises:
+            UnknownIdError: no such operator.
+        """
+
+        def run() -> None:
+            if not self._team().set_secret(operator_id, secret):
+                raise UnknownIdError("operator", operator_id)
+
+        action = "set_password"
+        if self._guard.who == operator_id:  # one's own: no permission needed
+            action = "read"
+        self._attempt(action, None, run, name="set_password")
+
+    def password_hash(self, operator_id: str) -> str | None:
+        """The operator's password hash (for signing in), or ``None``."""
+        found: str | None = self._team().secret(operator_id)
+        return found
+
     # -- requests ------------------------------------------------------------------------------
 
     def request(self, client_id: str, operation: Operation, today: dt.date) -> OperationRequest:
@@ -275,7 +309,7 @@ class TeamConsole:
             _in_scope_target(self._guard, operation)
             return self._team().add_request(client_id, operation, self._guard.who, today)  # type: ignore[no-any-return]
 
-        return self._attempt("request", client_id, run)
+        return self._attempt("request", client_id, run, scope=client_id)
 
     def requests(self, status: str | None = "pending") -> tuple[OperationRequest, ...]:
         """The partner's requests of *status* (``"pending"``, ``"approved"``,

@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -40,11 +40,13 @@ from ..core._exceptions import (
     ConnectionLostError,
     CytolicenseError,
     DataError,
+    ForbiddenError,
     KeyConflictError,
     NotFoundError,
     RetryableError,
     RuleViolation,
     StoreError,
+    UnknownIdError,
 )
 from ..core._findings import Decision
 from ..core._messages import language_of
@@ -54,9 +56,11 @@ from ..plugins._plugins import load_catalog
 from ..store._console import _key
 from ..store._serialize import from_data, to_data
 from ..views._text import tr
+from ._auth import SIGNED_IN, Sessions, Throttle
 from ._context import Identity, _Consoles, _Context, _Refused
 from ._openapi import openapi
 from ._pages import PAGES, Page
+from ._team_pages import TEAM_PAGES, UNLEASED, Auth
 from ._webhooks import API as WEBHOOK_API
 from ._webhooks import PAGES as WEBHOOK_PAGES
 
@@ -229,6 +233,11 @@ def create_app(
     secret: str | None = None,
     allowed_hosts: Iterable[str] | None = LOOPBACK_HOSTS,
     connections: int = 16,
+    sign_in: bool = False,
+    operator_header: str | None = None,
+    session_hours: float = 8.0,
+    sign_in_attempts: int = 5,
+    sign_in_window: float = 900.0,
 ) -> Starlette:
     """The console and its JSON API as one ASGI application (Starlette).
 
@@ -253,6 +262,17 @@ def create_app(
             the proxy in front checks it).
         connections: At most this many requests hold a store handle (a database
             connection) at once; the others wait for one.
+        sign_in: Whether every request must act as an operator: signed in with its
+            password (``/signin``; a session that expires after *session_hours*), named
+            by *operator_header* or by *authenticate*; only a request with the shared
+            *token* (a service) acts without one. Pages then send a stranger to
+            ``/signin``; the API answers 401.
+        operator_header: The header a reverse proxy in front sets to the signed-in
+            operator's id (for example ``X-Forwarded-User`` behind oauth2-proxy).
+            Trusted only when given: the proxy must strip it from what clients send.
+        session_hours: How long a password sign-in lasts.
+        sign_in_attempts: Failed sign-ins allowed per operator and per address within
+            *sign_in_window* seconds (then 429 until the window has passed).
     """
     engine = Engine(catalog if catalog is not None else load_catalog())
     consoles = _Consoles(db, engine, limit=connections)
@@ -265,7 +285,30 @@ def create_app(
     def token_ok(given: str) -> bool:
         return token is None or hmac.compare_digest(given.encode(), token.encode())
 
+    auth = Auth(
+        sessions=Sessions(b"sessions:" + csrf_key, session_hours * 3600),
+        throttle=Throttle(sign_in_attempts, sign_in_window),
+        required=sign_in,
+        header=operator_header,
+    )
+
+    def operator_of(request: Request) -> Identity | None:
+        """The operator the proxy's header or a signed-in session names."""
+        if operator_header is not None:
+            named = request.headers.get(operator_header, "").strip()
+            if named:
+                return Identity(actor=named, partner=partner, operator=named)
+        found = auth.sessions.read(request.cookies.get(SIGNED_IN, ""))
+        if found is not None:
+            return Identity(actor=found.operator, partner=found.partner, operator=found.operator)
+        return None
+
     def identity(request: Request) -> Identity:
+        named = operator_of(request)
+        if named is not None:
+            return named
+        if sign_in and token is None and authenticate is None:
+            raise _Refused(401, "not signed in")
         if token is not None:
             header = request.headers.get("authorization")
             if header is not None:
@@ -281,8 +324,10 @@ def create_app(
         if who is None:
             raise _Refused(401, "not signed in")
         if isinstance(who, str):
-            return Identity(actor=who, partner=partner)
-        return Identity(actor=who.actor, partner=who.partner or partner)
+            who = Identity(actor=who, partner=partner)
+        if sign_in and who.operator is None and token is None:
+            raise _Refused(401, "not signed in")  # the host named nobody to act as
+        return Identity(actor=who.actor, partner=who.partner or partner, operator=who.operator)
 
     def lang(request: Request) -> str:
         asked = request.query_params.get("lang")
@@ -307,6 +352,7 @@ def create_app(
         lang=lang,
         csrf_token=csrf_token,
         token_ok=token_ok,
+        auth=auth,
     )
 
     async def leased(
@@ -321,6 +367,11 @@ def create_app(
         for attempt in (1, 2):
             try:
                 async with consoles.lease(who.partner) as console:
+                    if who.operator is not None:  # every call checked against it
+                        try:
+                            console = await run_in_threadpool(console.as_operator, who.operator)
+                        except UnknownIdError:
+                            raise _Refused(401, "not signed in") from None
                     request.state.console = (console, who)
                     return await handler(context, request)
             except ConnectionLostError:
@@ -339,6 +390,8 @@ def create_app(
                 return await leased(handler, request, lease)
             except _Refused as exc:
                 return _error(exc.status, exc.message)
+            except ForbiddenError as exc:  # the operator's role or scope
+                return _error(403, said(exc))
             except NotFoundError as exc:
                 return _error(404, said(exc))
             except (KeyConflictError, ClientExistsError) as exc:
@@ -364,7 +417,11 @@ def create_app(
             try:
                 return await leased(handler, request, lease)
             except _Refused as exc:
+                if exc.status == 401 and sign_in and request.method == "GET":
+                    return RedirectResponse("/signin", status_code=303)
                 return HTMLResponse(exc.message, status_code=exc.status)
+            except ForbiddenError as exc:
+                return HTMLResponse(exc.message_in(lang(request)), status_code=403)
             except ConflictError:
                 return HTMLResponse(
                     tr(
@@ -392,7 +449,7 @@ def create_app(
         assert isinstance(exc, HTTPException)
         return _error(exc.status_code, str(exc.detail))
 
-    unleased = {"/login"}
+    unleased = {"/login", *UNLEASED}
     routes = [
         Route("/api/health", api(_health, lease=False)),
         Route("/api/clients", api(_clients), methods=["GET", "POST"]),
@@ -404,7 +461,7 @@ def create_app(
         *(Route(path, api(handler), methods=methods) for path, handler, methods in WEBHOOK_API),
         *(
             Route(path, page(handler, lease=path not in unleased), methods=methods)
-            for path, handler, methods in (*PAGES, *WEBHOOK_PAGES)
+            for path, handler, methods in (*PAGES, *WEBHOOK_PAGES, *TEAM_PAGES)
         ),
         Mount("/static", StaticFiles(packages=[("cytolicense.web", "static")]), name="static"),
     ]
@@ -506,7 +563,7 @@ async def _clients(ctx: _Context, request: Request) -> Response:
         return JSONResponse(to_data(client), status_code=201)
     limit = _bounded(request, "limit", 1, MAX_PAGE)
     after = request.query_params.get("after") or None
-    rows = await run_in_threadpool(lambda: console.store.rows(today, limit=limit, after=after))
+    rows = await run_in_threadpool(lambda: console.rows(today, limit=limit, after=after))
     listed: dict[str, Any] = {
         "clients": [
             {
@@ -541,7 +598,7 @@ def _bounded(request: Request, name: str, low: int, high: int) -> int | None:
 
 async def _client(ctx: _Context, request: Request) -> Response:
     console, _ = ctx.console(request)
-    client = await run_in_threadpool(console.store.get, request.path_params["client_id"])
+    client = await run_in_threadpool(console.get, request.path_params["client_id"])
     return JSONResponse(to_data(client))
 
 
@@ -555,7 +612,7 @@ async def _history(ctx: _Context, request: Request) -> Response:
     console, _ = ctx.console(request)
     events = await run_in_threadpool(console.history, request.path_params["client_id"])
     if not events:
-        await run_in_threadpool(console.store.get, request.path_params["client_id"])
+        await run_in_threadpool(console.get, request.path_params["client_id"])
     return JSONResponse({"events": [to_data(e) for e in events]})
 
 

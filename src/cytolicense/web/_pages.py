@@ -48,6 +48,7 @@ from ..core._operations import (
     Operation,
     Renew,
     Resume,
+    SetGroup,
     SetManagement,
     Suspend,
 )
@@ -229,6 +230,10 @@ def _render(
         return tr(text, lang, **kw)
 
     here = values.pop("here", None)
+    # What the request's operator may do: a page offers only that (no operator: all).
+    leased = getattr(request.state, "console", None)
+    values.setdefault("may", leased[0].may if leased is not None else lambda action: True)
+    values.setdefault("operator", leased[1].operator if leased is not None else None)
     values.setdefault("link", lambda path: _link(request, path))
     values.setdefault("quote", _quote)
     values.setdefault("flash", None)
@@ -427,7 +432,7 @@ async def _page_rows(
     """A page of rows in *order* and where the next page starts (``None``: the last
     page). A search folds case for every script (``ñandú`` finds "Ñandú", ``STRASSE``
     "Straße"): the store compares its folded names."""
-    store = console.store
+    store = console.lister()  # the operator's scope, in SQL
     rows = await run_in_threadpool(
         functools.partial(
             store.rows,
@@ -571,6 +576,7 @@ _DONE = {
     "suspend": "Suspended: {product} grants no service from tomorrow until it is resumed.",
     "resume": "Resumed: {product} is in service again.",
     "delete_client": "The client was deleted. It stays in the list for 90 days.",
+    "move": "Moved to the group {group}.",
 }
 
 
@@ -590,6 +596,8 @@ def _flash(ctx: _Context, request: Request, client: Client) -> str | None:
             "seats": seats(m.quantity, lang),
             "day": format_day(m.expires_on, lang),
         }
+    elif done == "move":
+        values = {"group": client.group or tr("(default group)", lang)}
     elif done not in ("add_client", "delete_client"):
         return None
     return tr(_DONE[str(done)], lang, **values)
@@ -600,7 +608,7 @@ async def detail(ctx: _Context, request: Request) -> Response:
     console, _ = await _console(ctx, request)
     cid = request.path_params["client_id"]
     today = ctx.day()
-    client = await run_in_threadpool(console.store.get, cid)
+    client = await run_in_threadpool(console.get, cid)
     view = await run_in_threadpool(ctx.engine.detail, client, today)
     lang = ctx.lang(request)
     by_id = {m.id: m for m in client.maintenances}
@@ -633,6 +641,7 @@ ACTIONS: dict[str, str] = {
     "resume": "resume",
     "delete": "delete_service",
     "delete_client": "delete_client",
+    "move": "set_group",
 }
 """The console's actions and the kind of operation each makes."""
 
@@ -647,7 +656,11 @@ _TITLES = {
     "resume": "Resume",
     "delete": "Delete the service",
     "delete_client": "Delete the client",
+    "move": "Move to another group",
 }
+
+CLIENT_ACTIONS = frozenset({"delete_client", "move"})
+"""The actions on the client itself (no line named)."""
 
 
 def _modules_of(catalog: Catalog, product: str) -> list[Any]:
@@ -668,6 +681,13 @@ def _operation(
     correct)."""
     if name == "delete_client":
         return DeleteClient()
+    if name == "move":
+        try:
+            return SetGroup(group=_one(fields, "group").strip())
+        except (ValueError, TypeError):
+            raise _BadInput(
+                "A group is names joined by '/' (north/retail), each without spaces around it."
+            ) from None
     if m is None:
         raise _BadInput("That action cannot be read: go back to the client and try again.")
     mid = m.id
@@ -854,13 +874,15 @@ async def _action_page(
     name = _one(fields, "action")
     if name not in ACTIONS:
         raise _BadInput("That action cannot be read: go back to the client and try again.")
-    client = await run_in_threadpool(console.store.get, cid)
+    client = await run_in_threadpool(console.get, cid)
     mid = _one(fields, "maintenance")
     m = next((x for x in client.maintenances if x.id == mid), None)
-    if m is None and name != "delete_client":
+    if m is None and name not in CLIENT_ACTIONS:
         raise _BadInput("That service is not this client's: go back to the client and try again.")
     engine = console.engine
     fields = _with_defaults(name, m, fields, engine, today)
+    if name == "move" and "group" not in fields:  # the form starts from where it is
+        fields = {**fields, "group": [client.group]}
     op = _operation(name, m, fields, engine, today)
     applied = decision is not None
     if decision is None:
@@ -878,6 +900,10 @@ async def _action_page(
     if name == "renew" and m is not None and m.period is not None and m.period not in periods:
         periods = (m.period, *periods)
     changes = _changes(catalog, client, after, today, lang)
+    if after is not None and after.group != client.group:
+        default = tr("(default group)", lang)
+        moved = f"{client.group or default} → {after.group or default}"
+        changes.append((tr("Group", lang), [moved]))
     return _render(
         ctx,
         request,
@@ -905,6 +931,7 @@ async def _action_page(
         chosen_period=_one(fields, "period"),
         note=note,
         here=_here(cid, fields),
+        group_value=_one(fields, "group", client.group),
     )
 
 
@@ -929,17 +956,17 @@ async def act(ctx: _Context, request: Request) -> Response:
     as edited; ``step=confirm`` applies it when the operation is the one previewed."""
     console, who = await _console(ctx, request)
     form = await _form(ctx, request)
-    for field in ("action", "maintenance", "seats", "period", "checked"):
+    for field in ("action", "maintenance", "seats", "period", "group", "checked"):
         _text_field(_one(form, field), "That action cannot be read: go back and try again.")
     fields = _fields_of(form)
     cid = request.path_params["client_id"]
     if _one(form, "step") != "confirm":
         return await _action_page(ctx, request, console, fields, key=_one(form, "key") or None)
     key = _key(form)
-    client = await run_in_threadpool(console.store.get, cid)
+    client = await run_in_threadpool(console.get, cid)
     name = _one(form, "action")
     m = next((x for x in client.maintenances if x.id == _one(form, "maintenance")), None)
-    if name not in ACTIONS or (m is None and name != "delete_client"):
+    if name not in ACTIONS or (m is None and name not in CLIENT_ACTIONS):
         raise _BadInput("That action cannot be read: go back to the client and try again.")
     op = _operation(name, m, fields, console.engine, ctx.day())
     if not hmac.compare_digest(to_json(op).encode(), _one(form, "checked").encode()):
@@ -959,7 +986,7 @@ async def act(ctx: _Context, request: Request) -> Response:
         await run_in_threadpool(lambda: console.apply(cid, op, ctx.day(), actor=who.actor, key=key))
     except RuleViolation as exc:
         return await _action_page(ctx, request, console, fields, key=key, decision=exc.decision)
-    return _done(request, cid, name, m.id if m is not None and name != "delete_client" else None)
+    return _done(request, cid, name, m.id if m is not None and name not in CLIENT_ACTIONS else None)
 
 
 # -- Añadir producto ------------------------------------------------------------------------
@@ -988,7 +1015,7 @@ async def _dialog(
     status: int = 200,
 ) -> Response:
     cid = request.path_params["client_id"]
-    client = await run_in_threadpool(console.store.get, cid)
+    client = await run_in_threadpool(console.get, cid)
     offers = await run_in_threadpool(console.offer, cid, ctx.day())
     chosen = _one(fields, "product")
     offer = next((o for o in offers if o.product == chosen), None)
@@ -1075,7 +1102,7 @@ async def add_product_post(ctx: _Context, request: Request) -> Response:
             tr("Some fields of the form are not valid: go back and check them.", lang),
             back=_here(cid, fields, "add"),
         )
-    client = await run_in_threadpool(console.store.get, cid)
+    client = await run_in_threadpool(console.get, cid)
     product = ctx.engine.catalog.products.get(req.product)
     modes = sorted(product.management_modes, key=lambda m: m.value) if product else []
     if step == "confirm":
@@ -1218,7 +1245,7 @@ async def pool(ctx: _Context, request: Request) -> Response:
 async def history(ctx: _Context, request: Request) -> Response:
     console, _ = await _console(ctx, request)
     cid = request.path_params["client_id"]
-    client = await run_in_threadpool(console.store.get, cid)
+    client = await run_in_threadpool(console.get, cid)
     events = await run_in_threadpool(console.history, cid)
     from ..views._history import describe_history
 
