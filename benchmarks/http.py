@@ -820,12 +820,14 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     folder = Path(tempfile.mkdtemp(prefix="cytolicense-http-"))
     stores: list[tuple[str, str]] = [("sqlite", str(folder / "bench.db"))]
     own: OwnPostgres | None = None
-    if args.postgres:
+    if args.no_postgres or "postgres" not in args.stores:
+        pass
+    elif args.postgres:
         stores.append(("postgres", args.postgres))
-    elif not args.no_postgres and _pg_bin("initdb") and _pg_bin("pg_ctl"):
+    elif _pg_bin("initdb") and _pg_bin("pg_ctl"):
         own = OwnPostgres()
         stores.append(("postgres", own.url))
-    elif not args.no_postgres:
+    else:
         print("no PostgreSQL binaries: SQLite only")
     stores = [s for s in stores if s[0] in args.stores]
     load = Load(folder, args.clients)
