@@ -236,3 +236,54 @@ def test_racing_writer_processes_and_a_polling_reader_miss_nothing(
     assert [p.wait() for p in procs] == [0, 0, 0]
     assert seen == 1 + 2 * 12 * 3 + 12 * 3 * 2
     reader.store.close()
+
+
+def test_a_writer_that_commits_later_is_numbered_later_on_postgresql(
+    postgres_url: str,
+) -> None:
+    """Commit order, made deterministic: writer A has written its change (events and
+    all) and waits before committing (its idempotency key is held by another
+    transaction); writer B saves and commits meanwhile. A reader must see B's item
+    with no gap before it, then A's after it once A commits. (A position taken when
+    the event is inserted, as a sequence gives it, would leave a gap the reader has
+    passed for ever: A's number below B's, visible only after B's.)"""
+    import psycopg
+
+    partner = "order-" + uuid.uuid4().hex[:8]
+    engine = cl.Engine(cl.load_catalog())
+    a_store, b_store = cl.open_store(postgres_url, partner), cl.open_store(postgres_url, partner)
+    reader = cl.Console(engine, cl.open_store(postgres_url, partner))
+    a, b = cl.Console(engine, a_store), cl.Console(engine, b_store)
+    a.add_client("a", "A", TODAY)
+    last = reader.feed()[-1].position
+    holder = psycopg.connect(postgres_url)  # holds the key A will write
+    holder.execute("SELECT set_config('cytolicense.partner', %s, false)", (partner,))
+    holder.execute(
+        "INSERT INTO idempotency_keys (partner, key, client_id, operation, change, "
+        "created_on) VALUES (%s, 'k', 'a', '{}', '{}', %s)",
+        (partner, TODAY),
+    )
+    errors: list[BaseException] = []
+
+    def run(fn: Callable[[], object]) -> None:
+        try:
+            fn()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    first = threading.Thread(target=run, args=(lambda: a.apply("a", REQUEST, TODAY, key="k"),))
+    first.start()
+    time.sleep(0.5)  # A has written its change and waits for the key
+    assert first.is_alive() and not errors, errors
+    b.add_client("b", "B", TODAY)  # B commits while A waits
+    seen = reader.feed(after=last)
+    _contiguous(seen, last)
+    holder.rollback()  # A's key is free: A commits
+    holder.close()
+    first.join(10)
+    assert not errors, errors
+    rest = reader.feed(after=seen[-1].position if seen else last)
+    _contiguous(rest, seen[-1].position if seen else last)
+    assert [i.client for i in (*seen, *rest)] == ["b", "a"]
+    for store in (a_store, b_store, reader.store):
+        store.close()
