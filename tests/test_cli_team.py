@@ -59,5 +59,18 @@ def test_operators_requests_and_audit(tmp_path: Path, capsys: pytest.CaptureFixt
     assert {"forbidden", "applied", "refused"} <= {e["outcome"] for e in entries}
     code, _, err = run(capsys, db, "--operator", "ana", "audit")
     assert code == 1 and "auth.forbidden" in err
+    # The web sign-in's password, from standard input: only its hash is kept.
+    import io
+    import sys
+
+    stdin, sys.stdin = sys.stdin, io.StringIO("correct horse\n")
+    try:
+        assert run(capsys, db, "operators", "password", "ana")[0] == 0
+    finally:
+        sys.stdin = stdin
+    import cytolicense as cl
+
+    with cl.Store(db, "p") as store:
+        assert (store.secret("ana") or "").startswith("$argon2id$")
     code, _, err = run(capsys, db, "--operator", "nobody", "clients")
     assert code == 3 and "nobody" in err

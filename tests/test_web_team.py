@@ -181,3 +181,17 @@ def test_the_hosts_authenticate_and_the_service_token(db: str) -> None:
     # A host that names nobody to act as, when sign-in is required: 401.
     nobody = client(create_app(db, today=T, sign_in=True, authenticate=lambda r: "someone"))
     assert nobody.get("/api/clients").status_code == 401
+
+
+def test_the_monitoring_list_filters_by_group(db: str) -> None:
+    c = client(create_app(db, today=T))  # no sign-in: every client
+    page = c.get("/?group=north")
+    assert "North One" in page.text and "Retail One" in page.text and "South One" not in page.text
+    page = c.get("/?group=north/retail&lang=es")
+    assert "Retail One" in page.text and "North One" not in page.text
+    assert 'name="group" value="north/retail"' in page.text
+    assert c.get("/?group=a//b").status_code == 400
+    signed = client(create_app(db, today=T, sign_in=True))
+    sign_in(signed, "ana")
+    # A group outside the scope shows nothing of it.
+    assert "South One" not in signed.get("/?group=south").text

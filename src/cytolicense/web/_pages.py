@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from ..core._access import check_group
 from ..core._client_records import Client, Maintenance
 from ..core._enums import LicenseType, ManagementMode, Status
 from ..core._exceptions import (
@@ -428,11 +429,12 @@ async def _page_rows(
     q: str | None,
     order: str,
     after: str | tuple[object, str] | None,
+    group: str | None = None,
 ) -> tuple[list[Any], str | tuple[str, str] | None]:
     """A page of rows in *order* and where the next page starts (``None``: the last
     page). A search folds case for every script (``ñandú`` finds "Ñandú", ``STRASSE``
     "Straße"): the store compares its folded names."""
-    store = console.lister()  # the operator's scope, in SQL
+    store = console.lister(group)  # the operator's scope (and the group), in SQL
     rows = await run_in_threadpool(
         functools.partial(
             store.rows,
@@ -450,12 +452,19 @@ async def _page_rows(
 
 
 def _list_query(
-    *, q: str | None, hidden: bool, order: str, after: str | tuple[str, str] | None = None
+    *,
+    q: str | None,
+    hidden: bool,
+    order: str,
+    after: str | tuple[str, str] | None = None,
+    group: str | None = None,
 ) -> str:
     """The query string of a monitoring page (the language is added by ``link``)."""
     query: dict[str, str] = {}
     if q:
         query["q"] = q
+    if group:
+        query["group"] = group
     if hidden:
         query["hidden"] = "1"
     if order != "id":
@@ -473,10 +482,24 @@ async def monitoring(ctx: _Context, request: Request) -> Response:
     today = ctx.day()
     params = request.query_params
     q = (params.get("q") or "").strip() or None
+    group = (params.get("group") or "").strip() or None
+    if group is not None:
+        try:
+            check_group(group)
+        except ValueError:
+            raise _BadInput(
+                "A group is names joined by '/' (north/retail), each without spaces around it."
+            ) from None
     hidden = params.get("hidden") == "1"
     order = _sort_of(params)
     rows, next_after = await _page_rows(
-        console, today, hidden=hidden, q=q, order=order, after=_after_of(params, order)
+        console,
+        today,
+        hidden=hidden,
+        q=q,
+        order=order,
+        after=_after_of(params, order),
+        group=group,
     )
     lang = ctx.lang(request)
     shown = []
@@ -490,7 +513,7 @@ async def monitoring(ctx: _Context, request: Request) -> Response:
         current = order.removeprefix("-") == column
         descending = order.startswith("-")
         target = f"-{column}" if current and not descending else column
-        query = _list_query(q=q, hidden=hidden, order=target)
+        query = _list_query(q=q, hidden=hidden, order=target, group=group)
         headers[column] = (
             f"/?{query}" if query else "/",
             ("descending" if descending else "ascending") if current else None,
@@ -498,7 +521,7 @@ async def monitoring(ctx: _Context, request: Request) -> Response:
     next_query = (
         None
         if next_after is None
-        else _list_query(q=q, hidden=hidden, order=order, after=next_after)
+        else _list_query(q=q, hidden=hidden, order=order, after=next_after, group=group)
     )
     return _render(
         ctx,
@@ -506,6 +529,7 @@ async def monitoring(ctx: _Context, request: Request) -> Response:
         "monitoring.html",
         rows=shown,
         q=q or "",
+        group=group or "",
         hidden=hidden,
         order=order,
         headers=headers,

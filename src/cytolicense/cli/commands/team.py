@@ -6,7 +6,10 @@ which holds the database, acts with every right."""
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import sys
+from typing import Any
 
 from ...core._access import AuditEntry, Grant, OperationRequest, Operator, Role
 from ...core._operations import OPERATION_TYPES
@@ -18,7 +21,9 @@ __all__ = ["COMMANDS"]
 
 
 def _operators_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=["add", "list", "update", "remove"], help="what to do")
+    p.add_argument(
+        "action", choices=["add", "list", "update", "remove", "password"], help="what to do"
+    )
     p.add_argument("id", nargs="?", help="the operator's id (add, update, remove)")
     p.add_argument("--name", help="the operator's name (default: its id)")
     p.add_argument(
@@ -71,6 +76,8 @@ def operators(run: Run) -> int:
     if not run.args.id:
         print(tr("operators {action} needs an operator id", run.lang, action=action), file=run.err)
         return EXIT_USAGE
+    if action == "password":
+        return _password(run, console)
     if action == "remove":
         console.remove_operator(run.args.id, run.today)
         print(tr("removed: operator {id}", run.lang, id=run.args.id), file=run.out)
@@ -100,6 +107,28 @@ def operators(run: Run) -> int:
         run.emit(to_data(stored)["data"])
     else:
         print(_line(stored), file=run.out)
+    return EXIT_OK
+
+
+def _password(run: Run, console: Any) -> int:
+    """Set the operator's web sign-in password: read from standard input (one line),
+    or asked twice at a terminal; only its argon2id hash is kept."""
+    from ...web._auth import hash_password
+
+    if sys.stdin.isatty():
+        first = getpass.getpass(tr("Password: ", run.lang))
+        if getpass.getpass(tr("Again: ", run.lang)) != first:
+            print(tr("the passwords differ: nothing was changed", run.lang), file=run.err)
+            return EXIT_USAGE
+    else:
+        first = sys.stdin.readline().rstrip("\n")
+    try:
+        hashed = hash_password(first)
+    except ValueError:
+        print(tr("a password has at least 8 characters", run.lang), file=run.err)
+        return EXIT_USAGE
+    console.set_password_hash(run.args.id, hashed, run.today)
+    print(tr("password set: operator {id}", run.lang, id=run.args.id), file=run.out)
     return EXIT_OK
 
 
@@ -209,7 +238,8 @@ COMMANDS = (
     Command(
         "operators",
         "the partner's operators: `operators list`, `operators add ID --role ROLE "
-        "[--grant GROUP]`, `operators update ID`, `operators remove ID`",
+        "[--grant GROUP]`, `operators update ID`, `operators remove ID`, "
+        "`operators password ID` (the web sign-in's, from standard input)",
         operators,
         _operators_arguments,
     ),
