@@ -3,6 +3,7 @@ windows and the day's run, with the contract's vectors to the day, on both store
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import uuid
@@ -478,3 +479,99 @@ def test_two_runs_of_the_same_day_at_once(target: str) -> None:
     assert sorted(applied) == sorted(f"c{i:04d}" for i in range(30))  # each once
     for c in console.store.clients():
         assert sum(isinstance(x, cl.MaintenanceRenewed) for x in console.history(c.id)) == 1
+
+
+# -- a property: random sessions and runs of random days ---------------------------------------
+
+from hypothesis import HealthCheck, event, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from .conftest import SOAK  # noqa: E402
+
+_STEP = st.one_of(
+    # a day's run: the same day again (0), a few days on (grace is 7), or a term skipped
+    st.tuples(
+        st.just("day"),
+        st.one_of(*[st.integers(0, 3)] * 4, st.sampled_from([6, 30, 200, 362])),
+    ),
+    st.tuples(st.just("run"), st.just(0)),
+    st.tuples(st.just("auto"), st.integers(0, 1)),
+    st.tuples(st.just("schedule"), st.integers(0, 12)),  # 0: cancel
+    st.tuples(st.just("suspend"), st.just(0)),
+    st.tuples(st.just("resume"), st.just(0)),
+    st.tuples(st.just("modify"), st.integers(1, 12)),
+    st.tuples(st.just("credit"), st.integers(1, 8)),
+    st.tuples(st.just("assign"), st.integers(1, 6)),
+)
+
+
+def _operation(kind: str, n: int, mid: str) -> Any:
+    if kind == "auto":
+        return cl.SetAutoRenew(maintenance=mid, on=bool(n))
+    if kind == "schedule":
+        return cl.ScheduleChange(maintenance=mid, quantity=n or None)
+    if kind == "suspend":
+        return cl.Suspend(maintenance=mid)
+    if kind == "resume":
+        return cl.Resume(maintenance=mid)
+    if kind == "modify":
+        return cl.Modify(maintenance=mid, quantity=n)
+    return edr(n)
+
+
+@settings(
+    max_examples=400 if SOAK else 25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.lists(_STEP, min_size=5, max_size=45))
+def test_random_days_renew_each_term_once_within_grace(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, int]]
+) -> None:
+    path = tmp_path_factory.mktemp("days") / "p.db"
+    store = cl.Store(path, "p")
+    try:
+        console = cl.Console(engine("error"), store)
+        console.credit_pool("edr", "1y", 8, T0)
+        for cid in ("a", "b"):
+            console.add_client(cid, cid.upper(), T0)
+            console.apply(cid, edr(2), T0)
+            console.apply(cid, cl.SetAutoRenew(maintenance="m1", on=True), T0)
+        today = END - dt.timedelta(days=3)  # the first expiry is near
+        for kind, n in steps:
+            if kind == "day":  # the days in between are skipped, this one is run
+                today += dt.timedelta(days=n)
+                console.run_day(today, batch=1)
+                continue
+            if kind == "run":
+                console.run_day(today, batch=1)
+                continue
+            if kind == "credit":
+                console.credit_pool("edr", "1y", n, today)
+                continue
+            for cid in ("a", "b"):
+                mid = console.get(cid).maintenances[-1].id
+                with contextlib.suppress(cl.RuleViolation):
+                    console.apply(cid, _operation(kind, n, mid), today)
+                break  # one client a step; the other follows on the day's runs alone
+        for cid in ("a", "b"):
+            history = console.history(cid)
+            terms: set[tuple[str, dt.date]] = set()
+            for e in history:
+                if isinstance(e, cl.MaintenanceRenewed):
+                    term = (e.maintenance.id, e.previous_expires_on)
+                    assert term not in terms, f"{term} renewed twice"
+                    terms.add(term)
+                    grace = e.maintenance.grace_days
+                    assert e.previous_expires_on <= e.on or e.actor != "auto-renew"
+                    assert (e.on - e.previous_expires_on).days <= grace, "renewed past its grace"
+            assert cl.replay(history) == console.get(cid)
+            event(f"{cid}: {min(len(terms), 2)} renewal(s)")
+        # The pool is its movements.
+        moved: dict[tuple[str, str], int] = {}
+        for p in store.pool_history():
+            key = (p.item, str(p.period))
+            moved[key] = moved.get(key, 0) + p.seats
+        assert {(ln.item, str(ln.period)): ln.seats for ln in console.pool().lines} == moved
+    finally:
+        store.close()
