@@ -57,7 +57,7 @@ from ..core._period import Period
 from ..store._rows import ORDERS, sort_key
 from ..store._serialize import to_json
 from ..views._charts import forecast_svg
-from ..views._detail import human_duration
+from ..views._detail import ClientDetail, human_duration
 from ..views._input import assignment, refusal_header, whole_number
 from ..views._text import tr
 from ._context import Identity, _Context, _Refused
@@ -632,14 +632,16 @@ async def detail(ctx: _Context, request: Request) -> Response:
     console, _ = await _console(ctx, request)
     cid = request.path_params["client_id"]
     today = ctx.day()
-    client = await run_in_threadpool(console.get, cid)
-    view = await run_in_threadpool(ctx.engine.detail, client, today)
+
+    def read() -> tuple[Client, ClientDetail, bool]:  # one hop to the thread pool, not three
+        client = console.get(cid)
+        view = ctx.engine.detail(client, today)
+        return client, view, ctx.engine.check(client, DeleteClient(), today).ok
+
+    client, view, can_delete = await run_in_threadpool(read)
     lang = ctx.lang(request)
     by_id = {m.id: m for m in client.maintenances}
     states = {ln.maintenance_id: line_state(by_id[ln.maintenance_id], today) for ln in view.lines}
-    can_delete = await run_in_threadpool(
-        lambda: console.engine.check(client, DeleteClient(), today).ok
-    )
     return _render(
         ctx,
         request,
