@@ -49,6 +49,8 @@ from ..core._operations import (
     Operation,
     Renew,
     Resume,
+    ScheduleChange,
+    SetAutoRenew,
     SetGroup,
     SetManagement,
     Suspend,
@@ -601,6 +603,10 @@ _DONE = {
     "resume": "Resumed: {product} is in service again.",
     "delete_client": "The client was deleted. It stays in the list for 90 days.",
     "move": "Moved to the group {group}.",
+    "auto_renew_on": "{product} now renews by itself on {day}.",
+    "auto_renew_off": "{product} no longer renews by itself.",
+    "schedule": "Scheduled: {product} renews on {day} with the change chosen.",
+    "cancel_schedule": "{product} renews on {day} as it is: nothing is scheduled.",
 }
 
 
@@ -668,6 +674,10 @@ ACTIONS: dict[str, str] = {
     "delete": "delete_service",
     "delete_client": "delete_client",
     "move": "set_group",
+    "auto_renew_on": "set_auto_renew",
+    "auto_renew_off": "set_auto_renew",
+    "schedule": "schedule_change",
+    "cancel_schedule": "schedule_change",
 }
 """The console's actions and the kind of operation each makes."""
 
@@ -683,6 +693,10 @@ _TITLES = {
     "delete": "Delete the service",
     "delete_client": "Delete the client",
     "move": "Move to another group",
+    "auto_renew_on": "Turn auto-renewal on",
+    "auto_renew_off": "Turn auto-renewal off",
+    "schedule": "Schedule a change for the renewal",
+    "cancel_schedule": "Cancel the scheduled change",
 }
 
 CLIENT_ACTIONS = frozenset({"delete_client", "move"})
@@ -741,6 +755,15 @@ def _operation(
         # Built from the fields alone (not from the line as it is now): a second click
         # on Confirm makes the operation previewed, and its key answers it as applied.
         return Modify(maintenance=mid, quantity=quantity, modules=modules)
+    if name in ("auto_renew_on", "auto_renew_off"):
+        return SetAutoRenew(maintenance=mid, on=name == "auto_renew_on")
+    if name == "cancel_schedule":
+        return ScheduleChange(maintenance=mid)
+    if name == "schedule":
+        quantity = whole_number(_one(fields, "seats", str(m.quantity)))
+        if quantity is None:
+            raise _BadInput("The number of licences must be a whole number.")
+        return ScheduleChange(maintenance=mid, quantity=quantity, period=_period(fields))
     if name in ("manage", "unmanage"):
         mode = ManagementMode.CENTRALIZED if name == "manage" else ManagementMode.UNMANAGED
         return SetManagement(maintenance=mid, mode=mode)
@@ -753,13 +776,7 @@ def _operation(
     if name == "resume":
         return Resume(maintenance=mid)
     if name in ("renew", "convert"):
-        text = _one(fields, "period")
-        period: Period | None = None
-        if text:
-            try:
-                period = Period.parse(text)
-            except (ValueError, TypeError):
-                raise _BadInput("That period cannot be read: choose one of the list.") from None
+        period = _period(fields)
         if name == "renew":
             return Renew(maintenance=mid, period=period)
         if period is None:
@@ -769,6 +786,17 @@ def _operation(
             period = default.period
         return ConvertTrial(maintenance=mid, period=period)
     raise _BadInput("That action cannot be read: go back to the client and try again.")
+
+
+def _period(fields: Mapping[str, list[str]]) -> Period | None:
+    """The period a form chose (``None``: none chosen)."""
+    text = _one(fields, "period")
+    if not text:
+        return None
+    try:
+        return Period.parse(text)
+    except (ValueError, TypeError):
+        raise _BadInput("That period cannot be read: choose one of the list.") from None
 
 
 def _with_defaults(
@@ -792,6 +820,13 @@ def _with_defaults(
                 module = engine.catalog.modules.get(ml.module)
                 if module is not None and module.quantity_rule.value == "independent":
                     out[f"seats_{ml.module}"] = [str(ml.quantity)]
+    elif name == "schedule":  # from what is scheduled, else the line as it is
+        planned = m.scheduled
+        seats_now = planned.quantity if planned and planned.quantity else m.quantity
+        out.setdefault("seats", [str(seats_now)])
+        period = planned.period if planned and planned.period else m.period
+        if not _one(out, "period") and period is not None:
+            out["period"] = [str(period)]
     elif name == "renew" and not _one(out, "period") and m.period is not None:
         out["period"] = [str(m.period)]
     elif name == "convert" and not _one(out, "period"):
@@ -836,6 +871,8 @@ def _changes(
         arrow("licences", format_number(was.quantity, lang), format_number(m.quantity, lang))
         arrow("expiry", format_day(was.expires_on, lang), format_day(m.expires_on, lang))
         arrow("management", tr(was.management.value, lang), tr(m.management.value, lang))
+        arrow("auto-renewal", tr(_on_off(was.auto_renew), lang), tr(_on_off(m.auto_renew), lang))
+        arrow("at the renewal", _planned(was, lang), _planned(m, lang))
         s0, s1 = line_state(was, today)[1], line_state(m, today)[1]
         if m.deleted_on is not None and was.deleted_on is None:
             s1 = "deleted"
@@ -866,6 +903,21 @@ def _changes(
     if after.deleted_on is not None and before.deleted_on is None:
         out.insert(0, (before.name, [tr("the client is deleted", lang)]))
     return out
+
+
+def _on_off(on: bool) -> str:
+    return "on" if on else "off"
+
+
+def _planned(m: Maintenance, lang: str) -> str:
+    """What the next renewal will change, in words (``-``: nothing scheduled)."""
+    planned = m.scheduled
+    if planned is None:
+        return "-"
+    quantity = planned.quantity if planned.quantity is not None else m.quantity
+    period = planned.period if planned.period is not None else m.period
+    words = seats(quantity, lang)
+    return f"{words}, {period_words(period, lang)}" if period is not None else words
 
 
 def _arrow(what: list[str], lang: str, label: str, a: str, b: str) -> None:
@@ -923,7 +975,12 @@ async def _action_page(
     product = catalog.products.get(m.product) if m is not None else None
     held = {ml.module: ml.quantity for ml in m.modules} if m is not None else {}
     periods: tuple[Period, ...] = product.periods if product is not None else ()
-    if name == "renew" and m is not None and m.period is not None and m.period not in periods:
+    if (
+        name in ("renew", "schedule")
+        and m is not None
+        and m.period is not None
+        and m.period not in periods
+    ):
         periods = (m.period, *periods)
     changes = _changes(catalog, client, after, today, lang)
     if after is not None and after.group != client.group:
