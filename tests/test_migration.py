@@ -101,6 +101,7 @@ def _indexes(db: sqlite3.Connection) -> set[str]:
 
 _FRESH = {
     "clients_by_group",  # a scoped operator's lists (partner, grp, id)
+    "clients_deleted",  # the end sorts' clients deleted after the list's day
     "clients_listing",
     "clients_sorted_by_end",  # the monitoring list by last day of service
     "clients_sorted_by_name",  # the monitoring list by (folded) name

@@ -400,6 +400,7 @@ def test_a_schema_4_database_loses_the_indexes_no_query_reads(
     store = cl.open_store(postgres_url, partner)
     fresh = {
         "clients_by_group",  # a scoped operator's lists
+        "clients_deleted",  # the end sorts' clients deleted after the list's day
         "clients_listing",
         "clients_sorted_by_end",  # the monitoring list by last day of service
         "clients_sorted_by_name",  # the monitoring list by (folded) name

@@ -210,6 +210,8 @@ CREATE INDEX IF NOT EXISTS clients_sorted_by_name ON clients (partner, name_key,
 CREATE INDEX IF NOT EXISTS clients_sorted_by_end ON clients (partner, ended_on, id)
     INCLUDE (name, deleted_on, shown_until, products, name_key);
 CREATE INDEX IF NOT EXISTS clients_unfolded ON clients (partner) WHERE name_key IS NULL;
+CREATE INDEX IF NOT EXISTS clients_deleted ON clients (partner, deleted_on)
+    WHERE deleted_on IS NOT NULL;
 """
     + MARKS_POSTGRES
     + _policy("change_marks")
@@ -278,6 +280,7 @@ class PostgresStore(SqlStore):
     _LOCK_ROW = " FOR UPDATE"
     _CLAIM_LOCK = " FOR UPDATE OF d SKIP LOCKED"
     _QUEUE_LOCK = " FOR UPDATE SKIP LOCKED"
+    _ident: str | None = None
 
     def __init__(self, url: str, partner: str) -> None:
         if not isinstance(partner, str) or not partner.strip():
@@ -554,6 +557,16 @@ class PostgresStore(SqlStore):
 
     def _where(self) -> str:
         return _safe(self.url)
+
+    def _identity(self) -> str:
+        # The database and the clients table's oid (tables made again are others),
+        # asked once a handle.
+        if self._ident is None:
+            row = self._db.execute("SELECT 'clients'::regclass::oid, current_database()")
+            found = row.fetchone()
+            assert found is not None
+            self._ident = f"{_safe(self.url)}:{found[1]}:{found[0]}"
+        return self._ident
 
     def _revive(self) -> None:
         """Connect again when the last call found the connection lost (the server

@@ -38,6 +38,7 @@ __all__ = [
     "client_rows",
     "columns",
     "dumps",
+    "end_parts",
     "event_rows",
     "expiring_page_query",
     "expiring_query",
@@ -338,6 +339,25 @@ def pool_tail_query(partner: str, last: int) -> tuple[str, list[object]]:
     )
 
 
+def _retention_cut(today: dt.date) -> str:
+    """The first last day of service a client shown on *today* can have: its last day
+    shown (``shown_until``) is that day plus ``RETENTION_DAYS - 1``."""
+    try:
+        return (today - dt.timedelta(days=RETENTION_DAYS - 1)).isoformat()
+    except OverflowError:
+        return dt.date.min.isoformat()
+
+
+def end_parts(order: str, shown: bool | None, today: dt.date | None) -> tuple[str, ...]:
+    """The parts :func:`rows_query` reads a list in: the end orders of a list judged on
+    *today* read a range of the end index (a client is shown while ``ended_on`` is
+    within the retention of *today*, or when deleted after *today*), not the hidden
+    half of the index before it; every other list is one part (``None``)."""
+    if today is None or shown is None or order.removeprefix("-") != "ended_on":
+        return ()
+    return ("live", "late") if shown else ("hidden",)
+
+
 def rows_query(
     partner: str,
     today: dt.date | None,
@@ -349,12 +369,18 @@ def rows_query(
     name_like: str,
     scope: tuple[str, list[object]] = ("", []),
     order: str = "id",
+    part: str | None = None,
 ) -> tuple[str, list[object]]:
     """The SELECT behind ``rows()`` and its arguments, for a store whose folded name
     match is *name_like* (with one ``?`` for the pattern, :func:`fold` ed here);
     *scope*: a condition on the group (`` AND ...``) and its arguments; *order*: one
     of :data:`ORDERS`, with *after* the previous page's last ``(sort key, id)``
-    (:func:`sort_key`), or its last id in the id order."""
+    (:func:`sort_key`), or its last id in the id order.
+
+    *part* (the end orders of a list with *shown*, see :func:`end_parts`): ``"live"``
+    the rows whose last day shown is still to come, a range of the end index;
+    ``"late"`` those shown only because they are deleted after *today* (unordered:
+    the caller sorts them); ``"hidden"`` the hidden list's range."""
     column, descending = _order(order)
     where = ["partner = ?"]
     args: list[object] = [partner]
@@ -374,6 +400,20 @@ def rows_query(
         escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append(name_like)
         args.append(f"%{escaped}%")
+    if part is not None:
+        assert today is not None
+        cut = _retention_cut(today)
+        if part == "live":
+            where.append("ended_on >= ?")
+            args.append(cut)
+        elif part == "late":
+            # Not a range of the end index (an expression of the column): the few
+            # rows deleted after today come from the index of the deleted clients.
+            where.append("coalesce(ended_on, ended_on) < ? AND deleted_on > ?")
+            args += [cut, today.isoformat()]
+        else:
+            where.append("ended_on < ?")
+            args.append(cut)
     sign = "<" if descending else ">"
     if after is not None and column == "id":
         if not isinstance(after, str):
@@ -393,10 +433,11 @@ def rows_query(
     way = " DESC" if descending else ""
     sql = (
         "SELECT id, name, deleted_on, ended_on, shown_until, products FROM clients "
-        f"WHERE {' AND '.join(where)} ORDER BY "
-        + (f"id{way}" if column == "id" else f"{column}{way}, id{way}")
+        f"WHERE {' AND '.join(where)}"
     )
-    if limit is not None:
+    if part != "late":
+        sql += " ORDER BY " + (f"id{way}" if column == "id" else f"{column}{way}, id{way}")
+    if limit is not None and part != "late":
         sql += " LIMIT ?"
         args.append(int(limit))
     return sql, args

@@ -49,6 +49,7 @@ from ._rows import (
     client_rows,
     columns,
     dumps,
+    end_parts,
     event_rows,
     expiring_page_query,
     expiry_rows,
@@ -172,6 +173,12 @@ class SqlStore(Outbox, Team):
     def _transaction(self) -> AbstractContextManager[None]:
         """A transaction, or a savepoint inside one."""
         raise NotImplementedError
+
+    def _identity(self) -> str:
+        """Which database this is, for what the process keeps of it (a forecast): the
+        same name for the same database, another for a database made again in its
+        place (a restored file, a schema dropped and created)."""
+        return self._where()
 
     def _holds_write_lock(self) -> bool:
         """Whether no other writer can change the partner's pool until this
@@ -514,24 +521,37 @@ class SqlStore(Outbox, Team):
         """
         if self._behind is not None:
             self._flush()
-        sql, args = rows_query(
-            self.partner,
-            today,
-            shown=shown,
-            search=search,
-            limit=limit,
-            after=after,
-            name_like=self._NAME_LIKE,
-            scope=scope_where(grants),
-            order=order,
-        )
+        scope = scope_where(grants)
         try:
-            return self._read_rows(
-                self._sql(sql),
-                args,
-                "listing clients",
-                functools.partial(client_rows, text_dates=self._TEXT_DATES),
-            )
+            # The end orders of a list judged on a day read the shown (or hidden) range
+            # of the end index, and the few deleted after the day apart (sorted here).
+            found: list[ClientRow] = []
+            for part in end_parts(order, shown, today) or (None,):
+                sql, args = rows_query(
+                    self.partner,
+                    today,
+                    shown=shown,
+                    search=search,
+                    limit=limit,
+                    after=after,
+                    name_like=self._NAME_LIKE,
+                    scope=scope,
+                    order=order,
+                    part=part,
+                )
+                rows = self._read_rows(
+                    self._sql(sql),
+                    args,
+                    "listing clients",
+                    functools.partial(client_rows, text_dates=self._TEXT_DATES),
+                )
+                if part == "late" and rows:
+                    down = order.startswith("-")
+                    rows.sort(key=lambda r: (r.ended_on, r.id), reverse=down)
+                    found = [*found, *rows] if down else [*rows, *found]
+                else:
+                    found += rows
+            return found if limit is None else found[:limit]
         except CorruptRow as exc:
             raise said(
                 StoreError,
@@ -681,7 +701,7 @@ class SqlStore(Outbox, Team):
         one indexed read a call: see :mod:`cytolicense.store._marks`)."""
         if self._holds_what_it_reads():  # inside a batch: its writes are not committed
             return self._forecast(today, months)
-        key = (self._where(), self.partner, today, months)
+        key = (self._identity(), self.partner, today, months)
         found = self._ask(self._sql(MARK_QUERY), (self.partner, self.partner), "forecasting")
         mark = (found[0][0], found[0][1])
         kept = FORECASTS.get(key, mark)

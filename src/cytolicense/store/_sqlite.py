@@ -64,6 +64,8 @@ CREATE INDEX clients_listing ON clients (partner, id, shown_until, deleted_on, n
     ended_on, products, name_key);
 CREATE INDEX IF NOT EXISTS clients_sorted_by_name ON clients (partner, name_key, id);
 CREATE INDEX IF NOT EXISTS clients_sorted_by_end ON clients (partner, ended_on, id, name_key);
+CREATE INDEX IF NOT EXISTS clients_deleted ON clients (partner, deleted_on)
+    WHERE deleted_on IS NOT NULL;
 CREATE INDEX IF NOT EXISTS pool_events_by_partner ON pool_events (partner);
 """
     + MARKS_SQLITE
@@ -71,8 +73,10 @@ CREATE INDEX IF NOT EXISTS pool_events_by_partner ON pool_events (partner);
 """Schema 9: list pages sorted by the folded name or the last day of service read
 their own index from the page's key (the index on ``(partner, ended_on)`` becomes the
 end sort's ``(partner, ended_on, id, name_key)``); the listing index carries the
-folded name a search compares; a partner's pool history is read from ``(partner,
-seq)``; ``change_marks`` counts a partner's bulk imports."""
+folded name a search compares; the deleted clients have their own small index (the
+end sorts of the shown list find those deleted after its day there, not in the hidden
+range); a partner's pool history is read from ``(partner, seq)``; ``change_marks``
+counts a partner's bulk imports."""
 
 _EXPIRY_V6 = {
     "product": "TEXT NOT NULL DEFAULT ''",
@@ -216,6 +220,7 @@ class Store(SqlStore):
         self.path = Path(path)
         self.partner = partner
         self._depth = 0
+        self._ident: str | None = None
         self._dead: str | None = None
         self._loaded: dict[str, tuple[int, int, Client]] = {}
         self._held: dict[str, tuple[int, int, Client]] = {}
@@ -546,6 +551,23 @@ class Store(SqlStore):
 
     def _where(self) -> str:
         return str(self.path)
+
+    def _identity(self) -> str:
+        # The database's own random id (meta 'instance', written once): a file made
+        # again in its place is another; a backup of it restored is the same database
+        # (at the change mark of its data). Asked once a handle.
+        if self._ident is None:
+            get = "SELECT value FROM meta WHERE key = 'instance'"
+            row = self._db.execute(get).fetchone()
+            if row is None:
+                with self._transaction():
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO meta (key, value) "
+                        "VALUES ('instance', lower(hex(randomblob(16))))"
+                    )
+                row = self._db.execute(get).fetchone()
+            self._ident = f"{os.path.abspath(self.path)}:{row[0]}"
+        return self._ident
 
     def _query(self, sql: str, args: Sequence[object], doing: str) -> list[Any]:
         try:
