@@ -159,9 +159,9 @@ class Console(TeamConsole):
         out of the operator's scope."""
 
         def run() -> Client:
+            self._within_scope(SetGroup(group=group))  # the default group too
             change = self.engine.new_client(client_id, name, today, actor=actor, reason=reason)
             if group:
-                self._within_scope(SetGroup(group=group))
                 moved = self.engine.apply(
                     change.client, SetGroup(group=group), today, actor=actor, reason=reason
                 )
