@@ -458,6 +458,30 @@ def test_two_databases_keep_their_own_forecasts(tmp_path: Path) -> None:
         assert c.forecast(TODAY, 12) == c.engine.forecast(c.store.clients(), TODAY, 12)
 
 
+def test_a_partners_role_keeps_its_own_marks(postgres_url: str) -> None:
+    """Under row-level security a partner's role reads and counts its own change mark
+    (an import by B moves B's alone) and never sees another partner's."""
+    import psycopg
+
+    from .test_postgres import _tenancy
+
+    _, url_a, url_b = _tenancy(postgres_url)
+    engine = _engine()
+    for url, partner in ((url_a, "A"), (url_b, "B")):
+        with cl.open_store(url, partner) as store:
+            created = engine.new_client(f"{partner}1", partner, TODAY)
+            sold = cl.AssignmentRequest(
+                product="edr", license_type="commercial", quantity=4, period="1m"
+            )
+            done = engine.apply(created.client, sold, TODAY)
+            store.bulk([cl.Change(client=done.client, events=created.events + done.events)])
+            console = cl.Console(engine, store)
+            assert console.forecast(TODAY, 12).total() == 4
+            assert console.forecast(TODAY, 12).total() == 4  # kept
+    with psycopg.connect(url_a, autocommit=True) as conn:
+        assert conn.execute("SELECT partner, imports FROM change_marks").fetchall() == [("A", 1)]
+
+
 # -- the pages -----------------------------------------------------------------------------
 
 pytest.importorskip("starlette")
