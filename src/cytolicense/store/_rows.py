@@ -367,7 +367,7 @@ def rows_query(
     limit: int | None,
     after: str | tuple[object, str] | None,
     name_like: str,
-    scope: tuple[str, list[object]] = ("", []),
+    scope: tuple[str, list[object]] | tuple[str, list[object], str] = ("", []),
     order: str = "id",
     part: str | None = None,
 ) -> tuple[str, list[object]]:
@@ -387,6 +387,7 @@ def rows_query(
     if scope[0]:
         where.append(scope[0].removeprefix(" AND "))
         args += scope[1]
+    hint = scope[2] if len(scope) > 2 else ""  # a 3-tuple: how to read the table
     if shown is not None:
         if today is None:
             raise ValueError("rows(shown=...) needs today")
@@ -432,7 +433,7 @@ def rows_query(
         args += [key, key, after[1]]
     way = " DESC" if descending else ""
     sql = (
-        "SELECT id, name, deleted_on, ended_on, shown_until, products FROM clients "
+        f"SELECT id, name, deleted_on, ended_on, shown_until, products FROM clients{hint} "
         f"WHERE {' AND '.join(where)}"
     )
     if part != "late":

@@ -63,7 +63,7 @@ from ._rows import (
     update_sql,
 )
 from ._serialize import compact, from_data, from_json, loads, stored_client, to_data
-from ._team import Team, scope_where
+from ._team import Team
 
 if TYPE_CHECKING:
     from ..views._lifecycle import ExpiringPage, Expiry, Forecast
@@ -521,7 +521,7 @@ class SqlStore(Outbox, Team):
         """
         if self._behind is not None:
             self._flush()
-        scope = scope_where(grants)
+        scope = self._scope(grants)
         try:
             # The end orders of a list judged on a day read the shown (or hidden) range
             # of the end index, and the few deleted after the day apart (sorted here).

@@ -159,6 +159,12 @@ class Team:
 
     # How a new request or audit row gets its number (PostgreSQL: an identity column).
     _NUMBERED: ClassVar[bool] = False
+    # How a small scope's list is made to read the group index (SQLite: INDEXED BY;
+    # PostgreSQL's planner judges from its statistics).
+    _GROUP_INDEX: ClassVar[str] = " INDEXED BY clients_by_group"
+    SMALL_SCOPE: ClassVar[int] = 5000
+    """A scope of at most this many clients is listed from the group index (its rows
+    found, then sorted); a larger one by scanning the list's own order."""
 
     if TYPE_CHECKING:
         partner: str
@@ -395,12 +401,30 @@ class Team:
 
     # -- clients in a scope ------------------------------------------------------------------
 
+    def _scope(self, grants: Iterable[Grant] | None) -> tuple[str, list[object], str]:
+        """The scope's condition and arguments (:func:`scope_where`) and how the list
+        reads the table: from the group index for a small scope (an operator of 100
+        clients among a million reads those 100, not the million), else as usual."""
+        where, args = scope_where(grants)
+        if not where or not self._GROUP_INDEX:
+            return where, args, ""
+        rows = self._ask(
+            self._sql(
+                f"SELECT count(*) FROM (SELECT 1 FROM clients{self._GROUP_INDEX} "
+                f"WHERE partner = ?{where} LIMIT ?) AS s"
+            ),
+            (self.partner, *args, self.SMALL_SCOPE + 1),
+            "sizing the scope",
+        )
+        small = int(rows[0][0]) <= self.SMALL_SCOPE
+        return where, args, self._GROUP_INDEX if small else ""
+
     def scoped_ids(self, grants: Iterable[Grant]) -> list[str]:
         """The ids of the partner's clients *grants* reach, by id (from the index on
         ``(partner, grp, id)``: no document is read)."""
-        where, args = scope_where(grants)
+        where, args, hint = self._scope(grants)
         rows = self._ask(
-            self._sql(f"SELECT id FROM clients WHERE partner = ?{where} ORDER BY id"),
+            self._sql(f"SELECT id FROM clients{hint} WHERE partner = ?{where} ORDER BY id"),
             (self.partner, *args),
             "listing the clients in scope",
         )
@@ -411,15 +435,16 @@ class Team:
     ) -> Iterator[Client]:
         """The clients *grants* reach (those whose ``ended_on`` is on or after
         *shown_since*, when given), *batch* documents a query, by id."""
-        where, args = scope_where(grants)
+        where, args, hint = self._scope(grants)
         if shown_since is not None:
             where += " AND ended_on >= ?"
             args.append(shown_since)
         first = self._sql(
-            f"SELECT id, document FROM clients WHERE partner = ?{where} ORDER BY id LIMIT ?"
+            f"SELECT id, document FROM clients{hint} WHERE partner = ?{where} "
+            "ORDER BY id LIMIT ?"
         )
         after = self._sql(
-            f"SELECT id, document FROM clients WHERE partner = ?{where} AND id > ? "
+            f"SELECT id, document FROM clients{hint} WHERE partner = ?{where} AND id > ? "
             "ORDER BY id LIMIT ?"
         )
         rows = self._ask(first, (self.partner, *args, batch), "listing the clients in scope")
