@@ -440,8 +440,7 @@ class Team:
             where += " AND ended_on >= ?"
             args.append(shown_since)
         first = self._sql(
-            f"SELECT id, document FROM clients{hint} WHERE partner = ?{where} "
-            "ORDER BY id LIMIT ?"
+            f"SELECT id, document FROM clients{hint} WHERE partner = ?{where} ORDER BY id LIMIT ?"
         )
         after = self._sql(
             f"SELECT id, document FROM clients{hint} WHERE partner = ?{where} AND id > ? "

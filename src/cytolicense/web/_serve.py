@@ -32,6 +32,11 @@ class ServeSettings:
     secret: str | None = None
     """The forms' CSRF key: one for every worker, or a form one worker served would be
     refused by the next."""
+    sign_in: bool = False
+    """Whether every request acts as an operator (a session signed with *secret*, so
+    that every worker honours it)."""
+    operator_header: str | None = None
+    session_hours: float = 8.0
 
     def app_args(self) -> dict[str, Any]:
         return attrs.asdict(self, recurse=False)

@@ -32,6 +32,25 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--workers", type=counted(1, 64), default=1, help="server processes (default 1)")
     p.add_argument(
+        "--sign-in",
+        action="store_true",
+        help="every request acts as an operator: signed in with its password, or named by "
+        "--operator-header (the token still admits services)",
+    )
+    p.add_argument(
+        "--operator-header",
+        default=None,
+        metavar="NAME",
+        help="a header the reverse proxy in front sets to the signed-in operator's id "
+        "(e.g. X-Forwarded-User); trusted only when given",
+    )
+    p.add_argument(
+        "--session-hours",
+        type=float,
+        default=8.0,
+        help="how long a password sign-in lasts (default 8)",
+    )
+    p.add_argument(
         "--create",
         action="store_true",
         help="start a new, empty SQLite database when --db names no file (else refused)",
@@ -83,6 +102,9 @@ def serve(run: Run) -> int:
         token=token,
         allowed_hosts=tuple(hosts),
         secret=secrets.token_hex(32),
+        sign_in=run.args.sign_in,
+        operator_header=run.args.operator_header,
+        session_hours=run.args.session_hours,
     )
     print(
         tr("the console is at http://{host}:{port}/", run.lang, host=host, port=run.args.port),
