@@ -449,6 +449,32 @@ def test_a_database_made_again_in_place_is_another(tmp_path: Path) -> None:
     assert answers == [5, 7]
 
 
+def test_a_file_restored_in_place_is_another(tmp_path: Path) -> None:
+    """A backup restored over the file a process serves, then other changes that bring
+    the change mark back to a value it had: the process does not answer from what it
+    kept before the restore (a restore gives the file a new instance)."""
+    from cytolicense.store._sqlite import copy_database, renew_instance
+
+    path, backup = tmp_path / "live.db", tmp_path / "backup.db"
+
+    def sell(seats: int) -> int:
+        with cl.Store(path, "p") as store:
+            console = cl.Console(_engine(), store)
+            sold = cl.AssignmentRequest(
+                product="edr", license_type="commercial", quantity=seats, period="1m"
+            )
+            console.assign("a", sold, TODAY)
+            return console.forecast(TODAY, 12).total()
+
+    with cl.Store(path, "p") as store:
+        cl.Console(_engine(), store).add_client("a", "A", TODAY)
+    copy_database(path, backup, wait=1, locked=path)
+    assert sell(5) == 5  # kept at this mark
+    copy_database(backup, path, wait=1, locked=path)
+    renew_instance(path)
+    assert sell(7) == 7  # the same mark, other data
+
+
 def test_two_databases_keep_their_own_forecasts(tmp_path: Path) -> None:
     a = cl.Console(_engine(), cl.Store(tmp_path / "a.db", "p"))
     b = cl.Console(_engine(), cl.Store(tmp_path / "b.db", "p"))

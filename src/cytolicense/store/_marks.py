@@ -7,11 +7,14 @@ months)`` with the partner's **change mark** it was computed at, and compute it 
 only when the mark moved.
 
 The mark is read with one indexed query: the partner's feed head (every save moves it
-by its events' count, in the save's own transaction) and its count of bulk imports
+by its events' count, in the save's own transaction), its count of bulk imports
 (``change_marks.imports``, bumped in an import's transaction: an import writes no feed
-items). Nothing else writes the rows a forecast reads (the expiry index): a save goes
-through the feed, an import through its count, a schema migration runs before any
-handle reads.
+items) and the database's instance (a SQLite file restored in place gets a new random
+id, its marks may repeat the replaced file's with other data; on PostgreSQL the
+clients table's oid, new when a restore makes the tables again). Nothing else writes
+the rows a forecast reads (the expiry index): a save goes through the feed, an import
+through its count, a schema migration runs before any handle reads. (A PostgreSQL
+restore into the existing tables keeps their oid: restart the processes serving it.)
 
 The mark is read before the aggregate: a change that commits in between gives an
 answer newer than its mark, which the next request (seeing the newer mark) computes
@@ -62,11 +65,13 @@ BUMP_IMPORTS = (
 
 MARK_QUERY = (
     "SELECT (SELECT position FROM feed_heads WHERE partner = ?), "
-    "(SELECT imports FROM change_marks WHERE partner = ?)"
+    "(SELECT imports FROM change_marks WHERE partner = ?), {instance}"
 )
-"""The partner's change mark: ``(feed head, imports)``, each ``NULL`` while none."""
+"""The partner's change mark: ``(feed head, imports, instance)`` (``NULL`` while
+none); ``{instance}`` is the store's SQL telling a database made again in place (the
+SQLite file's random id, which a restore renews; PostgreSQL's clients table oid)."""
 
-Mark = tuple[object, object]
+Mark = tuple[object, ...]
 _Key = tuple[str, str, "dt.date", int]
 
 

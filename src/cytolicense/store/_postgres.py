@@ -281,7 +281,9 @@ class PostgresStore(SqlStore):
     _LOCK_ROW = " FOR UPDATE"
     _CLAIM_LOCK = " FOR UPDATE OF d SKIP LOCKED"
     _QUEUE_LOCK = " FOR UPDATE SKIP LOCKED"
-    _ident: str | None = None
+    # The clients table's oid in the change mark: tables made again (a restore with
+    # --clean) are another database for the forecasts a process keeps.
+    _INSTANCE = "'clients'::regclass::oid"
 
     def __init__(self, url: str, partner: str) -> None:
         if not isinstance(partner, str) or not partner.strip():
@@ -558,16 +560,6 @@ class PostgresStore(SqlStore):
 
     def _where(self) -> str:
         return _safe(self.url)
-
-    def _identity(self) -> str:
-        # The database and the clients table's oid (tables made again are others),
-        # asked once a handle.
-        if self._ident is None:
-            row = self._db.execute("SELECT 'clients'::regclass::oid, current_database()")
-            found = row.fetchone()
-            assert found is not None
-            self._ident = f"{_safe(self.url)}:{found[1]}:{found[0]}"
-        return self._ident
 
     def _revive(self) -> None:
         """Connect again when the last call found the connection lost (the server

@@ -174,10 +174,12 @@ class SqlStore(Outbox, Team):
         """A transaction, or a savepoint inside one."""
         raise NotImplementedError
 
+    # What the change mark adds to tell a database made again in place (SQL).
+    _INSTANCE: ClassVar[str] = "NULL"
+
     def _identity(self) -> str:
-        """Which database this is, for what the process keeps of it (a forecast): the
-        same name for the same database, another for a database made again in its
-        place (a restored file, a schema dropped and created)."""
+        """Which database this is, for what the process keeps of it (a forecast, with
+        the change mark, which tells a database made again in its place)."""
         return self._where()
 
     def _holds_write_lock(self) -> bool:
@@ -702,8 +704,9 @@ class SqlStore(Outbox, Team):
         if self._holds_what_it_reads():  # inside a batch: its writes are not committed
             return self._forecast(today, months)
         key = (self._identity(), self.partner, today, months)
-        found = self._ask(self._sql(MARK_QUERY), (self.partner, self.partner), "forecasting")
-        mark = (found[0][0], found[0][1])
+        sql = MARK_QUERY.replace("{instance}", self._INSTANCE)
+        found = self._ask(self._sql(sql), (self.partner, self.partner), "forecasting")
+        mark = tuple(found[0])
         kept = FORECASTS.get(key, mark)
         if kept is not None:
             return kept

@@ -13,7 +13,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -43,7 +43,14 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 
-__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "Store", "copy_database", "verify_database"]
+__all__ = [
+    "APPLICATION_ID",
+    "SCHEMA_VERSION",
+    "Store",
+    "copy_database",
+    "renew_instance",
+    "verify_database",
+]
 
 APPLICATION_ID = 0x43594C43
 """``PRAGMA application_id`` of a cytolicense database ("CYLC"): how a file is known
@@ -207,6 +214,10 @@ class Store(SqlStore):
         StoreError: the file is not a cytolicense database, or cannot be opened.
     """
 
+    # The database's own random id in its change mark (a file restored in place gets
+    # a new one: see :func:`renew_instance`).
+    _INSTANCE = "(SELECT value FROM meta WHERE key = 'instance')"
+
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -220,7 +231,6 @@ class Store(SqlStore):
         self.path = Path(path)
         self.partner = partner
         self._depth = 0
-        self._ident: str | None = None
         self._dead: str | None = None
         self._loaded: dict[str, tuple[int, int, Client]] = {}
         self._held: dict[str, tuple[int, int, Client]] = {}
@@ -422,6 +432,7 @@ class Store(SqlStore):
         self._db.create_function("cytolicense_fold", 1, fold, deterministic=True)
         self._db.execute("UPDATE clients SET name_key = cytolicense_fold(name)")
         self._run(_SCHEMA_V9)
+        self._db.execute(NEW_INSTANCE)
         self._db.execute("UPDATE meta SET value = '9' WHERE key = 'schema'")
 
     def _schema_version(self) -> str | None:
@@ -553,21 +564,7 @@ class Store(SqlStore):
         return str(self.path)
 
     def _identity(self) -> str:
-        # The database's own random id (meta 'instance', written once): a file made
-        # again in its place is another; a backup of it restored is the same database
-        # (at the change mark of its data). Asked once a handle.
-        if self._ident is None:
-            get = "SELECT value FROM meta WHERE key = 'instance'"
-            row = self._db.execute(get).fetchone()
-            if row is None:
-                with self._transaction():
-                    self._db.execute(
-                        "INSERT OR IGNORE INTO meta (key, value) "
-                        "VALUES ('instance', lower(hex(randomblob(16))))"
-                    )
-                row = self._db.execute(get).fetchone()
-            self._ident = f"{os.path.abspath(self.path)}:{row[0]}"
-        return self._ident
+        return os.path.abspath(self.path)
 
     def _query(self, sql: str, args: Sequence[object], doing: str) -> list[Any]:
         try:
@@ -695,6 +692,22 @@ _BUSY = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
 
 class _GaveUp(Exception):
     """The bounded wait of :func:`copy_database` ran out."""
+
+
+NEW_INSTANCE = (
+    "INSERT OR REPLACE INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))))"
+)
+"""Give the database a new random id (the forecasts a process keeps are of another
+database from then on)."""
+
+
+def renew_instance(path: str | os.PathLike[str], *, timeout: float = 5.0) -> None:
+    """Give the SQLite database at *path* a new identity: what a process kept of it
+    (forecasts, against their change marks) is not taken for it any more. A restore
+    does it to the file it installs, whose marks may repeat those of the file it
+    replaced with other data."""
+    with closing(sqlite3.connect(path, timeout=timeout)) as db, db:
+        db.execute(NEW_INSTANCE)
 
 
 def copy_database(

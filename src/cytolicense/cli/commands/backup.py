@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ...store._sqlite import copy_database, verify_database
+from ...store._sqlite import copy_database, renew_instance, verify_database
 from ...views._text import clean, tr
 from .._args import counted
 from .._run import EXIT_OK, EXIT_REFUSED, Command, Run, UsageError
@@ -84,6 +84,9 @@ def restore(run: Run) -> int:
             print(tr("ok: the backup verifies (nothing changed)", run.lang), file=run.out)
             return EXIT_OK
         copy_database(copy, target, wait=run.args.wait, locked=target)
+        # Another database now: a process serving the file keeps no forecast of the
+        # one replaced (its change marks may repeat with other data).
+        renew_instance(target, timeout=run.args.wait)
     finally:
         shutil.rmtree(staged, ignore_errors=True)
     print(
