@@ -10,8 +10,16 @@ Starlette's TestClient (the whole ASGI app: routing, store lease, query, templat
 no socket), 3 warm-up requests and 15 timed, and prints the median and the slowest:
 
     /                 the monitoring list's first page; deep: ?after= the id at 90%
+    /?sort=name       by name; deep: the key (folded name, id) at 90%
+    /?sort=ended_on   by last day of service, oldest shown first (half the clients,
+                      ended long ago, lie before them in the index)
+    /?sort=-ended_on  by last day of service, latest first; deep: the key at 90% (an
+                      empty last page, past every shown client)
+    /?q=              a search: "client N/3" (11 hits at 1M); deep: "ñandú" (none:
+                      the whole listing index read)
     /expiring         its first page; deep: the Next link at 90% of the window
-    /forecast         12 months; deep: 36 months
+    /forecast         12 months; deep: 36 months (kept: nothing changed in between)
+    /forecast computed  the same, nothing kept (as after each change)
     /clients/{id}     the first client; deep: the last
     /pool             the pool (no paging)
 
@@ -91,11 +99,15 @@ def build(stores: list[cl.ClientStore], count: int) -> None:
     print(f"  built {count:,} clients in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
-def timed(get: Callable[[], object], runs: int = 15) -> tuple[float, float]:
+def timed(
+    get: Callable[[], object], runs: int = 15, before: Callable[[], object] | None = None
+) -> tuple[float, float]:
     for _ in range(3):
         get()
     times = []
     for _ in range(runs):
+        if before is not None:
+            before()  # not timed
         t = time.perf_counter()
         get()
         times.append((time.perf_counter() - t) * 1000)
@@ -103,8 +115,11 @@ def timed(get: Callable[[], object], runs: int = 15) -> tuple[float, float]:
 
 
 def pages(db: str, label: str, count: int) -> list[tuple[str, str, float, float, int]]:
+    from urllib.parse import urlencode
+
     from starlette.testclient import TestClient
 
+    from cytolicense.store._marks import FORECASTS
     from cytolicense.web import create_app
     from cytolicense.web._pages import EXPIRING_DAYS
 
@@ -120,8 +135,21 @@ def pages(db: str, label: str, count: int) -> list[tuple[str, str, float, float,
     window = len(keys)
     key = keys[int(window * 0.9)]
     del keys
+    # The keys of the sorted lists' rows at 90% (read once, for the links).
+    deep_sorted = {}
+    for order, column, way in (("name", "name_key", ""), ("-ended_on", "ended_on", " DESC")):
+        row = store._ask(  # type: ignore[attr-defined]
+            store._sql(  # type: ignore[attr-defined]
+                f"SELECT {column}, id FROM clients WHERE partner = ? "
+                f"ORDER BY {column}{way}, id{way} LIMIT 1 OFFSET ?"
+            ),
+            (PARTNER, int(count * 0.9)),
+            "benchmark",
+        )[0]
+        deep_sorted[order] = "/?" + urlencode(
+            {"sort": order, "after_key": str(row[0]), "after": row[1]}
+        )
     store.close()
-    from urllib.parse import urlencode
 
     deep_expiring = "/expiring?" + urlencode(
         {"after_on": key[0].isoformat(), "after_client": key[1], "after_line": key[2]}
@@ -129,7 +157,12 @@ def pages(db: str, label: str, count: int) -> list[tuple[str, str, float, float,
     plan = [
         ("/", "/", f"/?after={deep_id}"),
         ("/expiring", "/expiring", deep_expiring),
+        ("/?sort=name", "/?sort=name", deep_sorted["name"]),
+        ("/?sort=ended_on", "/?sort=ended_on", None),
+        ("/?sort=-ended_on", "/?sort=-ended_on", deep_sorted["-ended_on"]),
+        ("/?q=", f"/?q=client%20{count // 3}", "/?q=%C3%B1and%C3%BA"),
         ("/forecast", "/forecast", "/forecast?months=36"),
+        ("/forecast computed", "/forecast", "/forecast?months=36"),
         ("/clients/{id}", f"/clients/{ids[0]}", f"/clients/{last_id}"),
         ("/pool", "/pool", None),
     ]
@@ -143,7 +176,9 @@ def pages(db: str, label: str, count: int) -> list[tuple[str, str, float, float,
                 response = client.get(url)
                 assert response.status_code == 200, (url, response.status_code)
                 size = len(response.content)
-                median, worst = timed(lambda u=url: client.get(u))
+                # "computed": every request finds nothing kept (as after a change).
+                before = FORECASTS.clear if name.endswith("computed") else None
+                median, worst = timed(lambda u=url: client.get(u), before=before)
                 out.append((name, which, median, worst, size))
                 print(
                     f"  {label:10} {name:14} {which:5} {median:8.2f} ms (max {worst:7.2f}) "
