@@ -195,3 +195,44 @@ def test_the_monitoring_list_filters_by_group(db: str) -> None:
     sign_in(signed, "ana")
     # A group outside the scope shows nothing of it.
     assert "South One" not in signed.get("/?group=south").text
+
+
+def test_a_request_filed_on_a_page_and_approved_by_another(db: str) -> None:
+    sec = client(create_app(db, today=T, sign_in=True))
+    # Sara may request, not apply: her confirmation files a request.
+    store = cl.Store(db, "default")
+    cl.Console(cl.Engine(cl.load_catalog()), store).add_operator(
+        cl.Operator(
+            id="sara", name="Sara", role="security_admin", grants={cl.Grant(group="north")}
+        ),
+        T,
+    )
+    cl.Console(cl.Engine(cl.load_catalog()), store).set_password_hash(
+        "sara", hash_password("secret-sara"), T
+    )
+    store.close()
+    sign_in(sec, "sara")
+    preview = sec.get("/clients/n1/actions?action=move&group=north/x")
+    assert "Request it" in preview.text
+    pattern = r'<input type="hidden" name="(\w+)" value="([^"]*)"'
+    form = dict(re.findall(pattern, preview.text))
+    form.update(group="north/x", step="confirm")
+    form["checked"] = form["checked"].replace("&#34;", '"').replace("&quot;", '"')
+    done = sec.post("/clients/n1/actions", data=form)
+    assert done.status_code == 200 and "r1" in done.text
+    assert (
+        "request-r1" in sec.get("/requests").text and "approve-r1" not in sec.get("/requests").text
+    )
+    lic = client(create_app(db, today=T, sign_in=True))
+    sign_in(lic, "lic")
+    page = lic.get("/requests?lang=es")
+    assert "approve-r1" in page.text and "Solicitudes" in page.text
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None
+    answer = lic.post("/requests/r1", data={"csrf": token.group(1), "decision": "approve"})
+    assert answer.status_code == 200 and "r1" in answer.text
+    assert "north/x" in lic.get("/clients/n1").text
+    assert (
+        lic.post("/requests/r1", data={"csrf": token.group(1), "decision": "approve"}).status_code
+        == 404
+    )

@@ -603,6 +603,7 @@ _DONE = {
     "resume": "Resumed: {product} is in service again.",
     "delete_client": "The client was deleted. It stays in the list for 90 days.",
     "move": "Moved to the group {group}.",
+    "request": "Requested ({request}): it waits for another operator's approval.",
     "auto_renew_on": "{product} now renews by itself on {day}.",
     "auto_renew_off": "{product} no longer renews by itself.",
     "schedule": "Scheduled: {product} renews on {day} with the change chosen.",
@@ -628,6 +629,8 @@ def _flash(ctx: _Context, request: Request, client: Client) -> str | None:
         }
     elif done == "move":
         values = {"group": client.group or tr("(default group)", lang)}
+    elif done == "request":
+        values = {"request": request.query_params.get("request", "")}
     elif done not in ("add_client", "delete_client"):
         return None
     return tr(_DONE[str(done)], lang, **values)
@@ -1003,6 +1006,7 @@ async def _action_page(
         refused_kind=op.kind,
         changes=changes,
         nothing=decision.ok and not changes,
+        requesting=not console.may(op.kind) and console.may("request"),
         key=key or secrets.token_urlsafe(16),
         modules=_modules_of(catalog, m.product) if m is not None and name == "modify" else [],
         held=held,
@@ -1065,6 +1069,14 @@ async def act(ctx: _Context, request: Request) -> Response:
                 ctx.lang(request),
             ),
         )
+    if not console.may(op.kind) and console.may("request"):
+        # An operator who may not apply it files it for another to approve.
+        try:
+            filed = await run_in_threadpool(lambda: console.request(cid, op, ctx.day()))
+        except RuleViolation as exc:
+            return await _action_page(ctx, request, console, fields, key=key, decision=exc.decision)
+        query = urlencode({"done": "request", "request": filed.id})
+        return RedirectResponse(_link(request, f"/clients/{_quote(cid)}?{query}"), status_code=303)
     try:
         await run_in_threadpool(lambda: console.apply(cid, op, ctx.day(), actor=who.actor, key=key))
     except RuleViolation as exc:

@@ -4,13 +4,14 @@ whose role may read it)."""
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 import attrs
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..core._exceptions import ForbiddenError
+from ..core._exceptions import ForbiddenError, RuleViolation, UnknownIdError
 from ..views._text import tr
 from ._auth import SIGNED_IN, Sessions, Throttle, verify_password
 from ._context import _Context
@@ -132,6 +133,60 @@ async def audit(ctx: _Context, request: Request) -> Response:
     return _render(ctx, request, "audit.html", entries=entries, moment=_moment)
 
 
+@_guard
+async def requests(ctx: _Context, request: Request) -> Response:
+    """``GET /requests``: the pending requests in the operator's scope, each with
+    Approve and Reject for an operator who may decide it (not its own)."""
+    console, who = await _console(ctx, request)
+    pending = await run_in_threadpool(console.requests)
+    done = request.query_params.get("done")
+    lang = ctx.lang(request)
+    flash = None
+    if done in _DECIDED:
+        flash = tr(_DECIDED[done], lang, request=request.query_params.get("request", ""))
+    return _render(
+        ctx,
+        request,
+        "requests.html",
+        pending=pending,
+        decides=console.may("approve"),
+        me=who.operator,
+        flash=flash,
+    )
+
+
+_DECIDED = {
+    "approved": "Request {request} approved: its operation was applied today.",
+    "rejected": "Request {request} rejected.",
+}
+
+
+@_guard
+async def decide(ctx: _Context, request: Request) -> Response:
+    """``POST /requests/{request_id}``: ``decision=approve`` or ``reject``."""
+    console, _ = await _console(ctx, request)
+    form = await _form(ctx, request)
+    rid = request.path_params["request_id"]
+    lang = ctx.lang(request)
+    try:
+        if _one(form, "decision") == "approve":
+            await run_in_threadpool(lambda: console.approve(rid, ctx.day()))
+            done = "approved"
+        else:
+            reason = _one(form, "reason").strip() or None
+            await run_in_threadpool(lambda: console.reject(rid, ctx.day(), reason=reason))
+            done = "rejected"
+    except ForbiddenError as exc:
+        return _error(ctx, request, 403, exc.message_in(lang))
+    except UnknownIdError:
+        return _error(ctx, request, 404, tr("No such request is pending.", lang))
+    except RuleViolation as exc:
+        said = "; ".join(f.message_in(lang) for f in exc.decision.errors)
+        return _error(ctx, request, 422, said)
+    query = urlencode({"done": done, "request": rid})
+    return RedirectResponse(_link(request, f"/requests?{query}"), status_code=303)
+
+
 def _moment(at: dt.datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -141,6 +196,8 @@ TEAM_PAGES: list[tuple[str, Page, list[str]]] = [
     ("/signin", signin_post, ["POST"]),
     ("/signout", signout, ["POST"]),
     ("/audit", audit, ["GET"]),
+    ("/requests", requests, ["GET"]),
+    ("/requests/{request_id}", decide, ["POST"]),
 ]
 """The team's pages (``/signin`` and ``/signout`` hold no store handle)."""
 
