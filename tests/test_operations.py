@@ -415,6 +415,7 @@ def test_every_operation_and_record_round_trips(engine: cl.Engine) -> None:
     v1 |= {"ProductOffer", "ModuleOffer"}  # round-tripped in tests/test_offer.py
     v1 |= {"Grant", "Operator", "OperationRequest", "AuditEntry"}  # test_access_records.py
     v1 |= {"SeatLot", "ScheduledChange", "DayRun"}  # test_renewal_day.py
+    v1 |= {"ExpiryNotice", "NoticeState"}  # test_expiry_notices.py
     assert set(SERIALIZABLE) - kinds <= v1
     # The store writes events and clients without the converter: the same documents.
     # With the fast extra, msgspec writes them: the same text as the standard encoder.
@@ -427,7 +428,10 @@ def test_every_operation_and_record_round_trips(engine: cl.Engine) -> None:
     from cytolicense.store._serialize import _event_writer
 
     restored = cl.ClientRestored(client_id="acme", on=T0)
-    for e in [*events, restored]:
+    notice = cl.ExpiryNotice(
+        client_id="acme", on=T0, maintenance_id="m1", days_before=7, expires_on=T0
+    )
+    for e in [*events, restored, notice]:
         # written by its generated writer (the converter has read these classes above,
         # which resolves their annotations), the same data as the converter's
         assert _event_writer(type(e)) is not None, type(e).__name__
@@ -438,7 +442,9 @@ def test_every_operation_and_record_round_trips(engine: cl.Engine) -> None:
     for pe in pool_events:
         assert dumps(pe) == standard(to_data(pe))
     assert dumps(c) == standard(client_data(c))
-    assert {type(e).__name__ for e in [*events, restored]} == {t.__name__ for t in cl.EVENT_TYPES}
+    assert {type(e).__name__ for e in [*events, restored, notice]} == {
+        t.__name__ for t in cl.EVENT_TYPES
+    }
     assert client_data(c) == to_data(c)
 
 

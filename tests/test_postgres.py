@@ -569,7 +569,7 @@ def _tenancy(postgres_url: str) -> tuple[str, str, str]:
             conn.execute(
                 f"GRANT SELECT, INSERT, UPDATE, DELETE ON clients, events, pools, "
                 f"pool_events, expiries, feed_heads, feed, webhooks, deliveries, "
-                f"operators, requests, change_marks TO {role}"
+                f"operators, requests, change_marks, partner_settings TO {role}"
             )
             conn.execute(f"GRANT SELECT, INSERT ON audit TO {role}")  # append-only
             conn.execute(f"GRANT SELECT ON cytolicense_meta TO {role}")

@@ -362,7 +362,9 @@ def test_the_run_renews_once_when_repeated(target: str) -> None:
     _seed(console, 12)
     console.add_client("off", "Off", T0)
     console.apply("off", edr(2), T0)  # not auto-renewing: read, nothing due
-    assert console.run_day(END - dt.timedelta(days=1)) == cl.DayRun()
+    eve = console.run_day(END - dt.timedelta(days=1))
+    assert not eve.applied and not eve.refused  # only the 1-day expiry notices
+    assert [n.days_before for _, n in eve.notices] == [1] * 13
     run = console.run_day(END, batch=5)
     assert len(run.applied) == 12 and not run.refused
     assert [cid for cid, _ in run.applied] == sorted(f"c{i:04d}" for i in range(12))

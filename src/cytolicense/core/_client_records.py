@@ -29,7 +29,15 @@ from ._validation import (
     to_period,
 )
 
-__all__ = ["Client", "Maintenance", "ModuleLicense", "ScheduledChange", "SeatLot", "Suspension"]
+__all__ = [
+    "Client",
+    "Maintenance",
+    "ModuleLicense",
+    "NoticeState",
+    "ScheduledChange",
+    "SeatLot",
+    "Suspension",
+]
 
 
 T = TypeVar("T")
@@ -135,6 +143,29 @@ class ScheduledChange:
     period: Period | None = attrs.field(default=None, converter=optional_period)
 
 
+@attrs.frozen(kw_only=True, slots=True)
+class NoticeState:
+    """Where a maintenance's expiry notices (:class:`ExpiryNotice`) stand for one end.
+
+    Attributes:
+        expires_on: The end they are for (a line whose end moved has none for its new
+            end yet).
+        armed_on: The day they were armed: the renewal's (a threshold due before it
+            is skipped), else the first notice's.
+        sent: The most urgent threshold written for that end (days before it), or
+            ``None``.
+    """
+
+    expires_on: dt.date = attrs.field(validator=is_date)
+    armed_on: dt.date = attrs.field(validator=is_date)
+    sent: int | None = attrs.field(default=None, validator=optional_positive_int)
+
+
+def _notices(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(value, NoticeState):
+        raise TypeError(f"{attribute.name} must be a NoticeState or None, got {value!r}")
+
+
 def _scheduled(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and not isinstance(value, ScheduledChange):
         raise TypeError(f"{attribute.name} must be a ScheduledChange or None, got {value!r}")
@@ -208,6 +239,8 @@ class Maintenance:
         lots: For a product with a return window, the seats added by each operation
             that added seats, oldest first (see :class:`SeatLot`); their seats add up
             to at most :attr:`quantity`.
+        notices: Where its expiry notices stand (:class:`NoticeState`: set by the
+            day's run and by a renewal), or ``None``.
     """
 
     id: str = attrs.field(validator=non_empty_str)
@@ -230,6 +263,7 @@ class Maintenance:
     auto_renew: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     scheduled: ScheduledChange | None = attrs.field(default=None, validator=_scheduled)
     lots: tuple[SeatLot, ...] = attrs.field(default=(), converter=_lots)
+    notices: NoticeState | None = attrs.field(default=None, validator=_notices)
 
     _until: dt.date | None = attrs.field(init=False, eq=False, repr=False)
     _ended: dt.date = attrs.field(init=False, eq=False, repr=False)

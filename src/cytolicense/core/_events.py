@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from ._client_records import Client, Maintenance, ScheduledChange, Suspension
+from ._client_records import Client, Maintenance, NoticeState, ScheduledChange, Suspension
 from ._enums import ManagementMode
 from ._period import Period
 from ._trusted import maker, unchecked
@@ -18,6 +18,7 @@ from ._validation import (
     optional_period,
     optional_positive_int,
     optional_str,
+    positive_int,
     to_management,
     to_period,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "ClientMoved",
     "ClientRestored",
     "Event",
+    "ExpiryNotice",
     "LicensesModified",
     "MaintenanceRenewed",
     "ManagementChanged",
@@ -428,6 +430,37 @@ class ScheduleCancelled(_EventBase):
         return _replace(client, attrs.evolve(m, scheduled=None))
 
 
+@attrs.frozen(kw_only=True, slots=True)
+class ExpiryNotice(_EventBase):
+    """The day's run gave notice that a commercial maintenance expires soon: its
+    ``expires_on`` is *days_before* days away, or fewer when days were missed (written
+    once per maintenance, threshold and end; see :meth:`Console.run_day`). It changes
+    nothing of the client but where the maintenance's notices stand
+    (:attr:`Maintenance.notices`).
+
+    Attributes:
+        maintenance_id: The maintenance.
+        days_before: The threshold reached (60, 30, 7, 1 by default).
+        expires_on: The end it gives notice of.
+    """
+
+    maintenance_id: str = attrs.field(validator=non_empty_str)
+    days_before: int = attrs.field(validator=positive_int)
+    expires_on: dt.date = attrs.field(validator=is_date)
+
+    def _applied(self, client: Client, evolve: Callable[..., Client]) -> Client:
+        # A notice is no operation: the client's changed_on stays.
+        return evolve(client, maintenances=self._after(client, evolve is _evolve_trusted))
+
+    def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
+        m = client.maintenance(self.maintenance_id)
+        mark = m.notices
+        same = mark is not None and mark.expires_on == self.expires_on
+        armed = mark.armed_on if mark is not None and same else self.on
+        state = NoticeState(expires_on=self.expires_on, armed_on=armed, sent=self.days_before)
+        return _replace(client, attrs.evolve(m, notices=state))
+
+
 Event = (
     ClientCreated
     | ProductAssigned
@@ -448,6 +481,7 @@ Event = (
     | AutoRenewChanged
     | ChangeScheduled
     | ScheduleCancelled
+    | ExpiryNotice
 )
 """Any event record."""
 
@@ -471,6 +505,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AutoRenewChanged,
     ChangeScheduled,
     ScheduleCancelled,
+    ExpiryNotice,
 )
 
 

@@ -21,7 +21,7 @@ from ..core._catalog_records import INITIAL_RELEASE
 from ..core._client_records import Client, Maintenance
 from ..core._dates import RETENTION_DAYS, status
 from ..core._enums import LicenseType, ManagementMode, Severity, Status
-from ..core._events import ClientCreated, Event, apply, apply_trusted
+from ..core._events import ClientCreated, Event, ExpiryNotice, apply, apply_trusted
 from ..core._exceptions import ReleaseMissingError, RuleViolation
 from ..core._findings import CodeSpec, Decision, Finding
 from ..core._operations import (
@@ -40,7 +40,7 @@ from ..core._pool import Pool, PoolChanged
 from ..core._rulespec import Rule, RuleContext, RuleSpec, Tables, as_spec
 from ..core._validation import check_new_client_id, to_management, to_severity
 from ..operations._family import find, modules_of
-from ..operations._renewal_day import dropping, due
+from ..operations._renewal_day import NOTICE_DAYS, dropping, due, notices
 from ..operations._table import KINDS, kind_of
 from ..operations._trials import conversion
 from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS
@@ -602,6 +602,18 @@ class Engine:
         maintenance is never due. Each is for :meth:`apply` to decide (a pool short of
         seats may refuse it: it is due again the next day, until its grace ends)."""
         return due(self.catalog, client, today)
+
+    @staticmethod
+    def notices(
+        client: Client, today: dt.date, thresholds: Iterable[int] = NOTICE_DAYS
+    ) -> tuple[ExpiryNotice, ...]:
+        """The expiry notices (:class:`ExpiryNotice`) the day's run writes for *client*
+        on *today*: for each active commercial maintenance, the most urgent of
+        *thresholds* (days before its ``expires_on``) due on or before *today*, unless
+        written already for that ``expires_on`` or due before the day it was assigned
+        or last renewed. Pure: what is written is in the client
+        (:attr:`Maintenance.notices`)."""
+        return notices(client, today, thresholds)
 
     @staticmethod
     def entitlements(client: Client, today: dt.date) -> dict[str, int]:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import attrs
 
 from ..core._catalog import Catalog
-from ..core._client_records import Maintenance
+from ..core._client_records import Maintenance, NoticeState
 from ..core._dates import commercial_expiry
 from ..core._enums import Severity, Status
 from ..core._events import MaintenanceRenewed, ProductChanged
@@ -149,6 +149,8 @@ def _renewed(ctx: RuleContext, who: Who, release: str | None) -> Written:
         # seats are a new lot, returnable from the renewal day.
         scheduled=None,
         lots=added_lot(ctx.product, m.license_type, ctx.today, q, period),
+        # Its expiry notices are armed again for the new end, from the renewal day.
+        notices=NoticeState(expires_on=end, armed_on=ctx.today),
     )
     return [MaintenanceRenewed(maintenance=renewed, previous_expires_on=m.expires_on, **who)], m.id
 

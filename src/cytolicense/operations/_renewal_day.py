@@ -20,7 +20,13 @@ import attrs
 from ..core._catalog import Catalog
 from ..core._client_records import Client, Maintenance
 from ..core._enums import Status
-from ..core._events import AutoRenewChanged, ChangeScheduled, Event, ScheduleCancelled
+from ..core._events import (
+    AutoRenewChanged,
+    ChangeScheduled,
+    Event,
+    ExpiryNotice,
+    ScheduleCancelled,
+)
 from ..core._findings import CodeSpec, Finding
 from ..core._operations import (
     DeleteClient,
@@ -47,7 +53,16 @@ from ._family import (
     terms,
 )
 
-__all__ = ["AUTO_RENEW_NOT_COMMERCIAL", "FAMILY", "NEEDS_AUTO_RENEW", "dropping", "due"]
+__all__ = [
+    "AUTO_RENEW_NOT_COMMERCIAL",
+    "FAMILY",
+    "NEEDS_AUTO_RENEW",
+    "NOTICE_DAYS",
+    "dropping",
+    "due",
+    "notice_days",
+    "notices",
+]
 
 _rules: list[RuleSpec] = []
 rule = rule_into(_rules)
@@ -243,6 +258,70 @@ def due(catalog: Catalog, client: Client, today: dt.date) -> tuple[Renew, ...]:
                 maintenance=m.id,
                 period=None if s is None else s.period,
                 quantity=None if s is None else s.quantity,
+            )
+        )
+    return tuple(out)
+
+
+NOTICE_DAYS: tuple[int, ...] = (60, 30, 7, 1)
+"""The expiry notices' thresholds by default, in days before the end."""
+
+_MAX_NOTICE_DAYS = 3660
+
+
+def notice_days(thresholds: Iterable[int]) -> tuple[int, ...]:
+    """*thresholds* checked (each an ``int`` from 1 to 3660 days) and put in order,
+    least urgent first, without repeats (``()``: no notices)."""
+    if isinstance(thresholds, str | bytes):
+        raise TypeError(f"thresholds must be a collection of ints, got {thresholds!r}")
+    days = tuple(thresholds)
+    for t in days:
+        if type(t) is not int or not 1 <= t <= _MAX_NOTICE_DAYS:
+            raise ValueError(
+                f"a notice threshold must be an int from 1 to {_MAX_NOTICE_DAYS} days, got {t!r}"
+            )
+    return tuple(sorted(set(days), reverse=True))
+
+
+def notices(
+    client: Client, today: dt.date, thresholds: Iterable[int] = NOTICE_DAYS
+) -> tuple[ExpiryNotice, ...]:
+    """The expiry notices the day's run writes for *client* on *today* (a pure
+    function: no clock, no I/O).
+
+    Threshold ``t`` of a line is due on ``expires_on - t``. For each commercial
+    maintenance active on *today*, the most urgent threshold due on or before *today*
+    (the smallest ``t`` with ``expires_on - today <= t``) is written unless it, or a
+    more urgent one, was written for that ``expires_on`` already (so missed days give
+    only the most urgent) or it was due before the day the line was assigned or last
+    renewed (one due on that very day is written). A renewal (a new ``expires_on``)
+    arms them again."""
+    days = sorted(notice_days(thresholds))  # most urgent first
+    if not days:
+        return ()
+    out: list[ExpiryNotice] = []
+    for m in client.maintenances:
+        if m.license_type is not COMMERCIAL or m.status(today) is not Status.ACTIVE:
+            continue
+        left = (m.expires_on - today).days
+        t = next((t for t in days if t >= left), None)
+        if t is None:
+            continue
+        mark = m.notices
+        armed = m.starts_on
+        if mark is not None and mark.expires_on == m.expires_on:
+            if mark.sent is not None and mark.sent <= t:
+                continue  # written already (or a more urgent one)
+            armed = mark.armed_on
+        if (armed - m.expires_on).days > -t:  # due before it was armed: skipped
+            continue
+        out.append(
+            ExpiryNotice(
+                client_id=client.id,
+                on=today,
+                maintenance_id=m.id,
+                days_before=t,
+                expires_on=m.expires_on,
             )
         )
     return tuple(out)

@@ -758,6 +758,27 @@ class Console(TeamConsole):
             return plan_day(self, today)
         return run_day(self, today, batch=batch, on_batch=on_batch)
 
+    def notice_thresholds(self) -> tuple[int, ...]:
+        """The partner's expiry notices' thresholds, in days before an expiry, least
+        urgent first (60, 30, 7 and 1 until set; ``()``: no notices)."""
+        from ._day import notice_thresholds
+
+        self._guard.require("read")
+        return notice_thresholds(self)
+
+    def set_notice_thresholds(self, thresholds: Iterable[int]) -> tuple[int, ...]:
+        """Keep the partner's expiry notices' thresholds (days before an expiry, each
+        from 1 to 3660; ``()`` turns the notices off) for the day's runs to come; them,
+        least urgent first.
+
+        Raises:
+            ValueError: a threshold is not an ``int`` from 1 to 3660.
+        """
+        from ._day import set_notice_thresholds
+
+        self._guard.require("operators")
+        return set_notice_thresholds(self, thresholds)
+
     # -- the feed and webhooks ---------------------------------------------------------------
 
     def _outbox(self, action: str = "operators") -> Outbox:

@@ -14,24 +14,50 @@ and then reads the renewed line).
 
 A renewal refused (a pool short of seats with ``pool_shortage=ERROR``) stores nothing,
 not even its key: it is due again the next day, until its grace ends.
+
+Then the expiry notices (:class:`ExpiryNotice`): their candidates are a range of the
+expiry index (the commercial lines in force that expire from the day to the partner's
+longest threshold later), taken a batch of clients at a time in the same way; the
+engine says which are due (:func:`~cytolicense.operations._renewal_day.notices`, pure),
+and each client's are saved as a change of their own (in its history and the
+partner's feed). What was written is in the client's document
+(:attr:`Maintenance.notices`), read under the batch's locks: a run repeated, or two at
+once, write each notice once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
+import attrs
+
 from ..core._day_run import DayRun
-from ..core._exceptions import NotFoundError, RuleViolation
+from ..core._events import ExpiryNotice, apply_trusted
+from ..core._exceptions import DataError, NotFoundError, RuleViolation
 from ..core._findings import Decision
 from ..core._operations import Operation
+from ..engine._engine import Change
+from ..operations._renewal_day import NOTICE_DAYS, notice_days, notices
 
 if TYPE_CHECKING:
     from ._console import Console
 
-__all__ = ["ACTOR", "BATCH", "day_key", "plan_day", "run_day", "write_expiry_notices"]
+__all__ = [
+    "ACTOR",
+    "BATCH",
+    "NOTICES_SETTING",
+    "day_key",
+    "notice_thresholds",
+    "plan_day",
+    "run_day",
+    "set_notice_thresholds",
+    "write_expiry_notices",
+]
 
 ACTOR = "auto-renew"
 """The actor the day's run records on the events it writes."""
@@ -43,7 +69,11 @@ _MAX_KEY = 200
 
 Applied = list[tuple[str, Operation]]
 Refused = list[tuple[str, Operation, Decision]]
+Notices = list[tuple[str, ExpiryNotice]]
 OnBatch = Callable[[int, DayRun], None]
+
+NOTICES_SETTING = "notice_thresholds"
+"""The partner's setting holding its expiry notices' thresholds (a JSON array)."""
 
 
 def day_key(client_id: str, maintenance_id: str, expires_on: dt.date) -> str:
@@ -69,10 +99,97 @@ def due_clients(console: Console, today: dt.date) -> list[str]:
     return sorted(c.id for c in console.store.clients() if engine.due(c, today))
 
 
-def write_expiry_notices(console: Console, today: dt.date) -> None:
-    """The day's run's step that writes expiry notices (``ExpiryNotice``: 60, 30, 7 and
-    1 days before each expiry), after the renewals so that a line renewed today is
-    armed for its new expiry. Nothing yet: the event feed's work adds it here."""
+def notice_thresholds(console: Console) -> tuple[int, ...]:
+    """The partner's expiry notices' thresholds, least urgent first (default 60, 30, 7,
+    1 days; ``()``: none)."""
+    get = getattr(console.store, "setting", None)
+    text = None if get is None else get(NOTICES_SETTING)
+    if text is None:
+        return NOTICE_DAYS
+    try:
+        return notice_days(json.loads(text))
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"the partner's notice thresholds are not valid: {exc}") from exc
+
+
+def set_notice_thresholds(console: Console, thresholds: Iterable[int]) -> tuple[int, ...]:
+    """Store the partner's expiry notices' thresholds; them, least urgent first."""
+    days = notice_days(thresholds)
+    put = getattr(console.store, "set_setting", None)
+    if put is None:
+        raise TypeError(f"{console.store!r} keeps no settings")
+    put(NOTICES_SETTING, json.dumps(list(days)))
+    return days
+
+
+def notice_clients(console: Console, today: dt.date, days: int) -> list[str]:
+    """The ids of the clients that may have an expiry notice due on *today*, in id
+    order: from a range of the store's expiry index (lines expiring from *today* to
+    *days* days later) where it has one, else (a store of your own) every client."""
+    listed = getattr(console.store, "notices_due", None)
+    if listed is not None:
+        rows: Sequence[tuple[str, str, dt.date]] = listed(today, days)
+        return list(dict.fromkeys(client_id for client_id, _, _ in rows))
+    return sorted(c.id for c in console.store.clients())
+
+
+def write_expiry_notices(
+    console: Console, today: dt.date, *, batch: int = BATCH, dry_run: bool = False
+) -> Notices:
+    """The day's run's step that writes expiry notices (:class:`ExpiryNotice`, at the
+    partner's thresholds: 60, 30, 7 and 1 days before each expiry by default), after
+    the renewals so that a line renewed today is armed for its new expiry. The
+    notices written (with *dry_run*: those it would write, nothing written)."""
+    days = notice_thresholds(console)
+    if not days:
+        return []
+    ids = notice_clients(console, today, days[0])
+    written: Notices = []
+    for start in range(0, len(ids), batch):
+        part = ids[start : start + batch]
+        if dry_run:
+            written += _notices_of(console, part, today, days, write=False)
+            continue
+        written += console._retrying(partial(_notices_of, console, part, today, days), "run-day")
+    return written
+
+
+def _notices_of(
+    console: Console, ids: list[str], today: dt.date, days: tuple[int, ...], *, write: bool = True
+) -> Notices:
+    """One batch of notices: each client's due ones, saved as one change per client
+    (its history and the feed), all in one transaction."""
+    store = console.store
+    written: Notices = []
+    if not write:
+        for client_id in ids:
+            try:
+                client = console.get(client_id)
+            except NotFoundError:
+                continue
+            written += [
+                (client_id, attrs.evolve(e, actor=ACTOR)) for e in notices(client, today, days)
+            ]
+        return written
+    with store.batch():
+        read_many = getattr(store, "load_many", None)
+        if read_many is not None:  # one query, and the batch holds them
+            read_many(ids)
+        for client_id in ids:
+            try:
+                console.get(client_id)  # (out of the operator's scope: NotFoundError)
+                client, version = store.load(client_id)
+            except NotFoundError:
+                continue
+            events = tuple(attrs.evolve(e, actor=ACTOR) for e in notices(client, today, days))
+            if not events:
+                continue
+            after = client
+            for e in events:
+                after = apply_trusted(after, e)
+            store.save(Change(client=after, events=events), version)
+            written += [(client_id, e) for e in events]
+    return written
 
 
 def run_day(
@@ -97,8 +214,8 @@ def run_day(
         refused += failed
         if on_batch is not None:
             on_batch(n, DayRun(applied=tuple(applied), refused=tuple(refused)))
-    write_expiry_notices(console, today)
-    return DayRun(applied=tuple(applied), refused=tuple(refused))
+    written = write_expiry_notices(console, today, batch=batch)
+    return DayRun(applied=tuple(applied), refused=tuple(refused), notices=tuple(written))
 
 
 def _renew(console: Console, ids: list[str], today: dt.date) -> tuple[Applied, Refused]:
@@ -152,4 +269,11 @@ def plan_day(console: Console, today: dt.date) -> DayRun:
                 applied.append((client_id, op))
             else:
                 refused.append((client_id, op, decision))
-    return DayRun(applied=tuple(applied), refused=tuple(refused))
+    # A line the run renews first is armed for its new end: no notice for the old one.
+    renewed = {(cid, getattr(op, "maintenance", "")) for cid, op in applied}
+    written = [
+        (cid, e)
+        for cid, e in write_expiry_notices(console, today, dry_run=True)
+        if (cid, e.maintenance_id) not in renewed
+    ]
+    return DayRun(applied=tuple(applied), refused=tuple(refused), notices=tuple(written))

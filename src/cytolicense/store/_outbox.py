@@ -41,7 +41,14 @@ from ..core._feed import (
 from ._rows import dumps
 from ._serialize import from_data, loads
 
-__all__ = ["FEED_SQLITE", "Claimed", "Outbox", "feed_postgres"]
+__all__ = [
+    "FEED_SQLITE",
+    "SETTINGS_SQLITE",
+    "Claimed",
+    "Outbox",
+    "feed_postgres",
+    "settings_postgres",
+]
 
 FEED_SQLITE = """
 CREATE TABLE IF NOT EXISTS feed_heads (
@@ -110,6 +117,26 @@ CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (partner, next_at)
     WHERE status = 'pending';
 """
     return tables + "".join(policy(t) for t in ("feed_heads", "feed", "webhooks", "deliveries"))
+
+
+SETTINGS_SQLITE = """
+CREATE TABLE IF NOT EXISTS partner_settings (
+    partner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (partner, name)
+);
+"""
+"""A partner's settings (the expiry notices' thresholds) on SQLite."""
+
+
+def settings_postgres(policy: Callable[[str], str]) -> str:
+    """A partner's settings on PostgreSQL, under the partner's row-level security."""
+    return (
+        "CREATE TABLE IF NOT EXISTS partner_settings (partner TEXT NOT NULL, "
+        "name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (partner, name));"
+        + policy("partner_settings")
+    )
 
 
 FEED_HEAD = (
@@ -244,6 +271,49 @@ class Outbox:
             "reading the feed",
         )
         return int(rows[0][0]) if rows else 0
+
+    # -- the expiry notices ------------------------------------------------------------------
+
+    def setting(self, name: str) -> str | None:
+        """The partner's setting *name* (``None``: never set)."""
+        rows = self._ask(
+            self._sql("SELECT value FROM partner_settings WHERE partner = ? AND name = ?"),
+            (self.partner, name),
+            "reading a setting",
+        )
+        return str(rows[0][0]) if rows else None
+
+    def set_setting(self, name: str, value: str) -> None:
+        """Store the partner's setting *name*."""
+        with self._writing("writing a setting"):
+            self._exec(
+                self._sql(
+                    "INSERT INTO partner_settings (partner, name, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT (partner, name) DO UPDATE SET value = excluded.value"
+                ),
+                (self.partner, name, value),
+            )
+
+    def notices_due(self, today: dt.date, days: int) -> list[tuple[str, str, dt.date]]:
+        """``(client id, maintenance id, expires_on)`` of every commercial line in force
+        on *today* whose expiry is from *today* to *days* days later, by client and
+        maintenance id: the candidates of the day's expiry notices, read as a range of
+        the expiry index (no document is read)."""
+        try:
+            last = today + dt.timedelta(days=days)
+        except OverflowError:
+            last = dt.date.max
+        rows = self._ask(
+            self._sql(
+                "SELECT client_id, maintenance_id, expires_on FROM expiries WHERE partner = ? "
+                "AND expires_on >= ? AND expires_on <= ? AND starts_on <= ? "
+                "AND in_force_until >= ? AND license_type = 'commercial' "
+                "ORDER BY client_id, maintenance_id"
+            ),
+            (self.partner, self._day(today), self._day(last), self._day(today), self._day(today)),
+            "listing the expiry notices due",
+        )
+        return [(c, m, _day_of(e) or today) for c, m, e in rows]
 
     # -- webhooks ----------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from ..core._client_records import (
     Client,
     Maintenance,
     ModuleLicense,
+    NoticeState,
     ScheduledChange,
     SeatLot,
     Suspension,
@@ -61,7 +62,7 @@ _MAINTENANCE_SIZE, _MODULE_SIZE = len(_MAINTENANCE_FIELDS), len(_MODULE_FIELDS)
 make_module = maker(ModuleLicense, _MODULE_FIELDS)
 make_maintenance = maker(
     Maintenance,
-    (*_MAINTENANCE_FIELDS, "release", "suspensions", "auto_renew", "scheduled", "lots"),
+    (*_MAINTENANCE_FIELDS, "release", "suspensions", "auto_renew", "scheduled", "lots", "notices"),
 )
 make_client = maker(
     Client, ("id", "name", "created_on", "deleted_on", "maintenances", "changed_on", "group")
@@ -172,6 +173,17 @@ def _lots(value: Any) -> tuple[SeatLot, ...]:
     return tuple(out)
 
 
+def _notices(value: Any) -> NoticeState:
+    if type(value) is not dict or len(value) != 3:
+        raise _Unusual
+    sent = value["sent"]
+    if sent is not None and (type(sent) is not int or sent < 1):
+        raise _Unusual
+    return NoticeState(
+        expires_on=_day(value["expires_on"]), armed_on=_day(value["armed_on"]), sent=sent
+    )
+
+
 def _maintenance(d: Any) -> Maintenance:
     if type(d) is not dict:
         raise _Unusual
@@ -181,6 +193,7 @@ def _maintenance(d: Any) -> Maintenance:
     auto_renew = False
     scheduled: ScheduledChange | None = None
     lots: tuple[SeatLot, ...] = ()
+    notices: NoticeState | None = None
     if extra:  # written only when set: a later catalog release's, a suspended line's
         if "release" in d:
             release = d["release"]
@@ -200,6 +213,9 @@ def _maintenance(d: Any) -> Maintenance:
             extra -= 1
         if "lots" in d:
             lots = _lots(d["lots"])
+            extra -= 1
+        if "notices" in d:
+            notices = None if d["notices"] is None else _notices(d["notices"])
             extra -= 1
         if extra:
             raise _Unusual
@@ -288,6 +304,7 @@ def _maintenance(d: Any) -> Maintenance:
         auto_renew,
         scheduled,
         lots,
+        notices,
     )
     m.__attrs_post_init__()  # the record's own cross-field checks, and its kept days
     return m

@@ -21,7 +21,14 @@ import attrs
 
 from ..core._access import AuditEntry, Grant, OperationRequest, Operator
 from ..core._catalog_records import Module, Product, ProductFamily
-from ..core._client_records import Client, Maintenance, ModuleLicense, ScheduledChange, SeatLot
+from ..core._client_records import (
+    Client,
+    Maintenance,
+    ModuleLicense,
+    NoticeState,
+    ScheduledChange,
+    SeatLot,
+)
 from ..core._day_run import DayRun
 from ..core._events import EVENT_TYPES, Event
 from ..core._exceptions import DataError
@@ -137,6 +144,7 @@ SERIALIZABLE: dict[str, type[Any]] = {
         Delivery,
         SeatLot,
         ScheduledChange,
+        NoticeState,
         DayRun,
     )
 }
@@ -246,6 +254,7 @@ def make_converter() -> cattrs.Converter:
             auto_renew=cattrs.gen.override(omit_if_default=True),
             scheduled=cattrs.gen.override(omit_if_default=True),
             lots=cattrs.gen.override(omit_if_default=True),
+            notices=cattrs.gen.override(omit_if_default=True),
         ),
     )
     # A client of the default group writes no "group" (documents stay as they were).
@@ -470,6 +479,13 @@ def _maintenance_data(m: Maintenance) -> dict[str, Any]:
             {"added_on": x.added_on.isoformat(), "seats": x.seats, "period": str(x.period)}
             for x in m.lots
         ]
+    if m.notices is not None:  # the expiry notices' mark: written once there is one
+        n = m.notices
+        data["notices"] = {
+            "expires_on": n.expires_on.isoformat(),
+            "armed_on": n.armed_on.isoformat(),
+            "sent": n.sent,
+        }
     return data
 
 

@@ -26,7 +26,7 @@ from ..core._exceptions import (
 )
 from ..engine._engine import Change
 from ._marks import BUMP_IMPORTS, MARKS_SQLITE
-from ._outbox import FEED_SQLITE
+from ._outbox import FEED_SQLITE, SETTINGS_SQLITE
 from ._rows import (
     EXPIRY_COLUMNS,
     INSERT_ROWS,
@@ -56,14 +56,15 @@ APPLICATION_ID = 0x43594C43
 """``PRAGMA application_id`` of a cytolicense database ("CYLC"): how a file is known
 as one before anything in it is touched."""
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 """Version 2 adds each partner's pool, its events, and the expiry index; version 3 the
 covering index list pages read; version 4 drops two indexes no query reads; version 5
 the idempotency keys; version 6 the expiry index's own columns for the expiring list's
 pages and the forecast; version 7 the event feed, webhooks and their deliveries;
 version 8 the client group column and its index, operators, requests and the audit;
 version 9 the folded name (searched, sorted), the sort indexes, the pool history by
-partner and the partner's count of imports (its change mark, with the feed's head)."""
+partner and the partner's count of imports (its change mark, with the feed's head);
+version 10 each partner's settings (the expiry notices' thresholds)."""
 
 _SCHEMA_V9 = (
     """
@@ -288,6 +289,10 @@ class Store(SqlStore):
                     if found == "8":
                         self._migrate_8_to_9()
                         found = "9"
+                    if found == "9":
+                        self._run(SETTINGS_SQLITE)  # each partner's settings
+                        self._db.execute("UPDATE meta SET value = '10' WHERE key = 'schema'")
+                        found = "10"
             if found == str(SCHEMA_VERSION) and (
                 self._db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID
             ):
@@ -795,6 +800,7 @@ _PARTNER_TABLES = (
     "feed",
     "change_marks",
     "webhooks",
+    "partner_settings",
     *TEAM_TABLES,
 )
 """Every table holding a partner's rows."""

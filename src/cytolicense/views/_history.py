@@ -8,6 +8,7 @@ from ..core._client_records import Client, Maintenance
 from ..core._events import (
     ClientCreated,
     Event,
+    ExpiryNotice,
     LicensesModified,
     MaintenanceRenewed,
     ManagementChanged,
@@ -43,6 +44,7 @@ _KINDS = {
     "SeatsAdded": "seats added",
     "ServiceSuspended": "service suspended",
     "ServiceResumed": "service resumed",
+    "ExpiryNotice": "expiry notice",
 }
 """Each event type in words (the interface table has the Spanish)."""
 
@@ -106,6 +108,14 @@ def _describe(before: Client | None, e: Event, lang: str) -> str:
         parts += _modules(old, new, lang)
         return f"{new.id}: {new.product} x{new.quantity}" + (
             f" ({'; '.join(parts)})" if parts else ""
+        )
+    if isinstance(e, ExpiryNotice):
+        return tr(
+            "{id}: {days} days before its end on {day}",
+            lang,
+            id=e.maintenance_id,
+            days=e.days_before,
+            day=e.expires_on,
         )
     if isinstance(e, ManagementChanged):
         return f"{e.maintenance_id} -> {tr(e.management.value, lang)}"

@@ -56,11 +56,36 @@ def _run_day(p: argparse.ArgumentParser) -> None:
         metavar="CLIENTS",
         help="clients per transaction (a run stopped halfway loses at most one batch)",
     )
+    p.add_argument(
+        "--notice-days",
+        type=_notice_days,
+        default=None,
+        metavar="DAYS",
+        help="keep these expiry notice thresholds for the partner first (days before an "
+        "expiry, comma-separated, e.g. 60,30,7,1; 'none' turns the notices off)",
+    )
+
+
+def _notice_days(text: str) -> tuple[int, ...]:
+    if text.strip().lower() == "none":
+        return ()
+    try:
+        days = tuple(int(part) for part in text.split(","))
+        for t in days:
+            if not 1 <= t <= 3660:
+                raise ValueError(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected days from 1 to 3660 separated by commas, or 'none': {text!r}"
+        ) from None
+    return days
 
 
 def run_day(run: Run) -> int:
     """The day's run on ``--today`` (default: today): a table, or ``--json``."""
     dry = bool(getattr(run.args, "dry_run", False))
+    if run.args.notice_days is not None and not dry:
+        run.console().set_notice_thresholds(run.args.notice_days)
     done = run.console().run_day(run.today, dry_run=dry, batch=run.args.batch)
     if run.json:
         data = converter().unstructure(done)
@@ -89,6 +114,17 @@ def day_table(done: DayRun, lang: str, *, dry: bool = False) -> str:
         ]
         for cid, op, d in done.refused
     ]
+    rows += [
+        [
+            cid,
+            "expiry_notice",
+            e.maintenance_id,
+            tr("{days} days before {day}", lang, days=e.days_before, day=e.expires_on),
+            ok,
+            "",
+        ]
+        for cid, e in done.notices
+    ]
     head = ["client", "operation", "maintenance", "terms", "outcome", "codes"]
     lines = table([tr(h, lang) for h in head], rows) if rows else [tr("nothing due", lang)]
     lines.append(
@@ -98,6 +134,7 @@ def day_table(done: DayRun, lang: str, *, dry: bool = False) -> str:
             applied=len(done.applied),
             refused=len(done.refused),
         )
+        + tr(", {notices} expiry notices", lang, notices=len(done.notices))
     )
     return "\n".join(lines)
 
