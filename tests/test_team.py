@@ -292,3 +292,41 @@ def test_an_applied_change_and_its_entry_commit_together(engine: cl.Engine, stor
         store.write_audit = original
     assert root.get("n1").maintenances[0].quantity != 13  # the change went with its entry
     assert len(root.audit(limit=1000)) == before
+
+
+def test_two_demotions_at_once_keep_a_total_control(tmp_path: Path, postgres_url: str) -> None:
+    """Two operators with total control demoted by two writers at once: the operators'
+    rows are locked while one change is decided, so one of them is refused."""
+    import threading
+
+    partner = uuid.uuid4().hex[:8]
+    engine = cl.Engine(cl.load_catalog())
+    setup = cl.open_store(postgres_url, partner)
+    root = cl.Console(engine, setup)
+    root.add_operator(Operator(id="p", name="P", role="total_control"), T)
+    root.add_operator(Operator(id="a", name="A", role="total_control"), T)
+    root.add_operator(Operator(id="b", name="B", role="total_control"), T)
+    # The primary's role stays; demote a and b at once, the primary gone by hand.
+    setup.put_operator(Operator(id="p", name="P", role="monitoring", primary=True))
+    results: list[object] = []
+
+    def demote(who: str) -> None:
+        store = cl.open_store(postgres_url, partner)
+        try:
+            cl.Console(engine, store).update_operator(
+                Operator(id=who, name=who, role="monitoring"), T
+            )
+            results.append("ok")
+        except RuleViolation as exc:
+            results.append(exc.decision.errors[0].code)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=demote, args=(w,)) for w in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["auth.last_admin", "ok"]
+    assert any(o.role is Role.TOTAL_CONTROL for o in setup.operators())
+    setup.close()

@@ -283,6 +283,7 @@ class PostgresStore(SqlStore):
     _TEXT_DATES = False
     _NUMBERED = True
     _GROUP_INDEX = ""
+    _LOCK_OPERATORS = " FOR UPDATE"
     _LOCK_ROW = " FOR UPDATE"
     _CLAIM_LOCK = " FOR UPDATE OF d SKIP LOCKED"
     _QUEUE_LOCK = " FOR UPDATE SKIP LOCKED"

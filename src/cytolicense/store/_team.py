@@ -162,6 +162,7 @@ class Team:
     # How a small scope's list is made to read the group index (SQLite: INDEXED BY;
     # PostgreSQL's planner judges from its statistics).
     _GROUP_INDEX: ClassVar[str] = " INDEXED BY clients_by_group"
+    _LOCK_OPERATORS: ClassVar[str] = ""
     SMALL_SCOPE: ClassVar[int] = 5000
     """A scope of at most this many clients is listed from the group index (its rows
     found, then sorted); a larger one by scanning the list's own order."""
@@ -196,6 +197,20 @@ class Team:
         """The partner's operators, in the order they were added."""
         rows = self._ask(
             self._sql("SELECT document FROM operators WHERE partner = ? ORDER BY seq"),
+            (self.partner,),
+            "listing operators",
+        )
+        return tuple(self._document(Operator, doc, "operator") for (doc,) in rows)
+
+    def lock_operators(self) -> tuple[Operator, ...]:
+        """The partner's operators, their rows locked to the end of the transaction
+        (PostgreSQL: FOR UPDATE; SQLite's write lock holds them already), so that two
+        changes to the operators at once cannot both leave no total control."""
+        rows = self._ask(
+            self._sql(
+                "SELECT document FROM operators WHERE partner = ? "
+                f"ORDER BY seq{self._LOCK_OPERATORS}"
+            ),
             (self.partner,),
             "listing operators",
         )

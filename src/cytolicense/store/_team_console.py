@@ -209,7 +209,7 @@ class TeamConsole:
 
         def run() -> Operator:
             team = self._team()
-            others = team.operators()
+            others = team.lock_operators()  # held to the commit: one change at a time
             if any(o.id == operator.id for o in others):
                 raise said(OperatorExistsError, "operator '{id}' exists", id=operator.id)
             if not others and operator.role is not Role.TOTAL_CONTROL:
@@ -233,7 +233,7 @@ class TeamConsole:
 
         def run() -> Operator:
             team = self._team()
-            others = team.operators()
+            others = team.lock_operators()  # held to the commit: one change at a time
             before = next((o for o in others if o.id == operator.id), None)
             if before is None:
                 raise UnknownIdError("operator", operator.id)
@@ -257,7 +257,7 @@ class TeamConsole:
 
         def run() -> None:
             team = self._team()
-            others = team.operators()
+            others = team.lock_operators()  # held to the commit: one change at a time
             before = next((o for o in others if o.id == operator_id), None)
             if before is None:
                 raise UnknownIdError("operator", operator_id)
