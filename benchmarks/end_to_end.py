@@ -94,8 +94,9 @@ def _rules() -> dict[str, Any]:
 
 def work_check(quick: bool) -> dict[str, float]:
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    import cytolicense as cl
     from run import MatrixCatalog
+
+    import cytolicense as cl
 
     catalog = cl.load_catalog(MatrixCatalog(), entry_points=False)
     base = cl.Engine(catalog)
@@ -220,7 +221,8 @@ def work_import(quick: bool) -> dict[str, float]:
         report = import_file(engine, store, path)
         seconds = time.perf_counter() - start
         store.close()
-    assert report.imported == count and not report.errors, report
+    assert report.imported == count, report
+    assert not report.errors, report
     return {"import of a CSV (per client)": seconds / count}
 
 
