@@ -69,6 +69,13 @@ def _session() -> list[Any]:
         c, pool = ch.client, ch.pool or pool
     refused = engine.check(c, commercial(quantity=0, period="5y"), D(2026, 3, 9))
     objs += [refused, *refused.findings, cl.ClientRestored(client_id="acme", on=T0)]
+    # Written by the day's run, not by an operation.
+    end = T0 + dt.timedelta(days=30)
+    objs += [
+        cl.ExpiryNotice(
+            client_id="acme", on=T0, maintenance_id="m1", days_before=30, expires_on=end
+        )
+    ]
     return objs
 
 
