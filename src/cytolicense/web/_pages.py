@@ -17,11 +17,11 @@ import hmac
 import inspect
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, urlencode
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -82,6 +82,8 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # The templates are the installed package's: no stat() of each file per request.
+    auto_reload=False,
 )
 _MONTHS = {
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
@@ -352,6 +354,13 @@ def _link(request: Request, path: str) -> str:
     return f"{path}{'&' if '?' in path else '?'}lang={quote(lang)}" if lang else path
 
 
+def _lang_query(request: Request) -> str:
+    """What ``link`` appends to a path without a query: ``?lang=es``, or nothing when
+    the request names no language (for the links a page builds by the dozen)."""
+    lang = request.query_params.get("lang")
+    return f"?lang={quote(lang)}" if lang else ""
+
+
 def _quote(text: str) -> str:
     return quote(text, safe="")
 
@@ -478,6 +487,48 @@ def _list_query(
     return urlencode(query)
 
 
+def _monitoring_rows(
+    rows: list[Any], today: dt.date, lang: str, catalog: Catalog, lang_query: str
+) -> list[Markup]:
+    """Each row of the monitoring page as its HTML (``<tr>``: the name linked to the
+    client and its id; the state; the last day of service; the products), every value
+    in it escaped here: issue 46, where a call through the template and an escape per
+    cell cost most of the page. The labels are written once, and the state, day and
+    products cells, which repeat from row to row, once for each distinct value;
+    *lang_query* is what ``link`` appends (``?lang=es`` or nothing)."""
+    status = escape(tr("status", lang))
+    ended_label = escape(tr("last day of service", lang))
+    products_label = escape(tr("products", lang))
+    tails: dict[tuple[tuple[str, str, dt.date | None], dt.date, tuple[str, ...]], str] = {}
+    out = []
+    for r in rows:
+        state = client_state(r, today)
+        key = (state, r.ended_on, r.products)
+        tail = tails.get(key)
+        if tail is None:
+            css, words, day = state
+            names = ", ".join(_name(catalog, p) for p in r.products) if r.products else "-"
+            tail = tails[key] = (
+                f'  <td data-label="{status}"><span class="badge {escape(css)}">'
+                f"{escape(tr(words, lang, day=format_day(day, lang)))}</span></td>\n"
+                f'  <td data-label="{ended_label}" class="date">'
+                f"{escape(format_day(r.ended_on, lang))}</td>\n"
+                f'  <td data-label="{products_label}">{escape(names)}</td>\n'
+                "</tr>"
+            )
+        # The href is percent-encoded (no character HTML gives a meaning to); the
+        # name and the id, as a person typed them, are escaped.
+        out.append(
+            Markup(
+                "<tr>\n"
+                f'  <td class="lead"><a href="/clients/{quote(r.id, safe="")}{lang_query}">'
+                f'{escape(r.name)}</a> <span class="muted id">{escape(r.id)}</span></td>\n'
+                f"{tail}"
+            )
+        )
+    return out
+
+
 @_guard
 async def monitoring(ctx: _Context, request: Request) -> Response:
     console, _ = await _console(ctx, request)
@@ -504,10 +555,7 @@ async def monitoring(ctx: _Context, request: Request) -> Response:
         group=group,
     )
     lang = ctx.lang(request)
-    shown = []
-    for r in rows:
-        css, words, day = client_state(r, today)
-        shown.append((r, css, tr(words, lang, day=format_day(day, lang))))
+    shown = _monitoring_rows(rows, today, lang, ctx.engine.catalog, _lang_query(request))
     # Each sortable header: its link (ascending, or descending when it is the sort
     # now) and its aria-sort ("ascending", "descending", or none).
     headers = {}
@@ -649,18 +697,128 @@ async def detail(ctx: _Context, request: Request) -> Response:
 
     client, view, can_delete = await run_in_threadpool(read)
     lang = ctx.lang(request)
-    by_id = {m.id: m for m in client.maintenances}
-    states = {ln.maintenance_id: line_state(by_id[ln.maintenance_id], today) for ln in view.lines}
+    base = f"/clients/{_quote(client.id)}"
+    lang_query = _lang_query(request)
     return _render(
         ctx,
         request,
         "detail.html",
         client=client,
         detail=view,
-        states={k: (css, tr(w, lang)) for k, (css, w) in states.items()},
+        lines=_detail_lines(client, view, today, lang, base, lang_query),
+        links={
+            page: escape(_link(request, base + page))
+            for page in (
+                "/history",
+                "/actions?action=move",
+                "/add",
+                "/actions?action=delete_client",
+            )
+        },
         can_delete=can_delete,
         flash=_flash(ctx, request, client),
     )
+
+
+class _Line(NamedTuple):
+    """A detail line's cells as the page writes them, escaped (issue 46)."""
+
+    id: Markup
+    product: Markup
+    css: Markup
+    words: Markup
+    kind: Markup
+    seats: Markup
+    expires: Markup
+    management: Markup
+    cells: tuple[Markup, Markup, Markup, Markup]
+    """The product's row: seats, duration, start, expiry."""
+    modules: list[tuple[Markup, Markup, Markup, Markup, Markup]]
+    """Each module's row: name, seats, duration, start, expiry."""
+    actions: list[tuple[Markup, Markup, Markup, Markup]]
+    """The buttons: action, css class, href, words."""
+
+
+_LINE_ACTIONS = (
+    "modify",
+    "unmanage",
+    "manage",
+    "renew",
+    "convert",
+    "extend",
+    "suspend",
+    "resume",
+    "auto_renew_on",
+    "auto_renew_off",
+    "schedule",
+    "cancel_schedule",
+    "delete",
+)
+"""The buttons of a line, in the order the page shows them."""
+
+
+def _detail_lines(
+    client: Client,
+    view: ClientDetail,
+    today: dt.date,
+    lang: str,
+    base: str,
+    lang_query: str,
+) -> list[_Line]:
+    """The detail page's lines, every cell written and escaped here rather than by a
+    call through the template per cell (issue 46)."""
+    by_id = {m.id: m for m in client.maintenances}
+    amp = "&" + lang_query[1:] if lang_query else ""
+    out = []
+    for ln in view.lines:
+        css, words = line_state(by_id[ln.maintenance_id], today)
+        in_days = ln.period is None
+        mid = _quote(ln.maintenance_id)
+        expires = escape(format_day(ln.expires_on, lang))
+        modules = [
+            (
+                escape(mod.name),
+                escape(format_number(mod.quantity, lang)),
+                escape(
+                    human_duration(mod.starts_on, mod.expires_on, in_days=in_days, language=lang)
+                ),
+                escape(format_day(mod.starts_on, lang)),
+                escape(format_day(mod.expires_on, lang)),
+            )
+            for mod in ln.modules
+        ]
+        out.append(
+            _Line(
+                id=escape(ln.maintenance_id),
+                product=escape(ln.product_name),
+                css=escape(css),
+                words=escape(tr(words, lang)),
+                kind=escape(tr(ln.license_type.value, lang)),
+                seats=escape(seats(ln.quantity, lang)),
+                management=escape(tr(ln.management.value, lang)),
+                expires=expires,
+                cells=(
+                    escape(format_number(ln.quantity, lang)),
+                    escape(
+                        human_duration(ln.starts_on, ln.expires_on, in_days=in_days, language=lang)
+                    ),
+                    escape(format_day(ln.starts_on, lang)),
+                    expires,
+                ),
+                modules=modules,
+                actions=[
+                    (
+                        escape(action),
+                        Markup(" danger" if action == "delete" else " secondary"),
+                        escape(f"{base}/actions?action={action}&maintenance={mid}{amp}"),
+                        escape(tr(action, lang)),
+                    )
+                    for action in _LINE_ACTIONS
+                    if action in ln.actions
+                ],
+            )
+        )
+    return out
 
 
 # -- an action: preview, then confirm -------------------------------------------------------
