@@ -9,6 +9,7 @@ import datetime as dt
 import http.server
 import itertools
 import json
+import random
 import signal
 import subprocess
 import sys
@@ -414,9 +415,53 @@ def _worker(url: str, partner: str, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def test_a_worker_killed_mid_delivery_loses_nothing(target: tuple[str, str]) -> None:
+def _settle(receiver: Receiver) -> None:
+    """Wait until the receiver has read what a dead worker left in its socket."""
+    deadline = time.monotonic() + 5
+    time.sleep(0.05)
+    while receiver.busy and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _kill_counts(
+    console: cl.Console,
+    receiver: Receiver,
+    unrecorded: set[str],
+    kills: int,
+    label: str,
+    record_property: Callable[[str, object], None],
+) -> list[str]:
+    """The counts of a kill/restart test, checked, printed and recorded (junit
+    properties): every event delivered (0 lost) and each duplicate one whose request
+    reached the receiver from a worker killed before it recorded the 2xx."""
+    done = console.deliveries(limit=1000)
+    ids = receiver.ids()
+    twice = sorted(i for i in set(ids) if ids.count(i) > 1)
+    events = console.feed(after=0, limit=1000)
+    counts = {
+        "events": len(events),
+        "received": len(ids),
+        "distinct": len(set(ids)),
+        "duplicates": len(ids) - len(set(ids)),
+        "lost": len({d.id for d in done} - set(ids)),
+        "kills": kills,
+    }
+    for name, value in counts.items():
+        record_property(name, value)
+    print(f"\nkill/restart {label}: " + " ".join(f"{k}={v}" for k, v in counts.items()))
+    assert len(done) == len(events)  # one delivery per event
+    assert {d.status for d in done} == {"delivered"}
+    assert set(ids) == {d.id for d in done} and counts["lost"] == 0  # 0 lost
+    assert set(twice) <= unrecorded  # duplicates only where the 2xx was not recorded
+    assert all(ids.count(i) == 2 for i in twice)  # each sent again once
+    return twice
+
+
+def test_a_worker_killed_mid_delivery_loses_nothing(
+    target: tuple[str, str], record_property: Callable[[str, object], None]
+) -> None:
     """SIGKILL while the receiver holds a request: nothing is lost; the one event whose
-    request was in flight is the only one the receiver may get twice."""
+    request was in flight (its 2xx never recorded) is the one the receiver gets twice."""
     hold = threading.Event()
 
     def answer(n: int, msg: str) -> tuple[int, float]:
@@ -439,15 +484,61 @@ def test_a_worker_killed_mid_delivery_loses_nothing(target: tuple[str, str]) -> 
         proc.wait()
         assert proc.stdout is not None
         proc.stdout.close()
+        recorded = {d.id for d in console.deliveries(status="delivered", limit=100)}
+        unrecorded = set(receiver.ids()) - recorded
+        assert unrecorded == {receiver.ids()[5]}  # only the request in flight
         hold.set()
         # Its claims are leased: a new worker takes them once the lease ends.
         later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15)
         console.deliver(later)
-        ids = receiver.ids()
-        assert {d.status for d in console.deliveries(limit=100)} == {"delivered"}
-        assert set(ids) == {d.id for d in console.deliveries(limit=100)}  # 0 lost
-        twice = [i for i in set(ids) if ids.count(i) > 1]
-        assert len(twice) <= 1 and (not twice or twice[0] == ids[5])  # only the one in flight
+        label = f"[{target[0].split(':')[0]}, held]"
+        twice = _kill_counts(console, receiver, unrecorded, 1, label, record_property)
+        assert twice == sorted(unrecorded)  # exactly the one in flight, sent again
+    finally:
+        store.close()
+        receiver.close()
+
+
+def test_workers_killed_at_random_points_lose_nothing(
+    target: tuple[str, str], record_property: Callable[[str, object], None]
+) -> None:
+    """Watching workers SIGKILLed one after another at random points (mid-request,
+    after the receiver's 2xx and before it was recorded, between claims), then one
+    that finishes: every event is delivered; each killed worker leaves at most one
+    request received and not recorded, and only those reach the receiver twice."""
+    rng = random.Random()
+    seed = rng.randrange(2**32)
+    rng.seed(seed)
+    receiver = Receiver(lambda n, i: (200, rng.uniform(0.0, 0.02)))
+    store = cl.open_store(*target)
+    try:
+        console = cl.Console(cl.Engine(cl.load_catalog()), store)
+        console.add_webhook(receiver.url, SECRET, TODAY)
+        _changes(console, 15)  # 30 events
+        unrecorded: set[str] = set()
+        kills = 0
+        for _ in range(4):
+            start = len(receiver.got)
+            proc = _worker(*target, "watch")
+            goal = start + rng.randint(1, 5)
+            deadline = time.monotonic() + 30
+            while len(receiver.got) < goal and time.monotonic() < deadline:
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0.0, 0.03))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            assert proc.stdout is not None
+            proc.stdout.close()
+            kills += 1
+            _settle(receiver)
+            recorded = {d.id for d in console.deliveries(status="delivered", limit=1000)}
+            mine = set(receiver.ids()[start:]) - recorded
+            assert len(mine) <= 1, seed  # a worker has one request in flight at most
+            unrecorded |= mine
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15)
+        console.deliver(later)
+        label = f"[{target[0].split(':')[0]}, seed {seed}]"
+        _kill_counts(console, receiver, unrecorded, kills, label, record_property)
     finally:
         store.close()
         receiver.close()
