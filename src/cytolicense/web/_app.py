@@ -59,7 +59,8 @@ from ..views._text import tr
 from ._auth import SIGNED_IN, Sessions, Throttle
 from ._context import Identity, _Consoles, _Context, _Refused
 from ._openapi import openapi
-from ._pages import PAGES, Page
+from ._pages import PAGES, Page, _link, _quote
+from ._pages import _error as _page_error
 from ._team_pages import TEAM_PAGES, UNLEASED, Auth
 from ._webhooks import API as WEBHOOK_API
 from ._webhooks import PAGES as WEBHOOK_PAGES
@@ -418,10 +419,12 @@ def create_app(
                 return await leased(handler, request, lease)
             except _Refused as exc:
                 if exc.status == 401 and sign_in and request.method == "GET":
-                    return RedirectResponse("/signin", status_code=303)
+                    return RedirectResponse(_link(request, "/signin"), status_code=303)
                 return HTMLResponse(exc.message, status_code=exc.status)
-            except ForbiddenError as exc:
-                return HTMLResponse(exc.message_in(lang(request)), status_code=403)
+            except ForbiddenError as exc:  # a page of the console, with its way back
+                cid = request.path_params.get("client_id")
+                back = {"back": f"/clients/{_quote(cid)}"} if isinstance(cid, str) else {}
+                return _page_error(context, request, 403, exc.message_in(lang(request)), **back)
             except ConflictError:
                 return HTMLResponse(
                     tr(

@@ -11,11 +11,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..core._exceptions import ForbiddenError, RuleViolation, UnknownIdError
+from ..core._access import OperationRequest
+from ..core._exceptions import CytolicenseError, ForbiddenError, RuleViolation, UnknownIdError
 from ..views._text import tr
 from ._auth import SIGNED_IN, Sessions, Throttle, verify_password
 from ._context import _Context
-from ._pages import Page, _console, _error, _form, _guard, _link, _one, _render
+from ._pages import Page, _changes, _console, _error, _form, _guard, _link, _one, _render
 
 __all__ = ["TEAM_PAGES", "Auth"]
 
@@ -138,9 +139,32 @@ async def requests(ctx: _Context, request: Request) -> Response:
     """``GET /requests``: the pending requests in the operator's scope, each with
     Approve and Reject for an operator who may decide it (not its own)."""
     console, who = await _console(ctx, request)
-    pending = await run_in_threadpool(console.requests)
-    done = request.query_params.get("done")
     lang = ctx.lang(request)
+    today = ctx.day()
+
+    Shown = tuple[OperationRequest, str, list[tuple[str, list[str]]]]
+
+    def shown() -> list[Shown]:
+        # Each request with its client's name and what it would do, in words (an
+        # approver decides on that, not on an operation's kind).
+        out: list[Shown] = []
+        for r in console.requests():
+            try:
+                client = console.get(r.client)
+                after = ctx.engine.apply(client, r.operation, today).client
+            except (CytolicenseError, ValueError):
+                out.append((r, r.client, []))
+                continue
+            changes = _changes(ctx.engine.catalog, client, after, today, lang)
+            if after.group != client.group:
+                default = tr("(default group)", lang)
+                moved = f"{client.group or default} → {after.group or default}"
+                changes.append((tr("Group", lang), [moved]))
+            out.append((r, client.name, changes))
+        return out
+
+    pending = await run_in_threadpool(shown)
+    done = request.query_params.get("done")
     flash = None
     if done in _DECIDED:
         flash = tr(_DECIDED[done], lang, request=request.query_params.get("request", ""))
