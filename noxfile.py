@@ -148,6 +148,9 @@ def bench(session: nox.Session) -> None:
         url = session.posargs[session.posargs.index("--postgres") + 1]
         postgres = ["--postgres", url]
         session.run("python", "benchmarks/pg_async.py", "--postgres", url)
+    # The day's run at 10,000 clients, 1% due (issue 48; about 20 s): without
+    # --postgres it starts a PostgreSQL of its own when the server binaries exist.
+    session.run("python", "benchmarks/run_day.py", "--quick", *postgres)
     # The console over HTTP against its floor app (issue 46): needs wrk; without
     # --postgres it starts a PostgreSQL of its own when the server binaries exist.
     if shutil.which("wrk"):
