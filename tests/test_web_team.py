@@ -236,3 +236,47 @@ def test_a_request_filed_on_a_page_and_approved_by_another(db: str) -> None:
         lic.post("/requests/r1", data={"csrf": token.group(1), "decision": "approve"}).status_code
         == 404
     )
+
+
+def test_the_add_client_form_follows_the_operators_rights(tmp_path: Path) -> None:
+    """Only an operator who may add clients sees the form, and it adds into a group."""
+    db = str(tmp_path / "addform.db")
+    console = cl.Console(cl.Engine(cl.load_catalog()), cl.open_store(db, "p"))
+    console.add_operator(cl.Operator(id="root", name="Root", role=cl.Role.TOTAL_CONTROL), T)
+    console.add_operator(
+        cl.Operator(
+            id="lic",
+            name="Lic",
+            role=cl.Role.LICENSE_ADMIN,
+            grants=frozenset({cl.Grant(group="north")}),
+        ),
+        T,
+    )
+    console.add_operator(
+        cl.Operator(
+            id="mon",
+            name="Mon",
+            role=cl.Role.MONITORING,
+            grants=frozenset({cl.Grant(group="north")}),
+        ),
+        T,
+    )
+    console.store.close()
+    app = create_app(db, "p", today=T, operator_header="X-Operator")
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        assert 'id="add-client"' not in c.get("/", headers={"X-Operator": "mon"}).text
+        page = c.get("/?group=north", headers={"X-Operator": "lic"}).text
+        assert 'id="add-client"' in page and 'name="group" maxlength="200" value="north"' in page
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]  # type: ignore[index]
+        form = {"csrf": csrf, "id": "n9", "name": "North 9", "group": "north/shops"}
+        r = c.post("/clients", data=form, headers={"X-Operator": "lic"})
+        assert r.status_code == 200 and "North 9" in r.text
+        outside = {**form, "id": "s9", "group": "south"}
+        r = c.post("/clients", data=outside, headers={"X-Operator": "lic"})
+        assert r.status_code == 403
+    store = cl.open_store(db, "p")
+    try:
+        assert store.get("n9").group == "north/shops"
+        assert [c.id for c in store.clients()] == ["n9"]
+    finally:
+        store.close()

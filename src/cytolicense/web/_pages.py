@@ -33,6 +33,7 @@ from ..core._exceptions import (
     ClientExistsError,
     ConflictError,
     CytolicenseError,
+    ForbiddenError,
     KeyConflictError,
     NotFoundError,
     RuleViolation,
@@ -613,10 +614,15 @@ async def add_client(ctx: _Context, request: Request) -> Response:
                 lang,
             ),
         )
+    group = _one(form, "group").strip()
     try:
-        await run_in_threadpool(console.add_client, cid, name, ctx.day(), actor=who.actor)
+        await run_in_threadpool(
+            lambda: console.add_client(cid, name, ctx.day(), actor=who.actor, group=group)
+        )
     except ClientExistsError as exc:
         return _error(ctx, request, 409, exc.message_in(lang))
+    except ForbiddenError as exc:  # a group out of the operator's scope
+        return _error(ctx, request, 403, exc.message_in(lang))
     except (ValueError, TypeError, CytolicenseError):
         return _error(
             ctx,
