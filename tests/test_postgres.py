@@ -700,3 +700,40 @@ def test_a_batchs_pool_movements_are_checked_and_undone_with_it(
     assert store.verify() == []
     store.close()
     other.close()
+
+
+def test_a_batchs_pool_credits_each_movement_once_and_forgets_an_undone_one(
+    postgres_url: str,
+) -> None:
+    """Inside a batch the pool is the one read at its start plus the batch's movements,
+    kept as they are credited (not replayed at every read); a write undone by its
+    savepoint takes its movements with it, and the next reads do not see them."""
+    import uuid
+
+    partner = f"poolview-{uuid.uuid4().hex[:8]}"
+    engine = cl.Engine(cl.load_catalog())
+    console = cl.Console(engine, cl.open_store(postgres_url, partner))
+    today = dt.date(2026, 11, 27)
+    request = cl.AssignmentRequest(
+        product="cytomic-edr", license_type="commercial", quantity=3, period="1y"
+    )
+    try:
+        console.credit_pool("cytomic-edr", "1y", 50, today)
+        for i in range(4):
+            console.add_client(f"c{i}", f"C{i}", today)
+        store = console.store
+        with store.batch():
+            console.apply("c0", request, today)
+            assert store.pool().seats("cytomic-edr", "1y") == 47
+            with pytest.raises(RuntimeError), store.batch():
+                console.apply("c1", request, today)
+                assert store.pool().seats("cytomic-edr", "1y") == 44
+                raise RuntimeError("undo this client's write")
+            assert store.pool().seats("cytomic-edr", "1y") == 47
+            console.apply("c2", request, today)
+            console.apply("c3", request, today)
+            assert store.pool().seats("cytomic-edr", "1y") == 41
+        assert console.store.pool().seats("cytomic-edr", "1y") == 41
+        assert [c.id for c in console.store.clients() if c.maintenances] == ["c0", "c2", "c3"]
+    finally:
+        console.store.close()

@@ -308,6 +308,9 @@ class PostgresStore(SqlStore):
         # Inside a batch, the pool as first read (without its lock) and the movements
         # held back to the batch's end, with those whose floor is then checked.
         self._pool_base: Pool | None = None
+        # The pool with the first n pending movements credited: each movement is
+        # credited once, not once per read (a day's run reads the pool twice a renewal).
+        self._pool_view: tuple[int, Pool] | None = None
         self._pool_pending: list[PoolChanged] = []
         self._floor_pending: list[tuple[str, tuple[PoolChanged, ...]]] = []
         # Inside a batch, the feed items of its saves, numbered when it ends.
@@ -513,6 +516,7 @@ class PostgresStore(SqlStore):
             except BaseException:
                 # The savepoint undid its writes: its held-back pool movements go too.
                 del self._pool_pending[marks[0] :], self._floor_pending[marks[1] :]
+                self._pool_view = None
                 del self._feed_pending[marks[2] :]
                 raise
             return
@@ -546,7 +550,7 @@ class PostgresStore(SqlStore):
                     self._write_pool_pending()
                 finally:
                     self._in_batch = self._pool_locked = False
-                    self._pool_base = None
+                    self._pool_base = self._pool_view = None
                     self._pool_pending, self._floor_pending = [], []
                     self._feed_pending = []
                     self._forget()
@@ -642,9 +646,10 @@ class PostgresStore(SqlStore):
             return super().pool()
         if self._pool_base is None:
             self._pool_base = super().pool()
-        pool = self._pool_base
-        for e in self._pool_pending:
+        done, pool = self._pool_view or (0, self._pool_base)
+        for e in self._pool_pending[done:]:
             pool = pool.credit(e.item, e.period, e.seats)
+        self._pool_view = (len(self._pool_pending), pool)
         return pool
 
     def _pool_write(self, events: Sequence[PoolChanged]) -> None:
@@ -715,7 +720,7 @@ class PostgresStore(SqlStore):
         if self._in_batch and self._pool_pending and not self._pool_locked:
             self._write_pool_pending()  # the lock is now held to the batch's end
             self._pool_pending, self._floor_pending = [], []
-            self._pool_base = None
+            self._pool_base = self._pool_view = None
         return super().pool_history(last)
 
     @contextmanager
