@@ -154,9 +154,9 @@ def bench(session: nox.Session) -> None:
     # The console over HTTP against its floor app (issue 46): needs wrk; without
     # --postgres it starts a PostgreSQL of its own when the server binaries exist.
     if shutil.which("wrk"):
-        session.run("python", "benchmarks/http.py", "--quick", *postgres)
+        session.run("python", "benchmarks/http_console.py", "--quick", *postgres)
     else:
-        session.log("benchmarks/http.py skipped: wrk is not installed (apt-get install wrk)")
+        session.log("benchmarks/http_console.py skipped: no wrk (apt-get install wrk)")
 
 
 @nox.session

@@ -46,11 +46,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-# Run as a script, this folder comes first on sys.path, where benchmarks/http.py
-# would stand for the standard library's http.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import cytolicense as cl  # noqa: E402
+import cytolicense as cl
 
 TODAY = dt.date(2026, 11, 27)
 PARTNER = "big"

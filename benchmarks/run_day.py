@@ -29,7 +29,7 @@ is printed before and after.
     python benchmarks/run_day.py --quick     # 10,000 clients, 1 round (under a minute)
 
 Without --pg-url a PostgreSQL server of its own is started (initdb + pg_ctl on a
-Unix socket, ``fsync`` on: benchmarks/http.py's ``OwnPostgres``) in a temporary directory
+Unix socket, ``fsync`` on: benchmarks/http_console.py's ``OwnPostgres``) in a temporary directory
 and removed afterwards. The SQLite store is opened as ``open_store`` opens it
 (durable).
 """
@@ -42,19 +42,14 @@ import random
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-# Run as a script, this folder comes first on sys.path, where benchmarks/http.py
-# would stand for the standard library's http.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import cytolicense as cl  # noqa: E402
-from cytolicense.store._day import write_expiry_notices  # noqa: E402
+import cytolicense as cl
+from cytolicense.store._day import write_expiry_notices
 
 DAY = dt.date(2026, 11, 27)
 PARTNER = "day"
@@ -172,17 +167,11 @@ def uptime() -> str:
 
 
 def own_postgres() -> Any:
-    """benchmarks/http.py's PostgreSQL server of the run's own (initdb + pg_ctl on a
-    Unix socket, ``fsync`` on), loaded from its file (its name would shadow ``http``)."""
-    import importlib.util
+    """benchmarks/http_console.py's PostgreSQL server of the run's own (initdb + pg_ctl
+    on a Unix socket, ``fsync`` on)."""
+    from http_console import OwnPostgres
 
-    path = Path(__file__).resolve().parent / "http.py"
-    spec = importlib.util.spec_from_file_location("_bench_http", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.OwnPostgres()
+    return OwnPostgres()
 
 
 def spread(values: list[float]) -> str:

@@ -8,9 +8,8 @@
   write them), then read whole with ``Console.feed(after=last, limit=1000)``, page
   after page: items a second.
 
-``python -P benchmarks/webhooks.py [--events 2000] [--feed 1000000] [--pg-url URL]``
-(``-P``: benchmarks/http.py is not the standard library's ``http``; without
-``--pg-url`` it starts a server of its own, as the tests do).
+``python benchmarks/webhooks.py [--events 2000] [--feed 1000000] [--pg-url URL]``
+(without ``--pg-url`` it starts a server of its own, as the tests do).
 """
 
 from __future__ import annotations

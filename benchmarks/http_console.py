@@ -47,32 +47,26 @@ Only 127.0.0.1 and the given database are contacted.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import datetime as dt
+import http.client
+import json
 import os
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
 import sys
-
-# This file is named http.py: run as a script, its folder comes first on sys.path and
-# would shadow the standard library's ``http`` (which uvicorn and http.client import).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import datetime as dt  # noqa: E402
-import http.client  # noqa: E402
-import json  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import sqlite3  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections import defaultdict  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 TODAY = dt.date(2026, 11, 27)
 PARTNER = "bench-http"
