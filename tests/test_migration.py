@@ -109,7 +109,6 @@ _FRESH = {
     "expiries_by_grace",
     "expiries_listing",
     "idempotency_keys_by_day",
-    "pool_events_by_partner",  # the pool page's last movements
     "requests_by_status",  # the pending requests
 }
 """The indexes of a schema 4 file: each one a query of the store reads."""

@@ -278,7 +278,7 @@ def test_a_version_8_file_gains_the_folded_names(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     for index in ("clients_listing", "clients_sorted_by_name", "clients_sorted_by_end"):
         db.execute(f"DROP INDEX {index}")
-    db.execute("DROP INDEX pool_events_by_partner")
+    db.execute("DROP INDEX IF EXISTS pool_events_by_partner")
     db.execute("DROP TABLE change_marks")
     db.execute("ALTER TABLE clients DROP COLUMN name_key")
     db.execute(

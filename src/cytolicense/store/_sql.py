@@ -1218,11 +1218,15 @@ class SqlStore(Outbox, Team):
 
     def _record_pool_events(self, events: Sequence[PoolChanged]) -> None:
         """Append *events* to the pool's history, numbered in commit order within the
-        partner (SQLite: ``AUTOINCREMENT`` under the database's one write lock;
-        PostgreSQL numbers them under the partner's pool lock)."""
+        partner, each one after the partner's last (the key is ``(partner, seq)``;
+        SQLite numbers them under the database's one write lock, PostgreSQL under the
+        partner's pool lock)."""
         self._many(
-            self._sql("INSERT INTO pool_events (partner, document) VALUES (?, ?)"),
-            [(self.partner, dumps(e)) for e in events],
+            self._sql(
+                "INSERT INTO pool_events (partner, seq, document) VALUES (?, (SELECT "
+                "coalesce(max(seq), 0) + 1 FROM pool_events WHERE partner = ?), ?)"
+            ),
+            [(self.partner, self.partner, dumps(e)) for e in events],
         )
 
     def pool(self) -> Pool:

@@ -56,7 +56,7 @@ APPLICATION_ID = 0x43594C43
 """``PRAGMA application_id`` of a cytolicense database ("CYLC"): how a file is known
 as one before anything in it is touched."""
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 """Version 2 adds each partner's pool, its events, and the expiry index; version 3 the
 covering index list pages read; version 4 drops two indexes no query reads; version 5
 the idempotency keys; version 6 the expiry index's own columns for the expiring list's
@@ -64,7 +64,23 @@ pages and the forecast; version 7 the event feed, webhooks and their deliveries;
 version 8 the client group column and its index, operators, requests and the audit;
 version 9 the folded name (searched, sorted), the sort indexes, the pool history by
 partner and the partner's count of imports (its change mark, with the feed's head);
-version 10 each partner's settings (the expiry notices' thresholds)."""
+version 10 each partner's settings (the expiry notices' thresholds); version 11 the
+pool's movements keyed by ``(partner, seq)`` (every key leads with the partner)."""
+
+_POOL_EVENTS_V11 = """
+DROP TABLE IF EXISTS pool_events_v11;
+CREATE TABLE pool_events_v11 (
+    partner TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (partner, seq)
+);
+INSERT INTO pool_events_v11 (partner, seq, document)
+    SELECT partner, seq, document FROM pool_events ORDER BY partner, seq;
+DROP TABLE pool_events;
+ALTER TABLE pool_events_v11 RENAME TO pool_events;
+"""
+"""Schema 11: ``pool_events`` made again keyed by ``(partner, seq)``."""
 
 _SCHEMA_V9 = (
     """
@@ -293,6 +309,9 @@ class Store(SqlStore):
                         self._run(SETTINGS_SQLITE)  # each partner's settings
                         self._db.execute("UPDATE meta SET value = '10' WHERE key = 'schema'")
                         found = "10"
+                    if found == "10":
+                        self._migrate_10_to_11()
+                        found = "11"
             if found == str(SCHEMA_VERSION) and (
                 self._db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID
             ):
@@ -439,6 +458,19 @@ class Store(SqlStore):
         self._run(_SCHEMA_V9)
         self._db.execute(NEW_INSTANCE)
         self._db.execute("UPDATE meta SET value = '9' WHERE key = 'schema'")
+
+    def _migrate_10_to_11(self) -> None:
+        """Schema 10 -> 11: the pool's movements keyed by ``(partner, seq)``, as every
+        other table leads its key with the partner (issue 50), no longer by one
+        ``AUTOINCREMENT`` counter for the whole file; the numbers already given stay
+        (unique and in order), a new movement takes the one after its partner's last
+        (:meth:`SqlStore._record_pool_events`, under the write lock). The key serves a
+        partner's history, so its index goes. Run again, it changes nothing."""
+        pk = sorted((r[5], r[1]) for r in self._db.execute("PRAGMA table_info(pool_events)"))
+        if [name for n, name in pk if n] != ["partner", "seq"]:
+            self._run(_POOL_EVENTS_V11)
+        self._db.execute("DROP INDEX IF EXISTS pool_events_by_partner")
+        self._db.execute("UPDATE meta SET value = '11' WHERE key = 'schema'")
 
     def _schema_version(self) -> str | None:
         try:
