@@ -58,7 +58,7 @@ from ..store._serialize import from_data, to_data
 from ..views._text import tr
 from ._auth import SIGNED_IN, Sessions, Throttle
 from ._context import Identity, _Consoles, _Context, _Refused
-from ._openapi import openapi
+from ._openapi import MAX_PAGE, openapi
 from ._pages import PAGES, Page, _link, _quote
 from ._pages import _error as _page_error
 from ._team_pages import TEAM_PAGES, UNLEASED, Auth
@@ -583,10 +583,6 @@ async def _clients(ctx: _Context, request: Request) -> Response:
     if limit is not None:  # a page: where the next one starts (null: this was the last)
         listed["next"] = rows[-1].id if len(rows) == limit else None
     return JSONResponse(listed)
-
-
-MAX_PAGE = 1000
-"""The largest page ``GET /api/clients?limit=`` gives."""
 
 
 def _bounded(request: Request, name: str, low: int, high: int) -> int | None:

@@ -74,7 +74,8 @@ KEY: dict[str, Any] = {
 }
 SEATS: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_SEATS}
 MAX_PAGE = 1000
-"""The largest page ``GET /api/clients?limit=`` gives (``_app.MAX_PAGE``)."""
+"""The largest page ``GET /api/clients?limit=`` gives (the app refuses more, and the
+document says so: one number for both)."""
 MESSAGES: dict[str, Any] = {
     "type": "array",
     "items": {"type": "string"},
