@@ -101,7 +101,7 @@ def _not_a_race(exc: ConflictError) -> bool:
     return isinstance(exc, (KeyConflictError, ClientExistsError))
 
 
-def _key(key: object) -> str:
+def idempotency_key(key: object) -> str:
     """*key* when it is an idempotency key: 1 to :data:`MAX_KEY` printable characters."""
     if not isinstance(key, str) or not key or len(key) > MAX_KEY or not key.isprintable():
         raise ValueError(
@@ -280,7 +280,7 @@ class Console(TeamConsole):
             ConflictError: another writer changed the client in between.
         """
         if key is not None:
-            key = _key(key)
+            key = idempotency_key(key)
         # apply_each retries the batch as a whole
         return self._attempt(
             operation.kind,
@@ -451,7 +451,7 @@ class Console(TeamConsole):
         is run again that way.
         """
         if key is not None:
-            _key(key)
+            idempotency_key(key)
         ids = list(dict.fromkeys(client_ids))
 
         def run() -> dict[str, Change | RuleViolation | NotFoundError]:

@@ -53,7 +53,7 @@ from ..core._messages import language_of
 from ..core._operations import OPERATION_TYPES
 from ..engine._engine import Engine
 from ..plugins._plugins import load_catalog
-from ..store._console import _key
+from ..store._console import idempotency_key
 from ..store._serialize import from_data, to_data
 from ..views._text import tr
 from ._auth import SIGNED_IN, Sessions, Throttle
@@ -632,7 +632,7 @@ async def _operations(ctx: _Context, request: Request) -> Response:
     today = ctx.day()
     key = request.headers.get("idempotency-key")
     if key is not None:
-        _key(key)  # a dry run refuses a bad key as the apply would (400)
+        idempotency_key(key)  # a dry run refuses a bad key as the apply would (400)
     if _flag(request, "dry_run"):
         decision = await run_in_threadpool(console.check, client_id, operation, today)
         return _decided(ctx, request, decision)
