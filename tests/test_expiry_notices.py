@@ -290,7 +290,7 @@ def test_a_webhook_receives_the_notice(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_the_records_round_trip_and_the_store_writes_the_same_document() -> None:
-    from cytolicense.store._reader import read_client
+    from cytolicense.store._documents import read_client
     from cytolicense.store._serialize import client_data, to_data
 
     e = engine()

@@ -426,16 +426,16 @@ def test_every_operation_and_record_round_trips(engine: cl.Engine) -> None:
     def standard(data: object) -> str:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
-    from cytolicense.store._serialize import _event_writer
+    from cytolicense.store._documents import writer
 
     restored = cl.ClientRestored(client_id="acme", on=T0)
     notice = cl.ExpiryNotice(
         client_id="acme", on=T0, maintenance_id="m1", days_before=7, expires_on=T0
     )
     for e in [*events, restored, notice]:
-        # written by its generated writer (the converter has read these classes above,
-        # which resolves their annotations), the same data as the converter's
-        assert _event_writer(type(e)) is not None, type(e).__name__
+        # written by the writer generated from its record's fields, the same data as
+        # the converter's
+        assert writer(type(e)) is not None, type(e).__name__
         assert event_data(e) == to_data(e), type(e).__name__
         assert dumps(e) == standard(to_data(e)), type(e).__name__
     pool_events = [o for o in objs if isinstance(o, cl.PoolChanged)]

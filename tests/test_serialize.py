@@ -10,6 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cytolicense as cl
+from cytolicense.core._schema import OMIT
+from cytolicense.core._validation import (
+    non_empty_str,
+    optional_period,
+    positive_int,
+    to_license_type,
+)
 from cytolicense.store._serialize import SERIALIZABLE
 
 from .conftest import SOAK, request
@@ -454,7 +461,7 @@ def test_the_fast_reader_accepts_only_what_the_converter_accepts(data: Any) -> N
 
 @given(st.lists(_maintenances(), max_size=4, unique_by=lambda m: m.id))
 def test_the_fast_reader_reads_every_valid_document(maintenances: list[cl.Maintenance]) -> None:
-    from cytolicense.store._reader import read_client
+    from cytolicense.store._documents import read_client
     from cytolicense.store._serialize import converter
 
     data = json.loads(json.dumps(_v2_client(maintenances)))
@@ -464,7 +471,7 @@ def test_the_fast_reader_reads_every_valid_document(maintenances: list[cl.Mainte
 
 def _assert_reader_agrees(data: Any) -> None:
     """The fast reader accepts only what the converter accepts, as an equal client."""
-    from cytolicense.store._reader import read_client
+    from cytolicense.store._documents import read_client
     from cytolicense.store._serialize import converter
 
     readers = (read_client(data),)
@@ -549,7 +556,7 @@ def test_the_fast_reader_agrees_with_the_converter_one_change_away() -> None:
     """Every document one change away from a reference that has every kind of field
     (modules, a pool line, grace, a replacement, a deleted extended trial): the reader
     accepts exactly what the converter accepts, as the same client, or gives up."""
-    from cytolicense.store._reader import read_client
+    from cytolicense.store._documents import read_client
 
     assert read_client(_REFERENCE_V2) is not None
     count = 0
@@ -679,3 +686,42 @@ def test_everything_reads_the_same_without_msgspec(
             str(error_with.value),
         )
         assert store.get("acme") == stored_with
+
+
+# -- one schema: a record's fields are all the documents know of it ------------------------
+
+
+@attrs.frozen(kw_only=True)
+class _Gadget:
+    """A record the library does not have: its reader and writer come from its fields."""
+
+    name: str = attrs.field(validator=non_empty_str)
+    seats: int = attrs.field(validator=positive_int)
+    day: dt.date
+    period: cl.Period | None = attrs.field(default=None, converter=optional_period)
+    kind: cl.LicenseType = attrs.field(converter=to_license_type)
+    lines: tuple[cl.ModuleLicense, ...] = ()
+    note: str | None = attrs.field(default=None, metadata=OMIT)
+
+
+def test_a_new_records_fields_are_read_and_written_from_its_declaration() -> None:
+    """A field is declared once, on its record: the generated writer writes what the
+    converter writes (an omit_if_default field only when set), and the generated reader
+    reads it back equal, refusing (for the converter to word) what the field refuses."""
+    from cytolicense.store._documents import reader, writer
+    from cytolicense.store._serialize import converter
+
+    line = cl.ModuleLicense("patch", 3, D(2020, 1, 1), D(2021, 1, 1))
+    for note in (None, "hello"):
+        gadget = _Gadget(
+            name="g", seats=2, day=D(2020, 5, 1), kind="trial", lines=(line,), note=note
+        )
+        write, read = writer(_Gadget), reader(_Gadget)
+        assert write is not None
+        data = write(gadget)
+        assert data == converter().unstructure(gadget)
+        assert ("note" in data) is (note is not None)
+        assert read(json.loads(json.dumps(data))) == gadget
+    for wrong in ({"seats": 0}, {"name": " "}, {"day": "2020-02-30"}, {"extra": 1}):
+        with pytest.raises(Exception):  # noqa: B017 - the converter words it
+            read({**data, **wrong})

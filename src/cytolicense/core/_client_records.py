@@ -14,6 +14,7 @@ from ._exceptions import UnknownIdError
 from ._html import html_table, styled
 from ._period import Period
 from ._pool import PoolLine, pool_lines
+from ._schema import OMIT, keeps
 from ._trusted import slot_setter
 from ._validation import (
     is_date,
@@ -61,10 +62,6 @@ def plus_days(day: dt.date, days: int) -> dt.date:
         return dt.date.max
 
 
-def _sorted_modules(values: Iterable[ModuleLicense]) -> tuple[ModuleLicense, ...]:
-    return tuple(sorted(_tuple_of(ModuleLicense, values), key=lambda m: m.module))
-
-
 @attrs.frozen(kw_only=True, slots=True)
 class Suspension:
     """A stretch a maintenance was (or is) suspended.
@@ -100,6 +97,9 @@ def _suspensions(values: Iterable[Suspension]) -> tuple[Suspension, ...]:
     return _tuple_of(Suspension, values)
 
 
+keeps(_suspensions, "{v} == ()")
+
+
 @attrs.frozen(kw_only=True, slots=True)
 class SeatLot:
     """Seats added to a maintenance on one day (an assignment, a conversion, a renewal,
@@ -125,6 +125,9 @@ class SeatLot:
 
 def _lots(values: Iterable[SeatLot]) -> tuple[SeatLot, ...]:
     return _tuple_of(SeatLot, values)
+
+
+keeps(_lots, "{v} == ()")
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -175,6 +178,9 @@ def _maintenances(values: Iterable[Maintenance]) -> tuple[Maintenance, ...]:
     return _tuple_of(Maintenance, values)
 
 
+keeps(_maintenances, "{v} == ()")
+
+
 def _ordered_dates(inst: ModuleLicense | Maintenance) -> None:
     if inst.expires_on < inst.starts_on:
         raise ValueError(
@@ -201,6 +207,17 @@ class ModuleLicense:
 
     def __attrs_post_init__(self) -> None:
         _ordered_dates(self)
+
+
+def _sorted_modules(values: Iterable[ModuleLicense]) -> tuple[ModuleLicense, ...]:
+    return tuple(sorted(_tuple_of(ModuleLicense, values), key=lambda m: m.module))
+
+
+keeps(
+    _sorted_modules,
+    "{v} == () or type({v}) is tuple and len({v}) == 1 and type({v}[0]) is ModuleLicense",
+    ModuleLicense=ModuleLicense,
+)
 
 
 @attrs.frozen(slots=True)
@@ -258,12 +275,18 @@ class Maintenance:
     grace_days: int = attrs.field(default=0, validator=non_negative_int)
     extended_on: dt.date | None = attrs.field(default=None, validator=optional_date)
     pooled: tuple[PoolLine, ...] = attrs.field(default=(), converter=pool_lines)
-    release: str | None = attrs.field(default=None, validator=optional_str)
-    suspensions: tuple[Suspension, ...] = attrs.field(default=(), converter=_suspensions)
-    auto_renew: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    scheduled: ScheduledChange | None = attrs.field(default=None, validator=_scheduled)
-    lots: tuple[SeatLot, ...] = attrs.field(default=(), converter=_lots)
-    notices: NoticeState | None = attrs.field(default=None, validator=_notices)
+    release: str | None = attrs.field(default=None, validator=optional_str, metadata=OMIT)
+    suspensions: tuple[Suspension, ...] = attrs.field(
+        default=(), converter=_suspensions, metadata=OMIT
+    )
+    auto_renew: bool = attrs.field(
+        default=False, validator=attrs.validators.instance_of(bool), metadata=OMIT
+    )
+    scheduled: ScheduledChange | None = attrs.field(
+        default=None, validator=_scheduled, metadata=OMIT
+    )
+    lots: tuple[SeatLot, ...] = attrs.field(default=(), converter=_lots, metadata=OMIT)
+    notices: NoticeState | None = attrs.field(default=None, validator=_notices, metadata=OMIT)
 
     _until: dt.date | None = attrs.field(init=False, eq=False, repr=False)
     _ended: dt.date = attrs.field(init=False, eq=False, repr=False)
@@ -560,7 +583,7 @@ class Client:
     changed_on: dt.date | None = attrs.field(
         default=None, validator=optional_date, eq=False, repr=False
     )
-    group: str = attrs.field(default="", validator=_group)
+    group: str = attrs.field(default="", validator=_group, metadata=OMIT)
 
     _end: dt.date = attrs.field(init=False, eq=False, repr=False)
     # Per product, its commercial line in force the longest: no allocation for the

@@ -16,6 +16,7 @@ import attrs
 
 from ._enums import LicenseType, ManagementMode
 from ._period import Period
+from ._schema import OMIT
 from ._validation import (
     MAX_SEATS,
     bounded,
@@ -217,7 +218,9 @@ class Renew:
 
     maintenance: str = attrs.field(converter=_id)
     period: Period | None = attrs.field(default=None, converter=optional_period)
-    quantity: int | None = attrs.field(default=None, converter=_optional_quantity)
+    quantity: int | None = attrs.field(
+        default=None, converter=_optional_quantity, metadata=OMIT
+    )  # a renewal of the same seats: documents and idempotency keys as round 2 wrote them
 
 
 @attrs.frozen(kw_only=True, slots=True)

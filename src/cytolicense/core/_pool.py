@@ -13,6 +13,7 @@ import attrs
 
 from ._messages import period_words, tr
 from ._period import Period
+from ._schema import keeps
 from ._validation import (
     MAX_POOL,
     MAX_SEATS,
@@ -75,6 +76,9 @@ def _merge(lines: Iterable[PoolLine]) -> tuple[PoolLine, ...]:
 def pool_lines(lines: Iterable[PoolLine]) -> tuple[PoolLine, ...]:
     """*lines* merged (one line per item and period), sorted."""
     return _merge(lines)
+
+
+keeps(pool_lines, "{v} == ()")
 
 
 def taken_from(lines: Iterable[PoolLine], item: str, period: Period) -> int:

@@ -20,6 +20,7 @@ import attrs
 from ._enums import LicenseType, ManagementMode, QuantityRule, Severity, TermEnd
 from ._exceptions import ClientIdError, said
 from ._period import Period
+from ._schema import keeps, passes
 
 E = TypeVar("E", bound=Enum)
 
@@ -103,6 +104,7 @@ def run_checks(
             validator(inst, fields[name], value)
 
 
+@passes("type({v}) is str and {v}.isprintable() and not {v}.isspace() and {v} != ''")
 def non_empty_str(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A text without control characters or lone surrogates, not blank."""
     if not isinstance(value, str):
@@ -112,6 +114,9 @@ def non_empty_str(inst: object, attribute: attrs.Attribute[Any], value: Any) -> 
         raise ValueError(f"{_owner(inst, attribute)} {problem}")
 
 
+@passes(
+    "{v} is None or (type({v}) is str and {v}.isprintable() and not {v}.isspace() and {v} != '')"
+)
 def optional_str(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None:
         non_empty_str(inst, attribute, value)
@@ -141,6 +146,7 @@ def _digits(value: int) -> str:
     return f"{sign}{len(str(abs(value)))}-digit number"
 
 
+@passes("type({v}) is int and 1 <= {v} <= MAX_SEATS", MAX_SEATS=MAX_SEATS)
 def positive_int(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if type(value) is not int:
         raise TypeError(f"{_owner(inst, attribute)} must be an int, got {value!r}")
@@ -150,11 +156,13 @@ def positive_int(inst: object, attribute: attrs.Attribute[Any], value: Any) -> N
         bounded(value, _owner(inst, attribute))
 
 
+@passes("{v} is None or (type({v}) is int and 1 <= {v} <= MAX_SEATS)", MAX_SEATS=MAX_SEATS)
 def optional_positive_int(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None:
         positive_int(inst, attribute, value)
 
 
+@passes("type({v}) is int and 0 <= {v} <= MAX_SEATS", MAX_SEATS=MAX_SEATS)
 def non_negative_int(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if type(value) is not int:
         raise TypeError(f"{_owner(inst, attribute)} must be an int, got {value!r}")
@@ -174,11 +182,13 @@ def at_most(limit: int) -> Any:
     return check
 
 
+@passes("type({v}) is date", date=dt.date)
 def is_date(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if type(value) is not dt.date:
         raise TypeError(f"{_owner(inst, attribute)} must be a datetime.date, got {value!r}")
 
 
+@passes("{v} is None or type({v}) is date", date=dt.date)
 def optional_date(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None:
         is_date(inst, attribute, value)
@@ -239,8 +249,14 @@ def to_license_type(value: LicenseType | str) -> LicenseType:
     return to_enum(LicenseType, value)
 
 
+keeps(to_license_type, "type({v}) is LicenseType", LicenseType=LicenseType)
+
+
 def to_management(value: ManagementMode | str) -> ManagementMode:
     return to_enum(ManagementMode, value)
+
+
+keeps(to_management, "type({v}) is ManagementMode", ManagementMode=ManagementMode)
 
 
 def optional_management(value: ManagementMode | str | None) -> ManagementMode | None:
@@ -317,8 +333,14 @@ def to_period(value: Period | str) -> Period:
     return Period.coerce(value)
 
 
+keeps(to_period, "type({v}) is Period", Period=Period)
+
+
 def optional_period(value: Period | str | None) -> Period | None:
     return None if value is None else Period.coerce(value)
+
+
+keeps(optional_period, "{v} is None or type({v}) is Period", Period=Period)
 
 
 def each(validator: Any) -> Any:

@@ -34,33 +34,31 @@ from ..core._events import EVENT_TYPES, Event
 from ..core._exceptions import DataError
 from ..core._feed import Delivery, FeedItem, Webhook
 from ..core._findings import Decision, Finding
-from ..core._operations import OPERATION_TYPES, Operation, Renew
+from ..core._operations import OPERATION_TYPES, Operation
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
+from ..core._schema import OMIT_IF_DEFAULT
 from ..engine._engine import Change
 from ..rules._builtin import CODE_SPECS
 from ..views._lifecycle import Expiry
 from ..views._offer import ModuleOffer, ProductOffer
-from ._reader import read_client
+from ._documents import FORMAT_VERSION, client_data, event_document, read_client
 
 if TYPE_CHECKING:
     import cattrs
 
 __all__ = [
     "FORMAT_VERSION",
+    "client_data",
     "compact",
     "converter",
+    "event_data",
     "from_data",
     "from_json",
     "loads",
     "to_data",
     "to_json",
 ]
-
-FORMAT_VERSION = 2
-"""The version written in every document; documents up to this version are read.
-Version 2 (round 2) adds the lifecycle fields (grace, replacement, extension, the
-last change, actor, reason, catalog); version 1 documents read with their defaults."""
 
 T = TypeVar("T")
 
@@ -207,6 +205,10 @@ def _is_homogeneous_tuple(type_: Any) -> bool:
     return get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
+def _omits_defaults(cls: Any) -> bool:
+    return attrs.has(cls) and any(f.metadata.get(OMIT_IF_DEFAULT) for f in attrs.fields(cls))
+
+
 def make_converter() -> cattrs.Converter:
     """Build a converter configured like the library's (see :func:`converter`).
 
@@ -242,36 +244,18 @@ def make_converter() -> cattrs.Converter:
         return structure
 
     conv.register_structure_hook_factory(_is_homogeneous_tuple, arrays_only)
-    # A maintenance of the catalog's first release writes no "release" (documents of
-    # catalogs without releases stay as they were).
-    conv.register_unstructure_hook(
-        Maintenance,
-        cattrs.gen.make_dict_unstructure_fn(
-            Maintenance,
-            conv,
-            release=cattrs.gen.override(omit_if_default=True),
-            suspensions=cattrs.gen.override(omit_if_default=True),
-            auto_renew=cattrs.gen.override(omit_if_default=True),
-            scheduled=cattrs.gen.override(omit_if_default=True),
-            lots=cattrs.gen.override(omit_if_default=True),
-            notices=cattrs.gen.override(omit_if_default=True),
-        ),
-    )
-    # A client of the default group writes no "group" (documents stay as they were).
-    conv.register_unstructure_hook(
-        Client,
-        cattrs.gen.make_dict_unstructure_fn(
-            Client, conv, group=cattrs.gen.override(omit_if_default=True)
-        ),
-    )
-    # A renewal of the same seats writes no "quantity" (documents, and the idempotency
-    # keys stored with them, stay as round 2 wrote them).
-    conv.register_unstructure_hook(
-        Renew,
-        cattrs.gen.make_dict_unstructure_fn(
-            Renew, conv, quantity=cattrs.gen.override(omit_if_default=True)
-        ),
-    )
+
+    # A field marked omit_if_default in its record is written only when it is not its
+    # default (documents written before it existed stay as they were).
+    def omitting(cls: Any) -> Any:
+        omitted: dict[str, Any] = {
+            f.name: cattrs.gen.override(omit_if_default=True)
+            for f in attrs.fields(cls)
+            if f.metadata.get(OMIT_IF_DEFAULT)
+        }
+        return cattrs.gen.make_dict_unstructure_fn(cls, conv, **omitted)
+
+    conv.register_unstructure_hook_factory(_omits_defaults, omitting)
     configure_tagged_union(Event, conv, tag_name="type")
     # An operation inside a record (a request's) is tagged with its type, as in the
     # documents of the JSON API.
@@ -425,137 +409,7 @@ def stored_client(text: str | bytes) -> Client:
     return from_data(Client, loads(text))
 
 
-# -- the write path's mirror: documents of clients, written without the converter --------
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return None if day is None else day.isoformat()
-
-
-def _maintenance_data(m: Maintenance) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": m.id,
-        "product": m.product,
-        "license_type": m.license_type.value,
-        "quantity": m.quantity,
-        "period": None if m.period is None else str(m.period),
-        "starts_on": m.starts_on.isoformat(),
-        "expires_on": m.expires_on.isoformat(),
-        "management": m.management.value,
-        "modules": [
-            {
-                "module": ml.module,
-                "quantity": ml.quantity,
-                "starts_on": ml.starts_on.isoformat(),
-                "expires_on": ml.expires_on.isoformat(),
-            }
-            for ml in m.modules
-        ],
-        "deleted_on": _iso(m.deleted_on),
-        "replaced_on": _iso(m.replaced_on),
-        "replaced_by": m.replaced_by,
-        "grace_days": m.grace_days,
-        "extended_on": _iso(m.extended_on),
-        "pooled": [{"item": x.item, "period": str(x.period), "seats": x.seats} for x in m.pooled],
-    }
-    if m.release is not None:  # a later catalog release's (the first release writes none)
-        data["release"] = m.release
-    if m.suspensions:  # written only once suspended (older documents stay as they were)
-        data["suspensions"] = [
-            {"on": x.on.isoformat(), "resumed_on": _iso(x.resumed_on), "by_client": x.by_client}
-            for x in m.suspensions
-        ]
-    if m.auto_renew:  # the renewal day's fields: written only when set
-        data["auto_renew"] = True
-    if m.scheduled is not None:
-        s = m.scheduled
-        data["scheduled"] = {
-            "on": s.on.isoformat(),
-            "quantity": s.quantity,
-            "period": None if s.period is None else str(s.period),
-        }
-    if m.lots:
-        data["lots"] = [
-            {"added_on": x.added_on.isoformat(), "seats": x.seats, "period": str(x.period)}
-            for x in m.lots
-        ]
-    if m.notices is not None:  # the expiry notices' mark: written once there is one
-        n = m.notices
-        data["notices"] = {
-            "expires_on": n.expires_on.isoformat(),
-            "armed_on": n.armed_on.isoformat(),
-            "sent": n.sent,
-        }
-    return data
-
-
-def client_data(client: Client) -> dict[str, Any]:
-    """:func:`to_data` of a client, built directly (the store writes one per change;
-    equal to the converter's output, which a test checks over many clients)."""
-    data = {
-        "id": client.id,
-        "name": client.name,
-        "created_on": client.created_on.isoformat(),
-        "deleted_on": _iso(client.deleted_on),
-        "maintenances": [_maintenance_data(m) for m in client.maintenances],
-        "changed_on": _iso(client.changed_on),
-    }
-    if client.group:  # written only outside the default group
-        data["group"] = client.group
-    return {"cytolicense": FORMAT_VERSION, "type": "Client", "data": data}
-
-
-_FIELD_DATA: dict[str, str] = {
-    "str": "{v}",
-    "str | None": "{v}",
-    "int": "{v}",
-    "bool": "{v}",
-    "dt.date": "{v}.isoformat()",
-    "Maintenance": "maintenance_data({v})",
-    "ManagementMode": "{v}.value",
-    "Period": "str({v})",
-    "Period | None": "None if {v} is None else str({v})",
-    "int | None": "{v}",
-    "tuple[str, ...]": "list({v})",
-    "tuple[int, ...]": "list({v})",
-    "tuple[dt.date, ...]": "[d.isoformat() for d in {v}]",
-}
-"""How a field of each annotated type becomes data, as an expression of its value."""
-
-_EVENT_WRITERS: dict[type, Callable[[Any], dict[str, Any]] | None] = {}
-
-
-def _event_writer(cls: type) -> Callable[[Any], dict[str, Any]] | None:
-    """A generated function giving :func:`to_data` of a *cls* event, one expression a
-    field (from its annotation); ``None`` when a field is of a type not listed (the
-    converter writes those)."""
-    if cls not in _EVENT_WRITERS:
-        # The annotations as written (strings): attrs' field types become classes once
-        # cattrs has resolved them, and the writer must not depend on that.
-        written: dict[str, Any] = {}
-        for klass in reversed(cls.__mro__):
-            written.update(vars(klass).get("__annotations__", {}))
-        items = []
-        for f in attrs.fields(cls):
-            expression = _FIELD_DATA.get(str(written.get(f.name)))
-            if expression is None:
-                _EVENT_WRITERS[cls] = None
-                return None
-            items.append(f"{f.name!r}: {expression.format(v='e.' + f.name)}")
-        source = (
-            f"def write(e):\n    return {{'cytolicense': {FORMAT_VERSION!r}, "
-            f"'type': {cls.__name__!r}, 'data': {{{', '.join(items)}}}}}\n"
-        )
-        namespace: dict[str, Any] = {"maintenance_data": _maintenance_data}
-        exec(compile(source, f"<event writer {cls.__name__}>", "exec"), namespace)
-        _EVENT_WRITERS[cls] = namespace["write"]
-    return _EVENT_WRITERS[cls]
-
-
 def event_data(event: Event) -> dict[str, Any]:
-    """:func:`to_data` of an event, built directly from its fields (the store writes
-    every event; equal to the converter's output, which a test checks for each type)."""
-    write = _event_writer(type(event))
-    if write is None:
-        return to_data(event)
-    return write(event)
+    """:func:`to_data` of an event (the store writes every event): written by the
+    generated writer of its record, or by the converter for a field it does not write."""
+    return event_document(event) or to_data(event)
