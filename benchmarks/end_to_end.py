@@ -14,7 +14,10 @@ Workloads: ``Engine.check`` over the shapes of the check matrix (benchmarks/run.
 each also with one vendor rule written as a generator, as a function returning a
 list and as a ``RuleSpec``; ``Console.apply`` of an assignment on SQLite (durable:
 each apply commits); the import of a CSV of new clients (``import_file``, what
-``cytolicense import`` runs). A variant ``PATH:untrusted`` switches trusted
+``cytolicense import`` runs); the usage report and ``Console.monitoring``; and the
+console over HTTP (``cytolicense serve`` of the variant: a JSON read, the offer, a dry
+run, a keyed apply, the monitoring page and the detail page, one keep-alive
+connection, each path's median latency). A variant ``PATH:untrusted`` switches trusted
 construction (``core/_trusted.py``) off: records built and events applied through
 the validating constructors.
 """
@@ -226,7 +229,140 @@ def work_import(quick: bool) -> dict[str, float]:
     return {"import of a CSV (per client)": seconds / count}
 
 
-WORKLOADS = {"check": work_check, "apply": work_apply, "import": work_import}
+def _seed(db: Path, count: int) -> None:
+    """*count* clients, each with a commercial EDR line of 20 seats and a module."""
+    import cytolicense as cl
+
+    engine = cl.Engine(cl.load_catalog())
+    store = cl.Store(db, "p")
+    console = cl.Console(engine, store)
+    req = cl.AssignmentRequest(
+        product="cytomic-epdr",
+        license_type="commercial",
+        quantity=20,
+        period="1y",
+        modules={"cytomic-patch": None},
+    )
+    for i in range(count):
+        console.add_client(f"c{i}", f"Client {i}", DAY)
+        console.apply(f"c{i}", req, DAY)
+    store.close()
+
+
+def work_usage(quick: bool) -> dict[str, float]:
+    """The usage report of a month over every client's events (``Console.usage_report``)
+    and the monitoring list (``Console.monitoring``), as a notebook reads them."""
+    import cytolicense as cl
+
+    count = 300 if quick else 2_000
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "c.db"
+        _seed(db, count)
+        engine = cl.Engine(cl.load_catalog())
+        out = {}
+        for name, call in (
+            ("usage report of a month (per client)", lambda c: c.usage_report("2026-02")),
+            ("Console.monitoring (per client)", lambda c: c.monitoring(DAY)),
+        ):
+            times = []
+            for _ in range(5):
+                store = cl.Store(db, "p")
+                console = cl.Console(engine, store)
+                start = time.perf_counter()
+                call(console)
+                times.append(time.perf_counter() - start)
+                store.close()
+            out[name] = statistics.median(times) / count
+    return out
+
+
+def work_http(quick: bool) -> dict[str, float]:
+    """The console over HTTP, one keep-alive connection: ``cytolicense serve`` of the
+    variant (uvicorn, SQLite), each path's median latency over *n* requests."""
+    import http.client
+    import socket
+
+    count, n = 200, (100 if quick else 400)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "c.db"
+        _seed(db, count)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        options = ["--db", str(db), "--partner", "p", "--today", DAY.isoformat()]
+        server = subprocess.Popen(
+            [sys.executable, "-m", "cytolicense", *options, "serve", "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            for _ in range(200):
+                try:
+                    conn.request("GET", "/api/health")
+                    conn.getresponse().read()
+                    break
+                except OSError:
+                    conn.close()
+                    time.sleep(0.05)
+            seq = iter(range(10**9))
+
+            def modify(i: int) -> bytes:
+                data = {"maintenance": "m1", "quantity": 20 + (i % 5)}
+                doc = {"cytolicense": 2, "type": "Modify", "data": data}
+                return json.dumps(doc).encode()
+
+            json_headers = {"Content-Type": "application/json"}
+            paths: dict[str, Any] = {
+                "HTTP GET /api/clients/{id}": lambda i: ("GET", f"/api/clients/c{i}", None, {}),
+                "HTTP GET offer": lambda i: ("GET", f"/api/clients/c{i}/offer", None, {}),
+                "HTTP POST dry run (Modify)": lambda i: (
+                    "POST",
+                    f"/api/clients/c{i}/operations?dry_run=true",
+                    modify(i),
+                    json_headers,
+                ),
+                "HTTP POST apply (keyed Modify)": lambda i: (
+                    "POST",
+                    f"/api/clients/c{i}/operations",
+                    modify(next(seq)),
+                    {**json_headers, "Idempotency-Key": f"k{next(seq)}"},
+                ),
+                "HTTP GET / (monitoring page)": lambda i: ("GET", "/", None, {}),
+                "HTTP GET /clients/{id} (detail page)": lambda i: (
+                    "GET",
+                    f"/clients/c{i}",
+                    None,
+                    {},
+                ),
+            }
+            out = {}
+            for name, make in paths.items():
+                times = []
+                for i in range(n):
+                    method, url, body, headers = make(i % count)
+                    start = time.perf_counter()
+                    conn.request(method, url, body=body, headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                    times.append(time.perf_counter() - start)
+                    if response.status >= 300:
+                        raise RuntimeError(f"{name}: {response.status}")
+                out[name] = statistics.median(times)
+            conn.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return out
+
+
+WORKLOADS = {
+    "check": work_check,
+    "apply": work_apply,
+    "import": work_import,
+    "usage": work_usage,
+    "http": work_http,
+}
 
 
 def worker(workload: str, quick: bool) -> None:

@@ -38,7 +38,7 @@ processes used per request (user + system from /proc, its workers included, the
 database's not), which a busy machine moves much less than req/s; on PostgreSQL, the
 async floor's req/s over the thread-pool floor's.
 
-    python benchmarks/http.py [--quick] [--postgres URL] [--json FILE]
+    python benchmarks/http_console.py [--quick] [--postgres URL] [--json FILE]
 
 Without ``--postgres`` it starts a PostgreSQL server of its own (initdb + pg_ctl on a
 Unix socket, ``fsync`` on) when the binaries are installed, else measures SQLite only.
