@@ -59,8 +59,9 @@ from ..views._text import tr
 from ._auth import SIGNED_IN, Sessions, Throttle
 from ._context import Identity, _Consoles, _Context, _Refused
 from ._openapi import MAX_PAGE, openapi
-from ._pages import PAGES, Page, _link, _quote
-from ._pages import _error as _page_error
+from ._pages import PAGES
+from ._rendering import Page, _link, _quote
+from ._rendering import _error as _page_error
 from ._team_pages import TEAM_PAGES, UNLEASED, Auth
 from ._webhooks import API as WEBHOOK_API
 from ._webhooks import PAGES as WEBHOOK_PAGES
