@@ -117,7 +117,7 @@ def pages(db: str, label: str, count: int) -> list[tuple[str, str, float, float,
 
     from cytolicense.store._marks import FORECASTS
     from cytolicense.web import create_app
-    from cytolicense.web._pages import EXPIRING_DAYS
+    from cytolicense.web._words import EXPIRING_DAYS
 
     store = cl.open_store(db, PARTNER)
     ids = [r.id for r in store.rows(TODAY, shown=True, limit=1)]

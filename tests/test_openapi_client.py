@@ -259,7 +259,7 @@ def test_the_generated_client_calls_every_endpoint(api: Any, base_url: str) -> N
 
 def test_the_document_is_one_a_generator_can_use() -> None:
     """Unique titles, the bounds, the statuses (what the generated client relies on)."""
-    from cytolicense.web import _app
+    from cytolicense.web import _api
 
     doc = openapi()
     schemas = doc["components"]["schemas"]
@@ -277,7 +277,7 @@ def test_the_document_is_one_a_generator_can_use() -> None:
         "maximum": MAX_SEATS,
     }
     limit = doc["paths"]["/api/clients"]["get"]["parameters"][0]
-    assert limit["schema"]["maximum"] == _app.MAX_PAGE
+    assert limit["schema"]["maximum"] == _api.MAX_PAGE
     error = schemas["Error"]["properties"]
     assert set(error) == {"error", "request_id", "retry"}
     # a fresh copy each call

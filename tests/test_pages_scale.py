@@ -308,7 +308,8 @@ def test_the_expiring_page_walks_every_line_once_through_its_next_links(
     from starlette.testclient import TestClient
 
     from cytolicense.web import create_app
-    from cytolicense.web._pages import EXPIRING_DAYS, EXPIRING_PAGE
+    from cytolicense.web._lists import EXPIRING_PAGE
+    from cytolicense.web._words import EXPIRING_DAYS
 
     catalog = cl.load_catalog(Lifecycle(), entry_points=False)
     partner = f"web-{uuid.uuid4().hex[:8]}"

@@ -3,8 +3,8 @@
 context the app builds once (:class:`_Context`), and the refusal a handler raises
 (:class:`_Refused`, an HTTP status and a sentence).
 
-Below both ``_app`` (the application and its JSON API) and ``_pages`` (the console's
-pages), which import it.
+Below ``_app`` (the application), ``_api`` (the JSON API's handlers) and the console's
+pages (``_rendering`` and the page modules), which import it.
 """
 
 from __future__ import annotations

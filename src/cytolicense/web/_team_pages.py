@@ -16,7 +16,8 @@ from ..core._exceptions import CytolicenseError, ForbiddenError, RuleViolation, 
 from ..views._text import tr
 from ._auth import SIGNED_IN, Sessions, Throttle, verify_password
 from ._context import _Context
-from ._pages import Page, _changes, _console, _error, _form, _guard, _link, _one, _render
+from ._rendering import Page, _console, _error, _form, _guard, _link, _one, _render
+from ._words import _changes
 
 __all__ = ["TEAM_PAGES", "Auth"]
 

@@ -13,7 +13,7 @@ from ..core._exceptions import NotFoundError
 from ..store._delivery import check_url, new_secret
 from ..store._serialize import to_data
 from ._context import _Context, _Refused
-from ._pages import Page, _BadInput, _console, _form, _guard, _link, _one, _render
+from ._rendering import Page, _BadInput, _console, _form, _guard, _link, _one, _render
 
 __all__ = ["API", "PAGES", "api_feed"]
 
