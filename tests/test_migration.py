@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import cytolicense as cl
-from cytolicense.store._rows import rows_query
+from cytolicense.store._queries import rows_query
 from cytolicense.store._sql import SqlStore
 from cytolicense.store._sqlite import SCHEMA_VERSION
 

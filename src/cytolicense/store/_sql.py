@@ -37,28 +37,30 @@ from ..engine._engine import Change, Engine
 from ._marks import FORECASTS, MARK_QUERY
 from ._outbox import Outbox
 from ._protocol import ClientRow, KeyRecord
+from ._queries import (
+    CorruptRow,
+    client_rows,
+    end_parts,
+    expiring_page_query,
+    forecast_query,
+    pool_of,
+    pool_tail_query,
+    rows_query,
+)
 from ._rows import (
     EXPIRY_DELETE,
     EXPIRY_UPSERT,
     INSERT_ROWS,
     POOL_UPSERT,
     PROJECTED,
-    CorruptRow,
     ExpiryRow,
     check_change,
-    client_rows,
     columns,
     dumps,
-    end_parts,
     event_rows,
-    expiring_page_query,
     expiry_rows,
     follows,
-    forecast_query,
     pool_event_rows,
-    pool_of,
-    pool_tail_query,
-    rows_query,
     update_plan,
     update_sql,
 )
