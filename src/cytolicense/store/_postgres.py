@@ -26,8 +26,9 @@ from ..core._exceptions import (
 )
 from ..core._pool import Pool, PoolChanged
 from ..engine._engine import Change
+from ._feed import FeedRow, settings_postgres
 from ._marks import BUMP_IMPORTS, MARKS_POSTGRES
-from ._outbox import FeedRow, feed_postgres, settings_postgres
+from ._outbox import feed_postgres
 from ._rows import (
     BULK_COLUMNS,
     EXPIRY_COLUMNS,

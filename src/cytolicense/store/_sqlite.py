@@ -25,8 +25,9 @@ from ..core._exceptions import (
     said,
 )
 from ..engine._engine import Change
+from ._feed import SETTINGS_SQLITE
 from ._marks import BUMP_IMPORTS, MARKS_SQLITE
-from ._outbox import FEED_SQLITE, SETTINGS_SQLITE
+from ._outbox import FEED_SQLITE
 from ._rows import (
     EXPIRY_COLUMNS,
     INSERT_ROWS,
