@@ -26,7 +26,7 @@ from cytolicense.store._marks import FORECASTS
 from cytolicense.store._postgres import SCHEMA_VERSION as PG_SCHEMA
 from cytolicense.store._queries import end_parts, rows_query
 from cytolicense.store._rows import ORDERS, fold, sort_key
-from cytolicense.store._sqlite import SCHEMA_VERSION as SQLITE_SCHEMA
+from cytolicense.store._sqlite_schema import SCHEMA_VERSION as SQLITE_SCHEMA
 
 from ._decisions import Lifecycle
 
