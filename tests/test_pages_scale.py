@@ -20,7 +20,7 @@ import pytest
 
 import cytolicense as cl
 from cytolicense.core._exceptions import CytolicenseError
-from cytolicense.store._postgres import SCHEMA_VERSION as PG_SCHEMA
+from cytolicense.store._postgres_schema import SCHEMA_VERSION as PG_SCHEMA
 from cytolicense.store._sqlite_schema import SCHEMA_VERSION as SQLITE_SCHEMA
 
 from ._decisions import Lifecycle
