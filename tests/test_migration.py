@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import cytolicense as cl
-from cytolicense.store._rows import rows_query
+from cytolicense.store._queries import rows_query
 from cytolicense.store._sql import SqlStore
-from cytolicense.store._sqlite import SCHEMA_VERSION
+from cytolicense.store._sqlite_schema import SCHEMA_VERSION
 
 DATA = Path(__file__).parent / "data"
 

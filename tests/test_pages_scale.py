@@ -20,8 +20,8 @@ import pytest
 
 import cytolicense as cl
 from cytolicense.core._exceptions import CytolicenseError
-from cytolicense.store._postgres import SCHEMA_VERSION as PG_SCHEMA
-from cytolicense.store._sqlite import SCHEMA_VERSION as SQLITE_SCHEMA
+from cytolicense.store._postgres_schema import SCHEMA_VERSION as PG_SCHEMA
+from cytolicense.store._sqlite_schema import SCHEMA_VERSION as SQLITE_SCHEMA
 
 from ._decisions import Lifecycle
 
@@ -246,7 +246,7 @@ def test_the_pages_read_the_covering_index(tmp_path: Path) -> None:
     console = _sqlite(tmp_path, 1)
     store = console.store
     assert isinstance(store, cl.Store)
-    from cytolicense.store._rows import expiring_page_query, forecast_query
+    from cytolicense.store._queries import expiring_page_query, forecast_query
 
     for sql, args in (
         expiring_page_query("p", TODAY, 60, grace=7, after=(TODAY, "c001", "m"), limit=10),

@@ -23,9 +23,10 @@ import pytest
 import cytolicense as cl
 from cytolicense.core._exceptions import CytolicenseError
 from cytolicense.store._marks import FORECASTS
-from cytolicense.store._postgres import SCHEMA_VERSION as PG_SCHEMA
-from cytolicense.store._rows import ORDERS, end_parts, fold, rows_query, sort_key
-from cytolicense.store._sqlite import SCHEMA_VERSION as SQLITE_SCHEMA
+from cytolicense.store._postgres_schema import SCHEMA_VERSION as PG_SCHEMA
+from cytolicense.store._queries import end_parts, rows_query
+from cytolicense.store._rows import ORDERS, fold, sort_key
+from cytolicense.store._sqlite_schema import SCHEMA_VERSION as SQLITE_SCHEMA
 
 from ._decisions import Lifecycle
 

@@ -11,7 +11,7 @@ import attrs
 import pytest
 
 import cytolicense as cl
-from cytolicense.store._postgres import SCHEMA_VERSION
+from cytolicense.store._postgres_schema import SCHEMA_VERSION
 
 from .conftest import assert_whole_batches, kill_mid_batch, request
 

@@ -327,7 +327,7 @@ def test_item26_an_existing_client_with_other_data_is_named(tmp_path: Any) -> No
 def test_item7_a_foreign_file_with_a_meta_table_is_not_taken_over(tmp_path: Any) -> None:
     import sqlite3
 
-    from cytolicense.store._sqlite import APPLICATION_ID
+    from cytolicense.store._sqlite_schema import APPLICATION_ID
 
     path = tmp_path / "theirs.db"
     db = sqlite3.connect(path)

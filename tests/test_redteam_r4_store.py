@@ -215,7 +215,7 @@ def test_a_schema_7_database_keys_the_pool_history_by_partner(postgres_url: str)
     history kept in order, and goes on numbering after the partner's last."""
     import psycopg
 
-    from cytolicense.store._postgres import SCHEMA_VERSION
+    from cytolicense.store._postgres_schema import SCHEMA_VERSION
 
     schema = "r4_" + uuid.uuid4().hex[:8]
     with psycopg.connect(postgres_url, autocommit=True) as db:

@@ -1,4 +1,12 @@
-"""The console facade: "do this to client X today" as one call (load, decide, save)."""
+"""The console facade: "do this to client X today" as one call (load, decide, save).
+
+This module holds its writes: :meth:`Console.apply` (with its idempotency keys and
+its retries, :class:`Retry`), a batch of them (:meth:`Console.apply_each`) and the
+pool's credits. The rest of :class:`Console` is in its parts: the reads
+(:mod:`~cytolicense.store._views_console`), the day's run, the feed and the webhooks
+(:mod:`~cytolicense.store._partner_console`), and the team's operators, requests and
+audit (:mod:`~cytolicense.store._team_console`).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +14,14 @@ import contextlib
 import datetime as dt
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 import attrs
 
-from ..core._access import Grant, forbidden, reaches
+from ..core._access import forbidden
 from ..core._client_records import Client
-from ..core._dates import RETENTION_DAYS
 from ..core._enums import ManagementMode
-from ..core._events import Event
 from ..core._exceptions import (
     ClientExistsError,
     ConflictError,
@@ -43,21 +49,12 @@ from ..core._period import Period
 from ..core._pool import Pool
 from ..core._validation import to_period
 from ..engine._engine import Change, Engine
-from ..views._detail import ClientDetail
-from ..views._offer import ProductOffer
 from ._guard import Guard
-from ._protocol import ClientRow, ClientStore, KeyRecord
+from ._partner_console import PartnerConsole
+from ._protocol import ClientStore, KeyRecord
 from ._serialize import compact, from_json, to_data
 from ._team_console import TeamConsole
-
-if TYPE_CHECKING:
-    import threading
-
-    from ..core._day_run import DayRun
-    from ..core._feed import Delivery, FeedItem, Webhook
-    from ..views._lifecycle import ExpiringPage, Expiry, Forecast
-    from ..views._usage import UsageBasis, UsageReport
-    from ._outbox import Outbox
+from ._views_console import ViewsConsole
 
 __all__ = ["MAX_KEY", "Console", "Retry"]
 
@@ -110,18 +107,7 @@ def idempotency_key(key: object) -> str:
     return key
 
 
-class _Lister:
-    """:meth:`Console.rows` in one group, called as a store's ``rows``."""
-
-    def __init__(self, console: Console, group: str | None) -> None:
-        self._console = console
-        self._group = group
-
-    def rows(self, *args: Any, **options: Any) -> list[ClientRow]:
-        return self._console.rows(*args, group=self._group, **options)
-
-
-class Console(TeamConsole):
+class Console(ViewsConsole, PartnerConsole, TeamConsole):
     """An :class:`Engine` and a store (any :class:`ClientStore`) working together.
 
     Each operation loads the client (and the partner's pool), lets the engine
@@ -177,63 +163,6 @@ class Console(TeamConsole):
         """The stored client (:class:`NotFoundError` when there is none, or it is out
         of the operator's scope)."""
         return self._get(client_id)
-
-    def clients(self) -> list[Client]:
-        """Every client in the operator's scope, by id."""
-        grants = self._guard.grants
-        if grants is None:
-            self._guard.require("read")
-            return self.store.clients()
-        return list(self._scoped(grants))
-
-    def rows(
-        self,
-        today: dt.date | None = None,
-        *,
-        shown: bool | None = None,
-        search: str | None = None,
-        limit: int | None = None,
-        after: Any = None,
-        group: str | None = None,
-        **options: Any,
-    ) -> list[ClientRow]:
-        """The store's light list rows (:meth:`~cytolicense.Store.rows`) of the
-        clients in the operator's scope, filtered in SQL; *group*: only that group
-        and its subgroups. Other *options* go to the store's ``rows``."""
-        from ..core._access import Grant
-
-        self._guard.require("read")
-        grants = self._guard.grants
-        if group is not None:
-            wanted = Grant(group=group)
-            if grants is None:
-                grants = frozenset({wanted})
-            else:  # the part of the scope inside the group
-                grants = frozenset(
-                    g for g in grants if g.group == group or g.group.startswith(group + "/")
-                ) | frozenset(
-                    Grant(group=group, subgroups=g.subgroups)
-                    for g in grants
-                    if g.subgroups and (g.group == "" or group.startswith(g.group + "/"))
-                )
-        rows: list[ClientRow] = self.store.rows(
-            today, shown=shown, search=search, limit=limit, after=after, grants=grants, **options
-        )
-        return rows
-
-    def lister(self, group: str | None = None) -> Any:
-        """An object whose ``rows(...)`` is :meth:`rows` in *group* (what a list page
-        calls where it called the store's ``rows``)."""
-        return _Lister(self, group)
-
-    def _scoped(self, grants: frozenset[Grant], shown_since: str | None = None) -> Iterator[Client]:
-        """The clients *grants* reach (from the store's group index where it has one)."""
-        self._guard.require("read")
-        scoped = getattr(self.store, "iter_scoped", None)
-        if scoped is not None:
-            found: Iterator[Client] = scoped(grants, shown_since=shown_since)
-            return found
-        return (c for c in self.store.clients() if reaches(grants, c.group))
 
     def _within_scope(self, operation: Operation) -> None:
         """A :class:`SetGroup` into a group out of the operator's scope is forbidden."""
@@ -606,248 +535,3 @@ class Console(TeamConsole):
             None,
             lambda: self.store.credit_pool(item, p, seats, today, actor=actor, reason=reason),
         )
-
-    def expiring(self, today: dt.date, within_days: int = 30) -> list[Expiry]:
-        """What expires within *within_days* (and what is in grace), from the store's index."""
-        grants = self._guard.grants
-        if grants is not None:
-            return self.engine.expiring(list(self._scoped(grants)), today, within_days)
-        self._guard.require("read")
-        return self.store.expiring(today, within_days)
-
-    def expiring_page(
-        self,
-        today: dt.date,
-        within_days: int = 30,
-        *,
-        after: tuple[dt.date, str, str] | None = None,
-        limit: int = 100,
-    ) -> ExpiringPage:
-        """A page of :meth:`expiring`: at most *limit* lines after the key *after*
-        (the previous page's ``next``), from the store's index. A store without
-        ``expiring_page`` gives the page cut from :meth:`expiring`."""
-        self._guard.require("read")
-        page = getattr(self.store, "expiring_page", None)
-        if page is not None and self._guard.grants is None:
-            found: ExpiringPage = page(today, within_days, after=after, limit=limit)
-            return found
-        from ..views._lifecycle import ExpiringPage
-
-        if type(limit) is not int or limit < 1:
-            raise ValueError(f"limit must be an int >= 1, got {limit!r}")
-        rows = [
-            e
-            for e in self.expiring(today, within_days)
-            if after is None or (e.expires_on, e.client_id, e.maintenance_id) > after
-        ]
-        more = len(rows) > limit
-        rows = rows[:limit]
-        last = rows[-1] if more else None
-        return ExpiringPage(
-            rows, None if last is None else (last.expires_on, last.client_id, last.maintenance_id)
-        )
-
-    def forecast(self, today: dt.date, months: int = 12) -> Forecast:
-        """:meth:`Engine.forecast` of the stored clients: one aggregate query where the
-        store has ``forecast`` (SQLite, PostgreSQL), else read from every client."""
-        grants = self._guard.grants
-        if grants is not None:
-            return self.engine.forecast(list(self._scoped(grants)), today, months)
-        self._guard.require("read")
-        aggregate = getattr(self.store, "forecast", None)
-        if aggregate is not None:
-            found: Forecast = aggregate(today, months)
-            return found
-        return self.engine.forecast(self.store.clients(), today, months)
-
-    def offer(self, client_id: str, today: dt.date) -> tuple[ProductOffer, ...]:
-        """What the add-product dialog may offer the stored client on *today*
-        (:meth:`Engine.offer` with the partner's stored pool)."""
-        return self.engine.offer(self._get(client_id), today, pool=self._pool_if_tracked())
-
-    def detail(self, client_id: str, today: dt.date) -> ClientDetail:
-        """The stored client's detail."""
-        return self.engine.detail(self._get(client_id), today)
-
-    def entitlements(self, client_id: str, today: dt.date) -> dict[str, int]:
-        """The stored client's seats in force."""
-        return self.engine.entitlements(self._get(client_id), today)
-
-    def history(self, client_id: str) -> list[Event]:
-        """The stored client's events, oldest first."""
-        if self._guard.operator is not None:
-            self._get(client_id)  # in scope, or not found
-        return self.store.history(client_id)
-
-    def usage_report(
-        self,
-        month: str | dt.date,
-        *,
-        basis: UsageBasis | str = "seat-days",
-        devices: Mapping[str, Mapping[str, int]] | None = None,
-    ) -> UsageReport:
-        """:meth:`Engine.usage_report` of every stored client, from the store's events
-        (one query where the store has ``histories``)."""
-        streamed = getattr(self.store, "iter_histories", None)
-        read = getattr(self.store, "histories", None)
-        histories: Iterable[list[Event]]
-        grants = self._guard.grants
-        self._guard.require("read")
-        if grants is not None:
-            histories = [self.store.history(c.id) for c in self._scoped(grants)]
-        elif streamed is not None:  # a batch of clients' events at a time
-            histories = streamed()
-        elif read is not None:
-            histories = read()
-        else:
-            histories = [self.store.history(c.id) for c in self.store.clients()]
-        return self.engine.usage_report(histories, month, basis=basis, devices=devices)
-
-    def monitoring(self, today: dt.date) -> list[Client]:
-        """The partner's monitoring list (every client it shows, held in a list: a
-        sweep that reads them once is :meth:`iter_monitoring`)."""
-        grants = self._guard.grants
-        if grants is not None:
-            return list(self.iter_monitoring(today))
-        self._guard.require("read")
-        return self.store.monitoring(today)
-
-    def iter_monitoring(self, today: dt.date, *, batch: int = 1000) -> Iterator[Client]:
-        """:meth:`monitoring`, one client at a time: the store reads *batch* clients a
-        query (where it has ``iter_monitoring``), so a sweep holds one batch."""
-        grants = self._guard.grants
-        if grants is not None:  # the scope's clients alone, from the group index
-            days = min(RETENTION_DAYS - 1, (today - dt.date.min).days)
-            since = (today - dt.timedelta(days=days)).isoformat()
-            return iter(self.engine.monitoring(list(self._scoped(grants, since)), today))
-        self._guard.require("read")
-        streamed = getattr(self.store, "iter_monitoring", None)
-        if streamed is not None:
-            found: Iterator[Client] = streamed(today, batch=batch)
-            return found
-        return iter(self.store.monitoring(today))
-
-    # -- the renewal day ---------------------------------------------------------------------
-
-    def run_day(
-        self,
-        today: dt.date,
-        *,
-        dry_run: bool = False,
-        batch: int = 500,
-        on_batch: Callable[[int, DayRun], None] | None = None,
-    ) -> DayRun:
-        """The day's run: every client's due operations (:meth:`Engine.due`: the
-        renewals of auto-renewing lines that expire *today* or are in grace), each
-        applied under the idempotency key ``auto-renew:<client>:<maintenance>:<expires_on>``,
-        *batch* clients a transaction; then the expiry notices. The candidates come
-        from the store's expiry index, not from every document.
-
-        Safe to repeat and to run twice at once: a second run of the same day applies
-        nothing new, and a run killed halfway loses at most its open batch, which the
-        next run applies. A refused renewal (a pool short of seats with
-        ``pool_shortage=ERROR``) stores nothing: it is due again the next day, until
-        its grace ends. With *dry_run*, nothing is written: what it would do, each
-        operation's dry run deciding. *on_batch* is called after each committed batch
-        with its number and the run so far.
-        """
-        from ._day import plan_day, run_day
-
-        if dry_run:
-            self._guard.require("check")
-            return plan_day(self, today)
-        return run_day(self, today, batch=batch, on_batch=on_batch)
-
-    def notice_thresholds(self) -> tuple[int, ...]:
-        """The partner's expiry notices' thresholds, in days before an expiry, least
-        urgent first (60, 30, 7 and 1 until set; ``()``: no notices)."""
-        from ._day import notice_thresholds
-
-        self._guard.require("read")
-        return notice_thresholds(self)
-
-    def set_notice_thresholds(self, thresholds: Iterable[int]) -> tuple[int, ...]:
-        """Keep the partner's expiry notices' thresholds (days before an expiry, each
-        from 1 to 3660; ``()`` turns the notices off) for the day's runs to come; them,
-        least urgent first.
-
-        Raises:
-            ValueError: a threshold is not an ``int`` from 1 to 3660.
-        """
-        from ._day import set_notice_thresholds
-
-        self._guard.require("operators")
-        return set_notice_thresholds(self, thresholds)
-
-    # -- the feed and webhooks ---------------------------------------------------------------
-
-    def _outbox(self, action: str = "operators") -> Outbox:
-        """The store's feed and outbox, for an operator allowed *action* (the feed
-        shows every client's events and webhooks send them all: a partner's
-        ``total_control`` operators, or a console without an operator)."""
-        from ._outbox import Outbox
-
-        self._guard.require(action)
-        if not isinstance(self.store, Outbox):
-            raise TypeError(f"{self.store!r} keeps no event feed")
-        return self.store
-
-    def feed(self, after: int = 0, limit: int = 100) -> tuple[FeedItem, ...]:
-        """The first *limit* items of the partner's feed after position *after*, in
-        increasing position: every event a change wrote, numbered in commit order
-        (a reader resumes from the last position it read and misses nothing)."""
-        return self._outbox("audit").feed(after, limit)
-
-    def add_webhook(
-        self, url: str, secret: str, today: dt.date, *, events: Iterable[str] | None = None
-    ) -> Webhook:
-        """Send the partner's events to *url* from now on, signed with *secret*
-        (``whsec_`` and the key in base64), only those of *events* (type names;
-        ``None``: all).
-
-        Raises:
-            ValueError: the URL is not ``http(s)``, its host is a loopback, private or
-                link-local address (unless ``CYTOLICENSE_WEBHOOK_ALLOW_PRIVATE=1``) or
-                does not resolve; the secret or an event name is not valid.
-        """
-        from ._delivery import check_url
-
-        return self._outbox().add_webhook(check_url(url), secret, today, events=events)
-
-    def webhooks(self) -> tuple[Webhook, ...]:
-        """The partner's webhooks, oldest first."""
-        return self._outbox().webhooks()
-
-    def remove_webhook(self, webhook_id: str, today: dt.date) -> None:
-        """Send nothing more to the webhook; its deliveries go with it
-        (:class:`NotFoundError` when there is no such webhook)."""
-        self._outbox().remove_webhook(webhook_id)
-
-    def deliveries(
-        self, webhook_id: str | None = None, *, status: str | None = None, limit: int = 50
-    ) -> tuple[Delivery, ...]:
-        """The latest deliveries (of one webhook, of one status), newest event first."""
-        return self._outbox().deliveries(webhook_id, status=status, limit=limit)
-
-    def resend(self, delivery_id: str, now: dt.datetime | None = None) -> Delivery:
-        """Make a dead (or delivered) delivery due again (at *now*, default the clock):
-        the next :meth:`deliver` sends it once more with the same ``webhook-id``."""
-        return self._outbox().resend(delivery_id, now or dt.datetime.now(dt.UTC))
-
-    def deliver(
-        self,
-        now: dt.datetime | None = None,
-        *,
-        timeout: float = 10.0,
-        batch: int = 10,
-        stop: threading.Event | None = None,
-    ) -> int:
-        """Send what is due to the webhooks (at *now*, an aware datetime; ``None``: the
-        clock); how many requests were sent. At least once: a failed attempt is tried
-        again (1 and 5 minutes later, then longer, over about three days), then the
-        delivery is dead (:meth:`resend` sends it again); a 410 Gone disables the
-        webhook. *timeout* bounds each request's connection and reads; *stop* ends
-        the pass after the request in flight (see :func:`~._delivery.deliver`)."""
-        from ._delivery import deliver
-
-        return deliver(self._outbox(), now, timeout=timeout, batch=batch, stop=stop)

@@ -32,7 +32,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import attrs
 
@@ -45,12 +45,15 @@ from ..engine._engine import Change
 from ..operations._renewal_day import NOTICE_DAYS, notice_days, notices
 
 if TYPE_CHECKING:
-    from ._console import Console
+    from ..core._client_records import Client
+    from ..engine._engine import Engine
+    from ._protocol import ClientStore
 
 __all__ = [
     "ACTOR",
     "BATCH",
     "NOTICES_SETTING",
+    "DayConsole",
     "day_key",
     "notice_thresholds",
     "plan_day",
@@ -75,6 +78,34 @@ OnBatch = Callable[[int, DayRun], None]
 NOTICES_SETTING = "notice_thresholds"
 """The partner's setting holding its expiry notices' thresholds (a JSON array)."""
 
+R = TypeVar("R")
+
+
+class DayConsole(Protocol):
+    """What the day's run asks of the console it runs for (:class:`~cytolicense.Console`
+    is one): its engine and store, its reads and applies in the operator's scope, its
+    retries, and the flag that tells :meth:`apply` it runs inside a batch. A protocol,
+    so that this module need not import the console, which imports it."""
+
+    engine: Engine
+    store: ClientStore
+    _in_batch: bool
+
+    def get(self, client_id: str) -> Client: ...
+
+    def apply(
+        self,
+        client_id: str,
+        operation: Operation,
+        today: dt.date,
+        *,
+        actor: str | None = None,
+        reason: str | None = None,
+        key: str | None = None,
+    ) -> Change: ...
+
+    def _retrying(self, run: Callable[[], R], key: str | None) -> R: ...
+
 
 def day_key(client_id: str, maintenance_id: str, expires_on: dt.date) -> str:
     """The idempotency key of the day's renewal of a line that expires on *expires_on*
@@ -87,7 +118,7 @@ def day_key(client_id: str, maintenance_id: str, expires_on: dt.date) -> str:
     return f"auto-renew:{digest}:{expires_on.isoformat()}"
 
 
-def due_clients(console: Console, today: dt.date) -> list[str]:
+def due_clients(console: DayConsole, today: dt.date) -> list[str]:
     """The ids of the clients that may have something due on *today*, in id order: from
     the store's expiry index where it has one, else (a store of your own) from every
     client."""
@@ -99,7 +130,7 @@ def due_clients(console: Console, today: dt.date) -> list[str]:
     return sorted(c.id for c in console.store.clients() if engine.due(c, today))
 
 
-def notice_thresholds(console: Console) -> tuple[int, ...]:
+def notice_thresholds(console: DayConsole) -> tuple[int, ...]:
     """The partner's expiry notices' thresholds, least urgent first (default 60, 30, 7,
     1 days; ``()``: none)."""
     get = getattr(console.store, "setting", None)
@@ -112,7 +143,7 @@ def notice_thresholds(console: Console) -> tuple[int, ...]:
         raise DataError(f"the partner's notice thresholds are not valid: {exc}") from exc
 
 
-def set_notice_thresholds(console: Console, thresholds: Iterable[int]) -> tuple[int, ...]:
+def set_notice_thresholds(console: DayConsole, thresholds: Iterable[int]) -> tuple[int, ...]:
     """Store the partner's expiry notices' thresholds; them, least urgent first."""
     days = notice_days(thresholds)
     put = getattr(console.store, "set_setting", None)
@@ -122,7 +153,7 @@ def set_notice_thresholds(console: Console, thresholds: Iterable[int]) -> tuple[
     return days
 
 
-def notice_clients(console: Console, today: dt.date, days: int) -> list[str]:
+def notice_clients(console: DayConsole, today: dt.date, days: int) -> list[str]:
     """The ids of the clients that may have an expiry notice due on *today*, in id
     order: from a range of the store's expiry index (lines expiring from *today* to
     *days* days later) where it has one, else (a store of your own) every client."""
@@ -134,7 +165,7 @@ def notice_clients(console: Console, today: dt.date, days: int) -> list[str]:
 
 
 def write_expiry_notices(
-    console: Console, today: dt.date, *, batch: int = BATCH, dry_run: bool = False
+    console: DayConsole, today: dt.date, *, batch: int = BATCH, dry_run: bool = False
 ) -> Notices:
     """The day's run's step that writes expiry notices (:class:`ExpiryNotice`, at the
     partner's thresholds: 60, 30, 7 and 1 days before each expiry by default), after
@@ -155,7 +186,12 @@ def write_expiry_notices(
 
 
 def _notices_of(
-    console: Console, ids: list[str], today: dt.date, days: tuple[int, ...], *, write: bool = True
+    console: DayConsole,
+    ids: list[str],
+    today: dt.date,
+    days: tuple[int, ...],
+    *,
+    write: bool = True,
 ) -> Notices:
     """One batch of notices: each client's due ones, saved as one change per client
     (its history and the feed), all in one transaction."""
@@ -193,7 +229,7 @@ def _notices_of(
 
 
 def run_day(
-    console: Console,
+    console: DayConsole,
     today: dt.date,
     *,
     batch: int = BATCH,
@@ -218,7 +254,7 @@ def run_day(
     return DayRun(applied=tuple(applied), refused=tuple(refused), notices=tuple(written))
 
 
-def _renew(console: Console, ids: list[str], today: dt.date) -> tuple[Applied, Refused]:
+def _renew(console: DayConsole, ids: list[str], today: dt.date) -> tuple[Applied, Refused]:
     """One batch: what is due for each of *ids*, applied under its key, in one
     transaction."""
     store, engine = console.store, console.engine
@@ -251,7 +287,7 @@ def _renew(console: Console, ids: list[str], today: dt.date) -> tuple[Applied, R
     return applied, refused
 
 
-def plan_day(console: Console, today: dt.date) -> DayRun:
+def plan_day(console: DayConsole, today: dt.date) -> DayRun:
     """What :func:`run_day` would do on *today*, nothing written: each due operation
     with the decision its dry run gives (refused: those with errors)."""
     engine = console.engine
