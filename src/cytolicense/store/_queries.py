@@ -23,7 +23,6 @@ __all__ = [
     "client_rows",
     "end_parts",
     "expiring_page_query",
-    "expiring_query",
     "forecast_query",
     "pool_of",
     "pool_tail_query",
@@ -146,24 +145,6 @@ def rows_query(
         sql += " LIMIT ?"
         args.append(int(limit))
     return sql, args
-
-
-def expiring_query(partner: str, today: dt.date, within_days: int) -> tuple[str, list[object]]:
-    """The SELECT of the clients with a line expiring within *within_days* of *today*
-    (or in grace), from the expiry index, and its arguments."""
-    try:
-        last = (today + dt.timedelta(days=within_days)).isoformat()
-    except OverflowError:
-        last = dt.date.max.isoformat()
-    day = today.isoformat()
-    # Driven from the expiry index, then one primary-key lookup per client.
-    sql = (
-        "SELECT c.id, c.document FROM (SELECT DISTINCT client_id FROM expiries "
-        "WHERE partner = ? AND expires_on <= ? AND in_force_until >= ? "
-        "AND starts_on <= ?) AS e JOIN clients AS c ON c.partner = ? "
-        "AND c.id = e.client_id ORDER BY c.id"
-    )
-    return sql, [partner, last, day, day, partner]
 
 
 def _last_day(today: dt.date, within_days: int) -> str:
