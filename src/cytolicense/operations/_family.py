@@ -25,6 +25,7 @@ from ..core._operations import AssignmentRequest, Operation
 from ..core._period import Period
 from ..core._rulespec import ProductPlan, RuleContext, RuleSpec
 from ..core._trusted import build, builder
+from ._lots import added_lot
 
 if TYPE_CHECKING:
     from ..core._catalog import Catalog
@@ -298,8 +299,6 @@ def _lots(product: Product, request: AssignmentRequest, today: dt.date) -> tuple
     """The first lot of a commercial maintenance of a product with a return window."""
     if product.return_window_days is None or request.period is None:
         return ()
-    from ._returns import added_lot
-
     return added_lot(product, request.license_type, today, request.quantity, request.period)
 
 
