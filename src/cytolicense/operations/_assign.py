@@ -1,7 +1,10 @@
 """Assigning a product (:class:`AssignmentRequest`, kind ``assign``): a new maintenance.
 
 Its rules are the shared ones on new terms (:mod:`cytolicense.rules`); assigning to
-a deleted client that is still shown restores it (:class:`ClientRestored`).
+a deleted client that is still shown restores it (:class:`ClientRestored`). Its
+wording also covers the client's creation (:class:`ClientCreated`, which
+:meth:`Engine.new_client <cytolicense.Engine.new_client>` writes, no operation), the
+line before every assignment in a client's history.
 """
 
 from __future__ import annotations
@@ -9,14 +12,28 @@ from __future__ import annotations
 import datetime as dt
 
 from ..core._catalog import Catalog
-from ..core._client_records import Maintenance
+from ..core._client_records import Client, Maintenance
 from ..core._dates import commercial_expiry, trial_expiry
-from ..core._events import ClientRestored, Event, ProductAssigned
+from ..core._events import ClientCreated, ClientRestored, Event, ProductAssigned
+from ..core._messages import tr
 from ..core._operations import AssignmentRequest
 from ..core._rulespec import RuleContext
 from ..core._trusted import builder
-from ._family import COMMERCIAL, TRIAL, Family, Kind, Terms, Who, Written, new_maintenance, next_id
+from ._family import (
+    COMMERCIAL,
+    TRIAL,
+    EventWords,
+    Family,
+    Kind,
+    OperationWords,
+    Terms,
+    Who,
+    Written,
+    new_maintenance,
+    next_id,
+)
 from ._terms import Move, request_seats, taken
+from ._words import line
 
 __all__ = ["FAMILY"]
 
@@ -73,6 +90,18 @@ def events(ctx: RuleContext, who: Who, release: str | None) -> Written:
     return out, new.id
 
 
+def _created_words(before: Client | None, e: ClientCreated, lang: str) -> str:
+    """The client's name."""
+    return e.name
+
+
+def _assigned_words(before: Client | None, e: ProductAssigned, lang: str) -> str:
+    """``m1: product x10 until DAY with mod (10)``."""
+    m = e.maintenance
+    mods = ", ".join(f"{ml.module} ({ml.quantity})" for ml in m.modules)
+    return line(m, lang) + (tr(" with {modules}", lang, modules=mods) if mods else "")
+
+
 FAMILY = Family(
     name="assign",
     kinds=(
@@ -84,7 +113,12 @@ FAMILY = Family(
             moves=moves,
             takes_seats=True,
             accepts=None,
+            words=OperationWords("cannot assign the product", "the product can be assigned"),
         ),
     ),
     events=(ProductAssigned, ClientRestored),
+    words=(
+        EventWords(ClientCreated, "client added", _created_words),
+        EventWords(ProductAssigned, "product assigned", _assigned_words),
+    ),
 )

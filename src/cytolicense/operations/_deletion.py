@@ -7,11 +7,21 @@ pool. Their rules are the shared ones (:mod:`cytolicense.rules`).
 from __future__ import annotations
 
 from ..core._catalog import Catalog
-from ..core._client_records import Maintenance
+from ..core._client_records import Client, Maintenance
 from ..core._events import ClientDeleted, ServiceDeleted
 from ..core._operations import DeleteClient, DeleteService
 from ..core._rulespec import RuleContext
-from ._family import NOT_STOPPED, Action, Family, Kind, Terms, Who, Written
+from ._family import (
+    NOT_STOPPED,
+    Action,
+    EventWords,
+    Family,
+    Kind,
+    OperationWords,
+    Terms,
+    Who,
+    Written,
+)
 from ._returns import ended_moves
 from ._terms import Move, recovered
 
@@ -55,6 +65,11 @@ def _client_deleted(ctx: RuleContext, who: Who, release: str | None) -> Written:
     return [ClientDeleted(**who)], None
 
 
+def _service_deleted_words(before: Client | None, e: ServiceDeleted, lang: str) -> str:
+    """The line's id."""
+    return e.maintenance_id
+
+
 FAMILY = Family(
     name="deletion",
     kinds=(
@@ -66,6 +81,7 @@ FAMILY = Family(
             line_terms=True,
             action=_delete_action,
             drops_schedule=True,
+            words=OperationWords("cannot delete the service", "the service can be deleted"),
         ),
         Kind(
             type=DeleteClient,
@@ -74,7 +90,12 @@ FAMILY = Family(
             moves=_client_moves,
             accepts=None,
             drops_schedule=True,
+            words=OperationWords("cannot delete the client", "the client can be deleted"),
         ),
     ),
     events=(ServiceDeleted, ClientDeleted),
+    words=(
+        EventWords(ServiceDeleted, "service deleted", _service_deleted_words),
+        EventWords(ClientDeleted, "client deleted"),
+    ),
 )

@@ -4,9 +4,12 @@ A family module (``_assign``, ``_modify``, ``_lifecycle``, ``_trials``, ``_sets`
 ``_suspension``, ``_deletion``) holds, for each operation record of its family, one
 :class:`Kind`: how the engine reads the operation (its :class:`Terms`), the events
 it writes, the new end and the pool movements it makes, the states of the
-maintenance it accepts, and the console action the client's detail offers for it.
-It also holds the family's own rules and their codes. :mod:`._table` gathers the
-families into the table the engine and the shared rules dispatch through, by kind.
+maintenance it accepts, the console action the client's detail offers for it, and
+what a person reads of it (:class:`OperationWords`: its refusal's header, its dry
+run). It also holds the family's own rules and their codes, and how the history view
+words the events it writes (:class:`EventWords`). :mod:`._table` gathers the
+families into the tables the engine, the shared rules and the views look up, by kind
+and by event record.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 import attrs
 
@@ -25,6 +28,7 @@ from ..core._operations import AssignmentRequest, Operation
 from ..core._period import Period
 from ..core._rulespec import ProductPlan, RuleContext, RuleSpec
 from ..core._trusted import build, builder
+from ._lots import added_lot
 
 if TYPE_CHECKING:
     from ..core._catalog import Catalog
@@ -34,8 +38,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUILTIN",
+    "EventWords",
     "Family",
     "Kind",
+    "OperationWords",
     "Terms",
     "find",
     "modules_of",
@@ -84,6 +90,40 @@ Written = tuple[list["Event"], str | None]
 """The events of a decided operation and the id of the maintenance it touched."""
 
 
+class OperationWords(NamedTuple):
+    """What a person reads of an operation, in English (the message catalog,
+    ``locale/LANG.po``, has each language's): the command line and the web console
+    print it, through :mod:`cytolicense.views._input`."""
+
+    refusal: str
+    """The header of its refusal (``"cannot renew the maintenance"``)."""
+    dry_run: str
+    """What its dry run says when it would be accepted (``"the maintenance can be
+    renewed"``)."""
+
+
+E = TypeVar("E", bound="Event")
+
+
+@attrs.frozen
+class EventWords(Generic[E]):
+    """How the history view words one event record
+    (:func:`cytolicense.views._history.describe_history`).
+
+    Attributes:
+        type: The event record.
+        name: What happened, in English (``"product assigned"``; the message catalog
+            has each language's).
+        describe: ``(client before the event or None, event, language) -> text``:
+            what it changed, in that language (through
+            :func:`~cytolicense.core._messages.tr`); ``None``: nothing but its name.
+    """
+
+    type: type[E]
+    name: str
+    describe: Callable[[Client | None, E, str], str] | None = None
+
+
 def _on_line(catalog: Catalog, op: Any, m: Maintenance | None) -> Terms:
     """The terms of an operation that acts on a maintenance and makes no new terms."""
     return Terms(m.product if m is not None else None)
@@ -121,6 +161,8 @@ class Kind:
         drops_schedule: Whether it drops the change scheduled for the renewal of the
             maintenance it acts on (``ScheduleCancelled``, written first; a
             suspension also turns auto-renewal off): the engine does it for it.
+        words: Its refusal's header and what its dry run says, or ``None`` (the
+            views then say ``"KIND refused"``, ``"KIND can be done"``).
     """
 
     type: type[Operation]
@@ -138,6 +180,7 @@ class Kind:
         None
     )
     drops_schedule: bool = False
+    words: OperationWords | None = None
 
     @property
     def kind(self) -> str:
@@ -157,6 +200,8 @@ class Family:
         events: The event records it writes.
         target_codes: The codes its kinds' ``target`` may find (declared with the
             shared rule that calls them).
+        words: How the history view words the events it writes (one each at most;
+            an event no family words shows its record's name alone).
     """
 
     name: str
@@ -164,6 +209,7 @@ class Family:
     events: tuple[type[Event], ...]
     rules: tuple[RuleSpec, ...] = ()
     target_codes: tuple[CodeSpec, ...] = ()
+    words: tuple[EventWords[Any], ...] = ()
 
 
 _Check = Callable[[RuleContext], Iterable[Finding]]
@@ -298,8 +344,6 @@ def _lots(product: Product, request: AssignmentRequest, today: dt.date) -> tuple
     """The first lot of a commercial maintenance of a product with a return window."""
     if product.return_window_days is None or request.period is None:
         return ()
-    from ._returns import added_lot
-
     return added_lot(product, request.license_type, today, request.quantity, request.period)
 
 

@@ -11,11 +11,12 @@ from collections.abc import Iterable
 import attrs
 
 from ..core._catalog import Catalog
-from ..core._client_records import Maintenance, NoticeState
+from ..core._client_records import Client, Maintenance, NoticeState
 from ..core._dates import commercial_expiry
 from ..core._enums import Severity, Status
 from ..core._events import MaintenanceRenewed, ProductChanged
 from ..core._findings import CodeSpec, Finding
+from ..core._messages import period_words, tr
 from ..core._operations import AssignmentRequest, ChangeProduct, Renew
 from ..core._period import Period
 from ..core._rulespec import RuleContext, RuleSpec
@@ -25,8 +26,10 @@ from ._family import (
     NONE,
     TRIAL,
     Action,
+    EventWords,
     Family,
     Kind,
+    OperationWords,
     Terms,
     Who,
     Written,
@@ -39,6 +42,7 @@ from ._family import (
 )
 from ._returns import added_lot, ended_moves
 from ._terms import Move, request_seats, taken
+from ._words import line
 
 __all__ = ["CHANGE_NOT_ALLOWED", "FAMILY", "dropped_modules"]
 
@@ -301,6 +305,31 @@ def rule_modules_dropped(ctx: RuleContext) -> Iterable[Finding]:
     return NONE
 
 
+def _renewed_words(before: Client | None, e: MaintenanceRenewed, lang: str) -> str:
+    """``m1: product for 1 year, end OLD -> NEW``."""
+    m = e.maintenance
+    term = period_words(m.period, lang) if m.period else "-"
+    return tr(
+        "{id}: {product} for {term}, end {old} -> {new}",
+        lang,
+        id=m.id,
+        product=m.product,
+        term=term,
+        old=e.previous_expires_on,
+        new=m.expires_on,
+    )
+
+
+def _changed_words(before: Client | None, e: ProductChanged, lang: str) -> str:
+    """``m1 -> m2: product x10 until DAY, dropped mod``."""
+    dropped = (
+        tr(", dropped {modules}", lang, modules=", ".join(e.dropped_modules))
+        if e.dropped_modules
+        else ""
+    )
+    return f"{e.replaced} -> {line(e.maintenance, lang)}{dropped}"
+
+
 FAMILY = Family(
     name="lifecycle",
     kinds=(
@@ -315,6 +344,7 @@ FAMILY = Family(
             target=_renew_target,
             renews=True,
             action=_renew_action,
+            words=OperationWords("cannot renew the maintenance", "the maintenance can be renewed"),
         ),
         Kind(
             type=ChangeProduct,
@@ -325,9 +355,14 @@ FAMILY = Family(
             takes_seats=True,
             target=_change_target,
             drops_schedule=True,
+            words=OperationWords("cannot change the product", "the product can be changed"),
         ),
     ),
     events=(MaintenanceRenewed, ProductChanged),
     rules=tuple(_rules),
     target_codes=(RENEWAL_NOT_COMMERCIAL, CHANGE_NOT_ALLOWED),
+    words=(
+        EventWords(MaintenanceRenewed, "renewed", _renewed_words),
+        EventWords(ProductChanged, "product changed", _changed_words),
+    ),
 )

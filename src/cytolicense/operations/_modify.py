@@ -10,11 +10,24 @@ from __future__ import annotations
 import attrs
 
 from ..core._catalog import Catalog
-from ..core._client_records import Maintenance, ModuleLicense
+from ..core._client_records import Client, Maintenance, ModuleLicense
 from ..core._events import LicensesModified, ManagementChanged
+from ..core._messages import tr
 from ..core._operations import Modify, SetManagement
 from ..core._rulespec import RuleContext
-from ._family import COMMERCIAL, Action, Family, Kind, Terms, Who, Written, modules_of, terms
+from ._family import (
+    COMMERCIAL,
+    Action,
+    EventWords,
+    Family,
+    Kind,
+    OperationWords,
+    Terms,
+    Who,
+    Written,
+    modules_of,
+    terms,
+)
 from ._returns import WINDOW_RULES, added_lot, lowered, open_seats, returned_moves, window_of
 from ._terms import Move, request_seats, taken
 
@@ -113,6 +126,44 @@ def _manage_action(centralized: bool, trial: bool) -> Action:
     return "manage", lambda mid: SetManagement(maintenance=mid, mode="centralized")
 
 
+def _module_changes(old: Maintenance, new: Maintenance, lang: str) -> list[str]:
+    """The modules *new* added, changed the seats of and dropped, against *old*."""
+    before = {ml.module: ml.quantity for ml in old.modules}
+    after = {ml.module: ml.quantity for ml in new.modules}
+    parts = []
+    added = [f"{k} ({after[k]})" for k in after if k not in before]
+    changed = [
+        f"{k} {before[k]}->{after[k]}" for k in after if k in before and before[k] != after[k]
+    ]
+    dropped = [k for k in before if k not in after]
+    if added:
+        parts.append(tr("added {modules}", lang, modules=", ".join(added)))
+    if changed:
+        parts.append(tr("changed {modules}", lang, modules=", ".join(changed)))
+    if dropped:
+        parts.append(tr("dropped {modules}", lang, modules=", ".join(dropped)))
+    return parts
+
+
+def _modified_words(before: Client | None, e: LicensesModified, lang: str) -> str:
+    """``m1: product x12 (seats 10->12; added mod (12))``: what changed against the
+    line before."""
+    assert before is not None
+    old, new = before.maintenance(e.maintenance.id), e.maintenance
+    parts = (
+        [tr("seats {old}->{new}", lang, old=old.quantity, new=new.quantity)]
+        if old.quantity != new.quantity
+        else []
+    )
+    parts += _module_changes(old, new, lang)
+    return f"{new.id}: {new.product} x{new.quantity}" + (f" ({'; '.join(parts)})" if parts else "")
+
+
+def _managed_words(before: Client | None, e: ManagementChanged, lang: str) -> str:
+    """``m1 -> centralized``."""
+    return f"{e.maintenance_id} -> {tr(e.management.value, lang)}"
+
+
 FAMILY = Family(
     name="modify",
     kinds=(
@@ -125,9 +176,20 @@ FAMILY = Family(
             line_terms=True,
             action=_modify_action,
             drops_schedule=True,
+            words=OperationWords("cannot modify the licences", "the licences can be modified"),
         ),
-        Kind(type=SetManagement, events=_managed, line_terms=True, action=_manage_action),
+        Kind(
+            type=SetManagement,
+            events=_managed,
+            line_terms=True,
+            action=_manage_action,
+            words=OperationWords("cannot change the management", "the management can be changed"),
+        ),
     ),
     events=(LicensesModified, ManagementChanged),
     rules=WINDOW_RULES,
+    words=(
+        EventWords(LicensesModified, "licences modified", _modified_words),
+        EventWords(ManagementChanged, "management changed", _managed_words),
+    ),
 )

@@ -28,6 +28,7 @@ from ..core._events import (
     ScheduleCancelled,
 )
 from ..core._findings import CodeSpec, Finding
+from ..core._messages import tr
 from ..core._operations import (
     DeleteClient,
     GroupSets,
@@ -43,8 +44,10 @@ from ._family import (
     IN_FORCE,
     NONE,
     TRIAL,
+    EventWords,
     Family,
     Kind,
+    OperationWords,
     Terms,
     Who,
     Written,
@@ -339,6 +342,17 @@ def _sold(catalog: Catalog, product_id: str, today: dt.date) -> object | None:
     return product
 
 
+def _notice_words(before: Client | None, e: ExpiryNotice, lang: str) -> str:
+    """``m1: 30 days before its end on DAY``."""
+    return tr(
+        "{id}: {days} days before its end on {day}",
+        lang,
+        id=e.maintenance_id,
+        days=e.days_before,
+        day=e.expires_on,
+    )
+
+
 FAMILY = Family(
     name="renewal_day",
     kinds=(
@@ -349,6 +363,9 @@ FAMILY = Family(
             target=_commercial_target,
             line_terms=True,
             line_action=_auto_renew_action,
+            words=OperationWords(
+                "cannot change the automatic renewal", "the automatic renewal can be changed"
+            ),
         ),
         Kind(
             type=ScheduleChange,
@@ -357,9 +374,15 @@ FAMILY = Family(
             accepts=IN_FORCE,
             target=_commercial_target,
             line_action=_schedule_action,
+            words=OperationWords(
+                "cannot schedule the change for the renewal",
+                "the change can be scheduled for the renewal",
+            ),
         ),
     ),
     events=(AutoRenewChanged, ChangeScheduled, ScheduleCancelled),
     rules=tuple(_rules),
     target_codes=(AUTO_RENEW_NOT_COMMERCIAL,),
+    # The day's run writes the expiry notices (:func:`notices`), no operation.
+    words=(EventWords(ExpiryNotice, "expiry notice", _notice_words),),
 )

@@ -9,6 +9,9 @@ open lots (``modify.window_closed``), and gives them back to the pool in full, n
 lot first; ending the maintenance (a deletion, a change) gives back every open lot in
 full and the rest pro rata, as before. After the window the way down is a change
 scheduled for the renewal (:class:`ScheduleChange`). Pure functions of records.
+
+The lot new seats make (:func:`added_lot`, :func:`window_of`) lives in :mod:`._lots`
+(re-exported here), so that :mod:`._family` reads it without importing this module.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from ..core._pool import taken_from
 from ..core._rulespec import RuleContext, RuleSpec
 from ..core._trusted import builder
 from ._family import NONE, rule_into
+from ._lots import added_lot, window_of
 from ._terms import Move, recovered
 
 __all__ = [
@@ -44,21 +48,6 @@ _COMMERCIAL = LicenseType.COMMERCIAL
 _rules: list[RuleSpec] = []
 rule = rule_into(_rules)
 _build_lot = builder(SeatLot)
-
-
-def window_of(product: Product | None) -> int | None:
-    """The product's return window in days, or ``None`` (no window)."""
-    return None if product is None else product.return_window_days
-
-
-def added_lot(
-    product: Product | None, license_type: LicenseType, today: dt.date, seats: int, period: Period
-) -> tuple[SeatLot, ...]:
-    """The lot *seats* added on *today* make: one for a commercial maintenance of a
-    product with a return window, none otherwise."""
-    if seats < 1 or license_type is not _COMMERCIAL or window_of(product) is None:
-        return ()
-    return (_build_lot(added_on=today, seats=seats, period=period),)
 
 
 def open_seats(m: Maintenance, today: dt.date, window: int | None) -> int:

@@ -11,17 +11,32 @@ from collections.abc import Iterable
 import attrs
 
 from ..core._catalog import Catalog
-from ..core._client_records import Maintenance
+from ..core._client_records import Client, Maintenance
 from ..core._enums import QuantityRule, Status
 from ..core._events import SeatsAdded, SetsGrouped
 from ..core._findings import CodeSpec, Finding
+from ..core._messages import period_words, tr
 from ..core._operations import AddSeats, GroupSets
 from ..core._pool import PoolLine
 from ..core._rulespec import RuleContext, RuleSpec
-from ._family import COMMERCIAL, NONE, TRIAL, Family, Kind, Terms, Who, Written, rule_into, terms
+from ._family import (
+    COMMERCIAL,
+    NONE,
+    TRIAL,
+    EventWords,
+    Family,
+    Kind,
+    OperationWords,
+    Terms,
+    Who,
+    Written,
+    rule_into,
+    terms,
+)
 from ._returns import added_lot
 from ._suspension import SUSPENDED
 from ._terms import Move, coterm, taken, term_length
+from ._words import line
 
 __all__ = ["FAMILY", "group_sets"]
 
@@ -285,6 +300,27 @@ def _add_target(ctx: RuleContext, m: Maintenance, state: Status) -> Finding | No
     return None
 
 
+def _grouped_words(before: Client | None, e: SetsGrouped, lang: str) -> str:
+    """``m1 + m2, m3 -> m1: product x30 until DAY``."""
+    m = e.maintenance
+    return f"{m.id} + {', '.join(e.grouped)} -> {line(m, lang)}"
+
+
+def _added_words(before: Client | None, e: SeatsAdded, lang: str) -> str:
+    """``m1: +5 (1 year) -> x15, end OLD -> NEW``."""
+    m = e.maintenance
+    return tr(
+        "{id}: +{seats} ({term}) -> x{total}, end {old} -> {new}",
+        lang,
+        id=m.id,
+        seats=e.seats,
+        term=period_words(e.period, lang),
+        total=m.quantity,
+        old=e.previous_expires_on,
+        new=m.expires_on,
+    )
+
+
 FAMILY = Family(
     name="sets",
     kinds=(
@@ -295,6 +331,9 @@ FAMILY = Family(
             new_end=_group_end,
             accepts=None,
             drops_schedule=True,
+            words=OperationWords(
+                "cannot group the licence sets", "the licence sets can be grouped"
+            ),
         ),
         Kind(
             type=AddSeats,
@@ -305,9 +344,14 @@ FAMILY = Family(
             takes_seats=True,
             target=_add_target,
             drops_schedule=True,
+            words=OperationWords("cannot add the seats", "the seats can be added"),
         ),
     ),
     events=(SetsGrouped, SeatsAdded),
     rules=tuple(_rules),
     target_codes=(NOT_COMMERCIAL,),
+    words=(
+        EventWords(SetsGrouped, "sets grouped", _grouped_words),
+        EventWords(SeatsAdded, "seats added", _added_words),
+    ),
 )

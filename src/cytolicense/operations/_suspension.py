@@ -13,9 +13,22 @@ from ..core._client_records import Client, Maintenance, plus_days
 from ..core._enums import Status
 from ..core._events import Event, ServiceResumed, ServiceSuspended
 from ..core._findings import CodeSpec, Finding
+from ..core._messages import tr
 from ..core._operations import Resume, ResumeClient, Suspend, SuspendClient
 from ..core._rulespec import RuleContext, RuleSpec
-from ._family import NONE, SUSPENDED_ONLY, Action, Family, Kind, Who, Written, rule_into
+from ._family import (
+    NONE,
+    SUSPENDED_ONLY,
+    Action,
+    EventWords,
+    Family,
+    Kind,
+    OperationWords,
+    Who,
+    Written,
+    rule_into,
+)
+from ._words import end_moved
 
 __all__ = ["FAMILY", "SUSPENDED", "live_lines", "suspended_by_client"]
 
@@ -157,6 +170,18 @@ def rule_client_suspension(ctx: RuleContext) -> Iterable[Finding]:
     return NONE
 
 
+def _suspended_words(before: Client | None, e: ServiceSuspended, lang: str) -> str:
+    """``m1``, or ``m1 (the whole client)``."""
+    return e.maintenance_id + (" " + tr("(the whole client)", lang) if e.by_client else "")
+
+
+def _resumed_words(before: Client | None, e: ServiceResumed, lang: str) -> str:
+    """``m1``, or ``m1: end OLD -> NEW`` when resuming moved its end."""
+    if e.expires_on == e.previous_expires_on:
+        return e.maintenance_id
+    return end_moved(e, lang)
+
+
 FAMILY = Family(
     name="suspension",
     kinds=(
@@ -166,6 +191,7 @@ FAMILY = Family(
             line_terms=True,
             action=_suspend_action,
             drops_schedule=True,
+            words=OperationWords("cannot suspend the service", "the service can be suspended"),
         ),
         Kind(
             type=Resume,
@@ -174,11 +200,27 @@ FAMILY = Family(
             target=_resume_target,
             line_terms=True,
             action=_resume_action,
+            words=OperationWords("cannot resume the service", "the service can be resumed"),
         ),
-        Kind(type=SuspendClient, events=_client_suspended, accepts=None, drops_schedule=True),
-        Kind(type=ResumeClient, events=_client_resumed, accepts=None),
+        Kind(
+            type=SuspendClient,
+            events=_client_suspended,
+            accepts=None,
+            drops_schedule=True,
+            words=OperationWords("cannot suspend the client", "the client can be suspended"),
+        ),
+        Kind(
+            type=ResumeClient,
+            events=_client_resumed,
+            accepts=None,
+            words=OperationWords("cannot resume the client", "the client can be resumed"),
+        ),
     ),
     events=(ServiceSuspended, ServiceResumed),
     rules=tuple(_rules),
     target_codes=(SUSPENDED, NOT_SUSPENDED, RESUME_EXPIRED),
+    words=(
+        EventWords(ServiceSuspended, "service suspended", _suspended_words),
+        EventWords(ServiceResumed, "service resumed", _resumed_words),
+    ),
 )

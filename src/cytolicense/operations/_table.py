@@ -2,15 +2,19 @@
 
 The engine reads an operation, writes its events and moves its seats through this
 table; the shared rules find an operation's new end, pool movements and accepted
-states here. Adding an operation is adding its :class:`Kind` to its family's module
-(and the family to :data:`FAMILIES` when it is a new one).
+states here; the views find an operation's words (its refusal, its dry run) here and
+an event's (:data:`EVENT_WORDS`, for the history). Adding an operation is adding its
+:class:`Kind` (with its words) to its family's module, and the words of a new event
+to the family's ``words`` (and the family to :data:`FAMILIES` when it is a new one).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ..core._enums import Status
+from ..core._events import Event
 from ..core._operations import OPERATION_KINDS, Operation
 from ..core._rulespec import RuleContext
 from . import (
@@ -24,11 +28,12 @@ from . import (
     _suspension,
     _trials,
 )
-from ._family import ACTIVE, Family, Kind
+from ._family import ACTIVE, EventWords, Family, Kind
 from ._terms import Move
 
 __all__ = [
     "BY_TYPE",
+    "EVENT_WORDS",
     "FAMILIES",
     "KINDS",
     "kind_of",
@@ -60,6 +65,18 @@ BY_TYPE: dict[type[Operation], Kind] = {k.type: k for k in KINDS.values()}
 _missing = set(OPERATION_KINDS) ^ set(KINDS)
 if _missing:  # pragma: no cover - a record without a family, or a family without a record
     raise AssertionError(f"operation kinds without a family or a record: {sorted(_missing)}")
+
+
+EVENT_WORDS: dict[type[Event], EventWords[Any]] = {
+    w.type: w for family in FAMILIES for w in family.words
+}
+"""Event record -> how the history view words it (an event no family words shows its
+record's name alone)."""
+
+_worded = [w.type.__name__ for family in FAMILIES for w in family.words]
+if len(_worded) != len(set(_worded)):  # pragma: no cover - two families word one event
+    _twice = sorted({name for name in _worded if _worded.count(name) > 1})
+    raise AssertionError(f"events worded by two families: {_twice}")
 
 
 def kind_of(op: Operation) -> Kind:

@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from ..core._catalog import Catalog
-from ..core._client_records import Maintenance
+from ..core._client_records import Client, Maintenance
 from ..core._dates import add_days, commercial_expiry
 from ..core._enums import Status
 from ..core._events import TrialConverted, TrialExtended
@@ -20,8 +20,10 @@ from ._family import (
     NONE,
     TRIAL,
     Action,
+    EventWords,
     Family,
     Kind,
+    OperationWords,
     Terms,
     Who,
     Written,
@@ -31,6 +33,7 @@ from ._family import (
     rule_into,
 )
 from ._terms import Move, request_seats, taken
+from ._words import end_moved, line
 
 __all__ = ["FAMILY", "conversion"]
 
@@ -168,6 +171,16 @@ def rule_extension(ctx: RuleContext) -> Iterable[Finding]:
     return NONE
 
 
+def _converted_words(before: Client | None, e: TrialConverted, lang: str) -> str:
+    """``m1 -> m2: product x10 until DAY``."""
+    return f"{e.trial} -> {line(e.maintenance, lang)}"
+
+
+def _extended_words(before: Client | None, e: TrialExtended, lang: str) -> str:
+    """``m1: end OLD -> NEW``."""
+    return end_moved(e, lang)
+
+
 FAMILY = Family(
     name="trials",
     kinds=(
@@ -180,6 +193,7 @@ FAMILY = Family(
             takes_seats=True,
             target=_trial_target,
             line_action=_convert_action,
+            words=OperationWords("cannot convert the trial", "the trial can be converted"),
         ),
         Kind(
             type=ExtendTrial,
@@ -188,9 +202,14 @@ FAMILY = Family(
             target=_trial_target,
             line_terms=True,
             action=_extend_action,
+            words=OperationWords("cannot extend the trial", "the trial can be extended"),
         ),
     ),
     events=(TrialConverted, TrialExtended),
     rules=tuple(_rules),
     target_codes=(NOT_TRIAL,),
+    words=(
+        EventWords(TrialConverted, "trial converted", _converted_words),
+        EventWords(TrialExtended, "trial extended", _extended_words),
+    ),
 )

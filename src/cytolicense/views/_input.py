@@ -8,36 +8,17 @@ import re
 from collections.abc import Iterable
 
 from ..core._operations import AssignmentRequest
+from ..operations._table import KINDS
 
-__all__ = ["ACTIONS", "assignment", "refusal_header", "whole_number"]
+__all__ = ["ACTIONS", "assignment", "dry_run_said", "refusal_header", "whole_number"]
 
 ACTIONS: dict[str, tuple[str, str]] = {
-    "assign": ("cannot assign the product", "the product can be assigned"),
-    "modify": ("cannot modify the licences", "the licences can be modified"),
-    "set_management": ("cannot change the management", "the management can be changed"),
-    "delete_service": ("cannot delete the service", "the service can be deleted"),
-    "delete_client": ("cannot delete the client", "the client can be deleted"),
-    "renew": ("cannot renew the maintenance", "the maintenance can be renewed"),
-    "change_product": ("cannot change the product", "the product can be changed"),
-    "convert_trial": ("cannot convert the trial", "the trial can be converted"),
-    "extend_trial": ("cannot extend the trial", "the trial can be extended"),
-    "group_sets": ("cannot group the licence sets", "the licence sets can be grouped"),
-    "add_seats": ("cannot add the seats", "the seats can be added"),
-    "suspend": ("cannot suspend the service", "the service can be suspended"),
-    "resume": ("cannot resume the service", "the service can be resumed"),
-    "suspend_client": ("cannot suspend the client", "the client can be suspended"),
-    "resume_client": ("cannot resume the client", "the client can be resumed"),
-    "set_auto_renew": (
-        "cannot change the automatic renewal",
-        "the automatic renewal can be changed",
-    ),
-    "schedule_change": (
-        "cannot schedule the change for the renewal",
-        "the change can be scheduled for the renewal",
-    ),
+    kind: k.words for kind, k in KINDS.items() if k.words is not None
 }
-"""Per operation, the header of its refusal and what its dry run says, in the
-action's words (English; the interface table has the Spanish)."""
+"""Per operation kind, the header of its refusal and what its dry run says, in the
+action's words (English; the message catalog has the Spanish): each family declares
+its operations' (:class:`~cytolicense.operations._family.OperationWords`, in its
+module under :mod:`cytolicense.operations`)."""
 
 _WHOLE = re.compile(r"-?[0-9]{1,9}")
 
@@ -51,6 +32,12 @@ def whole_number(text: str) -> int | None:
 def refusal_header(kind: str) -> str:
     """The header of a refused *kind* of operation (English; :func:`~.tr` translates)."""
     return ACTIONS[kind][0] if kind in ACTIONS else f"{kind} refused"
+
+
+def dry_run_said(kind: str) -> str:
+    """What the dry run of an accepted *kind* of operation says (English; :func:`~.tr`
+    translates)."""
+    return ACTIONS[kind][1] if kind in ACTIONS else f"{kind} can be done"
 
 
 def assignment(
