@@ -30,7 +30,7 @@ from ..store._open import open_store
 from ..store._protocol import ClientStore
 from ..store._serialize import converter
 from ..store._sqlite import Store
-from ..views._input import ACTIONS
+from ..views._input import dry_run_said, refusal_header
 from ..views._text import tr
 
 __all__ = [
@@ -231,11 +231,7 @@ class Run:
                 }
             self.emit({"refused": operation, **data, "messages": decision.messages(self.lang)})
         else:
-            header = ACTIONS[operation][0] if operation in ACTIONS else None
-            print(
-                (tr(header, self.lang) if header else f"{operation} refused") + ":",
-                file=self.err,
-            )
+            print(tr(refusal_header(operation), self.lang) + ":", file=self.err)
             for f in decision.findings:
                 print("  " + self.finding_line(f), file=self.err)
         return EXIT_REFUSED
@@ -253,7 +249,7 @@ class Run:
                 self.emit(converter().unstructure(decision))
             else:
                 self.warnings(decision.warnings)
-                said = tr(ACTIONS[op.kind][1], self.lang)
+                said = tr(dry_run_said(op.kind), self.lang)
                 print(tr("ok: {what} (nothing changed)", self.lang, what=said), file=self.out)
             return EXIT_OK
         change = console.apply(
