@@ -125,6 +125,59 @@ def test_every_action_is_previewed_then_confirmed_once(
     assert after.status_code == 200 and 'id="flash"' in after.text
 
 
+def test_every_row_of_the_action_table_has_its_spanish_and_makes_its_kind(
+    tmp_path: Path,
+) -> None:
+    """The web action table: each action's title, button and message after it have
+    their Spanish with the same placeholders (a message names only what the client's
+    page fills in), and its form's fields, as the form first shows them, make an
+    operation of the row's kind."""
+    from cytolicense.core._messages import UI
+    from cytolicense.web._actions import ACTIONS as TABLE
+    from cytolicense.web._client_page import _DONE
+
+    def placeholders(text: str) -> set[str]:
+        return set(re.findall(r"{(\w+)}", text))
+
+    texts = [(a.title, set()) for a in TABLE.values()]
+    texts += [(a.name, set()) for a in TABLE.values() if a.on_line]  # the buttons
+    texts += [
+        (a.done, {"product", "seats", "day"} if a.on_line else {"group"}) for a in TABLE.values()
+    ]
+    texts += [(text, placeholders(text)) for text in _DONE.values()]
+    for text, may in texts:
+        assert text in UI["es"], text
+        assert placeholders(UI["es"][text]) == placeholders(text) <= may, text
+    assert not set(_DONE) & set(TABLE)  # an action's message is in its row
+
+    with cl.open_store(str(tmp_path / "table.db"), "p-table") as store:
+        console = cl.Console(cl.Engine(cl.load_catalog()), store)
+        console.add_client("acme", "ACME", TODAY)
+        for kind in ("commercial", "trial"):
+            console.apply(
+                "acme",
+                cl.AssignmentRequest(
+                    product="cytomic-edr",
+                    license_type=kind,
+                    quantity=5,
+                    period="1y" if kind == "commercial" else None,
+                    modules={"cytomic-encryption": 2},
+                ),
+                TODAY,
+            )
+        client = console.get("acme")
+        commercial, trial = client.maintenances
+        for action in TABLE.values():
+            line = None if not action.on_line else commercial
+            if action.name in ("convert", "extend"):
+                line = trial
+            fields: dict[str, list[str]] = {"action": [action.name]}
+            if action.defaults is not None:
+                action.defaults(fields, client, line, console.engine, TODAY)
+            op = action.make(fields, line, console.engine, TODAY)
+            assert op.kind == action.kind, action.name
+
+
 def test_the_preview_says_what_will_change_in_words(web: TestClient) -> None:
     page = _text(web.get("/clients/acme/actions?action=renew&maintenance=m1&lang=es").text)
     assert "Cytomic Advanced EDR" in page and "caducidad: 27/12/2026 → 27/01/2027" in page

@@ -1,23 +1,25 @@
-"""An action on a client or one of its lines: :data:`ACTIONS` (the console's actions
-and the kind of operation each makes), the operation a form's fields make, and the
-two steps every action takes: the preview (``GET``, or a ``POST`` with
+"""An action on a client or one of its lines: :data:`ACTIONS`, the web action table,
+and the two steps every action takes: the preview (``GET``, or a ``POST`` with
 ``step=preview``) and the confirmation (``step=confirm``, applied only when the
 operation is the one previewed).
 
-An operation the console offers adds its row to :data:`ACTIONS`, its title to
-``_TITLES`` and its case to :func:`_operation` here; a line's action also its button in
-``_client_page._LINE_ACTIONS`` and what the client's page then says in
-``_client_page._DONE``."""
+An operation the console offers is one row of :data:`ACTIONS` (an :class:`Action`):
+its name, the kind of operation it makes, its title, what the client's page says
+after it, whether it is a line's button (the table's order is the buttons' order) or
+the client's own, and the function that makes the operation from the form's fields;
+an action whose form asks something also names the fieldset of ``action.html`` that
+asks it and the function that fills what the form shows first."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+import attrs
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -69,48 +71,51 @@ if TYPE_CHECKING:
     from ..store._console import Console
 
 
-__all__ = ["ACTIONS", "CLIENT_ACTIONS"]
+__all__ = ["ACTIONS", "Action"]
+
+Fields = Mapping[str, list[str]]
+"""A form's fields: each name with the values given for it."""
+
+Make = Callable[[Fields, Maintenance | None, "Engine", dt.date], Operation]
+"""``make(fields, line, engine, today)``: the operation an action's fields make
+(``_BadInput`` for a field to correct); *line* is ``None`` for a client's action."""
+
+Defaults = Callable[[dict[str, list[str]], Client, Maintenance | None, "Engine", dt.date], None]
+"""``defaults(fields, client, line, engine, today)``: fills in *fields*, where they say
+nothing, what the form shows first."""
 
 
-ACTIONS: dict[str, str] = {
-    "modify": "modify",
-    "unmanage": "set_management",
-    "manage": "set_management",
-    "renew": "renew",
-    "convert": "convert_trial",
-    "extend": "extend_trial",
-    "suspend": "suspend",
-    "resume": "resume",
-    "delete": "delete_service",
-    "delete_client": "delete_client",
-    "move": "set_group",
-    "auto_renew_on": "set_auto_renew",
-    "auto_renew_off": "set_auto_renew",
-    "schedule": "schedule_change",
-    "cancel_schedule": "schedule_change",
-}
-"""The console's actions and the kind of operation each makes."""
+@attrs.frozen
+class Action:
+    """One row of the web action table: an operation the console offers."""
 
-_TITLES = {
-    "modify": "Modify the licences",
-    "unmanage": "Stop managing centrally",
-    "manage": "Manage centrally",
-    "renew": "Renew",
-    "convert": "Convert the trial",
-    "extend": "Extend the trial",
-    "suspend": "Suspend",
-    "resume": "Resume",
-    "delete": "Delete the service",
-    "delete_client": "Delete the client",
-    "move": "Move to another group",
-    "auto_renew_on": "Turn auto-renewal on",
-    "auto_renew_off": "Turn auto-renewal off",
-    "schedule": "Schedule a change for the renewal",
-    "cancel_schedule": "Cancel the scheduled change",
-}
-
-CLIENT_ACTIONS = frozenset({"delete_client", "move"})
-"""The actions on the client itself (no line named)."""
+    name: str
+    """What the forms and links call it (``action=renew``), and the button's words'
+    key in the message catalog."""
+    kind: str
+    """The kind of operation :attr:`make` makes."""
+    title: str
+    """The action page's title (English, translated through the catalog)."""
+    done: str
+    """What the client's page says after it (English, translated through the catalog):
+    a line's action may name ``{product}``, ``{seats}`` and ``{day}`` as the line is
+    now; a client's, ``{group}``."""
+    make: Make
+    """The operation its form's fields make (a function of this module)."""
+    on_line: bool = True
+    """A line's button (shown where the engine offers it); ``False``: the client's
+    own action, no line named."""
+    form: str | None = None
+    """The fieldset of ``action.html`` that asks for its fields: ``"licences"``
+    (seats and modules), ``"group"``, ``"next_renewal"`` (seats and period),
+    ``"period"``; ``None``: nothing to ask."""
+    defaults: Defaults | None = None
+    """What its form shows first where the fields say nothing (``None``: as given)."""
+    own_period: bool = False
+    """The form offers the line's own period even when its product no longer sells
+    it."""
+    danger: bool = False
+    """Its buttons are drawn as a danger (it deletes)."""
 
 
 def _modules_of(catalog: Catalog, product: str) -> list[Any]:
@@ -120,85 +125,14 @@ def _modules_of(catalog: Catalog, product: str) -> list[Any]:
     return [m for mid, m in catalog.modules.items() if mid in offered]
 
 
-def _operation(
-    name: str,
-    m: Maintenance | None,
-    fields: Mapping[str, list[str]],
-    engine: Engine,
-    today: dt.date,
-) -> Operation:
-    """The operation a person's action and fields make (``_BadInput`` for a field to
-    correct)."""
-    if name == "delete_client":
-        return DeleteClient()
-    if name == "move":
-        try:
-            return SetGroup(group=_one(fields, "group").strip())
-        except (ValueError, TypeError):
-            raise _BadInput(
-                "A group is names joined by '/' (north/retail), each without spaces around it."
-            ) from None
+def _line(m: Maintenance | None) -> Maintenance:
+    """The line a line's action names (the pages check it is the client's first)."""
     if m is None:
         raise _BadInput("That action cannot be read: go back to the client and try again.")
-    mid = m.id
-    if name == "modify":
-        quantity = whole_number(_one(fields, "seats", str(m.quantity)))
-        if quantity is None:
-            raise _BadInput("The number of licences must be a whole number.")
-        modules: dict[str, int | None] | None = None
-        if "modules_shown" in fields:
-            held = {ml.module: ml.quantity for ml in m.modules}
-            modules = {}
-            for mod in fields.get("module", []):
-                module = engine.catalog.modules.get(mod)
-                if module is None:
-                    raise _BadInput("That module cannot be read: go back and check the form.")
-                if module.quantity_rule.value != "independent":
-                    modules[mod] = None
-                    continue
-                n = whole_number(_one(fields, f"seats_{mod}", str(held.get(mod, ""))))
-                if n is None:
-                    raise _BadInput(
-                        "The licences of a module with its own licences must be a whole number."
-                    )
-                modules[mod] = n
-        # Built from the fields alone (not from the line as it is now): a second click
-        # on Confirm makes the operation previewed, and its key answers it as applied.
-        return Modify(maintenance=mid, quantity=quantity, modules=modules)
-    if name in ("auto_renew_on", "auto_renew_off"):
-        return SetAutoRenew(maintenance=mid, on=name == "auto_renew_on")
-    if name == "cancel_schedule":
-        return ScheduleChange(maintenance=mid)
-    if name == "schedule":
-        quantity = whole_number(_one(fields, "seats", str(m.quantity)))
-        if quantity is None:
-            raise _BadInput("The number of licences must be a whole number.")
-        return ScheduleChange(maintenance=mid, quantity=quantity, period=_period(fields))
-    if name in ("manage", "unmanage"):
-        mode = ManagementMode.CENTRALIZED if name == "manage" else ManagementMode.UNMANAGED
-        return SetManagement(maintenance=mid, mode=mode)
-    if name == "delete":
-        return DeleteService(maintenance=mid)
-    if name == "extend":
-        return ExtendTrial(maintenance=mid)
-    if name == "suspend":
-        return Suspend(maintenance=mid)
-    if name == "resume":
-        return Resume(maintenance=mid)
-    if name in ("renew", "convert"):
-        period = _period(fields)
-        if name == "renew":
-            return Renew(maintenance=mid, period=period)
-        if period is None:
-            default = engine._conversion(m, today)
-            if default is None:
-                raise _BadInput("This trial cannot be converted: its product sells no period.")
-            period = default.period
-        return ConvertTrial(maintenance=mid, period=period)
-    raise _BadInput("That action cannot be read: go back to the client and try again.")
+    return m
 
 
-def _period(fields: Mapping[str, list[str]]) -> Period | None:
+def _period(fields: Fields) -> Period | None:
     """The period a form chose (``None``: none chosen)."""
     text = _one(fields, "period")
     if not text:
@@ -209,41 +143,302 @@ def _period(fields: Mapping[str, list[str]]) -> Period | None:
         raise _BadInput("That period cannot be read: choose one of the list.") from None
 
 
-def _with_defaults(
-    name: str,
+def _seats(fields: Fields, m: Maintenance) -> int:
+    """The licences a form asks for (the line's when it says none)."""
+    quantity = whole_number(_one(fields, "seats", str(m.quantity)))
+    if quantity is None:
+        raise _BadInput("The number of licences must be a whole number.")
+    return quantity
+
+
+def _modify(fields: Fields, m: Maintenance | None, engine: Engine, today: dt.date) -> Operation:
+    m = _line(m)
+    quantity = _seats(fields, m)
+    modules: dict[str, int | None] | None = None
+    if "modules_shown" in fields:
+        held = {ml.module: ml.quantity for ml in m.modules}
+        modules = {}
+        for mod in fields.get("module", []):
+            module = engine.catalog.modules.get(mod)
+            if module is None:
+                raise _BadInput("That module cannot be read: go back and check the form.")
+            if module.quantity_rule.value != "independent":
+                modules[mod] = None
+                continue
+            n = whole_number(_one(fields, f"seats_{mod}", str(held.get(mod, ""))))
+            if n is None:
+                raise _BadInput(
+                    "The licences of a module with its own licences must be a whole number."
+                )
+            modules[mod] = n
+    # Built from the fields alone (not from the line as it is now): a second click on
+    # Confirm makes the operation previewed, and its key answers it as applied.
+    return Modify(maintenance=m.id, quantity=quantity, modules=modules)
+
+
+def _licences_now(
+    fields: dict[str, list[str]],
+    client: Client,
     m: Maintenance | None,
-    fields: Mapping[str, list[str]],
     engine: Engine,
     today: dt.date,
-) -> dict[str, list[str]]:
-    """*fields* with what the form shows first where they say nothing: the line's
-    seats and modules, its period (renew), the first enabled period (convert)."""
-    out = dict(fields)
-    if m is None:
-        return out
-    if name == "modify":
-        out.setdefault("seats", [str(m.quantity)])
-        if "modules_shown" not in out and _modules_of(engine.catalog, m.product):
-            out["modules_shown"] = ["1"]
-            out["module"] = [ml.module for ml in m.modules]
-            for ml in m.modules:
-                module = engine.catalog.modules.get(ml.module)
-                if module is not None and module.quantity_rule.value == "independent":
-                    out[f"seats_{ml.module}"] = [str(ml.quantity)]
-    elif name == "schedule":  # from what is scheduled, else the line as it is
-        planned = m.scheduled
-        seats_now = planned.quantity if planned and planned.quantity else m.quantity
-        out.setdefault("seats", [str(seats_now)])
-        period = planned.period if planned and planned.period else m.period
-        if not _one(out, "period") and period is not None:
-            out["period"] = [str(period)]
-    elif name == "renew" and not _one(out, "period") and m.period is not None:
-        out["period"] = [str(m.period)]
-    elif name == "convert" and not _one(out, "period"):
+) -> None:
+    """modify: the line's seats and modules."""
+    m = _line(m)
+    fields.setdefault("seats", [str(m.quantity)])
+    if "modules_shown" not in fields and _modules_of(engine.catalog, m.product):
+        fields["modules_shown"] = ["1"]
+        fields["module"] = [ml.module for ml in m.modules]
+        for ml in m.modules:
+            module = engine.catalog.modules.get(ml.module)
+            if module is not None and module.quantity_rule.value == "independent":
+                fields[f"seats_{ml.module}"] = [str(ml.quantity)]
+
+
+def _schedule(fields: Fields, m: Maintenance | None, engine: Engine, today: dt.date) -> Operation:
+    m = _line(m)
+    return ScheduleChange(maintenance=m.id, quantity=_seats(fields, m), period=_period(fields))
+
+
+def _scheduled_now(
+    fields: dict[str, list[str]],
+    client: Client,
+    m: Maintenance | None,
+    engine: Engine,
+    today: dt.date,
+) -> None:
+    """schedule: what is scheduled, else the line as it is."""
+    m = _line(m)
+    planned = m.scheduled
+    seats_now = planned.quantity if planned and planned.quantity else m.quantity
+    fields.setdefault("seats", [str(seats_now)])
+    period = planned.period if planned and planned.period else m.period
+    if not _one(fields, "period") and period is not None:
+        fields["period"] = [str(period)]
+
+
+def _renew(fields: Fields, m: Maintenance | None, engine: Engine, today: dt.date) -> Operation:
+    return Renew(maintenance=_line(m).id, period=_period(fields))
+
+
+def _period_now(
+    fields: dict[str, list[str]],
+    client: Client,
+    m: Maintenance | None,
+    engine: Engine,
+    today: dt.date,
+) -> None:
+    """renew: the line's period."""
+    m = _line(m)
+    if not _one(fields, "period") and m.period is not None:
+        fields["period"] = [str(m.period)]
+
+
+def _convert(fields: Fields, m: Maintenance | None, engine: Engine, today: dt.date) -> Operation:
+    m = _line(m)
+    period = _period(fields)
+    if period is None:
         default = engine._conversion(m, today)
+        if default is None:
+            raise _BadInput("This trial cannot be converted: its product sells no period.")
+        period = default.period
+    return ConvertTrial(maintenance=m.id, period=period)
+
+
+def _first_conversion(
+    fields: dict[str, list[str]],
+    client: Client,
+    m: Maintenance | None,
+    engine: Engine,
+    today: dt.date,
+) -> None:
+    """convert: the first period the product enables."""
+    if not _one(fields, "period"):
+        default = engine._conversion(_line(m), today)
         if default is not None:
-            out["period"] = [str(default.period)]
-    return out
+            fields["period"] = [str(default.period)]
+
+
+def _management(mode: ManagementMode) -> Make:
+    """manage, unmanage: the line managed as *mode* says."""
+
+    def make(fields: Fields, m: Maintenance | None, engine: Engine, today: dt.date) -> Operation:
+        return SetManagement(maintenance=_line(m).id, mode=mode)
+
+    return make
+
+
+def _auto_renewal(on: bool) -> Make:
+    """auto_renew_on, auto_renew_off: the line renews by itself, or no longer."""
+
+    def make(fields: Fields, m: Maintenance | None, engine: Engine, today: dt.date) -> Operation:
+        return SetAutoRenew(maintenance=_line(m).id, on=on)
+
+    return make
+
+
+def _the_line(operation: Callable[..., Operation]) -> Make:
+    """An operation that names its line and nothing else (``operation(maintenance=id)``)."""
+
+    def make(fields: Fields, m: Maintenance | None, engine: Engine, today: dt.date) -> Operation:
+        return operation(maintenance=_line(m).id)
+
+    return make
+
+
+def _move(fields: Fields, m: Maintenance | None, engine: Engine, today: dt.date) -> Operation:
+    try:
+        return SetGroup(group=_one(fields, "group").strip())
+    except (ValueError, TypeError):
+        raise _BadInput(
+            "A group is names joined by '/' (north/retail), each without spaces around it."
+        ) from None
+
+
+def _group_now(
+    fields: dict[str, list[str]],
+    client: Client,
+    m: Maintenance | None,
+    engine: Engine,
+    today: dt.date,
+) -> None:
+    """move: where the client is."""
+    fields.setdefault("group", [client.group])
+
+
+def _delete_client(
+    fields: Fields, m: Maintenance | None, engine: Engine, today: dt.date
+) -> Operation:
+    return DeleteClient()
+
+
+ACTIONS: Mapping[str, Action] = {
+    action.name: action
+    for action in (
+        Action(
+            "modify",
+            kind="modify",
+            title="Modify the licences",
+            done="Modified: {product} now has {seats}.",
+            make=_modify,
+            form="licences",
+            defaults=_licences_now,
+        ),
+        Action(
+            "unmanage",
+            kind="set_management",
+            title="Stop managing centrally",
+            done="{product} is no longer managed centrally.",
+            make=_management(ManagementMode.UNMANAGED),
+        ),
+        Action(
+            "manage",
+            kind="set_management",
+            title="Manage centrally",
+            done="{product} is now managed centrally.",
+            make=_management(ManagementMode.CENTRALIZED),
+        ),
+        Action(
+            "renew",
+            kind="renew",
+            title="Renew",
+            done="Renewed: {product} now expires on {day}.",
+            make=_renew,
+            form="period",
+            defaults=_period_now,
+            own_period=True,
+        ),
+        Action(
+            "convert",
+            kind="convert_trial",
+            title="Convert the trial",
+            done="Converted: {product} is now commercial, until {day}.",
+            make=_convert,
+            form="period",
+            defaults=_first_conversion,
+        ),
+        Action(
+            "extend",
+            kind="extend_trial",
+            title="Extend the trial",
+            done="Extended: the trial of {product} now ends on {day}.",
+            make=_the_line(ExtendTrial),
+        ),
+        Action(
+            "suspend",
+            kind="suspend",
+            title="Suspend",
+            done="Suspended: {product} grants no service from tomorrow until it is resumed.",
+            make=_the_line(Suspend),
+        ),
+        Action(
+            "resume",
+            kind="resume",
+            title="Resume",
+            done="Resumed: {product} is in service again.",
+            make=_the_line(Resume),
+        ),
+        Action(
+            "auto_renew_on",
+            kind="set_auto_renew",
+            title="Turn auto-renewal on",
+            done="{product} now renews by itself on {day}.",
+            make=_auto_renewal(True),
+        ),
+        Action(
+            "auto_renew_off",
+            kind="set_auto_renew",
+            title="Turn auto-renewal off",
+            done="{product} no longer renews by itself.",
+            make=_auto_renewal(False),
+        ),
+        Action(
+            "schedule",
+            kind="schedule_change",
+            title="Schedule a change for the renewal",
+            done="Scheduled: {product} renews on {day} with the change chosen.",
+            make=_schedule,
+            form="next_renewal",
+            defaults=_scheduled_now,
+            own_period=True,
+        ),
+        Action(
+            "cancel_schedule",
+            kind="schedule_change",
+            title="Cancel the scheduled change",
+            done="{product} renews on {day} as it is: nothing is scheduled.",
+            make=_the_line(ScheduleChange),
+        ),
+        Action(
+            "delete",
+            kind="delete_service",
+            title="Delete the service",
+            done="Deleted: {product}. The client stays in the list for 90 days.",
+            make=_the_line(DeleteService),
+            danger=True,
+        ),
+        Action(
+            "delete_client",
+            kind="delete_client",
+            title="Delete the client",
+            done="The client was deleted. It stays in the list for 90 days.",
+            make=_delete_client,
+            on_line=False,
+            danger=True,
+        ),
+        Action(
+            "move",
+            kind="set_group",
+            title="Move to another group",
+            done="Moved to the group {group}.",
+            make=_move,
+            on_line=False,
+            form="group",
+            defaults=_group_now,
+        ),
+    )
+}
+"""The web action table: the console's actions, a line's in the order of its buttons."""
 
 
 async def _action_page(
@@ -259,19 +454,20 @@ async def _action_page(
     cid = request.path_params["client_id"]
     today = ctx.day()
     lang = ctx.lang(request)
-    name = _one(fields, "action")
-    if name not in ACTIONS:
+    action = ACTIONS.get(_one(fields, "action"))
+    if action is None:
         raise _BadInput("That action cannot be read: go back to the client and try again.")
     client = await run_in_threadpool(console.get, cid)
     mid = _one(fields, "maintenance")
     m = next((x for x in client.maintenances if x.id == mid), None)
-    if m is None and name not in CLIENT_ACTIONS:
+    if m is None and action.on_line:
         raise _BadInput("That service is not this client's: go back to the client and try again.")
     engine = console.engine
-    fields = _with_defaults(name, m, fields, engine, today)
-    if name == "move" and "group" not in fields:  # the form starts from where it is
-        fields = {**fields, "group": [client.group]}
-    op = _operation(name, m, fields, engine, today)
+    if action.defaults is not None:  # the form starts from what is
+        filled = dict(fields)
+        action.defaults(filled, client, m, engine, today)
+        fields = filled
+    op = action.make(fields, m, engine, today)
     applied = decision is not None
     if decision is None:
         decision = await run_in_threadpool(console.check, cid, op, today)
@@ -285,12 +481,7 @@ async def _action_page(
     product = catalog.products.get(m.product) if m is not None else None
     held = {ml.module: ml.quantity for ml in m.modules} if m is not None else {}
     periods: tuple[Period, ...] = product.periods if product is not None else ()
-    if (
-        name in ("renew", "schedule")
-        and m is not None
-        and m.period is not None
-        and m.period not in periods
-    ):
+    if action.own_period and m is not None and m.period is not None and m.period not in periods:
         periods = (m.period, *periods)
     changes = _changes(catalog, client, after, today, lang)
     if after is not None and after.group != client.group:
@@ -305,8 +496,10 @@ async def _action_page(
         client=client,
         line=m,
         state=line_state(m, today) if m is not None else None,
-        action=name,
-        title=tr(_TITLES[name], lang),
+        action=action.name,
+        title=tr(action.title, lang),
+        form=action.form,
+        danger=action.danger,
         op=op,
         checked=to_json(op),
         decision=decision,
@@ -315,7 +508,9 @@ async def _action_page(
         nothing=decision.ok and not changes,
         requesting=not console.may(op.kind) and console.may("request"),
         key=key or secrets.token_urlsafe(16),
-        modules=_modules_of(catalog, m.product) if m is not None and name == "modify" else [],
+        modules=_modules_of(catalog, m.product)
+        if m is not None and action.form == "licences"
+        else [],
         held=held,
         wanted=set(fields.get("module", held)) if "modules_shown" in fields else set(held),
         seats_value=_one(fields, "seats", str(m.quantity) if m is not None else "1"),
@@ -358,11 +553,11 @@ async def act(ctx: _Context, request: Request) -> Response:
         return await _action_page(ctx, request, console, fields, key=_one(form, "key") or None)
     key = _key(form)
     client = await run_in_threadpool(console.get, cid)
-    name = _one(form, "action")
+    action = ACTIONS.get(_one(form, "action"))
     m = next((x for x in client.maintenances if x.id == _one(form, "maintenance")), None)
-    if name not in ACTIONS or (m is None and name not in CLIENT_ACTIONS):
+    if action is None or (m is None and action.on_line):
         raise _BadInput("That action cannot be read: go back to the client and try again.")
-    op = _operation(name, m, fields, console.engine, ctx.day())
+    op = action.make(fields, m, console.engine, ctx.day())
     if not hmac.compare_digest(to_json(op).encode(), _one(form, "checked").encode()):
         return await _action_page(
             ctx,
@@ -388,4 +583,4 @@ async def act(ctx: _Context, request: Request) -> Response:
         await run_in_threadpool(lambda: console.apply(cid, op, ctx.day(), actor=who.actor, key=key))
     except RuleViolation as exc:
         return await _action_page(ctx, request, console, fields, key=key, decision=exc.decision)
-    return _done(request, cid, name, m.id if m is not None and name not in CLIENT_ACTIONS else None)
+    return _done(request, cid, action.name, m.id if m is not None and action.on_line else None)

@@ -15,6 +15,7 @@ from ..core._client_records import Client
 from ..core._operations import DeleteClient
 from ..views._detail import ClientDetail, human_duration
 from ..views._text import tr
+from ._actions import ACTIONS
 from ._context import _Context
 from ._rendering import _console, _guard, _lang_query, _link, _quote, _render
 from ._words import _name, format_day, format_number, line_state, seats
@@ -22,28 +23,18 @@ from ._words import _name, format_day, format_number, line_state, seats
 _DONE = {
     "add_client": "Client added: now add a product.",
     "assign": "Added: {product}, {seats}, until {day}.",
-    "modify": "Modified: {product} now has {seats}.",
-    "manage": "{product} is now managed centrally.",
-    "unmanage": "{product} is no longer managed centrally.",
-    "delete": "Deleted: {product}. The client stays in the list for 90 days.",
-    "renew": "Renewed: {product} now expires on {day}.",
-    "convert": "Converted: {product} is now commercial, until {day}.",
-    "extend": "Extended: the trial of {product} now ends on {day}.",
-    "suspend": "Suspended: {product} grants no service from tomorrow until it is resumed.",
-    "resume": "Resumed: {product} is in service again.",
-    "delete_client": "The client was deleted. It stays in the list for 90 days.",
-    "move": "Moved to the group {group}.",
     "request": "Requested ({request}): it waits for another operator's approval.",
-    "auto_renew_on": "{product} now renews by itself on {day}.",
-    "auto_renew_off": "{product} no longer renews by itself.",
-    "schedule": "Scheduled: {product} renews on {day} with the change chosen.",
-    "cancel_schedule": "{product} renews on {day} as it is: nothing is scheduled.",
 }
+"""What the client's page says after a change that is not an action of the table (an
+action's is its row's ``done``): a client added, a product added (``{product}``,
+``{seats}``, ``{day}``), an operation requested (``{request}``)."""
 
 
 def _flash(ctx: _Context, request: Request, client: Client) -> str | None:
-    done = request.query_params.get("done")
-    if done not in _DONE:
+    done = request.query_params.get("done", "")
+    action = ACTIONS.get(done)
+    message = action.done if action is not None else _DONE.get(done)
+    if message is None:
         return None
     lang = ctx.lang(request)
     line = request.query_params.get("line")
@@ -57,13 +48,13 @@ def _flash(ctx: _Context, request: Request, client: Client) -> str | None:
             "seats": seats(m.quantity, lang),
             "day": format_day(m.expires_on, lang),
         }
-    elif done == "move":
+    elif action is not None and not action.on_line:  # the client's own: where it is now
         values = {"group": client.group or tr("(default group)", lang)}
     elif done == "request":
         values = {"request": request.query_params.get("request", "")}
-    elif done not in ("add_client", "delete_client"):
+    elif done != "add_client":
         return None
-    return tr(_DONE[str(done)], lang, **values)
+    return tr(message, lang, **values)
 
 
 @_guard
@@ -121,24 +112,6 @@ class _Line(NamedTuple):
     """The buttons: action, css class, href, words."""
 
 
-_LINE_ACTIONS = (
-    "modify",
-    "unmanage",
-    "manage",
-    "renew",
-    "convert",
-    "extend",
-    "suspend",
-    "resume",
-    "auto_renew_on",
-    "auto_renew_off",
-    "schedule",
-    "cancel_schedule",
-    "delete",
-)
-"""The buttons of a line, in the order the page shows them."""
-
-
 def _detail_lines(
     client: Client,
     view: ClientDetail,
@@ -190,13 +163,13 @@ def _detail_lines(
                 modules=modules,
                 actions=[
                     (
-                        escape(action),
-                        Markup(" danger" if action == "delete" else " secondary"),
-                        escape(f"{base}/actions?action={action}&maintenance={mid}{amp}"),
-                        escape(tr(action, lang)),
+                        escape(action.name),
+                        Markup(" danger" if action.danger else " secondary"),
+                        escape(f"{base}/actions?action={action.name}&maintenance={mid}{amp}"),
+                        escape(tr(action.name, lang)),
                     )
-                    for action in _LINE_ACTIONS
-                    if action in ln.actions
+                    for action in ACTIONS.values()  # in the table's order
+                    if action.on_line and action.name in ln.actions
                 ],
             )
         )
