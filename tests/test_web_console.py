@@ -376,3 +376,25 @@ def test_the_language_switch_of_a_posted_page_is_a_get_page(web: TestClient) -> 
     # Every GET twin answers (never 405).
     assert web.get("/clients/acme/actions").status_code == 303
     assert web.get("/clients?lang=es").status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("done=move&line=m1", "Moved to the group"),  # a client's message, a line named
+        ("done=request&line=m1", "Requested ()"),
+        ("done=modify", None),  # a line's message without its line: nothing said
+        ("done=modify&line=nope", None),
+        ("done=modify&line=m1", "Modified:"),
+        ("done=delete_client", "The client was deleted"),
+    ],
+)
+def test_the_message_after_a_change_never_fails_on_a_typed_address(
+    web: TestClient, query: str, said: str | None
+) -> None:
+    """``?done=`` is read from the address: any combination a person may type shows the
+    page, with the message its placeholders can be filled for, or none."""
+    page = web.get(f"/clients/acme?{query}")
+    assert page.status_code == 200
+    if said is not None:
+        assert said in html.unescape(page.text)

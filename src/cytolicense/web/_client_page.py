@@ -39,21 +39,21 @@ def _flash(ctx: _Context, request: Request, client: Client) -> str | None:
     lang = ctx.lang(request)
     line = request.query_params.get("line")
     m = next((x for x in client.maintenances if x.id == line), None)
-    if m is None and line is not None:
-        return None
-    values: dict[str, str] = {}
-    if m is not None:
+    values: dict[str, str]
+    if "{product}" in message:  # a line's: said only of a line the client has
+        if m is None:
+            return None
         values = {
             "product": _name(ctx.engine.catalog, m.product),
             "seats": seats(m.quantity, lang),
             "day": format_day(m.expires_on, lang),
         }
-    elif action is not None and not action.on_line:  # the client's own: where it is now
+    elif "{group}" in message:  # the client's own: where it is now
         values = {"group": client.group or tr("(default group)", lang)}
-    elif done == "request":
+    elif "{request}" in message:
         values = {"request": request.query_params.get("request", "")}
-    elif done != "add_client":
-        return None
+    else:
+        values = {}
     return tr(message, lang, **values)
 
 
