@@ -18,6 +18,7 @@ import attrs
 
 from ..core._catalog import Catalog
 from ..core._catalog_records import INITIAL_RELEASE
+from ..core._client_id import check_new_client_id
 from ..core._client_records import Client, Maintenance
 from ..core._dates import RETENTION_DAYS, status
 from ..core._enums import LicenseType, ManagementMode, Severity, Status
@@ -38,7 +39,7 @@ from ..core._operations import (
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged
 from ..core._rulespec import Rule, RuleContext, RuleSpec, Tables, as_spec
-from ..core._validation import check_new_client_id, to_management, to_severity
+from ..core._validation import to_management, to_severity
 from ..operations._family import find, modules_of
 from ..operations._renewal_day import NOTICE_DAYS, dropping, due, notices
 from ..operations._table import KINDS, kind_of
