@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence, Sized
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -172,7 +172,8 @@ class Engine:
             if not (isinstance(rule, RuleSpec) or callable(rule)):
                 raise TypeError(f"Engine rules must be callables or RuleSpec, got {rule!r}")
             extra.append(as_spec(rule, "<engine>"))
-        specs = catalog.rules
+        # The catalog's rules are RuleSpecs, which its module names DeclaredRule.
+        specs = cast("tuple[RuleSpec, ...]", catalog.rules)
         if not any(s.plugin == BUILTIN for s in specs):
             # A catalog built from records (not load_catalog) has no internal plugin.
             specs = BUILTIN_RULES + specs
