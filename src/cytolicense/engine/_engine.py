@@ -48,15 +48,14 @@ from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS
 from ..views._offer import ProductOffer
 from . import _lines, _offer, _pool, _releases
 from ._calls import Call, run_plugin
-from ._lines import _ACTIONS as _ACTIONS  # tests read the table here
-from ._offer import _minimal as _minimal  # benchmarks/run.py reads it here
+from ._change import Change
 
 if TYPE_CHECKING:
     from ..views._detail import ClientDetail, MonitoringList  # imported on first use
     from ..views._lifecycle import Expiry, Forecast
     from ..views._usage import UsageBasis, UsageReport
 
-__all__ = ["Change", "Engine"]
+__all__ = ["Engine"]
 
 
 _RETENTION = dt.timedelta(days=RETENTION_DAYS - 1)
@@ -64,32 +63,6 @@ _SLICE = 4096  # clients the monitoring list filters at a time
 _NO_FINDINGS = Decision(())
 _POOL_SHORT = "pool.insufficient"
 _NO_IDS: frozenset[str] = frozenset()
-
-
-@attrs.frozen(kw_only=True, slots=True)
-class Change:
-    """The result of an operation that went through.
-
-    Attributes:
-        client: The client afterwards.
-        maintenance: The maintenance created or touched, or ``None``.
-        events: What happened, in order; :func:`cytolicense.replay` applies them.
-        warnings: Warnings of the decision (for example ``period.not_enabled``).
-        pool: The partner's pool afterwards, when one was given (``None`` otherwise).
-        pool_events: What entered and left the pool, in order.
-        pool_floor: Whether the pool may not go below zero by this change (the
-            engine's ``pool_shortage`` is an error): a store refuses the change,
-            inside its transaction, when another writer took the seats first
-            (:class:`~cytolicense.PoolShortageError`).
-    """
-
-    client: Client
-    maintenance: Maintenance | None = None
-    events: tuple[Event, ...] = ()
-    warnings: tuple[Finding, ...] = ()
-    pool: Pool | None = None
-    pool_events: tuple[PoolChanged, ...] = ()
-    pool_floor: bool = False
 
 
 def _type_of(ctx: RuleContext) -> LicenseType | None:
@@ -538,14 +511,14 @@ class Engine:
         """
         if self._releases:  # what is sold today: the release in force
             return self._engine(self.catalog.at(today)).offer(client, today, pool=pool)
-        return _offer.offer(self, client, today, pool)
+        return _offer.offer(self, self._offers(), client, today, pool)
 
     def _offers(self) -> tuple[_offer._OfferPlan, ...]:
         """Per product, the requests :meth:`offer` checks (they depend on the catalog
         alone): built once per engine."""
         plans = self._offer_plan
         if plans is None:
-            plans = self._offer_plan = _offer.plans(self)
+            plans = self._offer_plan = _offer.plans(self.catalog)
         return plans
 
     # -- catalog releases ---------------------------------------------------------------
@@ -659,4 +632,4 @@ class Engine:
     def usage(self, client: Client, devices: Mapping[str, int], today: dt.date) -> Decision:
         """Warnings ``usage.over_entitlement`` where *devices* in use exceed the seats in
         force (grace included); an id with no seats is entitled to 0."""
-        return _lines.usage(self, client, devices, today)
+        return _lines.usage(self._codes["usage.over_entitlement"], client, devices, today)
