@@ -11,7 +11,7 @@ from ..core._catalog import Catalog
 from ..core._client_records import Client
 from ..core._enums import LicenseType
 from ..core._events import Event, MaintenanceRenewed, apply_trusted
-from ..core._exceptions import RuleViolation, UnknownIdError
+from ..core._exceptions import ReleaseMissingError, RuleViolation, UnknownIdError
 from ..core._findings import Decision, Finding
 from ..core._operations import Operation
 from ..core._pool import Pool
@@ -21,9 +21,18 @@ from ..rules._lifecycle import TERMS_CHANGED
 from ._change import Change
 from ._decider import Decider
 
-__all__ = ["engine_for", "release_apply", "release_check", "renewal"]
+__all__ = ["check_releases", "engine_for", "release_apply", "release_check", "renewal"]
 
 _COMMERCIAL = LicenseType.COMMERCIAL
+
+
+def check_releases(catalog: Catalog, client: Client) -> None:
+    """:meth:`Engine.check_releases` for an engine of *catalog*."""
+    known = {r.version for r in catalog.releases}
+    for m in client.maintenances:
+        release = m.release
+        if release is not None and release not in known:
+            raise ReleaseMissingError(client.id, m.id, release, tuple(sorted(known)))
 
 
 def engine_for(engine: Decider, client: Client, op: Operation, today: dt.date) -> Decider:
