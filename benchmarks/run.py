@@ -1404,7 +1404,7 @@ def bench_offer(catalog: cl.Catalog, quick: bool) -> None:
         DAY,
     ).client
     pool = cl.Pool((cl.PoolLine(item="cytomic-edr", period="1y", seats=100),))
-    from cytolicense.engine._engine import _minimal
+    from cytolicense.engine._offer import _minimal
 
     def checks_of(client: cl.Client, p: cl.Pool | None) -> Callable[[], object]:
         calls = []

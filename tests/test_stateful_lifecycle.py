@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 import cytolicense as cl
-from cytolicense.engine._engine import _ACTIONS
-from cytolicense.engine._lines import _LINE_ACTIONS
+from cytolicense.engine._lines import _ACTIONS, _LINE_ACTIONS
 
 from .conftest import SOAK, EndpointModules
 

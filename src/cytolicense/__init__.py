@@ -116,7 +116,8 @@ if TYPE_CHECKING:
         apply,
         replay,
     )
-    from .engine._engine import Change, Engine
+    from .engine._change import Change
+    from .engine._engine import Engine
     from .store._console import Console, Retry
     from .store._open import open_store
     from .store._postgres import PostgresStore
@@ -135,7 +136,7 @@ if TYPE_CHECKING:
 # needs neither the engine nor the events.
 _LAZY = {
     "Engine": ".engine._engine",
-    "Change": ".engine._engine",
+    "Change": ".engine._change",
     "EVENT_TYPES": ".core._events",
     "AutoRenewChanged": ".core._events",
     "ChangeScheduled": ".core._events",

@@ -23,7 +23,8 @@ from ..core._exceptions import StoreError, said
 from ..core._findings import Decision, Finding
 from ..core._messages import language_of
 from ..core._operations import Operation
-from ..engine._engine import Change, Engine
+from ..engine._change import Change
+from ..engine._engine import Engine
 from ..plugins._plugins import load_catalog
 from ..store._console import Console
 from ..store._open import open_store

@@ -32,7 +32,8 @@ from ..core._exceptions import CytolicenseError, DataError, RuleViolation
 from ..core._messages import tr
 from ..core._operations import AssignmentRequest
 from ..core._pool import PoolChanged
-from ..engine._engine import Change, Engine
+from ..engine._change import Change
+from ..engine._engine import Engine
 from ..store._protocol import ClientStore
 from ..store._rows import check_change, follows
 from ..store._serialize import from_data, loads, to_data

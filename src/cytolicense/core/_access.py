@@ -20,7 +20,7 @@ import attrs
 from ._exceptions import ForbiddenError
 from ._findings import CodeSpec
 from ._operations import Operation
-from ._validation import is_date, non_empty_str, optional_date, optional_str, text_problem
+from ._validation import check_group, is_date, non_empty_str, optional_date, optional_str
 
 __all__ = [
     "ACCESS_CODES",
@@ -37,7 +37,7 @@ __all__ = [
     "OperationRequest",
     "Operator",
     "Role",
-    "check_group",
+    "check_group",  # from ._validation: core._client_records imports it from here
     "forbidden",
     "may",
     "reaches",
@@ -79,24 +79,6 @@ client, whatever the grants)."""
 def may(role: Role, permission: str) -> bool:
     """Whether *role* holds *permission* (see :data:`PERMISSIONS`)."""
     return permission in PERMISSIONS[role]
-
-
-def check_group(value: object, where: str = "group") -> str:
-    """*value* when it is a client group: ``""`` or names joined by ``/``, each name
-    text without control characters, not blank and not padded with spaces."""
-    if not isinstance(value, str):
-        raise TypeError(f"{where} must be a str, got {value!r}")
-    if value == "":
-        return value
-    for name in value.split("/"):
-        problem = text_problem(name) if name else "is empty"
-        if problem is None and name != name.strip():
-            problem = "starts or ends with a space"
-        if problem is not None:
-            raise ValueError(
-                f"{where} {value!r}: a group is names joined by '/', and a name {problem}"
-            )
-    return value
 
 
 def _group(inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import attrs
 
@@ -15,11 +15,36 @@ from ._catalog_checks import BUILTIN_CHECKS, CatalogCheck, CatalogDraft, Catalog
 from ._catalog_records import INITIAL_RELEASE, CatalogRelease, Module, Product, ProductFamily
 from ._enums import LicenseType, QuantityRule
 from ._exceptions import CatalogError, UnknownIdError, said
+from ._findings import CodeSpec, Finding
 from ._html import styled
 from ._messages import period_words, tr, unit
-from ._rulespec import RuleSpec
 
-__all__ = ["Catalog"]
+__all__ = ["Catalog", "DeclaredRule"]
+
+
+class DeclaredRule(Protocol):
+    """A rule as a catalog holds it: a :class:`~cytolicense.RuleSpec`, by its declaration.
+
+    The module of :class:`~cytolicense.RuleSpec` names :class:`Catalog` (a rule's
+    :class:`~cytolicense.RuleContext` holds the catalog), so this one names the
+    specs it holds by what a reader of :attr:`Catalog.rules` uses of them, which a
+    ``RuleSpec`` has; the engine reads them as the ``RuleSpec`` they are.
+    """
+
+    @property
+    def check(self) -> Callable[..., Iterable[Finding]]: ...
+    @property
+    def operations(self) -> frozenset[str]: ...
+    @property
+    def codes(self) -> tuple[CodeSpec, ...]: ...
+    @property
+    def plugin(self) -> str: ...
+    @property
+    def relevant(self) -> Callable[..., bool] | None: ...
+    @property
+    def needs_pool(self) -> bool: ...
+    @property
+    def name(self) -> str: ...
 
 
 class Catalog:
@@ -66,7 +91,7 @@ class Catalog:
     families: Mapping[str, ProductFamily]
     modules: Mapping[str, Module]
     products: Mapping[str, Product]
-    rules: tuple[RuleSpec, ...]
+    rules: tuple[DeclaredRule, ...]
     sources: Mapping[str, str]
     distributions: Mapping[str, str]
 
@@ -76,7 +101,7 @@ class Catalog:
         families: tuple[ProductFamily, ...] | list[ProductFamily] = (),
         modules: tuple[Module, ...] | list[Module] = (),
         products: tuple[Product, ...] | list[Product] = (),
-        rules: tuple[RuleSpec, ...] = (),
+        rules: tuple[DeclaredRule, ...] = (),
         sources: Mapping[str, str] | None = None,
     ) -> None:
         src = dict(sources or {})
@@ -94,7 +119,7 @@ class Catalog:
         families: list[tuple[str | None, ProductFamily]],
         modules: list[tuple[str | None, Module]],
         products: list[tuple[str | None, Product]],
-        rules: tuple[RuleSpec, ...],
+        rules: tuple[DeclaredRule, ...],
         describe: Mapping[str, str],
         distributions: Mapping[str, str] | None = None,
         checks: Sequence[tuple[str | None, CatalogCheck]] = (),
@@ -111,7 +136,7 @@ class Catalog:
         families: list[tuple[str | None, ProductFamily]],
         modules: list[tuple[str | None, Module]],
         products: list[tuple[str | None, Product]],
-        rules: tuple[RuleSpec, ...],
+        rules: tuple[DeclaredRule, ...],
         describe: Mapping[str, str] | None = None,
         distributions: Mapping[str, str] | None = None,
         checks: Sequence[tuple[str | None, CatalogCheck]] = (),

@@ -20,6 +20,7 @@ from ._schema import OMIT
 from ._validation import (
     MAX_SEATS,
     bounded,
+    check_group,
     optional_management,
     optional_period,
     to_license_type,
@@ -64,8 +65,6 @@ def _int(value: Any, where: str) -> int:
 
 
 def _group(value: Any) -> str:
-    from ._access import check_group
-
     return check_group(value, "SetGroup.group")
 
 

@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 import attrs
 
 from ._enums import LicenseType, ManagementMode, QuantityRule, Severity, TermEnd
-from ._exceptions import ClientIdError, said
 from ._period import Period
 from ._schema import keeps, passes
 
@@ -50,31 +49,22 @@ def text_problem(value: str) -> str | None:
     return None
 
 
-def check_new_client_id(client_id: object) -> None:
-    """Refuse, with :class:`ClientIdError`, an id a *new* client may not take beyond
-    what every id may hold (:func:`text_problem`, which the records check): one that a
-    URL path segment cannot carry unambiguously. A client's address in the web
-    console and the JSON API is ``/clients/ID``: servers decode ``%2F`` before
-    routing, so an id holding ``/`` is split in two, and ``.`` and ``..`` are dot
-    segments every URL parser removes (``%2E`` too). Any other character is sent
-    percent-encoded and arrives intact."""
-    if type(client_id) is not str:
-        return  # the record says what is wrong with it
-    if "/" in client_id:
-        template = (
-            "client id '{client_id}' contains '/': a client's id is one segment of its "
-            "address (/clients/ID), which cannot hold '/'"
-        )
-    elif client_id in (".", ".."):
-        template = (
-            "client id '{client_id}' cannot be '.' or '..': such a segment of an address "
-            "(/clients/ID) is dropped"
-        )
-    else:
-        return
-    error = said(ClientIdError, template, client_id=client_id)
-    error.client_id = client_id
-    raise error
+def check_group(value: object, where: str = "group") -> str:
+    """*value* when it is a client group: ``""`` or names joined by ``/``, each name
+    text without control characters, not blank and not padded with spaces."""
+    if not isinstance(value, str):
+        raise TypeError(f"{where} must be a str, got {value!r}")
+    if value == "":
+        return value
+    for name in value.split("/"):
+        problem = text_problem(name) if name else "is empty"
+        if problem is None and name != name.strip():
+            problem = "starts or ends with a space"
+        if problem is not None:
+            raise ValueError(
+                f"{where} {value!r}: a group is names joined by '/', and a name {problem}"
+            )
+    return value
 
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]

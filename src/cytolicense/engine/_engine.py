@@ -1,10 +1,10 @@
 """The engine: decisions and operations over immutable clients. Pure: no clock, no I/O.
 
 Every console action is an operation record (:mod:`cytolicense.core._operations`).
-:meth:`Engine.check` builds one :class:`RuleContext` for it and runs the rules
-declared for that operation; :meth:`Engine.apply` does the same and then turns the
-operation into events. The version 1 methods (``assign``, ``modify``, ...) are thin
-calls of :meth:`Engine.apply`.
+:meth:`Engine.check` builds one :class:`RuleContext` for it (:mod:`._context`) and runs
+the rules declared for that operation (:mod:`._calls`); :meth:`Engine.apply` does the
+same and then turns the operation into events. The version 1 methods (``assign``,
+``modify``, ...) are thin calls of :meth:`Engine.apply`.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ import attrs
 
 from ..core._catalog import Catalog
 from ..core._catalog_records import INITIAL_RELEASE
+from ..core._client_id import check_new_client_id
 from ..core._client_records import Client, Maintenance
 from ..core._dates import RETENTION_DAYS, status
 from ..core._enums import LicenseType, ManagementMode, Severity, Status
 from ..core._events import ClientCreated, Event, ExpiryNotice, apply, apply_trusted
-from ..core._exceptions import ReleaseMissingError, RuleViolation
+from ..core._exceptions import RuleViolation
 from ..core._findings import CodeSpec, Decision, Finding
 from ..core._operations import (
-    OPERATION_TYPES,
     AssignmentRequest,
     ConvertTrial,
     DeleteClient,
@@ -37,65 +37,30 @@ from ..core._operations import (
 )
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged
-from ..core._rulespec import Rule, RuleContext, RuleSpec, Tables, as_spec
-from ..core._validation import check_new_client_id, to_management, to_severity
-from ..operations._family import find, modules_of
+from ..core._rulespec import Rule, RuleContext, RuleSpec, Tables
+from ..core._validation import to_management, to_severity
+from ..operations._family import modules_of
 from ..operations._renewal_day import NOTICE_DAYS, dropping, due, notices
-from ..operations._table import KINDS, kind_of
+from ..operations._table import KINDS
 from ..operations._trials import conversion
-from ..rules._builtin import BUILTIN, BUILTIN_RULES, CODE_SPECS
 from ..views._offer import ProductOffer
 from . import _lines, _offer, _pool, _releases
-from ._calls import Call, run_plugin
-from ._lines import _ACTIONS as _ACTIONS  # tests read the table here
-from ._offer import _minimal as _minimal  # benchmarks/run.py reads it here
+from ._calls import Call, declared_codes, rule_specs, run_plugin, select, type_of
+from ._change import Change
+from ._context import context
 
 if TYPE_CHECKING:
     from ..views._detail import ClientDetail, MonitoringList  # imported on first use
     from ..views._lifecycle import Expiry, Forecast
     from ..views._usage import UsageBasis, UsageReport
 
-__all__ = ["Change", "Engine"]
+__all__ = ["Engine"]
 
 
 _RETENTION = dt.timedelta(days=RETENTION_DAYS - 1)
 _SLICE = 4096  # clients the monitoring list filters at a time
 _NO_FINDINGS = Decision(())
 _POOL_SHORT = "pool.insufficient"
-_NO_IDS: frozenset[str] = frozenset()
-
-
-@attrs.frozen(kw_only=True, slots=True)
-class Change:
-    """The result of an operation that went through.
-
-    Attributes:
-        client: The client afterwards.
-        maintenance: The maintenance created or touched, or ``None``.
-        events: What happened, in order; :func:`cytolicense.replay` applies them.
-        warnings: Warnings of the decision (for example ``period.not_enabled``).
-        pool: The partner's pool afterwards, when one was given (``None`` otherwise).
-        pool_events: What entered and left the pool, in order.
-        pool_floor: Whether the pool may not go below zero by this change (the
-            engine's ``pool_shortage`` is an error): a store refuses the change,
-            inside its transaction, when another writer took the seats first
-            (:class:`~cytolicense.PoolShortageError`).
-    """
-
-    client: Client
-    maintenance: Maintenance | None = None
-    events: tuple[Event, ...] = ()
-    warnings: tuple[Finding, ...] = ()
-    pool: Pool | None = None
-    pool_events: tuple[PoolChanged, ...] = ()
-    pool_floor: bool = False
-
-
-def _type_of(ctx: RuleContext) -> LicenseType | None:
-    """The licence type at stake: the request's, else the maintenance's."""
-    if ctx.request is not None:
-        return ctx.request.license_type
-    return ctx.maintenance.license_type if ctx.maintenance is not None else None
 
 
 class Engine:
@@ -166,21 +131,8 @@ class Engine:
         self._tables = Tables(catalog, partner)
         self._pool_shortage = to_severity(pool_shortage)
         self._offer_plan: tuple[_offer._OfferPlan, ...] | None = None
-        extra: list[RuleSpec] = []
-        for rule in rules:
-            if not (isinstance(rule, RuleSpec) or callable(rule)):
-                raise TypeError(f"Engine rules must be callables or RuleSpec, got {rule!r}")
-            extra.append(as_spec(rule, "<engine>"))
-        specs = catalog.rules
-        if not any(s.plugin == BUILTIN for s in specs):
-            # A catalog built from records (not load_catalog) has no internal plugin.
-            specs = BUILTIN_RULES + specs
-        self._specs: tuple[RuleSpec, ...] = specs + tuple(extra)
-        codes: dict[str, CodeSpec] = dict(CODE_SPECS)
-        for spec in self._specs:
-            for code in spec.codes:
-                codes.setdefault(code.code, code)
-        self._codes = codes
+        self._specs = rule_specs(catalog, rules)
+        self._codes = declared_codes(self._specs)
         self._cache: dict[tuple[str, str | None, LicenseType | None, bool], tuple[Call, ...]] = {}
 
     def __repr__(self) -> str:
@@ -203,53 +155,6 @@ class Engine:
         the seats), an independent one its seats. What ``Modify(modules=None)`` keeps."""
         return modules_of(self.catalog, m)
 
-    def _context(
-        self, client: Client, op: Operation, today: dt.date, pool: Pool | None
-    ) -> RuleContext:
-        if type(op) is AssignmentRequest and type(client) is Client and type(today) is dt.date:
-            # The hot path (Engine.check of an assignment). Positional arguments: half
-            # the cost of keywords here (see benchmarks/).
-            return RuleContext(
-                "assign",
-                self.catalog,
-                client,
-                op,
-                self.catalog.products.get(op.product),
-                None,
-                today,
-                op,
-                pool,
-                self._tables.plans.get(op.product),
-                self._tables,
-                op.period,
-                _NO_IDS,
-            )
-        if not isinstance(op, OPERATION_TYPES):
-            raise TypeError(f"not an operation: {op!r}")
-        if not isinstance(client, Client):
-            raise TypeError(f"not a Client: {client!r}")
-        if type(today) is not dt.date:
-            raise TypeError(f"today must be a datetime.date, got {today!r}")
-        kind = kind_of(op)
-        mid = getattr(op, "maintenance", None)
-        m = find(client, mid) if mid is not None else None
-        pid, request, period, excluded = kind.terms(self.catalog, op, m)
-        return RuleContext(  # positional, in field order: half the cost of keywords
-            op.kind,
-            self.catalog,
-            client,
-            request,
-            self.catalog.products.get(pid) if pid is not None else None,
-            m,
-            today,
-            op,
-            pool,
-            self._tables.plans.get(pid) if pid is not None else None,
-            self._tables,
-            period,
-            excluded,
-        )
-
     # -- decisions -----------------------------------------------------------------
 
     def _rules_for(self, ctx: RuleContext) -> tuple[Call, ...]:
@@ -259,39 +164,17 @@ class Engine:
         key = (
             ctx.operation,
             plan.id if plan is not None else None,
-            _type_of(ctx),
+            type_of(ctx),
             ctx.pool is not None,
         )
         found = self._cache.get(key)
         if found is None:
-            builtin, plugin = self._select(ctx)
+            builtin, plugin = select(self._specs, ctx)
             found = self._cache[key] = (
                 *((spec.check, None) for spec in builtin),
                 *((spec.check, spec) for spec in plugin),
             )
         return found
-
-    def _select(self, ctx: RuleContext) -> tuple[tuple[RuleSpec, ...], tuple[RuleSpec, ...]]:
-        """The built-in and the plugin rules that apply to *ctx*'s operation, product,
-        licence type and pool (or none), in run order, from their declarations."""
-        plan, lt, pooled = ctx.plan, _type_of(ctx), ctx.pool is not None
-        builtin: list[RuleSpec] = []
-        plugin: list[RuleSpec] = []
-        for spec in self._specs:
-            if ctx.operation not in spec.operations or (spec.needs_pool and not pooled):
-                continue
-            if (
-                plan is not None
-                and lt is not None
-                and spec.relevant is not None
-                and not spec.relevant(plan, lt)
-            ):
-                continue
-            if spec.plugin == BUILTIN:
-                builtin.append(spec)
-            else:
-                plugin.append(spec)
-        return tuple(builtin), tuple(plugin)
 
     def _decide(self, ctx: RuleContext) -> Decision:
         """The decision on *ctx*: each rule that applies called once, in order, with a
@@ -330,7 +213,7 @@ class Engine:
         """
         if self._releases:
             return _releases.release_check(self, client, operation, today, pool)
-        return self._decide(self._context(client, operation, today, pool))
+        return self._decide(context(self.catalog, self._tables, client, operation, today, pool))
 
     def apply(
         self,
@@ -355,7 +238,7 @@ class Engine:
         """
         if self._releases:
             return _releases.release_apply(self, client, operation, today, pool, actor, reason)
-        ctx = self._context(client, operation, today, pool)
+        ctx = context(self.catalog, self._tables, client, operation, today, pool)
         decision = self._decide(ctx)
         if not decision.ok:
             raise RuleViolation(decision, operation.kind)
@@ -536,14 +419,14 @@ class Engine:
         """
         if self._releases:  # what is sold today: the release in force
             return self._engine(self.catalog.at(today)).offer(client, today, pool=pool)
-        return _offer.offer(self, client, today, pool)
+        return _offer.offer(self, self._offers(), client, today, pool)
 
     def _offers(self) -> tuple[_offer._OfferPlan, ...]:
         """Per product, the requests :meth:`offer` checks (they depend on the catalog
         alone): built once per engine."""
         plans = self._offer_plan
         if plans is None:
-            plans = self._offer_plan = _offer.plans(self)
+            plans = self._offer_plan = _offer.plans(self.catalog)
         return plans
 
     # -- catalog releases ---------------------------------------------------------------
@@ -569,11 +452,7 @@ class Engine:
         """Raise :class:`ReleaseMissingError` when a maintenance of *client* names a
         catalog release this engine's catalog does not hold (a store opened with
         another catalog): its lines are never judged by other terms."""
-        known = {r.version for r in self.catalog.releases}
-        for m in client.maintenances:
-            release = m.release
-            if release is not None and release not in known:
-                raise ReleaseMissingError(client.id, m.id, release, tuple(sorted(known)))
+        _releases.check_releases(self.catalog, client)
 
     def detail(self, client: Client, today: dt.date) -> ClientDetail:
         """The client's detail as the console shows it on *today* (D6, D7, D8)."""
@@ -657,4 +536,4 @@ class Engine:
     def usage(self, client: Client, devices: Mapping[str, int], today: dt.date) -> Decision:
         """Warnings ``usage.over_entitlement`` where *devices* in use exceed the seats in
         force (grace included); an id with no seats is entitled to 0."""
-        return _lines.usage(self, client, devices, today)
+        return _lines.usage(self._codes["usage.over_entitlement"], client, devices, today)

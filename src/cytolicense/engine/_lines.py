@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..core._client_records import Client, Maintenance
 from ..core._enums import LicenseType, ManagementMode
-from ..core._findings import Decision
+from ..core._findings import CodeSpec, Decision
 from ..core._operations import Operation
 from ..operations._table import FAMILIES, state_accepts
 from ..rules._client import target_state
-
-if TYPE_CHECKING:
-    from ._engine import Engine
+from ._decider import Decider
 
 __all__ = ["actions", "entitlements", "usage"]
 
@@ -40,7 +38,7 @@ _LINE_ACTIONS = tuple(k for f in FAMILIES for k in f.kinds if k.line_action is n
 
 
 def actions(
-    engine: Engine, client: Client, maintenance: Maintenance, today: dt.date
+    engine: Decider, client: Client, maintenance: Maintenance, today: dt.date
 ) -> frozenset[str]:
     """:meth:`Engine.actions`."""
     # An operation the line's state refuses is refused whatever else the rules find:
@@ -76,10 +74,9 @@ def entitlements(client: Client, today: dt.date) -> dict[str, int]:
     return seats
 
 
-def usage(engine: Engine, client: Client, devices: Mapping[str, int], today: dt.date) -> Decision:
-    """:meth:`Engine.usage`."""
+def usage(spec: CodeSpec, client: Client, devices: Mapping[str, int], today: dt.date) -> Decision:
+    """:meth:`Engine.usage`, with *spec* the declaration of ``usage.over_entitlement``."""
     seats = entitlements(client, today)
-    spec = engine._codes["usage.over_entitlement"]
     out = []
     for item, in_use in sorted(devices.items()):
         if type(in_use) is not int or in_use < 0:

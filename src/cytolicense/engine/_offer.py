@@ -4,10 +4,11 @@ itself, never from a second copy of the rules."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import attrs
 
+from ..core._catalog import Catalog
 from ..core._catalog_records import Product
 from ..core._client_records import Client
 from ..core._enums import LicenseType, ManagementMode, QuantityRule
@@ -16,9 +17,7 @@ from ..core._operations import AssignmentRequest
 from ..core._period import Period
 from ..core._pool import Pool
 from ..views._offer import ModuleOffer, ProductOffer
-
-if TYPE_CHECKING:
-    from ._engine import Engine
+from ._decider import Decider
 
 __all__ = ["offer", "plans"]
 
@@ -50,12 +49,17 @@ def _minimal(
 
 
 def offer(
-    engine: Engine, client: Client, today: dt.date, pool: Pool | None
+    engine: Decider,
+    plans: tuple[_OfferPlan, ...],
+    client: Client,
+    today: dt.date,
+    pool: Pool | None,
 ) -> tuple[ProductOffer, ...]:
-    """:meth:`Engine.offer` under one release (the engine's catalog)."""
+    """:meth:`Engine.offer` under one release (the engine's catalog), *plans* being
+    the engine's :func:`plans`."""
     offers: list[ProductOffer] = []
     check = engine.check
-    for plan in engine._offers():
+    for plan in plans:
         product = plan.product
         until = product.available_until
         if until is not None and until < today:
@@ -97,11 +101,10 @@ def offer(
     return tuple(offers)
 
 
-def plans(engine: Engine) -> tuple[_OfferPlan, ...]:
+def plans(catalog: Catalog) -> tuple[_OfferPlan, ...]:
     """Per product, the requests :meth:`Engine.offer` checks (they depend on the
     catalog alone)."""
     built = []
-    catalog = engine.catalog
     for product in catalog.products.values():
         modes = sorted(product.management_modes, key=lambda m: m is not _CENTRALIZED)
         period = (product.enabled or product.periods or (None,))[0]

@@ -4,7 +4,6 @@ terms apply to it, and a renewal moving its line to the release in force."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import attrs
 
@@ -12,23 +11,31 @@ from ..core._catalog import Catalog
 from ..core._client_records import Client
 from ..core._enums import LicenseType
 from ..core._events import Event, MaintenanceRenewed, apply_trusted
-from ..core._exceptions import RuleViolation, UnknownIdError
+from ..core._exceptions import ReleaseMissingError, RuleViolation, UnknownIdError
 from ..core._findings import Decision, Finding
 from ..core._operations import Operation
 from ..core._pool import Pool
 from ..operations._family import find
 from ..operations._table import kind_of
 from ..rules._lifecycle import TERMS_CHANGED
+from ._change import Change
+from ._decider import Decider
 
-if TYPE_CHECKING:
-    from ._engine import Change, Engine
-
-__all__ = ["engine_for", "release_apply", "release_check", "renewal"]
+__all__ = ["check_releases", "engine_for", "release_apply", "release_check", "renewal"]
 
 _COMMERCIAL = LicenseType.COMMERCIAL
 
 
-def engine_for(engine: Engine, client: Client, op: Operation, today: dt.date) -> Engine:
+def check_releases(catalog: Catalog, client: Client) -> None:
+    """:meth:`Engine.check_releases` for an engine of *catalog*."""
+    known = {r.version for r in catalog.releases}
+    for m in client.maintenances:
+        release = m.release
+        if release is not None and release not in known:
+            raise ReleaseMissingError(client.id, m.id, release, tuple(sorted(known)))
+
+
+def engine_for(engine: Decider, client: Client, op: Operation, today: dt.date) -> Decider:
     """The engine of the release whose terms decide *op*: the release in force on
     *today* for new terms (an assignment, a conversion, a product change, added
     seats, a grouping, a renewal); for an operation on an existing maintenance, the
@@ -44,7 +51,7 @@ def engine_for(engine: Engine, client: Client, op: Operation, today: dt.date) ->
 
 
 def renewal(
-    engine: Engine, client: Client, op: Operation, today: dt.date
+    engine: Decider, client: Client, op: Operation, today: dt.date
 ) -> tuple[Client, Finding | None, Catalog | None]:
     """For a renewal under a newer release than the maintenance's: the client as the
     new release sees it (modules it no longer offers dropped), the
@@ -94,7 +101,7 @@ def renewal(
 
 
 def release_check(
-    engine: Engine, client: Client, op: Operation, today: dt.date, pool: Pool | None
+    engine: Decider, client: Client, op: Operation, today: dt.date, pool: Pool | None
 ) -> Decision:
     seen, changed, _ = renewal(engine, client, op, today)
     decision = engine_for(engine, seen, op, today).check(seen, op, today, pool=pool)
@@ -104,7 +111,7 @@ def release_check(
 
 
 def release_apply(
-    engine: Engine,
+    engine: Decider,
     client: Client,
     op: Operation,
     today: dt.date,

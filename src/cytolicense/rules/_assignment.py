@@ -1,9 +1,9 @@
-"""Rules about the product and the terms of an assignment (also of a change or a conversion)."""
+"""Rules about the terms of an assignment (also of a change or a conversion): its seats,
+its period, a trial's limits, the product's family, its modules and its management mode."""
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Iterable
 
 from ..core._client_records import Client
@@ -12,7 +12,6 @@ from ..core._findings import CodeSpec, Finding
 from ..core._operations import (
     AddSeats,
     AssignmentRequest,
-    ChangeProduct,
     GroupSets,
     Renew,
     ScheduleChange,
@@ -30,142 +29,9 @@ from ._registry import (
     _WARNING,
     _commercial_only,
     _trial_only,
+    _unknown_params,
     rule,
 )
-
-# -- the product and its terms ------------------------------------------------------------
-
-PRODUCT_UNKNOWN = CodeSpec(
-    code="product.unknown",
-    messages={
-        "en": {
-            "": "Product '{product}' is not in the catalog (known: {known}).",
-            "suggest": "Product '{product}' is not in the catalog: did you mean "
-            "'{suggestion}'? (known: {known})",
-        },
-        "es": {
-            "": "El producto '{product}' no está en el catálogo (existen: {known}).",
-            "suggest": "El producto '{product}' no está en el catálogo: ¿quería decir "
-            "'{suggestion}'? (existen: {known})",
-        },
-    },
-)
-
-
-def _unknown_params(kind: str, wanted: str, known: Iterable[str]) -> dict[str, object]:
-    """Params of an unknown-id finding: the id, up to ten known ids, and the closest
-    known id when one is close (``reason="suggest"``)."""
-    ids = sorted(known)
-    params: dict[str, object] = {
-        kind: wanted,
-        "known": tuple(ids[:10]) + (("...",) if len(ids) > 10 else ()),
-    }
-    close = difflib.get_close_matches(wanted, ids, n=1, cutoff=0.8)  # ids share prefixes
-    if close:
-        params["suggestion"] = close[0]
-        params["reason"] = "suggest"
-    return params
-
-
-def _never(plan: ProductPlan, lt: LicenseType) -> bool:
-    return False
-
-
-@rule(
-    {
-        "assign",
-        "modify",
-        "change_product",
-        "group_sets",
-        "renew",
-        "convert_trial",
-        "add_seats",
-        "set_auto_renew",
-        "schedule_change",
-    },
-    PRODUCT_UNKNOWN,
-    relevant=_never,
-)
-def rule_product_known(ctx: RuleContext) -> Iterable[Finding]:
-    """``product.unknown``: the product is not in the catalog (for an operation on a
-    maintenance: no longer; such a maintenance can still be viewed and deleted)."""
-    op = ctx.op
-    if ctx.maintenance is None and not isinstance(
-        op, AssignmentRequest | GroupSets | ChangeProduct
-    ):
-        return _NONE  # maintenance.unknown says it
-    if ctx.product is None:
-        pid = getattr(op, "product", None) or (ctx.request.product if ctx.request else "?")
-        params = _unknown_params("product", pid, ctx.catalog.products)
-        return (PRODUCT_UNKNOWN._found("product", params),)
-    return _NONE
-
-
-WITHDRAWN = CodeSpec(
-    code="product.withdrawn",
-    messages={
-        "en": "Product '{product}' was withdrawn on {available_until}: it can no longer be "
-        "sold, converted to, changed to or renewed.",
-        "es": "El producto '{product}' se retiró el {available_until}: ya no se puede vender, "
-        "convertir, cambiar a él ni renovar.",
-    },
-)
-
-
-def _withdrawable(plan: ProductPlan, lt: LicenseType) -> bool:
-    return plan.product.available_until is not None
-
-
-@rule(
-    {"assign", "change_product", "convert_trial", "renew", "add_seats"},
-    WITHDRAWN,
-    relevant=_withdrawable,
-)
-def rule_withdrawn(ctx: RuleContext) -> Iterable[Finding]:
-    """``product.withdrawn``: the product's ``available_until`` has passed (C18)."""
-    p = ctx.product
-    if p is not None and p.available_until is not None and ctx.today > p.available_until:
-        return (
-            WITHDRAWN._found(
-                "product",
-                {"product": p.id, "available_until": p.available_until.isoformat()},
-            ),
-        )
-    return _NONE
-
-
-NOT_OFFERED = CodeSpec(
-    code="license_type.not_offered",
-    messages={
-        "en": "Product '{product}' is not offered with a {license_type} licence "
-        "(offered: {offered}).",
-        "es": "El producto '{product}' no se ofrece con licencias {license_type} "
-        "(se ofrece con: {offered}).",
-    },
-)
-
-
-def _type_not_offered(plan: ProductPlan, lt: LicenseType) -> bool:
-    return lt not in plan.offered
-
-
-@rule(_NEW_TERMS, NOT_OFFERED, relevant=_type_not_offered)
-def rule_license_type(ctx: RuleContext) -> Iterable[Finding]:
-    """``license_type.not_offered``: the product is not sold with that licence type."""
-    plan, req = ctx.plan, ctx.request
-    if plan is not None and req is not None and req.license_type not in plan.offered:
-        return (
-            NOT_OFFERED._found(
-                "license_type",
-                {
-                    "product": plan.id,
-                    "license_type": req.license_type.value,
-                    "offered": plan.offered_text,
-                },
-            ),
-        )
-    return _NONE
-
 
 QUANTITY_INVALID = CodeSpec(
     code="quantity.invalid",

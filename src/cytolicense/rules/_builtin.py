@@ -1,10 +1,11 @@
 """The built-in rules, each declared in one place: the function, the operations it
 applies to, and its codes with severity and English and Spanish messages.
 
-The rules shared by several operations live in three modules by subject
-(:mod:`._client`, :mod:`._assignment`, :mod:`._lifecycle`); a family's own rules live
-in its module of :mod:`cytolicense.operations`. They run in that order: the client
-and the terms, each family's own, then dates and the pool. :data:`BUILTIN_RULES` is
+The rules shared by several operations live in four modules by subject
+(:mod:`._client`, :mod:`._product`, :mod:`._assignment`, :mod:`._lifecycle`); a
+family's own rules live in its module of :mod:`cytolicense.operations`. They run in
+that order: the client, the product and the terms, each family's own, then dates and
+the pool. :data:`BUILTIN_RULES` is
 what the internal plugin contributes through the ``cytolicense_rules`` hook;
 :data:`CODES` and the message tables of the docs are generated from these
 declarations. Adding a rule is one block in the module of its subject or family.
@@ -19,7 +20,7 @@ from ..core._findings import CodeSpec
 from ..core._rulespec import RuleSpec
 from ..operations._lifecycle import dropped_modules
 from ..operations._table import FAMILIES
-from . import _assignment, _client, _lifecycle
+from . import _assignment, _client, _lifecycle, _product
 from ._lifecycle import OVER_ENTITLEMENT, TERMS_CHANGED
 from ._registry import BUILTIN, _rules
 
@@ -39,6 +40,7 @@ def _of(module: str) -> tuple[RuleSpec, ...]:
 
 BUILTIN_RULES: tuple[RuleSpec, ...] = (
     *_of(_client.__name__),
+    *_of(_product.__name__),
     *_of(_assignment.__name__),
     *(spec for family in FAMILIES for spec in family.rules),
     *_of(_lifecycle.__name__),

@@ -6,6 +6,9 @@ is the order they run and their findings appear.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 from ..core._enums import LicenseType, QuantityRule, Severity
 from ..core._findings import Finding
 from ..core._operations import OPERATION_KINDS
@@ -37,3 +40,18 @@ def _commercial_only(plan: ProductPlan, lt: LicenseType) -> bool:
 
 def _trial_only(plan: ProductPlan, lt: LicenseType) -> bool:
     return lt is _TRIAL
+
+
+def _unknown_params(kind: str, wanted: str, known: Iterable[str]) -> dict[str, object]:
+    """Params of an unknown-id finding: the id, up to ten known ids, and the closest
+    known id when one is close (``reason="suggest"``)."""
+    ids = sorted(known)
+    params: dict[str, object] = {
+        kind: wanted,
+        "known": tuple(ids[:10]) + (("...",) if len(ids) > 10 else ()),
+    }
+    close = difflib.get_close_matches(wanted, ids, n=1, cutoff=0.8)  # ids share prefixes
+    if close:
+        params["suggestion"] = close[0]
+        params["reason"] = "suggest"
+    return params

@@ -48,7 +48,8 @@ from ..core._operations import (
 from ..core._period import Period
 from ..core._pool import Pool
 from ..core._validation import to_period
-from ..engine._engine import Change, Engine
+from ..engine._change import Change
+from ..engine._engine import Engine
 from ._guard import Guard
 from ._partner_console import PartnerConsole
 from ._protocol import ClientStore, KeyRecord

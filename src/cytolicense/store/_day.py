@@ -41,7 +41,7 @@ from ..core._events import ExpiryNotice, apply_trusted
 from ..core._exceptions import DataError, NotFoundError, RuleViolation
 from ..core._findings import Decision
 from ..core._operations import Operation
-from ..engine._engine import Change
+from ..engine._change import Change
 from ..operations._renewal_day import NOTICE_DAYS, notice_days, notices
 
 if TYPE_CHECKING:

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from ..core._day_run import DayRun
     from ..core._feed import Delivery, FeedItem, Webhook
     from ..core._operations import Operation
-    from ..engine._engine import Change, Engine
+    from ..engine._change import Change
+    from ..engine._engine import Engine
     from ._guard import Guard
     from ._outbox import Outbox
     from ._protocol import ClientStore

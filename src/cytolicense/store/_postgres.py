@@ -24,7 +24,7 @@ from ..core._exceptions import (
     said,
 )
 from ..core._pool import Pool, PoolChanged
-from ..engine._engine import Change
+from ..engine._change import Change
 from ._feed import FeedRow
 from ._marks import BUMP_IMPORTS
 from ._postgres_batch import PostgresBatch

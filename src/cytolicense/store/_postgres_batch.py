@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from ..core._client_records import Client
 from ..core._exceptions import NotFoundError
 from ..core._pool import Pool, PoolChanged
-from ..engine._engine import Change
+from ..engine._change import Change
 from ._feed import FeedRow
 from ._rows import dumps
 from ._sql import SqlStore

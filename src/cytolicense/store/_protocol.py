@@ -12,7 +12,7 @@ from ..core._client_records import Client
 from ..core._events import Event
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged
-from ..engine._engine import Change
+from ..engine._change import Change
 
 if TYPE_CHECKING:
     from ..views._lifecycle import Expiry

@@ -19,7 +19,7 @@ from ..core._client_records import Client, Maintenance
 from ..core._dates import RETENTION_DAYS
 from ..core._events import EVENT_TYPES, ClientCreated, replay_trusted
 from ..core._pool import PoolChanged
-from ..engine._engine import Change
+from ..engine._change import Change
 from ._protocol import ClientRow
 from ._serialize import client_data, compact, event_data, to_data
 

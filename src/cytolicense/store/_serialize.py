@@ -38,7 +38,7 @@ from ..core._operations import OPERATION_TYPES, Operation
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..core._schema import OMIT_IF_DEFAULT
-from ..engine._engine import Change
+from ..engine._change import Change
 from ..rules._builtin import CODE_SPECS
 from ..views._lifecycle import Expiry
 from ..views._offer import ModuleOffer, ProductOffer

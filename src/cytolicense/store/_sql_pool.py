@@ -16,7 +16,7 @@ from typing import Any
 from ..core._exceptions import PoolShortageError, StoreError, said
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged
-from ..engine._engine import Change
+from ..engine._change import Change
 from ._queries import pool_of, pool_tail_query
 from ._rows import POOL_UPSERT, dumps, pool_event_rows
 from ._serialize import loads

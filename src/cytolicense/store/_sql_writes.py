@@ -25,7 +25,7 @@ from ..core._exceptions import (
     said,
 )
 from ..core._pool import Pool
-from ..engine._engine import Change
+from ..engine._change import Change
 from ._feed import FeedRow
 from ._protocol import KeyRecord
 from ._rows import (

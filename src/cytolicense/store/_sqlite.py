@@ -24,7 +24,7 @@ from ..core._exceptions import (
     StoreError,
     said,
 )
-from ..engine._engine import Change
+from ..engine._change import Change
 from ._marks import BUMP_IMPORTS
 from ._rows import INSERT_ROWS, bulk_rows
 from ._sql import SqlStore

@@ -40,7 +40,8 @@ from ._guard import Guard
 
 if TYPE_CHECKING:
     from ..core._client_records import Client
-    from ..engine._engine import Change, Engine
+    from ..engine._change import Change
+    from ..engine._engine import Engine
     from ._protocol import ClientStore
 
 __all__ = ["TeamConsole", "codes_of"]

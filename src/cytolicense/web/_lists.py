@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core._access import check_group
 from ..core._exceptions import ClientExistsError, CytolicenseError, ForbiddenError
+from ..core._validation import check_group
 from ..store._rows import ORDERS, sort_key
 from ..views._charts import forecast_svg
 from ..views._text import tr
