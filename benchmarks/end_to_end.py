@@ -44,25 +44,55 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _untrusted() -> None:
-    """Trusted construction off: the engine's records and every event applied through
-    the validating constructors."""
+    """Trusted construction off: the records the operations build (maintenances,
+    modules, assignment events, lots of seats, the detail's lines) made through their
+    validating constructors, and every event applied and replayed through ``apply`` /
+    ``replay`` (validated ``attrs.evolve``)."""
+    import importlib
+
     import attrs
 
-    import cytolicense as cl
     from cytolicense.core import _events
-    from cytolicense.engine import _engine
 
-    _engine._build_maintenance = lambda **kw: cl.Maintenance(**kw)
-    _engine._build_module = lambda **kw: cl.ModuleLicense(**kw)
-    _engine._build_assigned = lambda **kw: cl.ProductAssigned(**kw)
-    if hasattr(_engine, "build"):
-        _engine.build = lambda cls, **kw: cls(**kw)
-    _engine.apply_trusted = _events.apply
-    _events._evolve_trusted = lambda client, **changes: attrs.evolve(client, **changes)
-    for name in ("cytolicense.store._rows", "cytolicense.views._usage"):
-        module = __import__(name, fromlist=["_"])
+    def validating(cls: Any) -> Any:  # a maker's values come in the fields' order
+        names = [f.name for f in attrs.fields(cls) if f.init]
+        return lambda *args, **kw: cls(**dict(zip(names, args, strict=False)), **kw)
+
+    for module_name, names in {
+        "cytolicense.operations._family": ("_build_maintenance", "_build_module"),
+        "cytolicense.operations._assign": ("_build_assigned",),
+        "cytolicense.operations._returns": ("_build_lot",),
+        "cytolicense.operations._lots": ("_build_lot",),
+        "cytolicense.views._detail": ("_module_line", "_detail_line"),
+    }.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for name in names:
+            made = getattr(module, name, None)
+            if made is not None:  # the record class the builder makes, by its name
+                record = made.__qualname__.partition("<")[2].rstrip(">")
+                cls = getattr(importlib.import_module("cytolicense"), record, None)
+                if cls is None:
+                    cls = next(
+                        getattr(m, record)
+                        for m in (module, importlib.import_module("cytolicense.views._detail"))
+                        if hasattr(m, record)
+                    )
+                setattr(module, name, validating(cls))
+    for module_name in (
+        "cytolicense.engine._engine",
+        "cytolicense.engine._releases",
+        "cytolicense.store._day",
+    ):
+        module = importlib.import_module(module_name)
+        if hasattr(module, "apply_trusted"):
+            module.apply_trusted = _events.apply  # type: ignore[attr-defined]
+    for module_name in ("cytolicense.store._rows", "cytolicense.views._usage"):
+        module = importlib.import_module(module_name)
         if hasattr(module, "replay_trusted"):
-            module.replay_trusted = _events.replay
+            module.replay_trusted = _events.replay  # type: ignore[attr-defined]
 
 
 def _time(call: Any, number: int, repeat: int = 5) -> float:
