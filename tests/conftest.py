@@ -5,13 +5,11 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 import cytolicense as cl
-from cytolicense.core._findings import CodeSpec, _params
 
 settings.register_profile("default", max_examples=100, deadline=None)
 settings.register_profile(
@@ -92,36 +90,6 @@ class TestCatalog:
                 periods=["1y"],
             ),
         ]
-
-
-def checked_found(
-    self: CodeSpec, field: str | None, params: dict[str, Any]
-) -> cl.Finding:  # the name the suite's findings are made under
-    """CodeSpec._found, which keeps the params of the library's own rules unchecked,
-    held to CodeSpec.finding: a dict of plain values that finding() keeps as they are
-    (same values, same types: no list, no mapping), and an English template for them
-    (finding() raises ValueError without one). The finding returned is _found's own."""
-    assert type(params) is dict, (self.code, params)
-    checked = _params(params)
-    assert [(k, type(v), v) for k, v in checked.items()] == [
-        (k, type(v), v) for k, v in params.items()
-    ], (self.code, params)
-    assert _found(self, field, dict(params)) == self.finding(field, params), self.code
-    return _found(self, field, params)
-
-
-_found = CodeSpec._found
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _findings_checked() -> Iterator[None]:
-    """Over the whole suite, every finding a built-in rule makes is checked as
-    make_finding would check it (checked_found)."""
-    CodeSpec._found = checked_found  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        CodeSpec._found = _found  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")

@@ -542,27 +542,6 @@ def test_rules_are_selected_once_per_product_not_per_typo() -> None:
     assert sorted(k[1] or "" for k in engine._cache) == ["", "edr"]
 
 
-def test_the_suite_checks_the_findings_built_in_rules_make() -> None:
-    """conftest.checked_found, which every built-in rule's finding goes through in
-    the suite, refuses the params CodeSpec.finding would have changed or refused."""
-    from cytolicense.core._findings import CodeSpec
-    from cytolicense.rules._builtin import CODE_SPECS
-
-    from .conftest import checked_found
-
-    assert CodeSpec._found is checked_found
-    spec = CODE_SPECS["module.incompatible"]
-    good = {"module": "watch", "product": "epdr", "compatible": ("enc", "patch")}
-    made = spec._found("modules.watch", good)
-    assert made.params is good
-    assert made == spec.finding("modules.watch", good)
-    assert made.message == "Module 'watch' cannot be added to 'epdr' (compatible: enc, patch)."
-    with pytest.raises(AssertionError):  # a list: finding() keeps a tuple
-        spec._found("modules.watch", {**good, "compatible": ["enc", "patch"]})
-    with pytest.raises(ValueError, match="no English message"):  # no template for it
-        CODE_SPECS["quantity.invalid"]._found("quantity", {"quantity": 0, "reason": "odd"})
-
-
 _names = st.sampled_from(["a", "module", "license_type", "n", "x1"])
 _literals = st.text(alphabet="ab %s(){}'-", max_size=6).map(
     lambda t: t.replace("{", "{{").replace("}", "}}")

@@ -79,33 +79,17 @@ class CodeSpec:
         template = self.template("en", params)
         if template is None:
             raise ValueError(f"finding {self.code!r}: no English message for {dict(params)!r}")
-        # The params copied and checked, then made as the built-in rules' are (the
-        # function itself: a test may wrap the method).
-        finding = _made(self, field, _params(params))
-        if severity is not None:
-            finding.__dict__["severity"] = severity
-        return finding
-
-    def _found(self, field: str | None, params: dict[str, Any]) -> Finding:
-        """A finding of this code made by the library's own rules: *params* is a dict
-        the rule has just made, of plain values (str keys; str, int, ``None`` and
-        tuples of str), kept as it is and not checked; the message is rendered when
-        first read. :meth:`finding` makes it the same way from anyone's params, copied
-        and checked first (0.9-1.5 us against 0.25 here, measured); tests/conftest.py holds
-        every finding made here, over the whole suite, to what :meth:`finding` makes
-        of the same params."""
         finding = _new(Finding)
-        values = finding.__dict__  # the keys in finding()'s order: one shared key table
+        values = finding.__dict__  # the keys in one order: one shared key table
         values["code"] = self.code
-        values["severity"] = self.severity
+        values["severity"] = self.severity if severity is None else severity
         values["field"] = field
-        values["params"] = params
+        values["params"] = _params(params)
         values["translations"] = _NO_TRANSLATIONS
-        values["spec"] = self
+        values["spec"] = self  # the message is rendered when first read
         return finding
 
 
-_made = CodeSpec._found
 _new = object.__new__
 _ERROR, _WARNING = Severity.ERROR, Severity.WARNING
 

@@ -161,7 +161,7 @@ def _renewed(ctx: RuleContext, who: Who, release: str | None) -> Written:
 
 def _renew_target(ctx: RuleContext, m: Maintenance, state: Status) -> Finding | None:
     if m.license_type is TRIAL:
-        return RENEWAL_NOT_COMMERCIAL._found("maintenance", {"maintenance": m.id})
+        return RENEWAL_NOT_COMMERCIAL.finding("maintenance", {"maintenance": m.id})
     return None
 
 
@@ -194,7 +194,7 @@ def rule_renewal_window(ctx: RuleContext) -> Iterable[Finding]:
         except OverflowError:
             renewable = dt.date.min.isoformat()
         return (
-            TOO_EARLY._found(
+            TOO_EARLY.finding(
                 "maintenance",
                 {
                     "maintenance": m.id,
@@ -259,7 +259,7 @@ def _changed(ctx: RuleContext, who: Who, release: str | None) -> Written:
 
 def _change_target(ctx: RuleContext, m: Maintenance, state: Status) -> Finding | None:
     if m.license_type is TRIAL:
-        return CHANGE_NOT_ALLOWED._found("maintenance", {"maintenance": m.id, "reason": "trial"})
+        return CHANGE_NOT_ALLOWED.finding("maintenance", {"maintenance": m.id, "reason": "trial"})
     return None
 
 
@@ -273,7 +273,7 @@ def rule_change_target(ctx: RuleContext) -> Iterable[Finding]:
     allowed = tuple(sorted(old.changes_to)) if old is not None else ()
     if op.product not in allowed:
         return (
-            CHANGE_NOT_ALLOWED._found(
+            CHANGE_NOT_ALLOWED.finding(
                 "product",
                 {
                     "product": m.product,
@@ -301,7 +301,9 @@ def rule_modules_dropped(ctx: RuleContext) -> Iterable[Finding]:
     """``change.modules_dropped`` (warning): modules the new product does not offer."""
     dropped = dropped_modules(ctx)
     if dropped and ctx.product is not None:
-        return (MODULES_DROPPED._found("modules", {"product": ctx.product.id, "modules": dropped}),)
+        return (
+            MODULES_DROPPED.finding("modules", {"product": ctx.product.id, "modules": dropped}),
+        )
     return NONE
 
 

@@ -94,7 +94,7 @@ NEEDS_AUTO_RENEW = CodeSpec(
 
 def _commercial_target(ctx: RuleContext, m: Maintenance, state: Status) -> Finding | None:
     if m.license_type is TRIAL:
-        return AUTO_RENEW_NOT_COMMERCIAL._found("maintenance", {"maintenance": m.id})
+        return AUTO_RENEW_NOT_COMMERCIAL.finding("maintenance", {"maintenance": m.id})
     return None
 
 
@@ -177,7 +177,7 @@ def rule_needs_auto_renew(ctx: RuleContext) -> Iterable[Finding]:
     m = ctx.maintenance
     if m is None or m.license_type is not COMMERCIAL or m.auto_renew:
         return NONE
-    return (NEEDS_AUTO_RENEW._found("maintenance", {"maintenance": m.id}),)
+    return (NEEDS_AUTO_RENEW.finding("maintenance", {"maintenance": m.id}),)
 
 
 # -- what a mid-term operation drops ----------------------------------------------------

@@ -173,7 +173,7 @@ def rule_return_window(ctx: RuleContext) -> Iterable[Finding]:
     if needed <= available:
         return NONE
     params = {"window_days": window, "open_seats": available, "needed": needed}
-    return (WINDOW_CLOSED._found("quantity", params),)
+    return (WINDOW_CLOSED.finding("quantity", params),)
 
 
 WINDOW_RULES: tuple[RuleSpec, ...] = tuple(_rules)

@@ -175,10 +175,10 @@ def rule_group(ctx: RuleContext) -> Iterable[Finding]:
     sets = group_sets(ctx)
     for m in sets:
         if m.suspension is not None:  # a suspended set is not grouped
-            return (SUSPENDED._found("maintenance", {"maintenance": m.id}),)
+            return (SUSPENDED.finding("maintenance", {"maintenance": m.id}),)
     if len(sets) < 2:
         return (
-            NOTHING_TO_GROUP._found(
+            NOTHING_TO_GROUP.finding(
                 "product", {"client": ctx.client.id, "product": op.product, "count": len(sets)}
             ),
         )
@@ -192,7 +192,7 @@ def rule_group(ctx: RuleContext) -> Iterable[Finding]:
             differs.append("modules")
         if differs:
             return (
-                SETS_DIFFER._found(
+                SETS_DIFFER.finding(
                     "product",
                     {
                         "product": op.product,
@@ -296,7 +296,7 @@ def _added(ctx: RuleContext, who: Who, release: str | None) -> Written:
 
 def _add_target(ctx: RuleContext, m: Maintenance, state: Status) -> Finding | None:
     if m.license_type is TRIAL:
-        return NOT_COMMERCIAL._found("maintenance", {"maintenance": m.id})
+        return NOT_COMMERCIAL.finding("maintenance", {"maintenance": m.id})
     return None
 
 

@@ -98,9 +98,9 @@ def _resume_target(ctx: RuleContext, m: Maintenance, state: Status) -> Finding |
         return None
     if m.suspension is not None and state is Status.EXPIRED:
         expires = {"maintenance": m.id, "expires_on": m.expires_on.isoformat()}
-        return RESUME_EXPIRED._found("maintenance", expires)
+        return RESUME_EXPIRED.finding("maintenance", expires)
     if m.suspension is None and state not in (Status.DELETED, Status.REPLACED):
-        return NOT_SUSPENDED._found("maintenance", {"maintenance": m.id})
+        return NOT_SUSPENDED.finding("maintenance", {"maintenance": m.id})
     return None
 
 
@@ -164,9 +164,9 @@ def rule_client_suspension(ctx: RuleContext) -> Iterable[Finding]:
     """``client.nothing_to_suspend``, ``client.nothing_to_resume``."""
     op, client = ctx.op, ctx.client
     if isinstance(op, SuspendClient) and not live_lines(client, ctx.today):
-        return (NOTHING_TO_SUSPEND._found(None, {"client": client.id}),)
+        return (NOTHING_TO_SUSPEND.finding(None, {"client": client.id}),)
     if isinstance(op, ResumeClient) and not suspended_by_client(client, ctx.today):
-        return (NOTHING_TO_RESUME._found(None, {"client": client.id}),)
+        return (NOTHING_TO_RESUME.finding(None, {"client": client.id}),)
     return NONE
 
 

@@ -52,7 +52,7 @@ NOT_TRIAL = CodeSpec(
 
 def _trial_target(ctx: RuleContext, m: Maintenance, state: Status) -> Finding | None:
     if m.license_type is not TRIAL:
-        return NOT_TRIAL._found("maintenance", {"maintenance": m.id})
+        return NOT_TRIAL.finding("maintenance", {"maintenance": m.id})
     return None
 
 
@@ -161,10 +161,10 @@ def rule_extension(ctx: RuleContext) -> Iterable[Finding]:
     if m is None or m.license_type is not TRIAL:
         return NONE
     if product is None or not product.trial_extension_days:
-        return (EXTENSION_NOT_OFFERED._found("maintenance", {"product": m.product}),)
+        return (EXTENSION_NOT_OFFERED.finding("maintenance", {"product": m.product}),)
     if m.extended_on is not None:
         return (
-            ALREADY_EXTENDED._found(
+            ALREADY_EXTENDED.finding(
                 "maintenance", {"maintenance": m.id, "extended_on": m.extended_on.isoformat()}
             ),
         )

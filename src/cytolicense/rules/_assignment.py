@@ -76,7 +76,7 @@ def rule_quantity(ctx: RuleContext) -> Iterable[Finding]:
         if q >= 1:
             q = req.quantity  # the maximum applies to the seats afterwards
     if q < 1:
-        return (QUANTITY_INVALID._found("quantity", {"quantity": q, "reason": "below_minimum"}),)
+        return (QUANTITY_INVALID.finding("quantity", {"quantity": q, "reason": "below_minimum"}),)
     return _above_maximum(q, plan)
 
 
@@ -85,7 +85,7 @@ def _above_maximum(q: int, plan: ProductPlan | None) -> Iterable[Finding]:
     if plan is None or plan.max_quantity is None or q <= plan.max_quantity:
         return _NONE
     return (
-        QUANTITY_INVALID._found(
+        QUANTITY_INVALID.finding(
             "quantity",
             {
                 "quantity": q,
@@ -113,7 +113,7 @@ def rule_trial_period(ctx: RuleContext) -> Iterable[Finding]:
     req, plan = ctx.request, ctx.plan
     if req is not None and req.license_type is _TRIAL and req.period is not None:
         return (
-            NOT_APPLICABLE._found(
+            NOT_APPLICABLE.finding(
                 "period",
                 {
                     "period": str(req.period),
@@ -176,17 +176,17 @@ def rule_period(ctx: RuleContext) -> Iterable[Finding]:
     if isinstance(ctx.op, Renew | ScheduleChange) and ctx.maintenance is None:
         return _NONE
     if period is None:
-        return (PERIOD_REQUIRED._found("period", {"product": plan.id, "allowed": plan.sold_text}),)
+        return (PERIOD_REQUIRED.finding("period", {"product": plan.id, "allowed": plan.sold_text}),)
     key = period._id
     if key not in plan.sold:
         return (
-            PERIOD_INVALID._found(
+            PERIOD_INVALID.finding(
                 "period", {"period": str(period), "product": plan.id, "allowed": plan.sold_text}
             ),
         )
     if key not in plan.enabled:
         return (
-            NOT_ENABLED._found(
+            NOT_ENABLED.finding(
                 "period",
                 {"period": str(period), "product": plan.id, "enabled": plan.enabled_text},
             ),
@@ -220,7 +220,7 @@ def rule_trial_cap(ctx: RuleContext) -> Iterable[Finding]:
         and req.quantity > plan.trial_cap
     ):
         return (
-            TRIAL_CAP._found(
+            TRIAL_CAP.finding(
                 "quantity",
                 {"product": plan.id, "quantity": req.quantity, "maximum": plan.trial_cap},
             ),
@@ -259,7 +259,7 @@ def rule_trial_history(ctx: RuleContext) -> Iterable[Finding]:
             continue
         if m.is_active(today):
             return (
-                TRIAL_USED._found(
+                TRIAL_USED.finding(
                     "license_type",
                     {
                         "product": pid,
@@ -275,7 +275,7 @@ def rule_trial_history(ctx: RuleContext) -> Iterable[Finding]:
             left = (dt.date.max - ended).days
             available = ended + dt.timedelta(days=min(plan.cooldown, left))
             return (
-                TRIAL_USED._found(
+                TRIAL_USED.finding(
                     "license_type",
                     {
                         "product": pid,
@@ -338,7 +338,7 @@ def rule_family(ctx: RuleContext) -> Iterable[Finding]:
             and other.family == family
         ):
             return (
-                FAMILY._found(
+                FAMILY.finding(
                     "product",
                     {
                         "family": family,
@@ -425,14 +425,14 @@ def rule_modules(ctx: RuleContext) -> Iterable[Finding]:
         if qrule is None:
             if mid not in known:
                 out.append(
-                    MODULE_UNKNOWN._found(
+                    MODULE_UNKNOWN.finding(
                         f"modules.{mid}", _unknown_params("module", mid, ctx.catalog.modules)
                     )
                 )
                 continue
             if plan is not None:
                 out.append(
-                    MODULE_INCOMPATIBLE._found(
+                    MODULE_INCOMPATIBLE.finding(
                         f"modules.{mid}",
                         {"module": mid, "product": plan.id, "compatible": plan.compatible},
                     )
@@ -442,17 +442,17 @@ def rule_modules(ctx: RuleContext) -> Iterable[Finding]:
         if qrule is _LINKED:
             if seats is not None and seats != q:
                 out.append(
-                    MODULE_FIXED._found(
+                    MODULE_FIXED.finding(
                         f"modules.{mid}", {"module": mid, "quantity": seats, "product_quantity": q}
                     )
                 )
         elif seats is None:
             out.append(
-                MODULE_REQUIRED._found(f"modules.{mid}", {"module": mid, "product_quantity": q})
+                MODULE_REQUIRED.finding(f"modules.{mid}", {"module": mid, "product_quantity": q})
             )
         elif seats < 1 or seats > q:
             out.append(
-                MODULE_INVALID._found(
+                MODULE_INVALID.finding(
                     f"modules.{mid}", {"module": mid, "quantity": seats, "product_quantity": q}
                 )
             )
@@ -489,7 +489,7 @@ def rule_management(ctx: RuleContext) -> Iterable[Finding]:
         return _NONE
     if mode not in plan.modes:
         return (
-            MANAGEMENT._found(
+            MANAGEMENT.finding(
                 "management",
                 {"product": plan.id, "management": mode.value, "supported": plan.modes_text},
             ),

@@ -39,7 +39,7 @@ def before_history(ctx: RuleContext) -> Finding | None:
     client's last change."""
     last = ctx.client.last_change
     if ctx.today < last:
-        return BEFORE_HISTORY._found(
+        return BEFORE_HISTORY.finding(
             "today",
             {
                 "client": ctx.client.id,
@@ -81,7 +81,7 @@ def client_not_visible(ctx: RuleContext) -> Finding:
         reason = "never_served"
     else:
         reason = "ended"
-    return NOT_VISIBLE._found(
+    return NOT_VISIBLE.finding(
         None, {"client": client.id, "ended_on": client.ended_on.isoformat(), "reason": reason}
     )
 
@@ -137,7 +137,7 @@ def _deletable(ctx: RuleContext) -> tuple[Finding, ...]:
     client = ctx.client
     if client.deleted_on is not None and ctx.today >= client.deleted_on:
         return (
-            ALREADY_DELETED._found(
+            ALREADY_DELETED.finding(
                 None, {"client": client.id, "deleted_on": client.deleted_on.isoformat()}
             ),
         )
@@ -179,7 +179,7 @@ def rule_target(ctx: RuleContext) -> Iterable[Finding]:
     if m is None:
         wanted = getattr(ctx.op, "maintenance", "?")
         return (
-            UNKNOWN_MAINTENANCE._found(
+            UNKNOWN_MAINTENANCE.finding(
                 "maintenance", {"client": ctx.client.id, "maintenance": wanted}
             ),
         )
@@ -194,8 +194,8 @@ def rule_target(ctx: RuleContext) -> Iterable[Finding]:
         return _NONE
     params = {"maintenance": m.id}
     if state is Status.SUSPENDED:
-        return (SUSPENDED._found("maintenance", params),)
-    return (NOT_ACTIVE._found("maintenance", {**params, "status": state.value}),)
+        return (SUSPENDED.finding("maintenance", params),)
+    return (NOT_ACTIVE.finding("maintenance", {**params, "status": state.value}),)
 
 
 def target_state(m: Maintenance, today: dt.date) -> Status:

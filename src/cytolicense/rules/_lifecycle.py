@@ -49,7 +49,7 @@ def rule_dates(ctx: RuleContext) -> Iterable[Finding]:
         if end is not None and ctx.product is not None:
             end + dt.timedelta(days=ctx.product.grace_days)
     except (OverflowError, ValueError):
-        return (OUT_OF_RANGE._found("today", {"max": dt.date.max.isoformat()}),)
+        return (OUT_OF_RANGE.finding("today", {"max": dt.date.max.isoformat()}),)
     return _NONE
 
 
@@ -111,7 +111,7 @@ def rule_pool(ctx: RuleContext) -> Iterable[Finding]:
             continue
         if seats < 0 and have < -seats:
             params = {"item": item, "period": str(period), "needed": -seats, "available": have}
-            out.append(POOL_SHORT._found(field, params))
+            out.append(POOL_SHORT.finding(field, params))
         stock[key] = have + seats
     return out if out else _NONE
 

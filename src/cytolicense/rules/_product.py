@@ -59,7 +59,7 @@ def rule_product_known(ctx: RuleContext) -> Iterable[Finding]:
     if ctx.product is None:
         pid = getattr(op, "product", None) or (ctx.request.product if ctx.request else "?")
         params = _unknown_params("product", pid, ctx.catalog.products)
-        return (PRODUCT_UNKNOWN._found("product", params),)
+        return (PRODUCT_UNKNOWN.finding("product", params),)
     return _NONE
 
 
@@ -88,7 +88,7 @@ def rule_withdrawn(ctx: RuleContext) -> Iterable[Finding]:
     p = ctx.product
     if p is not None and p.available_until is not None and ctx.today > p.available_until:
         return (
-            WITHDRAWN._found(
+            WITHDRAWN.finding(
                 "product",
                 {"product": p.id, "available_until": p.available_until.isoformat()},
             ),
@@ -117,7 +117,7 @@ def rule_license_type(ctx: RuleContext) -> Iterable[Finding]:
     plan, req = ctx.plan, ctx.request
     if plan is not None and req is not None and req.license_type not in plan.offered:
         return (
-            NOT_OFFERED._found(
+            NOT_OFFERED.finding(
                 "license_type",
                 {
                     "product": plan.id,
