@@ -18,15 +18,7 @@ from .core._catalog_records import (
     Product,
     ProductFamily,
 )
-from .core._client_records import (
-    Client,
-    Maintenance,
-    ModuleLicense,
-    NoticeState,
-    ScheduledChange,
-    SeatLot,
-    Suspension,
-)
+from .core._client_records import Client
 from .core._dates import RETENTION_DAYS, commercial_expiry, trial_expiry
 from .core._enums import LicenseType, ManagementMode, QuantityRule, Severity, Status, TermEnd
 from .core._exceptions import (
@@ -52,6 +44,8 @@ from .core._exceptions import (
 )
 from .core._feed import Delivery, FeedItem, Webhook
 from .core._findings import CodeSpec, Decision, Finding, make_finding
+from .core._line_records import NoticeState, ScheduledChange, SeatLot, Suspension
+from .core._maintenance import Maintenance, ModuleLicense
 from .core._messages import LANGUAGES
 from .core._operations import (
     OPERATION_TYPES,

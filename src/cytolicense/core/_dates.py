@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ._client_records import Client, Maintenance, live_end
+from ._client_records import Client
 from ._enums import Status, TermEnd
+from ._maintenance import Maintenance, live_end
 from ._period import Period
 
 __all__ = [

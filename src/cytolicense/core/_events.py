@@ -8,8 +8,10 @@ from typing import Any
 
 import attrs
 
-from ._client_records import Client, Maintenance, NoticeState, ScheduledChange, Suspension
+from ._client_records import Client
 from ._enums import ManagementMode
+from ._line_records import NoticeState, ScheduledChange, Suspension
+from ._maintenance import Maintenance
 from ._period import Period
 from ._trusted import maker, unchecked
 from ._validation import (

@@ -26,7 +26,8 @@ from ._period import Period
 if TYPE_CHECKING:
     from ._catalog import Catalog
     from ._catalog_records import Product
-    from ._client_records import Client, Maintenance
+    from ._client_records import Client
+    from ._maintenance import Maintenance
     from ._operations import AssignmentRequest, Operation
     from ._pool import Pool
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import attrs
 
-from ..core._client_records import Client, Maintenance
+from ..core._client_records import Client
 from ..core._events import Event
 from ..core._findings import Finding
+from ..core._maintenance import Maintenance
 from ..core._pool import Pool, PoolChanged
 
 __all__ = ["Change"]

@@ -19,12 +19,13 @@ import attrs
 from ..core._catalog import Catalog
 from ..core._catalog_records import INITIAL_RELEASE
 from ..core._client_id import check_new_client_id
-from ..core._client_records import Client, Maintenance
+from ..core._client_records import Client
 from ..core._dates import RETENTION_DAYS, status
 from ..core._enums import LicenseType, ManagementMode, Severity, Status
 from ..core._events import ClientCreated, Event, ExpiryNotice, apply, apply_trusted
 from ..core._exceptions import RuleViolation
 from ..core._findings import CodeSpec, Decision, Finding
+from ..core._maintenance import Maintenance
 from ..core._operations import (
     AssignmentRequest,
     ConvertTrial,

@@ -7,9 +7,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from ..core._client_records import Client, Maintenance
+from ..core._client_records import Client
 from ..core._enums import LicenseType, ManagementMode
 from ..core._findings import CodeSpec, Decision
+from ..core._maintenance import Maintenance
 from ..core._operations import Operation
 from ..operations._table import FAMILIES, state_accepts
 from ..rules._client import target_state

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import attrs
 
-from ..core._client_records import Maintenance
 from ..core._events import Event
+from ..core._maintenance import Maintenance
 from ..core._pool import Pool, PoolChanged, PoolLine
 from ..core._rulespec import RuleContext
 from ..operations._table import pool_moves

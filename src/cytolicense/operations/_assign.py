@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 
 from ..core._catalog import Catalog
-from ..core._client_records import Client, Maintenance
+from ..core._client_records import Client
 from ..core._dates import commercial_expiry, trial_expiry
 from ..core._events import ClientCreated, ClientRestored, Event, ProductAssigned
+from ..core._maintenance import Maintenance
 from ..core._messages import tr
 from ..core._operations import AssignmentRequest
 from ..core._rulespec import RuleContext

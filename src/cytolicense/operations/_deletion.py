@@ -7,8 +7,9 @@ pool. Their rules are the shared ones (:mod:`cytolicense.rules`).
 from __future__ import annotations
 
 from ..core._catalog import Catalog
-from ..core._client_records import Client, Maintenance
+from ..core._client_records import Client
 from ..core._events import ClientDeleted, ServiceDeleted
+from ..core._maintenance import Maintenance
 from ..core._operations import DeleteClient, DeleteService
 from ..core._rulespec import RuleContext
 from ._family import (

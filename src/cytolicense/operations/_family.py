@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 import attrs
 
-from ..core._client_records import Client, Maintenance, ModuleLicense, SeatLot
+from ..core._client_records import Client
 from ..core._enums import LicenseType, ManagementMode, QuantityRule, Status
 from ..core._findings import CodeSpec, Finding
+from ..core._line_records import SeatLot
+from ..core._maintenance import Maintenance, ModuleLicense
 from ..core._operations import AssignmentRequest, Operation
 from ..core._period import Period
 from ..core._rulespec import ProductPlan, RuleContext, RuleSpec

@@ -6,8 +6,8 @@ the operator may move the client there is the console's check (its scope).
 from __future__ import annotations
 
 from ..core._catalog import Catalog
-from ..core._client_records import Maintenance
 from ..core._events import ClientMoved
+from ..core._maintenance import Maintenance
 from ..core._operations import SetGroup
 from ..core._rulespec import RuleContext
 from ._family import Family, Kind, Terms, Who, Written

@@ -11,11 +11,13 @@ from collections.abc import Iterable
 import attrs
 
 from ..core._catalog import Catalog
-from ..core._client_records import Client, Maintenance, NoticeState
+from ..core._client_records import Client
 from ..core._dates import commercial_expiry
 from ..core._enums import Severity, Status
 from ..core._events import MaintenanceRenewed, ProductChanged
 from ..core._findings import CodeSpec, Finding
+from ..core._line_records import NoticeState
+from ..core._maintenance import Maintenance
 from ..core._messages import period_words, tr
 from ..core._operations import AssignmentRequest, ChangeProduct, Renew
 from ..core._period import Period

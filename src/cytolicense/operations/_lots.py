@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 
 from ..core._catalog_records import Product
-from ..core._client_records import SeatLot
 from ..core._enums import LicenseType
+from ..core._line_records import SeatLot
 from ..core._period import Period
 from ..core._trusted import builder
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import attrs
 
 from ..core._catalog import Catalog
-from ..core._client_records import Client, Maintenance, ModuleLicense
+from ..core._client_records import Client
 from ..core._events import LicensesModified, ManagementChanged
+from ..core._maintenance import Maintenance, ModuleLicense
 from ..core._messages import tr
 from ..core._operations import Modify, SetManagement
 from ..core._rulespec import RuleContext

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import attrs
 
 from ..core._catalog import Catalog
-from ..core._client_records import Client, Maintenance
+from ..core._client_records import Client
 from ..core._enums import Status
 from ..core._events import (
     AutoRenewChanged,
@@ -28,6 +28,7 @@ from ..core._events import (
     ScheduleCancelled,
 )
 from ..core._findings import CodeSpec, Finding
+from ..core._maintenance import Maintenance
 from ..core._messages import tr
 from ..core._operations import (
     DeleteClient,

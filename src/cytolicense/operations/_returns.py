@@ -21,9 +21,10 @@ from collections.abc import Iterable
 
 from ..core._catalog import Catalog
 from ..core._catalog_records import Product
-from ..core._client_records import Maintenance, SeatLot
 from ..core._enums import LicenseType, QuantityRule
 from ..core._findings import CodeSpec, Finding
+from ..core._line_records import SeatLot
+from ..core._maintenance import Maintenance
 from ..core._operations import Modify
 from ..core._period import Period
 from ..core._pool import taken_from

@@ -11,10 +11,11 @@ from collections.abc import Iterable
 import attrs
 
 from ..core._catalog import Catalog
-from ..core._client_records import Client, Maintenance
+from ..core._client_records import Client
 from ..core._enums import QuantityRule, Status
 from ..core._events import SeatsAdded, SetsGrouped
 from ..core._findings import CodeSpec, Finding
+from ..core._maintenance import Maintenance
 from ..core._messages import period_words, tr
 from ..core._operations import AddSeats, GroupSets
 from ..core._pool import PoolLine

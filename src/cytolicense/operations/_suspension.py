@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from ..core._client_records import Client, Maintenance, plus_days
+from ..core._client_records import Client
 from ..core._enums import Status
 from ..core._events import Event, ServiceResumed, ServiceSuspended
 from ..core._findings import CodeSpec, Finding
+from ..core._maintenance import Maintenance, plus_days
 from ..core._messages import tr
 from ..core._operations import Resume, ResumeClient, Suspend, SuspendClient
 from ..core._rulespec import RuleContext, RuleSpec

@@ -9,9 +9,9 @@ import datetime as dt
 import math
 from typing import Any, NamedTuple
 
-from ..core._client_records import Maintenance
 from ..core._dates import add_days, commercial_expiry, term_days
 from ..core._enums import LicenseType, TermEnd
+from ..core._maintenance import Maintenance
 from ..core._operations import AssignmentRequest
 from ..core._period import Period
 from ..core._pool import taken_from

@@ -9,11 +9,12 @@ import datetime as dt
 from collections.abc import Iterable
 
 from ..core._catalog import Catalog
-from ..core._client_records import Client, Maintenance
+from ..core._client_records import Client
 from ..core._dates import add_days, commercial_expiry
 from ..core._enums import Status
 from ..core._events import TrialConverted, TrialExtended
 from ..core._findings import CodeSpec, Finding
+from ..core._maintenance import Maintenance
 from ..core._operations import ConvertTrial, ExtendTrial
 from ..core._rulespec import RuleContext, RuleSpec
 from ._family import (

@@ -10,8 +10,8 @@ escapes the whole line (:func:`cytolicense.views._text.clean`).
 
 from __future__ import annotations
 
-from ..core._client_records import Maintenance
 from ..core._events import ServiceResumed, TrialExtended
+from ..core._maintenance import Maintenance
 from ..core._messages import tr
 
 __all__ = ["end_moved", "line"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from ..core._client_records import Client, Maintenance
+from ..core._client_records import Client
 from ..core._dates import visible
 from ..core._enums import Status
 from ..core._findings import CodeSpec, Finding
+from ..core._maintenance import Maintenance
 from ..core._rulespec import RuleContext
 from ..operations._suspension import SUSPENDED
 from ..operations._table import FAMILIES, KINDS

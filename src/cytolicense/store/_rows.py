@@ -15,9 +15,10 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from ..core._client_records import Client, Maintenance
+from ..core._client_records import Client
 from ..core._dates import RETENTION_DAYS
 from ..core._events import EVENT_TYPES, ClientCreated, replay_trusted
+from ..core._maintenance import Maintenance
 from ..core._pool import PoolChanged
 from ..engine._change import Change
 from ._protocol import ClientRow

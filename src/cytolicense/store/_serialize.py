@@ -21,19 +21,14 @@ import attrs
 
 from ..core._access import AuditEntry, Grant, OperationRequest, Operator
 from ..core._catalog_records import Module, Product, ProductFamily
-from ..core._client_records import (
-    Client,
-    Maintenance,
-    ModuleLicense,
-    NoticeState,
-    ScheduledChange,
-    SeatLot,
-)
+from ..core._client_records import Client
 from ..core._day_run import DayRun
 from ..core._events import EVENT_TYPES, Event
 from ..core._exceptions import DataError
 from ..core._feed import Delivery, FeedItem, Webhook
 from ..core._findings import Decision, Finding
+from ..core._line_records import NoticeState, ScheduledChange, SeatLot
+from ..core._maintenance import Maintenance, ModuleLicense
 from ..core._operations import OPERATION_TYPES, Operation
 from ..core._period import Period
 from ..core._pool import Pool, PoolChanged, PoolLine

@@ -12,10 +12,12 @@ from dateutil.relativedelta import relativedelta
 
 from ..core._catalog import Catalog
 from ..core._catalog_records import Product
-from ..core._client_records import Client, Maintenance, ScheduledChange
+from ..core._client_records import Client
 from ..core._dates import RETENTION_DAYS, line_shown, status, visible
 from ..core._enums import LicenseType, ManagementMode, Status
 from ..core._html import html_table, styled
+from ..core._line_records import ScheduledChange
+from ..core._maintenance import Maintenance
 from ..core._messages import unit
 from ..core._period import Period
 from ..core._trusted import maker

@@ -17,8 +17,9 @@ from types import MappingProxyType
 
 import attrs
 
-from ..core._client_records import Client, Maintenance
+from ..core._client_records import Client
 from ..core._events import Event, replay_trusted
+from ..core._maintenance import Maintenance
 
 __all__ = ["UsageBasis", "UsageReport", "UsageRow", "month_of", "usage_report"]
 

@@ -24,10 +24,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..core._client_records import Client, Maintenance
+from ..core._client_records import Client
 from ..core._enums import ManagementMode
 from ..core._exceptions import CytolicenseError, RuleViolation
 from ..core._findings import Decision
+from ..core._maintenance import Maintenance
 from ..core._operations import (
     ConvertTrial,
     DeleteClient,

@@ -8,9 +8,10 @@ import datetime as dt
 import functools
 from typing import TYPE_CHECKING
 
-from ..core._client_records import Client, Maintenance
+from ..core._client_records import Client
 from ..core._enums import Status
 from ..core._findings import Finding
+from ..core._maintenance import Maintenance
 from ..core._messages import period_words, render
 from ..core._period import Period
 from ..views._text import tr
