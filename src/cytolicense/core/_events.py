@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from typing import Any
 
 import attrs
 
 from ._client_records import Client
 from ._enums import ManagementMode
+from ._evolve import (
+    assigned_trusted,
+    created_trusted,
+    deleted_trusted,
+    evolve_trusted,
+    held,
+    replace_lines,
+    replaced_lines,
+)
 from ._line_records import NoticeState, ScheduledChange, Suspension
 from ._maintenance import Maintenance
 from ._period import Period
-from ._trusted import maker, unchecked
 from ._validation import (
     is_date,
     non_empty_str,
@@ -75,7 +82,7 @@ class _EventBase:
 
     def _applied(self, client: Client, evolve: Callable[..., Client]) -> Client:
         """The client after this event (*evolve* builds it: validated or trusted)."""
-        trusted = evolve is _evolve_trusted
+        trusted = evolve is evolve_trusted
         return evolve(client, maintenances=self._after(client, trusted), changed_on=self.on)
 
     def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
@@ -105,8 +112,8 @@ class ProductAssigned(_EventBase):
     maintenance: Maintenance
 
     def _applied(self, client: Client, evolve: Callable[..., Client]) -> Client:
-        if evolve is _evolve_trusted:
-            return _assigned_trusted(client, self.maintenance, self.on)
+        if evolve is evolve_trusted:
+            return assigned_trusted(client, self.maintenance, self.on)
         return evolve(client, maintenances=self._after(client, False), changed_on=self.on)
 
     def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
@@ -124,7 +131,7 @@ class LicensesModified(_EventBase):
     maintenance: Maintenance
 
     def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
-        return _replace(client, self.maintenance)
+        return replace_lines(client, self.maintenance)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -141,7 +148,7 @@ class ManagementChanged(_EventBase):
 
     def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
         m = client.maintenance(self.maintenance_id)
-        return _replace(client, attrs.evolve(m, management=self.management))
+        return replace_lines(client, attrs.evolve(m, management=self.management))
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -158,8 +165,8 @@ class ServiceDeleted(_EventBase):
 
     def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
         m, day = client.maintenance(self.maintenance_id), self.on
-        gone = _deleted_trusted(m, day) if trusted else attrs.evolve(m, deleted_on=day)
-        return _replace(client, gone)
+        gone = deleted_trusted(m, day) if trusted else attrs.evolve(m, deleted_on=day)
+        return replace_lines(client, gone)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -176,7 +183,7 @@ class ClientDeleted(_EventBase):
             deleted_on=day,
             changed_on=day,
             maintenances=tuple(
-                attrs.evolve(m, deleted_on=day) if m.in_force(day) or _held(m, day) else m
+                attrs.evolve(m, deleted_on=day) if m.in_force(day) or held(m, day) else m
                 for m in client.maintenances
             ),
         )
@@ -223,7 +230,7 @@ class MaintenanceRenewed(_EventBase):
     previous_expires_on: dt.date = attrs.field(validator=is_date)
 
     def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
-        return _replace(client, self.maintenance)
+        return replace_lines(client, self.maintenance)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -241,7 +248,7 @@ class ProductChanged(_EventBase):
     dropped_modules: tuple[str, ...] = ()
 
     def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
-        return _replaced(client, self.replaced, self.maintenance, self.on)
+        return replaced_lines(client, self.replaced, self.maintenance, self.on)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -257,7 +264,7 @@ class TrialConverted(_EventBase):
     maintenance: Maintenance
 
     def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
-        return _replaced(client, self.trial, self.maintenance, self.on)
+        return replaced_lines(client, self.trial, self.maintenance, self.on)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -277,7 +284,7 @@ class TrialExtended(_EventBase):
     def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
         m, end = client.maintenance(self.maintenance_id), self.expires_on
         modules = tuple(attrs.evolve(ml, expires_on=end) for ml in m.modules)
-        return _replace(
+        return replace_lines(
             client, attrs.evolve(m, expires_on=end, modules=modules, extended_on=self.on)
         )
 
@@ -304,7 +311,7 @@ class SetsGrouped(_EventBase):
             attrs.evolve(client.maintenance(mid), replaced_on=self.on, replaced_by=kept.id)
             for mid in self.grouped
         ]
-        return _replace(client, kept, *others)
+        return replace_lines(client, kept, *others)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -324,7 +331,7 @@ class SeatsAdded(_EventBase):
     previous_expires_on: dt.date = attrs.field(validator=is_date)
 
     def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
-        return _replace(client, self.maintenance)
+        return replace_lines(client, self.maintenance)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -342,7 +349,7 @@ class ServiceSuspended(_EventBase):
     def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
         m = client.maintenance(self.maintenance_id)
         susp = Suspension(on=self.on, by_client=self.by_client)
-        return _replace(client, attrs.evolve(m, suspensions=(*m.suspensions, susp)))
+        return replace_lines(client, attrs.evolve(m, suspensions=(*m.suspensions, susp)))
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -367,7 +374,7 @@ class ServiceResumed(_EventBase):
         closed = attrs.evolve(m.suspensions[-1], resumed_on=self.on)
         end = self.expires_on
         modules = tuple(attrs.evolve(ml, expires_on=end) for ml in m.modules)
-        return _replace(
+        return replace_lines(
             client,
             attrs.evolve(
                 m, suspensions=(*m.suspensions[:-1], closed), expires_on=end, modules=modules
@@ -390,7 +397,7 @@ class AutoRenewChanged(_EventBase):
 
     def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
         m = client.maintenance(self.maintenance_id)
-        return _replace(client, attrs.evolve(m, auto_renew=self.auto_renew))
+        return replace_lines(client, attrs.evolve(m, auto_renew=self.auto_renew))
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -411,7 +418,7 @@ class ChangeScheduled(_EventBase):
     def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
         m = client.maintenance(self.maintenance_id)
         change = ScheduledChange(on=self.on, quantity=self.quantity, period=self.period)
-        return _replace(client, attrs.evolve(m, scheduled=change))
+        return replace_lines(client, attrs.evolve(m, scheduled=change))
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -429,7 +436,7 @@ class ScheduleCancelled(_EventBase):
 
     def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
         m = client.maintenance(self.maintenance_id)
-        return _replace(client, attrs.evolve(m, scheduled=None))
+        return replace_lines(client, attrs.evolve(m, scheduled=None))
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -452,7 +459,7 @@ class ExpiryNotice(_EventBase):
 
     def _applied(self, client: Client, evolve: Callable[..., Client]) -> Client:
         # A notice is no operation: the client's changed_on stays.
-        return evolve(client, maintenances=self._after(client, evolve is _evolve_trusted))
+        return evolve(client, maintenances=self._after(client, evolve is evolve_trusted))
 
     def _after(self, client: Client, trusted: bool) -> tuple[Maintenance, ...]:
         m = client.maintenance(self.maintenance_id)
@@ -460,7 +467,7 @@ class ExpiryNotice(_EventBase):
         same = mark is not None and mark.expires_on == self.expires_on
         armed = mark.armed_on if mark is not None and same else self.on
         state = NoticeState(expires_on=self.expires_on, armed_on=armed, sent=self.days_before)
-        return _replace(client, attrs.evolve(m, notices=state))
+        return replace_lines(client, attrs.evolve(m, notices=state))
 
 
 Event = (
@@ -511,38 +518,6 @@ EVENT_TYPES: tuple[type[Event], ...] = (
 )
 
 
-def _replace(client: Client, *maintenances: Maintenance) -> tuple[Maintenance, ...]:
-    by_id = {m.id: m for m in maintenances}
-    items = tuple(by_id.pop(m.id, m) for m in client.maintenances)
-    if by_id:
-        missing = ", ".join(repr(k) for k in sorted(by_id))
-        raise ValueError(f"client {client.id!r} has no maintenance {missing}")
-    return items
-
-
-def _replaced(
-    client: Client, old_id: str, new: Maintenance, day: dt.date
-) -> tuple[Maintenance, ...]:
-    old = client.maintenance(old_id)
-    return (
-        *_replace(client, attrs.evolve(old, replaced_on=day, replaced_by=new.id)),
-        new,
-    )
-
-
-_MAINTENANCE_FIELDS = tuple(f.name for f in attrs.fields(Maintenance) if f.init)
-
-
-def _deleted_trusted(m: Maintenance, day: dt.date) -> Maintenance:
-    """*m* deleted on *day*, without the record's validators (a deletion on or after
-    its first day changes nothing else they check)."""
-    if day < m.starts_on:
-        return attrs.evolve(m, deleted_on=day)  # the validators say what is wrong
-    values = {name: getattr(m, name) for name in _MAINTENANCE_FIELDS}
-    values["deleted_on"] = day
-    return unchecked(Maintenance, values)
-
-
 def apply(client: Client | None, event: Event) -> Client:
     """The client after *event*. ``client`` is ``None`` only for :class:`ClientCreated`.
 
@@ -557,51 +532,7 @@ def apply_trusted(client: Client, event: Event) -> Client:
     accepted: the new client is built without running the client's validators again
     (they are O(maintenances); an engine operation stays O(1) in them beyond the
     rules it runs)."""
-    return _apply(client, event, _evolve_trusted)
-
-
-_CLIENT_FIELDS = tuple(f.name for f in attrs.fields(Client) if f.init)
-
-
-def _fields_of(client: Client, **changes: Any) -> dict[str, Any]:
-    values = {name: getattr(client, name) for name in _CLIENT_FIELDS}
-    values.update(changes)
-    return values
-
-
-def _evolve_trusted(client: Client, **changes: Any) -> Client:
-    return unchecked(Client, _fields_of(client, **changes))
-
-
-_make_client = maker(
-    Client, ("id", "name", "created_on", "deleted_on", "maintenances", "changed_on", "group")
-)
-"""A client from its fields in that order, not validated, its kept days not derived
-(each assignment and each creation replayed builds one: 0.3 us against 1.2 through a
-dict of its fields)."""
-
-
-def _assigned_trusted(client: Client, m: Maintenance, day: dt.date) -> Client:
-    """The client with *m* appended (a trusted assignment): its kept days follow from
-    the old client's in constant time, so building a history of n lines is not
-    quadratic in that work."""
-    new = _make_client(
-        client.id,
-        client.name,
-        client.created_on,
-        client.deleted_on,
-        (*client.maintenances, m),
-        day,
-        client.group,
-    )
-    new._appended(client, m)
-    return new
-
-
-def _held(m: Maintenance, day: dt.date) -> bool:
-    """Whether *m* is suspended, not stopped and not expired on *day* (deleting the
-    client deletes it too)."""
-    return m.suspension is not None and m.stopped_on is None and m.starts_on <= day <= m.expires_on
+    return _apply(client, event, evolve_trusted)
 
 
 def _apply(client: Client | None, event: Event, evolve: Callable[..., Client]) -> Client:
@@ -611,10 +542,8 @@ def _apply(client: Client | None, event: Event, evolve: Callable[..., Client]) -
     if isinstance(event, ClientCreated):
         if client is not None:
             raise ValueError(f"client {event.client_id!r} already exists")
-        if evolve is _evolve_trusted:  # the event's own validators checked these values
-            new = _make_client(event.client_id, event.name, day, None, (), day, "")
-            new._derive()
-            return new
+        if evolve is evolve_trusted:  # the event's own validators checked these values
+            return created_trusted(event.client_id, event.name, day)
         return Client(id=event.client_id, name=event.name, created_on=day, changed_on=day)
     if client is None:
         raise ValueError(f"{type(event).__name__} before ClientCreated for {event.client_id!r}")
@@ -638,7 +567,7 @@ def replay_trusted(events: Iterable[Event], client: Client | None = None) -> Cli
     known to be valid (the stores check that a change's events lead to its client this
     way)."""
     for event in events:
-        client = _apply(client, event, _evolve_trusted)
+        client = _apply(client, event, evolve_trusted)
     if client is None:
         raise ValueError("no events to replay")
     return client
