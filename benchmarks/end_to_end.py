@@ -14,7 +14,8 @@ Workloads: ``Engine.check`` over the shapes of the check matrix (benchmarks/run.
 each also with one vendor rule written as a generator, as a function returning a
 list and as a ``RuleSpec``; ``Console.apply`` of an assignment on SQLite (durable:
 each apply commits); the import of a CSV of new clients (``import_file``, what
-``cytolicense import`` runs); the usage report and ``Console.monitoring``; and the
+``cytolicense import`` runs); ``Console.apply`` on PostgreSQL (``E2E_POSTGRES``, a
+server's URL ending in ``/``: each run makes a database of its own); the usage report and ``Console.monitoring``; and the
 console over HTTP (``cytolicense serve`` of the variant: a JSON read, the offer, a dry
 run, a keyed apply, the monitoring page and the detail page, one keep-alive
 connection, each path's median latency). A variant ``PATH:untrusted`` switches trusted
@@ -231,6 +232,46 @@ def work_apply(quick: bool) -> dict[str, float]:
     return {"Console.apply (SQLite, durable)": statistics.median(times)}
 
 
+def work_apply_postgres(quick: bool) -> dict[str, float]:
+    """``Console.apply`` of an assignment on PostgreSQL (``E2E_POSTGRES``: a server's
+    URL ending in ``/``, such as ``postgresql://me@127.0.0.1:5432/``), in a database
+    of its own made for the run and dropped after it."""
+    base = os.environ.get("E2E_POSTGRES")
+    if not base:
+        return {}
+    import psycopg
+
+    import cytolicense as cl
+
+    name = f"e2e_{os.getpid()}"
+    with psycopg.connect(base + "postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        engine = cl.Engine(cl.load_catalog())
+        count = 100 if quick else 300
+        store = cl.open_store(base + name, "p")
+        console = cl.Console(engine, store)
+        for i in range(count):
+            console.add_client(f"c{i}", f"Client {i}", DAY)
+        req = cl.AssignmentRequest(
+            product="cytomic-epdr",
+            license_type="commercial",
+            quantity=20,
+            period="1y",
+            modules={"cytomic-patch": None},
+        )
+        times = []
+        for i in range(count):
+            start = time.perf_counter()
+            console.apply(f"c{i}", req, DAY)
+            times.append(time.perf_counter() - start)
+        store.close()
+    finally:
+        with psycopg.connect(base + "postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name}")
+    return {"Console.apply (PostgreSQL)": statistics.median(times)}
+
+
 def work_import(quick: bool) -> dict[str, float]:
     import cytolicense as cl
     from cytolicense.cli._transfer import import_file
@@ -389,6 +430,7 @@ def work_http(quick: bool) -> dict[str, float]:
 WORKLOADS = {
     "check": work_check,
     "apply": work_apply,
+    "apply_postgres": work_apply_postgres,
     "import": work_import,
     "usage": work_usage,
     "http": work_http,
