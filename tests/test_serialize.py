@@ -701,6 +701,7 @@ class _Gadget:
     period: cl.Period | None = attrs.field(default=None, converter=optional_period)
     kind: cl.LicenseType = attrs.field(converter=to_license_type)
     lines: tuple[cl.ModuleLicense, ...] = ()
+    days: tuple[dt.date, ...] = ()
     note: str | None = attrs.field(default=None, metadata=OMIT)
 
 
@@ -714,7 +715,13 @@ def test_a_new_records_fields_are_read_and_written_from_its_declaration() -> Non
     line = cl.ModuleLicense("patch", 3, D(2020, 1, 1), D(2021, 1, 1))
     for note in (None, "hello"):
         gadget = _Gadget(
-            name="g", seats=2, day=D(2020, 5, 1), kind="trial", lines=(line,), note=note
+            name="g",
+            seats=2,
+            day=D(2020, 5, 1),
+            kind="trial",
+            lines=(line,),
+            days=(D(2020, 1, 2), D(2020, 1, 3)),
+            note=note,
         )
         write, read = writer(_Gadget), reader(_Gadget)
         assert write is not None
@@ -722,6 +729,13 @@ def test_a_new_records_fields_are_read_and_written_from_its_declaration() -> Non
         assert data == converter().unstructure(gadget)
         assert ("note" in data) is (note is not None)
         assert read(json.loads(json.dumps(data))) == gadget
-    for wrong in ({"seats": 0}, {"name": " "}, {"day": "2020-02-30"}, {"extra": 1}):
+    for wrong in (
+        {"seats": 0},
+        {"name": " "},
+        {"day": "2020-02-30"},
+        {"days": ["2020-01-02", 5]},
+        {"days": "2020-01-02"},
+        {"extra": 1},
+    ):
         with pytest.raises(Exception):  # noqa: B017 - the converter words it
             read({**data, **wrong})

@@ -118,6 +118,7 @@ class _Code:
             "days": _DAYS,
             "period": _period,
         }
+        self.locals = 0
 
     def unless(self, known: tuple[str, dict[str, Any]] | None, v: str, call: str) -> list[str]:
         """*call*, made only when the declared expression *known* (of ``{v}``) is false
@@ -129,6 +130,11 @@ class _Code:
             if self.names.setdefault(key, value) is not value:
                 raise TypeError(f"two declarations give {key!r} different values")
         return [f"if not ({expression.format(v=v)}):", f"    {call}"]
+
+    def local(self) -> str:
+        """A name for a local variable of the generated function, not used before."""
+        self.locals += 1
+        return f"x{self.locals}"
 
     def name(self, prefix: str, value: Any) -> str:
         key = f"{prefix}{len(self.names)}"
@@ -159,11 +165,13 @@ def _read_lines(tp: Any, v: str, code: _Code) -> list[str]:
         if attrs.has(item):
             read = code.name("r", reader(item))
             return [f"{v} = tuple([{read}(x) for x in list_({v})])"]
-        item_lines = _read_lines(item, "x", code)  # a plain item: check each in a loop
+        x, items = code.local(), code.local()  # a plain item: each read in a loop
         return [
-            f"for x in list_({v}):",
-            *("    " + line for line in item_lines),
-            f"{v} = tuple({v})",
+            f"{items} = []",
+            f"for {x} in list_({v}):",
+            *("    " + line for line in _read_lines(item, x, code)),
+            f"    {items}.append({x})",
+            f"{v} = tuple({items})",
         ]
     raise _Unsupported(tp)
 
