@@ -739,3 +739,18 @@ def test_a_new_records_fields_are_read_and_written_from_its_declaration() -> Non
     ):
         with pytest.raises(Exception):  # noqa: B017 - the converter words it
             read({**data, **wrong})
+
+
+def test_a_record_with_a_field_the_generator_does_not_read_goes_to_the_converter() -> None:
+    """A field of a type store/_documents.py has no code for (a mapping, a set) makes
+    no error when the reader is asked for: its reader hands every document to the
+    converter, and its writer is None (the converter writes it)."""
+    from cytolicense.store._documents import reader, writer
+
+    @attrs.frozen
+    class Tagged:
+        tags: frozenset[str]
+
+    with pytest.raises(Exception):  # noqa: B017 - the converter reads it instead
+        reader(Tagged)({"tags": ["a"]})
+    assert writer(Tagged) is None

@@ -218,6 +218,20 @@ def reader(cls: type) -> Callable[[Any], Any]:
     found = _READERS.get(cls)
     if found is not None:
         return found
+    try:
+        read = _generate_reader(cls)
+    except (_Unsupported, NameError):  # a field this module has no code for
+        read = _unread
+    _READERS[cls] = read
+    return read
+
+
+def _unread(data: Any) -> Any:
+    """The reader of a record with a field of a type this module does not read."""
+    raise _Unusual
+
+
+def _generate_reader(cls: type) -> Callable[[Any], Any]:
     code = _Code()
     code.names.update(new=object.__new__, cls=cls, list_=_list)
     hints = typing.get_type_hints(cls)
@@ -252,7 +266,6 @@ def reader(cls: type) -> Callable[[Any], Any]:
     body.append("return inst")
     source = "def generated(d):\n" + "".join(f"    {line}\n" for line in body)
     read: Callable[[Any], Any] = _compile(source, f"reader {cls.__qualname__}", code.names)
-    _READERS[cls] = read
     return read
 
 
