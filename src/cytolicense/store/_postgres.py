@@ -282,7 +282,8 @@ class PostgresStore(PostgresSchema, PostgresBatch):
         seq: int,
         gone: Sequence[str],
         expiries: Sequence[ExpiryRow],
-    ) -> bool:
+        version: int | None,
+    ) -> None:
         # The client's row, its events and its expiry rows in one statement: a round
         # trip is 50-60 us here, and a write in a batch took about seven.
         events = event_rows(self.partner, change.client.id, seq, change.events)
@@ -314,11 +315,10 @@ class PostgresStore(PostgresSchema, PostgresBatch):
             ),
         ).fetchone()
         if row is None or row[0] != 1:
-            return False
+            raise self._lost(change.client.id, version)
         if self._in_batch:
             self._feed_write([(change.client.id, r[3], r[5]) for r in events])
         self._pool_change(change)
-        return True
 
     # -- writes only PostgreSQL has --------------------------------------------------------
 

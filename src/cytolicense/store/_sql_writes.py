@@ -108,7 +108,9 @@ class SqlWrites(SqlBase):
         with self._writing("saving a client", alone=alone):
             if version is None:
                 follows(None, change)
-                added = self._write(
+                if key is not None:  # first: a key taken by another leaves nothing written
+                    self._save_key(key, change)
+                self._write(
                     "INSERT INTO clients (partner, id, version, document, seq, ended_on, "
                     "name, deleted_on, shown_until, products, name_key, grp) "
                     "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -117,11 +119,8 @@ class SqlWrites(SqlBase):
                     0,
                     (),
                     expiry_rows(client),
+                    version,
                 )
-                if not added:
-                    raise ClientExistsError(client.id, self._stored_version(client.id))
-                if key is not None:
-                    self._save_key(key, change)
                 return 1
             known = held or self._loaded.get(client.id)
             if known is not None and known[0] == version:
@@ -141,18 +140,17 @@ class SqlWrites(SqlBase):
                 before = self._read(client.id, rows[0][0])
             follows(before, change)
             changed, values, gone, expiries = update_plan(before, client)
-            updated = self._write(
+            if key is not None:  # first: a key taken by another leaves nothing written
+                self._save_key(key, change)
+            self._write(  # another writer first: ConflictError (checked atomically)
                 update_sql(changed),
                 (document, seq + n, *values, self.partner, client.id, version),
                 change,
                 seq,
                 gone,
                 expiries,
+                version,
             )
-            if not updated:  # another writer came first (checked atomically)
-                raise self._conflict(client.id, version)
-            if key is not None:
-                self._save_key(key, change)
             self._loaded.pop(client.id, None)
             if held is not None:
                 self._held[client.id] = (version + 1, seq + n, client)
@@ -338,6 +336,13 @@ class SqlWrites(SqlBase):
             return NotFoundError(self.partner, client_id)
         return ConflictError(client_id, version, stored)
 
+    def _lost(self, client_id: str, version: int | None) -> StoreError:
+        """Why a save did not write the client's row: a new client's id is taken
+        (*version* ``None``), or another writer changed it first."""
+        if version is None:
+            return ClientExistsError(client_id, self._stored_version(client_id))
+        return self._conflict(client_id, version)
+
     def _write(
         self,
         head: str,
@@ -346,15 +351,15 @@ class SqlWrites(SqlBase):
         seq: int,
         gone: Sequence[str],
         expiries: Sequence[ExpiryRow],
-    ) -> bool:
-        """Run *head* (the client's INSERT or its version-checked UPDATE, written with
-        ``?``); when it wrote the client's row, write the rest of *change* (see
-        :meth:`_write_rows`). Whether it wrote the row: when not, nothing was written.
-        PostgreSQL does it all in one statement (one round trip)."""
+        version: int | None,
+    ) -> None:
+        """Run *head* (the client's INSERT or its UPDATE checked against *version*,
+        written with ``?``); when it wrote the client's row, write the rest of *change*
+        (see :meth:`_write_rows`); when not, nothing was written and :meth:`_lost`
+        says why. PostgreSQL does it all in one statement (one round trip)."""
         if self._exec(self._sql(head), args) != 1:
-            return False
+            raise self._lost(change.client.id, version)
         self._write_rows(change, seq, gone, expiries)
-        return True
 
     def _write_rows(
         self,
