@@ -10,7 +10,6 @@ once lose no seat. Install with ``pip install 'cytolicense[postgres]'``.
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -27,12 +26,10 @@ from ..core._pool import Pool, PoolChanged
 from ..engine._change import Change
 from ._feed import FeedRow
 from ._marks import BUMP_IMPORTS
-from ._postgres_batch import PostgresBatch
+from ._postgres_audited import PostgresAudited, one_statement
 from ._postgres_schema import SCHEMA_VERSION, PostgresSchema
 from ._rows import (
     BULK_COLUMNS,
-    EXPIRY_COLUMNS,
-    EXPIRY_SET,
     INSERT_ROWS,
     ExpiryRow,
     bulk_rows,
@@ -47,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["PostgresStore"]
 
 
-class PostgresStore(PostgresSchema, PostgresBatch):
+class PostgresStore(PostgresSchema, PostgresAudited):
     """One partner's view of a PostgreSQL database of clients.
 
     Args:
@@ -167,6 +164,20 @@ class PostgresStore(PostgresSchema, PostgresBatch):
                 del self._feed_pending[marks[2] :]
                 raise
             return
+        if self._auditing:  # a batch or an import inside an audited block: a savepoint
+            self._begin()
+            try:
+                with self._db.transaction():
+                    yield
+            except self._psycopg.Error as exc:
+                raise self._error(exc) from exc
+            return
+        with self._outer_transaction():
+            yield
+
+    @contextmanager
+    def _outer_transaction(self) -> Iterator[None]:
+        """A transaction (BEGIN to COMMIT), the driver's errors the store's."""
         self._revive()
         try:
             with self._db.transaction():
@@ -223,10 +234,12 @@ class PostgresStore(PostgresSchema, PostgresBatch):
         """Connect again when the last call found the connection lost (the server
         restarted): the handle's next call works once the server is back, batch or
         not (a batch's connection is gone with the batch)."""
-        if self._db.broken and not self._in_batch:
+        if self._db.broken and not self._in_batch and not self._begun:
             self.reconnect()
 
     def _query(self, sql: str, args: Sequence[object], doing: str = "") -> list[Any]:
+        if self._waiting is not None:  # a read after an audited block's waiting save
+            self._begin()
         self._revive()
         try:
             return self._db.execute(sql, args).fetchall()
@@ -262,6 +275,18 @@ class PostgresStore(PostgresSchema, PostgresBatch):
     @contextmanager
     def _writing(self, doing: str, *, alone: bool = False) -> Iterator[None]:
         self._revive()
+        if self._auditing and not self._in_batch:
+            # An audited block (see audited): one statement waits (a save) or is the
+            # block's last (its entry) before the transaction begins; any other write
+            # begins it. No savepoint: a write that fails fails the block.
+            if not alone or self._waiting is not None:
+                self._begin()
+            with self._failing():
+                try:
+                    yield
+                except self._psycopg.Error as exc:
+                    raise self._error(exc) from exc
+            return
         if alone and not self._in_batch:
             # One statement (the client's row, events and expiry rows: see _write) is a
             # transaction by itself on this autocommit connection: no BEGIN and no
@@ -292,28 +317,30 @@ class PostgresStore(PostgresSchema, PostgresBatch):
         # The feed's items are written by the statement itself, numbered under the
         # feed's lock (outside a batch; a batch numbers its items when it ends).
         fed = 0 if self._in_batch else len(events)
-        row = self._db.execute(
-            _one_statement(self._sql(head)),
-            (
-                *args,
-                self.partner,
-                seqs,
-                types,
-                days,
-                documents,
-                self.partner,
-                list(gone),
-                self.partner,
-                *lines,
-                self.partner,
-                fed,
-                fed,
-                self.partner,
-                fed,
-                types,
-                documents,
-            ),
-        ).fetchone()
+        params = (
+            *args,
+            self.partner,
+            seqs,
+            types,
+            days,
+            documents,
+            self.partner,
+            list(gone),
+            self.partner,
+            *lines,
+            self.partner,
+            fed,
+            fed,
+            self.partner,
+            fed,
+            types,
+            documents,
+        )
+        if self._may_wait() and not change.pool_events:
+            # An audited block's first write: it waits for the block's entry (audited).
+            self._wait(self._sql(head), params, change.client.id, version)
+            return
+        row = self._db.execute(one_statement(self._sql(head)), params).fetchone()
         if row is None or row[0] != 1:
             raise self._lost(change.client.id, version)
         if self._in_batch:
@@ -354,7 +381,7 @@ class PostgresStore(PostgresSchema, PostgresBatch):
                     if c[1] in self:
                         raise ClientExistsError(c[1], None) from exc
             raise
-        if len(clients) >= _ANALYZE_AFTER and not self._in_batch:
+        if len(clients) >= _ANALYZE_AFTER and not self._in_batch and not self._auditing:
             # Fresh statistics after a large import: with the planner believing a new
             # partner has one client, joins (expiring) became scans of every client
             # per row (28 s instead of 80 ms for 20,000 clients). VACUUM also marks
@@ -394,36 +421,6 @@ _BULK_FROM_TEMP = (
     + "DROP TABLE "
     + ", ".join(f"cytolicense_bulk_{table}" for table in BULK_COLUMNS)
 )
-
-
-@functools.lru_cache(maxsize=64)
-def _one_statement(head: str) -> str:
-    """*head* (the client's INSERT or version-checked UPDATE) with the change's events,
-    the expiry rows it drops and those it writes, as one statement: each part runs only
-    when *head* wrote the row (they read its RETURNING). The statement's count is 1 when
-    it did, 0 when not (a taken id, another writer first): then nothing was written."""
-    return (
-        f"WITH up AS ({head} RETURNING id), "
-        "ev AS (INSERT INTO events (partner, client_id, seq, type, on_day, document) "
-        "SELECT %s, up.id, e.s, e.t, e.d, e.doc FROM up, "
-        "unnest(%s::integer[], %s::text[], %s::date[], %s::text[]) AS e(s, t, d, doc)), "
-        "gone AS (DELETE FROM expiries x USING up WHERE x.partner = %s "
-        "AND x.client_id = up.id AND x.maintenance_id = ANY(%s::text[])), "
-        f"ex AS (INSERT INTO expiries ({EXPIRY_COLUMNS}) SELECT %s, up.id, r.m, r.s, r.e, "
-        "r.u, r.p, r.l, r.q, r.x, r.g FROM up, unnest(%s::text[], %s::date[], %s::date[], "
-        "%s::date[], %s::text[], %s::text[], %s::integer[], %s::integer[], %s::integer[]) "
-        "AS r(m, s, e, u, p, l, q, x, g) "
-        f"ON CONFLICT (partner, client_id, maintenance_id) DO UPDATE SET {EXPIRY_SET}), "
-        # The events' feed positions: the partner's head row moved on by their count
-        # (locked to the commit: positions in commit order), then the items after it.
-        "hd AS (INSERT INTO feed_heads (partner, position) SELECT %s, %s FROM up "
-        "WHERE %s > 0 ON CONFLICT (partner) DO UPDATE SET position = feed_heads.position "
-        "+ excluded.position RETURNING position), "
-        "fd AS (INSERT INTO feed (partner, position, client_id, type, document) "
-        "SELECT %s, hd.position - %s + e.i, up.id, e.t, e.doc FROM up, hd, "
-        "unnest(%s::text[], %s::text[]) WITH ORDINALITY AS e(t, doc, i)) "
-        "SELECT count(*) FROM up"
-    )
 
 
 _RETRYABLE = frozenset({"40001", "40P01", "55P03", "57014"})

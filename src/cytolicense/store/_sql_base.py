@@ -130,6 +130,11 @@ class SqlBase:
         transaction ends (then the pool read once in it stays true)."""
         return False
 
+    def _locking(self) -> None:
+        """Called before a read that locks what it reads to the end of the transaction
+        (PostgreSQL's ``FOR UPDATE``), so that it reads in the transaction it locks
+        for (PostgreSQL's audited block begins its transaction then)."""
+
     def _holds_what_it_reads(self) -> bool:
         """Whether a client read now stays this transaction's until it ends (inside
         a batch: SQLite holds the write lock, PostgreSQL locks the row it reads)."""

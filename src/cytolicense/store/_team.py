@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..core._access import AuditEntry, Grant, OperationRequest, Operator
@@ -26,6 +26,7 @@ from ..core._operations import Operation
 from ._serialize import compact, from_data, loads, to_data
 
 __all__ = [
+    "AUDIT_INSERT",
     "TEAM_SQLITE",
     "TEAM_SQLITE_GROUP",
     "TEAM_SQLITE_TRIGGERS",
@@ -149,6 +150,13 @@ def scope_where(grants: Iterable[Grant] | None) -> tuple[str, list[object]]:
     return f" AND ({' OR '.join(parts)})", args
 
 
+AUDIT_INSERT = (
+    "INSERT INTO audit (partner, at, operator, client_id, action, outcome, codes) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+"""An audit row where the database numbers it (PostgreSQL: an identity column)."""
+
+
 def _moment(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
@@ -177,6 +185,8 @@ class Team:
         def _writing(self, doing: str, *, alone: bool = False) -> AbstractContextManager[None]: ...
         def _where(self) -> str: ...
         def _read(self, client_id: str, document: str, partner: str | None = None) -> Client: ...
+        def batch(self) -> AbstractContextManager[Any]: ...
+        def _locking(self) -> None: ...
 
     def _document(self, cls: type[Any], text: str, what: str) -> Any:
         try:
@@ -206,6 +216,7 @@ class Team:
         """The partner's operators, their rows locked to the end of the transaction
         (PostgreSQL: FOR UPDATE; SQLite's write lock holds them already), so that two
         changes to the operators at once cannot both leave no total control."""
+        self._locking()
         rows = self._ask(
             self._sql(
                 "SELECT document FROM operators WHERE partner = ? "
@@ -359,27 +370,25 @@ class Team:
 
     # -- the audit ---------------------------------------------------------------------------
 
+    @contextmanager
+    def audited(self, entry: Callable[[], AuditEntry]) -> Iterator[Any]:
+        """The writes of the ``with`` block, then the audit entry *entry* gives (asked
+        when the block ends without an error), as one transaction: both are kept or
+        neither. An error out of the block writes nothing.
+
+        Here a :meth:`batch`; PostgreSQL has its own (no batch: one statement for a
+        block that saves one client)."""
+        with self.batch():
+            yield self
+            self.write_audit(entry())
+
     def write_audit(self, entry: AuditEntry) -> None:
         """Append *entry* to the partner's audit (inside the caller's transaction when
         there is one: a change and its entry commit together)."""
-        values = (
-            self.partner,
-            _moment(entry.at),
-            entry.operator,
-            entry.client,
-            entry.action,
-            entry.outcome,
-            ",".join(entry.codes),
-        )
-        with self._writing("writing the audit"):
+        values = self._audit_row(entry)
+        with self._writing("writing the audit", alone=True):  # one statement
             if self._NUMBERED:
-                self._exec(
-                    self._sql(
-                        "INSERT INTO audit (partner, at, operator, client_id, action, outcome, "
-                        "codes) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                    ),
-                    values,
-                )
+                self._exec(self._sql(AUDIT_INSERT), values)
             else:
                 self._exec(
                     self._sql(
@@ -412,6 +421,18 @@ class Team:
                 codes=tuple(c for c in codes.split(",") if c),
             )
             for at, operator, client, action, outcome, codes in rows
+        )
+
+    def _audit_row(self, entry: AuditEntry) -> tuple[object, ...]:
+        """The values of *entry*'s row (as :data:`AUDIT_INSERT` takes them)."""
+        return (
+            self.partner,
+            _moment(entry.at),
+            entry.operator,
+            entry.client,
+            entry.action,
+            entry.outcome,
+            ",".join(entry.codes),
         )
 
     # -- clients in a scope ------------------------------------------------------------------

@@ -155,12 +155,19 @@ class TeamConsole:
         store: Any = self.store
         permission, action = action, name or action
 
+        def applied() -> AuditEntry:
+            return self._entry(action, _client(client), "applied")
+
         def once() -> R:
             if not audits:
                 return run()
+            audited = getattr(store, "audited", None)
+            if audited is not None:  # the store's own: PostgreSQL writes both at once
+                with audited(applied):
+                    return run()
             with store.batch():
                 result = run()
-                store.write_audit(self._entry(action, _client(client), "applied"))
+                store.write_audit(applied())
             return result
 
         try:
