@@ -754,3 +754,33 @@ def test_a_record_with_a_field_the_generator_does_not_read_goes_to_the_converter
     with pytest.raises(Exception):  # noqa: B017 - the converter reads it instead
         reader(Tagged)({"tags": ["a"]})
     assert writer(Tagged) is None
+
+
+def test_every_declared_pass_and_keep_is_true_only_where_the_function_agrees() -> None:
+    """passes/keeps (core/_schema.py) let the generated readers skip a call: each
+    declared expression must be true only of values its validator accepts, or its
+    converter returns as they are. Checked over values near every declaration's edge."""
+    from types import SimpleNamespace
+
+    import cytolicense.store._documents  # noqa: F401 - imports every declaring module
+    from cytolicense.core._schema import KEEPS, PASSES
+
+    line = cl.ModuleLicense("patch", 3, D(2020, 1, 1), D(2021, 1, 1))
+    other = cl.ModuleLicense("alpha", 3, D(2020, 1, 1), D(2021, 1, 1))
+    samples: list[Any] = [
+        None, True, False, 0, 1, -1, 10**9, 10**9 + 1, 2.0, "", " ", "a", "a\nb",
+        "\u200b", "\ud800", "x" * 3, D(2020, 1, 1), dt.datetime(2020, 1, 1),
+        cl.Period.parse("1y"), "1y", cl.LicenseType.TRIAL, "trial",
+        cl.ManagementMode.CENTRALIZED, "centralized", (), [], (line,), (other, line),
+        [line], (1,),
+    ]  # fmt: skip
+    field = SimpleNamespace(name="f")
+    for validator, (expression, names) in PASSES.items():
+        for value in samples:
+            if eval(expression.format(v="v"), {**names}, {"v": value}):
+                validator(SimpleNamespace(), field, value)  # must not raise
+    for converter, (expression, names) in KEEPS.items():
+        for value in samples:
+            if eval(expression.format(v="v"), {**names}, {"v": value}):
+                assert converter(value) == value, (converter, value)
+    assert len(PASSES) >= 7 and len(KEEPS) >= 9
